@@ -1,0 +1,83 @@
+// Core domain vocabulary, shared by workflows (as types only), activities, the API and the dashboard.
+// Each enumeration is defined once here; the database stores them as strings (prisma/models.prisma).
+import { z } from 'zod';
+
+export const TASKS = ['binary', 'multiclass', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+
+/** A model name doubles as part of a Temporal workflow id and a URL segment, so keep it plain. */
+export const modelNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, "-" and "_", starting with a letter or digit');
+
+const featureBase = {
+  name: z.string().min(1).max(128),
+  nullable: z.boolean().default(false),
+};
+
+export const featureSpecSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...featureBase,
+    type: z.literal('numeric'),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.object({
+    ...featureBase,
+    type: z.literal('categorical'),
+    categories: z.array(z.string()).min(1),
+  }),
+  z.object({ ...featureBase, type: z.literal('boolean') }),
+]);
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+
+export const featureSchemaSchema = z
+  .array(featureSpecSchema)
+  .min(1)
+  .max(500)
+  .refine((specs) => new Set(specs.map((s) => s.name)).size === specs.length, {
+    message: 'feature names must be unique',
+  });
+export type FeatureSchema = z.infer<typeof featureSchemaSchema>;
+
+export type FeatureValue = number | string | boolean | null;
+export type FeatureRow = Record<string, FeatureValue>;
+
+export const VERSION_STATUSES = [
+  'candidate',
+  'shadow',
+  'canary',
+  'production',
+  'fallback',
+  'retired',
+  'rejected',
+] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export const SERVING_MODES = ['serving', 'fallback', 'disabled'] as const;
+export type ServingMode = (typeof SERVING_MODES)[number];
+
+export const FINDING_KINDS = [
+  'data_drift',
+  'concept_drift',
+  'anomaly',
+  'data_quality',
+  'latency',
+  'failures',
+  'stale_data',
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const FINDING_STATES = ['suspect', 'confirmed', 'recovering', 'clear'] as const;
+export type FindingState = (typeof FINDING_STATES)[number];
+
+export const ACTION_TYPES = ['none', 'alert', 'rollback', 'retrain', 'fallback', 'disable'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const INCIDENT_STATUSES = ['open', 'mitigating', 'verifying', 'recovered', 'escalated'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
