@@ -24,11 +24,25 @@ datasource db {
 ${models}`;
 }
 
+export const schemaFile = (provider: DatabaseProvider) => path.join(prismaDirFor(provider), 'schema.prisma');
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // --check: exit 1 if a written schema differs from what models.prisma gives (bootstrap, CI).
+  const check = process.argv.includes('--check');
+  let stale = false;
   for (const provider of PROVIDERS) {
-    const file = path.join(prismaDirFor(provider), 'schema.prisma');
+    const file = schemaFile(provider);
+    const wanted = renderSchema(provider);
+    const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+    if (current === wanted) continue;
+    if (check) {
+      console.error(`${path.relative(REPO_ROOT, file)} is out of date: run npm run db:schemas`);
+      stale = true;
+      continue;
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, renderSchema(provider));
+    fs.writeFileSync(file, wanted);
     console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
   }
+  process.exit(stale ? 1 : 0);
 }

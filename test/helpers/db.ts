@@ -1,0 +1,68 @@
+// Fresh, migrated databases for tests: a temporary SQLite file, or a new PostgreSQL database on the
+// server TEST_POSTGRES_URL names (default: the local server on 127.0.0.1:5432 with trust auth).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createStore, type Store } from '../../lib/db/client.ts';
+import type { DatabaseConfig, DatabaseProvider } from '../../lib/db/config.ts';
+import { migrateDatabase } from '../../lib/db/migrate.ts';
+
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** Providers the store tests run on. HOMEOSTAT_TEST_SKIP_POSTGRES=1 is an explicit, visible opt-out. */
+export const TEST_PROVIDERS: DatabaseProvider[] =
+  process.env.HOMEOSTAT_TEST_SKIP_POSTGRES === '1' ? ['sqlite'] : ['sqlite', 'postgresql'];
+
+export interface TestDatabase {
+  config: DatabaseConfig;
+  store: Store;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An empty database of the provider, not yet migrated. */
+export async function createEmptyDatabase(provider: DatabaseProvider): Promise<{
+  config: DatabaseConfig;
+  drop(): Promise<void>;
+}> {
+  if (provider === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-test-'));
+    return {
+      config: { provider, url: path.join(dir, 'test.db') },
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `homeostat_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    config: { provider, url: url.toString() },
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+export async function createTestDatabase(provider: DatabaseProvider = 'sqlite'): Promise<TestDatabase> {
+  const empty = await createEmptyDatabase(provider);
+  await migrateDatabase(empty.config);
+  const store = await createStore(empty.config);
+  return {
+    config: empty.config,
+    store,
+    async drop() {
+      await store.$disconnect();
+      await empty.drop();
+    },
+  };
+}

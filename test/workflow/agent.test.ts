@@ -1,0 +1,103 @@
+// The agent loop on the time-skipping test server, with the real activities and a real SQLite store:
+// a healthy baseline, a persistent accuracy drop that opens an incident, recovery that closes it, and
+// several continueAsNew hand-overs along the way. The run's history must replay.
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHomeostatWorker } from '../../worker/worker.ts';
+import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
+import type { AgentInput, AgentState } from '../../workflows/types.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startTimeSkippingServer, workflowBundle } from '../helpers/temporal.ts';
+import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
+
+const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  [env, db] = await Promise.all([startTimeSkippingServer(), createTestDatabase('sqlite')]);
+});
+afterAll(async () => {
+  await Promise.all([env?.teardown(), db?.drop()]);
+});
+
+async function waitForCycle(query: () => Promise<AgentState>, cycle: number): Promise<AgentState> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const state = await query().catch(() => null); // between runs of a continueAsNew the query can miss
+    if (state && state.cycle >= cycle) return state;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`agent did not complete cycle ${cycle}`);
+}
+
+describe('agent workflow', () => {
+  it('builds a baseline, confirms a persistent drop, opens and closes one incident across continueAsNew', async () => {
+    const model = await registerTestModel(db.store, 'credit');
+    const taskQueue = 'agent-test';
+    const worker = await createHomeostatWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      store: db.store,
+      workflowBundle: await workflowBundle(),
+    });
+    const input: AgentInput = { modelName: 'credit', cycleInterval: '1 minute', maxCyclesPerRun: 3 };
+    // Window n's traffic, then the timer to cycle n: accuracy 0.9 for four windows, 0.5 for two, 0.9 again.
+    const plan = [0.9, 0.9, 0.9, 0.9, 0.5, 0.5, 0.9, 0.9];
+    const states: AgentState[] = [];
+
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('agentWorkflow', {
+        workflowId: agentWorkflowId('credit'),
+        taskQueue,
+        args: [input],
+      });
+      const query = () => env.client.workflow.getHandle(handle.workflowId).query(statusQuery);
+      await waitForCycle(query, 1); // cycle 0 ran at start, on an empty window
+      for (const [n, accuracy] of plan.entries()) {
+        await seedLabelledTraffic(db.store, model.id, `w${n}`, 100, accuracy);
+        await env.sleep('1 minute');
+        states.push(await waitForCycle(query, n + 2));
+      }
+    });
+
+    const decisions = states.map((s) => s.lastDecision?.rule);
+    expect(decisions).toEqual([
+      'healthy',
+      'healthy',
+      'healthy',
+      'healthy',
+      'not-yet-persistent-keep-watching',
+      'confirmed-finding-opens-incident',
+      'incident-recovering-keep-watching', // one good window is not yet a recovery
+      'findings-cleared-close-incident',
+    ]);
+    const last = states.at(-1)!;
+    expect(last.health).toBe('healthy');
+    expect(last.openIncident).toBeNull();
+    expect(last.runs).toBeGreaterThanOrEqual(2); // 9 cycles at 3 per run
+    // Four healthy windows and the one after recovery; bad and recovering windows never join the baseline.
+    expect(last.detector.baselineWindows).toBe(5);
+
+    const rows = await db.store.decision.findMany({ where: { modelId: model.id }, orderBy: { cycle: 'asc' } });
+    expect(rows.map((r) => r.cycle)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(rows.map((r) => r.runId)).size).toBeGreaterThanOrEqual(3);
+    const incidents = await db.store.incident.findMany({ where: { modelId: model.id } });
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ kind: 'concept_drift', status: 'recovered' });
+    const actions = await db.store.action.findMany({ where: { modelId: model.id } });
+    expect(actions.map((a) => [a.type, a.actor, a.incidentId])).toEqual([['alert', 'agent', incidents[0]!.id]]);
+
+    // The latest run (started by continueAsNew, with carried state) must replay against the current code.
+    const handle = env.client.workflow.getHandle(agentWorkflowId('credit'));
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+    if (process.env.HOMEOSTAT_WRITE_HISTORIES === '1') {
+      fs.writeFileSync(path.join(HISTORY_DIR, 'agent-incident-recovered.json'), historyToJSON(history));
+    }
+  });
+});
