@@ -14,6 +14,9 @@ const operatorBody = z
   })
   .strict();
 
+/** A query is answered by a worker; without one it would wait for the whole RPC timeout. */
+const QUERY_DEADLINE_MS = 5_000;
+
 function temporalError(err: unknown, modelName: string): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
@@ -22,9 +25,16 @@ function temporalError(err: unknown, modelName: string): HttpError {
     const cause = err.cause as { type?: string; message?: string } | undefined;
     return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
   }
-  return new HttpError(503, 'temporal_unavailable', `Temporal did not answer: ${(err as Error).message}`, undefined, {
-    'Retry-After': '5',
-  });
+  const deadline = (err as { code?: number })?.code === 4; // gRPC DEADLINE_EXCEEDED
+  return new HttpError(
+    503,
+    deadline ? 'agent_unresponsive' : 'temporal_unavailable',
+    deadline
+      ? `the agent of "${modelName}" did not answer in ${QUERY_DEADLINE_MS / 1000} s: is a worker running?`
+      : `Temporal did not answer: ${(err as Error).message}`,
+    undefined,
+    { 'Retry-After': '5' },
+  );
 }
 
 export function agentRoutes({ store, temporal }: ApiContext): Router {
@@ -33,8 +43,8 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
 
   router.get('/', async (req: { params: { model: string } }, res) => {
     const model = await findModelOr404(store, req.params.model);
-    const status = await handleFor(model.name)
-      .query(statusQuery)
+    const status = await temporal
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handleFor(model.name).query(statusQuery))
       .catch((err) => {
         throw temporalError(err, model.name);
       });

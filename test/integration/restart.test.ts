@@ -1,0 +1,116 @@
+// The whole skeleton as users run it: a Temporal dev server, the worker and the API as separate
+// processes, SQLite. The worker is killed (SIGKILL) mid-loop and started again: the agent carries on
+// from where it was and no cycle is decided twice.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
+import { startDevServer } from '../helpers/temporal.ts';
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let api: RunningProcess;
+let baseUrl: string;
+const running: RunningProcess[] = [];
+
+function processEnv(): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: env.address,
+    DATABASE_URL: `file:${db.config.url}`,
+    HOMEOSTAT_TASK_QUEUE: 'restart-test',
+    HOMEOSTAT_CYCLE_INTERVAL: '1 second',
+    PORT: '0',
+  };
+}
+
+function startWorker(): RunningProcess {
+  const worker = startEntryPoint('worker/main.ts', processEnv());
+  running.push(worker);
+  return worker;
+}
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+async function agentCycle(): Promise<number> {
+  const { status, body } = await call('GET', '/v1/models/credit/agent');
+  return status === 200 ? body.agent.cycle : -1;
+}
+
+async function waitForCycle(cycle: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const current = await agentCycle();
+    if (current >= cycle) return current;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`agent did not reach cycle ${cycle}`);
+}
+
+beforeAll(async () => {
+  [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
+  api = startEntryPoint('api/server.ts', processEnv());
+  running.push(api);
+  baseUrl = String((await api.waitForLog('api listening')).url);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await Promise.all([env?.teardown(), db?.drop()]);
+});
+
+describe('worker crash and restart', () => {
+  it('resumes the agent loop with no duplicate decisions', { timeout: 180_000 }, async () => {
+    let worker = startWorker();
+    await worker.waitForLog('worker started');
+    const registered = await call('POST', '/v1/models', {
+      name: 'credit',
+      task: 'binary',
+      labels: ['no', 'yes'],
+      featureSchema: [{ name: 'income', type: 'numeric', min: 0 }],
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.body.agent.started).toBe(true);
+
+    const feed = async (batch: string) => {
+      const predictions = Array.from({ length: 20 }, (_, i) => ({
+        id: `${batch}-${i}`,
+        features: { income: 1000 + i },
+        prediction: 'yes',
+        confidence: 0.8,
+      }));
+      expect((await call('POST', '/v1/models/credit/predictions', { predictions })).status).toBe(202);
+      const labels = predictions.map((p, i) => ({ predictionId: p.id, label: i % 10 === 0 ? 'no' : 'yes' }));
+      expect((await call('POST', '/v1/models/credit/labels', { labels })).status).toBe(202);
+    };
+    await feed('a');
+    await waitForCycle(3);
+
+    await worker.stop('SIGKILL');
+    const cycleAtCrash = await agentCycle(); // a query needs a worker: none is running now
+    expect(cycleAtCrash).toBe(-1);
+    await feed('b');
+
+    worker = startWorker();
+    await worker.waitForLog('worker started');
+    const reached = await waitForCycle(7);
+
+    await worker.stop('SIGTERM'); // graceful: finishes what it was doing and exits 0
+    expect(worker.child.exitCode).toBe(0);
+    const decisions = await db.store.decision.findMany({ orderBy: { cycle: 'asc' } });
+    const cycles = decisions.map((d) => d.cycle);
+    expect(cycles.length).toBeGreaterThanOrEqual(reached);
+    expect(new Set(cycles).size).toBe(cycles.length); // exactly one decision per cycle
+    expect(cycles).toEqual(cycles.map((_, i) => i)); // and no cycle skipped
+    const windows = await db.store.metricWindow.findMany({ orderBy: { seq: 'asc' } });
+    expect(windows.map((w) => w.seq)).toEqual(cycles);
+    // Every prediction was counted in exactly one window.
+    expect(windows.reduce((sum, w) => sum + w.count, 0)).toBe(40);
+  });
+});
