@@ -9,7 +9,8 @@ import { createStore, type Store } from '../../lib/db/client.ts';
 import type { DatabaseConfig, DatabaseProvider } from '../../lib/db/config.ts';
 import { migrateDatabase } from '../../lib/db/migrate.ts';
 
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** Providers the store tests run on. HOMEOSTAT_TEST_SKIP_POSTGRES=1 is an explicit, visible opt-out. */
 export const TEST_PROVIDERS: DatabaseProvider[] =

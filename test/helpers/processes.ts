@@ -46,7 +46,8 @@ export function startEntryPoint(entry: string, env: Record<string, string>): Run
     waitForLog(msg, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`${entry} did not log "${msg}" in ${timeoutMs} ms:\n${output.slice(-3000)}`)),
+          () =>
+            reject(new Error(`${entry} did not log "${msg}" in ${timeoutMs} ms:\n${output.slice(-3000)}`)),
           timeoutMs,
         );
         waiters.push({
@@ -56,7 +57,9 @@ export function startEntryPoint(entry: string, env: Record<string, string>): Run
             resolve(line);
           },
         });
-        exited.then((code) => reject(new Error(`${entry} exited (${code}) before "${msg}":\n${output.slice(-3000)}`)));
+        exited.then((code) =>
+          reject(new Error(`${entry} exited (${code}) before "${msg}":\n${output.slice(-3000)}`)),
+        );
       });
     },
     async stop(signal = 'SIGTERM') {

@@ -3,6 +3,7 @@
 // from where it was and no cycle is decided twice.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JsonCall, jsonClient } from '../helpers/api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
@@ -10,7 +11,7 @@ import { startDevServer } from '../helpers/temporal.ts';
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let api: RunningProcess;
-let baseUrl: string;
+let call: JsonCall;
 const running: RunningProcess[] = [];
 
 function processEnv(): Record<string, string> {
@@ -27,15 +28,6 @@ function startWorker(): RunningProcess {
   const worker = startEntryPoint('worker/main.ts', processEnv());
   running.push(worker);
   return worker;
-}
-
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
 async function agentCycle(): Promise<number> {
@@ -57,7 +49,7 @@ beforeAll(async () => {
   [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
   api = startEntryPoint('api/server.ts', processEnv());
   running.push(api);
-  baseUrl = String((await api.waitForLog('api listening')).url);
+  call = jsonClient(String((await api.waitForLog('api listening')).url));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,0 +1,211 @@
+// The store through the code that writes it — ingestion endpoints and the agent's activities — on
+// SQLite and on PostgreSQL. Bad input must change nothing; retried activities must not duplicate rows.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CycleRecord } from '../../activities/audit.ts';
+import { createActivities } from '../../activities/index.ts';
+import type { MonitorRequest } from '../../activities/monitor.ts';
+import type { Decision, WindowSummary } from '../../workflows/types.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { registerTestModel } from '../helpers/traffic.ts';
+
+describe.each(TEST_PROVIDERS)('store on %s', (provider) => {
+  let db: TestDatabase;
+  let api: TestApi;
+  let modelId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(provider);
+    api = await startTestApi(db.store);
+    modelId = (await registerTestModel(db.store, 'credit')).id;
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  const counts = async () => ({
+    predictions: await db.store.prediction.count(),
+    labels: await db.store.label.count(),
+  });
+  const prediction = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    features: { x: 1.5 },
+    prediction: 'yes',
+    confidence: 0.9,
+    ...extra,
+  });
+
+  it('stores a batch of logged predictions and their late labels', async () => {
+    const before = await counts();
+    const sent = await api.call('POST', '/v1/models/credit/predictions', {
+      predictions: [prediction('p1'), prediction('p2', { ts: '2026-11-01T10:00:00Z', latencyMs: 12 })],
+    });
+    expect(sent).toMatchObject({ status: 202, body: { accepted: 2 } });
+    const labelled = await api.call('POST', '/v1/models/credit/labels', {
+      labels: [{ predictionId: 'p1', label: 'no' }],
+    });
+    expect(labelled).toMatchObject({ status: 202, body: { accepted: 1 } });
+    expect(await counts()).toEqual({ predictions: before.predictions + 2, labels: before.labels + 1 });
+    const p2 = await db.store.prediction.findUniqueOrThrow({ where: { id: 'p2' } });
+    expect(p2).toMatchObject({ modelId, source: 'logged', latencyMs: 12, confidence: 0.9 });
+    expect(p2.predictedAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
+    expect(p2.output).toEqual({ prediction: 'yes' });
+  });
+
+  it.each([
+    ['malformed JSON', '{"predictions": [', 400, 'malformed_body', undefined],
+    ['an empty batch', { predictions: [] }, 400, 'invalid_request', 'body.predictions'],
+    [
+      'a missing id',
+      { predictions: [{ features: {}, prediction: 'yes' }] },
+      400,
+      'invalid_request',
+      'body.predictions.0.id',
+    ],
+    [
+      'a confidence above 1',
+      { predictions: [prediction('c1', { confidence: 1.2 })] },
+      400,
+      'invalid_request',
+      'body.predictions.0.confidence',
+    ],
+    [
+      'an unknown field',
+      { predictions: [prediction('c2', { colour: 'red' })] },
+      400,
+      'invalid_request',
+      'body.predictions.0',
+    ],
+    [
+      'an id repeated in the batch',
+      { predictions: [prediction('c3'), prediction('c3')] },
+      400,
+      'duplicate_ids',
+      'body.predictions[id=c3]',
+    ],
+    [
+      'an id stored before',
+      { predictions: [prediction('c4'), prediction('p1')] },
+      409,
+      'prediction_exists',
+      'body.predictions[id=p1]',
+    ],
+  ])('rejects %s precisely and stores nothing', async (_name, body, status, code, path) => {
+    const before = await counts();
+    const res = await api.call('POST', '/v1/models/credit/predictions', body);
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    if (path) expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(await counts()).toEqual(before);
+  });
+
+  it.each([
+    [
+      'a label outside the classes',
+      [{ predictionId: 'p2', label: 'maybe' }],
+      400,
+      'invalid_label',
+      'body.labels.0.label',
+    ],
+    [
+      'an unknown prediction',
+      [
+        { predictionId: 'p2', label: 'no' },
+        { predictionId: 'nope', label: 'no' },
+      ],
+      422,
+      'unknown_prediction',
+      'body.labels[predictionId=nope]',
+    ],
+    [
+      'a second label',
+      [
+        { predictionId: 'p2', label: 'no' },
+        { predictionId: 'p1', label: 'yes' },
+      ],
+      409,
+      'label_exists',
+      'body.labels[predictionId=p1]',
+    ],
+  ])('rejects %s precisely and stores nothing', async (_name, labels, status, code, path) => {
+    const before = await counts();
+    const res = await api.call('POST', '/v1/models/credit/labels', { labels });
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('answers 404 for an unknown model', async () => {
+    const res = await api.call('POST', '/v1/models/ghost/predictions', { predictions: [prediction('g1')] });
+    expect(res).toMatchObject({ status: 404, body: { error: { code: 'model_not_found' } } });
+  });
+
+  it('measures a window once, however often the activity is retried', async () => {
+    const activities = createActivities(db.store);
+    const env = new MockActivityEnvironment();
+    const first = await env.run(activities.monitorWindow, { modelName: 'credit', seq: 0 });
+    const again = await env.run(activities.monitorWindow, { modelName: 'credit', seq: 0 });
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ count: 2, labelled: 1, correct: 0, accuracy: 0 });
+    expect(await db.store.metricWindow.count({ where: { modelId } })).toBe(1);
+    await expect(env.run(activities.monitorWindow, { modelName: 'ghost', seq: 0 })).rejects.toMatchObject({
+      type: 'ModelNotFound',
+      nonRetryable: true,
+    });
+  });
+
+  it('records a cycle exactly once when the activity is retried', async () => {
+    const activities = createActivities(db.store);
+    const env = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'agent:credit', runId: 'run-1' },
+    });
+    const window = await env.run<[MonitorRequest], WindowSummary, typeof activities.monitorWindow>(
+      activities.monitorWindow,
+      { modelName: 'credit', seq: 0 },
+    );
+    const decision: Decision = {
+      action: 'alert',
+      rule: 'confirmed-finding-opens-incident',
+      reason: 'concept_drift confirmed',
+      alternatives: [{ action: 'none', rejectedBecause: 'persistent' }],
+      incident: { open: { kind: 'concept_drift', severity: 'warning', summary: 'accuracy fell' } },
+    };
+    const record: CycleRecord = {
+      modelName: 'credit',
+      cycle: 0,
+      idempotencyKey: 'agent:credit:cycle:0',
+      window,
+      findings: [
+        {
+          kind: 'concept_drift' as const,
+          severity: 'warning' as const,
+          state: 'confirmed' as const,
+          summary: 's',
+          evidence: { z: 4 },
+        },
+      ],
+      decision,
+      openIncidentId: null,
+      newIncidentId: `incident-${provider}`,
+    };
+    await env.run(activities.recordCycle, record);
+    await env.run(activities.recordCycle, record);
+    expect(await db.store.decision.count({ where: { modelId } })).toBe(1);
+    expect(await db.store.finding.count({ where: { modelId } })).toBe(1);
+    expect(await db.store.incident.findMany({ where: { modelId } })).toMatchObject([
+      { id: `incident-${provider}`, status: 'open', kind: 'concept_drift' },
+    ]);
+    expect(await db.store.action.findMany({ where: { modelId } })).toMatchObject([
+      {
+        type: 'alert',
+        actor: 'agent',
+        incidentId: `incident-${provider}`,
+        workflowId: 'agent:credit',
+        runId: 'run-1',
+      },
+    ]);
+  });
+});
