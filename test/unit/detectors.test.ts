@@ -1,0 +1,369 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Adwin,
+  type AnyDetector,
+  createDetector,
+  DETECTOR_KINDS,
+  type DetectorSpec,
+  RobustSpikeDetector,
+  snapshotDetector,
+} from '../../lib/detectors/index.ts';
+import { Random } from '../../lib/sim/random.ts';
+
+/** A 0/1 error stream whose error rate moves from p0 to p1 at `change`. */
+function errorStream(seed: number, n: number, p0: number, p1 = p0, change = n): number[] {
+  const random = new Random(seed);
+  return Array.from({ length: n }, (_, i) => (random.bernoulli(i < change ? p0 : p1) ? 1 : 0));
+}
+
+/** N(m0, 1) values, then N(m1, 1) from `change`. */
+function normalStream(seed: number, n: number, m0 = 0, m1 = m0, change = n): number[] {
+  const random = new Random(seed);
+  return Array.from({ length: n }, (_, i) => random.normal(i < change ? m0 : m1, 1));
+}
+
+function driftIndices(detector: AnyDetector, stream: readonly number[]): number[] {
+  const drifts: number[] = [];
+  stream.forEach((x, i) => {
+    if (detector.update(x).drift) drifts.push(i);
+  });
+  return drifts;
+}
+
+/** Runs the stream, rebuilding the detector from a JSON copy of its snapshot before each of `restoreAt`. */
+function runWithRestores(spec: DetectorSpec, stream: readonly number[], restoreAt: ReadonlySet<number>) {
+  let detector = createDetector(spec);
+  const signals = stream.map((x, i) => {
+    if (restoreAt.has(i)) detector = createDetector(JSON.parse(JSON.stringify(snapshotDetector(detector))));
+    return { ...detector.update(x) };
+  });
+  return { signals, state: detector.state };
+}
+
+const SCALED_PAGE_HINKLEY: DetectorSpec = { kind: 'page_hinkley', params: { delta: 0.5, threshold: 10 } };
+
+// Stationary streams of 20,000 values. Bounds are the measured false-alarm rates per 10k (in each
+// detector's doc comment) times two, rounded up; detectors measured at 0 must stay at 0.
+const stationaryCases: { name: string; spec: DetectorSpec; stream: () => number[]; maxDrifts: number }[] = [
+  {
+    name: 'ADWIN on Bernoulli(0.1)',
+    spec: { kind: 'adwin' },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 0,
+  },
+  { name: 'ADWIN on N(0, 1)', spec: { kind: 'adwin' }, stream: () => normalStream(11, 20_000), maxDrifts: 0 },
+  {
+    name: 'Page–Hinkley (defaults) on Bernoulli(0.1)',
+    spec: { kind: 'page_hinkley' },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 0,
+  },
+  {
+    name: 'Page–Hinkley (δ 0.5, λ 10) on N(0, 1)',
+    spec: SCALED_PAGE_HINKLEY,
+    stream: () => normalStream(11, 20_000),
+    maxDrifts: 6,
+  },
+  { name: 'CUSUM on N(0, 1)', spec: { kind: 'cusum' }, stream: () => normalStream(11, 20_000), maxDrifts: 6 },
+  {
+    name: 'DDM on Bernoulli(0.1)',
+    spec: { kind: 'ddm' },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 4,
+  },
+  {
+    name: 'HDDM_A on Bernoulli(0.1)',
+    spec: { kind: 'hddm_a' },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 0,
+  },
+  {
+    name: 'HDDM_W on Bernoulli(0.1)',
+    spec: { kind: 'hddm_w' },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 0,
+  },
+];
+
+describe('on stationary streams', () => {
+  it.each(stationaryCases)(
+    '$name raises at most $maxDrifts drift alarms in 20,000 values',
+    ({ spec, stream, maxDrifts }) => {
+      expect(driftIndices(createDetector(spec), stream()).length).toBeLessThanOrEqual(maxDrifts);
+    },
+  );
+
+  it('the spike detector flags no N(0, 1) value as an anomaly and never signals drift', () => {
+    const detector = createDetector({ kind: 'robust_spike' });
+    const signals = normalStream(11, 20_000).map((x) => detector.update(x));
+    expect(signals.filter((s) => s.anomaly || s.drift)).toEqual([]);
+  });
+});
+
+// One change at index 5,000. Bounds are about three times each detector's measured mean delay.
+const changeCases: {
+  name: string;
+  spec: DetectorSpec;
+  stream: () => number[];
+  maxDelay: number;
+  quietBefore: boolean;
+}[] = [
+  {
+    name: 'ADWIN, error rate 0.10 → 0.30',
+    spec: { kind: 'adwin' },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 400,
+    quietBefore: true,
+  },
+  {
+    name: 'Page–Hinkley (defaults), error rate 0.10 → 0.30',
+    spec: { kind: 'page_hinkley' },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 700,
+    quietBefore: true,
+  },
+  {
+    name: 'Page–Hinkley (δ 0.5, λ 10), N(0, 1) → N(1, 1)',
+    spec: SCALED_PAGE_HINKLEY,
+    stream: () => normalStream(5, 10_000, 0, 1, 5000),
+    maxDelay: 60,
+    quietBefore: false,
+  },
+  {
+    name: 'CUSUM, N(0, 1) → N(1, 1)',
+    spec: { kind: 'cusum' },
+    stream: () => normalStream(5, 10_000, 0, 1, 5000),
+    maxDelay: 60,
+    quietBefore: false,
+  },
+  {
+    name: 'CUSUM with a known reference, N(0, 1) → N(−1, 1)',
+    spec: { kind: 'cusum', params: { mean: 0, sd: 1 } },
+    stream: () => normalStream(5, 10_000, 0, -1, 5000),
+    maxDelay: 60,
+    quietBefore: false,
+  },
+  {
+    name: 'DDM, error rate 0.10 → 0.30',
+    spec: { kind: 'ddm' },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 1300,
+    quietBefore: false,
+  },
+  {
+    name: 'HDDM_A, error rate 0.10 → 0.30',
+    spec: { kind: 'hddm_a' },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 300,
+    quietBefore: true,
+  },
+  {
+    name: 'HDDM_W, error rate 0.10 → 0.30',
+    spec: { kind: 'hddm_w' },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 420,
+    quietBefore: true,
+  },
+];
+
+describe('on a stream with one change at 5,000', () => {
+  it.each(changeCases)(
+    '$name: signals within $maxDelay values',
+    ({ spec, stream, maxDelay, quietBefore }) => {
+      const drifts = driftIndices(createDetector(spec), stream());
+      const first = drifts.find((i) => i >= 5000);
+      expect(first).toBeDefined();
+      expect(first! - 5000).toBeLessThan(maxDelay);
+      if (quietBefore) expect(drifts.filter((i) => i < 5000)).toEqual([]);
+    },
+  );
+});
+
+// Every kind, on a stream that makes it alarm (so restores land on drifts and on the restart after them).
+const roundTripCases: { spec: DetectorSpec; stream: number[] }[] = [
+  { spec: { kind: 'adwin' }, stream: errorStream(3, 12_000, 0.1, 0.4, 4000) },
+  { spec: SCALED_PAGE_HINKLEY, stream: normalStream(3, 12_000, 0, 1, 4000) },
+  { spec: { kind: 'cusum' }, stream: normalStream(3, 12_000, 0, 1, 4000) },
+  { spec: { kind: 'ddm' }, stream: errorStream(3, 12_000, 0.1, 0.4, 4000) },
+  { spec: { kind: 'hddm_a' }, stream: errorStream(3, 12_000, 0.1, 0.4, 4000) },
+  { spec: { kind: 'hddm_w' }, stream: errorStream(3, 12_000, 0.1, 0.4, 4000) },
+  {
+    spec: { kind: 'robust_spike' },
+    stream: normalStream(3, 12_000).map((x, i) => (i % 500 === 499 ? x + 12 : x)),
+  },
+];
+
+describe('state', () => {
+  it('covers every detector kind', () => {
+    expect(roundTripCases.map((c) => c.spec.kind).sort()).toEqual([...DETECTOR_KINDS].sort());
+  });
+
+  it.each(roundTripCases)(
+    '$spec.kind: a detector restored from JSON continues exactly like the original',
+    ({ spec, stream }) => {
+      const original = runWithRestores(spec, stream, new Set());
+      const alarms = original.signals.flatMap((s, i) => (s.drift || s.warning || s.anomaly ? [i] : []));
+      expect(alarms.length).toBeGreaterThan(0);
+      // Restore every 997 values, and right after every alarm, when the pending restart is in the state.
+      const restoreAt = new Set([
+        ...alarms.map((i) => i + 1),
+        ...Array.from({ length: 12 }, (_, k) => (k + 1) * 997),
+      ]);
+      const restored = runWithRestores(spec, stream, restoreAt);
+      expect(restored.signals).toEqual(original.signals);
+      expect(restored.state).toEqual(original.state);
+    },
+  );
+
+  it.each(roundTripCases)('$spec.kind: state survives JSON unchanged at every step', ({ spec, stream }) => {
+    const detector = createDetector(spec);
+    for (const x of stream.slice(0, 3000)) {
+      detector.update(x);
+      expect(JSON.parse(JSON.stringify(detector.state))).toEqual(detector.state);
+    }
+  });
+
+  it.each(roundTripCases)(
+    '$spec.kind: reset() returns to the initial state and behaves like a new detector',
+    ({ spec, stream }) => {
+      const used = createDetector(spec);
+      for (const x of stream.slice(0, 7000)) used.update(x);
+      used.reset();
+      const fresh = createDetector(spec);
+      expect(used.state).toEqual(fresh.state);
+      expect(used.params).toEqual(fresh.params);
+      const rest = stream.slice(7000);
+      expect(rest.map((x) => ({ ...used.update(x) }))).toEqual(rest.map((x) => ({ ...fresh.update(x) })));
+    },
+  );
+
+  it('a copy of the state does not alias the detector', () => {
+    const detector = new Adwin();
+    for (const x of errorStream(1, 200, 0.5)) detector.update(x);
+    const state = detector.state;
+    state.rows[0]!.totals.push(99);
+    state.width = -1;
+    expect(detector.state).not.toEqual(state);
+  });
+});
+
+describe('ADWIN', () => {
+  it('keeps a valid exponential histogram: at most 5 buckets a row, sizes adding up to the width', () => {
+    const detector = new Adwin();
+    for (const x of errorStream(2, 5000, 0.2)) {
+      detector.update(x);
+      const { rows, width, total } = detector.state;
+      expect(rows.every((row) => row.totals.length <= 5)).toBe(true);
+      expect(rows.reduce((sum, row, i) => sum + row.totals.length * 2 ** i, 0)).toBe(width);
+      expect(rows.flatMap((row) => row.totals).reduce((a, b) => a + b, 0)).toBeCloseTo(total, 9);
+    }
+    expect(detector.width).toBe(5000);
+  });
+
+  it("detects as fast as MOA's cut loop: mean delay ≈ 120 for 0.10 → 0.30 (River's loop: ≈ 500)", () => {
+    const delays: number[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const drifts = driftIndices(new Adwin(), errorStream(seed, 7000, 0.1, 0.3, 5000));
+      expect(drifts[0]).toBeGreaterThanOrEqual(5000);
+      delays.push(drifts[0]! - 5000);
+    }
+    const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+    expect(mean).toBeGreaterThan(70);
+    expect(mean).toBeLessThan(180);
+  });
+
+  it('restarts with an empty window on the update after a drift', () => {
+    const detector = new Adwin();
+    const stream = errorStream(4, 8000, 0.05, 0.6, 4000);
+    const at = stream.findIndex((x) => detector.update(x).drift);
+    expect(at).toBeGreaterThan(4000);
+    expect(detector.width).toBeGreaterThan(0);
+    detector.update(0);
+    expect(detector.width).toBe(1);
+    expect(detector.driftDetected).toBe(false);
+  });
+});
+
+describe('robust spike detector', () => {
+  it('scores against the median and 1.4826 · MAD of the values before', () => {
+    const detector = new RobustSpikeDetector({ minSamples: 30 });
+    for (let v = 1; v <= 30; v++) expect(detector.update(v).score).toBe(0);
+    // median 15.5, MAD 7.5
+    const signal = detector.update(100);
+    expect(signal.score).toBeCloseTo(84.5 / (1.4826 * 7.5), 12);
+    expect(signal.anomaly).toBe(true);
+  });
+
+  it('falls back to the mean absolute deviation, then to "any other value", on a flat baseline', () => {
+    const mostlyZero = new RobustSpikeDetector({ minSamples: 10, window: 10 });
+    for (const x of [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]) mostlyZero.update(x);
+    expect(mostlyZero.update(1).score).toBeCloseTo(1 / (1.2533 * 0.2), 12);
+
+    const constant = new RobustSpikeDetector({ minSamples: 10, window: 10 });
+    for (let i = 0; i < 10; i++) constant.update(3);
+    expect(constant.update(3)).toMatchObject({ anomaly: false, score: 0 });
+    expect(constant.update(2)).toMatchObject({ anomaly: true, score: Number.NEGATIVE_INFINITY });
+  });
+
+  it('flags isolated spikes only, and lets a level shift become the new baseline', () => {
+    const detector = createDetector({ kind: 'robust_spike' });
+    const random = new Random(9);
+    const flagged: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const level = i < 2000 ? 0 : 10;
+      const spike = i === 700 || i === 701 || i === 1500 ? 9 : 0;
+      const signal = detector.update(random.normal(level, 1) + spike);
+      expect(signal.drift).toBe(false);
+      if (signal.anomaly) flagged.push(i);
+    }
+    expect(flagged.filter((i) => i < 2000)).toEqual([700, 701, 1500]);
+    // After the shift to +10 sd, flags last until the new level holds half the window.
+    const afterShift = flagged.filter((i) => i >= 2000);
+    expect(afterShift[0]).toBe(2000);
+    expect(afterShift.at(-1)).toBeLessThan(2000 + 50);
+  });
+});
+
+describe('parameters and inputs', () => {
+  it.each<DetectorSpec>([
+    { kind: 'adwin', params: { delta: 0 } },
+    { kind: 'adwin', params: { clock: 0.5 } },
+    { kind: 'page_hinkley', params: { threshold: 0 } },
+    { kind: 'page_hinkley', params: { alpha: 1.5 } },
+    { kind: 'page_hinkley', params: { mode: 'sideways' as 'up' } },
+    { kind: 'cusum', params: { mean: 3 } },
+    { kind: 'cusum', params: { mean: 0, sd: 0 } },
+    { kind: 'cusum', params: { warmup: 1 } },
+    { kind: 'ddm', params: { warningLevel: 3, driftLevel: 2 } },
+    { kind: 'hddm_a', params: { warningConfidence: 0.0001 } },
+    { kind: 'hddm_w', params: { lambda: 1 } },
+    { kind: 'robust_spike', params: { minSamples: 200 } },
+  ])('rejects $kind with $params', (spec) => {
+    expect(() => createDetector(spec)).toThrow(RangeError);
+  });
+
+  it.each(DETECTOR_KINDS)('%s rejects NaN and infinite input', (kind) => {
+    const detector = createDetector({ kind });
+    expect(() => detector.update(Number.NaN)).toThrow(RangeError);
+    expect(() => detector.update(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
+
+  it.each(['ddm', 'hddm_a', 'hddm_w'] as const)('%s rejects input outside [0, 1]', (kind) => {
+    expect(() => createDetector({ kind }).update(2)).toThrow(/\[0, 1\]/);
+  });
+
+  it('snapshots carry the parameters in force, defaults included', () => {
+    const snapshot = snapshotDetector(createDetector({ kind: 'ddm', params: { driftLevel: 4 } }));
+    expect(snapshot).toEqual({
+      kind: 'ddm',
+      params: { minInstances: 30, warningLevel: 2, driftLevel: 4 },
+      state: { drift: false, warning: false, n: 0, p: 0, pMin: null, sMin: null },
+    });
+  });
+
+  it('refuses a snapshot of an unknown kind', () => {
+    expect(() => createDetector({ kind: 'kswin' } as unknown as DetectorSpec)).toThrow(
+      /unknown detector kind "kswin"/,
+    );
+  });
+});
