@@ -1,0 +1,464 @@
+// lib/stats against SciPy/NumPy reference values (test/fixtures/scipy-reference.json, produced by
+// scripts/reference/scipy_reference.py), plus properties and a calibration check that do not need SciPy.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../lib/sim/random.ts';
+import {
+  benjaminiHochberg,
+  bonferroni,
+  chiSquareHomogeneity,
+  chiSquareSf,
+  histogram,
+  jensenShannonDistance,
+  KS_EXACT_MAX_WORK,
+  ksTwoSample,
+  mannWhitneyU,
+  mean,
+  median,
+  medianAbsoluteDeviation,
+  normalSf,
+  psi,
+  psiFromCounts,
+  quantileBinEdges,
+  quantiles,
+  standardDeviation,
+  studentTSf,
+  twoProportionZTest,
+  wasserstein,
+  welchTTest,
+} from '../../lib/stats/index.ts';
+import { kolmogorovSmirnovSf } from '../../lib/stats/kolmogorov.ts';
+
+// Tolerances, as relative error |actual - expected| / |expected| (an absolute floor only where stated).
+// Same formula, different summation order (NumPy sums pairwise): a few ulps per operation.
+const ARITHMETIC = 1e-12;
+// Quantiles and edges use NumPy's exact interpolation formula and must agree to the last bit.
+const BIT_EXACT = 0;
+// Tail probabilities: our incomplete gamma/beta (Lanczos lnΓ, Lentz continued fractions) against SciPy's
+// Cephes routines. The error grows with the arguments because lnΓ(a) of a large a is a large number whose
+// rounding error does not cancel (df = 1e5 costs ~1e-11).
+const TAIL_PROBABILITY = 1e-10;
+// Exact KS p-values: the same lattice recursions as SciPy (a tabulated reciprocal instead of a division).
+const KS_EXACT = 1e-12;
+// Asymptotic KS p-values: the same Simard–L'Ecuyer method selection; the one-sided Smirnov tail is a
+// positive series here but a double-double Cephes routine in SciPy, and the Durbin matrix power is
+// multiplied in a different order.
+const KS_ASYMPTOTIC = 1e-9;
+// Probabilities below this are compared absolutely: both sides are 0 up to underflow.
+const UNDERFLOW = 1e-300;
+
+interface GeneratedSample {
+  seed: number;
+  n: number;
+  power: 1 | 2;
+  shift: number;
+  scale: number;
+  levels?: number;
+}
+type Sample = number[] | GeneratedSample;
+interface TwoSampleCase {
+  name: string;
+  reference: Sample;
+  current: Sample;
+}
+interface Fixture {
+  meta: { scipy: string; numpy: string; python: string };
+  ks: (TwoSampleCase & {
+    statistic: number;
+    pValue: number;
+    scipyMethod: string;
+    asymptoticPValue: number;
+  })[];
+  kolmogorovSf: [number, number, number][];
+  normalSf: [number, number][];
+  studentTSf: [number, number, number][];
+  chiSquareSf: [number, number, number][];
+  chiSquare: {
+    name: string;
+    reference: number[];
+    current: number[];
+    groups: number[][];
+    pooledReference: number[];
+    pooledCurrent: number[];
+    statistic: number;
+    pValue: number;
+    degreesOfFreedom: number;
+    cramersV: number;
+  }[];
+  psi: (TwoSampleCase & {
+    bins: number;
+    edges: number[];
+    referenceCounts: number[];
+    currentCounts: number[];
+    value: number;
+  })[];
+  psiFromCounts: { reference: number[]; current: number[]; value: number }[];
+  jensenShannon: { reference: number[]; current: number[]; value: number }[];
+  wasserstein: (TwoSampleCase & {
+    distance: number;
+    normalized: number;
+    scale: number;
+    scaleSource: string;
+  })[];
+  twoProportion: {
+    reference: { successes: number; trials: number };
+    current: { successes: number; trials: number };
+    statistic: number;
+    pValue: number;
+    difference: number;
+    cohensH: number;
+  }[];
+  welch: (TwoSampleCase & {
+    statistic: number;
+    pValue: number;
+    degreesOfFreedom: number;
+    meanDifference: number;
+    cohensD: number;
+  })[];
+  mannWhitney: (TwoSampleCase & { statistic: number; pValue: number; probabilityOfSuperiority: number })[];
+  multipleTesting: { pValues: number[]; benjaminiHochberg: number[]; bonferroni: number[] }[];
+  descriptive: {
+    cases: {
+      name: string;
+      values: number[];
+      mean: number;
+      standardDeviation: number;
+      median: number;
+      medianAbsoluteDeviation: number;
+      probabilities: number[];
+      quantiles: number[];
+      edges10: number[];
+      edges4: number[];
+    }[];
+    histogram: { values: number[]; edges: number[]; counts: number[] };
+  };
+}
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/scipy-reference.json', import.meta.url), 'utf8'),
+) as Fixture;
+
+/** Large samples are stored as their recipe and regenerated with the same mulberry32 stream as Python. */
+function sample(spec: Sample): number[] {
+  if (Array.isArray(spec)) return spec;
+  const random = new Random(spec.seed);
+  return Array.from({ length: spec.n }, () => {
+    let u = random.next();
+    if (spec.levels !== undefined) u = Math.floor(u * spec.levels);
+    if (spec.power === 2) u = u * u;
+    return spec.shift + spec.scale * u;
+  });
+}
+
+function relativeError(actual: number, expected: number, absoluteFloor = 0): number {
+  const difference = Math.abs(actual - expected);
+  if (difference <= absoluteFloor) return 0;
+  return expected === 0 ? difference : difference / Math.abs(expected);
+}
+
+function expectClose(
+  actual: number,
+  expected: number,
+  tolerance: number,
+  label: string,
+  absoluteFloor = 0,
+): void {
+  expect(
+    relativeError(actual, expected, absoluteFloor),
+    `${label}: ${actual} vs ${expected}`,
+  ).toBeLessThanOrEqual(tolerance);
+}
+
+function expectAllClose(actual: number[], expected: number[], tolerance: number, label: string): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (const [i, a] of actual.entries()) expectClose(a, expected[i]!, tolerance, `${label}[${i}]`);
+}
+
+describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.numpy}`, () => {
+  describe('distribution tails', () => {
+    it('normalSf matches scipy.stats.norm.sf', () => {
+      for (const [z, p] of fixture.normalSf)
+        expectClose(normalSf(z), p, TAIL_PROBABILITY, `z=${z}`, UNDERFLOW);
+    });
+    it('studentTSf matches scipy.stats.t.sf', () => {
+      for (const [t, df, p] of fixture.studentTSf) {
+        expectClose(studentTSf(t, df), p, TAIL_PROBABILITY, `t=${t} df=${df}`, UNDERFLOW);
+      }
+    });
+    it('chiSquareSf matches scipy.stats.chi2.sf', () => {
+      for (const [x, k, p] of fixture.chiSquareSf) {
+        expectClose(chiSquareSf(x, k), p, TAIL_PROBABILITY, `x=${x} k=${k}`, UNDERFLOW);
+      }
+    });
+    it('kolmogorovSmirnovSf matches scipy.stats.kstwo.sf on every branch', () => {
+      for (const [n, d, p] of fixture.kolmogorovSf) {
+        expectClose(kolmogorovSmirnovSf(n, d), p, KS_ASYMPTOTIC, `n=${n} d=${d}`, UNDERFLOW);
+      }
+    });
+  });
+
+  describe('ksTwoSample (ks_2samp, method="auto")', () => {
+    for (const c of fixture.ks) {
+      it(c.name, () => {
+        const reference = sample(c.reference);
+        const current = sample(c.current);
+        const result = ksTwoSample(reference, current);
+        expectClose(result.statistic, c.statistic, ARITHMETIC, 'D');
+        if (result.method === c.scipyMethod) {
+          expectClose(
+            result.pValue,
+            c.pValue,
+            result.method === 'exact' ? KS_EXACT : KS_ASYMPTOTIC,
+            'p',
+            UNDERFLOW,
+          );
+        } else {
+          // The documented deviation: an exact count over budget falls back to the asymptotic p-value,
+          // which can only happen far below any alpha.
+          const m = Math.max(reference.length, current.length);
+          const n = Math.min(reference.length, current.length);
+          expect(m * Math.min(n + 1, 2 * c.statistic * n + 1)).toBeGreaterThan(KS_EXACT_MAX_WORK);
+          expectClose(result.pValue, c.asymptoticPValue, KS_ASYMPTOTIC, 'asymptotic p', UNDERFLOW);
+          expect(c.pValue).toBeLessThan(0.005);
+        }
+      });
+    }
+  });
+
+  describe('chiSquareHomogeneity (chi2_contingency, correction=False, on the pooled table)', () => {
+    for (const c of fixture.chiSquare) {
+      it(c.name, () => {
+        const result = chiSquareHomogeneity(c.reference, c.current);
+        expect(result.groups).toEqual(c.groups);
+        expect(result.pooledReference).toEqual(c.pooledReference);
+        expect(result.pooledCurrent).toEqual(c.pooledCurrent);
+        expect(result.degreesOfFreedom).toBe(c.degreesOfFreedom);
+        expectClose(result.statistic, c.statistic, ARITHMETIC, 'statistic');
+        expectClose(result.pValue, c.pValue, TAIL_PROBABILITY, 'p', UNDERFLOW);
+        expectClose(result.cramersV, c.cramersV, ARITHMETIC, "Cramér's V");
+      });
+    }
+  });
+
+  describe('psi (NumPy reference implementation)', () => {
+    for (const c of fixture.psi) {
+      it(c.name, () => {
+        const result = psi(sample(c.reference), sample(c.current), { bins: c.bins });
+        expectAllClose(result.edges, c.edges, BIT_EXACT, 'edges');
+        expect(result.referenceCounts).toEqual(c.referenceCounts);
+        expect(result.currentCounts).toEqual(c.currentCounts);
+        expectClose(result.value, c.value, ARITHMETIC, 'psi');
+      });
+    }
+    it('psiFromCounts', () => {
+      for (const c of fixture.psiFromCounts) {
+        expectClose(psiFromCounts(c.reference, c.current), c.value, ARITHMETIC, JSON.stringify(c.reference));
+      }
+    });
+  });
+
+  it('jensenShannonDistance (scipy.spatial.distance.jensenshannon, base 2)', () => {
+    for (const c of fixture.jensenShannon) {
+      expectClose(
+        jensenShannonDistance(c.reference, c.current),
+        c.value,
+        ARITHMETIC,
+        JSON.stringify(c.reference),
+      );
+    }
+  });
+
+  describe('wasserstein (scipy.stats.wasserstein_distance)', () => {
+    for (const c of fixture.wasserstein) {
+      it(c.name, () => {
+        const result = wasserstein(sample(c.reference), sample(c.current));
+        expectClose(result.distance, c.distance, ARITHMETIC, 'distance');
+        expectClose(result.normalized, c.normalized, ARITHMETIC, 'normalized');
+        expectClose(result.scale, c.scale, ARITHMETIC, 'scale');
+        expect(result.scaleSource).toBe(c.scaleSource);
+      });
+    }
+  });
+
+  it('twoProportionZTest (pooled z, scipy.stats.norm.sf)', () => {
+    for (const c of fixture.twoProportion) {
+      const label = `${c.reference.successes}/${c.reference.trials} vs ${c.current.successes}/${c.current.trials}`;
+      const result = twoProportionZTest(c.reference, c.current);
+      expectClose(result.statistic, c.statistic, ARITHMETIC, `${label} z`);
+      expectClose(result.pValue, c.pValue, TAIL_PROBABILITY, `${label} p`, UNDERFLOW);
+      expectClose(result.difference, c.difference, ARITHMETIC, `${label} difference`);
+      expectClose(result.cohensH, c.cohensH, ARITHMETIC, `${label} h`);
+    }
+  });
+
+  describe('welchTTest (ttest_ind, equal_var=False)', () => {
+    for (const c of fixture.welch) {
+      it(c.name, () => {
+        const result = welchTTest(sample(c.reference), sample(c.current));
+        // Means of 20,000 values summed in a different order: still far inside 1e-9.
+        expectClose(result.statistic, c.statistic, 1e-9, 't');
+        expectClose(result.degreesOfFreedom, c.degreesOfFreedom, ARITHMETIC, 'df');
+        expectClose(result.pValue, c.pValue, 1e-9, 'p', UNDERFLOW);
+        expectClose(result.meanDifference, c.meanDifference, 1e-9, 'mean difference');
+        expectClose(result.cohensD, c.cohensD, 1e-9, 'd');
+      });
+    }
+  });
+
+  describe('mannWhitneyU (mannwhitneyu, two-sided, asymptotic, continuity)', () => {
+    for (const c of fixture.mannWhitney) {
+      it(c.name, () => {
+        const result = mannWhitneyU(sample(c.reference), sample(c.current));
+        expect(result.statistic).toBe(c.statistic);
+        expectClose(result.pValue, c.pValue, TAIL_PROBABILITY, 'p', UNDERFLOW);
+        expectClose(result.probabilityOfSuperiority, c.probabilityOfSuperiority, ARITHMETIC, 'superiority');
+      });
+    }
+  });
+
+  it('benjaminiHochberg (false_discovery_control) and bonferroni', () => {
+    for (const c of fixture.multipleTesting) {
+      expectAllClose(benjaminiHochberg(c.pValues), c.benjaminiHochberg, ARITHMETIC, 'BH');
+      expectAllClose(bonferroni(c.pValues), c.bonferroni, ARITHMETIC, 'Bonferroni');
+    }
+  });
+
+  describe('descriptive (NumPy)', () => {
+    for (const c of fixture.descriptive.cases) {
+      it(c.name, () => {
+        expectClose(mean(c.values), c.mean, ARITHMETIC, 'mean');
+        expectClose(standardDeviation(c.values), c.standardDeviation, ARITHMETIC, 'sd');
+        expect(median(c.values)).toBe(c.median);
+        expect(medianAbsoluteDeviation(c.values)).toBe(c.medianAbsoluteDeviation);
+        expectAllClose(quantiles(c.values, c.probabilities), c.quantiles, BIT_EXACT, 'quantiles');
+        expectAllClose(quantileBinEdges(c.values), c.edges10, BIT_EXACT, 'edges10');
+        expectAllClose(quantileBinEdges(c.values, 4), c.edges4, BIT_EXACT, 'edges4');
+      });
+    }
+    it('histogram with open outer bins', () => {
+      const { values, edges, counts } = fixture.descriptive.histogram;
+      expect(histogram(values, edges)).toEqual(counts);
+    });
+  });
+});
+
+describe('properties', () => {
+  const random = new Random(7);
+  const normals = (n: number, mu = 0, sd = 1) => Array.from({ length: n }, () => random.normal(mu, sd));
+
+  it('KS on identical samples gives D = 0 and p = 1, exact and asymptotic', () => {
+    for (const n of [1, 17, 500, 12_000]) {
+      const x = normals(n);
+      const result = ksTwoSample(x, [...x].reverse());
+      expect(result).toMatchObject({ statistic: 0, pValue: 1 });
+      expect(result.method).toBe(n <= 10_000 ? 'exact' : 'asymptotic');
+    }
+  });
+
+  it('KS D is symmetric and p-values of every test lie in [0, 1]', () => {
+    for (const [n1, n2, shift] of [
+      [5, 9, 0],
+      [40, 40, 0.5],
+      [300, 200, 3],
+      [15_000, 80, 0.2],
+    ] as const) {
+      const a = normals(n1);
+      const b = normals(n2, shift);
+      const ab = ksTwoSample(a, b);
+      const ba = ksTwoSample(b, a);
+      expect(ab.statistic).toBe(ba.statistic);
+      expect(ab.pValue).toBe(ba.pValue);
+      for (const p of [ab.pValue, welchTTest(a, b).pValue, mannWhitneyU(a, b).pValue]) {
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(p).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('distances are 0 for identical inputs and grow with the shift', () => {
+    const x = normals(2000);
+    expect(psi(x, x).value).toBe(0);
+    expect(wasserstein(x, x).distance).toBe(0);
+    const counts = histogram(x, quantileBinEdges(x));
+    expect(jensenShannonDistance(counts, counts)).toBe(0);
+    const small = normals(2000, 0.1);
+    const large = normals(2000, 1);
+    expect(psi(x, large).value).toBeGreaterThan(psi(x, small).value);
+    expect(wasserstein(x, large).normalized).toBeGreaterThan(wasserstein(x, small).normalized);
+    expect(ksTwoSample(x, large).statistic).toBeGreaterThan(ksTwoSample(x, small).statistic);
+  });
+
+  it('Welch and Mann–Whitney signs follow "current relative to reference"', () => {
+    const reference = normals(200);
+    const higher = normals(200, 1);
+    expect(welchTTest(reference, higher).statistic).toBeGreaterThan(0);
+    expect(welchTTest(reference, higher).cohensD).toBeGreaterThan(0);
+    expect(mannWhitneyU(reference, higher).probabilityOfSuperiority).toBeGreaterThan(0.5);
+  });
+
+  it('degenerate inputs give "no evidence" instead of NaN', () => {
+    expect(welchTTest([2, 2, 2], [2, 2])).toMatchObject({ statistic: 0, pValue: 1 });
+    expect(welchTTest([2, 2, 2], [3, 3]).pValue).toBe(0);
+    expect(mannWhitneyU([1, 1], [1, 1, 1]).pValue).toBe(1);
+    expect(twoProportionZTest({ successes: 0, trials: 10 }, { successes: 0, trials: 20 }).pValue).toBe(1);
+    expect(chiSquareHomogeneity([30], [40]).pValue).toBe(1);
+    expect(benjaminiHochberg([])).toEqual([]);
+  });
+
+  it('rejects impossible inputs', () => {
+    expect(() => ksTwoSample([], [1])).toThrow(RangeError);
+    expect(() => welchTTest([1], [1, 2])).toThrow(RangeError);
+    expect(() => chiSquareHomogeneity([1, 2], [1])).toThrow(RangeError);
+    expect(() => psiFromCounts([0, 0], [1, 1])).toThrow(RangeError);
+    expect(() => benjaminiHochberg([0.5, 1.5])).toThrow(RangeError);
+    expect(() => twoProportionZTest({ successes: 5, trials: 3 }, { successes: 1, trials: 3 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('BH adjusted p-values are monotone in the raw p-values and never below them', () => {
+    const ps = Array.from({ length: 50 }, () => random.next() ** 3);
+    const adjusted = benjaminiHochberg(ps);
+    const order = ps.map((_, i) => i).sort((a, b) => ps[a]! - ps[b]!);
+    for (let k = 1; k < order.length; k++) {
+      expect(adjusted[order[k]!]!).toBeGreaterThanOrEqual(adjusted[order[k - 1]!]!);
+    }
+    for (const [i, p] of ps.entries()) expect(adjusted[i]!).toBeGreaterThanOrEqual(p);
+  });
+});
+
+describe('calibration under the null hypothesis', () => {
+  // 500 pairs drawn from one distribution: a correct test at alpha 0.05 rejects ~25 of them
+  // (binomial sd ≈ 4.9). Fewer than 5 would mean p-values stuck near 1; more than 40 (3 sd above
+  // 25) would mean false alarms. KS is discrete at these sizes and so slightly conservative.
+  const pairs = 500;
+  const alpha = 0.05;
+
+  function rejections(
+    test: (a: number[], b: number[]) => { pValue: number },
+    n1: number,
+    n2: number,
+  ): number {
+    const random = new Random(20240601);
+    let count = 0;
+    for (let i = 0; i < pairs; i++) {
+      const a = Array.from({ length: n1 }, () => random.normal(10, 2));
+      const b = Array.from({ length: n2 }, () => random.normal(10, 2));
+      if (test(a, b).pValue < alpha) count++;
+    }
+    return count;
+  }
+
+  it('KS (exact p-values) rejects about 5%', () => {
+    const count = rejections(ksTwoSample, 60, 90);
+    expect(count).toBeGreaterThanOrEqual(5);
+    expect(count).toBeLessThanOrEqual(40);
+  });
+
+  it('Welch rejects about 5%', () => {
+    const count = rejections(welchTTest, 30, 45);
+    expect(count).toBeGreaterThanOrEqual(10);
+    expect(count).toBeLessThanOrEqual(40);
+  });
+});
