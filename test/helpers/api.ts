@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.ts';
 import type { Store } from '../../lib/db/client.ts';
+import type { AgentOptions } from '../../lib/temporal.ts';
 
 export interface JsonResponse {
   status: number;
@@ -34,8 +35,12 @@ export interface TestApi {
  * Without a Temporal client the API gets a lazy one that never connects: the routes under test then
  * must not talk to Temporal (registry reads, ingestion).
  */
-export async function startTestApi(store: Store, temporal: Client = new Client()): Promise<TestApi> {
-  const app = createApp({ store, temporal, agentOptions: { taskQueue: 'test' } });
+export async function startTestApi(
+  store: Store,
+  temporal: Client = new Client(),
+  agentOptions: AgentOptions = { taskQueue: 'test' },
+): Promise<TestApi> {
+  const app = createApp({ store, temporal, agentOptions });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function waitForCycle(query: () => Promise<AgentState>, cycle: number): Promise<AgentState> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const state = await query().catch(() => null); // between runs of a continueAsNew the query can miss
+    const state = await query().catch(() => null);
     if (state && state.cycle >= cycle) return state;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -56,7 +56,11 @@ describe('agent workflow', () => {
         taskQueue,
         args: [input],
       });
-      const query = () => env.client.workflow.getHandle(handle.workflowId).query(statusQuery);
+      // A query racing a continueAsNew hand-over can wait for its RPC timeout: bound it and retry.
+      const query = () =>
+        env.client.withDeadline(Date.now() + 2_000, () =>
+          env.client.workflow.getHandle(handle.workflowId).query(statusQuery),
+        );
       await waitForCycle(query, 1); // cycle 0 ran at start, on an empty window
       for (const [n, accuracy] of plan.entries()) {
         await seedLabelledTraffic(db.store, model.id, `w${n}`, 100, accuracy);
@@ -83,14 +87,19 @@ describe('agent workflow', () => {
     // Four healthy windows and the one after recovery; bad and recovering windows never join the baseline.
     expect(last.detector.baselineWindows).toBe(5);
 
-    const rows = await db.store.decision.findMany({ where: { modelId: model.id }, orderBy: { cycle: 'asc' } });
+    const rows = await db.store.decision.findMany({
+      where: { modelId: model.id },
+      orderBy: { cycle: 'asc' },
+    });
     expect(rows.map((r) => r.cycle)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(new Set(rows.map((r) => r.runId)).size).toBeGreaterThanOrEqual(3);
     const incidents = await db.store.incident.findMany({ where: { modelId: model.id } });
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ kind: 'concept_drift', status: 'recovered' });
     const actions = await db.store.action.findMany({ where: { modelId: model.id } });
-    expect(actions.map((a) => [a.type, a.actor, a.incidentId])).toEqual([['alert', 'agent', incidents[0]!.id]]);
+    expect(actions.map((a) => [a.type, a.actor, a.incidentId])).toEqual([
+      ['alert', 'agent', incidents[0]!.id],
+    ]);
 
     // The latest run (started by continueAsNew, with carried state) must replay against the current code.
     const handle = env.client.workflow.getHandle(agentWorkflowId('credit'));
