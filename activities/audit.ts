@@ -49,7 +49,9 @@ export function createAuditActivities(store: Store) {
       await store.$transaction(async (tx) => {
         for (const finding of record.findings) {
           await tx.finding.upsert({
-            where: { modelId_windowSeq_kind: { modelId: id, windowSeq: record.window.seq, kind: finding.kind } },
+            where: {
+              modelId_windowSeq_kind: { modelId: id, windowSeq: record.window.seq, kind: finding.kind },
+            },
             create: {
               modelId: id,
               windowSeq: record.window.seq,
@@ -119,7 +121,10 @@ export function createAuditActivities(store: Store) {
         }
       });
       if (decision.action !== 'none') {
-        logger.warn({ model: record.modelName, action: decision.action, rule: decision.rule }, decision.reason);
+        logger.warn(
+          { model: record.modelName, action: decision.action, rule: decision.rule },
+          decision.reason,
+        );
       }
     },
 

@@ -23,7 +23,9 @@ export function createMonitorActivities(store: Store) {
     async monitorWindow({ modelName, seq }: MonitorRequest): Promise<WindowSummary> {
       const model = await store.model.findUnique({ where: { name: modelName } });
       if (!model) throw modelNotFound(modelName);
-      const existing = await store.metricWindow.findUnique({ where: { modelId_seq: { modelId: model.id, seq } } });
+      const existing = await store.metricWindow.findUnique({
+        where: { modelId_seq: { modelId: model.id, seq } },
+      });
       if (existing) return existing.metrics as unknown as WindowSummary;
 
       const previous = await store.metricWindow.findFirst({

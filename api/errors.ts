@@ -47,7 +47,12 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof HttpError) {
     res.set(err.headers);
     res.status(err.status).json({
-      error: { status: err.status, code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) },
+      error: {
+        status: err.status,
+        code: err.code,
+        message: err.message,
+        ...(err.issues ? { issues: err.issues } : {}),
+      },
     });
     return;
   }

@@ -27,4 +27,5 @@ function resolveBinary(envVar: string, name: string): string {
 }
 
 export const temporalCliPath = () => resolveBinary('TEMPORAL_CLI_PATH', 'temporal');
-export const temporalTestServerPath = () => resolveBinary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');
+export const temporalTestServerPath = () =>
+  resolveBinary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');

@@ -2,7 +2,7 @@
 // Run by `npm run db:schemas` (and by bootstrap); a test checks the written files are current.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DatabaseProvider, REPO_ROOT, prismaDirFor } from '../lib/db/config.ts';
+import { type DatabaseProvider, prismaDirFor, REPO_ROOT } from '../lib/db/config.ts';
 
 export const PROVIDERS: DatabaseProvider[] = ['sqlite', 'postgresql'];
 

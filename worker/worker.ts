@@ -5,7 +5,12 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createActivities } from '../activities/index.ts';
 import type { Store } from '../lib/db/client.ts';
 
-export const WORKFLOWS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+export const WORKFLOWS_PATH = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'workflows',
+  'index.ts',
+);
 
 export interface HomeostatWorkerOptions {
   connection: NativeConnection;
@@ -23,7 +28,9 @@ export function createHomeostatWorker(options: HomeostatWorkerOptions): Promise<
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     activities: createActivities(options.store),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
   });
 }

@@ -18,7 +18,11 @@ import type { AgentInput, AgentState, Health, PauseRequest } from './types.ts';
 
 const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['ModelNotFound'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['ModelNotFound'],
+  },
 });
 
 export const AGENT_DEFAULTS = { cycleInterval: '1 minute', maxCyclesPerRun: 500 } as const;
@@ -64,10 +68,17 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   setHandler(
     pauseUpdate,
     async (request) => {
-      if (state.paused) throw ApplicationFailure.create({ type: 'AlreadyPaused', message: 'agent is already paused' });
+      if (state.paused)
+        throw ApplicationFailure.create({ type: 'AlreadyPaused', message: 'agent is already paused' });
       state.paused = true;
       state.health = healthOf(state);
-      await recordOperatorAction({ modelName: state.modelName, type: 'pause', request, cycle: state.cycle, key: uuid4() });
+      await recordOperatorAction({
+        modelName: state.modelName,
+        type: 'pause',
+        request,
+        cycle: state.cycle,
+        key: uuid4(),
+      });
       return state;
     },
     { validator: validateOperatorRequest },
@@ -75,10 +86,17 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   setHandler(
     resumeUpdate,
     async (request) => {
-      if (!state.paused) throw ApplicationFailure.create({ type: 'NotPaused', message: 'agent is not paused' });
+      if (!state.paused)
+        throw ApplicationFailure.create({ type: 'NotPaused', message: 'agent is not paused' });
       state.paused = false;
       state.health = healthOf(state);
-      await recordOperatorAction({ modelName: state.modelName, type: 'resume', request, cycle: state.cycle, key: uuid4() });
+      await recordOperatorAction({
+        modelName: state.modelName,
+        type: 'resume',
+        request,
+        cycle: state.cycle,
+        key: uuid4(),
+      });
       wake = true; // run a cycle now rather than at the end of the current sleep
       return state;
     },

@@ -31,7 +31,9 @@ export function decide({ findings, openIncident }: DecisionContext): Decision {
       action: 'none',
       rule: 'one-incident-at-a-time',
       reason: `incident ${openIncident.id} (${openIncident.kind}) is already open`,
-      alternatives: [{ action: 'alert', rejectedBecause: 'the operator was already alerted for this incident' }],
+      alternatives: [
+        { action: 'alert', rejectedBecause: 'the operator was already alerted for this incident' },
+      ],
       incident: null,
     };
   }
@@ -40,7 +42,9 @@ export function decide({ findings, openIncident }: DecisionContext): Decision {
       action: 'none',
       rule: 'incident-recovering-keep-watching',
       reason: `incident ${openIncident.id} is recovering; waiting for consecutive healthy windows`,
-      alternatives: [{ action: 'none', rejectedBecause: 'closing now could flap if the next window is bad again' }],
+      alternatives: [
+        { action: 'none', rejectedBecause: 'closing now could flap if the next window is bad again' },
+      ],
       incident: null,
     };
   }

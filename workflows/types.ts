@@ -50,7 +50,10 @@ export interface Decision {
   rule: string;
   reason: string;
   alternatives: Alternative[];
-  incident: { open: { kind: FindingKind; severity: Severity; summary: string } } | { close: 'recovered' } | null;
+  incident:
+    | { open: { kind: FindingKind; severity: Severity; summary: string } }
+    | { close: 'recovered' }
+    | null;
 }
 
 export type Health = 'healthy' | 'degraded' | 'recovering' | 'escalated' | 'paused' | 'starting';

@@ -75,7 +75,10 @@ export function ingestRoutes({ store }: ApiContext): Router {
           409,
           'prediction_exists',
           `${existing.size} prediction id(s) were already ingested; nothing from this batch was stored`,
-          [...existing.keys()].map((id) => ({ path: `body.predictions[id=${id}]`, message: 'already ingested' })),
+          [...existing.keys()].map((id) => ({
+            path: `body.predictions[id=${id}]`,
+            message: 'already ingested',
+          })),
         );
       });
     if ((await existingPredictionIds(store, model.id, ids)).size) throw await conflict();
@@ -87,7 +90,10 @@ export function ingestRoutes({ store }: ApiContext): Router {
           modelId: model.id,
           source: 'logged',
           features: p.features,
-          output: { prediction: p.prediction, ...(p.probabilities ? { probabilities: p.probabilities } : {}) },
+          output: {
+            prediction: p.prediction,
+            ...(p.probabilities ? { probabilities: p.probabilities } : {}),
+          },
           confidence: p.confidence ?? null,
           latencyMs: p.latencyMs ?? null,
           predictedAt: p.ts ? new Date(p.ts) : now,

@@ -17,7 +17,11 @@ export const registerModelBody = z
   .strict()
   .superRefine((body, ctx) => {
     if (body.task !== 'regression' && !body.labels) {
-      ctx.addIssue({ code: 'custom', path: ['labels'], message: `a ${body.task} model needs its class labels` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labels'],
+        message: `a ${body.task} model needs its class labels`,
+      });
     }
     if (body.task === 'regression' && body.labels) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a regression model has no class labels' });
@@ -27,7 +31,13 @@ export const registerModelBody = z
     }
   });
 
-function present(model: { name: string; task: string; featureSchema: unknown; labels: unknown; createdAt: Date }) {
+function present(model: {
+  name: string;
+  task: string;
+  featureSchema: unknown;
+  labels: unknown;
+  createdAt: Date;
+}) {
   return {
     name: model.name,
     task: model.task,
