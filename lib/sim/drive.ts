@@ -1,0 +1,102 @@
+// Drives a live Homeostat API with a simulated stream: predictions at a chosen rate, then each label a
+// little later, as a serving stack and a labelling pipeline would. Used by the demo and the simulator's
+// live mode. Events are re-timed to the wall clock; label delays are compressed to `labelDelayMs`.
+import type { JsonCall } from '../api-client.ts';
+import type { FeatureRow } from '../domain.ts';
+import type { SimEvent } from './stream.ts';
+
+/** What a served model answered for one row. */
+export interface ServedPrediction {
+  prediction: string | number;
+  confidence?: number;
+}
+
+export type Scorer = (features: FeatureRow) => ServedPrediction;
+
+export interface DriveOptions {
+  call: JsonCall;
+  modelName: string;
+  /** The stream to send; the driver pulls from it until it ends or the signal aborts. */
+  events: Iterator<SimEvent>;
+  /** Scores rows as the model in production would (the gateway replaces this once models are served). */
+  score: Scorer;
+  ratePerSecond: number;
+  labelDelayMs: number;
+  /** Prefix of prediction ids, unique per run so that a restarted demo never collides with stored ids. */
+  idPrefix: string;
+  signal: AbortSignal;
+  tickMs?: number;
+  onError?: (message: string) => void;
+}
+
+export interface DriveStats {
+  predictions: number;
+  labels: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+
+export async function drive(options: DriveOptions, stats: DriveStats = { predictions: 0, labels: 0 }) {
+  const { call, modelName, events, score, signal } = options;
+  const tickMs = options.tickMs ?? 1000;
+  const pendingLabels: { due: number; predictionId: string; label: number | string }[] = [];
+  let carry = 0;
+  let exhausted = false;
+
+  while (!signal.aborted && !(exhausted && pendingLabels.length === 0)) {
+    const tickStart = Date.now();
+    carry += (options.ratePerSecond * tickMs) / 1000;
+    const batch: SimEvent[] = [];
+    while (!exhausted && batch.length < Math.floor(carry)) {
+      const next = events.next();
+      if (next.done) exhausted = true;
+      else batch.push(next.value);
+    }
+    carry -= batch.length;
+
+    const served = batch.filter((e) => !e.failed);
+    if (served.length) {
+      const predictions = served.map((e) => ({
+        id: `${options.idPrefix}-${e.seq}`,
+        features: e.features,
+        latencyMs: e.latencyMs,
+        ...score(e.features),
+      }));
+      const res = await call('POST', `/v1/models/${modelName}/predictions`, { predictions });
+      if (res.status === 202) {
+        stats.predictions += predictions.length;
+        for (const e of served) {
+          if (e.label === null) continue;
+          pendingLabels.push({
+            due: Date.now() + options.labelDelayMs,
+            predictionId: `${options.idPrefix}-${e.seq}`,
+            label: e.label,
+          });
+        }
+      } else {
+        options.onError?.(`predictions rejected (${res.status}): ${res.body?.error?.message ?? ''}`);
+      }
+    }
+
+    const now = Date.now();
+    const due = pendingLabels.filter((l) => l.due <= now);
+    if (due.length) {
+      pendingLabels.splice(0, pendingLabels.length, ...pendingLabels.filter((l) => l.due > now));
+      const labels = due.map(({ predictionId, label }) => ({ predictionId, label }));
+      const res = await call('POST', `/v1/models/${modelName}/labels`, { labels });
+      if (res.status === 202) stats.labels += labels.length;
+      else options.onError?.(`labels rejected (${res.status}): ${res.body?.error?.message ?? ''}`);
+    }
+    await sleep(Math.max(0, tickMs - (Date.now() - tickStart)), signal);
+  }
+  return stats;
+}

@@ -1,0 +1,232 @@
+// `npm run demo`: the whole stack on embedded defaults — a Temporal dev server (data in data/temporal.db,
+// UI on :8233), the worker, the API (:3000) and SQLite (data/homeostat.db) — with the credit-default
+// demo model, live simulated traffic, and failures injected on a schedule that the agent must detect
+// and see through. Ctrl-C stops everything; running it again carries on with the same data.
+//
+// Options: --fast (2-second agent cycles and short phases, for a quick look or a test),
+//          --duration SECONDS (stop by itself), --rate N (predictions per second; 20, or 100 with --fast).
+// Environment: TEMPORAL_ADDRESS (use that server instead of starting one), PORT (API, default 3000),
+//              HOMEOSTAT_TEMPORAL_PORT / HOMEOSTAT_TEMPORAL_UI_PORT (dev server, default 7233 / 8233).
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { jsonClient } from '../lib/api-client.ts';
+import { REPO_ROOT } from '../lib/db/config.ts';
+import { creditDefault } from '../lib/sim/demo-models.ts';
+import { drive } from '../lib/sim/drive.ts';
+import { findScenario } from '../lib/sim/scenarios.ts';
+import { generateStream } from '../lib/sim/stream.ts';
+import { temporalCliPath } from '../lib/temporal-binaries.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    fast: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+  },
+});
+// Both speeds give the agent about 200 predictions per window: enough labels to judge accuracy.
+const speed = args.fast
+  ? { cycle: '2 seconds', phase: 0.2, rate: 100, labelDelayMs: 300 }
+  : { cycle: '10 seconds', phase: 1, rate: 20, labelDelayMs: 1000 };
+const rate = args.rate === undefined ? speed.rate : Number(args.rate);
+if (!(rate > 0 && rate <= 2000)) fail('--rate must be a number of predictions per second in (0, 2000]');
+const durationSeconds = args.duration === undefined ? null : Number(args.duration);
+if (durationSeconds !== null && !(durationSeconds > 0))
+  fail('--duration must be a positive number of seconds');
+
+const MODEL = creditDefault.name;
+/** The failure schedule, repeated: each phase draws traffic from one simulator scenario. */
+const SCHEDULE = [
+  { scenario: 'steady', seconds: 60, note: 'healthy traffic: the agent learns its baseline' },
+  { scenario: 'unit-change', seconds: 60, note: 'INJECTED: upstream sends income in cents (×1000)' },
+  { scenario: 'steady', seconds: 120, note: 'upstream fixed: healthy traffic again' },
+] as const;
+
+const dataDir = path.join(REPO_ROOT, 'data');
+const logDir = path.join(dataDir, 'logs');
+fs.mkdirSync(logDir, { recursive: true });
+const apiPort = Number(process.env.PORT ?? 3000);
+const temporalPort = Number(process.env.HOMEOSTAT_TEMPORAL_PORT ?? 7233);
+const temporalUiPort = Number(process.env.HOMEOSTAT_TEMPORAL_UI_PORT ?? 8233);
+const temporalAddress = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
+const children: { name: string; child: ChildProcess }[] = [];
+const stop = new AbortController();
+
+function say(line: string) {
+  console.log(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+function fail(message: string): never {
+  console.error(`[demo] error: ${message}`);
+  process.exit(2);
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer().once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function start(name: string, command: string, argv: string[], env: Record<string, string> = {}) {
+  const log = fs.openSync(path.join(logDir, `${name}.log`), 'a');
+  const child = spawn(command, argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log],
+  });
+  children.push({ name, child });
+  child.once('exit', (code, signal) => {
+    if (!stop.signal.aborted) {
+      say(`${name} exited unexpectedly (${signal ?? code}); see data/logs/${name}.log`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stop.signal.aborted) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!stop.signal.aborted) fail(`${what} did not become ready in ${timeoutMs / 1000} s (see data/logs/)`);
+}
+
+let shuttingDown = false;
+async function shutdown(code = 0) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  stop.abort();
+  say('stopping: API, worker, Temporal (Ctrl-C again to force)');
+  for (const { child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => (child.kill('SIGKILL'), resolve()), 15_000);
+      child.once('exit', () => (clearTimeout(force), resolve()));
+    });
+  }
+  say('stopped; data kept in data/ — run the same command to carry on');
+  process.exit(code);
+}
+process.on('SIGINT', () => (shuttingDown ? process.exit(130) : void shutdown(0)));
+process.on('SIGTERM', () => void shutdown(0));
+
+// 1. Temporal
+if (!process.env.TEMPORAL_ADDRESS) {
+  for (const port of [temporalPort, temporalUiPort, apiPort]) {
+    if (!(await portFree(port))) {
+      fail(`port ${port} is in use (another demo or Temporal server?); stop it or change the port`);
+    }
+  }
+  say(`starting the Temporal dev server on ${temporalAddress} (UI :${temporalUiPort})`);
+  start('temporal', temporalCliPath(), [
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(dataDir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(temporalPort),
+    '--ui-port',
+    String(temporalUiPort),
+    '--log-level',
+    'warn',
+  ]);
+}
+await waitFor('Temporal', async () => {
+  const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });
+  await connection.workflowService.getSystemInfo({});
+  await connection.close();
+  return true;
+});
+
+// 2. Worker and API (each migrates the database on start; the worker starts every registered agent)
+const serviceEnv = {
+  TEMPORAL_ADDRESS: temporalAddress,
+  HOMEOSTAT_CYCLE_INTERVAL: speed.cycle,
+  PORT: String(apiPort),
+};
+say('starting the worker and the API');
+start('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], serviceEnv);
+start('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], serviceEnv);
+const apiUrl = `http://127.0.0.1:${apiPort}`;
+const call = jsonClient(apiUrl);
+await waitFor('the API', async () => (await call('GET', '/healthz')).status === 200);
+
+// 3. The demo model
+const registered = await call('POST', '/v1/models', {
+  name: MODEL,
+  task: creditDefault.task,
+  labels: ['0', '1'],
+  featureSchema: creditDefault.schema,
+});
+if (registered.status === 201) say(`registered model ${MODEL}; its agent workflow is agent:${MODEL}`);
+else if (registered.status === 409) say(`model ${MODEL} is already registered: carrying on with its history`);
+else fail(`could not register ${MODEL}: ${JSON.stringify(registered.body)}`);
+
+console.log(`
+  Homeostat demo is running
+    API            ${apiUrl}/v1/models/${MODEL}/agent
+    Temporal UI    http://localhost:${temporalUiPort}/namespaces/default/workflows/agent:${MODEL}
+    Logs           data/logs/ (temporal, worker, api)
+  Agent cycle ${speed.cycle}; ${rate} predictions/s. Ctrl-C to stop.
+`);
+
+// 4. What the agent says, whenever it changes
+async function watchAgent() {
+  let last = '';
+  while (!stop.signal.aborted) {
+    const res = await call('GET', `/v1/models/${MODEL}/agent`).catch(() => null);
+    if (res?.status === 200) {
+      const a = res.body.agent;
+      const window = a.lastWindow
+        ? `accuracy ${a.lastWindow.accuracy === null ? 'n/a' : a.lastWindow.accuracy.toFixed(3)} over ${a.lastWindow.labelled} labels`
+        : 'no window yet';
+      const line = `agent: ${a.health}; ${a.lastDecision?.rule ?? 'starting'}${a.openIncident ? `; incident ${a.openIncident.id.slice(0, 8)} (${a.openIncident.kind}) open` : ''}`;
+      if (line !== last)
+        say(`${line} — cycle ${a.cycle}, ${window}${a.lastDecision ? `: ${a.lastDecision.reason}` : ''}`);
+      last = line;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+void watchAgent();
+
+// 5. Traffic, phase by phase
+if (durationSeconds !== null) setTimeout(() => void shutdown(0), durationSeconds * 1000);
+const runId = Date.now().toString(36);
+const score = (row: Parameters<typeof creditDefault.expectedLabel>[0]) => {
+  const p = creditDefault.expectedLabel(row);
+  return { prediction: p > 0.5 ? 1 : 0, confidence: Math.max(p, 1 - p) };
+};
+for (let round = 0; !stop.signal.aborted; round++) {
+  for (const [i, phase] of SCHEDULE.entries()) {
+    if (stop.signal.aborted) break;
+    const seconds = phase.seconds * speed.phase;
+    say(`traffic: ${phase.note} (${Math.round(seconds)} s)`);
+    const scenario = { ...findScenario(phase.scenario)!, onset: 0 };
+    const count = Math.ceil(seconds * rate);
+    const phaseStop = AbortSignal.any([stop.signal, AbortSignal.timeout(seconds * 1000)]);
+    await drive({
+      call,
+      modelName: MODEL,
+      events: generateStream({ model: creditDefault, scenario, seed: round * 10 + i + 1, count })[
+        Symbol.iterator
+      ](),
+      score,
+      ratePerSecond: rate,
+      labelDelayMs: speed.labelDelayMs,
+      idPrefix: `${runId}-${round}-${i}`,
+      signal: phaseStop,
+      onError: (message) => say(`traffic: ${message}`),
+    });
+  }
+}
