@@ -3,6 +3,7 @@ import express from 'express';
 import type { ApiContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
 
@@ -31,6 +32,7 @@ export function createApp(context: ApiContext): express.Express {
   app.use('/v1/models', modelRoutes(context));
   app.use('/v1/models/:model/agent', agentRoutes(context));
   app.use('/v1/models/:model', ingestRoutes(context));
+  app.use('/v1', historyRoutes(context));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

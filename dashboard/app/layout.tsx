@@ -1,0 +1,31 @@
+import type { Metadata, Viewport } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { NavLinks } from '../components/NavLinks';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'Homeostat', template: '%s · Homeostat' },
+  description: 'Health, incidents and actions of the models Homeostat looks after',
+};
+
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="topbar">
+          <Link href="/" className="brand">
+            Homeostat
+          </Link>
+          <NavLinks />
+        </header>
+        <main id="main">{children}</main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,199 @@
+'use client';
+import Link from 'next/link';
+import { useCallback, useState } from 'react';
+import { usePolling } from '../lib/api';
+import {
+  formatAgo,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  formatSigned,
+  incidentHref,
+  temporalWorkflowUrl,
+} from '../lib/format';
+import type { TemporalUi } from '../lib/server-config';
+import type {
+  ActionsResponse,
+  AgentResponse,
+  AgentState,
+  DecisionsResponse,
+  FleetModelResponse,
+  IncidentsResponse,
+  WindowsResponse,
+} from '../lib/types';
+import { AgentControls } from './AgentControls';
+import { DecisionsTable } from './DecisionsTable';
+import { ErrorNotice, HealthBadge, StatusBadge } from './HealthBadge';
+import { ModelCharts } from './ModelCharts';
+
+const WINDOWS_SHOWN = 120;
+
+export function ModelView({ name, temporal }: { name: string; temporal: TemporalUi }) {
+  const base = `/v1/models/${encodeURIComponent(name)}`;
+  const entry = usePolling<FleetModelResponse>(`/v1/fleet/${encodeURIComponent(name)}`, 2000);
+  // An unknown model: only the entry keeps asking (the page recovers if the model gets registered).
+  const known = (path: string) => (entry.error?.status === 404 ? null : path);
+  const windows = usePolling<WindowsResponse>(known(`${base}/windows?limit=${WINDOWS_SHOWN}`), 2000);
+  const decisions = usePolling<DecisionsResponse>(known(`${base}/decisions?limit=20`), 2000);
+  const incidents = usePolling<IncidentsResponse>(known(`${base}/incidents?limit=20`), 4000);
+  const actions = usePolling<ActionsResponse>(
+    known(`/v1/actions?model=${encodeURIComponent(name)}&limit=200`),
+    4000,
+  );
+  // The live agent state is a workflow query answered by a worker: asked less often than the store.
+  const agent = usePolling<AgentResponse>(known(`${base}/agent`), 5000);
+  // The answer of the last pause/resume, shown until the next poll of the live agent state confirms it.
+  const [justChanged, setJustChanged] = useState<{ state: AgentState; at: number } | null>(null);
+
+  const onChanged = useCallback(
+    (state: AgentState) => {
+      setJustChanged({ state, at: Date.now() });
+      void Promise.all([entry.refresh(), agent.refresh(), actions.refresh()]);
+    },
+    [entry.refresh, agent.refresh, actions.refresh],
+  );
+
+  if (entry.error?.status === 404) {
+    return (
+      <>
+        <h1>{name}</h1>
+        <p className="notice error" role="alert">
+          {entry.error.message}
+        </p>
+        <Link href="/">Back to the fleet</Link>
+      </>
+    );
+  }
+  const e = entry.data?.model;
+  const live =
+    justChanged && (!agent.updatedAt || agent.updatedAt < justChanged.at)
+      ? justChanged.state
+      : agent.data?.agent;
+  const paused = live?.paused ?? e?.paused ?? false;
+  const health = paused ? 'paused' : (e?.health ?? 'starting');
+  const d =
+    e?.lastWindow?.accuracy != null && e.baseline.accuracy != null
+      ? e.lastWindow.accuracy - e.baseline.accuracy
+      : null;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>{name}</h1>
+        {e && (
+          <span data-testid="model-health">
+            <HealthBadge health={health} reason={e.healthReason} large />
+          </span>
+        )}
+        <p className="muted">
+          {e ? (paused && e.health !== 'paused' ? 'paused by an operator' : e.healthReason) : 'Loading…'}
+        </p>
+      </div>
+      <ErrorNotice error={entry.error} what="the model" />
+
+      <div className="grid sidebar">
+        <div className="stack">
+          <section className="panel" aria-labelledby="kpi-title">
+            <h2 id="kpi-title">Last window</h2>
+            <dl className="kpis">
+              <div>
+                <dt>Accuracy</dt>
+                <dd>{formatNumber(e?.lastWindow?.accuracy)}</dd>
+              </div>
+              <div>
+                <dt>Baseline</dt>
+                <dd>
+                  {formatNumber(e?.baseline.accuracy)}
+                  {e && !e.baseline.ready ? <span className="muted small"> forming</span> : null}
+                </dd>
+              </div>
+              <div>
+                <dt>vs baseline</dt>
+                <dd className={d !== null && d < 0 ? 'delta-bad' : undefined}>{formatSigned(d)}</dd>
+              </div>
+              <div>
+                <dt>Predictions</dt>
+                <dd>{e?.lastWindow ? `${e.lastWindow.count} (${e.lastWindow.labelled} labelled)` : '–'}</dd>
+              </div>
+              <div>
+                <dt>Window</dt>
+                <dd>{e?.lastWindow ? `#${e.lastWindow.seq} · ${formatAgo(e.lastWindow.endAt)}` : '–'}</dd>
+              </div>
+            </dl>
+          </section>
+          <section className="panel" aria-labelledby="charts-title">
+            <h2 id="charts-title">Time series (last {WINDOWS_SHOWN} windows)</h2>
+            <ErrorNotice error={windows.error} what="the windows" />
+            {windows.data ? (
+              <ModelCharts
+                windows={windows.data.windows}
+                baseline={windows.data.baseline}
+                incidents={incidents.data?.incidents ?? []}
+                actions={actions.data?.actions ?? []}
+              />
+            ) : (
+              <p className="muted">Loading…</p>
+            )}
+          </section>
+        </div>
+
+        <div className="stack">
+          <section className="panel" aria-labelledby="agent-title">
+            <h2 id="agent-title">Agent</h2>
+            <p className="small" style={{ marginTop: 0 }} data-testid="agent-state">
+              {live ? (
+                <>
+                  <b>{live.paused ? 'Paused' : 'Running'}</b> · cycle {live.cycle} · live health {live.health}
+                </>
+              ) : agent.error ? (
+                <span className="muted">The agent did not answer: {agent.error.message}</span>
+              ) : (
+                <span className="muted">Asking the agent…</span>
+              )}
+              <br />
+              <a
+                href={temporalWorkflowUrl(temporal.url, temporal.namespace, name)}
+                target="_blank"
+                rel="noreferrer"
+              >
+                Workflow agent:{name} in the Temporal UI
+              </a>
+            </p>
+            <AgentControls model={name} paused={paused} onChanged={onChanged} />
+          </section>
+          <section className="panel" aria-labelledby="incidents-title">
+            <h2 id="incidents-title">Incidents</h2>
+            <ErrorNotice error={incidents.error} what="the incidents" />
+            {incidents.data && incidents.data.incidents.length === 0 && (
+              <p className="muted">No incident so far.</p>
+            )}
+            <ul className="stack" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+              {incidents.data?.incidents.map((i) => (
+                <li key={i.id}>
+                  <Link href={incidentHref(i.id)}>
+                    {i.kind} · {formatDateTime(i.openedAt)}
+                  </Link>{' '}
+                  <StatusBadge status={i.status} />
+                  <div className="muted small">
+                    {i.summary} · {formatDuration(i.openedAt, i.closedAt)} · {i.decisions} decisions,{' '}
+                    {i.actions} actions
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </section>
+        </div>
+      </div>
+
+      <section className="panel" aria-labelledby="decisions-title">
+        <h2 id="decisions-title">Recent decisions</h2>
+        <ErrorNotice error={decisions.error} what="the decisions" />
+        {decisions.data ? (
+          <DecisionsTable decisions={decisions.data.decisions} />
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
+      </section>
+    </>
+  );
+}
