@@ -13,6 +13,6 @@ RUN mkdir -p node_modules/.cache/homeostat && touch node_modules/.cache/homeosta
       PRISMA_QUERY_ENGINE_LIBRARY=/app/node_modules/.cache/homeostat/no-native-engine \
       npx prisma generate --schema prisma/$p/schema.prisma; \
     done \
- && NEXT_TELEMETRY_DISABLED=1 npx next build dashboard || echo "dashboard not built (no dashboard yet)"
+ && NEXT_TELEMETRY_DISABLED=1 npx next build dashboard
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1
 CMD ["node", "--import", "tsx", "worker/main.ts"]
