@@ -108,8 +108,14 @@ async function shutdown(code = 0) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => (child.kill('SIGKILL'), resolve()), 15_000);
-      child.once('exit', () => (clearTimeout(force), resolve()));
+      const force = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 15_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
     });
   }
   say('stopped; data kept in data/ — run the same command to carry on');
