@@ -84,7 +84,7 @@ export function createAuditActivities(store: Store) {
             data: { status: decision.incident.close, closedAt: new Date() },
           });
         }
-        await tx.decision.upsert({
+        const stored = await tx.decision.upsert({
           where: { idempotencyKey: record.idempotencyKey },
           create: {
             idempotencyKey: record.idempotencyKey,
@@ -112,6 +112,8 @@ export function createAuditActivities(store: Store) {
               status: 'succeeded',
               reason: decision.reason,
               incidentId,
+              decisionId: stored.id,
+              detail: { cycle: record.cycle, rule: decision.rule },
               workflowId,
               runId,
               completedAt: new Date(),

@@ -52,8 +52,13 @@ function validateOperatorRequest(request: PauseRequest): void {
 
 function healthOf(state: AgentState): Health {
   if (state.paused) return 'paused';
-  if (state.openIncident) return 'degraded';
-  if (state.lastFindings.some((f) => f.state === 'recovering')) return 'recovering';
+  // The same rule as the fleet view (api/routes/history.ts): an open incident whose finding is easing
+  // is recovering, otherwise degraded.
+  const incident = state.openIncident;
+  if (incident) {
+    const easing = state.lastFindings.some((f) => f.kind === incident.kind && f.state === 'recovering');
+    return easing ? 'recovering' : 'degraded';
+  }
   return state.lastWindow ? 'healthy' : 'starting';
 }
 

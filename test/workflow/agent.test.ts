@@ -80,6 +80,16 @@ describe('agent workflow', () => {
       'incident-recovering-keep-watching', // one good window is not yet a recovery
       'findings-cleared-close-incident',
     ]);
+    expect(states.map((s) => s.health)).toEqual([
+      'healthy',
+      'healthy',
+      'healthy',
+      'healthy',
+      'healthy', // a suspicion alone does not degrade the model
+      'degraded',
+      'recovering',
+      'healthy',
+    ]);
     const last = states.at(-1)!;
     expect(last.health).toBe('healthy');
     expect(last.openIncident).toBeNull();
