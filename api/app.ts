@@ -3,9 +3,11 @@ import express from 'express';
 import type { ApiContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
+import { registryRoutes } from './routes/registry.ts';
 
 export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
 
@@ -29,9 +31,12 @@ export function createApp(context: ApiContext): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', db, temporal });
   });
 
+  // The gateway first: it takes the most requests, and each router passed costs a path match.
+  app.use('/v1/models/:model', gatewayRoutes(context));
   app.use('/v1/models', modelRoutes(context));
   app.use('/v1/models/:model/agent', agentRoutes(context));
   app.use('/v1/models/:model', ingestRoutes(context));
+  app.use('/v1/models/:model', registryRoutes(context));
   app.use('/v1', historyRoutes(context));
   app.use(notFoundHandler);
   app.use(errorHandler);

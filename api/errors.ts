@@ -59,8 +59,13 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   // body-parser's own errors (malformed JSON, too large) carry a status and a type.
   const status = typeof err?.status === 'number' ? err.status : 500;
   if (status < 500) {
-    const code = err.type === 'entity.too.large' ? 'payload_too_large' : 'malformed_body';
-    res.status(status).json({ error: { status, code, message: err.message } });
+    const tooLarge = err.type === 'entity.too.large';
+    const message = tooLarge
+      ? `request body of ${err.length} bytes is over the limit of ${err.limit} bytes (HOMEOSTAT_BODY_LIMIT): split it`
+      : err.message;
+    res
+      .status(status)
+      .json({ error: { status, code: tooLarge ? 'payload_too_large' : 'malformed_body', message } });
     return;
   }
   logger.error({ err, method: req.method, path: req.path }, 'request failed');

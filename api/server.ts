@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createStore } from '../lib/db/client.ts';
 import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
+import { drainPredictionWriters } from '../lib/ingest/prediction-writer.ts';
 import { logger } from '../lib/log.ts';
 import { agentOptionsFromEnv, connectClient } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
@@ -20,6 +21,7 @@ const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 
 function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping');
   server.close(async () => {
+    await drainPredictionWriters(); // shadow predictions still being written
     await Promise.all([store.$disconnect(), temporal.connection.close()]);
     process.exit(0);
   });

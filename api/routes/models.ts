@@ -1,7 +1,11 @@
-// Model registry: list, register, show.
-import { Router } from 'express';
+// Models: list, register, show, and change a model's serving settings. Versions and deployments are in
+// registry.ts.
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
+import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
+import { markServingChanged } from '../../lib/registry/changes.ts';
+import { DISABLED_RESPONSES } from '../../lib/registry/routing.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
@@ -13,6 +17,14 @@ export const registerModelBody = z
     task: z.enum(TASKS),
     featureSchema: featureSchemaSchema,
     labels: z.array(z.string().min(1)).min(2).optional(),
+    /**
+     * What the gateway and ingestion do with a row whose features break the schema: 'flag' (the
+     * default) stores it with its violations so that monitoring sees the data-quality problem; 'reject'
+     * answers 400 with one issue per field and stores nothing.
+     */
+    onInvalid: z.enum(ON_INVALID).optional(),
+    /** What a disabled model answers: 'unavailable' (503 with Retry-After, the default) or its fallback version. */
+    disabledResponse: z.enum(DISABLED_RESPONSES).optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -31,11 +43,20 @@ export const registerModelBody = z
     }
   });
 
+export const modelSettingsBody = z
+  .strictObject({
+    onInvalid: z.enum(ON_INVALID).optional(),
+    disabledResponse: z.enum(DISABLED_RESPONSES).optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'nothing to change: give onInvalid or disabledResponse');
+
 function present(model: {
   name: string;
   task: string;
   featureSchema: unknown;
   labels: unknown;
+  onInvalid: string;
+  disabledResponse: string;
   createdAt: Date;
 }) {
   return {
@@ -43,6 +64,8 @@ function present(model: {
     task: model.task,
     featureSchema: model.featureSchema,
     labels: model.labels,
+    onInvalid: model.onInvalid as OnInvalid,
+    disabledResponse: model.disabledResponse,
     createdAt: model.createdAt.toISOString(),
   };
 }
@@ -65,6 +88,8 @@ export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Rout
         task: body.task,
         featureSchema: body.featureSchema,
         ...(body.labels ? { labels: body.labels } : {}),
+        ...(body.onInvalid ? { onInvalid: body.onInvalid } : {}),
+        ...(body.disabledResponse ? { disabledResponse: body.disabledResponse } : {}),
       },
     });
     // The row is the source of truth; if Temporal is down now, the worker starts the agent when it starts.
@@ -75,6 +100,15 @@ export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Rout
   router.get('/:model', async (req, res) => {
     res.json({ model: present(await findModelOr404(store, req.params.model)) });
   });
+
+  const updateModelSettings = async (req: Request<{ model: string }>, res: Response) => {
+    const model = await findModelOr404(store, req.params.model);
+    const settings = parseOrThrow(modelSettingsBody, req.body);
+    const updated = await store.model.update({ where: { id: model.id }, data: settings });
+    markServingChanged(updated.name);
+    res.json({ model: present(updated) });
+  };
+  router.patch('/:model', updateModelSettings);
 
   return router;
 }

@@ -226,7 +226,7 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
       '3:finding:detected',
       '4:finding:detected',
       '4:decision:decided',
-      'null:action:acted',
+      '4:action:acted', // the action carries its decision's cycle
       '5:finding:detected',
       '5:decision:decided',
       '6:finding:verified',

@@ -1,0 +1,280 @@
+// The inference gateway: POST /v1/models/:model/predict, one row `{ id?, features }` or a batch
+// `{ rows: [{ id?, features }] }`. Each row is checked against the feature schema (rejected with
+// per-field issues, or served and flagged, as the model's `onInvalid` says), routed by the current
+// deployment revision (lib/registry/routing.ts), scored by the cached adapter of its version, and
+// recorded — output or error, with its version and latency — before the answer goes out. A shadow
+// version scores a copy of the rows after the answer is sent, so it never changes it or delays it.
+import { randomUUID } from 'node:crypto';
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { FeatureValue } from '../../lib/domain.ts';
+import { countRejected, countShadowSkipped } from '../../lib/ingest/counters.ts';
+import { batchTooLarge, MAX_ERROR_LENGTH, MAX_ID_LENGTH } from '../../lib/ingest/limits.ts';
+import {
+  PredictionIdConflict,
+  type PredictionRecord,
+  PredictionWriter,
+  type StoredOutput,
+} from '../../lib/ingest/prediction-writer.ts';
+import { type FeatureViolation, storedQuality } from '../../lib/ingest/validate.ts';
+import type { ModelOutput } from '../../lib/models/index.ts';
+import { ModelAdapterCache } from '../../lib/registry/adapters.ts';
+import { chooseRoute, type Route, type ServingVersion } from '../../lib/registry/routing.ts';
+import { type ServingState, ServingStateCache } from '../../lib/registry/serving-state.ts';
+import type { ApiContext } from '../context.ts';
+import { HttpError, parseOrThrow } from '../errors.ts';
+import { screenFeatures } from './ingest.ts';
+
+export interface GatewayOptions {
+  /** How long a model's routing state is cached; see lib/registry/serving-state.ts. */
+  servingCacheMs?: number;
+  /**
+   * Shadow scorings in flight at most; beyond it shadow copies are skipped and counted (a slow shadow
+   * must not pile up requests and memory). 256 by default.
+   */
+  maxShadowInFlight?: number;
+  /** Retry-After of a disabled model's 503, in seconds; 30 by default. */
+  retryAfterSeconds?: number;
+}
+
+const featureValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+const rowSchema = z.strictObject({
+  /** Generated (a UUID) when absent; labels join on it later. */
+  id: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+  features: z.record(z.string(), featureValue),
+});
+const batchSchema = z.strictObject({ rows: z.array(rowSchema).min(1) });
+
+interface GatewayRow {
+  id: string;
+  features: Record<string, FeatureValue>;
+  violations: FeatureViolation[];
+}
+
+/** The rows one version serves, by index into the request's rows. */
+interface Group {
+  route: Route;
+  version: ServingVersion;
+  indices: number[];
+}
+
+interface Scored {
+  outputs: ModelOutput[] | null;
+  error: string | null;
+  latencyMs: number;
+}
+
+function storedOutput(output: ModelOutput): StoredOutput {
+  return {
+    prediction: output.prediction,
+    ...(output.probabilities ? { probabilities: output.probabilities } : {}),
+  };
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message;
+}
+
+/**
+ * Scores rows with one version; a failure becomes the error of the result, not a throw. The latency is
+ * the model's own: loading a version on first use is not counted, so a deployment shows no false spike.
+ */
+async function score(
+  adapters: ModelAdapterCache,
+  version: ServingVersion,
+  rows: GatewayRow[],
+): Promise<Scored> {
+  let started = performance.now();
+  try {
+    const adapter = await adapters.get(version.id);
+    started = performance.now();
+    const outputs = await adapter.predict(rows.map((row) => row.features));
+    return { outputs, error: null, latencyMs: performance.now() - started };
+  } catch (error) {
+    return { outputs: null, error: errorText(error), latencyMs: performance.now() - started };
+  }
+}
+
+export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {}): Router {
+  const router = Router({ mergeParams: true });
+  const serving = new ServingStateCache(store, options.servingCacheMs);
+  const adapters = new ModelAdapterCache(store);
+  const writer = new PredictionWriter(store);
+  const maxShadowInFlight = options.maxShadowInFlight ?? 256;
+  const retryAfter = String(options.retryAfterSeconds ?? 30);
+
+  /** Parses the body into rows with ids; every refusal is counted. */
+  function parseRows(state: ServingState, body: unknown): { rows: GatewayRow[]; batch: boolean } {
+    const model = state.model.name;
+    const batch = typeof body === 'object' && body !== null && 'rows' in body;
+    const tooLarge = batch ? batchTooLarge((body as { rows: unknown }).rows, 'rows') : null;
+    if (tooLarge) {
+      countRejected(model, 'predict', 'batch_too_large');
+      throw new HttpError(400, 'batch_too_large', tooLarge);
+    }
+    let sent: z.infer<typeof rowSchema>[];
+    try {
+      sent = batch ? parseOrThrow(batchSchema, body).rows : [parseOrThrow(rowSchema, body)];
+    } catch (error) {
+      countRejected(model, 'predict', 'invalid_request');
+      throw error;
+    }
+    const at = (i: number) => (batch ? `body.rows.${i}` : 'body');
+    const seen = new Map<string, number>();
+    const repeated = sent.flatMap((row, i) => {
+      if (row.id === undefined) return [];
+      const first = seen.get(row.id);
+      seen.set(row.id, first ?? i);
+      return first === undefined ? [] : [{ path: `${at(i)}.id`, message: `repeats the id of row ${first}` }];
+    });
+    if (repeated.length > 0) {
+      countRejected(model, 'predict', 'duplicate_id', repeated.length);
+      throw new HttpError(400, 'duplicate_ids', 'prediction ids repeat within the batch', repeated);
+    }
+    const violations = screenFeatures(
+      state.model,
+      state.validate,
+      'predict',
+      sent.map((row, i) => ({ features: row.features, path: `${at(i)}.features` })),
+    );
+    const rows = sent.map((row, i) => ({
+      id: row.id ?? randomUUID(),
+      features: row.features,
+      violations: violations[i]!,
+    }));
+    return { rows, batch };
+  }
+
+  /** Scores a copy of the rows with the shadow version once the answer is out, and stores it. */
+  function scoreShadow(state: ServingState, shadow: ServingVersion, rows: GatewayRow[]): void {
+    if (writer.trackedCount >= maxShadowInFlight) {
+      countShadowSkipped(state.model.name, rows.length);
+      return;
+    }
+    const work = new Promise((resolve) => setImmediate(resolve))
+      .then(() => score(adapters, shadow, rows))
+      .then((result) => {
+        const predictedAt = new Date();
+        writer.writeDetached(
+          rows.map((row, k) => ({
+            id: `${row.id}:shadow`,
+            modelId: state.model.id,
+            versionId: shadow.id,
+            source: 'shadow',
+            features: row.features,
+            output: result.outputs ? storedOutput(result.outputs[k]!) : null,
+            confidence: result.outputs?.[k]?.confidence ?? null,
+            latencyMs: result.latencyMs,
+            error: result.error,
+            quality: storedQuality(row.violations),
+            shadowOf: row.id,
+            predictedAt,
+          })),
+        );
+      });
+    writer.track(work);
+  }
+
+  const predict = async (req: Request<{ model: string }>, res: Response) => {
+    const state = await serving.get(req.params.model);
+    if (!state) throw new HttpError(404, 'model_not_found', `model "${req.params.model}" is not registered`);
+    const { rows, batch } = parseRows(state, req.body);
+    const { deployment, model } = state;
+    if (!deployment) {
+      throw new HttpError(
+        409,
+        'not_deployed',
+        `model "${model.name}" has no deployment yet: register a version and POST /v1/models/${model.name}/deployment`,
+      );
+    }
+
+    const groups = new Map<string, Group>();
+    for (const [i, row] of rows.entries()) {
+      const decision = chooseRoute(deployment, row.id, model.disabledResponse);
+      if (decision.route === 'unavailable') {
+        throw new HttpError(
+          503,
+          'model_disabled',
+          `model "${model.name}" is disabled (revision ${deployment.revision}) and serves no predictions; retry later`,
+          undefined,
+          { 'Retry-After': retryAfter },
+        );
+      }
+      const group = groups.get(decision.version.id) ?? { ...decision, indices: [] };
+      group.indices.push(i);
+      groups.set(decision.version.id, group);
+    }
+    const results = await Promise.all(
+      [...groups.values()].map(async (group) => ({
+        ...group,
+        ...(await score(
+          adapters,
+          group.version,
+          group.indices.map((i) => rows[i]!),
+        )),
+      })),
+    );
+
+    const predictedAt = new Date();
+    const records: PredictionRecord[] = new Array(rows.length);
+    const answers: Record<string, unknown>[] = new Array(rows.length);
+    for (const result of results) {
+      result.indices.forEach((i, k) => {
+        const row = rows[i]!;
+        const output = result.outputs?.[k] ?? null;
+        records[i] = {
+          id: row.id,
+          modelId: model.id,
+          versionId: result.version.id,
+          source: 'gateway',
+          features: row.features,
+          output: output ? storedOutput(output) : null,
+          confidence: output?.confidence ?? null,
+          latencyMs: result.latencyMs,
+          error: result.error,
+          quality: storedQuality(row.violations),
+          shadowOf: null,
+          predictedAt,
+        };
+        answers[i] = {
+          id: row.id,
+          ...(output ?? {}),
+          version: result.version.version,
+          route: result.route,
+          // A flagged row is served, and its answer says what was wrong with it.
+          ...(row.violations.length > 0 ? { violations: row.violations } : {}),
+        };
+      });
+    }
+    try {
+      await writer.write(records);
+    } catch (error) {
+      if (!(error instanceof PredictionIdConflict)) throw error;
+      countRejected(model.name, 'predict', 'prediction_exists', error.ids.length);
+      throw new HttpError(
+        409,
+        'prediction_exists',
+        `${error.ids.length} prediction id(s) were already used; nothing from this request was stored`,
+        error.ids.map((id) => ({
+          path: batch ? `body.rows.${rows.findIndex((r) => r.id === id)}.id` : 'body.id',
+          message: 'already used',
+        })),
+      );
+    }
+    if (deployment.shadow) scoreShadow(state, deployment.shadow, rows);
+
+    const failed = results.filter((r) => r.error !== null);
+    if (failed.length > 0) {
+      throw new HttpError(
+        502,
+        'model_error',
+        failed.map((r) => `version ${r.version.version} (${r.route}) failed: ${r.error}`).join('; '),
+      );
+    }
+    res.json(batch ? { predictions: answers } : answers[0]);
+  };
+
+  router.post('/predict', predict);
+  return router;
+}

@@ -1,0 +1,184 @@
+// The registry of a model's versions and its deployment revisions, under /v1/models/:model.
+//
+//   POST /versions                      register a version (artifact or built-in training + data)
+//   GET  /versions                      versions, newest first, without artifacts
+//   GET  /versions/:version             one version with its artifact and reference statistics
+//   PATCH /versions/:version            { status: candidate | retired | rejected }
+//   GET  /deployment                    the current revision
+//   POST /deployment                    change it: a new revision
+//   GET  /revisions                     every revision, newest first (?limit=)
+//   POST /revisions/:revision/restore   make an earlier revision current again, as a new revision
+//
+// The logic is in lib/registry; each handler only translates HTTP. A RegistryError becomes the same
+// error response as any HttpError.
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { Store } from '../../lib/db/client.ts';
+import { RegistryError } from '../../lib/registry/errors.ts';
+import {
+  changeDeployment,
+  currentRevision,
+  listRevisions,
+  restoreRevision,
+  setVersionStatus,
+} from '../../lib/registry/revisions.ts';
+import {
+  findModel,
+  findVersion,
+  listVersions,
+  MANUAL_STATUSES,
+  registerVersion,
+} from '../../lib/registry/versions.ts';
+import type { ApiContext } from '../context.ts';
+import { HttpError, parseOrThrow } from '../errors.ts';
+
+type Params = { model: string; version?: string; revision?: string };
+type Handler = (req: Request<Params>, res: Response) => Promise<void>;
+
+/** Runs a handler and answers a RegistryError as the HttpError it describes. */
+function registryHandler(handler: Handler): RequestHandler<Params> {
+  return async (req, res) => {
+    try {
+      await handler(req, res);
+    } catch (error) {
+      if (error instanceof RegistryError) {
+        throw new HttpError(error.status, error.code, error.message, error.issues);
+      }
+      throw error;
+    }
+  };
+}
+
+const versionParams = z.object({ version: z.coerce.number().int().min(1) });
+const revisionParams = z.object({ revision: z.coerce.number().int().min(1) });
+const revisionsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+const statusBody = z.strictObject({ status: z.enum(MANUAL_STATUSES) });
+
+type VersionSummary = Awaited<ReturnType<typeof listVersions>>[number];
+type VersionRow = Awaited<ReturnType<typeof findVersion>>;
+type RevisionRow = NonNullable<Awaited<ReturnType<typeof currentRevision>>>;
+
+function presentSummary(v: VersionSummary) {
+  return {
+    id: v.id,
+    version: v.version,
+    status: v.status,
+    metrics: v.metrics,
+    trainingWindow: v.trainingWindow,
+    parentVersion: v.parent?.version ?? null,
+    incidentId: v.incidentId,
+    createdAt: v.createdAt.toISOString(),
+  };
+}
+
+function presentVersion(v: VersionRow, parentVersion: number | null) {
+  return {
+    id: v.id,
+    version: v.version,
+    status: v.status,
+    kind: (v.artifact as { kind?: string }).kind ?? null,
+    metrics: v.metrics,
+    trainingWindow: v.trainingWindow,
+    parentVersion,
+    incidentId: v.incidentId,
+    createdAt: v.createdAt.toISOString(),
+    referenceStats: v.referenceStats,
+    artifact: v.artifact,
+  };
+}
+
+/** Revisions with their versions as { id, version }; one query for the model's version numbers. */
+async function revisionPresenter(store: Store, modelId: string) {
+  const versions = await store.modelVersion.findMany({
+    where: { modelId },
+    select: { id: true, version: true },
+  });
+  const numbers = new Map(versions.map((v) => [v.id, v.version]));
+  const ref = (id: string | null) => (id ? { id, version: numbers.get(id)! } : null);
+  return (r: RevisionRow) => ({
+    revision: r.revision,
+    mode: r.mode,
+    production: ref(r.productionVersionId),
+    fallback: ref(r.fallbackVersionId),
+    canary: r.canaryVersionId ? { ...ref(r.canaryVersionId)!, share: r.canaryShare } : null,
+    shadow: ref(r.shadowVersionId),
+    restoredFrom: r.restoredFrom,
+    reason: r.reason,
+    actor: r.actor,
+    createdAt: r.createdAt.toISOString(),
+  });
+}
+
+export function registryRoutes({ store }: ApiContext): Router {
+  const router = Router({ mergeParams: true });
+
+  const registerVersionRoute: Handler = async (req, res) => {
+    const created = await registerVersion(store, req.params.model, req.body);
+    const parent = created.parentVersionId
+      ? await store.modelVersion.findUnique({
+          where: { id: created.parentVersionId },
+          select: { version: true },
+        })
+      : null;
+    res.status(201).json({ version: presentVersion(created, parent?.version ?? null) });
+  };
+
+  const listVersionsRoute: Handler = async (req, res) => {
+    const model = await findModel(store, req.params.model);
+    res.json({ versions: (await listVersions(store, model.id)).map(presentSummary) });
+  };
+
+  const getVersionRoute: Handler = async (req, res) => {
+    const { version } = parseOrThrow(versionParams, req.params, 'params');
+    const model = await findModel(store, req.params.model);
+    const row = await findVersion(store, model, version);
+    const parent = row.parentVersionId
+      ? await store.modelVersion.findUnique({ where: { id: row.parentVersionId }, select: { version: true } })
+      : null;
+    res.json({ version: presentVersion(row, parent?.version ?? null) });
+  };
+
+  const setVersionStatusRoute: Handler = async (req, res) => {
+    const { version } = parseOrThrow(versionParams, req.params, 'params');
+    const { status } = parseOrThrow(statusBody, req.body);
+    const updated = await setVersionStatus(store, req.params.model, version, status);
+    res.json({ version: { id: updated.id, version: updated.version, status: updated.status } });
+  };
+
+  const getDeploymentRoute: Handler = async (req, res) => {
+    const model = await findModel(store, req.params.model);
+    const current = await currentRevision(store, model.id);
+    if (!current) throw new HttpError(404, 'not_deployed', `model "${model.name}" has no deployment yet`);
+    res.json({ deployment: (await revisionPresenter(store, model.id))(current) });
+  };
+
+  const changeDeploymentRoute: Handler = async (req, res) => {
+    const { revision, changed } = await changeDeployment(store, req.params.model, req.body);
+    const present = await revisionPresenter(store, revision.modelId);
+    res.status(changed ? 201 : 200).json({ deployment: present(revision), changed });
+  };
+
+  const listRevisionsRoute: Handler = async (req, res) => {
+    const { limit } = parseOrThrow(revisionsQuery, req.query, 'query');
+    const model = await findModel(store, req.params.model);
+    const present = await revisionPresenter(store, model.id);
+    res.json({ revisions: (await listRevisions(store, model.id, limit)).map(present) });
+  };
+
+  const restoreRevisionRoute: Handler = async (req, res) => {
+    const { revision: target } = parseOrThrow(revisionParams, req.params, 'params');
+    const { revision, changed } = await restoreRevision(store, req.params.model, target, req.body ?? {});
+    const present = await revisionPresenter(store, revision.modelId);
+    res.status(changed ? 201 : 200).json({ deployment: present(revision), changed });
+  };
+
+  router.post('/versions', registryHandler(registerVersionRoute));
+  router.get('/versions', registryHandler(listVersionsRoute));
+  router.get('/versions/:version', registryHandler(getVersionRoute));
+  router.patch('/versions/:version', registryHandler(setVersionStatusRoute));
+  router.get('/deployment', registryHandler(getDeploymentRoute));
+  router.post('/deployment', registryHandler(changeDeploymentRoute));
+  router.get('/revisions', registryHandler(listRevisionsRoute));
+  router.post('/revisions/:revision/restore', registryHandler(restoreRevisionRoute));
+  return router;
+}

@@ -1,0 +1,20 @@
+// Size limits of the gateway and ingestion endpoints. The request body limit itself is the API's
+// (BODY_LIMIT in api/app.ts, HOMEOSTAT_BODY_LIMIT, 2 MB by default, answered with 413).
+
+/** Rows per gateway batch, predictions or labels per ingestion batch. */
+export const MAX_BATCH_ROWS = 1000;
+
+/** Longest prediction id a client may send (a generated one is a UUID). */
+export const MAX_ID_LENGTH = 128;
+
+/** Longest error message stored with a prediction; longer ones are cut. */
+export const MAX_ERROR_LENGTH = 2000;
+
+/**
+ * The answer when a body's list is longer than MAX_BATCH_ROWS, or null. Checked before the schema, so
+ * that an oversize batch gets one clear message rather than a validation error per row.
+ */
+export function batchTooLarge(list: unknown, what: string): string | null {
+  if (!Array.isArray(list) || list.length <= MAX_BATCH_ROWS) return null;
+  return `a batch holds at most ${MAX_BATCH_ROWS} ${what}; this one has ${list.length}: split it`;
+}

@@ -1,0 +1,57 @@
+// Which version answers a prediction, given the model's current deployment. Pure and deterministic: the
+// canary split depends only on the prediction id, so a retried request (same id) is served by the same
+// version, and anyone can recompute which rows a canary saw.
+import { createHash } from 'node:crypto';
+import type { ServingMode } from '../domain.ts';
+
+export const DISABLED_RESPONSES = ['unavailable', 'fallback'] as const;
+/** Per model: what a disabled model answers — 503 with Retry-After, or its fallback version if it has one. */
+export type DisabledResponse = (typeof DISABLED_RESPONSES)[number];
+
+export interface ServingVersion {
+  id: string;
+  version: number;
+}
+
+/** A deployment revision with its versions resolved. */
+export interface ServingDeployment {
+  revision: number;
+  mode: ServingMode;
+  production: ServingVersion | null;
+  fallback: ServingVersion | null;
+  canary: ServingVersion | null;
+  canaryShare: number;
+  shadow: ServingVersion | null;
+}
+
+export type Route = 'production' | 'canary' | 'fallback';
+export type RouteDecision = { route: Route; version: ServingVersion } | { route: 'unavailable' };
+
+/**
+ * A uniform number in [0, 1) from the prediction id: the first 32 bits of its SHA-256. A cryptographic
+ * hash because ids are often sequential (`req-1`, `req-2`…), which cheap hashes spread unevenly.
+ */
+export function routingShare(predictionId: string): number {
+  return createHash('sha256').update(predictionId).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+export function chooseRoute(
+  deployment: ServingDeployment,
+  predictionId: string,
+  disabledResponse: DisabledResponse,
+): RouteDecision {
+  const fallback = deployment.fallback
+    ? ({ route: 'fallback', version: deployment.fallback } as const)
+    : ({ route: 'unavailable' } as const);
+  switch (deployment.mode) {
+    case 'disabled':
+      return disabledResponse === 'fallback' ? fallback : { route: 'unavailable' };
+    case 'fallback':
+      return fallback;
+    case 'serving':
+      if (deployment.canary && routingShare(predictionId) < deployment.canaryShare) {
+        return { route: 'canary', version: deployment.canary };
+      }
+      return deployment.production ? { route: 'production', version: deployment.production } : fallback;
+  }
+}
