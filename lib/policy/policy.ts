@@ -125,10 +125,6 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
-    /** Rows that break the feature schema: refuse them, or accept them flagged for monitoring. */
-    onInvalid: z.enum(['reject', 'flag']).default('flag'),
-    /** What a disabled model answers: its fallback version if it has one, or 503. */
-    disabledResponse: z.enum(['fallback', 'unavailable']).default('fallback'),
     /** Where escalations go (signed, retried POST); none means the dashboard only. */
     escalationWebhook: z.url().optional(),
   })
