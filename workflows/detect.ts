@@ -107,7 +107,12 @@ export function detect(
   const persistence = { ...state.persistence };
   const findings: Finding[] = [];
   for (const obs of observations) {
-    if (!obs.judged) continue;
+    if (!obs.judged) {
+      // A window that cannot judge changes nothing: an active finding stays as it was, and says why.
+      const carried = persistence[obs.kind];
+      if (carried && carried.state !== 'clear') findings.push({ ...obs.finding, state: carried.state });
+      continue;
+    }
     const next = advancePersistence(persistence[obs.kind], obs.bad);
     persistence[obs.kind] = next;
     if (next.state !== 'clear') findings.push({ ...obs.finding, state: next.state });

@@ -78,6 +78,14 @@ describe('detect', () => {
     expect(second.state.baselineWindows).toBe(5);
   });
 
+  it('keeps an active finding through a window too small to judge it', () => {
+    const { state } = run(healthy(5));
+    const confirmed = run([window(5, 200, 0.6), window(6, 200, 0.6)], state);
+    const sparse = detect(window(7, 5, 1), confirmed.state);
+    expect(sparse.findings).toMatchObject([{ kind: 'concept_drift', state: 'confirmed' }]);
+    expect(sparse.state.persistence.concept_drift).toEqual(confirmed.state.persistence.concept_drift);
+  });
+
   it('ignores a drop that is statistically clear but practically trivial', () => {
     const { state } = run(Array.from({ length: 5 }, (_, i) => window(i, 100_000, 0.9)));
     const r = detect(window(5, 100_000, 0.88), state); // z ≈ 15, drop 0.02 < minAccuracyDrop
