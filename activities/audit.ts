@@ -143,7 +143,7 @@ export function createAuditActivities(store: Store) {
           actor: `human:${record.request.actor}`,
           status: 'succeeded',
           reason: record.request.reason,
-          detail: { cycle: record.cycle },
+          detail: { cycle: record.cycle, ...(record.request.via ? { via: record.request.via } : {}) },
           workflowId,
           runId,
           completedAt: new Date(),

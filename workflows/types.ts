@@ -95,4 +95,6 @@ export interface AgentInput {
 export interface PauseRequest {
   reason: string;
   actor: string;
+  /** The API key the request came through, when it came through the API. */
+  via?: string;
 }

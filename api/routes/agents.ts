@@ -1,6 +1,6 @@
 // The model's agent: status (a workflow query) and operator controls (workflow updates).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { agentWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
 import type { ApiContext } from '../context.ts';
@@ -10,7 +10,8 @@ import { findModelOr404 } from '../models.ts';
 const operatorBody = z
   .object({
     reason: z.string().trim().min(1).max(500),
-    actor: z.string().trim().min(1).max(100).default('api'),
+    /** Who is acting, as the operator says (the dashboard sends the operator's name); defaults to the key. */
+    actor: z.string().trim().min(1).max(100).optional(),
   })
   .strict();
 
@@ -41,7 +42,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
   const router = Router({ mergeParams: true });
   const handleFor = (name: string) => temporal.workflow.getHandle(agentWorkflowId(name));
 
-  router.get('/', async (req: { params: { model: string } }, res) => {
+  router.get('/', async (req: Request<{ model: string }>, res) => {
     const model = await findModelOr404(store, req.params.model);
     const status = await temporal
       .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handleFor(model.name).query(statusQuery))
@@ -55,9 +56,11 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     ['pause', pauseUpdate],
     ['resume', resumeUpdate],
   ] as const) {
-    router.post(`/${verb}`, async (req: { params: { model: string }; body: unknown }, res) => {
+    router.post(`/${verb}`, async (req: Request<{ model: string }>, res) => {
       const model = await findModelOr404(store, req.params.model);
-      const request = parseOrThrow(operatorBody, req.body ?? {});
+      const body = parseOrThrow(operatorBody, req.body ?? {});
+      const via = req.identity!.name;
+      const request = { reason: body.reason, actor: body.actor ?? via, via };
       const state = await handleFor(model.name)
         .executeUpdate(update, { args: [request] })
         .catch((err) => {

@@ -31,6 +31,7 @@ export interface CounterSample<Reason extends string> {
 }
 
 export interface IngestCounters {
+  stored: { modelId: string; versionId: string; source: string; count: number }[];
   rejected: CounterSample<RejectionReason>[];
   flagged: CounterSample<QualityProblem>[];
   /** Shadow copies not scored because too many were in flight (see api/routes/gateway.ts). */
@@ -38,12 +39,18 @@ export interface IngestCounters {
 }
 
 const SEP = '\u0000';
+const stored = new Map<string, number>();
 const rejected = new Map<string, number>();
 const flagged = new Map<string, number>();
 const shadowSkipped = new Map<string, number>();
 
 function add(map: Map<string, number>, key: string, n: number): void {
   if (n > 0) map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** Predictions committed to the store, by model id, version id ('none' for logged ones without) and source. */
+export function countStored(modelId: string, versionId: string | null, source: string, n = 1): void {
+  add(stored, [modelId, versionId ?? 'none', source].join(SEP), n);
 }
 
 export function countRejected(model: string, endpoint: IngestEndpoint, reason: RejectionReason, n = 1): void {
@@ -68,6 +75,10 @@ function samples<Reason extends string>(map: Map<string, number>): CounterSample
 /** A copy of every counter. */
 export function ingestCounters(): IngestCounters {
   return {
+    stored: [...stored].map(([key, count]) => {
+      const [modelId, versionId, source] = key.split(SEP) as [string, string, string];
+      return { modelId, versionId, source, count };
+    }),
     rejected: samples<RejectionReason>(rejected),
     flagged: samples<QualityProblem>(flagged),
     shadowSkipped: [...shadowSkipped].map(([model, count]) => ({ model, count })),

@@ -21,6 +21,7 @@ import { raw, type Sql, sqltag as sql } from '@prisma/client/runtime/client';
 import type { Store } from '../db/client.ts';
 import type { FeatureValue } from '../domain.ts';
 import { logger } from '../log.ts';
+import { countStored } from './counters.ts';
 import type { StoredQuality } from './validate.ts';
 
 export type PredictionSource = 'gateway' | 'logged' | 'shadow';
@@ -143,6 +144,7 @@ export async function insertPredictions(store: Store, records: readonly Predicti
   }
   if (statements.length === 1) await store.$executeRaw(statements[0]!);
   else await store.$transaction(statements.map((statement) => store.$executeRaw(statement)));
+  for (const r of records) countStored(r.modelId, r.versionId, r.source);
 }
 
 /** A unique-key violation, as Prisma reports it for model queries (P2002) and for raw SQL (P2010). */

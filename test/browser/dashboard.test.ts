@@ -14,6 +14,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { REPO_ROOT } from '../../lib/db/config.ts';
+import { authHeader } from '../helpers/api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
@@ -161,7 +162,7 @@ beforeAll(async () => {
     worker.waitForLog('worker started'),
   ]);
   const apiUrl = String(listening.url);
-  call = jsonClient(apiUrl);
+  call = jsonClient(apiUrl, await authHeader(db.store));
   await build;
 
   const port = await freePort();
@@ -175,6 +176,9 @@ beforeAll(async () => {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
         HOMEOSTAT_API_URL: apiUrl,
+        HOMEOSTAT_DASHBOARD_API_KEY: (await authHeader(db.store, 'operator')).authorization!.slice(
+          'Bearer '.length,
+        ),
         TEMPORAL_UI_URL,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,12 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.ts';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
+import { rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Store } from '../../lib/db/client.ts';
+import type { Role } from '../../lib/domain.ts';
 import type { AgentOptions } from '../../lib/temporal.ts';
+
+/** An Authorization header for a key of the role, created (or re-keyed) in the store. */
+export async function authHeader(store: Store, role: Role = 'admin'): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await rotateApiKey(store, `test-${role}`, role)}` };
+}
 
 export interface TestApi {
   url: string;
+  /** Calls as an admin. */
   call: JsonCall;
+  /** A client whose key has the given role (for access-control tests), or none at all. */
+  as(role: Role | null): Promise<JsonCall>;
   close(): Promise<void>;
 }
 
@@ -28,7 +38,8 @@ export async function startTestApi(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    call: jsonClient(url),
+    call: jsonClient(url, await authHeader(store)),
+    as: async (role) => jsonClient(url, role ? await authHeader(store, role) : {}),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -4,6 +4,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
+import { authHeader } from '../helpers/api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
@@ -49,7 +50,7 @@ beforeAll(async () => {
   [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
   api = startEntryPoint('api/server.ts', processEnv());
   running.push(api);
-  call = jsonClient(String((await api.waitForLog('api listening')).url));
+  call = jsonClient(String((await api.waitForLog('api listening')).url), await authHeader(db.store));
 }, 120_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import type { MonitorRequest } from '../../activities/monitor.ts';
 import { decide } from '../../workflows/decide.ts';
 import { detect, initialDetectorState } from '../../workflows/detect.ts';
 import type { DetectorState, OpenIncident, WindowSummary } from '../../workflows/types.ts';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
@@ -272,7 +272,9 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     expect(limited.body).toMatchObject({ truncated: true, limit: 2 });
     expect(limited.body.actions).toHaveLength(2);
 
-    const csv = await fetch(`${api.url}/v1/actions?format=csv&model=fraud`);
+    const csv = await fetch(`${api.url}/v1/actions?format=csv&model=fraud`, {
+      headers: await authHeader(db.store, 'viewer'),
+    });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(

@@ -76,6 +76,7 @@ describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
     expect(Object.keys(migrated[provider]!).sort()).toEqual(
       [
         'Action',
+        'ApiKey',
         'Decision',
         'DeploymentRevision',
         'Finding',

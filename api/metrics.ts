@@ -1,0 +1,107 @@
+// Prometheus metrics of the API process, served at GET /metrics: request counts and latencies per route
+// pattern and model, and the ingestion counters of lib/ingest/counters.ts (predictions stored per model,
+// version and source; inputs rejected or flagged per reason), read when Prometheus scrapes.
+import type { Request, RequestHandler } from 'express';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { ingestCounters } from '../lib/ingest/counters.ts';
+
+export interface ApiMetrics {
+  registry: Registry;
+  middleware: RequestHandler;
+}
+
+function modelOf(req: Request): string {
+  const model = req.params?.model;
+  return typeof model === 'string' ? model : '';
+}
+
+/** The route's pattern, not its concrete path, so a label never holds an id (model names are labels). */
+function routeLabel(req: Request): string {
+  if (!req.route) return 'unmatched';
+  const model = modelOf(req);
+  const base = model ? req.baseUrl.replace(`/${encodeURIComponent(model)}`, '/:model') : req.baseUrl;
+  return `${base}${req.route.path === '/' ? '' : req.route.path}` || '/';
+}
+
+/** A counter whose value is read from the ingestion counters at scrape time. */
+function mirroredCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  read: () => { labels: Record<L, string>; count: number }[],
+) {
+  return new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, count } of read()) this.inc(labels as never, count);
+    },
+  });
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'homeostat_http_requests_total',
+    help: 'HTTP requests by method, route pattern, status and model',
+    labelNames: ['method', 'route', 'status', 'model'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'homeostat_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and model',
+    labelNames: ['method', 'route', 'model'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  mirroredCounter(
+    registry,
+    'homeostat_predictions_stored_total',
+    'Predictions stored, by model id, version id and source',
+    ['model_id', 'version_id', 'source'],
+    () =>
+      ingestCounters().stored.map((s) => ({
+        labels: { model_id: s.modelId, version_id: s.versionId, source: s.source },
+        count: s.count,
+      })),
+  );
+  mirroredCounter(
+    registry,
+    'homeostat_inputs_rejected_total',
+    'Inputs rejected at ingestion, by model, endpoint and reason',
+    ['model', 'endpoint', 'reason'],
+    () =>
+      ingestCounters().rejected.map((s) => ({
+        labels: { model: s.model, endpoint: s.endpoint, reason: s.reason },
+        count: s.count,
+      })),
+  );
+  mirroredCounter(
+    registry,
+    'homeostat_inputs_flagged_total',
+    'Invalid feature values accepted and flagged, by model, endpoint and problem',
+    ['model', 'endpoint', 'problem'],
+    () =>
+      ingestCounters().flagged.map((s) => ({
+        labels: { model: s.model, endpoint: s.endpoint, problem: s.reason },
+        count: s.count,
+      })),
+  );
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = routeLabel(req);
+      const model = modelOf(req);
+      requests.inc({ method: req.method, route, status: String(res.statusCode), model });
+      duration.observe({ method: req.method, route, model }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+  return { registry, middleware };
+}

@@ -1,0 +1,57 @@
+// API key management (admin): list, create (the secret is in the answer, and nowhere else, ever), revoke.
+import { Router } from 'express';
+import { z } from 'zod';
+import { createApiKey, KeyExistsError, revokeApiKey } from '../../lib/auth/keys.ts';
+import { ROLES } from '../../lib/domain.ts';
+import { logger } from '../../lib/log.ts';
+import type { ApiContext } from '../context.ts';
+import { HttpError, parseOrThrow } from '../errors.ts';
+
+export const createKeyBody = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "-" and "_"'),
+    role: z.enum(ROLES),
+  })
+  .strict();
+
+export function keyRoutes({ store }: ApiContext): Router {
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    const keys = await store.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+    res.json({
+      keys: keys.map((k) => ({
+        name: k.name,
+        role: k.role,
+        prefix: k.prefix,
+        createdAt: k.createdAt.toISOString(),
+        revokedAt: k.revokedAt?.toISOString() ?? null,
+      })),
+    });
+  });
+
+  router.post('/', async (req, res) => {
+    const body = parseOrThrow(createKeyBody, req.body);
+    try {
+      const { secret, prefix } = await createApiKey(store, body.name, body.role);
+      logger.info({ key: body.name, role: body.role, by: req.identity?.name }, 'api key created');
+      res.status(201).json({ name: body.name, role: body.role, prefix, key: secret });
+    } catch (err) {
+      if (err instanceof KeyExistsError) throw new HttpError(409, 'key_exists', err.message);
+      throw err;
+    }
+  });
+
+  router.delete('/:name', async (req, res) => {
+    if (!(await revokeApiKey(store, req.params.name))) {
+      throw new HttpError(404, 'key_not_found', `no active API key named "${req.params.name}"`);
+    }
+    logger.info({ key: req.params.name, by: req.identity?.name }, 'api key revoked');
+    res.status(204).end();
+  });
+  return router;
+}

@@ -1,0 +1,79 @@
+// API keys. A key is `hs_` + 32 random bytes (base64url): high-entropy, so a plain SHA-256 is a safe way
+// to store it (no salt or slow hash needed, unlike passwords), and lookups stay one indexed read.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../db/client.ts';
+import type { Role } from '../domain.ts';
+
+export interface KeyIdentity {
+  name: string;
+  role: Role;
+}
+
+const PREFIX_LENGTH = 10;
+
+/** How long a verified (or unknown) key is remembered: how late a revocation made by another process bites. */
+export const KEY_CACHE_MS = 5_000;
+
+/** Per process, by key hash; changes made through this module evict their entries at once. */
+const cache = new Map<string, { identity: KeyIdentity | null; until: number }>();
+
+export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export class KeyExistsError extends Error {}
+
+/** Creates a key and returns its secret: the only time the secret exists outside the caller. */
+const newSecret = () => `hs_${randomBytes(32).toString('base64url')}`;
+
+export async function createApiKey(
+  store: Store,
+  name: string,
+  role: Role,
+): Promise<{ secret: string; prefix: string }> {
+  const secret = newSecret();
+  const prefix = secret.slice(0, PREFIX_LENGTH);
+  try {
+    await store.apiKey.create({ data: { name, role, hash: hashKey(secret), prefix } });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'P2002')
+      throw new KeyExistsError(`an API key named "${name}" exists`);
+    throw err;
+  }
+  return { secret, prefix };
+}
+
+/** Gives the named key a new secret (creating it if needed) and clears any revocation: for tools that
+ * own their key, such as the demo, and must run again without knowing the old secret. */
+export async function rotateApiKey(store: Store, name: string, role: Role): Promise<string> {
+  const secret = newSecret();
+  const data = { role, hash: hashKey(secret), prefix: secret.slice(0, PREFIX_LENGTH), revokedAt: null };
+  const previous = await store.apiKey.findUnique({ where: { name }, select: { hash: true } });
+  await store.apiKey.upsert({ where: { name }, create: { name, ...data }, update: data });
+  if (previous) cache.delete(previous.hash);
+  return secret;
+}
+
+export async function revokeApiKey(store: Store, name: string): Promise<boolean> {
+  const key = await store.apiKey.findUnique({ where: { name }, select: { hash: true, revokedAt: true } });
+  if (!key || key.revokedAt) return false;
+  await store.apiKey.update({ where: { name }, data: { revokedAt: new Date() } });
+  cache.delete(key.hash);
+  return true;
+}
+
+/**
+ * Verifies keys with a short-lived cache, so the gateway's hot path does not read the database on
+ * every request.
+ */
+export function createKeyVerifier(store: Store, cacheMs = KEY_CACHE_MS) {
+  return async function verify(secret: string): Promise<KeyIdentity | null> {
+    const hash = hashKey(secret);
+    const now = Date.now();
+    const hit = cache.get(hash);
+    if (hit && hit.until > now) return hit.identity;
+    const row = await store.apiKey.findUnique({ where: { hash } });
+    const identity = row && !row.revokedAt ? { name: row.name, role: row.role as Role } : null;
+    if (cache.size > 10_000) cache.clear(); // bounded: guessing keys must not grow memory
+    cache.set(hash, { identity, until: now + cacheMs });
+    return identity;
+  };
+}
