@@ -1,11 +1,12 @@
 // `npm run demo`: the whole stack on embedded defaults — a Temporal dev server (data in data/temporal.db,
-// UI on :8233), the worker, the API (:3000) and SQLite (data/homeostat.db) — with the credit-default
+// UI on :8233), the worker, the API (:3000), the dashboard (:3001) and SQLite (data/homeostat.db) — with the credit-default
 // demo model, live simulated traffic, and failures injected on a schedule that the agent must detect
 // and see through. Ctrl-C stops everything; running it again carries on with the same data.
 //
 // Options: --fast (2-second agent cycles and short phases, for a quick look or a test),
 //          --duration SECONDS (stop by itself), --rate N (predictions per second; 20, or 100 with --fast).
 // Environment: TEMPORAL_ADDRESS (use that server instead of starting one), PORT (API, default 3000),
+//              HOMEOSTAT_DASHBOARD_PORT (default 3001),
 //              HOMEOSTAT_TEMPORAL_PORT / HOMEOSTAT_TEMPORAL_UI_PORT (dev server, default 7233 / 8233).
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { jsonClient } from '../lib/api-client.ts';
+import { rotateApiKey } from '../lib/auth/keys.ts';
+import { createStore } from '../lib/db/client.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { creditDefault } from '../lib/sim/demo-models.ts';
 import { drive } from '../lib/sim/drive.ts';
@@ -50,6 +53,7 @@ const dataDir = path.join(REPO_ROOT, 'data');
 const logDir = path.join(dataDir, 'logs');
 fs.mkdirSync(logDir, { recursive: true });
 const apiPort = Number(process.env.PORT ?? 3000);
+const dashboardPort = Number(process.env.HOMEOSTAT_DASHBOARD_PORT ?? 3001);
 const temporalPort = Number(process.env.HOMEOSTAT_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(process.env.HOMEOSTAT_TEMPORAL_UI_PORT ?? 8233);
 const temporalAddress = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${temporalPort}`;
@@ -62,6 +66,8 @@ function say(line: string) {
 
 function fail(message: string): never {
   console.error(`[demo] error: ${message}`);
+  // Never leave the processes started so far running behind us.
+  for (const { child } of children) child.kill('SIGTERM');
   process.exit(2);
 }
 
@@ -103,7 +109,7 @@ async function shutdown(code = 0) {
   if (shuttingDown) return;
   shuttingDown = true;
   stop.abort();
-  say('stopping: API, worker, Temporal (Ctrl-C again to force)');
+  say('stopping: dashboard, API, worker, Temporal (Ctrl-C again to force)');
   for (const { child } of [...children].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     child.kill('SIGTERM');
@@ -126,7 +132,7 @@ process.on('SIGTERM', () => void shutdown(0));
 
 // 1. Temporal
 if (!process.env.TEMPORAL_ADDRESS) {
-  for (const port of [temporalPort, temporalUiPort, apiPort]) {
+  for (const port of [temporalPort, temporalUiPort, apiPort, dashboardPort]) {
     if (!(await portFree(port))) {
       fail(`port ${port} is in use (another demo or Temporal server?); stop it or change the port`);
     }
@@ -164,8 +170,43 @@ say('starting the worker and the API');
 start('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], serviceEnv);
 start('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], serviceEnv);
 const apiUrl = `http://127.0.0.1:${apiPort}`;
-const call = jsonClient(apiUrl);
+// The demo's own keys, re-keyed on every run: "demo" drives traffic and registers the model, "dashboard"
+// is what the dashboard's server uses to reach the API.
+const store = await createStore();
+const [demoKey, dashboardKey] = [
+  await rotateApiKey(store, 'demo', 'admin'),
+  await rotateApiKey(store, 'dashboard', 'operator'),
+];
+await store.$disconnect();
+const call = jsonClient(apiUrl, { authorization: `Bearer ${demoKey}` });
 await waitFor('the API', async () => (await call('GET', '/healthz')).status === 200);
+
+// 2b. The dashboard, built when its sources are newer than the last build
+const dashboardDir = path.join(REPO_ROOT, 'dashboard');
+const nextBin = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+if (dashboardBuildIsStale(dashboardDir)) {
+  say('building the dashboard (first run only: about a minute)');
+  const build = spawn(process.execPath, [nextBin, 'build', 'dashboard'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: ['ignore', fs.openSync(path.join(logDir, 'dashboard-build.log'), 'w'), 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => build.once('exit', resolve));
+  if (code !== 0) fail('the dashboard build failed; see data/logs/dashboard-build.log');
+}
+start(
+  'dashboard',
+  process.execPath,
+  [nextBin, 'start', 'dashboard', '-p', String(dashboardPort), '-H', '127.0.0.1'],
+  {
+    NEXT_TELEMETRY_DISABLED: '1',
+    HOMEOSTAT_API_URL: apiUrl,
+    HOMEOSTAT_DASHBOARD_API_KEY: dashboardKey,
+    TEMPORAL_UI_URL: `http://localhost:${temporalUiPort}`,
+  },
+);
+const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
+await waitFor('the dashboard', async () => (await fetch(`${dashboardUrl}/api/v1/fleet`)).ok);
 
 // 3. The demo model
 const registered = await call('POST', '/v1/models', {
@@ -180,9 +221,10 @@ else fail(`could not register ${MODEL}: ${JSON.stringify(registered.body)}`);
 
 console.log(`
   Homeostat demo is running
-    API            ${apiUrl}/v1/models/${MODEL}/agent
+    Dashboard      ${dashboardUrl}/models/${MODEL}
+    API            ${apiUrl}/v1/models/${MODEL}/agent   (Authorization: Bearer <your admin key>)
     Temporal UI    http://localhost:${temporalUiPort}/namespaces/default/workflows/agent:${MODEL}
-    Logs           data/logs/ (temporal, worker, api)
+    Logs           data/logs/ (temporal, worker, api, dashboard)
   Agent cycle ${speed.cycle}; ${rate} predictions/s. Ctrl-C to stop.
 `);
 
@@ -235,4 +277,18 @@ for (let round = 0; !stop.signal.aborted; round++) {
       onError: (message) => say(`traffic: ${message}`),
     });
   }
+}
+
+/** True when dashboard/ has a file newer than its last production build (or was never built). */
+function dashboardBuildIsStale(dir: string): boolean {
+  const buildId = path.join(dir, '.next', 'BUILD_ID');
+  if (!fs.existsSync(buildId)) return true;
+  const built = fs.statSync(buildId).mtimeMs;
+  const newer = (d: string): boolean =>
+    fs.readdirSync(d, { withFileTypes: true }).some((e) => {
+      if (e.name === '.next' || e.name === 'node_modules') return false;
+      const p = path.join(d, e.name);
+      return e.isDirectory() ? newer(p) : fs.statSync(p).mtimeMs > built;
+    });
+  return newer(dir);
 }
