@@ -4,6 +4,7 @@ import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createApiMetrics } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
@@ -49,6 +50,11 @@ export function createApp(context: ApiContext): express.Express {
   app.use('/v1/models/:model', registryRoutes(context));
   app.use('/v1/keys', keyRoutes(context));
   app.use('/v1', historyRoutes(context));
+  let openApi: object | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    openApi ??= buildOpenApi(app);
+    res.json(openApi);
+  });
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -42,7 +42,8 @@ export const featureSchemaSchema = z
   });
 export type FeatureSchema = z.infer<typeof featureSchemaSchema>;
 
-export type FeatureValue = number | string | boolean | null;
+export const featureValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+export type FeatureValue = z.infer<typeof featureValueSchema>;
 export type FeatureRow = Record<string, FeatureValue>;
 
 export const VERSION_STATUSES = [

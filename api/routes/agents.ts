@@ -7,7 +7,7 @@ import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
 
-const operatorBody = z
+export const operatorBody = z
   .object({
     reason: z.string().trim().min(1).max(500),
     /** Who is acting, as the operator says (the dashboard sends the operator's name); defaults to the key. */

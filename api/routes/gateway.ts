@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import type { FeatureValue } from '../../lib/domain.ts';
+import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
 import { countRejected, countShadowSkipped } from '../../lib/ingest/counters.ts';
 import { batchTooLarge, MAX_ERROR_LENGTH, MAX_ID_LENGTH } from '../../lib/ingest/limits.ts';
 import {
@@ -37,13 +37,12 @@ export interface GatewayOptions {
   retryAfterSeconds?: number;
 }
 
-const featureValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
-const rowSchema = z.strictObject({
+export const predictRowSchema = z.strictObject({
   /** Generated (a UUID) when absent; labels join on it later. */
   id: z.string().min(1).max(MAX_ID_LENGTH).optional(),
-  features: z.record(z.string(), featureValue),
+  features: z.record(z.string(), featureValueSchema),
 });
-const batchSchema = z.strictObject({ rows: z.array(rowSchema).min(1) });
+export const predictBatchSchema = z.strictObject({ rows: z.array(predictRowSchema).min(1) });
 
 interface GatewayRow {
   id: string;
@@ -113,9 +112,9 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
       countRejected(model, 'predict', 'batch_too_large');
       throw new HttpError(400, 'batch_too_large', tooLarge);
     }
-    let sent: z.infer<typeof rowSchema>[];
+    let sent: z.infer<typeof predictRowSchema>[];
     try {
-      sent = batch ? parseOrThrow(batchSchema, body).rows : [parseOrThrow(rowSchema, body)];
+      sent = batch ? parseOrThrow(predictBatchSchema, body).rows : [parseOrThrow(predictRowSchema, body)];
     } catch (error) {
       countRejected(model, 'predict', 'invalid_request');
       throw error;

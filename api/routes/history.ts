@@ -168,11 +168,11 @@ const limitParam = (fallback: number, max: number) =>
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const modelParam = z.object({ model: z.string().min(1).max(64) });
 
-const windowsQuery = z.object({ limit: limitParam(200, 2000) }).strict();
-const decisionsQuery = z
+export const windowsQuery = z.object({ limit: limitParam(200, 2000) }).strict();
+export const decisionsQuery = z
   .object({ limit: limitParam(50, 1000), before: z.coerce.number().int().min(0).optional() })
   .strict();
-const incidentsQuery = z
+export const incidentsQuery = z
   .object({ limit: limitParam(50, 500), status: z.enum(INCIDENT_STATUSES).optional() })
   .strict();
 const incidentParams = z.object({
@@ -183,7 +183,7 @@ const incidentParams = z.object({
 });
 
 export const ACTIONS_LIMITS = { default: 1000, max: 10_000 } as const;
-const actionsQuery = z
+export const actionsQuery = z
   .object({
     model: z.string().min(1).max(64).optional(),
     /** An exact actor ("agent", "human:alice"), or a prefix ending in "*" ("human:*"). */

@@ -6,7 +6,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../lib/db/client.ts';
-import type { FeatureValue } from '../../lib/domain.ts';
+import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
 import {
   countFlagged,
   countRejected,
@@ -29,14 +29,13 @@ import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
 
-const featureValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 const timestamp = z.iso.datetime({ offset: true });
 const predictionId = z.string().min(1).max(MAX_ID_LENGTH);
 
 export const loggedPredictionSchema = z
   .strictObject({
     id: predictionId,
-    features: z.record(z.string(), featureValue),
+    features: z.record(z.string(), featureValueSchema),
     /** Absent when the model failed (then `error` says why). */
     prediction: z.union([z.string(), z.number()]).optional(),
     confidence: z.number().min(0).max(1).optional(),
@@ -62,7 +61,7 @@ export const loggedPredictionSchema = z
     }
   });
 
-const predictionsBody = z.strictObject({ predictions: z.array(loggedPredictionSchema).min(1) });
+export const predictionsBody = z.strictObject({ predictions: z.array(loggedPredictionSchema).min(1) });
 
 export const labelSchema = z.strictObject({
   predictionId,
@@ -70,7 +69,7 @@ export const labelSchema = z.strictObject({
   ts: timestamp.optional(),
 });
 
-const labelsBody = z.strictObject({ labels: z.array(labelSchema).min(1) });
+export const labelsBody = z.strictObject({ labels: z.array(labelSchema).min(1) });
 
 interface ScreenedModel {
   name: string;

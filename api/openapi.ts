@@ -1,0 +1,205 @@
+// The OpenAPI 3.0 document, served at GET /openapi.json. Its paths are read from the routes actually
+// mounted on the app, its request schemas are generated from the same zod validators the routes parse
+// with, and each operation's role comes from the access rules (api/auth.ts): nothing is written twice.
+// OPERATIONS adds what code cannot say (a summary); a test fails when a mounted route has no entry here
+// or an entry has no route.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { REPO_ROOT } from '../lib/db/config.ts';
+import { deploymentChangeSchema, revisionMetaSchema } from '../lib/registry/revisions.ts';
+import { registerVersionSchema } from '../lib/registry/versions.ts';
+
+const PACKAGE_VERSION: string = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
+).version;
+
+import { requiredRole } from './auth.ts';
+import { operatorBody } from './routes/agents.ts';
+import { predictBatchSchema, predictRowSchema } from './routes/gateway.ts';
+import { actionsQuery, decisionsQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
+import { labelsBody, predictionsBody } from './routes/ingest.ts';
+import { createKeyBody } from './routes/keys.ts';
+import { modelSettingsBody, registerModelBody } from './routes/models.ts';
+
+interface OperationDoc {
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+}
+
+export const OPERATIONS: Record<string, OperationDoc> = {
+  'GET /healthz': { summary: 'Database and Temporal reachability' },
+  'GET /metrics': { summary: 'Prometheus metrics' },
+  'GET /openapi.json': { summary: 'This document' },
+  'GET /v1/models': { summary: 'List registered models' },
+  'POST /v1/models': { summary: 'Register a model and start its agent', body: registerModelBody },
+  'GET /v1/models/{model}': { summary: 'One model' },
+  'PATCH /v1/models/{model}': {
+    summary: 'Change serving settings (onInvalid, disabledResponse)',
+    body: modelSettingsBody,
+  },
+  'POST /v1/models/{model}/predict': {
+    summary: 'Serve predictions through the gateway (one row, or { rows } for a batch)',
+    body: z.union([predictRowSchema, predictBatchSchema]),
+  },
+  'POST /v1/models/{model}/predictions': {
+    summary: 'Log predictions made by your own serving stack',
+    body: predictionsBody,
+  },
+  'POST /v1/models/{model}/labels': {
+    summary: 'Ground truth by prediction id, whenever it arrives',
+    body: labelsBody,
+  },
+  'GET /v1/models/{model}/agent': { summary: "The agent's live state (a workflow query)" },
+  'POST /v1/models/{model}/agent/pause': {
+    summary: 'Pause the agent (audited workflow update)',
+    body: operatorBody,
+  },
+  'POST /v1/models/{model}/agent/resume': {
+    summary: 'Resume the agent (audited workflow update)',
+    body: operatorBody,
+  },
+  'POST /v1/models/{model}/versions': {
+    summary: 'Register (or train) a model version',
+    body: registerVersionSchema,
+  },
+  'GET /v1/models/{model}/versions': { summary: 'List versions, newest first' },
+  'GET /v1/models/{model}/versions/{version}': {
+    summary: 'One version with its artifact and reference profile',
+  },
+  'PATCH /v1/models/{model}/versions/{version}': { summary: 'Set a version candidate, retired or rejected' },
+  'GET /v1/models/{model}/deployment': { summary: 'The current deployment revision' },
+  'POST /v1/models/{model}/deployment': {
+    summary: 'Change the deployment: a new revision',
+    body: deploymentChangeSchema,
+  },
+  'GET /v1/models/{model}/revisions': { summary: 'Deployment revisions, newest first' },
+  'POST /v1/models/{model}/revisions/{revision}/restore': {
+    summary: 'Restore an earlier revision (itself a new revision)',
+    body: revisionMetaSchema,
+  },
+  'GET /v1/keys': { summary: 'List API keys (never their secrets)' },
+  'POST /v1/keys': { summary: 'Create an API key; the secret is in this answer only', body: createKeyBody },
+  'DELETE /v1/keys/{name}': { summary: 'Revoke an API key' },
+  'GET /v1/fleet': { summary: 'Every model with its health, open incident and last decision' },
+  'GET /v1/fleet/{model}': { summary: "One model's fleet entry" },
+  'GET /v1/models/{model}/windows': { summary: 'Monitoring windows, oldest first', query: windowsQuery },
+  'GET /v1/models/{model}/decisions': { summary: 'Decisions, newest first', query: decisionsQuery },
+  'GET /v1/models/{model}/incidents': { summary: 'Incidents, newest first', query: incidentsQuery },
+  'GET /v1/incidents/{id}': { summary: 'An incident with its timeline' },
+  'GET /v1/actions': { summary: 'The audit trail, filterable; JSON or CSV', query: actionsQuery },
+};
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+  rawPath?: string;
+}
+
+/** Every mounted route as "METHOD /path/{param}", read from Express's router. */
+export function mountedRoutes(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const path = `${prefix}${layer.route.path === '/' ? '' : layer.route.path}` || '/';
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method !== '_all') found.push(`${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
+        }
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack, `${prefix}${typeof layer.rawPath === 'string' ? layer.rawPath : ''}`);
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return [...new Set(found)].sort();
+}
+
+const ERROR = {
+  description: 'Error',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          error: {
+            type: 'object',
+            required: ['status', 'code', 'message'],
+            properties: {
+              status: { type: 'integer' },
+              code: { type: 'string' },
+              message: { type: 'string' },
+              issues: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { path: { type: 'string' }, message: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const jsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+
+export function buildOpenApi(app: Express): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const key of mountedRoutes(app)) {
+    const [method, route] = key.split(' ') as [string, string];
+    const doc = OPERATIONS[key];
+    const params = [...route.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    const query = doc?.query ? jsonSchema(doc.query) : null;
+    const queryParams = Object.entries((query?.properties ?? {}) as Record<string, object>).map(
+      ([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema,
+      }),
+    );
+    const open = !route.startsWith('/v1/');
+    paths[route] ??= {};
+    paths[route][method.toLowerCase()] = {
+      summary: doc?.summary ?? key,
+      ...(open
+        ? { security: [] }
+        : { 'x-required-role': requiredRole(method, route.replace(/\{\w+\}/g, 'x')) }),
+      parameters: [...params, ...queryParams],
+      ...(doc?.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(doc.body) } },
+            },
+          }
+        : {}),
+      responses: { '2XX': { description: 'Success' }, '4XX': ERROR, '5XX': ERROR },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Homeostat API',
+      version: PACKAGE_VERSION,
+      description:
+        'Monitoring and auto-recovery agent for production ML models. Every /v1 route needs ' +
+        '"Authorization: Bearer <API key>"; x-required-role names the least role an operation needs ' +
+        '(admin ⊃ operator ⊃ viewer; ingest only sends traffic).',
+    },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    security: [{ apiKey: [] }],
+    paths,
+  };
+}
