@@ -20,6 +20,7 @@ import { createStore } from '../lib/db/client.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { creditDefault } from '../lib/sim/demo-models.ts';
 import { drive } from '../lib/sim/drive.ts';
+import { Random } from '../lib/sim/random.ts';
 import { findScenario } from '../lib/sim/scenarios.ts';
 import { generateStream } from '../lib/sim/stream.ts';
 import { temporalCliPath } from '../lib/temporal-binaries.ts';
@@ -219,6 +220,23 @@ if (registered.status === 201) say(`registered model ${MODEL}; its agent workflo
 else if (registered.status === 409) say(`model ${MODEL} is already registered: carrying on with its history`);
 else fail(`could not register ${MODEL}: ${JSON.stringify(registered.body)}`);
 
+// 3b. Its first version, trained on reference data and deployed to production behind the gateway
+if ((await call('GET', `/v1/models/${MODEL}/deployment`)).status === 404) {
+  say('training version 1 (logistic regression) on 4,000 reference rows and deploying it');
+  const rng = new Random(7);
+  const rows = Array.from({ length: 4000 }, () => creditDefault.sampleRow(rng));
+  const version = await call('POST', `/v1/models/${MODEL}/versions`, {
+    train: { trainer: 'logistic-regression' },
+    data: { rows, labels: rows.map((row) => String(creditDefault.label(row, rng))) },
+  });
+  if (version.status !== 201) fail(`could not train version 1: ${JSON.stringify(version.body)}`);
+  const deployed = await call('POST', `/v1/models/${MODEL}/deployment`, {
+    production: version.body.version.version,
+    reason: 'demo: first deployment',
+  });
+  if (deployed.status !== 201) fail(`could not deploy version 1: ${JSON.stringify(deployed.body)}`);
+}
+
 console.log(`
   Homeostat demo is running
     Dashboard      ${dashboardUrl}/models/${MODEL}
@@ -251,10 +269,6 @@ void watchAgent();
 // 5. Traffic, phase by phase
 if (durationSeconds !== null) setTimeout(() => void shutdown(0), durationSeconds * 1000);
 const runId = Date.now().toString(36);
-const score = (row: Parameters<typeof creditDefault.expectedLabel>[0]) => {
-  const p = creditDefault.expectedLabel(row);
-  return { prediction: p > 0.5 ? 1 : 0, confidence: Math.max(p, 1 - p) };
-};
 for (let round = 0; !stop.signal.aborted; round++) {
   for (const [i, phase] of SCHEDULE.entries()) {
     if (stop.signal.aborted) break;
@@ -269,7 +283,7 @@ for (let round = 0; !stop.signal.aborted; round++) {
       events: generateStream({ model: creditDefault, scenario, seed: round * 10 + i + 1, count })[
         Symbol.iterator
       ](),
-      score,
+      serve: 'gateway',
       ratePerSecond: rate,
       labelDelayMs: speed.labelDelayMs,
       idPrefix: `${runId}-${round}-${i}`,

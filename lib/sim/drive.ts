@@ -1,6 +1,10 @@
-// Drives a live Homeostat API with a simulated stream: predictions at a chosen rate, then each label a
+// Drives a live Homeostat API with a simulated stream: requests at a chosen rate, then each label a
 // little later, as a serving stack and a labelling pipeline would. Used by the demo and the simulator's
 // live mode. Events are re-timed to the wall clock; label delays are compressed to `labelDelayMs`.
+//
+// Two ways in, as for real users: through the inference gateway (`POST /predict`: Homeostat serves the
+// model and logs what it answered), or as predictions logged by a serving stack elsewhere
+// (`POST /predictions`, scored here by `score`).
 import type { JsonCall } from '../api-client.ts';
 import type { FeatureRow } from '../domain.ts';
 import type { SimEvent } from './stream.ts';
@@ -18,8 +22,8 @@ export interface DriveOptions {
   modelName: string;
   /** The stream to send; the driver pulls from it until it ends or the signal aborts. */
   events: Iterator<SimEvent>;
-  /** Scores rows as the model in production would (the gateway replaces this once models are served). */
-  score: Scorer;
+  /** 'gateway' sends rows to POST /predict; a Scorer logs its own predictions through POST /predictions. */
+  serve: 'gateway' | Scorer;
   ratePerSecond: number;
   labelDelayMs: number;
   /** Prefix of prediction ids, unique per run so that a restarted demo never collides with stored ids. */
@@ -46,7 +50,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 export async function drive(options: DriveOptions, stats: DriveStats = { predictions: 0, labels: 0 }) {
-  const { call, modelName, events, score, signal } = options;
+  const { call, modelName, events, serve, signal } = options;
   const tickMs = options.tickMs ?? 1000;
   const pendingLabels: { due: number; predictionId: string; label: number | string }[] = [];
   let carry = 0;
@@ -63,24 +67,32 @@ export async function drive(options: DriveOptions, stats: DriveStats = { predict
     }
     carry -= batch.length;
 
-    const served = batch.filter((e) => !e.failed);
+    // The gateway serves a real model, so the simulated inference failures only apply to logged traffic.
+    const served = serve === 'gateway' ? batch : batch.filter((e) => !e.failed);
     if (served.length) {
-      const predictions = served.map((e) => ({
-        id: `${options.idPrefix}-${e.seq}`,
-        features: e.features,
-        latencyMs: e.latencyMs,
-        ...score(e.features),
-      }));
-      const res = await call('POST', `/v1/models/${modelName}/predictions`, { predictions });
-      if (res.status === 202) {
-        stats.predictions += predictions.length;
+      const id = (e: SimEvent) => `${options.idPrefix}-${e.seq}`;
+      const res =
+        serve === 'gateway'
+          ? await call('POST', `/v1/models/${modelName}/predict`, {
+              rows: served.map((e) => ({ id: id(e), features: e.features })),
+            })
+          : await call('POST', `/v1/models/${modelName}/predictions`, {
+              predictions: served.map((e) => ({
+                id: id(e),
+                features: e.features,
+                latencyMs: e.latencyMs,
+                ...serve(e.features),
+              })),
+            });
+      if (res.status === 200 || res.status === 202) {
+        stats.predictions += served.length;
         for (const e of served) {
-          if (e.label === null) continue;
-          pendingLabels.push({
-            due: Date.now() + options.labelDelayMs,
-            predictionId: `${options.idPrefix}-${e.seq}`,
-            label: e.label,
-          });
+          if (e.label !== null)
+            pendingLabels.push({
+              due: Date.now() + options.labelDelayMs,
+              predictionId: id(e),
+              label: e.label,
+            });
         }
       } else {
         options.onError?.(`predictions rejected (${res.status}): ${res.body?.error?.message ?? ''}`);
