@@ -1,7 +1,9 @@
 // Writes a simulated prediction stream of a demo model under a failure scenario to a JSONL or CSV file
 // (formats: lib/sim/writers.ts). Run `npx tsx scripts/simulate.ts --help` for the options.
 import { parseArgs } from 'node:util';
+import { jsonClient } from '../lib/api-client.ts';
 import { DEMO_MODELS, type DemoModel, findDemoModel } from '../lib/sim/demo-models.ts';
+import { drive, oracleScorer } from '../lib/sim/drive.ts';
 import { findScenario, SCENARIOS, type Scenario } from '../lib/sim/scenarios.ts';
 import {
   DEFAULT_RATE_PER_SECOND,
@@ -17,13 +19,22 @@ const DEFAULT_SEED = 1;
 /** Runs at least this long report progress on stderr, every tenth of the way. */
 const PROGRESS_MIN_COUNT = 50_000;
 
+const DEFAULT_LABEL_DELAY_MS = 1000;
+
 const USAGE = `usage: npx tsx scripts/simulate.ts --scenario <id> [--model <name>] --out <file.jsonl|file.csv> [options]
+       npx tsx scripts/simulate.ts --scenario <id> [--model <name>] --api <url> [--key <key>] [options]
        npx tsx scripts/simulate.ts --list
 
   --scenario <id>   failure scenario (see --list)
   --model <name>    demo model: ${DEMO_MODELS.map((m) => m.name).join(', ')}; may be left out when the scenario
                     applies to one model only
   --out <file>      file to write; its extension (.jsonl or .csv) picks the format
+  --api <url>       or drive a running Homeostat API live, at --rate requests per second: predictions,
+                    then their labels --label-delay-ms later (default ${DEFAULT_LABEL_DELAY_MS})
+  --key <key>       API key for --api (default: HOMEOSTAT_API_KEY); needs the ingest role
+  --as <name>       registered model to send to (default: the demo model's name)
+  --via <how>       gateway (POST /predict: Homeostat serves the model) or logged (POST /predictions,
+                    scored here by the demo model's ground truth); default gateway
   --format <f>      ${STREAM_FORMATS.join(' or ')}, when the file name does not say
   --count <n>       number of events (default ${DEFAULT_COUNT})
   --seed <n>        integer seed; the same seed writes the same file (default ${DEFAULT_SEED})
@@ -34,11 +45,21 @@ const USAGE = `usage: npx tsx scripts/simulate.ts --scenario <id> [--model <name
 
 class UsageError extends Error {}
 
+type Target =
+  | { kind: 'file'; out: string; format: StreamFormat }
+  | {
+      kind: 'api';
+      url: string;
+      key: string;
+      modelName: string;
+      via: 'gateway' | 'logged';
+      labelDelayMs: number;
+    };
+
 interface Run {
   stream: StreamOptions;
   events: Iterable<SimEvent>;
-  out: string;
-  format: StreamFormat;
+  target: Target;
 }
 
 type Command = { kind: 'help' } | { kind: 'list' } | ({ kind: 'run' } & Run);
@@ -95,7 +116,9 @@ function parseCommand(argv: string[]): Command {
       `unknown scenario "${values.scenario}" (known: ${SCENARIOS.map((s) => s.id).join(', ')})`,
     );
   }
-  if (values.out === undefined) throw new UsageError('--out is required');
+  if ((values.out === undefined) === (values.api === undefined)) {
+    throw new UsageError('give either --out <file> or --api <url>');
+  }
   const stream: StreamOptions = {
     model: resolveModel(values.model, scenario),
     scenario,
@@ -104,14 +127,40 @@ function parseCommand(argv: string[]): Command {
     startTime: values.start,
     ratePerSecond: values.rate === undefined ? undefined : Number(values.rate),
   };
-  const format = resolveFormat(values.out, values.format);
+  const target =
+    values.out !== undefined ? fileTarget(values.out, values.format) : apiTarget(values, stream.model);
   try {
     // generateStream checks the options (ranges, model and scenario that fit) before it yields anything.
-    return { kind: 'run', stream, events: generateStream(stream), out: values.out, format };
+    return { kind: 'run', stream, events: generateStream(stream), target };
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+function fileTarget(out: string, format: string | undefined): Target {
+  return { kind: 'file', out, format: resolveFormat(out, format) };
+}
+
+function apiTarget(values: ReturnType<typeof parse>['values'], model: DemoModel): Target {
+  const key = values.key ?? process.env.HOMEOSTAT_API_KEY;
+  if (!key) throw new UsageError('--api needs an API key: --key or HOMEOSTAT_API_KEY');
+  if (values.via !== undefined && values.via !== 'gateway' && values.via !== 'logged') {
+    throw new UsageError(`--via must be gateway or logged, got "${values.via}"`);
+  }
+  try {
+    new URL(values.api!);
+  } catch {
+    throw new UsageError(`--api must be a URL such as http://127.0.0.1:3000, got "${values.api}"`);
+  }
+  return {
+    kind: 'api',
+    url: values.api!.replace(/\/$/, ''),
+    key,
+    modelName: values.as ?? model.name,
+    via: (values.via as 'gateway' | 'logged' | undefined) ?? 'gateway',
+    labelDelayMs: integer('label-delay-ms', values['label-delay-ms'], DEFAULT_LABEL_DELAY_MS),
+  };
 }
 
 function parse(argv: string[]) {
@@ -123,6 +172,11 @@ function parse(argv: string[]) {
       scenario: { type: 'string' },
       model: { type: 'string' },
       out: { type: 'string' },
+      api: { type: 'string' },
+      key: { type: 'string' },
+      as: { type: 'string' },
+      via: { type: 'string' },
+      'label-delay-ms': { type: 'string' },
       format: { type: 'string' },
       count: { type: 'string' },
       seed: { type: 'string' },
@@ -162,13 +216,15 @@ function* withProgress(events: Iterable<SimEvent>, count: number): Generator<Sim
   }
 }
 
-async function run({ stream, events, out, format }: Run): Promise<void> {
+async function run({ stream, events, target }: Run): Promise<void> {
   const { model, scenario, count, seed } = stream;
   if (count <= scenario.onset) {
     console.error(
       `simulate: note: "${scenario.id}" starts at event ${scenario.onset}, after the last of ${count} events`,
     );
   }
+  if (target.kind === 'api') return driveApi(stream, events, target);
+  const { out, format } = target;
   const started = performance.now();
   await writeStreamFile(
     out,
@@ -179,6 +235,57 @@ async function run({ stream, events, out, format }: Run): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   console.error(
     `simulate: wrote ${count} events of ${model.name} / ${scenario.id} (seed ${seed}) to ${out} in ${seconds} s`,
+  );
+}
+
+/** Sends the stream to a live API until it ends or Ctrl-C, reporting progress every 10 s. */
+async function driveApi(
+  stream: StreamOptions,
+  events: Iterable<SimEvent>,
+  target: Extract<Target, { kind: 'api' }>,
+) {
+  const call = jsonClient(target.url, { authorization: `Bearer ${target.key}` });
+  // An empty label batch is the cheapest request an ingest key may make that names the model: it is
+  // refused (400) after the key and the model were checked, and changes nothing.
+  const probe = await call('POST', `/v1/models/${target.modelName}/labels`, { labels: [] }).catch(
+    (error: Error) => {
+      throw new Error(`cannot reach ${target.url}: ${error.message}`);
+    },
+  );
+  if (probe.status === 401 || probe.status === 403)
+    throw new Error(`the API refused the key: ${probe.body?.error?.message}`);
+  if (probe.status === 404) throw new Error(`model "${target.modelName}" is not registered at ${target.url}`);
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  const stats = { predictions: 0, labels: 0 };
+  const rate = stream.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
+  const progress = setInterval(
+    () =>
+      console.error(
+        `simulate: sent ${stats.predictions}/${stream.count} predictions, ${stats.labels} labels`,
+      ),
+    10_000,
+  );
+  try {
+    await drive(
+      {
+        call,
+        modelName: target.modelName,
+        events: events[Symbol.iterator](),
+        serve: target.via === 'gateway' ? 'gateway' : oracleScorer(stream.model),
+        ratePerSecond: rate,
+        labelDelayMs: target.labelDelayMs,
+        idPrefix: `sim-${Date.now().toString(36)}`,
+        signal: stop.signal,
+        onError: (message) => console.error(`simulate: ${message}`),
+      },
+      stats,
+    );
+  } finally {
+    clearInterval(progress);
+  }
+  console.error(
+    `simulate: sent ${stats.predictions} predictions and ${stats.labels} labels to ${target.url}`,
   );
 }
 

@@ -7,6 +7,7 @@
 // (`POST /predictions`, scored here by `score`).
 import type { JsonCall } from '../api-client.ts';
 import type { FeatureRow } from '../domain.ts';
+import type { DemoModel } from './demo-models.ts';
 import type { SimEvent } from './stream.ts';
 
 /** What a served model answered for one row. */
@@ -16,6 +17,15 @@ export interface ServedPrediction {
 }
 
 export type Scorer = (features: FeatureRow) => ServedPrediction;
+
+/** The demo model's own ground truth as a scorer: a perfect model of the world before any drift. */
+export function oracleScorer(model: DemoModel): Scorer {
+  if (model.task === 'regression') return (row) => ({ prediction: model.expectedLabel(row) });
+  return (row) => {
+    const p = model.expectedLabel(row);
+    return { prediction: p > 0.5 ? '1' : '0', confidence: Math.max(p, 1 - p) };
+  };
+}
 
 export interface DriveOptions {
   call: JsonCall;
