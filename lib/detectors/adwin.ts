@@ -1,11 +1,5 @@
-import {
-  type DetectorSignal,
-  DRIFT_SIGNAL,
-  NO_SIGNAL,
-  requireFinite,
-  requireParam,
-  type SequentialDetector,
-} from './types.ts';
+import { DetectorBase } from './base.ts';
+import { type DetectorSignal, DRIFT_SIGNAL, NO_SIGNAL, requireFinite, requireParam } from './types.ts';
 
 export interface AdwinParams {
   /** Confidence δ of the cut test: smaller means fewer false alarms and later detection. */
@@ -62,33 +56,11 @@ const MIN_SUBWINDOW = 5;
  * Cost ≈ 0.25 µs per update on average: the cut scan, every `clock` values, takes ≈ 3 µs even on a
  * window of 10⁶ values, whose histogram has ≈ 18 rows and ≈ 1.7 kB of JSON state.
  */
-export class Adwin implements SequentialDetector<AdwinParams, AdwinState> {
+export class Adwin extends DetectorBase<AdwinParams, AdwinState> {
   readonly kind = 'adwin';
-  readonly params: Readonly<AdwinParams>;
-  private s: AdwinState;
 
   constructor(params: Partial<AdwinParams> = {}, state?: AdwinState) {
-    const p = { ...ADWIN_DEFAULTS, ...params };
-    requireParam(p.delta > 0 && p.delta < 1, 'ADWIN', 'delta must be in (0, 1)');
-    requireParam(Number.isInteger(p.clock) && p.clock >= 1, 'ADWIN', 'clock must be an integer ≥ 1');
-    this.params = Object.freeze(p);
-    this.s = state ? copyState(state) : initialState();
-  }
-
-  get state(): AdwinState {
-    return copyState(this.s);
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return false;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(ADWIN_DEFAULTS, params, state, checkParams);
   }
 
   /** Number of values in the current window. */
@@ -103,7 +75,7 @@ export class Adwin implements SequentialDetector<AdwinParams, AdwinState> {
 
   update(x: number): DetectorSignal {
     requireFinite(x, 'ADWIN');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     this.s.tick += 1;
     this.insert(x);
     if (this.s.tick % this.params.clock !== 0 || this.s.width <= MIN_WINDOW_FOR_CHECK) return NO_SIGNAL;
@@ -113,8 +85,12 @@ export class Adwin implements SequentialDetector<AdwinParams, AdwinState> {
     return changed ? DRIFT_SIGNAL : NO_SIGNAL;
   }
 
-  reset(): void {
-    this.s = initialState();
+  protected initialState(): AdwinState {
+    return { drift: false, tick: 0, width: 0, total: 0, variance: 0, rows: [{ totals: [], variances: [] }] };
+  }
+
+  protected override copyState(s: AdwinState): AdwinState {
+    return { ...s, rows: s.rows.map((r) => ({ totals: [...r.totals], variances: [...r.variances] })) };
   }
 
   private insert(x: number): void {
@@ -199,10 +175,7 @@ export class Adwin implements SequentialDetector<AdwinParams, AdwinState> {
   }
 }
 
-function initialState(): AdwinState {
-  return { drift: false, tick: 0, width: 0, total: 0, variance: 0, rows: [{ totals: [], variances: [] }] };
-}
-
-function copyState(s: AdwinState): AdwinState {
-  return { ...s, rows: s.rows.map((r) => ({ totals: [...r.totals], variances: [...r.variances] })) };
+function checkParams(p: AdwinParams): void {
+  requireParam(p.delta > 0 && p.delta < 1, 'ADWIN', 'delta must be in (0, 1)');
+  requireParam(Number.isInteger(p.clock) && p.clock >= 1, 'ADWIN', 'clock must be an integer ≥ 1');
 }

@@ -1,3 +1,4 @@
+import { DetectorBase } from './base.ts';
 import {
   CHANGE_DIRECTIONS,
   type ChangeDirection,
@@ -6,7 +7,6 @@ import {
   NO_SIGNAL,
   requireFinite,
   requireParam,
-  type SequentialDetector,
 } from './types.ts';
 
 export interface CusumParams {
@@ -57,43 +57,16 @@ export interface CusumState {
  * metrics: on raw 0/1 error streams every error is a z of (1 − p)/√(p(1 − p)) = 3 at p = 0.1 and 10 at
  * p = 0.01, giving 6 and 16 false alarms per 10k — use ADWIN or HDDM there. Cost ≈ 0.05 µs per update.
  */
-export class Cusum implements SequentialDetector<CusumParams, CusumState> {
+export class Cusum extends DetectorBase<CusumParams, CusumState> {
   readonly kind = 'cusum';
-  readonly params: Readonly<CusumParams>;
-  private s: CusumState;
 
   constructor(params: Partial<CusumParams> = {}, state?: CusumState) {
-    const p = { ...CUSUM_DEFAULTS, ...params };
-    requireParam(p.k >= 0, 'CUSUM', 'k must be ≥ 0');
-    requireParam(p.h > 0, 'CUSUM', 'h must be > 0');
-    requireParam(Number.isInteger(p.warmup) && p.warmup >= 2, 'CUSUM', 'warmup must be an integer ≥ 2');
-    requireParam(CHANGE_DIRECTIONS.includes(p.mode), 'CUSUM', "mode must be 'up', 'down' or 'both'");
-    requireParam((p.mean === null) === (p.sd === null), 'CUSUM', 'give mean and sd together, or neither');
-    requireParam(p.mean === null || Number.isFinite(p.mean), 'CUSUM', 'mean must be finite');
-    requireParam(p.sd === null || (Number.isFinite(p.sd) && p.sd > 0), 'CUSUM', 'sd must be finite and > 0');
-    this.params = Object.freeze(p);
-    this.s = state ? { ...state } : this.initialState();
-  }
-
-  get state(): CusumState {
-    return { ...this.s };
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return false;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(CUSUM_DEFAULTS, params, state, checkParams);
   }
 
   update(x: number): DetectorSignal {
     requireFinite(x, 'CUSUM');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     const s = this.s;
     if (s.refMean === null || s.refSd === null) {
       this.warmUp(x);
@@ -105,10 +78,6 @@ export class Cusum implements SequentialDetector<CusumParams, CusumState> {
     s.lower = Math.max(0, s.lower - z - k);
     s.drift = (mode !== 'down' && s.upper > h) || (mode !== 'up' && s.lower > h);
     return s.drift ? DRIFT_SIGNAL : NO_SIGNAL;
-  }
-
-  reset(): void {
-    this.s = this.initialState();
   }
 
   private warmUp(x: number): void {
@@ -123,8 +92,18 @@ export class Cusum implements SequentialDetector<CusumParams, CusumState> {
     }
   }
 
-  private initialState(): CusumState {
+  protected initialState(): CusumState {
     const { mean, sd } = this.params;
     return { drift: false, n: 0, warmupMean: 0, warmupM2: 0, refMean: mean, refSd: sd, upper: 0, lower: 0 };
   }
+}
+
+function checkParams(p: CusumParams): void {
+  requireParam(p.k >= 0, 'CUSUM', 'k must be ≥ 0');
+  requireParam(p.h > 0, 'CUSUM', 'h must be > 0');
+  requireParam(Number.isInteger(p.warmup) && p.warmup >= 2, 'CUSUM', 'warmup must be an integer ≥ 2');
+  requireParam(CHANGE_DIRECTIONS.includes(p.mode), 'CUSUM', "mode must be 'up', 'down' or 'both'");
+  requireParam((p.mean === null) === (p.sd === null), 'CUSUM', 'give mean and sd together, or neither');
+  requireParam(p.mean === null || Number.isFinite(p.mean), 'CUSUM', 'mean must be finite');
+  requireParam(p.sd === null || (Number.isFinite(p.sd) && p.sd > 0), 'CUSUM', 'sd must be finite and > 0');
 }

@@ -1,11 +1,5 @@
-import {
-  type DetectorSignal,
-  NO_SIGNAL,
-  requireParam,
-  requireUnitInterval,
-  type SequentialDetector,
-  signalOf,
-} from './types.ts';
+import { DetectorBase, settleDriftOrWarning } from './base.ts';
+import { type DetectorSignal, NO_SIGNAL, requireParam, requireUnitInterval } from './types.ts';
 
 export interface DdmParams {
   /** Values to see before any warning or alarm (River's `warm_start`, formerly `min_num_instances`). */
@@ -45,43 +39,16 @@ export interface DdmState {
  * (re)start, while p_min and s_min still rest on few values. Delay with the change at 5,000:
  * 0.10 → 0.30 median 205 values (mean 416), 0.10 → 0.20 median 439. Cost ≈ 0.04 µs per update.
  */
-export class Ddm implements SequentialDetector<DdmParams, DdmState> {
+export class Ddm extends DetectorBase<DdmParams, DdmState> {
   readonly kind = 'ddm';
-  readonly params: Readonly<DdmParams>;
-  private s: DdmState;
 
   constructor(params: Partial<DdmParams> = {}, state?: DdmState) {
-    const p = { ...DDM_DEFAULTS, ...params };
-    requireParam(
-      Number.isInteger(p.minInstances) && p.minInstances >= 1,
-      'DDM',
-      'minInstances must be an integer ≥ 1',
-    );
-    requireParam(p.warningLevel > 0, 'DDM', 'warningLevel must be > 0');
-    requireParam(p.driftLevel > p.warningLevel, 'DDM', 'driftLevel must be greater than warningLevel');
-    this.params = Object.freeze(p);
-    this.s = state ? { ...state } : initialState();
-  }
-
-  get state(): DdmState {
-    return { ...this.s };
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.s.warning;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(DDM_DEFAULTS, params, state, checkParams);
   }
 
   update(x: number): DetectorSignal {
     requireUnitInterval(x, 'DDM');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     const s = this.s;
     s.n += 1;
     s.p += (x - s.p) / s.n;
@@ -91,16 +58,24 @@ export class Ddm implements SequentialDetector<DdmParams, DdmState> {
       s.pMin = s.p;
       s.sMin = sd;
     }
-    s.drift = s.p + sd > s.pMin + this.params.driftLevel * s.sMin;
-    s.warning = !s.drift && s.p + sd > s.pMin + this.params.warningLevel * s.sMin;
-    return signalOf(s.drift, s.warning);
+    return settleDriftOrWarning(
+      s,
+      s.p + sd > s.pMin + this.params.driftLevel * s.sMin,
+      s.p + sd > s.pMin + this.params.warningLevel * s.sMin,
+    );
   }
 
-  reset(): void {
-    this.s = initialState();
+  protected initialState(): DdmState {
+    return { drift: false, warning: false, n: 0, p: 0, pMin: null, sMin: null };
   }
 }
 
-function initialState(): DdmState {
-  return { drift: false, warning: false, n: 0, p: 0, pMin: null, sMin: null };
+function checkParams(p: DdmParams): void {
+  requireParam(
+    Number.isInteger(p.minInstances) && p.minInstances >= 1,
+    'DDM',
+    'minInstances must be an integer ≥ 1',
+  );
+  requireParam(p.warningLevel > 0, 'DDM', 'warningLevel must be > 0');
+  requireParam(p.driftLevel > p.warningLevel, 'DDM', 'driftLevel must be greater than warningLevel');
 }

@@ -1,10 +1,5 @@
-import {
-  type DetectorSignal,
-  requireParam,
-  requireUnitInterval,
-  type SequentialDetector,
-  signalOf,
-} from './types.ts';
+import { DetectorBase, settleDriftOrWarning } from './base.ts';
+import { type DetectorSignal, requireConfidences, requireUnitInterval } from './types.ts';
 
 export interface HddmAParams {
   /** Significance of the drift test (and of the cut-point bound). */
@@ -37,49 +32,19 @@ export interface HddmAState {
  * Bernoulli(0.1) and on Bernoulli(0.01). Delay with the change at 5,000: 0.10 → 0.30 mean 96 values,
  * 0.10 → 0.20 mean 383, all caught. Cost ≈ 0.08 µs per update.
  */
-export class HddmA implements SequentialDetector<HddmAParams, HddmAState> {
+export class HddmA extends DetectorBase<HddmAParams, HddmAState> {
   readonly kind = 'hddm_a';
-  readonly params: Readonly<HddmAParams>;
-  private s: HddmAState;
   // ln(1/driftConfidence) of the cut-point bound, derived from params.
   private readonly logInvDrift: number;
 
   constructor(params: Partial<HddmAParams> = {}, state?: HddmAState) {
-    const p = { ...HDDM_A_DEFAULTS, ...params };
-    requireParam(
-      p.driftConfidence > 0 && p.driftConfidence < 1,
-      'HDDM_A',
-      'driftConfidence must be in (0, 1)',
-    );
-    requireParam(
-      p.warningConfidence > p.driftConfidence && p.warningConfidence < 1,
-      'HDDM_A',
-      'warningConfidence must be in (driftConfidence, 1)',
-    );
-    this.params = Object.freeze(p);
-    this.logInvDrift = Math.log(1 / p.driftConfidence);
-    this.s = state ? { ...state } : initialState();
-  }
-
-  get state(): HddmAState {
-    return { ...this.s };
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.s.warning;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(HDDM_A_DEFAULTS, params, state, (p) => requireConfidences(p, 'HDDM_A'));
+    this.logInvDrift = Math.log(1 / this.params.driftConfidence);
   }
 
   update(x: number): DetectorSignal {
     requireUnitInterval(x, 'HDDM_A');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     const s = this.s;
     s.n += 1;
     s.mean += (x - s.mean) / s.n;
@@ -87,13 +52,15 @@ export class HddmA implements SequentialDetector<HddmAParams, HddmAState> {
       s.cutN = s.n;
       s.cutMean = s.mean;
     }
-    s.drift = this.meanIncreased(this.params.driftConfidence);
-    s.warning = !s.drift && this.meanIncreased(this.params.warningConfidence);
-    return signalOf(s.drift, s.warning);
+    return settleDriftOrWarning(
+      s,
+      this.meanIncreased(this.params.driftConfidence),
+      this.meanIncreased(this.params.warningConfidence),
+    );
   }
 
-  reset(): void {
-    this.s = initialState();
+  protected initialState(): HddmAState {
+    return { drift: false, warning: false, n: 0, mean: 0, cutN: 0, cutMean: 0 };
   }
 
   private bound(n: number): number {
@@ -106,8 +73,4 @@ export class HddmA implements SequentialDetector<HddmAParams, HddmAState> {
     const m = ((s.n - s.cutN) / s.cutN) * (1 / s.n);
     return s.mean - s.cutMean >= Math.sqrt((m / 2) * Math.log(2 / confidence));
   }
-}
-
-function initialState(): HddmAState {
-  return { drift: false, warning: false, n: 0, mean: 0, cutN: 0, cutMean: 0 };
 }

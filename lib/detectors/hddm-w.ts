@@ -1,10 +1,5 @@
-import {
-  type DetectorSignal,
-  requireParam,
-  requireUnitInterval,
-  type SequentialDetector,
-  signalOf,
-} from './types.ts';
+import { DetectorBase, settleDriftOrWarning } from './base.ts';
+import { type DetectorSignal, requireConfidences, requireParam, requireUnitInterval } from './types.ts';
 
 export interface HddmWParams {
   /** Significance of the drift test (and of the cut-point bound). */
@@ -57,52 +52,21 @@ export interface HddmWState {
  * 0.10 → 0.20 is slow (mean 2,303, one seed in 20 not caught within 5,000), since the λ = 0.05 EWMA
  * is noisy next to so small a shift. Cost ≈ 0.05 µs per update.
  */
-export class HddmW implements SequentialDetector<HddmWParams, HddmWState> {
+export class HddmW extends DetectorBase<HddmWParams, HddmWState> {
   readonly kind = 'hddm_w';
-  readonly params: Readonly<HddmWParams>;
-  private s: HddmWState;
   // ln(1/c) for the drift and warning bounds, derived from params.
   private readonly logInvDrift: number;
   private readonly logInvWarning: number;
 
   constructor(params: Partial<HddmWParams> = {}, state?: HddmWState) {
-    const p = { ...HDDM_W_DEFAULTS, ...params };
-    requireParam(
-      p.driftConfidence > 0 && p.driftConfidence < 1,
-      'HDDM_W',
-      'driftConfidence must be in (0, 1)',
-    );
-    requireParam(
-      p.warningConfidence > p.driftConfidence && p.warningConfidence < 1,
-      'HDDM_W',
-      'warningConfidence must be in (driftConfidence, 1)',
-    );
-    requireParam(p.lambda > 0 && p.lambda < 1, 'HDDM_W', 'lambda must be in (0, 1)');
-    this.params = Object.freeze(p);
-    this.logInvDrift = Math.log(1 / p.driftConfidence);
-    this.logInvWarning = Math.log(1 / p.warningConfidence);
-    this.s = state ? copyState(state) : initialState();
-  }
-
-  get state(): HddmWState {
-    return copyState(this.s);
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return this.s.warning;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(HDDM_W_DEFAULTS, params, state, checkParams);
+    this.logInvDrift = Math.log(1 / this.params.driftConfidence);
+    this.logInvWarning = Math.log(1 / this.params.warningConfidence);
   }
 
   update(x: number): DetectorSignal {
     requireUnitInterval(x, 'HDDM_W');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     const s = this.s;
     const lambda = this.params.lambda;
     addValue(s.total, x, lambda);
@@ -114,13 +78,26 @@ export class HddmW implements SequentialDetector<HddmWParams, HddmWState> {
     } else {
       addValue(s.afterCut, x, lambda);
     }
-    s.drift = this.meanIncreased(this.logInvDrift);
-    s.warning = !s.drift && this.meanIncreased(this.logInvWarning);
-    return signalOf(s.drift, s.warning);
+    return settleDriftOrWarning(
+      s,
+      this.meanIncreased(this.logInvDrift),
+      this.meanIncreased(this.logInvWarning),
+    );
   }
 
-  reset(): void {
-    this.s = initialState();
+  protected initialState(): HddmWState {
+    return {
+      drift: false,
+      warning: false,
+      total: emptySample(),
+      beforeCut: emptySample(),
+      afterCut: emptySample(),
+      cutPoint: null,
+    };
+  }
+
+  protected override copyState(s: HddmWState): HddmWState {
+    return { ...s, total: { ...s.total }, beforeCut: { ...s.beforeCut }, afterCut: { ...s.afterCut } };
   }
 
   private meanIncreased(logInvConfidence: number): boolean {
@@ -128,6 +105,11 @@ export class HddmW implements SequentialDetector<HddmWParams, HddmWState> {
     if (!beforeCut.started || !afterCut.started) return false;
     return afterCut.ewma - beforeCut.ewma > mcDiarmid(beforeCut.ibc + afterCut.ibc, logInvConfidence);
   }
+}
+
+function checkParams(p: HddmWParams): void {
+  requireConfidences(p, 'HDDM_W');
+  requireParam(p.lambda > 0 && p.lambda < 1, 'HDDM_W', 'lambda must be in (0, 1)');
 }
 
 function mcDiarmid(ibc: number, logInvConfidence: number): number {
@@ -147,19 +129,4 @@ function addValue(sample: EwmaSample, x: number, lambda: number): void {
 
 function emptySample(): EwmaSample {
   return { ewma: 0, ibc: 0, started: false };
-}
-
-function initialState(): HddmWState {
-  return {
-    drift: false,
-    warning: false,
-    total: emptySample(),
-    beforeCut: emptySample(),
-    afterCut: emptySample(),
-    cutPoint: null,
-  };
-}
-
-function copyState(s: HddmWState): HddmWState {
-  return { ...s, total: { ...s.total }, beforeCut: { ...s.beforeCut }, afterCut: { ...s.afterCut } };
 }

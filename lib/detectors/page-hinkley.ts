@@ -1,3 +1,4 @@
+import { DetectorBase } from './base.ts';
 import {
   CHANGE_DIRECTIONS,
   type ChangeDirection,
@@ -6,7 +7,6 @@ import {
   NO_SIGNAL,
   requireFinite,
   requireParam,
-  type SequentialDetector,
 } from './types.ts';
 
 export interface PageHinkleyParams {
@@ -62,45 +62,16 @@ export interface PageHinkleyState {
  *   1 sd shift found after 16 values.
  * Cost ≈ 0.04 µs per update (Node 20).
  */
-export class PageHinkley implements SequentialDetector<PageHinkleyParams, PageHinkleyState> {
+export class PageHinkley extends DetectorBase<PageHinkleyParams, PageHinkleyState> {
   readonly kind = 'page_hinkley';
-  readonly params: Readonly<PageHinkleyParams>;
-  private s: PageHinkleyState;
 
   constructor(params: Partial<PageHinkleyParams> = {}, state?: PageHinkleyState) {
-    const p = { ...PAGE_HINKLEY_DEFAULTS, ...params };
-    requireParam(
-      Number.isInteger(p.minInstances) && p.minInstances >= 1,
-      'PageHinkley',
-      'minInstances must be an integer ≥ 1',
-    );
-    requireParam(p.delta >= 0, 'PageHinkley', 'delta must be ≥ 0');
-    requireParam(p.threshold > 0, 'PageHinkley', 'threshold must be > 0');
-    requireParam(p.alpha > 0 && p.alpha <= 1, 'PageHinkley', 'alpha must be in (0, 1]');
-    requireParam(CHANGE_DIRECTIONS.includes(p.mode), 'PageHinkley', "mode must be 'up', 'down' or 'both'");
-    this.params = Object.freeze(p);
-    this.s = state ? { ...state } : initialState();
-  }
-
-  get state(): PageHinkleyState {
-    return { ...this.s };
-  }
-
-  get driftDetected(): boolean {
-    return this.s.drift;
-  }
-
-  get warningDetected(): boolean {
-    return false;
-  }
-
-  get anomalyDetected(): boolean {
-    return false;
+    super(PAGE_HINKLEY_DEFAULTS, params, state, checkParams);
   }
 
   update(x: number): DetectorSignal {
     requireFinite(x, 'PageHinkley');
-    if (this.s.drift) this.reset();
+    this.restartAfterDrift();
     const s = this.s;
     const { alpha, delta, threshold, mode, minInstances } = this.params;
     s.n += 1;
@@ -117,11 +88,19 @@ export class PageHinkley implements SequentialDetector<PageHinkleyParams, PageHi
     return s.drift ? DRIFT_SIGNAL : NO_SIGNAL;
   }
 
-  reset(): void {
-    this.s = initialState();
+  protected initialState(): PageHinkleyState {
+    return { drift: false, n: 0, mean: 0, sumIncrease: 0, sumDecrease: 0, minIncrease: 0, maxDecrease: 0 };
   }
 }
 
-function initialState(): PageHinkleyState {
-  return { drift: false, n: 0, mean: 0, sumIncrease: 0, sumDecrease: 0, minIncrease: 0, maxDecrease: 0 };
+function checkParams(p: PageHinkleyParams): void {
+  requireParam(
+    Number.isInteger(p.minInstances) && p.minInstances >= 1,
+    'PageHinkley',
+    'minInstances must be an integer ≥ 1',
+  );
+  requireParam(p.delta >= 0, 'PageHinkley', 'delta must be ≥ 0');
+  requireParam(p.threshold > 0, 'PageHinkley', 'threshold must be > 0');
+  requireParam(p.alpha > 0 && p.alpha <= 1, 'PageHinkley', 'alpha must be in (0, 1]');
+  requireParam(CHANGE_DIRECTIONS.includes(p.mode), 'PageHinkley', "mode must be 'up', 'down' or 'both'");
 }

@@ -1,4 +1,5 @@
-import { type DetectorSignal, requireFinite, requireParam, type SequentialDetector } from './types.ts';
+import { DetectorBase } from './base.ts';
+import { type DetectorSignal, requireFinite, requireParam } from './types.ts';
 
 export interface RobustSpikeParams {
   /** How many of the latest values form the baseline. */
@@ -46,41 +47,14 @@ const MEAN_AD_TO_SD = 1.2533;
  * a single +8 sd spike is caught every time, +6 sd 83 % of the time; raw lognormal(0, 0.5) values:
  * 83 per 10k, hence the advice above. Cost ≈ 0.6 µs per update (sorted-window insert, O(window) MAD).
  */
-export class RobustSpikeDetector implements SequentialDetector<RobustSpikeParams, RobustSpikeState> {
+export class RobustSpikeDetector extends DetectorBase<RobustSpikeParams, RobustSpikeState> {
   readonly kind = 'robust_spike';
-  readonly params: Readonly<RobustSpikeParams>;
-  private s: RobustSpikeState;
   // The baseline in ascending order; derived from s.values, so not part of the saved state.
   private sorted: number[];
 
   constructor(params: Partial<RobustSpikeParams> = {}, state?: RobustSpikeState) {
-    const p = { ...ROBUST_SPIKE_DEFAULTS, ...params };
-    requireParam(Number.isInteger(p.window) && p.window >= 3, 'RobustSpike', 'window must be an integer ≥ 3');
-    requireParam(
-      Number.isInteger(p.minSamples) && p.minSamples >= 3 && p.minSamples <= p.window,
-      'RobustSpike',
-      'minSamples must be an integer in [3, window]',
-    );
-    requireParam(p.threshold > 0, 'RobustSpike', 'threshold must be > 0');
-    this.params = Object.freeze(p);
-    this.s = state ? { anomaly: state.anomaly, values: [...state.values] } : initialState();
+    super(ROBUST_SPIKE_DEFAULTS, params, state, checkParams);
     this.sorted = [...this.s.values].sort((a, b) => a - b);
-  }
-
-  get state(): RobustSpikeState {
-    return { anomaly: this.s.anomaly, values: [...this.s.values] };
-  }
-
-  get driftDetected(): boolean {
-    return false;
-  }
-
-  get warningDetected(): boolean {
-    return false;
-  }
-
-  get anomalyDetected(): boolean {
-    return this.s.anomaly;
   }
 
   update(x: number): SpikeSignal {
@@ -96,9 +70,17 @@ export class RobustSpikeDetector implements SequentialDetector<RobustSpikeParams
     return { drift: false, warning: false, anomaly: this.s.anomaly, score };
   }
 
-  reset(): void {
-    this.s = initialState();
+  override reset(): void {
+    super.reset();
     this.sorted = [];
+  }
+
+  protected initialState(): RobustSpikeState {
+    return { anomaly: false, values: [] };
+  }
+
+  protected override copyState(s: RobustSpikeState): RobustSpikeState {
+    return { anomaly: s.anomaly, values: [...s.values] };
   }
 
   private robustZ(x: number): number {
@@ -117,6 +99,16 @@ export class RobustSpikeDetector implements SequentialDetector<RobustSpikeParams
     }
     return (x - median) / scale;
   }
+}
+
+function checkParams(p: RobustSpikeParams): void {
+  requireParam(Number.isInteger(p.window) && p.window >= 3, 'RobustSpike', 'window must be an integer ≥ 3');
+  requireParam(
+    Number.isInteger(p.minSamples) && p.minSamples >= 3 && p.minSamples <= p.window,
+    'RobustSpike',
+    'minSamples must be an integer in [3, window]',
+  );
+  requireParam(p.threshold > 0, 'RobustSpike', 'threshold must be > 0');
 }
 
 /** First index whose value is ≥ x. */
@@ -154,8 +146,4 @@ function medianAbsoluteDeviation(sorted: readonly number[], median: number): num
     }
   }
   return n % 2 === 1 ? current : (previous + current) / 2;
-}
-
-function initialState(): RobustSpikeState {
-  return { anomaly: false, values: [] };
 }

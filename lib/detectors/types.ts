@@ -61,6 +61,19 @@ export function requireParam(ok: boolean, detector: string, rule: string): void 
   if (!ok) throw new RangeError(`${detector}: ${rule}`);
 }
 
+/** The HDDM tests' two significance levels: 0 < driftConfidence < warningConfidence < 1. */
+export function requireConfidences(
+  p: { driftConfidence: number; warningConfidence: number },
+  detector: string,
+): void {
+  requireParam(p.driftConfidence > 0 && p.driftConfidence < 1, detector, 'driftConfidence must be in (0, 1)');
+  requireParam(
+    p.warningConfidence > p.driftConfidence && p.warningConfidence < 1,
+    detector,
+    'warningConfidence must be in (driftConfidence, 1)',
+  );
+}
+
 // A NaN or infinity would poison every later statistic of a detector, silently and for good.
 export function requireFinite(x: number, detector: string): void {
   if (!Number.isFinite(x)) throw new RangeError(`${detector}: input must be a finite number, got ${x}`);
