@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { Client } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { jsonClient } from '../lib/api-client.ts';
+import { rotateApiKey } from '../lib/auth/keys.ts';
 import { createStore } from '../lib/db/client.ts';
 import { type DatabaseProvider, REPO_ROOT } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
@@ -60,14 +61,14 @@ const log = (line: string) => process.stderr.write(`[bench:gateway] ${line}\n`);
 const CLIENT_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
-const { port, path, rows, idPrefix, batchRows, concurrency, maxRequests, maxMs } = workerData;
+const { port, path, rows, idPrefix, batchRows, concurrency, maxRequests, maxMs, authorization } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 function send(body) {
   return new Promise((resolve) => {
     const started = performance.now();
     const req = http.request(
       { host: '127.0.0.1', port, path, method: 'POST', agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization } },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
@@ -130,6 +131,8 @@ function runLoad(
     concurrency: number;
     maxRequests: number;
     maxMs: number;
+    /** An ingest key: what a serving client sends on every request. */
+    authorization: string;
   },
 ): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
@@ -179,7 +182,9 @@ async function benchmark(provider: DatabaseProvider, rows: Record<string, unknow
     res.once('finish', () => serverMs.push(performance.now() - started));
   });
   const port = (server.address() as AddressInfo).port;
-  const call = jsonClient(`http://127.0.0.1:${port}`);
+  const admin = `Bearer ${await rotateApiKey(store, 'bench-admin', 'admin')}`;
+  const ingest = `Bearer ${await rotateApiKey(store, 'bench-ingest', 'ingest')}`;
+  const call = jsonClient(`http://127.0.0.1:${port}`, { authorization: admin });
   try {
     log(
       `${provider}: registering credit-default and training a logistic regression on ${TRAINING_ROWS} rows`,
@@ -222,6 +227,7 @@ async function benchmark(provider: DatabaseProvider, rows: Record<string, unknow
         concurrency,
         maxRequests,
         maxMs: settings.maxSeconds * 1000,
+        authorization: ingest,
       });
 
     log(`${provider}: warming up (${WARMUP_REQUESTS} requests)`);
