@@ -605,7 +605,7 @@ describe('scripts/simulate.ts', () => {
           '--count must be a non-negative integer',
         ],
         [['--scenario', 'unit-change', '--out', out, '--colour'], "Unknown option '--colour'"],
-        [['--scenario', 'unit-change'], '--out is required'],
+        [['--scenario', 'unit-change'], 'give either --out <file> or --api <url>'],
       ];
       for (const [args, message] of usage) {
         errors.length = 0;
