@@ -2,7 +2,7 @@
 //
 //   POST /versions                      register a version (artifact or built-in training + data)
 //   GET  /versions                      versions, newest first, without artifacts
-//   GET  /versions/:version             one version with its artifact and reference statistics
+//   GET  /versions/:version             one version with its artifact and reference profile
 //   PATCH /versions/:version            { status: candidate | retired | rejected }
 //   GET  /deployment                    the current revision
 //   POST /deployment                    change it: a new revision

@@ -1,20 +1,11 @@
 // Reads the features out of a batch of rows: the values the drift tests take, and the schema
 // violations, counted per kind. The reference profile and every window read features through this one
-// function, so both sides agree on what a valid value is. The kinds and their meaning are
-// ingestion's (lib/ingest/validate.ts), so a count here and a flag stored at ingestion mean the same.
+// function, and it judges each value with ingestion's check (valueChecker, lib/ingest/validate.ts), so a
+// count here and a flag stored at ingestion mean the same.
 import type { FeatureRow, FeatureSchema, FeatureSpec, FeatureValue } from '../domain.ts';
-import type { QualityProblem } from '../ingest/validate.ts';
+import { VALUE_PROBLEMS, type ValueCheck, type ValueProblem, valueChecker } from '../ingest/validate.ts';
 
-/** Problems of a value; `unknown_feature` concerns a row's extra fields, which ingestion flags. */
-export const VALUE_PROBLEMS = [
-  'missing',
-  'null',
-  'type',
-  'out_of_range',
-  'unseen_category',
-] as const satisfies readonly QualityProblem[];
-export type ValueProblem = (typeof VALUE_PROBLEMS)[number];
-
+/** Rows per problem; `unknown_feature` concerns a row's extra fields, which ingestion flags. */
 export type ProblemCounts = Record<ValueProblem, number>;
 
 interface ColumnBase {
@@ -76,24 +67,23 @@ export function readFeatureColumns(schema: FeatureSchema, rows: readonly Feature
 
 abstract class ColumnReader {
   readonly name: string;
-  protected readonly nullable: boolean;
+  private readonly checkValue: ValueCheck;
   protected readonly problems = noProblems();
   protected rows = 0;
   protected nullOrAbsent = 0;
 
   constructor(spec: FeatureSpec) {
     this.name = spec.name;
-    this.nullable = spec.nullable;
+    this.checkValue = valueChecker(spec);
   }
 
-  /** Counts a null or absent value; false for any other value, which the subclass reads. */
-  protected readMissing(value: FeatureValue | undefined): value is null | undefined {
+  /** Counts the value, its problem and whether it is null or absent; returns the problem. */
+  protected check(value: FeatureValue | undefined): ValueProblem | null {
     this.rows++;
-    if (value !== null && value !== undefined) return false;
-    this.nullOrAbsent++;
-    if (value === undefined) this.problems.missing++;
-    else if (!this.nullable) this.problems.null++;
-    return true;
+    const problem = this.checkValue(value);
+    if (problem !== null) this.problems[problem]++;
+    if (value === null || value === undefined) this.nullOrAbsent++;
+    return problem;
   }
 
   abstract read(value: FeatureValue | undefined): void;
@@ -101,8 +91,6 @@ abstract class ColumnReader {
 }
 
 class NumericReader extends ColumnReader {
-  private readonly min: number;
-  private readonly max: number;
   // Filled, then sorted in place: a typed array sorts numbers several times faster than Array#sort, and
   // every consumer (KS, Wasserstein, the reference's quantiles, the constant check) sorts or wants
   // sorted values — sorting sorted values again is cheap.
@@ -111,19 +99,14 @@ class NumericReader extends ColumnReader {
 
   constructor(spec: Extract<FeatureSpec, { type: 'numeric' }>, capacity: number) {
     super(spec);
-    this.min = spec.min ?? Number.NEGATIVE_INFINITY;
-    this.max = spec.max ?? Number.POSITIVE_INFINITY;
     this.buffer = new Float64Array(capacity);
   }
 
   read(value: FeatureValue | undefined): void {
-    if (this.readMissing(value)) return;
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      this.problems.type++;
-      return;
+    const problem = this.check(value);
+    if ((problem === null && value !== null) || problem === 'out_of_range') {
+      this.buffer[this.count++] = value as number;
     }
-    if (value < this.min || value > this.max) this.problems.out_of_range++;
-    this.buffer[this.count++] = value;
   }
 
   column(): NumericColumn {
@@ -149,16 +132,14 @@ class CategoricalReader extends ColumnReader {
   }
 
   read(value: FeatureValue | undefined): void {
-    if (this.readMissing(value)) return;
-    if (typeof value === 'string' && !this.isBoolean) {
-      const i = this.index.get(value);
-      if (i !== undefined) this.counts[i]!++;
-      else this.unseenValues.set(value, (this.unseenValues.get(value) ?? 0) + 1);
-    } else if (typeof value === 'boolean' && this.isBoolean) {
+    const problem = this.check(value);
+    if (problem === null) {
+      if (value === null) return;
       // Index 0 is 'false', 1 is 'true' (BOOLEAN_CATEGORIES): no string and no map look-up per row.
-      this.counts[value ? 1 : 0]!++;
-    } else {
-      this.problems.type++;
+      this.counts[this.isBoolean ? (value ? 1 : 0) : this.index.get(value as string)!]!++;
+    } else if (problem === 'unseen_category') {
+      const unseen = value as string;
+      this.unseenValues.set(unseen, (this.unseenValues.get(unseen) ?? 0) + 1);
     }
   }
 
@@ -166,7 +147,6 @@ class CategoricalReader extends ColumnReader {
     const { rows, nullOrAbsent, problems, categories, counts, unseenValues } = this;
     let other = 0;
     for (const count of unseenValues.values()) other += count;
-    problems.unseen_category = other;
     return { type: 'categorical', rows, nullOrAbsent, problems, categories, counts, other, unseenValues };
   }
 }

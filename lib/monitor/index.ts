@@ -2,7 +2,8 @@
 // (its result is stored with the version), computeWindowMetrics once per window (its result is stored
 // with the window), summarizeForAgent turns the latter into what the agent workflow carries. No I/O,
 // clocks or randomness: the caller passes the rows, the reference and the time.
-export type { ProblemCounts, ValueProblem } from './columns.ts';
+export type { ValueProblem } from '../ingest/validate.ts';
+export type { ProblemCounts } from './columns.ts';
 export { CONFIDENCE_DEFAULTS, type ConfidenceMetrics } from './confidence.ts';
 export {
   type CategoricalDistribution,
@@ -40,6 +41,9 @@ export {
 export { type FeatureQuality, QUALITY_DEFAULTS } from './quality.ts';
 export {
   buildReferenceProfile,
+  type Evaluation,
+  type EvaluationInput,
+  evaluateOutputs,
   type FeatureProfile,
   REFERENCE_PROFILE_FORMAT,
   type ReferenceInput,

@@ -16,7 +16,14 @@ import {
   numericDistribution,
 } from './distributions.ts';
 import { type CalibrationCheck, checkCalibration } from './estimate.ts';
-import { classCounts, presentConfidences, resolveClasses, tallyOutputs } from './outputs.ts';
+import {
+  classCounts,
+  type OutputRow,
+  presentConfidences,
+  resolveClasses,
+  tallyOutputs,
+  type ValidOutputs,
+} from './outputs.ts';
 import { classificationPerformance, type Performance, regressionPerformance } from './performance.ts';
 import { meanInterArrivalSeconds } from './system.ts';
 
@@ -49,9 +56,12 @@ export interface ReferenceProfile {
   prediction: Distribution | null;
   /** Null without confidences (always for a regressor). */
   confidence: { metrics: ConfidenceMetrics; distribution: NumericDistribution } | null;
-  /** Baseline task metrics; null without truth. */
+  /**
+   * Baseline task metrics (evaluateOutputs): of the reference rows given their truth, or of the held-out
+   * rows the registry evaluated the version on; null without truth.
+   */
   performance: Performance | null;
-  /** Calibration of the confidences on the reference; null without truth or confidences. */
+  /** Calibration of the confidences on the same rows; null without truth or confidences. */
   calibration: CalibrationCheck | null;
   /** Null without timestamps. */
   arrivals: { count: number; meanInterArrivalSeconds: number | null } | null;
@@ -121,14 +131,7 @@ export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
   };
   if (!outputs) return profile;
 
-  const { valid } = tallyOutputs(
-    task,
-    classes,
-    outputs.map((output, i) => {
-      const value = truth?.[i] ?? null;
-      return { error: null, output, confidence: output.confidence, label: value === null ? null : { value } };
-    }),
-  );
+  const valid = readOutputs(task, classes, outputs, null);
   const confidence = confidenceMetrics(valid);
   const confidenceDistribution = numericDistribution(presentConfidences(valid), settings);
   return {
@@ -141,12 +144,61 @@ export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
       confidence && confidenceDistribution
         ? { metrics: confidence, distribution: confidenceDistribution }
         : null,
+    ...(truth ? evaluateOutputs({ task, labels: classes, outputs, truth }) : {}),
+  };
+}
+
+export interface EvaluationInput {
+  task: Task;
+  /** The model's class labels; derived from outputs and truth when absent. */
+  labels?: readonly string[] | null;
+  outputs: readonly ModelOutput[];
+  /** Ground truth of the outputs, index-aligned; null where unknown. */
+  truth: readonly (string | number | null)[];
+}
+
+export interface Evaluation {
+  /** Null without labelled valid outputs. */
+  performance: Performance | null;
+  /** Calibration of the confidences; null without confidences (always for a regressor). */
+  calibration: CalibrationCheck | null;
+}
+
+/**
+ * A version's baseline: its performance and calibration on labelled rows. The registry evaluates a
+ * version on held-out rows, which its training rows cannot stand in for; buildReferenceProfile, given
+ * truth, on the reference rows.
+ */
+export function evaluateOutputs(input: EvaluationInput): Evaluation {
+  const { task, outputs, truth } = input;
+  if (truth.length !== outputs.length) {
+    throw new RangeError(`evaluateOutputs: ${truth.length} truth values for ${outputs.length} outputs`);
+  }
+  const classes = resolveClasses(task, input.labels, function* () {
+    for (const output of outputs) yield output.prediction;
+    yield* truth;
+  });
+  const valid = readOutputs(task, classes, outputs, truth);
+  return {
     performance:
       task === 'regression'
         ? regressionPerformance(valid)
         : classificationPerformance(task, classes ?? [], valid),
-    calibration: truth && confidence ? checkCalibration(valid) : null,
+    calibration: valid.confidence.some((c) => !Number.isNaN(c)) ? checkCalibration(valid) : null,
   };
+}
+
+function readOutputs(
+  task: Task,
+  classes: readonly string[] | null,
+  outputs: readonly ModelOutput[],
+  truth: readonly (string | number | null)[] | null,
+): ValidOutputs {
+  const rows = outputs.map((output, i): OutputRow => {
+    const value = truth?.[i] ?? null;
+    return { error: null, output, confidence: output.confidence, label: value === null ? null : { value } };
+  });
+  return tallyOutputs(task, classes, rows).valid;
 }
 
 function arrivalsOf(timestamps: readonly Date[]): ReferenceProfile['arrivals'] {

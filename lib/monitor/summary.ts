@@ -4,7 +4,7 @@
 // the workflow gets this summary: a fixed set of numbers plus at most `listed` features per section,
 // about 2 kB whatever the schema. `count`, `labelled`, `correct` and `accuracy` mean what they mean in
 // the workflow's WindowSummary.
-import { VALUE_PROBLEMS, type ValueProblem } from './columns.ts';
+import { VALUE_PROBLEMS, type ValueProblem } from '../ingest/validate.ts';
 import type { WindowMetrics } from './window.ts';
 
 export const SUMMARY_DEFAULTS = {

@@ -1,6 +1,9 @@
 // Model versions: registering one (an artifact made elsewhere, or one trained here by a built-in trainer),
-// with the reference statistics and metrics computed from the data sent along, and reading them back.
-// Versions are immutable apart from their status; numbers count from 1 per model.
+// with what is computed from the data sent along, and reading them back: ModelVersion.referenceStats
+// holds the monitor's reference profile (lib/monitor/reference.ts) of the reference rows, which the
+// window metrics compare production against; ModelVersion.metrics its baseline performance on held-out
+// rows, beside any metrics reported with the version. Versions are immutable apart from their status;
+// numbers count from 1 per model.
 import { randomUUID } from 'node:crypto';
 import { sqltag as sql } from '@prisma/client/runtime/client';
 import { z } from 'zod';
@@ -22,10 +25,9 @@ import {
   parseModelArtifact,
   trainModel,
 } from '../models/index.ts';
+import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '../monitor/index.ts';
 import { Random } from '../sim/random.ts';
 import { modelNotFound, parseBody, RegistryError, type RegistryIssue } from './errors.ts';
-import { taskMetrics } from './metrics.ts';
-import { computeReferenceStats, type ReferenceStats } from './reference-stats.ts';
 
 /** The built-in trainers a version can be trained with on registration. */
 export const BUILT_IN_TRAINERS = [
@@ -72,7 +74,7 @@ export const registerVersionSchema = z
           .default(1),
       })
       .optional(),
-    /** Reference data (the training data when training here): reference statistics come from it. */
+    /** Reference data (the training data when training here): the reference profile comes from it. */
     data: dataset('optional').optional(),
     /** Labelled held-out data for validation and baseline metrics. */
     validation: dataset('required').optional(),
@@ -228,7 +230,7 @@ async function score(artifact: ModelArtifact, rows: FeatureRow[], what: string):
 /**
  * Registers a new version of the model: validates the artifact (or trains one), checks the data against
  * the feature schema, scores the reference and validation data, and stores the version as a candidate
- * with its reference statistics, metrics and lineage. Throws a RegistryError, having stored nothing,
+ * with its reference profile, metrics and lineage. Throws a RegistryError, having stored nothing,
  * when anything is wrong.
  */
 export async function registerVersion(store: Store, modelName: string, rawInput: unknown) {
@@ -322,24 +324,32 @@ export async function registerVersion(store: Store, modelName: string, rawInput:
       : validation
         ? await score(artifact, validation.rows, 'validation data')
         : null;
-  const computed =
+  // The baseline is measured on held-out rows: on its training rows a model looks better than it is.
+  const evaluation =
     validation?.labels && validationOutputs
-      ? taskMetrics(shape.task, shape.classes, validationOutputs, validation.labels)
+      ? evaluateOutputs({
+          task: shape.task,
+          labels: shape.classes,
+          outputs: validationOutputs,
+          truth: validation.labels,
+        })
       : null;
-  const baselineMetrics = computed ? ({ ...computed } as Record<string, number | null>) : null;
+  const performance = evaluation?.performance ?? null;
   const metrics =
-    computed || input.metrics
-      ? { ...input.metrics, ...computed, ...(computed ? { evaluatedOn } : {}) }
+    performance || input.metrics
+      ? { ...input.metrics, ...performance, ...(performance ? { evaluatedOn } : {}) }
       : null;
-  const referenceStats: ReferenceStats | null = reference
-    ? computeReferenceStats({
-        task: shape.task,
-        schema: shape.schema,
-        classes: shape.classes,
-        rows: reference.rows,
-        outputs: referenceOutputs,
-        baselineMetrics,
-      })
+  const referenceStats: ReferenceProfile | null = reference
+    ? {
+        ...buildReferenceProfile({
+          schema: shape.schema,
+          task: shape.task,
+          labels: shape.classes,
+          rows: reference.rows,
+          outputs: referenceOutputs ?? undefined,
+        }),
+        ...evaluation,
+      }
     : null;
   const trainingWindow =
     input.trainingWindow || input.train
@@ -385,7 +395,7 @@ async function insertVersion(
     modelId: string;
     version: number;
     artifact: ModelArtifact;
-    referenceStats: ReferenceStats | null;
+    referenceStats: ReferenceProfile | null;
     metrics: Record<string, unknown> | null;
     trainingWindow: Record<string, unknown> | null;
     parentVersionId: string | null;
@@ -409,7 +419,7 @@ export async function findVersion(store: Store, model: { id: string; name: strin
   return found;
 }
 
-/** Versions without their artifacts and reference statistics, newest first. */
+/** Versions without their artifacts and reference profiles, newest first. */
 export function listVersions(store: Store, modelId: string) {
   return store.modelVersion.findMany({
     where: { modelId },

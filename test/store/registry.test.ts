@@ -1,10 +1,13 @@
-// The registry through its API on SQLite and PostgreSQL: versions with reference statistics and metrics
-// computed from real data and a real trained model, deployment revisions, restore, statuses, and
-// every kind of bad request answered precisely with nothing written.
+// The registry through its API on SQLite and PostgreSQL: versions with the monitor's reference profile
+// and held-out metrics computed from real data and a real trained model, deployment revisions, restore,
+// statuses, and every kind of bad request answered precisely with nothing written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../lib/models/index.ts';
+import { DISTRIBUTION_DEFAULTS, evaluateOutputs, REFERENCE_PROFILE_FORMAT } from '../../lib/monitor/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import {
+  CREDIT_LABELS,
   creditData,
   type ModelServer,
   registerCreditModel,
@@ -40,7 +43,7 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
   const issuePaths = (body: { error: { issues?: { path: string }[] } }) =>
     (body.error.issues ?? []).map((i) => i.path);
 
-  it('trains and registers a version with reference statistics and holdout metrics', async () => {
+  it('trains and registers a version with its reference profile and holdout metrics', async () => {
     const data = creditData(1000, 11);
     const res = await api.call('POST', '/v1/models/credit/versions', {
       train: { trainer: 'logistic-regression', options: { steps: 200 } },
@@ -57,32 +60,71 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     });
     expect(v.trainingWindow).toEqual({ from: '2026-10-01T00:00:00Z', to: '2026-10-31T00:00:00Z', rows: 800 });
     // 20 % held out; a logistic regression is right about 85 % of the time on this population.
-    expect(v.metrics).toMatchObject({ rows: 200, evaluatedOn: 'holdout' });
+    expect(v.metrics).toMatchObject({
+      task: 'binary',
+      count: 200,
+      averaging: 'binary',
+      positiveClass: '1',
+      withProbabilities: 200,
+      evaluatedOn: 'holdout',
+    });
     expect(v.metrics.accuracy).toBeGreaterThan(0.75);
+    expect(v.metrics.correct).toBe(Math.round(v.metrics.accuracy * 200));
     expect(v.metrics.logLoss).toBeLessThan(0.5);
+    expect(v.metrics.rocAuc).toBeGreaterThan(0.75);
+    const support = v.metrics.perClass.map((c: { label: string; support: number }) => [c.label, c.support]);
+    expect(support.map(([label]: [string]) => label)).toEqual(['0', '1']);
+    expect(support.reduce((sum: number, [, n]: [string, number]) => sum + n, 0)).toBe(200);
 
-    const stats = v.referenceStats;
-    expect(stats.rows).toBe(800);
-    expect(Object.keys(stats.features).sort()).toEqual(creditDefault.schema.map((f) => f.name).sort());
-    const income = stats.features.income;
-    expect(income.type).toBe('numeric');
-    expect(income.histogram.reduce((a: number, b: number) => a + b, 0)).toBe(income.count);
-    expect(income.histogram).toHaveLength(income.binEdges.length + 1);
-    expect(income.quantiles).toHaveLength(stats.quantileLevels.length);
-    expect(income.min).toBeLessThanOrEqual(income.quantiles[0]);
-    const utilization = stats.features.credit_utilization;
-    expect(utilization.nullRate).toBeGreaterThan(0.01);
-    expect(utilization.count).toBe(Math.round(800 * (1 - utilization.nullRate)));
-    const channel = stats.features.channel;
-    expect(Object.keys(channel.counts).sort()).toEqual(['branch', 'broker', 'mobile', 'web']);
-    expect(Object.values(channel.counts as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(800);
-    const mortgage = stats.features.has_mortgage;
-    expect(mortgage.counts.true + mortgage.counts.false).toBe(800);
-    expect(stats.predictions.type).toBe('classes');
-    expect(stats.predictions.counts['0'] + stats.predictions.counts['1']).toBe(800);
-    expect(stats.predictions.confidence.count).toBe(800);
-    const { evaluatedOn: _, ...metrics } = v.metrics;
-    expect(stats.baselineMetrics).toEqual(metrics);
+    // The monitor's reference profile of the 800 training rows and the model's outputs on them.
+    const profile = v.referenceStats;
+    expect(profile).toMatchObject({
+      format: REFERENCE_PROFILE_FORMAT,
+      task: 'binary',
+      classes: ['0', '1'],
+      rows: 800,
+      settings: DISTRIBUTION_DEFAULTS,
+      arrivals: null,
+    });
+    expect(profile.features.map((f: { name: string }) => f.name)).toEqual(
+      creditDefault.schema.map((f) => f.name),
+    );
+    const feature = (name: string) => profile.features.find((f: { name: string }) => f.name === name);
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const income = feature('income');
+    expect(income).toMatchObject({ type: 'numeric', rows: 800, nullOrAbsent: 0 });
+    const incomes = income.distribution;
+    expect(incomes).toMatchObject({ type: 'numeric', count: 800 });
+    // Fewer rows than the sample size: the sample is every value, ascending.
+    expect(incomes.sample).toHaveLength(800);
+    expect(incomes.sample).toEqual([...incomes.sample].sort((a: number, b: number) => a - b));
+    expect([incomes.min, incomes.max]).toEqual([incomes.sample[0], incomes.sample[799]]);
+    expect(incomes.counts).toHaveLength(incomes.edges.length + 1);
+    expect(sum(incomes.counts)).toBe(800);
+    const utilization = feature('credit_utilization');
+    expect(utilization.nullOrAbsent).toBeGreaterThan(0.01 * 800);
+    expect(utilization.distribution.count).toBe(800 - utilization.nullOrAbsent);
+    expect(feature('channel').distribution).toMatchObject({
+      type: 'categorical',
+      count: 800,
+      categories: ['branch', 'web', 'mobile', 'broker'],
+      other: 0,
+    });
+    expect(sum(feature('channel').distribution.counts)).toBe(800);
+    expect(feature('has_mortgage').distribution).toMatchObject({
+      type: 'categorical',
+      count: 800,
+      categories: ['false', 'true'],
+    });
+    expect(sum(feature('has_mortgage').distribution.counts)).toBe(800);
+    expect(profile.prediction).toMatchObject({ type: 'categorical', count: 800, categories: ['0', '1'] });
+    expect(sum(profile.prediction.counts)).toBe(800);
+    expect(profile.confidence.metrics.count).toBe(800);
+    expect(profile.confidence.distribution.count).toBe(800);
+    // The baseline is the holdout's (200 rows), not the training rows'.
+    const { evaluatedOn: _, ...performance } = v.metrics;
+    expect(profile.performance).toEqual(performance);
+    expect(profile.calibration).toMatchObject({ judged: true, count: 200 });
   });
 
   it('registers an artifact made elsewhere, with its reference data and lineage', async () => {
@@ -96,7 +138,14 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     expect(res.status).toBe(201);
     expect(res.body.version).toMatchObject({ version: 2, parentVersion: 1, status: 'candidate' });
     // Reported metrics are kept beside those computed here on the labelled reference rows.
-    expect(res.body.version.metrics).toMatchObject({ auc: 0.91, rows: 300, evaluatedOn: 'reference' });
+    expect(res.body.version.metrics).toMatchObject({
+      auc: 0.91,
+      task: 'binary',
+      count: 300,
+      evaluatedOn: 'reference',
+    });
+    const { auc: _auc, evaluatedOn: _on, ...performance } = res.body.version.metrics;
+    expect(res.body.version.referenceStats).toMatchObject({ rows: 300, performance });
     expect(res.body.version.artifact).toEqual(artifact);
 
     // An external pipeline's HTTP model, with no data: nothing to compute statistics from.
@@ -108,6 +157,34 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       referenceStats: null,
       metrics: null,
     });
+  });
+
+  it('measures the baseline on the validation rows, not on the reference rows', async () => {
+    await registerCreditModel(api.call, 'validated');
+    const artifact = await trainCreditModel(400, 14);
+    const validation = creditData(150, 16);
+    const res = await api.call('POST', '/v1/models/validated/versions', {
+      artifact,
+      data: { rows: creditData(500, 15).rows },
+      validation,
+    });
+    expect(res.status).toBe(201);
+    const { metrics, referenceStats } = res.body.version;
+    expect(metrics).toMatchObject({ task: 'binary', count: 150, evaluatedOn: 'validation' });
+    expect(referenceStats).toMatchObject({ rows: 500, prediction: { count: 500 } });
+    // Exactly the monitor's evaluation of the artifact on the validation rows.
+    const outputs = await loadModel(artifact).predict(validation.rows);
+    const expected = evaluateOutputs({
+      task: 'binary',
+      labels: CREDIT_LABELS,
+      outputs,
+      truth: validation.labels,
+    });
+    expect(referenceStats.performance).toEqual(JSON.parse(JSON.stringify(expected.performance)));
+    expect(referenceStats.calibration).toEqual(JSON.parse(JSON.stringify(expected.calibration)));
+    expect(referenceStats.calibration).toMatchObject({ judged: true, count: 150 });
+    const { evaluatedOn: _, ...performance } = metrics;
+    expect(performance).toEqual(referenceStats.performance);
   });
 
   it('lists versions without artifacts and shows one in full', async () => {

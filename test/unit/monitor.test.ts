@@ -3,10 +3,12 @@
 // scenarios, and the JSON round trip of what is stored.
 import { describe, expect, it } from 'vitest';
 import type { FeatureRow, FeatureSchema } from '../../lib/domain.ts';
+import { rowValidator, VALUE_PROBLEMS } from '../../lib/ingest/validate.ts';
 import type { ModelOutput } from '../../lib/models/types.ts';
 import {
   buildReferenceProfile,
   computeWindowMetrics,
+  evaluateOutputs,
   type ReferenceProfile,
   summarizeForAgent,
   type WindowInput,
@@ -484,6 +486,14 @@ describe('data quality', () => {
     expect(byName.b?.problems).toEqual({ missing: 0, null: 1, type: 1, out_of_range: 0, unseen_category: 0 });
     // Out-of-range numbers still count as values for drift; wrong types do not.
     expect(drift.features.map((d) => d.currentN)).toEqual([4, 6, 6, 5]);
+    // Ingestion flags the same values with the same problems.
+    const flags = rows.flatMap(rowValidator(schema));
+    for (const q of quality) {
+      for (const problem of VALUE_PROBLEMS) {
+        const flagged = flags.filter((v) => v.feature === q.name && v.problem === problem).length;
+        expect(q.problems[problem], `${q.name} ${problem}`).toBe(flagged);
+      }
+    }
   });
 
   it('flags a column gone constant and a null rate that grew, against the reference', () => {
@@ -758,6 +768,9 @@ describe('reference profile', () => {
   it('rejects inputs that are not aligned with the rows', () => {
     expect(() =>
       buildReferenceProfile({ schema: ONE_FEATURE, task: 'regression', rows: [{ x: 1 }], truth: [1, 2] }),
+    ).toThrow(RangeError);
+    expect(() =>
+      evaluateOutputs({ task: 'regression', outputs: [{ prediction: 1, confidence: null }], truth: [] }),
     ).toThrow(RangeError);
   });
 });
