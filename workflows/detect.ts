@@ -1,131 +1,799 @@
 // Detect: turns one window's measurements into typed findings. Pure and deterministic: it runs
-// inside the agent workflow and its state is carried through continueAsNew.
-import type { FindingKind } from '../lib/domain.ts';
-import type { DetectorState, Finding, PersistenceState, WindowSummary } from './types.ts';
+// inside the agent workflow (no I/O, clock or randomness) and its state, plain JSON, is carried through
+// continueAsNew. Imports only types from the policy module, so zod stays out of the workflow bundle.
+//
+// Per kind, each window gives an observation: bad, good, or not judged (too few rows, no baseline yet,
+// or the evidence belongs to another kind). Judged observations move the kind's persistence —
+// suspect → confirmed (M of the last N judged windows bad) → recovering → clear (`clearAfter`
+// consecutive good windows) — and unjudged ones leave it as it was. A bad observation needs both
+// significance (BH-corrected p-values from the monitor, or a test here at `alpha`) and an effect of at
+// least the policy's `minEffect`, so large windows do not flag trivia and small ones do not flag noise.
+import type { FindingKind, Severity } from '../lib/domain.ts';
+import type { Policy } from '../lib/policy/policy.ts';
+import type {
+  CusumSide,
+  DetectorState,
+  Finding,
+  FindingEvidence,
+  FindingFeature,
+  PersistenceState,
+  RunningBaseline,
+  WindowSummary,
+} from './types.ts';
+
+/** What detect reads from a policy: its detection section, window.minRows and floors. */
+export interface DetectSettings {
+  detection: Policy['detection'];
+  minRows: number;
+  floors: Policy['floors'];
+}
+
+/**
+ * DEFAULT_POLICY's values (lib/policy/policy.ts; a unit test keeps the two equal). The agent does not
+ * load a model's policy yet: this is the seam — pass the model's policy sections to `detect` once it does.
+ */
+export const DEFAULT_DETECT_SETTINGS: DetectSettings = {
+  detection: {
+    alpha: 0.01,
+    minEffect: {
+      psi: 0.2,
+      ks: 0.1,
+      jensenShannon: 0.1,
+      accuracyDrop: 0.05,
+      errorIncrease: 0.2,
+      latencyIncrease: 0.5,
+      failureRate: 0.05,
+      missingRate: 0.05,
+    },
+    persistence: { confirmM: 2, confirmN: 3, clearAfter: 2 },
+    staleGapFactor: 10,
+  },
+  minRows: 30,
+  floors: { accuracy: 0.5, failureRate: 0.5 },
+};
 
 export const DETECT_DEFAULTS = {
-  /** Healthy windows needed before accuracy is judged against the baseline. */
+  /** Healthy windows needed before a running baseline (accuracy, latency, throughput...) is used. */
   minBaselineWindows: 3,
-  /** Labelled rows a window needs before its accuracy says anything. */
-  minLabelled: 30,
-  /** Practical relevance: accuracy must fall at least this far below the baseline (absolute). */
-  minAccuracyDrop: 0.05,
-  /** Statistical significance: the drop must exceed this many standard errors of the window's rate. */
+  /** Windows after which a running baseline becomes an exponentially weighted one. */
+  baselineCap: 20,
+  /** One-sided z for tests made here (≈ alpha 0.01 after a few kinds); the monitor's tests use alpha. */
   minZ: 3,
-  /** Consecutive bad windows to confirm a finding, and consecutive good ones to clear it. */
-  confirmAfter: 2,
-  clearAfter: 2,
+  /** Windows shorter than this do not judge (or learn) the arrival rate. */
+  minRateWindowSeconds: 30,
+  /** Throughput at least this many times the baseline, significant, is an anomaly (burst). */
+  burstFactor: 1.5,
+  /** Label arrivals per prediction below this share of the baseline's mean labels have gone stale. */
+  labelStaleShare: 0.5,
+  /** Label delay (p95) this many times the baseline's means labels have gone stale. */
+  labelDelayFactor: 5,
+  /**
+   * Floor of the window-to-window sd of RMSE, as a share of the baseline: a few windows underestimate
+   * the spread of a heavy-tailed error (demand: ±15 % between healthy 100 s windows).
+   */
+  regressionSdFloor: 0.15,
+  /** CUSUM of calibration z-scores: slack k and decision interval h (z units; in-control ARL ≈ 900 windows a side). */
+  calibrationK: 0.5,
+  calibrationH: 5,
+  /** ...and the positives must differ from those expected by at least this share (practical effect). */
+  calibrationMinRelative: 0.08,
+  /** Latency, throughput and regression error must exceed their baseline by this many window-to-window sds, too. */
+  latencySigmas: 4,
 } as const;
 
 export function initialDetectorState(): DetectorState {
-  return { baselineLabelled: 0, baselineCorrect: 0, baselineWindows: 0, persistence: {} };
+  return {
+    baselineLabelled: 0,
+    baselineCorrect: 0,
+    baselineWindows: 0,
+    persistence: {},
+    baselines: {},
+  };
 }
 
 interface Observation {
   kind: FindingKind;
-  bad: boolean;
-  /** False when the window cannot tell (too few rows): persistence is left as it was. */
+  /** False when the window cannot tell: persistence is left as it was. */
   judged: boolean;
-  finding: Omit<Finding, 'state'>;
+  bad: boolean;
+  severity: Severity;
+  summary: string;
+  evidence: FindingEvidence;
+  features?: FindingFeature[];
+  impact?: Finding['impact'];
+  /** The evidence already spans windows (a CUSUM past its decision interval): confirm on this window. */
+  confirmNow?: boolean;
 }
 
-function observeAccuracy(window: WindowSummary, state: DetectorState): Observation {
-  const baseline = state.baselineLabelled > 0 ? state.baselineCorrect / state.baselineLabelled : null;
-  const evidence = {
-    window: window.seq,
-    labelled: window.labelled,
-    accuracy: window.accuracy,
-    baselineAccuracy: baseline,
-    baselineWindows: state.baselineWindows,
+type Baselines = NonNullable<DetectorState['baselines']>;
+
+/** Upper tail of the standard normal, for one-sided z tests. */
+function normalSf(z: number): number {
+  // Abramowitz–Stegun 7.1.26 via erfc; absolute error < 1.5e-7, ample for a threshold.
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erfc = y * Math.exp(-x * x);
+  return x >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
+
+function baselineMean(b: RunningBaseline | undefined): number | null {
+  return b && b.n >= DETECT_DEFAULTS.minBaselineWindows ? b.mean : null;
+}
+
+function baselineSd(b: RunningBaseline): number {
+  return Math.sqrt(Math.max(0, b.meanSq - b.mean * b.mean));
+}
+
+function extend(b: RunningBaseline | undefined, x: number | null | undefined): RunningBaseline | undefined {
+  if (x === null || x === undefined || !Number.isFinite(x)) return b;
+  if (!b) return { n: 1, mean: x, meanSq: x * x };
+  const n = Math.min(b.n + 1, DETECT_DEFAULTS.baselineCap);
+  return { n, mean: b.mean + (x - b.mean) / n, meanSq: b.meanSq + (x * x - b.meanSq) / n };
+}
+
+const notJudged = (kind: FindingKind, summary: string, evidence: FindingEvidence): Observation => ({
+  kind,
+  judged: false,
+  bad: false,
+  severity: 'warning',
+  summary,
+  evidence,
+});
+
+// ---- data quality -------------------------------------------------------------------------------
+
+function observeQuality(w: WindowSummary, s: DetectSettings): Observation {
+  const evidence: FindingEvidence = { window: w.seq, rows: w.count };
+  if (w.count < s.minRows)
+    return notJudged('data_quality', `window too small to judge (${w.count} rows)`, evidence);
+  if (w.quality === undefined) return notJudged('data_quality', 'no data-quality metrics', evidence);
+  const { alpha, minEffect } = s.detection;
+  const bad: FindingFeature[] = [];
+  for (const q of w.quality) {
+    const nullShift = q.referenceNullRate === null ? 0 : q.nullRate - q.referenceNullRate;
+    // Invalid values: the reference data are valid, so a rate at the effect size over a judged window
+    // is significant by construction once it is a handful of rows (binomial against ~0).
+    const invalidRows = q.invalidRate * w.count;
+    if (q.invalidRate >= minEffect.missingRate && invalidRows >= 5) {
+      bad.push({
+        name: q.name,
+        contribution: q.invalidRate,
+        test: `invalid_values:${q.mainProblem ?? 'invalid'}`,
+        statistic: invalidRows,
+        pValue: null,
+        effect: q.invalidRate,
+      });
+    } else if (
+      q.nullRateChangePValue !== null &&
+      q.nullRateChangePValue < alpha &&
+      nullShift >= minEffect.missingRate
+    ) {
+      bad.push({
+        name: q.name,
+        contribution: nullShift,
+        test: 'null_rate_two_proportion_z',
+        statistic: null,
+        pValue: q.nullRateChangePValue,
+        effect: nullShift,
+      });
+    } else if (q.constant === true) {
+      bad.push({
+        name: q.name,
+        contribution: 1,
+        test: 'constant_column',
+        statistic: null,
+        pValue: null,
+        effect: 1,
+      });
+    }
+  }
+  const features = rank(bad);
+  const worst = features[0];
+  return {
+    kind: 'data_quality',
+    judged: true,
+    bad: features.length > 0,
+    severity: features.some((f) => (f.effect ?? 0) >= 0.5) ? 'critical' : 'warning',
+    summary: worst ? `${features.map((f) => `${f.name} (${f.test})`).join(', ')}` : 'no data-quality issue',
+    evidence: {
+      ...evidence,
+      features: features.length,
+      worst: worst?.name ?? null,
+      worstRate: worst?.effect ?? null,
+    },
+    features,
   };
-  const base = { kind: 'concept_drift' as const, severity: 'warning' as const };
-  if (
-    baseline === null ||
-    state.baselineWindows < DETECT_DEFAULTS.minBaselineWindows ||
-    window.accuracy === null ||
-    window.labelled < DETECT_DEFAULTS.minLabelled
-  ) {
+}
+
+/** Ranks features by effect and gives each its share of the total as contribution. */
+function rank(features: FindingFeature[]): FindingFeature[] {
+  const total = features.reduce((sum, f) => sum + Math.max(0, f.contribution), 0);
+  return [...features]
+    .sort((a, b) => b.contribution - a.contribution || a.name.localeCompare(b.name))
+    .map((f) => ({ ...f, contribution: total > 0 ? Math.max(0, f.contribution) / total : 0 }));
+}
+
+// ---- data drift ---------------------------------------------------------------------------------
+
+function observeDrift(w: WindowSummary, s: DetectSettings, qualityFeatures: Set<string>): Observation {
+  const evidence: FindingEvidence = { window: w.seq, rows: w.count };
+  if (w.count < s.minRows)
+    return notJudged('data_drift', `window too small to judge (${w.count} rows)`, evidence);
+  if (w.reference !== 'used' || w.drift === undefined)
+    return notJudged('data_drift', 'no reference profile to compare the inputs with', evidence);
+  const { alpha, minEffect } = s.detection;
+  const drifted: FindingFeature[] = [];
+  for (const d of w.drift) {
+    // A feature with a data-quality problem is that problem, not drift (a renamed category or a unit
+    // change shifts the distribution too).
+    if (qualityFeatures.has(d.name)) continue;
+    const significant = (d.adjustedPValue ?? 1) < alpha;
+    const practical =
+      d.psi >= minEffect.psi || (d.test === 'kolmogorov_smirnov' && d.statistic >= minEffect.ks);
+    if (significant && practical) {
+      drifted.push({
+        name: d.name,
+        contribution: d.psi,
+        test: d.test,
+        statistic: d.statistic,
+        pValue: d.adjustedPValue,
+        effect: d.psi,
+      });
+    }
+  }
+  const features = rank(drifted);
+  const maxPsi = Math.max(0, ...drifted.map((f) => f.effect ?? 0));
+  return {
+    kind: 'data_drift',
+    judged: true,
+    bad: features.length > 0,
+    severity: maxPsi >= 0.5 ? 'critical' : 'warning',
+    summary:
+      features.length > 0
+        ? `input drift in ${features.map((f) => `${f.name} (PSI ${(f.effect ?? 0).toFixed(2)})`).join(', ')}`
+        : 'inputs match the reference',
+    evidence: {
+      ...evidence,
+      featuresJudged: w.featuresJudged ?? null,
+      featuresDrifted: features.length,
+      maxPsi,
+    },
+    features,
+  };
+}
+
+// ---- performance (concept drift) ----------------------------------------------------------------
+
+interface PerformanceReading {
+  judged: boolean;
+  /** Performance fell by a significant and relevant margin. */
+  degraded: boolean;
+  summary: string;
+  evidence: FindingEvidence;
+  severity: Severity;
+  /** Bad on accumulated (multi-window) evidence alone. */
+  sequential?: boolean;
+  /** The calibration CUSUM after this window, when it was fed. */
+  calibrationCusum?: DetectorState['calibrationCusum'];
+}
+
+function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettings): PerformanceReading {
+  const { minEffect } = s.detection;
+  const evidence: FindingEvidence = { window: w.seq, labelled: w.labelled };
+  if (w.task === 'regression') {
+    // Regression errors are heavy-tailed (a window's RMSE varies far more than a normal model of the
+    // errors says), so the window is judged against the spread of healthy production windows, not
+    // against the reference's RMSE, which only describes the held-out rows.
+    const b = state.baselines?.rmse;
+    const baseRmse = baselineMean(b);
+    if (w.rmse == null || !b || baseRmse === null || baseRmse <= 0 || w.labelled < s.minRows)
+      return {
+        judged: false,
+        degraded: false,
+        summary: 'not enough labelled data (or healthy windows) to judge error',
+        evidence: { ...evidence, referenceRmse: w.referenceRmse ?? null },
+        severity: 'warning',
+      };
+    const ratio = w.rmse / baseRmse;
+    const z = (w.rmse - baseRmse) / Math.max(baselineSd(b), DETECT_DEFAULTS.regressionSdFloor * baseRmse);
+    const degraded = ratio - 1 >= minEffect.errorIncrease && z >= DETECT_DEFAULTS.latencySigmas;
     return {
-      ...base,
-      bad: false,
-      judged: false,
-      finding: { ...base, summary: 'not enough labelled data to judge accuracy', evidence },
+      judged: true,
+      degraded,
+      summary: degraded
+        ? `RMSE ${w.rmse.toFixed(3)} is ${((ratio - 1) * 100).toFixed(0)} % above the baseline ${baseRmse.toFixed(3)}`
+        : 'error within the baseline',
+      evidence: {
+        ...evidence,
+        test: 'baseline_z',
+        rmse: w.rmse,
+        baselineRmse: baseRmse,
+        effect: ratio - 1,
+        statistic: z,
+      },
+      severity: ratio - 1 >= 2 * minEffect.errorIncrease ? 'critical' : 'warning',
     };
   }
-  const drop = baseline - window.accuracy;
-  const standardError = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / window.labelled);
-  const z = drop / standardError;
-  const bad = drop >= DETECT_DEFAULTS.minAccuracyDrop && z >= DETECT_DEFAULTS.minZ;
+  const productionBaseline =
+    state.baselineWindows >= DETECT_DEFAULTS.minBaselineWindows && state.baselineLabelled > 0
+      ? state.baselineCorrect / state.baselineLabelled
+      : null;
+  const baseline = productionBaseline ?? w.referenceAccuracy ?? null;
+  const calibration = readCalibration(w, state, s);
+  const baselineSource = productionBaseline !== null ? 'production' : 'reference';
+  if (baseline !== null && w.accuracy !== null && w.labelled >= s.minRows) {
+    const drop = baseline - w.accuracy;
+    const se = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / w.labelled);
+    const z = drop / se;
+    const accuracyDropped = drop >= minEffect.accuracyDrop && z >= DETECT_DEFAULTS.minZ;
+    const degraded = accuracyDropped || calibration.shifted;
+    return {
+      judged: true,
+      degraded,
+      summary: accuracyDropped
+        ? `accuracy ${w.accuracy.toFixed(3)} is ${drop.toFixed(3)} below the baseline ${baseline.toFixed(3)}`
+        : calibration.shifted
+          ? calibration.summary
+          : 'accuracy within the baseline',
+      evidence: {
+        ...evidence,
+        basis: 'realised',
+        test: 'one_proportion_z',
+        accuracy: w.accuracy,
+        baselineAccuracy: baseline,
+        baselineSource,
+        baselineWindows: state.baselineWindows,
+        drop,
+        z,
+        pValue: normalSf(z),
+        ...calibration.evidence,
+      },
+      calibrationCusum: calibration.cusum,
+      sequential: !accuracyDropped && calibration.shifted,
+      severity: drop >= 0.15 || w.accuracy < s.floors.accuracy ? 'critical' : 'warning',
+    };
+  }
+  // Labels lag: the confidence-based estimate, when it can be trusted, against its own baseline.
+  const estimateBase = baselineMean(state.baselines?.estimatedAccuracy) ?? w.referenceMeanConfidence ?? null;
+  if (w.estimateTrustworthy && w.estimatedAccuracy != null && estimateBase !== null && w.count >= s.minRows) {
+    const drop = estimateBase - w.estimatedAccuracy;
+    const se = Math.sqrt(Math.max(estimateBase * (1 - estimateBase), 1e-6) / w.count);
+    const z = drop / se;
+    const degraded = drop >= minEffect.accuracyDrop && z >= DETECT_DEFAULTS.minZ;
+    return {
+      judged: true,
+      degraded,
+      summary: degraded
+        ? `estimated accuracy ${w.estimatedAccuracy.toFixed(3)} (labels lag) is ${drop.toFixed(3)} below ${estimateBase.toFixed(3)}`
+        : 'estimated accuracy within the baseline',
+      evidence: {
+        ...evidence,
+        basis: 'estimate',
+        test: 'cbpe_z',
+        estimatedAccuracy: w.estimatedAccuracy,
+        baselineAccuracy: estimateBase,
+        drop,
+        z,
+      },
+      severity: 'warning',
+    };
+  }
   return {
-    ...base,
-    bad,
+    judged: false,
+    degraded: false,
+    summary: 'not enough labelled data to judge accuracy',
+    evidence: {
+      ...evidence,
+      accuracy: w.accuracy,
+      baselineAccuracy: baseline,
+      baselineWindows: state.baselineWindows,
+    },
+    severity: 'warning',
+  };
+}
+
+interface CalibrationReading {
+  shifted: boolean;
+  summary: string;
+  evidence: FindingEvidence;
+  cusum: NonNullable<DetectorState['calibrationCusum']>;
+}
+
+/**
+ * Calibration in the large, accumulated over windows: a concept drift that changes how often the rare
+ * class occurs (who defaults) moves the positives away from the Σ p the model expects long before it
+ * moves accuracy. Per window z = (positives − Σ p)/√Σ p(1 − p), fed to a two-sided CUSUM; shifted when
+ * either side passes h and the accumulated positives differ from those expected by a relevant share.
+ */
+function readCalibration(w: WindowSummary, state: DetectorState, s: DetectSettings): CalibrationReading {
+  const zero: CusumSide = { statistic: 0, observed: 0, expected: 0, rows: 0 };
+  const previous = state.calibrationCusum ?? { up: zero, down: zero };
+  if (
+    w.positives === undefined ||
+    w.expectedPositives === undefined ||
+    !w.positivesVariance ||
+    (w.positivesRows ?? 0) < s.minRows
+  ) {
+    return { shifted: false, summary: '', evidence: {}, cusum: previous };
+  }
+  const { calibrationK: k, calibrationH: h, calibrationMinRelative } = DETECT_DEFAULTS;
+  const z = (w.positives - w.expectedPositives) / Math.sqrt(w.positivesVariance);
+  const step = (side: CusumSide, x: number): CusumSide => {
+    const statistic = Math.max(0, side.statistic + x - k);
+    if (statistic === 0) return zero;
+    return {
+      statistic,
+      observed: side.observed + (w.positives ?? 0),
+      expected: side.expected + (w.expectedPositives ?? 0),
+      rows: side.rows + (w.positivesRows ?? 0),
+    };
+  };
+  const cusum = { up: step(previous.up, z), down: step(previous.down, -z) };
+  const side = cusum.up.statistic >= cusum.down.statistic ? cusum.up : cusum.down;
+  const relative = side.expected > 0 ? side.observed / side.expected - 1 : 0;
+  const shifted = side.statistic >= h && Math.abs(relative) >= calibrationMinRelative;
+  return {
+    shifted,
+    summary: `${side.observed} positives where the model expected ${side.expected.toFixed(0)} (${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(0)} %) over the last ${side.rows} labelled rows`,
+    evidence: {
+      calibrationTest: 'calibration_in_the_large_cusum',
+      calibrationZ: z,
+      calibrationCusum: side.statistic,
+      positives: side.observed,
+      expectedPositives: side.expected,
+      calibrationEffect: relative,
+    },
+    cusum,
+  };
+}
+
+// ---- system -------------------------------------------------------------------------------------
+
+function observeLatency(w: WindowSummary, state: DetectorState, s: DetectSettings): Observation {
+  const evidence: FindingEvidence = { window: w.seq, latencyP95Ms: w.latencyP95Ms ?? null };
+  const b = state.baselines?.latencyP95;
+  const base = baselineMean(b);
+  if (w.count < s.minRows || w.latencyP95Ms == null || base === null || !b)
+    return notJudged('latency', 'no latency baseline or window too small', evidence);
+  const increase = w.latencyP95Ms / base - 1;
+  const sd = Math.max(baselineSd(b), 0.05 * base);
+  const z = (w.latencyP95Ms - base) / sd;
+  const bad = increase >= s.detection.minEffect.latencyIncrease && z >= DETECT_DEFAULTS.latencySigmas;
+  return {
+    kind: 'latency',
     judged: true,
-    finding: {
-      ...base,
-      severity: drop >= 0.15 ? 'critical' : 'warning',
-      summary: bad
-        ? `accuracy ${window.accuracy.toFixed(3)} is ${drop.toFixed(3)} below the baseline ${baseline.toFixed(3)}`
-        : 'accuracy within the baseline',
-      evidence: { ...evidence, drop, z },
+    bad,
+    severity: increase >= 2 ? 'critical' : 'warning',
+    summary: bad
+      ? `p95 latency ${w.latencyP95Ms.toFixed(0)} ms is ${(increase * 100).toFixed(0)} % above the baseline ${base.toFixed(0)} ms`
+      : 'latency within the baseline',
+    evidence: { ...evidence, test: 'baseline_z', baselineP95Ms: base, effect: increase, statistic: z },
+  };
+}
+
+function observeFailures(w: WindowSummary, state: DetectorState, s: DetectSettings): Observation {
+  const evidence: FindingEvidence = { window: w.seq, failureRate: w.failureRate ?? null };
+  if (w.count < s.minRows || w.failureRate == null)
+    return notJudged('failures', `window too small to judge (${w.count} rows)`, evidence);
+  const base = baselineMean(state.baselines?.failureRate) ?? 0;
+  const p0 = Math.max(base, 0.005);
+  const z = (w.failureRate - p0) / Math.sqrt((p0 * (1 - p0)) / w.count);
+  const increase = w.failureRate - base;
+  const bad = increase >= s.detection.minEffect.failureRate && z >= DETECT_DEFAULTS.minZ;
+  return {
+    kind: 'failures',
+    judged: true,
+    bad,
+    severity: w.failureRate >= s.floors.failureRate || increase >= 0.1 ? 'critical' : 'warning',
+    summary: bad
+      ? `${(w.failureRate * 100).toFixed(1)} % of predictions failed or were invalid (baseline ${(base * 100).toFixed(1)} %)`
+      : 'failures within the baseline',
+    evidence: {
+      ...evidence,
+      test: 'one_proportion_z',
+      baselineFailureRate: base,
+      effect: increase,
+      statistic: z,
+      pValue: normalSf(z),
     },
   };
 }
 
-function observeTraffic(window: WindowSummary): Observation {
-  const base = { kind: 'stale_data' as const, severity: 'warning' as const };
-  const bad = window.count === 0;
+function observeStale(w: WindowSummary, state: DetectorState, s: DetectSettings): Observation {
+  const factor = s.detection.staleGapFactor;
+  const evidence: FindingEvidence = {
+    window: w.seq,
+    count: w.count,
+    gapRatio: w.gapRatio ?? null,
+    longestGapRatio: w.longestGapRatio ?? null,
+  };
+  if (w.count === 0) {
+    return {
+      kind: 'stale_data',
+      judged: true,
+      bad: true,
+      severity: 'warning',
+      summary: 'no predictions arrived in the window',
+      evidence,
+    };
+  }
+  // Gaps are judged against the reference's arrival rate only: a window's own mean inter-arrival says
+  // little when predictions are logged in batches (every gap inside a batch is zero).
+  const gapJudged = w.usualArrivalSource === 'reference';
+  if (gapJudged && ((w.gapRatio ?? 0) >= factor || (w.longestGapRatio ?? 0) >= factor)) {
+    return {
+      kind: 'stale_data',
+      judged: true,
+      bad: true,
+      severity: 'warning',
+      summary: `traffic stopped: a gap of ${Math.max(w.gapRatio ?? 0, w.longestGapRatio ?? 0).toFixed(0)}× the usual time between arrivals`,
+      evidence: { ...evidence, test: 'gap_ratio' },
+    };
+  }
+  // Labels going stale: fewer label arrivals per prediction, or labels coming much later, than usual.
+  const labelShare = baselineMean(state.baselines?.labelShare);
+  const labelDelay = baselineMean(state.baselines?.labelDelayP95);
+  if (w.count >= s.minRows && labelShare !== null && labelShare > 0) {
+    const share = w.labelled / w.count;
+    const z = (labelShare - share) / Math.sqrt(Math.max(labelShare * (1 - labelShare), 1e-4) / w.count);
+    const fewer = share < DETECT_DEFAULTS.labelStaleShare * labelShare && z >= DETECT_DEFAULTS.minZ;
+    const later =
+      labelDelay !== null &&
+      w.labelDelayP95Seconds != null &&
+      w.labelDelayP95Seconds >= DETECT_DEFAULTS.labelDelayFactor * Math.max(labelDelay, 1);
+    if (fewer || later) {
+      return {
+        kind: 'stale_data',
+        judged: true,
+        bad: true,
+        severity: 'warning',
+        summary: fewer
+          ? `labels are not coming back: ${(share * 100).toFixed(0)} % of the usual ${(labelShare * 100).toFixed(0)} % per prediction`
+          : `labels come back late: p95 delay ${w.labelDelayP95Seconds?.toFixed(0)} s against ${labelDelay?.toFixed(0)} s`,
+        evidence: {
+          ...evidence,
+          test: fewer ? 'label_arrival_share_z' : 'label_delay_ratio',
+          labelShare: share,
+          baselineLabelShare: labelShare,
+          labelDelayP95Seconds: w.labelDelayP95Seconds ?? null,
+          baselineLabelDelayP95Seconds: labelDelay,
+          statistic: z,
+        },
+      };
+    }
+  }
   return {
-    ...base,
-    bad,
+    kind: 'stale_data',
     judged: true,
-    finding: {
-      ...base,
-      summary: bad ? 'no predictions arrived in the window' : 'predictions are arriving',
-      evidence: { window: window.seq, count: window.count },
+    bad: false,
+    severity: 'warning',
+    summary: 'predictions and labels are arriving',
+    evidence,
+  };
+}
+
+/** A rate means something over a window of some duration and rows (not over a burst of milliseconds). */
+function rateJudged(w: WindowSummary, s: DetectSettings): boolean {
+  const seconds = (Date.parse(w.endAt) - Date.parse(w.startAt)) / 1000;
+  return w.count >= s.minRows && seconds >= DETECT_DEFAULTS.minRateWindowSeconds;
+}
+
+function observeAnomaly(w: WindowSummary, state: DetectorState, s: DetectSettings): Observation {
+  const evidence: FindingEvidence = { window: w.seq, throughputPerMinute: w.throughputPerMinute ?? null };
+  const base = baselineMean(state.baselines?.throughput);
+  if (!rateJudged(w, s) || w.throughputPerMinute == null || base === null || base <= 0)
+    return notJudged('anomaly', 'no traffic baseline or window too small', evidence);
+  const b = state.baselines?.throughput;
+  const ratio = w.throughputPerMinute / base;
+  const sigmas = b ? (w.throughputPerMinute - base) / Math.max(baselineSd(b), 0.05 * base) : 0;
+  // Poisson counts: the window's rows against those the baseline rate predicts over the same time.
+  const expected = w.count / ratio;
+  const z = (w.count - expected) / Math.sqrt(Math.max(expected, 1));
+  const bad =
+    ratio >= DETECT_DEFAULTS.burstFactor &&
+    z >= DETECT_DEFAULTS.minZ &&
+    sigmas >= DETECT_DEFAULTS.latencySigmas;
+  return {
+    kind: 'anomaly',
+    judged: true,
+    bad,
+    severity: 'warning',
+    summary: bad ? `traffic burst: ${ratio.toFixed(1)}× the usual rate` : 'traffic at its usual rate',
+    evidence: {
+      ...evidence,
+      test: 'poisson_z',
+      baselineThroughputPerMinute: base,
+      effect: ratio - 1,
+      statistic: z,
     },
   };
 }
 
-/** suspect → confirmed → recovering → clear, with separate confirm and clear streaks (hysteresis). */
-export function advancePersistence(previous: PersistenceState | undefined, bad: boolean): PersistenceState {
+// ---- persistence --------------------------------------------------------------------------------
+
+/**
+ * suspect → confirmed → recovering → clear. Confirmed when at least `confirmM` of the last `confirmN`
+ * judged windows were bad (the current one among them); cleared after `clearAfter` consecutive good
+ * windows (hysteresis). `confirmM` 1 confirms at once (anomalies: a burst is over by the next window).
+ */
+export function advancePersistence(
+  previous: PersistenceState | undefined,
+  bad: boolean,
+  persistence: Policy['detection']['persistence'] = DEFAULT_DETECT_SETTINGS.detection.persistence,
+  seq?: number,
+): PersistenceState {
   const p = previous ?? { state: 'clear', badStreak: 0, goodStreak: 0 };
+  const { confirmM, confirmN, clearAfter } = persistence;
   const badStreak = bad ? p.badStreak + 1 : 0;
   const goodStreak = bad ? 0 : p.goodStreak + 1;
+  // States from before M-of-N carry only the streak: it stands for the recent judgements.
+  const before = p.recent ?? Array.from({ length: Math.min(p.badStreak, confirmN) }, () => 1);
+  let recent = [...before, bad ? 1 : 0].slice(-confirmN);
+  let badWindows =
+    bad && seq !== undefined ? [...(p.badWindows ?? []), seq].slice(-confirmN) : (p.badWindows ?? []);
   const active = p.state === 'confirmed' || p.state === 'recovering';
+  const badCount = recent.reduce((sum, x) => sum + x, 0);
   let state: PersistenceState['state'];
-  if (bad) state = active || badStreak >= DETECT_DEFAULTS.confirmAfter ? 'confirmed' : 'suspect';
-  else if (active) state = goodStreak >= DETECT_DEFAULTS.clearAfter ? 'clear' : 'recovering';
+  if (bad) state = active || badCount >= confirmM ? 'confirmed' : 'suspect';
+  else if (active) state = goodStreak >= clearAfter ? 'clear' : 'recovering';
   else state = 'clear';
-  return { state, badStreak, goodStreak };
+  if (state === 'clear' && active) {
+    // A finding that has cleared starts afresh: its old bad windows do not count towards the next one.
+    recent = [];
+    badWindows = [];
+  }
+  return { state, badStreak, goodStreak, recent, badWindows };
 }
+
+// ---- detect -------------------------------------------------------------------------------------
 
 export function detect(
   window: WindowSummary,
   state: DetectorState,
+  settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
 ): { findings: Finding[]; state: DetectorState } {
-  const observations = [observeAccuracy(window, state), observeTraffic(window)];
+  const quality = observeQuality(window, settings);
+  const qualityFeatures = new Set((quality.bad ? quality.features : [])?.map((f) => f.name));
+  const anomaly = observeAnomaly(window, state, settings);
+  let drift = observeDrift(window, settings, qualityFeatures);
+  if (anomaly.bad && drift.bad) {
+    // A burst (e.g. one client replaying a request) moves the input distributions for as long as it
+    // lasts: that is the anomaly, not a population shift.
+    drift = {
+      ...drift,
+      judged: false,
+      bad: false,
+      summary: 'inputs moved with a traffic burst: see anomaly',
+    };
+  }
+  const performance = readPerformance(window, state, settings);
+  const inputsActive = (kind: FindingKind) => {
+    const p = state.persistence[kind]?.state;
+    return p === 'confirmed' || p === 'suspect' || p === 'recovering';
+  };
+  const inputsMoved =
+    quality.bad || drift.bad || anomaly.bad || inputsActive('data_quality') || inputsActive('data_drift');
+  if (drift.judged) {
+    drift.impact = !performance.judged ? 'unknown' : performance.degraded ? 'degraded' : 'none';
+    if (drift.bad)
+      drift.summary +=
+        drift.impact === 'none'
+          ? ' without a performance impact'
+          : drift.impact === 'degraded'
+            ? ', and performance fell'
+            : ' (performance unknown)';
+  }
+  let concept: Observation;
+  if (!performance.judged) {
+    concept = notJudged('concept_drift', performance.summary, performance.evidence);
+  } else if (performance.degraded && inputsMoved) {
+    // Performance fell while the inputs moved or broke: that is the input finding's impact, not a change
+    // of the concept, and it must not be judged as one.
+    concept = notJudged('concept_drift', `${performance.summary}, but the inputs changed too`, {
+      ...performance.evidence,
+      attributedTo:
+        quality.bad || inputsActive('data_quality') ? 'data_quality' : drift.bad ? 'data_drift' : 'anomaly',
+    });
+  } else {
+    concept = {
+      kind: 'concept_drift',
+      judged: true,
+      bad: performance.degraded,
+      severity: performance.severity,
+      summary: performance.degraded
+        ? `${performance.summary} while the inputs are stable`
+        : performance.summary,
+      evidence: performance.evidence,
+      confirmNow: performance.sequential,
+    };
+  }
+  const observations = [
+    concept,
+    drift,
+    quality,
+    observeLatency(window, state, settings),
+    observeFailures(window, state, settings),
+    observeStale(window, state, settings),
+    anomaly,
+  ];
+
+  // The calibration CUSUM restarts when the inputs move (their impact is not the concept's) and when
+  // a concept drift has cleared (the agent acted; the new regime is the new normal).
+  const conceptCleared =
+    state.persistence.concept_drift?.state === 'recovering' && concept.judged && !concept.bad;
+  const calibrationCusum =
+    inputsMoved || conceptCleared ? undefined : (performance.calibrationCusum ?? state.calibrationCusum);
+
   const persistence = { ...state.persistence };
   const findings: Finding[] = [];
   for (const obs of observations) {
+    const rule =
+      obs.kind === 'anomaly' || obs.confirmNow
+        ? { ...settings.detection.persistence, confirmM: 1 }
+        : settings.detection.persistence;
     if (!obs.judged) {
       // A window that cannot judge changes nothing: an active finding stays as it was, and says why.
       const carried = persistence[obs.kind];
-      if (carried && carried.state !== 'clear') findings.push({ ...obs.finding, state: carried.state });
+      if (carried && carried.state !== 'clear') findings.push(toFinding(obs, carried));
       continue;
     }
-    const next = advancePersistence(persistence[obs.kind], obs.bad);
+    const next = advancePersistence(persistence[obs.kind], obs.bad, rule, window.seq);
     persistence[obs.kind] = next;
-    if (next.state !== 'clear') findings.push({ ...obs.finding, state: next.state });
+    if (next.state !== 'clear') findings.push(toFinding(obs, next));
   }
-  // Only windows with no active finding extend the baseline, so a failure never becomes the new normal.
-  const healthy = findings.length === 0 && window.accuracy !== null && window.labelled > 0;
+
+  // Baselines learn only from windows that are healthy for what they measure, so a failure never
+  // becomes the new normal.
+  const healthy = findings.length === 0;
+  const accuracyHealthy =
+    healthy && window.accuracy !== null && window.labelled > 0 && window.task !== 'regression';
+  const clean = (kind: FindingKind) => !findings.some((f) => f.kind === kind);
+  const baselines: Baselines = { ...(state.baselines ?? {}) };
+  const judgeable = window.count >= settings.minRows;
+  if (judgeable && clean('latency') && clean('anomaly'))
+    baselines.latencyP95 = extend(baselines.latencyP95, window.latencyP95Ms);
+  if (judgeable && clean('failures'))
+    baselines.failureRate = extend(baselines.failureRate, window.failureRate);
+  if (rateJudged(window, settings) && clean('anomaly') && clean('stale_data'))
+    baselines.throughput = extend(baselines.throughput, window.throughputPerMinute);
+  if (judgeable && clean('stale_data')) {
+    if (window.task !== undefined)
+      baselines.labelShare = extend(baselines.labelShare, window.labelled / window.count);
+    baselines.labelDelayP95 = extend(baselines.labelDelayP95, window.labelDelayP95Seconds);
+  }
+  if (healthy && judgeable) {
+    baselines.estimatedAccuracy = extend(
+      baselines.estimatedAccuracy,
+      window.estimateTrustworthy ? window.estimatedAccuracy : null,
+    );
+    if (window.task === 'regression' && window.labelled >= settings.minRows)
+      baselines.rmse = extend(baselines.rmse, window.rmse);
+  }
   return {
     findings,
     state: {
+      ...state,
       persistence,
-      baselineLabelled: state.baselineLabelled + (healthy ? window.labelled : 0),
-      baselineCorrect: state.baselineCorrect + (healthy ? window.correct : 0),
-      baselineWindows: state.baselineWindows + (healthy ? 1 : 0),
+      baselines,
+      calibrationCusum,
+      baselineLabelled: state.baselineLabelled + (accuracyHealthy ? window.labelled : 0),
+      baselineCorrect: state.baselineCorrect + (accuracyHealthy ? window.correct : 0),
+      baselineWindows: state.baselineWindows + (accuracyHealthy ? 1 : 0),
     },
   };
+}
+
+function toFinding(obs: Observation, p: PersistenceState): Finding {
+  const finding: Finding = {
+    kind: obs.kind,
+    severity: obs.severity,
+    state: p.state,
+    summary: obs.summary,
+    evidence: obs.evidence,
+  };
+  if (obs.features && obs.features.length > 0) finding.features = obs.features;
+  if (obs.impact !== undefined) finding.impact = obs.impact;
+  if (p.badWindows && p.badWindows.length > 0) finding.windows = p.badWindows;
+  return finding;
 }

@@ -2,18 +2,106 @@
 // queries and continueAsNew, so no Dates, Maps or class instances.
 import type { ActionType, FindingKind, FindingState, Severity } from '../lib/domain.ts';
 
-/** What the monitor measured over one window of traffic. */
+/**
+ * What the monitor measured over one window of traffic: the agent's digest of the window's metrics
+ * (lib/monitor summarizeForAgent; the full metrics stay in MetricWindow.metrics). Every field after
+ * `accuracy` is optional because histories recorded before the full monitor carry only the first
+ * seven, and a replayed or continued agent must still read them.
+ */
 export interface WindowSummary {
   seq: number;
   startAt: string;
   endAt: string;
   /** Predictions that arrived in the window. */
   count: number;
-  /** Of those, how many have ground truth so far. */
+  /**
+   * Labelled rows performance is measured on: the predictions whose labels arrived during the window,
+   * whatever window the prediction itself arrived in (so label delay does not hide concept drift).
+   */
   labelled: number;
   correct: number;
   /** correct / labelled, or null when nothing is labelled yet. */
   accuracy: number | null;
+  /** Whether the serving version's reference profile was used. */
+  reference?: 'used' | 'none' | 'incompatible';
+  task?: 'binary' | 'multiclass' | 'regression';
+  /** Below this many rows (policy.window.minRows) the window says it cannot judge. */
+  minRows?: number;
+  f1?: number | null;
+  /**
+   * Binary classifiers: of the labelled rows with a probability, how many were positive, how many the
+   * model expected (Σ p) and the variance of that count under the model (Σ p(1 − p)).
+   */
+  positives?: number;
+  expectedPositives?: number;
+  positivesVariance?: number;
+  positivesRows?: number;
+  /** Mean log-loss of the labelled rows (classifiers with probabilities). */
+  logLoss?: number | null;
+  rmse?: number | null;
+  mae?: number | null;
+  /** The serving version's baseline on its reference (validation) rows; null without one. */
+  referenceAccuracy?: number | null;
+  referenceRmse?: number | null;
+  referenceLogLoss?: number | null;
+  /** Rows of the window's own arrivals that have a label so far, and their share. */
+  labelCoverage?: number | null;
+  labelDelayP95Seconds?: number | null;
+  /** Label-free (confidence-based) estimate over the window's arrivals. */
+  estimatedAccuracy?: number | null;
+  estimateTrustworthy?: boolean;
+  referenceMeanConfidence?: number | null;
+  meanConfidence?: number | null;
+  errorRate?: number | null;
+  invalidOutputRate?: number | null;
+  failureRate?: number | null;
+  latencyP50Ms?: number | null;
+  latencyP95Ms?: number | null;
+  throughputPerMinute?: number | null;
+  secondsSinceLastArrival?: number | null;
+  gapRatio?: number | null;
+  /** Where the usual time between arrivals behind the gap ratios comes from. */
+  usualArrivalSource?: 'reference' | 'window' | null;
+  longestGapRatio?: number | null;
+  featuresJudged?: number;
+  /** The judged features with the largest PSI, worst first (at most a few). */
+  drift?: WindowDrift[];
+  predictionPsi?: number | null;
+  predictionDriftPValue?: number | null;
+  /** Features with a quality issue, worst first (at most a few). */
+  quality?: WindowQuality[];
+}
+
+export interface WindowDrift {
+  name: string;
+  test: 'kolmogorov_smirnov' | 'chi_square';
+  statistic: number;
+  pValue: number;
+  /** Benjamini–Hochberg adjusted across the window's judged features. */
+  adjustedPValue: number | null;
+  psi: number;
+}
+
+export interface WindowQuality {
+  name: string;
+  invalidRate: number;
+  mainProblem: string | null;
+  nullRate: number;
+  referenceNullRate: number | null;
+  nullRateChangePValue: number | null;
+  constant: boolean | null;
+}
+
+export type FindingEvidence = Record<string, number | string | boolean | null>;
+
+export interface FindingFeature {
+  name: string;
+  /** The feature's share of the finding's effect (e.g. its PSI over the PSI of all listed), in [0, 1]. */
+  contribution: number;
+  test: string;
+  statistic: number | null;
+  pValue: number | null;
+  effect: number | null;
 }
 
 export interface Finding {
@@ -21,14 +109,40 @@ export interface Finding {
   severity: Severity;
   state: FindingState;
   summary: string;
-  evidence: Record<string, number | string | null>;
+  evidence: FindingEvidence;
+  /** Features involved, ranked by contribution (data drift and data quality). */
+  features?: FindingFeature[];
+  /** Data drift only: whether performance suffers with it ('unknown' without labels or an estimate). */
+  impact?: 'none' | 'degraded' | 'unknown';
+  /** The windows the finding has been bad in, most recent last. */
+  windows?: number[];
 }
 
-/** Per-kind persistence: a finding is confirmed after `confirmAfter` consecutive bad windows. */
+/** Per-kind persistence: confirmed when M of the last N judged windows are bad (policy.detection.persistence). */
 export interface PersistenceState {
   state: FindingState;
   badStreak: number;
   goodStreak: number;
+  /** The last N judgements, oldest first (1 bad, 0 good); absent in states from before M-of-N. */
+  recent?: number[];
+  /** Seqs of the recent bad windows. */
+  badWindows?: number[];
+}
+
+/** Running baseline of a metric over healthy windows (exponentially weighted after `n` reaches its cap). */
+export interface RunningBaseline {
+  n: number;
+  mean: number;
+  /** Mean of squares, for a standard deviation. */
+  meanSq: number;
+}
+
+/** One side of a CUSUM, with what it has accumulated since it last stood at zero. */
+export interface CusumSide {
+  statistic: number;
+  observed: number;
+  expected: number;
+  rows: number;
 }
 
 export interface DetectorState {
@@ -37,6 +151,24 @@ export interface DetectorState {
   baselineCorrect: number;
   baselineWindows: number;
   persistence: Partial<Record<FindingKind, PersistenceState>>;
+  /** Healthy-window baselines of p95 latency, failure rate, regression error, estimated accuracy. */
+  baselines?: Partial<
+    Record<
+      | 'latencyP95'
+      | 'failureRate'
+      | 'rmse'
+      | 'estimatedAccuracy'
+      | 'throughput'
+      | 'labelShare'
+      | 'labelDelayP95',
+      RunningBaseline
+    >
+  >;
+  /**
+   * Two-sided CUSUM of the per-window calibration-in-the-large z-scores (positives against Σ p), in z
+   * units, with the positives and expected positives accumulated while it is above zero.
+   */
+  calibrationCusum?: { up: CusumSide; down: CusumSide };
 }
 
 export interface Alternative {

@@ -1,106 +1,424 @@
+// Detect, table-driven: each case is a run of windows (healthy ones first, to build baselines) and the
+// findings expected on the last; plus persistence (M of N, hysteresis), the policy seam, small windows
+// and windows recorded before the full monitor (old histories).
 import { describe, expect, it } from 'vitest';
-import { advancePersistence, DETECT_DEFAULTS, detect, initialDetectorState } from '../../workflows/detect.ts';
-import type { DetectorState, WindowSummary } from '../../workflows/types.ts';
+import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
+import {
+  advancePersistence,
+  DEFAULT_DETECT_SETTINGS,
+  DETECT_DEFAULTS,
+  detect,
+  initialDetectorState,
+} from '../../workflows/detect.ts';
+import type { DetectorState, Finding, WindowDrift, WindowSummary } from '../../workflows/types.ts';
 
-function window(seq: number, labelled: number, accuracy: number, count = labelled): WindowSummary {
-  const correct = Math.round(labelled * accuracy);
+const FEATURES = ['income', 'age', 'debt_to_income', 'channel'];
+
+function stableDrift(): WindowDrift[] {
+  return FEATURES.map((name) => ({
+    name,
+    test: name === 'channel' ? 'chi_square' : 'kolmogorov_smirnov',
+    statistic: 0.02,
+    pValue: 0.6,
+    adjustedPValue: 0.9,
+    psi: 0.01,
+  }));
+}
+
+/** A healthy window of 500 predictions, 450 labelled at accuracy 0.9, with a reference. */
+function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
+  const labelled = over.labelled ?? 450;
+  const accuracy = over.accuracy === undefined ? 0.9 : over.accuracy;
   return {
     seq,
-    startAt: '2026-01-01T00:00:00.000Z',
-    endAt: '2026-01-01T00:01:00.000Z',
-    count,
+    startAt: new Date(seq * 100_000).toISOString(),
+    endAt: new Date((seq + 1) * 100_000).toISOString(),
+    count: 500,
     labelled,
-    correct,
-    accuracy: labelled ? correct / labelled : null,
+    correct: accuracy === null ? 0 : Math.round(labelled * accuracy),
+    accuracy,
+    reference: 'used',
+    task: 'binary',
+    referenceAccuracy: 0.9,
+    estimatedAccuracy: 0.9,
+    estimateTrustworthy: true,
+    referenceMeanConfidence: 0.9,
+    failureRate: 0.002,
+    latencyP95Ms: 60 + (seq % 3),
+    throughputPerMinute: 300 + (seq % 2) * 6,
+    gapRatio: 2,
+    longestGapRatio: 6,
+    labelDelayP95Seconds: 150,
+    featuresJudged: FEATURES.length,
+    drift: stableDrift(),
+    quality: [],
+    positives: 100,
+    expectedPositives: 100,
+    positivesVariance: 70,
+    positivesRows: labelled,
+    ...over,
   };
 }
 
 function run(windows: WindowSummary[], state: DetectorState = initialDetectorState()) {
-  const results = [];
+  const results: { findings: Finding[]; state: DetectorState }[] = [];
   for (const w of windows) {
     const r = detect(w, state);
     state = r.state;
     results.push(r);
   }
-  return { results, state };
+  return { results, state, last: results.at(-1)! };
 }
 
-const healthy = (n: number, from = 0) => Array.from({ length: n }, (_, i) => window(from + i, 200, 0.9));
+const healthy = (n: number) => Array.from({ length: n }, (_, i) => win(i));
+const drifted = (name: string, psi: number, adjustedPValue = 1e-8): WindowDrift[] =>
+  stableDrift().map((d) =>
+    d.name === name ? { ...d, statistic: 0.3, pValue: adjustedPValue / 4, adjustedPValue, psi } : d,
+  );
+const kinds = (findings: Finding[], state?: Finding['state']) =>
+  findings.filter((f) => state === undefined || f.state === state).map((f) => f.kind);
 
-describe('advancePersistence', () => {
-  it('confirms after consecutive bad windows and clears only after consecutive good ones', () => {
-    const states: string[] = [];
-    let p: ReturnType<typeof advancePersistence> | undefined;
-    for (const bad of [true, false, true, true, true, false, true, false, false, false]) {
-      p = advancePersistence(p, bad);
-      states.push(p.state);
-    }
-    expect(states).toEqual([
-      'suspect', // one bad window is a suspicion
-      'clear', // and one good window dismisses it
-      'suspect',
-      'confirmed',
-      'confirmed',
-      'recovering', // hysteresis: one good window does not clear a confirmed finding
-      'confirmed', // and a relapse goes straight back to confirmed
-      'recovering',
-      'clear',
-      'clear',
-    ]);
+describe('policy seam', () => {
+  it('uses DEFAULT_POLICY values until the agent loads a model policy', () => {
+    expect(DEFAULT_DETECT_SETTINGS.detection).toEqual(DEFAULT_POLICY.detection);
+    expect(DEFAULT_DETECT_SETTINGS.floors).toEqual(DEFAULT_POLICY.floors);
+    expect(DEFAULT_DETECT_SETTINGS.minRows).toBe(DEFAULT_POLICY.window.minRows);
   });
 });
 
+describe('advancePersistence', () => {
+  it.each([
+    { bads: [1, 0, 0], states: ['suspect', 'clear', 'clear'], why: 'one bad window is a suspicion' },
+    { bads: [1, 1], states: ['suspect', 'confirmed'], why: 'two consecutive bad windows confirm' },
+    { bads: [1, 0, 1], states: ['suspect', 'clear', 'confirmed'], why: '2 of the last 3 confirm (M of N)' },
+    {
+      bads: [1, 0, 0, 1],
+      states: ['suspect', 'clear', 'clear', 'suspect'],
+      why: 'older bad windows fall out of N',
+    },
+    {
+      bads: [1, 1, 0, 1, 0, 0, 1],
+      states: ['suspect', 'confirmed', 'recovering', 'confirmed', 'recovering', 'clear', 'suspect'],
+      why: 'hysteresis: clear only after 2 good windows, and a cleared finding starts afresh',
+    },
+  ])('$why', ({ bads, states }) => {
+    let p: ReturnType<typeof advancePersistence> | undefined;
+    const seen: string[] = [];
+    for (const [i, bad] of bads.entries()) {
+      p = advancePersistence(p, bad === 1, DEFAULT_POLICY.detection.persistence, i);
+      seen.push(p.state);
+    }
+    expect(seen).toEqual(states);
+  });
+
+  it('carries a state from before M of N (streaks only)', () => {
+    const p = advancePersistence({ state: 'suspect', badStreak: 1, goodStreak: 0 }, true);
+    expect(p.state).toBe('confirmed');
+  });
+});
+
+interface Case {
+  name: string;
+  windows: WindowSummary[];
+  /** Kinds confirmed on the last window, in detect's order. */
+  confirmed: Finding['kind'][];
+  /** Kinds with any non-clear state on the last window. */
+  active?: Finding['kind'][];
+  check?: (findings: Finding[]) => void;
+}
+
+const cases: Case[] = [
+  { name: 'steady windows raise nothing', windows: healthy(12), confirmed: [], active: [] },
+  {
+    name: 'input drift without a performance impact is data_drift with impact none',
+    windows: [
+      ...healthy(5),
+      win(5, { drift: drifted('income', 0.5) }),
+      win(6, { drift: drifted('income', 0.5) }),
+    ],
+    confirmed: ['data_drift'],
+    check: (f) => {
+      const d = f.find((x) => x.kind === 'data_drift')!;
+      expect(d.impact).toBe('none');
+      expect(d.features?.[0]).toMatchObject({ name: 'income', contribution: 1, test: 'kolmogorov_smirnov' });
+      expect(d.windows).toEqual([5, 6]);
+    },
+  },
+  {
+    name: 'features are ranked by contribution',
+    windows: [5, 6].map((seq) =>
+      win(seq, {
+        drift: stableDrift().map((d) =>
+          d.name === 'age'
+            ? { ...d, adjustedPValue: 1e-9, psi: 0.3, statistic: 0.2 }
+            : d.name === 'income'
+              ? { ...d, adjustedPValue: 1e-9, psi: 0.9, statistic: 0.4 }
+              : d,
+        ),
+      }),
+    ),
+    confirmed: ['data_drift'],
+    check: (f) => {
+      const features = f.find((x) => x.kind === 'data_drift')!.features!;
+      expect(features.map((x) => x.name)).toEqual(['income', 'age']);
+      expect(features[0]!.contribution).toBeCloseTo(0.75);
+    },
+  },
+  {
+    name: 'significant but trivial drift (large window) is no finding',
+    windows: [
+      ...healthy(5),
+      ...[5, 6].map((s) =>
+        win(s, {
+          drift: drifted('income', 0.05).map((d) => ({
+            ...d,
+            statistic: d.name === 'income' ? 0.05 : d.statistic,
+          })),
+        }),
+      ),
+    ],
+    confirmed: [],
+    active: [],
+  },
+  {
+    name: 'large but not significant drift (small window) is no finding',
+    windows: [
+      ...healthy(5),
+      win(5, { drift: drifted('income', 0.6, 0.2) }),
+      win(6, { drift: drifted('income', 0.6, 0.2) }),
+    ],
+    confirmed: [],
+    active: [],
+  },
+  {
+    name: 'accuracy falling with stable inputs is concept drift',
+    windows: [...healthy(5), win(5, { accuracy: 0.75 }), win(6, { accuracy: 0.75 })],
+    confirmed: ['concept_drift'],
+    check: (f) => {
+      expect(f[0]!.evidence).toMatchObject({ basis: 'realised', baselineSource: 'production' });
+      expect(f[0]!.severity).toBe('critical');
+    },
+  },
+  {
+    name: 'accuracy falling while inputs drift is the drift, with impact degraded, not concept drift',
+    windows: [
+      ...healthy(5),
+      win(5, { accuracy: 0.75, drift: drifted('income', 0.5) }),
+      win(6, { accuracy: 0.75, drift: drifted('income', 0.5) }),
+    ],
+    confirmed: ['data_drift'],
+    active: ['data_drift'],
+    check: (f) => expect(f[0]!.impact).toBe('degraded'),
+  },
+  {
+    name: 'a unit change (values out of range) is data quality on that feature, never concept drift',
+    windows: [
+      ...healthy(5),
+      ...[5, 6].map((seq) =>
+        win(seq, {
+          accuracy: 0.6,
+          drift: drifted('income', 5),
+          quality: [
+            {
+              name: 'income',
+              invalidRate: 1,
+              mainProblem: 'out_of_range',
+              nullRate: 0,
+              referenceNullRate: 0,
+              nullRateChangePValue: null,
+              constant: null,
+            },
+          ],
+        }),
+      ),
+    ],
+    confirmed: ['data_quality'],
+    active: ['data_quality'],
+    check: (f) => {
+      expect(f[0]!.features?.[0]).toMatchObject({ name: 'income', test: 'invalid_values:out_of_range' });
+      expect(f[0]!.severity).toBe('critical');
+    },
+  },
+  {
+    name: 'a feed filling with nulls is data quality',
+    windows: [5, 6].map((seq) =>
+      win(seq, {
+        quality: [
+          {
+            name: 'credit_utilization',
+            invalidRate: 0,
+            mainProblem: null,
+            nullRate: 0.6,
+            referenceNullRate: 0.05,
+            nullRateChangePValue: 1e-30,
+            constant: false,
+          },
+        ],
+      }),
+    ),
+    confirmed: ['data_quality'],
+  },
+  {
+    name: 'a column gone constant is data quality',
+    windows: [5, 6].map((seq) =>
+      win(seq, {
+        quality: [
+          {
+            name: 'late_payments_12m',
+            invalidRate: 0,
+            mainProblem: null,
+            nullRate: 0,
+            referenceNullRate: 0,
+            nullRateChangePValue: 1,
+            constant: true,
+          },
+        ],
+      }),
+    ),
+    confirmed: ['data_quality'],
+  },
+  {
+    name: 'p95 latency three times the baseline is latency',
+    windows: [...healthy(5), win(5, { latencyP95Ms: 180 }), win(6, { latencyP95Ms: 185 })],
+    confirmed: ['latency'],
+  },
+  {
+    name: 'failing inference is failures',
+    windows: [...healthy(5), win(5, { failureRate: 0.15 }), win(6, { failureRate: 0.16 })],
+    confirmed: ['failures'],
+  },
+  {
+    name: 'windows without traffic are stale data',
+    windows: [
+      ...healthy(3),
+      win(3, { count: 0, labelled: 0, accuracy: null }),
+      win(4, { count: 0, labelled: 0, accuracy: null }),
+    ],
+    confirmed: ['stale_data'],
+  },
+  {
+    name: 'labels that stop coming back are stale data',
+    windows: [
+      ...healthy(5),
+      win(5, { labelled: 40, accuracy: null }),
+      win(6, { labelled: 30, accuracy: null }),
+    ],
+    confirmed: ['stale_data'],
+  },
+  {
+    name: 'a traffic burst is an anomaly, confirmed at once, and the drift it brings is part of it',
+    windows: [...healthy(5), win(5, { count: 900, throughputPerMinute: 540, drift: drifted('age', 2) })],
+    confirmed: ['anomaly'],
+    active: ['anomaly'],
+  },
+  {
+    name: 'more positives than the model expects, accumulated over windows, is concept drift',
+    windows: [
+      ...healthy(5),
+      ...[5, 6, 7, 8].map((seq) => win(seq, { positives: 118, expectedPositives: 100 })),
+    ],
+    confirmed: ['concept_drift'],
+    check: (f) => expect(f[0]!.evidence.calibrationTest).toBe('calibration_in_the_large_cusum'),
+  },
+  {
+    name: 'regression error well above the spread of healthy windows is concept drift',
+    windows: [
+      ...[0, 1, 2, 3, 4].map((seq) =>
+        win(seq, {
+          task: 'regression',
+          accuracy: null,
+          correct: 0,
+          rmse: 10 + (seq % 2),
+          referenceRmse: 9,
+          positives: undefined,
+        }),
+      ),
+      ...[5, 6].map((seq) =>
+        win(seq, { task: 'regression', accuracy: null, correct: 0, rmse: 30, positives: undefined }),
+      ),
+    ],
+    confirmed: ['concept_drift'],
+  },
+  {
+    name: 'regression error within the spread of healthy windows is nothing',
+    windows: [
+      ...[0, 1, 2, 3, 4, 5, 6].map((seq) =>
+        win(seq, {
+          task: 'regression',
+          accuracy: null,
+          correct: 0,
+          rmse: seq === 6 ? 12.5 : 10 + (seq % 2),
+          positives: undefined,
+        }),
+      ),
+    ],
+    confirmed: [],
+    active: [],
+  },
+];
+
 describe('detect', () => {
-  it('builds a baseline from healthy windows and raises nothing while performance holds', () => {
-    const { results, state } = run(healthy(10));
-    expect(results.every((r) => r.findings.length === 0)).toBe(true);
-    expect(state.baselineWindows).toBe(10);
-    expect(state.baselineCorrect / state.baselineLabelled).toBeCloseTo(0.9);
+  it.each(cases)('$name', ({ windows, confirmed, active, check }) => {
+    const { last } = run(windows);
+    expect(kinds(last.findings, 'confirmed')).toEqual(confirmed);
+    if (active) expect(kinds(last.findings)).toEqual(active);
+    check?.(last.findings);
+    // Every state is plain JSON, for continueAsNew.
+    expect(JSON.parse(JSON.stringify(last.state))).toEqual(last.state);
   });
 
-  it('does not judge accuracy before the baseline exists or on too few labels', () => {
-    const early = run([window(0, 200, 0.3)]);
-    expect(early.results[0]!.findings).toEqual([]);
-    const { state } = run(healthy(DETECT_DEFAULTS.minBaselineWindows));
-    const sparse = detect(window(9, DETECT_DEFAULTS.minLabelled - 1, 0.2), state);
-    expect(sparse.findings).toEqual([]);
-    expect(sparse.state.persistence.concept_drift).toBeUndefined();
-  });
-
-  it('flags a drop that is both significant and large, and confirms it on the second window', () => {
+  it('a window too small to judge says so and leaves the state as it was', () => {
     const { state } = run(healthy(5));
-    const first = detect(window(5, 200, 0.7), state);
-    expect(first.findings).toMatchObject([{ kind: 'concept_drift', state: 'suspect', severity: 'critical' }]);
-    expect(first.findings[0]!.evidence.z).toBeGreaterThan(DETECT_DEFAULTS.minZ);
-    const second = detect(window(6, 200, 0.7), first.state);
-    expect(second.findings[0]!.state).toBe('confirmed');
-    // The failure never joins the baseline.
-    expect(second.state.baselineWindows).toBe(5);
+    const small = detect(
+      win(5, { count: 10, labelled: 10, accuracy: 0.1, failureRate: 1, latencyP95Ms: 900 }),
+      state,
+    );
+    expect(small.findings).toEqual([]);
+    // Only stale data is judged on any window: silence and missing labels are its evidence.
+    const { stale_data: _a, ...before } = state.persistence;
+    const { stale_data: _b, ...after } = small.state.persistence;
+    expect(after).toEqual(before);
+    expect(small.state.baselines).toEqual(state.baselines);
   });
 
   it('keeps an active finding through a window too small to judge it', () => {
-    const { state } = run(healthy(5));
-    const confirmed = run([window(5, 200, 0.6), window(6, 200, 0.6)], state);
-    const sparse = detect(window(7, 5, 1), confirmed.state);
-    expect(sparse.findings).toMatchObject([{ kind: 'concept_drift', state: 'confirmed' }]);
-    expect(sparse.state.persistence.concept_drift).toEqual(confirmed.state.persistence.concept_drift);
+    const { state } = run([...healthy(5), win(5, { accuracy: 0.7 }), win(6, { accuracy: 0.7 })]);
+    const small = detect(win(7, { count: 10, labelled: 10, accuracy: 1 }), state);
+    expect(small.findings).toMatchObject([{ kind: 'concept_drift', state: 'confirmed' }]);
+    expect(small.state.persistence.concept_drift).toEqual(state.persistence.concept_drift);
   });
 
-  it('ignores a drop that is statistically clear but practically trivial', () => {
-    const { state } = run(Array.from({ length: 5 }, (_, i) => window(i, 100_000, 0.9)));
-    const r = detect(window(5, 100_000, 0.88), state); // z ≈ 15, drop 0.02 < minAccuracyDrop
-    expect(r.findings).toEqual([]);
+  it('never lets a failing window into the accuracy baseline', () => {
+    const { state } = run([...healthy(5), win(5, { accuracy: 0.7 }), win(6, { accuracy: 0.7 })]);
+    expect(state.baselineWindows).toBe(5);
+    expect(state.baselineCorrect / state.baselineLabelled).toBeCloseTo(0.9, 2);
   });
 
-  it('ignores a large drop on a window too small to be significant', () => {
-    const { state } = run(healthy(5));
-    const r = detect(window(5, 30, 0.8), state); // drop 0.1, z ≈ 1.8
-    expect(r.findings).toEqual([]);
-  });
-
-  it('reports a window without traffic as suspected stale data', () => {
-    const { state } = run(healthy(3));
-    const r = detect(window(3, 0, 0, 0), state);
-    expect(r.findings).toMatchObject([{ kind: 'stale_data', state: 'suspect' }]);
+  it('reads windows and states recorded before the full monitor (old histories)', () => {
+    const old = (seq: number, accuracy: number, count = 100): WindowSummary => ({
+      seq,
+      startAt: '2026-01-01T00:00:00.000Z',
+      endAt: '2026-01-01T00:01:00.000Z',
+      count,
+      labelled: count,
+      correct: Math.round(count * accuracy),
+      accuracy: count ? Math.round(count * accuracy) / count : null,
+    });
+    const legacyState = { baselineLabelled: 0, baselineCorrect: 0, baselineWindows: 0, persistence: {} };
+    const { results } = run(
+      [old(0, 0, 0), ...[1, 2, 3, 4].map((s) => old(s, 0.9)), old(5, 0.5), old(6, 0.5)],
+      legacyState,
+    );
+    expect(results.map((r) => kinds(r.findings))).toEqual([
+      ['stale_data'],
+      [],
+      [],
+      [],
+      [],
+      ['concept_drift'],
+      ['concept_drift'],
+    ]);
+    expect(results.at(-1)!.findings[0]!.state).toBe('confirmed');
+    expect(DETECT_DEFAULTS.minBaselineWindows).toBe(3);
   });
 });
