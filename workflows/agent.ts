@@ -70,43 +70,29 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   let wake = false;
 
   setHandler(statusQuery, () => state);
-  setHandler(
-    pauseUpdate,
-    async (request) => {
-      if (state.paused)
-        throw ApplicationFailure.create({ type: 'AlreadyPaused', message: 'agent is already paused' });
-      state.paused = true;
-      state.health = healthOf(state);
-      await recordOperatorAction({
-        modelName: state.modelName,
-        type: 'pause',
-        request,
-        cycle: state.cycle,
-        key: uuid4(),
+  // Pause and resume are one toggle: refuse a no-op, flip the flag, audit who did it and why.
+  const operatorToggle = (type: 'pause' | 'resume') => async (request: PauseRequest) => {
+    const pausing = type === 'pause';
+    if (state.paused === pausing) {
+      throw ApplicationFailure.create({
+        type: pausing ? 'AlreadyPaused' : 'NotPaused',
+        message: pausing ? 'agent is already paused' : 'agent is not paused',
       });
-      return state;
-    },
-    { validator: validateOperatorRequest },
-  );
-  setHandler(
-    resumeUpdate,
-    async (request) => {
-      if (!state.paused)
-        throw ApplicationFailure.create({ type: 'NotPaused', message: 'agent is not paused' });
-      state.paused = false;
-      state.health = healthOf(state);
-      await recordOperatorAction({
-        modelName: state.modelName,
-        type: 'resume',
-        request,
-        cycle: state.cycle,
-        key: uuid4(),
-      });
-      wake = true; // run a cycle now rather than at the end of the current sleep
-      return state;
-    },
-    { validator: validateOperatorRequest },
-  );
+    }
+    state.paused = pausing;
+    state.health = healthOf(state);
+    await recordOperatorAction({
+      modelName: state.modelName,
+      type,
+      request,
+      cycle: state.cycle,
+      key: uuid4(),
+    });
+    if (!pausing) wake = true; // run a cycle now rather than at the end of the current sleep
+    return state;
+  };
+  setHandler(pauseUpdate, operatorToggle('pause'), { validator: validateOperatorRequest });
+  setHandler(resumeUpdate, operatorToggle('resume'), { validator: validateOperatorRequest });
 
   // A new agent measures at once; a continued run first waits out the interval its predecessor began.
   let sleepFirst = input.state !== undefined;

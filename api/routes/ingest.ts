@@ -129,6 +129,23 @@ function duplicatesIn(ids: string[]): string[] {
   return [...new Set(ids.filter((id) => seen.has(id) || !seen.add(id)))];
 }
 
+/** A batch that names an id twice is refused whole (400), each repeated id with its path, and counted. */
+function refuseRepeatedIds(
+  ids: string[],
+  pathOf: (id: string) => string,
+  count: (reason: RejectionReason, n?: number) => void,
+): void {
+  const repeated = duplicatesIn(ids);
+  if (!repeated.length) return;
+  count('duplicate_id', repeated.length);
+  throw new HttpError(
+    400,
+    'duplicate_ids',
+    'prediction ids repeat within the batch',
+    repeated.map((id) => ({ path: pathOf(id), message: 'repeated id' })),
+  );
+}
+
 /** Stored served predictions (shadow copies take no labels) among `ids`, and whether each is labelled. */
 async function labelTargets(store: Store, modelId: string, ids: string[]) {
   const rows = await store.prediction.findMany({
@@ -153,16 +170,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
     const { predictions } = parseBatch(predictionsBody, req.body, 'predictions', count);
 
     const ids = predictions.map((p) => p.id);
-    const repeated = duplicatesIn(ids);
-    if (repeated.length) {
-      count('duplicate_id', repeated.length);
-      throw new HttpError(
-        400,
-        'duplicate_ids',
-        'prediction ids repeat within the batch',
-        repeated.map((id) => ({ path: `body.predictions[id=${id}]`, message: 'repeated id' })),
-      );
-    }
+    refuseRepeatedIds(ids, (id) => `body.predictions[id=${id}]`, count);
 
     const shape = modelShape(model);
     const wrongOutput = predictions.flatMap((p, i) => {
@@ -285,16 +293,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
     }
 
     const ids = labels.map((l) => l.predictionId);
-    const repeated = duplicatesIn(ids);
-    if (repeated.length) {
-      count('duplicate_id', repeated.length);
-      throw new HttpError(
-        400,
-        'duplicate_ids',
-        'prediction ids repeat within the batch',
-        repeated.map((id) => ({ path: `body.labels[predictionId=${id}]`, message: 'repeated id' })),
-      );
-    }
+    refuseRepeatedIds(ids, (id) => `body.labels[predictionId=${id}]`, count);
     const known = await labelTargets(store, model.id, ids);
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length) {
