@@ -1,6 +1,8 @@
 // State and messages of the per-model agent. Plain JSON: it crosses activity boundaries, workflow
 // queries and continueAsNew, so no Dates, Maps or class instances.
+
 import type { ActionType, FindingKind, FindingState, Severity } from '../lib/domain.ts';
+import type { DriftDigest, QualityDigest } from '../lib/monitor/summary.ts';
 
 /**
  * What the monitor measured over one window of traffic: the agent's digest of the window's metrics
@@ -72,25 +74,9 @@ export interface WindowSummary {
   quality?: WindowQuality[];
 }
 
-export interface WindowDrift {
-  name: string;
-  test: 'kolmogorov_smirnov' | 'chi_square';
-  statistic: number;
-  pValue: number;
-  /** Benjamini–Hochberg adjusted across the window's judged features. */
-  adjustedPValue: number | null;
-  psi: number;
-}
-
-export interface WindowQuality {
-  name: string;
-  invalidRate: number;
-  mainProblem: string | null;
-  nullRate: number;
-  referenceNullRate: number | null;
-  nullRateChangePValue: number | null;
-  constant: boolean | null;
-}
+/** One drifted feature and one feature with a quality issue, as the monitor digests them. */
+export type WindowDrift = DriftDigest;
+export type WindowQuality = QualityDigest;
 
 export type FindingEvidence = Record<string, number | string | boolean | null>;
 
