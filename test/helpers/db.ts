@@ -67,3 +67,8 @@ export async function createTestDatabase(provider: DatabaseProvider = 'sqlite'):
     },
   };
 }
+
+/** Rows of the tables traffic writes to: tests compare them before and after a refused request. */
+export async function trafficCounts(store: Store): Promise<{ predictions: number; labels: number }> {
+  return { predictions: await store.prediction.count(), labels: await store.label.count() };
+}

@@ -16,7 +16,7 @@ import {
   registerCreditVersion,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, TEST_PROVIDERS, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 
 describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
   let db: TestDatabase;
@@ -43,10 +43,7 @@ describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
     await db?.drop();
   });
 
-  const counts = async () => ({
-    predictions: await db.store.prediction.count(),
-    labels: await db.store.label.count(),
-  });
+  const counts = () => trafficCounts(db.store);
   const logged = (id: string, extra: Record<string, unknown> = {}) => ({
     id,
     features: valid,

@@ -7,7 +7,7 @@ import { createActivities } from '../../activities/index.ts';
 import type { MonitorRequest } from '../../activities/monitor.ts';
 import type { Decision, WindowSummary } from '../../workflows/types.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, TEST_PROVIDERS, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
 describe.each(TEST_PROVIDERS)('store on %s', (provider) => {
@@ -25,10 +25,7 @@ describe.each(TEST_PROVIDERS)('store on %s', (provider) => {
     await db?.drop();
   });
 
-  const counts = async () => ({
-    predictions: await db.store.prediction.count(),
-    labels: await db.store.label.count(),
-  });
+  const counts = () => trafficCounts(db.store);
   const prediction = (id: string, extra: Record<string, unknown> = {}) => ({
     id,
     features: { x: 1.5 },
