@@ -1,7 +1,7 @@
 // Ordinary least squares on ml-regression's MultivariateLinearRegression, with an intercept.
 import { MultivariateLinearRegression } from 'ml-regression';
 import { encodeRows, fitEncoder } from './encoding.ts';
-import { checkRequest, regressionTargets } from './training.ts';
+import { checkRequest, modelJson, regressionTargets } from './training.ts';
 import {
   type LinearRegressionArtifact,
   linearRegressionOptionsSchema,
@@ -28,7 +28,7 @@ export const linearRegressionTrainer: Trainer<Record<string, never>> = {
       task,
       encoder,
       options,
-      model: JSON.parse(JSON.stringify(model)),
+      model: modelJson(model),
     };
     return artifact;
   },

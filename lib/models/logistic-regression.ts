@@ -4,7 +4,7 @@ import LogisticRegression from 'ml-logistic-regression';
 import { Matrix } from 'ml-matrix';
 import type { FeatureRow } from '../domain.ts';
 import { type EncoderState, encodeRows, fitEncoder } from './encoding.ts';
-import { checkRequest, classIndices, classifierOutputs } from './training.ts';
+import { checkRequest, classIndices, classifierOutputs, modelJson } from './training.ts';
 import {
   type LogisticRegressionArtifact,
   type LogisticRegressionOptions,
@@ -37,8 +37,7 @@ export const logisticRegressionTrainer: Trainer<Partial<LogisticRegressionOption
       classes,
       encoder,
       options,
-      // Through JSON once, so the artifact holds plain arrays rather than ml-matrix instances.
-      model: JSON.parse(JSON.stringify(model)),
+      model: modelJson(model),
     };
     return artifact;
   },

@@ -3,7 +3,7 @@
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import { Random } from '../sim/random.ts';
 import { encodeRows, fitEncoder } from './encoding.ts';
-import { checkRequest, classIndices, classifierOutputs, regressionTargets } from './training.ts';
+import { checkRequest, classIndices, classifierOutputs, modelJson, regressionTargets } from './training.ts';
 import {
   type ModelAdapter,
   type RandomForestClassifierArtifact,
@@ -70,8 +70,7 @@ export const randomForestClassifierTrainer: Trainer<Partial<RandomForestOptions>
       classes,
       encoder,
       options,
-      // Through JSON once, so the artifact holds plain arrays rather than ml-matrix instances.
-      model: JSON.parse(JSON.stringify(model)),
+      model: modelJson(model),
     };
     return artifact;
   },
@@ -92,7 +91,7 @@ export const randomForestRegressorTrainer: Trainer<Partial<RandomForestOptions>>
       task,
       encoder,
       options,
-      model: JSON.parse(JSON.stringify(model)),
+      model: modelJson(model),
     };
     return artifact;
   },

@@ -58,3 +58,8 @@ export function classifierOutputs(classes: readonly string[], scores: number[][]
     };
   });
 }
+
+/** A trained mljs model as plain JSON (arrays, not ml-matrix instances), the form artifacts store. */
+export function modelJson<Json>(model: unknown): Json {
+  return JSON.parse(JSON.stringify(model));
+}
