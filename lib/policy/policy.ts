@@ -4,14 +4,12 @@
 // invalid policy is rejected with a message per field and never half-applied. Workflows import only types.
 import { z } from 'zod';
 import { ACTION_TYPES, FINDING_KINDS } from '../domain.ts';
+import { DURATION_PATTERN } from './duration.ts';
 
 /** A Temporal-style duration: '90s', '15 minutes', '6 hours', '1 day'. */
 export const durationSchema = z
   .string()
-  .regex(
-    /^\d+(\.\d+)?\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?|d|days?)$/,
-    'a duration such as "90s", "15 minutes", "6 hours" or "1 day"',
-  );
+  .regex(DURATION_PATTERN, 'a duration such as "90s", "15 minutes", "6 hours" or "1 day"');
 
 const fraction = z.number().min(0).max(1);
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
@@ -125,6 +123,27 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
+    /** How a retrained candidate is judged and brought into service. */
+    retrain: z
+      .object({
+        /** Labelled rows since the onset needed to train; the agent waits (up to maxWait) for them. */
+        minRows: z.number().int().min(20).default(300),
+        /** Most recent share of those rows held out to compare candidate and production. */
+        holdoutShare: z.number().gt(0).lt(0.9).default(0.3),
+        /** A candidate must beat production on the held-out rows at this significance. */
+        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        /** canary: a share of live traffic first; shadow: scored beside production; direct: promote at once. */
+        promotion: z.enum(['canary', 'shadow', 'direct']).default('canary'),
+        canaryShare: z.number().gt(0).lt(1).default(0.2),
+        /** Labelled rows the canary (or shadow) needs before it can be promoted. */
+        canaryMinRows: z.number().int().min(10).default(100),
+        /** The canary may be worse than production by at most this (absolute accuracy, relative RMSE). */
+        canaryMargin: fraction.default(0.02),
+        /** Give up (reject the candidate) when training data or canary evidence is not there by then. */
+        maxWait: durationSchema.default('2 hours'),
+      })
+      .strict()
+      .prefault({}),
     /** Where escalations go (signed, retried POST); none means the dashboard only. */
     escalationWebhook: z.url().optional(),
   })
@@ -133,7 +152,8 @@ export const policySchema = z
 export const DEFAULT_LADDERS: Record<(typeof FINDING_KINDS)[number], (typeof ACTION_TYPES)[number][]> = {
   data_quality: ['fallback', 'alert'],
   concept_drift: ['retrain', 'rollback', 'fallback'],
-  data_drift: ['alert'],
+  // Drift without a performance impact only alerts whatever the ladder says; this ladder is for drift that hurts.
+  data_drift: ['retrain', 'fallback'],
   anomaly: ['none'],
   latency: ['rollback', 'fallback'],
   failures: ['rollback', 'fallback', 'disable'],
