@@ -101,7 +101,9 @@ export function createAuditActivities(store: Store) {
           },
           update: {},
         });
-        if (decision.action !== 'none') {
+        // An alert is done once recorded; a remedy is audited by the workflow that carries it out, with
+        // its own status and the revisions it changed.
+        if (decision.action === 'alert') {
           await tx.action.upsert({
             where: { idempotencyKey: `${record.idempotencyKey}:action` },
             create: {
@@ -128,6 +130,14 @@ export function createAuditActivities(store: Store) {
           decision.reason,
         );
       }
+    },
+
+    /**
+     * The clock the store stamps rows with. Workflow time can run ahead of it (a time-skipping test
+     * server, a replay), so a workflow that asks "rows since now" takes its "now" from here.
+     */
+    async storeTime(): Promise<string> {
+      return new Date().toISOString();
     },
 
     /** Audits an operator's pause or resume, applied by the workflow update that calls this. */

@@ -1,7 +1,8 @@
-// Models: list, register, show, and change a model's serving settings. Versions and deployments are in
-// registry.ts.
+// Models: list, register, show, and change a model's serving settings; read its policy and the policy's
+// history. Versions and deployments are in registry.ts; a policy changes through the agent workflow.
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { policyHistory, readPolicy } from '../../activities/policy.ts';
 import { featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
 import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
 import { markServingChanged } from '../../lib/registry/changes.ts';
@@ -109,6 +110,18 @@ export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Rout
     res.json({ model: present(updated) });
   };
   router.patch('/:model', updateModelSettings);
+
+  router.get('/:model/policy', async (req, res) => {
+    const model = await findModelOr404(store, req.params.model);
+    const [current, history] = await Promise.all([
+      readPolicy(store, model.id),
+      policyHistory(store, model.id),
+    ]);
+    res.json({
+      ...current,
+      history: history.map((h) => ({ ...h, createdAt: h.createdAt.toISOString() })),
+    });
+  });
 
   return router;
 }

@@ -171,17 +171,22 @@ const REVISION_ATTEMPTS = 5;
  * Writes the next revision from the current one, in a transaction; `next` computes the wanted spec from
  * the current revision and throws a RegistryError when it is invalid. Two writers racing for the same
  * number collide on the (modelId, revision) key; the loser recomputes from the winner's revision.
+ * With an idempotency `key` the revision stores it, and a revision already written with that key is
+ * returned unchanged (`changed: false`): a retried agent activity makes its change once.
  */
 async function writeRevision(
   store: Store,
   model: { id: string; name: string },
   next: (current: RevisionRow | null) => { spec: DeploymentSpec; restoredFrom?: number },
   meta: RevisionMeta,
+  key?: string,
 ): Promise<RevisionResult> {
   const { reason, actor } = parseBody(revisionMetaSchema, meta);
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await store.$transaction(async (tx) => {
+        const done = key ? await tx.deploymentRevision.findUnique({ where: { idempotencyKey: key } }) : null;
+        if (done) return { revision: done, changed: false };
         const current = await currentRevision(tx, model.id);
         const { spec, restoredFrom } = next(current);
         const issues = deploymentIssues(spec);
@@ -197,6 +202,7 @@ async function writeRevision(
             restoredFrom: restoredFrom ?? null,
             reason,
             actor,
+            idempotencyKey: key ?? null,
           },
         });
         await updateStatuses(tx, specOf(current), spec);
@@ -246,6 +252,7 @@ export async function changeDeployment(
   store: Store,
   modelName: string,
   raw: unknown,
+  key?: string,
 ): Promise<RevisionResult> {
   const change = parseBody(deploymentChangeSchema, raw);
   const model = await findModel(store, modelName);
@@ -268,6 +275,7 @@ export async function changeDeployment(
       return { spec };
     },
     { reason: change.reason, actor: change.actor },
+    key,
   );
 }
 
@@ -277,6 +285,7 @@ export async function restoreRevision(
   modelName: string,
   revisionNumber: number,
   meta: RevisionMeta,
+  key?: string,
 ): Promise<RevisionResult> {
   const model = await findModel(store, modelName);
   const target = await store.deploymentRevision.findUnique({
@@ -289,7 +298,13 @@ export async function restoreRevision(
       `model "${model.name}" has no revision ${revisionNumber}`,
     );
   }
-  return writeRevision(store, model, () => ({ spec: specOf(target), restoredFrom: target.revision }), meta);
+  return writeRevision(
+    store,
+    model,
+    () => ({ spec: specOf(target), restoredFrom: target.revision }),
+    meta,
+    key,
+  );
 }
 
 /**

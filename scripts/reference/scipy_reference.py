@@ -372,6 +372,43 @@ descriptive = {
                   "counts": open_histogram(histogram_values, histogram_edges)},
 }
 
+# Paired comparisons of a candidate with production on the same held-out rows (lib/recovery/paired.ts).
+# Drawn from their own generator so that the cases above keep their values.
+paired_rng = np.random.default_rng(20261126)
+
+
+def mcnemar_mid_p(b, c):
+    """One-sided exact McNemar with mid-p: P(X > b) + P(X = b)/2, X ~ Binomial(b + c, 1/2)."""
+    n = b + c
+    return f(stats.binom.sf(b, n, 0.5) + 0.5 * stats.binom.pmf(b, n, 0.5))
+
+
+def paired_t_case(name, production, candidate):
+    production_json, production_values = production
+    candidate_json, candidate_values = candidate
+    result = stats.ttest_rel(production_values, candidate_values, alternative="greater")
+    return {"name": name, "production": production_json, "candidate": candidate_json,
+            "statistic": f(result.statistic), "pValue": f(result.pvalue)}
+
+
+def squared_errors(n, scale):
+    return literal(paired_rng.normal(0, scale, n) ** 2)
+
+
+paired_production_80 = squared_errors(80, 1.0)
+paired = {
+    "mcnemarMidP": [[b, c, mcnemar_mid_p(b, c)]
+                    for b, c in [(0, 0), (1, 0), (0, 1), (3, 2), (5, 0), (12, 4), (4, 12), (30, 18),
+                                 (100, 100), (260, 200), (1500, 1400), (40, 1), (0, 60)]],
+    "pairedT": [
+        paired_t_case("candidate better, n 80", paired_production_80,
+                      literal(paired_production_80[1] * 0.8 + squared_errors(80, 0.2)[1])),
+        paired_t_case("no difference, n 50", squared_errors(50, 1.0), squared_errors(50, 1.0)),
+        paired_t_case("candidate worse, n 12", squared_errors(12, 1.0), squared_errors(12, 2.0)),
+        paired_t_case("two pairs", literal([1.0, 4.0]), literal([0.5, 2.0])),
+    ],
+}
+
 fixture = {
     "meta": {
         "generatedBy": "scripts/reference/scipy_reference.py",
@@ -394,6 +431,7 @@ fixture = {
     "mannWhitney": mann_whitney_cases,
     "multipleTesting": multiple_testing,
     "descriptive": descriptive,
+    "paired": paired,
 }
 
 OUTPUT.parent.mkdir(parents=True, exist_ok=True)

@@ -85,6 +85,7 @@ describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
         'MetricWindow',
         'Model',
         'ModelVersion',
+        'PolicyVersion',
         'Prediction',
       ].sort(),
     );

@@ -1,0 +1,284 @@
+// Incidents, the audit trail and escalations: the activities that record what the agent did and hand an
+// incident to a human. Every write is keyed (activities/contracts.ts), so a retried activity leaves one
+// row and sends one escalation per key as far as the receiver is concerned (X-Homeostat-Delivery).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { asyncLocalStorage } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Store } from '../lib/db/client.ts';
+import { logger } from '../lib/log.ts';
+import { parsePolicy } from '../lib/policy/policy.ts';
+import { RegistryError } from '../lib/registry/errors.ts';
+import type { ActionRecord, EscalationRequest, EscalationResult, IncidentUpdate } from './contracts.ts';
+import { modelNotFound } from './errors.ts';
+
+/** How long a webhook receiver has to answer before the attempt counts as failed (and is retried). */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+export const SIGNATURE_HEADER = 'X-Homeostat-Signature';
+export const DELIVERY_HEADER = 'X-Homeostat-Delivery';
+
+/**
+ * The workflow an activity runs for, for the audit row; nulls outside an activity (an operator's revert
+ * through the API, a script) — Context.current() would throw there.
+ */
+export function workflowIdsIfAny(): { workflowId: string | null; runId: string | null } {
+  const execution = asyncLocalStorage.getStore()?.info.workflowExecution;
+  return { workflowId: execution?.workflowId ?? null, runId: execution?.runId ?? null };
+}
+
+/**
+ * Runs registry code, turning its refusals into Temporal failures: a 4xx cannot succeed on retry, so it
+ * is non-retryable with the registry's code as its type; a 502 (a model server failed) is retried.
+ */
+export async function inRegistry<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error;
+    throw ApplicationFailure.create({
+      type: error.code,
+      message: error.message,
+      nonRetryable: error.status !== 502,
+      details: error.issues ? [error.issues] : [],
+    });
+  }
+}
+
+/** The model's row; a model gone from the registry is the workers' usual non-retryable ModelNotFound. */
+export async function findModelOrFail(store: Store, name: string) {
+  const model = await store.model.findUnique({ where: { name } });
+  if (!model) throw modelNotFound(name);
+  return model;
+}
+
+type ActionStatus = ActionRecord['status'];
+/** Statuses only move forward; a compensation undoes a change that had succeeded. */
+const STATUS_RANK: Record<ActionStatus, number> = {
+  pending: 0,
+  started: 1,
+  succeeded: 2,
+  failed: 2,
+  rejected: 2,
+  expired: 2,
+  compensated: 3,
+};
+const isFinal = (status: ActionStatus) => STATUS_RANK[status] >= 2;
+
+export interface AuditRow {
+  key: string;
+  modelId: string;
+  type: string;
+  actor: string;
+  reason: string;
+  incidentId: string | null;
+  detail?: Record<string, unknown>;
+  beforeRevisionId?: string | null;
+  afterRevisionId?: string | null;
+}
+
+/** Writes a completed action's audit row once per key; a retry gets the row the first attempt wrote. */
+export function auditOnce(store: Store, row: AuditRow) {
+  return store.action.upsert({
+    where: { idempotencyKey: row.key },
+    create: {
+      idempotencyKey: row.key,
+      modelId: row.modelId,
+      type: row.type,
+      actor: row.actor,
+      status: 'succeeded',
+      reason: row.reason,
+      incidentId: row.incidentId,
+      ...(row.detail ? { detail: row.detail as object } : {}),
+      beforeRevisionId: row.beforeRevisionId ?? null,
+      afterRevisionId: row.afterRevisionId ?? null,
+      ...workflowIdsIfAny(),
+      completedAt: new Date(),
+    },
+    update: {},
+  });
+}
+
+/** Revision row ids by revision number; null for null, undefined for "not given". */
+async function revisionId(store: Store, modelId: string, revision: number | null | undefined) {
+  if (revision === undefined || revision === null) return revision;
+  const row = await store.deploymentRevision.findUnique({
+    where: { modelId_revision: { modelId, revision } },
+    select: { id: true },
+  });
+  if (!row) {
+    throw ApplicationFailure.create({
+      type: 'RevisionNotFound',
+      message: `the model has no revision ${revision}`,
+      nonRetryable: true,
+    });
+  }
+  return row.id;
+}
+
+/** The body an escalation webhook receives, signed as sent. */
+export function escalationBody(req: EscalationRequest, sentAt: Date): string {
+  return JSON.stringify({
+    model: req.modelName,
+    incidentId: req.incidentId,
+    pack: req.pack,
+    sentAt: sentAt.toISOString(),
+  });
+}
+
+export function signWebhookBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
+/**
+ * For receivers: is `header` (X-Homeostat-Signature) the HMAC-SHA256 of the exact raw `body` under
+ * `secret`? Compared in constant time; a missing or malformed header is false.
+ */
+export function verifyWebhookSignature(
+  body: string | Buffer,
+  header: string | null | undefined,
+  secret: string,
+): boolean {
+  if (!header) return false;
+  const expected = Buffer.from(signWebhookBody(body.toString(), secret));
+  const given = Buffer.from(header.trim());
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The model's own webhook (its policy) wins over the deployment-wide one. */
+function escalationWebhook(policyDocument: unknown): string | null {
+  const parsed = parsePolicy(policyDocument);
+  const own = parsed.ok ? parsed.policy.escalationWebhook : undefined;
+  return own ?? process.env.HOMEOSTAT_ESCALATION_WEBHOOK ?? null;
+}
+
+async function deliver(url: string, body: string, key: string): Promise<number> {
+  const secret = process.env.HOMEOSTAT_WEBHOOK_SECRET;
+  if (!secret) logger.warn({ url }, 'HOMEOSTAT_WEBHOOK_SECRET is not set: the escalation is sent unsigned');
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [DELIVERY_HEADER]: key,
+        ...(secret ? { [SIGNATURE_HEADER]: signWebhookBody(body, secret) } : {}),
+      },
+      body,
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw ApplicationFailure.create({
+      type: 'EscalationUndelivered',
+      message: `escalation webhook ${url} unreachable: ${(error as Error).message}`,
+    });
+  }
+  // Drain the body so the connection is released; its content does not matter.
+  await response.arrayBuffer().catch(() => undefined);
+  if (!response.ok) {
+    throw ApplicationFailure.create({
+      type: 'EscalationUndelivered',
+      message: `escalation webhook ${url} answered ${response.status}`,
+    });
+  }
+  return response.status;
+}
+
+export function createIncidentActivities(store: Store) {
+  return {
+    /** Moves an incident's status, appends a step to its evidence once per step key, optionally closes it. */
+    async updateIncident(req: IncidentUpdate): Promise<void> {
+      await store.$transaction(async (tx) => {
+        const incident = await tx.incident.findUnique({ where: { id: req.incidentId } });
+        if (!incident) {
+          throw ApplicationFailure.create({
+            type: 'IncidentNotFound',
+            message: `no incident ${req.incidentId}`,
+            nonRetryable: true,
+          });
+        }
+        const evidence = (incident.evidence ?? {}) as Record<string, unknown>;
+        const steps = Array.isArray(evidence.steps) ? (evidence.steps as { key?: string }[]) : [];
+        const step = req.step && !steps.some((s) => s.key === req.step!.key) ? req.step : null;
+        await tx.incident.update({
+          where: { id: incident.id },
+          data: {
+            status: req.status,
+            ...(step ? { evidence: { ...evidence, steps: [...steps, step] } as object } : {}),
+            ...(req.close && !incident.closedAt ? { closedAt: new Date() } : {}),
+          },
+        });
+      });
+    },
+
+    /**
+     * Inserts the audit row of `key`, or moves the existing one forward: a later status replaces an
+     * earlier one (never the reverse, so a late retry cannot undo progress), given revisions and detail
+     * are filled in, and a final status sets completedAt.
+     */
+    async recordAction(req: ActionRecord): Promise<{ actionId: string }> {
+      const model = await findModelOrFail(store, req.modelName);
+      const [beforeRevisionId, afterRevisionId] = await Promise.all([
+        revisionId(store, model.id, req.beforeRevision),
+        revisionId(store, model.id, req.afterRevision),
+      ]);
+      const existing = await store.action.findUnique({ where: { idempotencyKey: req.key } });
+      if (!existing) {
+        const created = await store.action.upsert({
+          where: { idempotencyKey: req.key },
+          create: {
+            idempotencyKey: req.key,
+            modelId: model.id,
+            type: req.type,
+            actor: req.actor,
+            status: req.status,
+            reason: req.reason,
+            incidentId: req.incidentId,
+            ...(req.detail ? { detail: req.detail as object } : {}),
+            beforeRevisionId: beforeRevisionId ?? null,
+            afterRevisionId: afterRevisionId ?? null,
+            ...workflowIdsIfAny(),
+            completedAt: isFinal(req.status) ? new Date() : null,
+          },
+          update: {},
+        });
+        return { actionId: created.id };
+      }
+      const moves = STATUS_RANK[req.status] > STATUS_RANK[existing.status as ActionStatus];
+      await store.action.update({
+        where: { id: existing.id },
+        data: {
+          ...(moves ? { status: req.status, reason: req.reason } : {}),
+          ...(moves && isFinal(req.status) ? { completedAt: new Date() } : {}),
+          ...(req.detail
+            ? { detail: { ...((existing.detail ?? {}) as object), ...req.detail } as object }
+            : {}),
+          ...(beforeRevisionId !== undefined ? { beforeRevisionId } : {}),
+          ...(afterRevisionId !== undefined ? { afterRevisionId } : {}),
+        },
+      });
+      return { actionId: existing.id };
+    },
+
+    /**
+     * POSTs the evidence pack to the escalation webhook, signed, and audits it once per key. A failed
+     * delivery throws so that Temporal retries it; a key already audited is not sent again.
+     */
+    async sendEscalation(req: EscalationRequest): Promise<EscalationResult> {
+      const model = await findModelOrFail(store, req.modelName);
+      const done = await store.action.findUnique({ where: { idempotencyKey: req.key } });
+      if (done) return done.detail as unknown as EscalationResult;
+      const url = escalationWebhook(model.policy);
+      const status = url ? await deliver(url, escalationBody(req, new Date()), req.key) : null;
+      const result: EscalationResult = { delivered: url !== null, status, url };
+      await auditOnce(store, {
+        key: req.key,
+        modelId: model.id,
+        type: 'escalate',
+        actor: 'agent',
+        reason: url ? `escalated to ${url}` : 'escalated (no webhook configured: the dashboard only)',
+        incidentId: req.incidentId,
+        detail: { ...result },
+      });
+      return result;
+    },
+  };
+}
