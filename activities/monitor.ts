@@ -13,15 +13,18 @@
 // stands in for performance while labels lag).
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
+import { logger } from '../lib/log.ts';
 import {
   computeWindowMetrics,
+  errorRuns,
   type RawOutput,
   type ReferenceProfile,
   summarizeForAgent,
+  tallyOutputs,
   type WindowMetrics,
   type WindowPrediction,
 } from '../lib/monitor/index.ts';
-import { DEFAULT_POLICY, type Policy } from '../lib/policy/policy.ts';
+import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import type { WindowSummary } from '../workflows/types.ts';
 import { modelNotFound } from './errors.ts';
 
@@ -34,6 +37,11 @@ export interface MonitorRequest {
 export const MONITOR_DEFAULTS = {
   /** Rows stamped this long before a window closed may commit after it: the next window re-reads them. */
   lagMs: 250,
+  /**
+   * Runs of the per-row error stream a window summary carries at most (≈ 6 bytes each in the workflow
+   * history): 10,000 covers 50,000 labelled rows at a 10 % error rate. Beyond, detect reads the counts.
+   */
+  maxErrorRuns: 10_000,
 };
 
 export interface MonitorOptions {
@@ -64,10 +72,18 @@ export type StoredWindowMetrics = WindowMetrics & {
 };
 
 /**
- * The policy the monitor and detect use. The agent does not load a model's policy yet: this is the seam
- * (Model.policy, validated by parsePolicy) — until then every model gets the defaults.
+ * The policy the monitor and detect use: the model's stored policy (Model.policy), validated. The API
+ * refuses an invalid policy, so one here was written around it (or by an older version): the model is
+ * still monitored, with the defaults, and the problem is logged rather than thrown every cycle.
  */
-export function policyFor(_model: { policy: unknown }): Policy {
+export function policyFor(model: { name?: string; policy: unknown }): Policy {
+  if (model.policy === null || model.policy === undefined) return DEFAULT_POLICY;
+  const parsed = parsePolicy(model.policy);
+  if (parsed.ok) return parsed.policy;
+  logger.warn(
+    { model: model.name, issues: parsed.issues },
+    'stored policy is invalid; monitoring with the default policy',
+  );
   return DEFAULT_POLICY;
 }
 
@@ -148,6 +164,12 @@ export function measureWindow(input: {
   minRows: number;
 }): { metrics: Omit<StoredWindowMetrics, 'tail'>; summary: WindowSummary } {
   const common = { schema: input.schema, task: input.task, labels: input.labels, reference: input.reference };
+  // Label-arrival order (then id, for a deterministic order among equal times): the error stream's order.
+  const labelledInWindow = [...input.labelledInWindow].sort(
+    (a, b) =>
+      (a.label?.observedAt.getTime() ?? 0) - (b.label?.observedAt.getTime() ?? 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   const arrivals = computeWindowMetrics({
     ...common,
     predictions: input.arrivals,
@@ -157,13 +179,14 @@ export function measureWindow(input: {
   });
   const realised = computeWindowMetrics({
     ...common,
-    predictions: input.labelledInWindow,
+    predictions: labelledInWindow,
     windowStart: input.startAt,
     now: input.endAt,
   });
   const summary = storable({
     ...summarizeWindow({ ...input, arrivals, realised }),
-    ...positiveRate(realised.classes, input.labelledInWindow),
+    ...positiveRate(realised.classes, labelledInWindow),
+    ...errorStream(input.task, realised.classes, labelledInWindow),
   });
   return {
     metrics: {
@@ -209,6 +232,17 @@ function positiveRate(
   return n > 0
     ? { positives: observed, expectedPositives: expected, positivesVariance: variance, positivesRows: n }
     : {};
+}
+
+/** The labelled rows' 0/1 error stream, run-length encoded, for detect's sequential test (classifiers). */
+function errorStream(
+  task: Task,
+  classes: string[] | null,
+  rows: readonly WindowPrediction[],
+): Pick<WindowSummary, 'errorRuns'> {
+  if (task === 'regression' || classes === null || rows.length === 0) return {};
+  const runs = errorRuns(tallyOutputs(task, classes, rows).valid, MONITOR_DEFAULTS.maxErrorRuns);
+  return runs ? { errorRuns: runs } : {};
 }
 
 /**

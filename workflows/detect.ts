@@ -8,6 +8,10 @@
 // consecutive good windows) — and unjudged ones leave it as it was. A bad observation needs both
 // significance (BH-corrected p-values from the monitor, or a test here at `alpha`) and an effect of at
 // least the policy's `minEffect`, so large windows do not flag trivia and small ones do not flag noise.
+// Classifiers' per-row error streams also run through Bernoulli CUSUM charts carried in the state
+// (readErrorStream), which confirm a rise of the error rate at the labelled row where the evidence
+// suffices rather than after M of N windows.
+import { BERNOULLI_CUSUM_DEFAULTS, BernoulliCusum } from '../lib/detectors/bernoulli-cusum.ts';
 import type { FindingKind, Severity } from '../lib/domain.ts';
 import type { Policy } from '../lib/policy/policy.ts';
 import type {
@@ -18,6 +22,7 @@ import type {
   FindingFeature,
   PersistenceState,
   RunningBaseline,
+  WindowDrift,
   WindowSummary,
 } from './types.ts';
 
@@ -28,9 +33,14 @@ export interface DetectSettings {
   floors: Policy['floors'];
 }
 
+/** The sections of a model's policy detect reads; pass the result as `detect`'s third argument. */
+export function detectSettings(policy: Pick<Policy, 'detection' | 'window' | 'floors'>): DetectSettings {
+  return { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
+}
+
 /**
- * DEFAULT_POLICY's values (lib/policy/policy.ts; a unit test keeps the two equal). The agent does not
- * load a model's policy yet: this is the seam — pass the model's policy sections to `detect` once it does.
+ * DEFAULT_POLICY's values (lib/policy/policy.ts; a unit test keeps the two equal), for callers without a
+ * model's policy.
  */
 export const DEFAULT_DETECT_SETTINGS: DetectSettings = {
   detection: {
@@ -79,6 +89,17 @@ export const DETECT_DEFAULTS = {
   calibrationMinRelative: 0.08,
   /** Latency, throughput and regression error must exceed their baseline by this many window-to-window sds, too. */
   latencySigmas: 4,
+  /**
+   * A healthy window joins the accuracy baseline only once this many newer labelled rows have come, and
+   * not if a concept drift is found meanwhile: a slow rise of the error rate would otherwise leak into
+   * the baseline it is measured against before the error CUSUM confirms it (a 0.05 rise takes ≈ 1,000
+   * rows).
+   */
+  baselineLagRows: 2000,
+  /** One-sided z of the power the KS effect gate keeps for a shift of exactly minEffect.ks (0.9). */
+  effectPowerZ: 1.2816,
+  /** Labelled rows behind the baseline before the charts run: their p0 must be an estimate worth trusting. */
+  errorCusumMinBaselineRows: 2000,
 } as const;
 
 export function initialDetectorState(): DetectorState {
@@ -222,16 +243,12 @@ function observeDrift(w: WindowSummary, s: DetectSettings, qualityFeatures: Set<
     return notJudged('data_drift', `window too small to judge (${w.count} rows)`, evidence);
   if (w.reference !== 'used' || w.drift === undefined)
     return notJudged('data_drift', 'no reference profile to compare the inputs with', evidence);
-  const { alpha, minEffect } = s.detection;
   const drifted: FindingFeature[] = [];
   for (const d of w.drift) {
     // A feature with a data-quality problem is that problem, not drift (a renamed category or a unit
     // change shifts the distribution too).
     if (qualityFeatures.has(d.name)) continue;
-    const significant = (d.adjustedPValue ?? 1) < alpha;
-    const practical =
-      d.psi >= minEffect.psi || (d.test === 'kolmogorov_smirnov' && d.statistic >= minEffect.ks);
-    if (significant && practical) {
+    if (featureDrifted(d, s)) {
       drifted.push({
         name: d.name,
         contribution: d.psi,
@@ -263,6 +280,27 @@ function observeDrift(w: WindowSummary, s: DetectSettings, qualityFeatures: Set<
   };
 }
 
+/**
+ * The batch gate of one feature's drift test: significant after the monitor's Benjamini–Hochberg
+ * correction (adjusted p < alpha) and practically relevant: PSI ≥ minEffect.psi or, for numeric
+ * features, a KS D that a true gap of minEffect.ks would reach with probability 0.9. The window's D
+ * scatters around the true gap with an sd of at most ½·√(1/n + 1/m) (n window, m reference values), so
+ * a gate at minEffect.ks itself would flag a shift of exactly the minimum effect only half the time;
+ * the margin shrinks as windows grow, so large windows still do not flag trivia. bench:detection
+ * measures the gate's false-positive rate and power.
+ */
+export function featureDrifted(d: WindowDrift, s: DetectSettings): boolean {
+  const { alpha, minEffect } = s.detection;
+  const significant = (d.adjustedPValue ?? 1) < alpha;
+  const ksMargin =
+    d.currentN && d.referenceN
+      ? DETECT_DEFAULTS.effectPowerZ * 0.5 * Math.sqrt(1 / d.currentN + 1 / d.referenceN)
+      : 0;
+  const practical =
+    d.psi >= minEffect.psi || (d.test === 'kolmogorov_smirnov' && d.statistic >= minEffect.ks - ksMargin);
+  return significant && practical;
+}
+
 // ---- performance (concept drift) ----------------------------------------------------------------
 
 interface PerformanceReading {
@@ -276,6 +314,8 @@ interface PerformanceReading {
   sequential?: boolean;
   /** The calibration CUSUM after this window, when it was fed. */
   calibrationCusum?: DetectorState['calibrationCusum'];
+  /** The error-stream CUSUM after this window. */
+  errorCusum?: DetectorState['errorCusum'];
 }
 
 function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettings): PerformanceReading {
@@ -321,21 +361,24 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
       : null;
   const baseline = productionBaseline ?? w.referenceAccuracy ?? null;
   const calibration = readCalibration(w, state, s);
+  const errors = readErrorStream(w, state, s, productionBaseline);
   const baselineSource = productionBaseline !== null ? 'production' : 'reference';
   if (baseline !== null && w.accuracy !== null && w.labelled >= s.minRows) {
     const drop = baseline - w.accuracy;
     const se = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / w.labelled);
     const z = drop / se;
     const accuracyDropped = drop >= minEffect.accuracyDrop && z >= DETECT_DEFAULTS.minZ;
-    const degraded = accuracyDropped || calibration.shifted;
+    const degraded = accuracyDropped || calibration.shifted || errors.shifted;
     return {
       judged: true,
       degraded,
       summary: accuracyDropped
         ? `accuracy ${w.accuracy.toFixed(3)} is ${drop.toFixed(3)} below the baseline ${baseline.toFixed(3)}`
-        : calibration.shifted
-          ? calibration.summary
-          : 'accuracy within the baseline',
+        : errors.shifted
+          ? errors.summary
+          : calibration.shifted
+            ? calibration.summary
+            : 'accuracy within the baseline',
       evidence: {
         ...evidence,
         basis: 'realised',
@@ -348,9 +391,12 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
         z,
         pValue: normalSf(z),
         ...calibration.evidence,
+        ...errors.evidence,
       },
       calibrationCusum: calibration.cusum,
-      sequential: !accuracyDropped && calibration.shifted,
+      errorCusum: errors.cusum,
+      // The error CUSUM's evidence spans windows whether or not this window's drop is significant.
+      sequential: errors.shifted || (!accuracyDropped && calibration.shifted),
       severity: drop >= 0.15 || w.accuracy < s.floors.accuracy ? 'critical' : 'warning',
     };
   }
@@ -376,6 +422,8 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
         drop,
         z,
       },
+      // The few labelled rows still feed the error CUSUM; a rise it finds is judged on a labelled window.
+      errorCusum: errors.cusum,
       severity: 'warning',
     };
   }
@@ -389,7 +437,86 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
       baselineAccuracy: baseline,
       baselineWindows: state.baselineWindows,
     },
+    errorCusum: errors.cusum,
     severity: 'warning',
+  };
+}
+
+interface ErrorStreamReading {
+  shifted: boolean;
+  summary: string;
+  evidence: FindingEvidence;
+  cusum: DetectorState['errorCusum'];
+}
+
+/**
+ * The per-row error stream (classifiers), in label-arrival order, through Bernoulli CUSUM charts against
+ * the production baseline's error rate: a rise of the error rate is found at the labelled row where the
+ * evidence suffices, however the rows fall into windows, instead of waiting for whole windows to be
+ * significant on their own. Runs only once the baseline rests on enough healthy rows; without the
+ * window's run-length stream (too long to carry) it reads the window's counts as one step.
+ */
+function readErrorStream(
+  w: WindowSummary,
+  state: DetectorState,
+  s: DetectSettings,
+  productionBaseline: number | null,
+): ErrorStreamReading {
+  const idle: ErrorStreamReading = {
+    shifted: false,
+    summary: '',
+    evidence: {},
+    cusum: state.errorCusum,
+  };
+  if (
+    productionBaseline === null ||
+    state.baselineLabelled < DETECT_DEFAULTS.errorCusumMinBaselineRows ||
+    w.accuracy === null ||
+    w.labelled === 0
+  )
+    return idle;
+  const p0 = Math.min(Math.max(1 - productionBaseline, 1e-3), 1 - 1e-3);
+  // The default charts (rises of 0.05, 0.1, 0.2), scaled so the smallest is the policy's minimum drop.
+  const scale = s.detection.minEffect.accuracyDrop / BERNOULLI_CUSUM_DEFAULTS.charts[0]!.shift;
+  const charts = BERNOULLI_CUSUM_DEFAULTS.charts
+    .map((c) => ({ shift: c.shift * scale, threshold: c.threshold }))
+    .filter((c) => c.shift > 0 && p0 + c.shift < 1);
+  if (charts.length === 0) return idle;
+  const cusum = new BernoulliCusum({ p0, charts }, state.errorCusum);
+  let row = 0;
+  let crossedAt: number | null = null;
+  const note = (at: number) => {
+    if (at > 0 && crossedAt === null) crossedAt = row + at;
+  };
+  if (w.errorRuns && w.errorRuns.length > 0) {
+    w.errorRuns.forEach((n, i) => {
+      note(cusum.updateRun(i % 2, n));
+      row += n;
+    });
+  } else {
+    // Valid labelled rows (accuracy's denominator) and their errors.
+    const rows = w.accuracy > 0 ? Math.round(w.correct / w.accuracy) : w.labelled;
+    note(cusum.updateCounts(rows, rows - w.correct));
+    row = rows;
+  }
+  const after = cusum.state;
+  const { ratio, chart } = cusum.level;
+  const since = after.rows[chart]!;
+  const rate = since > 0 ? after.ones[chart]! / since : p0;
+  return {
+    shifted: cusum.driftDetected,
+    summary: `error rate ${rate.toFixed(3)} over the last ${since} labelled rows against the baseline ${p0.toFixed(3)}`,
+    evidence: {
+      errorTest: 'bernoulli_cusum',
+      baselineErrorRate: p0,
+      errorCusumShift: charts[chart]!.shift,
+      errorCusumLevel: ratio,
+      errorRateSince: rate,
+      errorRowsSince: since,
+      errorRows: row,
+      errorChangeRow: crossedAt,
+    },
+    cusum: after,
   };
 }
 
@@ -509,6 +636,18 @@ function observeStale(w: WindowSummary, state: DetectorState, s: DetectSettings)
     longestGapRatio: w.longestGapRatio ?? null,
   };
   if (w.count === 0) {
+    // Silence means traffic stopped only once traffic has flowed: a model just put into service, whose
+    // clients have not started yet, is not stale.
+    if (!state.trafficSeen) {
+      return {
+        kind: 'stale_data',
+        judged: false,
+        bad: false,
+        severity: 'info',
+        summary: 'no traffic has arrived yet',
+        evidence,
+      };
+    }
     return {
       kind: 'stale_data',
       judged: true,
@@ -674,6 +813,13 @@ export function detect(
   };
   const inputsMoved =
     quality.bad || drift.bad || anomaly.bad || inputsActive('data_quality') || inputsActive('data_drift');
+  // Before a fall in performance is blamed on the concept, the inputs must also look settled: no listed
+  // feature significant at alpha even before the multiple-testing correction. A gradual input shift
+  // raises the error rate (which the error CUSUM sees within a window) before its drift is significant
+  // after correction; a stable stream fails this only in a few windows in a hundred, which delays a
+  // true concept drift by one window.
+  const inputsUnsettled =
+    drift.judged && !drift.bad && (window.drift ?? []).some((d) => d.pValue < settings.detection.alpha);
   if (drift.judged) {
     drift.impact = !performance.judged ? 'unknown' : performance.degraded ? 'degraded' : 'none';
     if (drift.bad)
@@ -687,13 +833,17 @@ export function detect(
   let concept: Observation;
   if (!performance.judged) {
     concept = notJudged('concept_drift', performance.summary, performance.evidence);
-  } else if (performance.degraded && inputsMoved) {
+  } else if (performance.degraded && (inputsMoved || inputsUnsettled)) {
     // Performance fell while the inputs moved or broke: that is the input finding's impact, not a change
     // of the concept, and it must not be judged as one.
     concept = notJudged('concept_drift', `${performance.summary}, but the inputs changed too`, {
       ...performance.evidence,
       attributedTo:
-        quality.bad || inputsActive('data_quality') ? 'data_quality' : drift.bad ? 'data_drift' : 'anomaly',
+        quality.bad || inputsActive('data_quality')
+          ? 'data_quality'
+          : drift.bad || inputsUnsettled
+            ? 'data_drift'
+            : 'anomaly',
     });
   } else {
     concept = {
@@ -724,6 +874,7 @@ export function detect(
     state.persistence.concept_drift?.state === 'recovering' && concept.judged && !concept.bad;
   const calibrationCusum =
     inputsMoved || conceptCleared ? undefined : (performance.calibrationCusum ?? state.calibrationCusum);
+  const errorCusum = inputsMoved || conceptCleared ? undefined : (performance.errorCusum ?? state.errorCusum);
 
   const persistence = { ...state.persistence };
   const findings: Finding[] = [];
@@ -745,7 +896,8 @@ export function detect(
 
   // Baselines learn only from windows that are healthy for what they measure, so a failure never
   // becomes the new normal.
-  const healthy = findings.length === 0;
+  // A fall in performance left to the inputs (not judged as a concept drift) is not healthy either.
+  const healthy = findings.length === 0 && !performance.degraded;
   const accuracyHealthy =
     healthy && window.accuracy !== null && window.labelled > 0 && window.task !== 'regression';
   const clean = (kind: FindingKind) => !findings.some((f) => f.kind === kind);
@@ -777,11 +929,63 @@ export function detect(
       persistence,
       baselines,
       calibrationCusum,
-      baselineLabelled: state.baselineLabelled + (accuracyHealthy ? window.labelled : 0),
-      baselineCorrect: state.baselineCorrect + (accuracyHealthy ? window.correct : 0),
-      baselineWindows: state.baselineWindows + (accuracyHealthy ? 1 : 0),
+      errorCusum,
+      ...(window.count > 0 || state.trafficSeen ? { trafficSeen: true } : {}),
+      ...learnAccuracy(
+        state,
+        accuracyHealthy ? window : null,
+        findings.some((f) => f.kind === 'concept_drift'),
+      ),
     },
   };
+}
+
+/**
+ * The state to carry once the production model has changed (a retrain promoted, a rollback, a
+ * fallback): the performance evidence and baselines described the previous model, so they start afresh
+ * (the calibration and error CUSUMs, which would otherwise hold a concept drift for windows after the
+ * fix, and the accuracy and error baselines); persistence is kept, so active findings clear through
+ * good windows with their usual hysteresis. The agent captures the pre-failure baseline before.
+ */
+export function afterModelChange(state: DetectorState): DetectorState {
+  const { calibrationCusum: _c, errorCusum: _e, pendingBaseline: _p, ...rest } = state;
+  const { rmse: _r, estimatedAccuracy: _a, ...baselines } = state.baselines ?? {};
+  return { ...rest, baselines, baselineLabelled: 0, baselineCorrect: 0, baselineWindows: 0 };
+}
+
+/**
+ * The accuracy baseline after this window: healthy windows join at once until the baseline has
+ * `minBaselineWindows` windows and `errorCusumMinBaselineRows` rows (it must exist), later ones wait in `pendingBaseline` for `baselineLagRows` newer rows.
+ * A concept drift drops the waiting windows: they may already hold the change.
+ */
+function learnAccuracy(
+  state: DetectorState,
+  healthyWindow: { labelled: number; correct: number } | null,
+  conceptDrift: boolean,
+): Pick<DetectorState, 'baselineLabelled' | 'baselineCorrect' | 'baselineWindows' | 'pendingBaseline'> {
+  let { baselineLabelled, baselineCorrect, baselineWindows } = state;
+  const join = (w: { labelled: number; correct: number }) => {
+    baselineLabelled += w.labelled;
+    baselineCorrect += w.correct;
+    baselineWindows += 1;
+  };
+  const pending = conceptDrift ? [] : [...(state.pendingBaseline ?? [])];
+  if (healthyWindow) {
+    const w = { labelled: healthyWindow.labelled, correct: healthyWindow.correct };
+    if (
+      baselineWindows < DETECT_DEFAULTS.minBaselineWindows ||
+      baselineLabelled < DETECT_DEFAULTS.errorCusumMinBaselineRows
+    )
+      join(w);
+    else pending.push(w);
+  }
+  let waiting = pending.reduce((sum, w) => sum + w.labelled, 0);
+  while (pending.length > 0 && waiting - pending[0]!.labelled >= DETECT_DEFAULTS.baselineLagRows) {
+    const oldest = pending.shift()!;
+    waiting -= oldest.labelled;
+    join(oldest);
+  }
+  return { baselineLabelled, baselineCorrect, baselineWindows, pendingBaseline: pending };
 }
 
 function toFinding(obs: Observation, p: PersistenceState): Finding {

@@ -1,8 +1,11 @@
 // State and messages of the per-model agent. Plain JSON: it crosses activity boundaries, workflow
 // queries and continueAsNew, so no Dates, Maps or class instances.
 
+import type { DeploymentFacts } from '../activities/contracts.ts';
+import type { BernoulliCusumState } from '../lib/detectors/bernoulli-cusum.ts';
 import type { ActionType, FindingKind, FindingState, Severity } from '../lib/domain.ts';
 import type { DriftDigest, QualityDigest } from '../lib/monitor/summary.ts';
+import type { Policy } from '../lib/policy/policy.ts';
 
 /**
  * What the monitor measured over one window of traffic: the agent's digest of the window's metrics
@@ -72,6 +75,12 @@ export interface WindowSummary {
   predictionDriftPValue?: number | null;
   /** Features with a quality issue, worst first (at most a few). */
   quality?: WindowQuality[];
+  /**
+   * Classifiers: the 0/1 error stream of the labelled rows in label-arrival order, run-length encoded
+   * (lib/monitor errorRuns: alternating runs of correct and wrong, correct first); absent when the
+   * window has too many runs to carry, and detect then uses the window's counts.
+   */
+  errorRuns?: number[];
 }
 
 /** One drifted feature and one feature with a quality issue, as the monitor digests them. */
@@ -155,6 +164,18 @@ export interface DetectorState {
    * units, with the positives and expected positives accumulated while it is above zero.
    */
   calibrationCusum?: { up: CusumSide; down: CusumSide };
+  /** Some prediction has arrived: only then does a window without any mean that traffic stopped. */
+  trafficSeen?: boolean;
+  /**
+   * Bernoulli CUSUM charts of the per-row error stream against the baseline error rate
+   * (lib/detectors BernoulliCusum); absent in states from before it, which start it afresh.
+   */
+  errorCusum?: BernoulliCusumState;
+  /**
+   * Healthy windows not yet in the accuracy baseline (labelled and correct rows), oldest first: they join
+   * it once enough newer rows have come (detect's baselineLagRows). Absent in older states: none.
+   */
+  pendingBaseline?: { labelled: number; correct: number }[];
 }
 
 export interface Alternative {
@@ -172,6 +193,18 @@ export interface Decision {
     | { open: { kind: FindingKind; severity: Severity; summary: string } }
     | { close: 'recovered' }
     | null;
+  // The fields below are absent in decisions recorded before the recovery engine.
+  /** Noise (a transient or unconfirmed signal) or a persistent failure; null when nothing is wrong. */
+  judgement?: 'noise' | 'persistent' | null;
+  severity?: Severity | null;
+  /** Strength of the evidence behind the action, in [0, 1] (policy.confidence compares it). */
+  strength?: number | null;
+  /** Set when the policy makes a human approve the action first. */
+  approval?: { timeout: string; onTimeout: 'none' | 'alert' | 'fallback' | 'disable' } | null;
+  /** Hand the incident to a human: the ladder or the budget is exhausted, or nothing can be done. */
+  escalate?: { reason: string } | null;
+  /** Rollback only: the revision to restore. */
+  rollbackTo?: number | null;
 }
 
 export type Health = 'healthy' | 'degraded' | 'recovering' | 'escalated' | 'paused' | 'starting';
@@ -180,6 +213,56 @@ export interface OpenIncident {
   id: string;
   kind: FindingKind;
   openedAtCycle: number;
+  // Absent in incidents opened before the recovery engine.
+  severity?: Severity;
+  /** Epoch ms (workflow time) the incident opened: the onset retraining data starts from. */
+  openedAt?: number;
+  /** Start of the window that confirmed it (ISO, the store's clock): retraining data starts here. */
+  onsetAt?: string;
+  /** Where the incident is in its life; 'open' means the agent may choose its next step. */
+  status?: 'open' | 'awaiting_approval' | 'mitigating' | 'holding' | 'verifying' | 'escalated';
+  /** Remedies tried for this incident, in order, with what verification made of them. */
+  attempts?: RemedyAttempt[];
+  /** The pre-failure baseline verification compares with (the detector's healthy windows). */
+  baseline?: VerificationBaseline | null;
+}
+
+/** One remedy the agent took (or tried to take) for an incident. */
+export interface RemedyAttempt {
+  action: ActionType;
+  /** Epoch ms (workflow time) the attempt started. */
+  at: number;
+  outcome: 'pending' | 'recovered' | 'not_recovered' | 'failed' | 'rejected' | 'expired' | 'protected';
+  detail: string;
+}
+
+/** The pre-failure level of the metric an incident hurt, from the last healthy windows. */
+export interface VerificationBaseline {
+  metric: 'accuracy' | 'rmse' | 'latencyP95Ms' | 'failureRate' | 'qualityRate';
+  value: number;
+  /** Rows (or windows, for latency) the value rests on; its spread where the metric has one. */
+  rows: number;
+  sd?: number | null;
+}
+
+/** A remedy waiting for a human (policy.approvals). */
+export interface PendingApproval {
+  id: string;
+  incidentId: string;
+  action: ActionType;
+  rule: string;
+  reason: string;
+  /** Epoch ms (workflow time). */
+  requestedAt: number;
+  expiresAt: number;
+  onTimeout: 'none' | 'alert' | 'fallback' | 'disable';
+}
+
+/** A remedy taken, for cooldowns and budgets. */
+export interface RemedyRecord {
+  action: ActionType;
+  /** Epoch ms (workflow time). */
+  at: number;
 }
 
 export interface AgentState {
@@ -195,6 +278,14 @@ export interface AgentState {
   lastDecision: Decision | null;
   /** How many times this agent has continued as new, for operators and tests. */
   runs: number;
+  // Absent in states carried from before the recovery engine.
+  /** The model's active policy and its version (0: the defaults, nothing stored). */
+  policy?: { version: number; document: Policy };
+  /** Remedies of the last days (cooldowns and budgets), oldest first. */
+  remedies?: RemedyRecord[];
+  pendingApproval?: PendingApproval | null;
+  /** The deployment as last read (refreshed every cycle). */
+  deployment?: DeploymentFacts | null;
 }
 
 export interface AgentInput {
@@ -215,4 +306,22 @@ export interface PauseRequest {
   actor: string;
   /** The API key the request came through, when it came through the API. */
   via?: string;
+}
+
+/** An operator's answer to a pending approval. */
+export interface ApprovalAnswer extends PauseRequest {
+  approvalId: string;
+}
+
+export interface AcknowledgeRequest extends PauseRequest {
+  incidentId: string;
+}
+
+export interface RevertActionRequest extends PauseRequest {
+  actionId: string;
+}
+
+export interface PolicyChangeRequest extends PauseRequest {
+  /** The whole policy document (lib/policy); validated before anything changes. */
+  policy: unknown;
 }

@@ -1,5 +1,6 @@
 // Sequential change detectors for error and metric streams: one shape (see types.ts), one registry.
 export * from './adwin.ts';
+export * from './bernoulli-cusum.ts';
 export * from './cusum.ts';
 export * from './ddm.ts';
 export * from './hddm-a.ts';

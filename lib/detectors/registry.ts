@@ -1,6 +1,7 @@
 // Detectors by name, so the agent can keep `{ kind, params, state }` in its workflow state (or any JSON
 // store) and rebuild the very same detector after `continueAsNew` or a restart.
 import { Adwin, type AdwinParams, type AdwinState } from './adwin.ts';
+import { BernoulliCusum, type BernoulliCusumParams, type BernoulliCusumState } from './bernoulli-cusum.ts';
 import { Cusum, type CusumParams, type CusumState } from './cusum.ts';
 import { Ddm, type DdmParams, type DdmState } from './ddm.ts';
 import { HddmA, type HddmAParams, type HddmAState } from './hddm-a.ts';
@@ -17,6 +18,7 @@ interface DetectorTypes {
   hddm_a: { params: HddmAParams; state: HddmAState; detector: HddmA };
   hddm_w: { params: HddmWParams; state: HddmWState; detector: HddmW };
   robust_spike: { params: RobustSpikeParams; state: RobustSpikeState; detector: RobustSpikeDetector };
+  bernoulli_cusum: { params: BernoulliCusumParams; state: BernoulliCusumState; detector: BernoulliCusum };
 }
 
 export type AnyDetector = DetectorTypes[DetectorKind]['detector'];
@@ -51,6 +53,8 @@ export function createDetector(spec: DetectorSpec): AnyDetector {
       return new HddmW(spec.params, spec.state);
     case 'robust_spike':
       return new RobustSpikeDetector(spec.params, spec.state);
+    case 'bernoulli_cusum':
+      return new BernoulliCusum(spec.params, spec.state);
     default:
       // Reached only by JSON written by another version of Homeostat.
       throw new RangeError(`unknown detector kind "${(spec as { kind: unknown }).kind}"`);
@@ -58,5 +62,9 @@ export function createDetector(spec: DetectorSpec): AnyDetector {
 }
 
 export function snapshotDetector(detector: AnyDetector): DetectorSnapshot {
-  return { kind: detector.kind, params: { ...detector.params }, state: detector.state } as DetectorSnapshot;
+  return {
+    kind: detector.kind,
+    params: structuredClone(detector.params),
+    state: detector.state,
+  } as DetectorSnapshot;
 }

@@ -11,6 +11,7 @@ export const DETECTOR_KINDS = [
   'hddm_a',
   'hddm_w',
   'robust_spike',
+  'bernoulli_cusum',
 ] as const;
 export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 

@@ -29,10 +29,12 @@ export {
   OUTPUT_DEFAULTS,
   type OutputRange,
   type RawOutput,
+  tallyOutputs,
 } from './outputs.ts';
 export {
   type ClassificationPerformance,
   type ClassMetrics,
+  errorRuns,
   type LabelFeedback,
   PERFORMANCE_DEFAULTS,
   type Performance,

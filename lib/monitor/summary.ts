@@ -24,6 +24,9 @@ export interface DriftDigest {
   pValue: number;
   adjustedPValue: number | null;
   psi: number;
+  /** Values on each side of the test (absent in digests from before they were kept). */
+  currentN?: number;
+  referenceN?: number;
 }
 
 export interface QualityDigest {
@@ -105,6 +108,8 @@ export function summarizeForAgent(
         pValue: d.pValue,
         adjustedPValue: d.adjustedPValue,
         psi: d.psi,
+        currentN: d.currentN,
+        referenceN: d.referenceN,
       }),
     );
 

@@ -76,7 +76,7 @@ const GRADUAL_ONSET = 1500;
 /** Events from the onset of the gradual shift to its full extent. */
 const GRADUAL_RAMP = 3000;
 /** Log-odds of default added per unit of debt-to-income above 0.3 once rates rise. */
-const RATE_SHOCK = 6;
+const RATE_SHOCK = 20;
 /** Change in own-price elasticity when shoppers gain a cheaper alternative. */
 const PRICE_SENSITIVITY_SHOCK = -1.2;
 /** Relative standard deviation of the noise blip's jitter. */

@@ -3,9 +3,10 @@
 // traffic (predictions and labels at their simulated arrival times), measured window by window with a
 // simulated clock. Each scenario must confirm its expected finding soon after its onset and no other;
 // the steady stream and the noise blip none.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMonitorActivities, type StoredWindowMetrics } from '../../activities/monitor.ts';
 import type { FindingKind } from '../../lib/domain.ts';
+import { logger } from '../../lib/log.ts';
 import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
 import { changeDeployment } from '../../lib/registry/revisions.ts';
 import { registerVersion } from '../../lib/registry/versions.ts';
@@ -24,10 +25,10 @@ const SEED = 1;
 /**
  * Windows from the onset window (counted as 1) by which the expected finding must be confirmed. Most
  * failures take two or three (the onset window is partly before the onset, confirmation takes two of
- * three bad windows). The gradual shift builds up over 3,000 events; the credit concept drift only adds
- * ~12 % more defaults than the model expects, which a 100 s window (~500 labels) cannot tell from noise,
- * so it is confirmed by the calibration CUSUM over several windows; label delay needs its labels to fail
- * to come back first.
+ * three bad windows). The gradual shift builds up over 3,000 events; the credit concept drift adds
+ * about 30 % more defaults than the model expects, which one 100 s window (~500 labels) barely tells
+ * from noise, so it is confirmed by the calibration and error CUSUMs over a few windows; label delay
+ * needs its labels to fail to come back first.
  */
 const ALLOWED_WINDOWS: Record<string, number> = {
   'gradual-covariate-shift': 6,
@@ -181,6 +182,41 @@ describe.each(TEST_PROVIDERS)('monitor and detect on %s', (provider) => {
     expect(rounded(await monitorWindow({ modelName: 'credit-measured', seq: 3 }))).toEqual(
       rounded(run.windows[3]!.summary),
     );
+    // The per-row error stream, run-length encoded (correct first): as many rows and errors as the
+    // window's accuracy counts.
+    for (const { summary } of run.windows.filter((w) => w.summary.labelled > 0)) {
+      const runs = summary.errorRuns!;
+      const rows = runs.reduce((sum, n) => sum + n, 0);
+      const errors = runs.reduce((sum, n, i) => sum + (i % 2 ? n : 0), 0);
+      expect(runs.slice(1).every((n) => n > 0)).toBe(true);
+      expect(rows - errors).toBe(summary.correct);
+      expect(summary.correct / rows).toBeCloseTo(summary.accuracy!, 12);
+    }
+  }, 120_000);
+
+  it("reads the model's stored policy; an invalid one falls back to the defaults with a warning", async () => {
+    const create = (name: string, policy: object) =>
+      db.store.model.create({
+        data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS, policy },
+      });
+    await create('with-policy', { window: { minRows: 77 } });
+    await create('bad-policy', { window: { minRows: 'many' } });
+    const { monitorWindow } = createMonitorActivities(db.store);
+    const warn = vi.spyOn(logger, 'warn');
+    try {
+      expect((await monitorWindow({ modelName: 'with-policy', seq: 0 })).minRows).toBe(77);
+      expect(warn).not.toHaveBeenCalled();
+      expect((await monitorWindow({ modelName: 'bad-policy', seq: 0 })).minRows).toBe(30);
+      expect(warn).toHaveBeenCalledWith(
+        expect.objectContaining({
+          model: 'bad-policy',
+          issues: [expect.objectContaining({ path: 'window.minRows' })],
+        }),
+        expect.stringContaining('invalid'),
+      );
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('says when there is no reference: no deployment means drift is not judged', async () => {

@@ -2,12 +2,17 @@
 // findings expected on the last; plus persistence (M of N, hysteresis), the policy seam, small windows
 // and windows recorded before the full monitor (old histories).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
+import { DEFAULT_POLICY, policySchema } from '../../lib/policy/policy.ts';
+import { Random } from '../../lib/sim/random.ts';
 import {
   advancePersistence,
+  afterModelChange,
   DEFAULT_DETECT_SETTINGS,
   DETECT_DEFAULTS,
+  type DetectSettings,
   detect,
+  detectSettings,
+  featureDrifted,
   initialDetectorState,
 } from '../../workflows/detect.ts';
 import type { DetectorState, Finding, WindowDrift, WindowSummary } from '../../workflows/types.ts';
@@ -60,10 +65,14 @@ function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
   };
 }
 
-function run(windows: WindowSummary[], state: DetectorState = initialDetectorState()) {
+function run(
+  windows: WindowSummary[],
+  state: DetectorState = initialDetectorState(),
+  settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
+) {
   const results: { findings: Finding[]; state: DetectorState }[] = [];
   for (const w of windows) {
-    const r = detect(w, state);
+    const r = detect(w, state, settings);
     state = r.state;
     results.push(r);
   }
@@ -79,10 +88,198 @@ const kinds = (findings: Finding[], state?: Finding['state']) =>
   findings.filter((f) => state === undefined || f.state === state).map((f) => f.kind);
 
 describe('policy seam', () => {
-  it('uses DEFAULT_POLICY values until the agent loads a model policy', () => {
-    expect(DEFAULT_DETECT_SETTINGS.detection).toEqual(DEFAULT_POLICY.detection);
-    expect(DEFAULT_DETECT_SETTINGS.floors).toEqual(DEFAULT_POLICY.floors);
-    expect(DEFAULT_DETECT_SETTINGS.minRows).toBe(DEFAULT_POLICY.window.minRows);
+  it('defaults to DEFAULT_POLICY values, and reads a model policy passed as the third argument', () => {
+    expect(detectSettings(DEFAULT_POLICY)).toEqual(DEFAULT_DETECT_SETTINGS);
+    const strict = policySchema.parse({
+      window: { minRows: 600 },
+      detection: { minEffect: { accuracyDrop: 0.5 } },
+    });
+    // Accuracy drops by 0.15: a finding under the defaults, far below this policy's minimum effect (for
+    // the window test and the error CUSUM, whose charts it scales); and with minRows 600 the 500-row
+    // windows judge nothing.
+    const windows = [...healthy(5), win(5, { accuracy: 0.75 }), win(6, { accuracy: 0.75 })];
+    expect(kinds(run(windows).last.findings, 'confirmed')).toEqual(['concept_drift']);
+    const lax = detectSettings({ ...strict, window: DEFAULT_POLICY.window });
+    expect(run(windows, initialDetectorState(), lax).last.findings).toEqual([]);
+    const small = run(windows, initialDetectorState(), detectSettings(strict)).results;
+    expect(small.map((r) => kinds(r.findings))).toEqual(windows.map(() => []));
+  });
+});
+
+/**
+ * Windows of `size` labelled rows whose per-row errors come from one 0/1 error stream: rate p0, and p1
+ * from row `change` on, carried as the monitor carries them (run-length, correct first).
+ */
+function errorWindows(
+  windows: number,
+  p0: number,
+  p1: number,
+  change: number,
+  { size = 250, seed = 1, runs = true } = {},
+): WindowSummary[] {
+  const random = new Random(seed);
+  return Array.from({ length: windows }, (_, seq) => {
+    const errorRuns = [0];
+    let wrong = 0;
+    for (let i = seq * size; i < (seq + 1) * size; i++) {
+      const x = random.bernoulli(i < change ? p0 : p1) ? 1 : 0;
+      wrong += x;
+      if ((errorRuns.length - 1) % 2 !== x) errorRuns.push(0);
+      errorRuns[errorRuns.length - 1]!++;
+    }
+    return win(seq, {
+      count: size,
+      labelled: size,
+      correct: size - wrong,
+      accuracy: (size - wrong) / size,
+      referenceAccuracy: 1 - p0,
+      positives: undefined,
+      ...(runs ? { errorRuns } : {}),
+    });
+  });
+}
+
+/** The first window with a confirmed concept drift, and the row of the stream its evidence names. */
+function firstConceptAlarm(windows: WindowSummary[]) {
+  for (const [i, r] of run(windows).results.entries()) {
+    const f = r.findings.find((x) => x.kind === 'concept_drift' && x.state === 'confirmed');
+    if (f) {
+      const row = f.evidence.errorChangeRow;
+      return { window: i, row: typeof row === 'number' ? i * windows[0]!.labelled + row : null, finding: f };
+    }
+  }
+  return null;
+}
+
+describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
+  it('raises at most 0.1 false alarms per 10,000 rows on stationary 0.10 error streams (8 × 50,000 rows)', () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      let state = initialDetectorState();
+      for (const w of errorWindows(200, 0.1, 0.1, Infinity, { seed })) {
+        const r = detect(w, state);
+        // As the agent would after acting: a confirmed finding starts the detector afresh.
+        if (r.findings.some((f) => f.state === 'confirmed')) {
+          alarms++;
+          state = initialDetectorState();
+        } else state = r.state;
+      }
+    }
+    expect(alarms).toBeLessThanOrEqual(4);
+  });
+
+  // Delay bounds: about twice the mean measured by bench:detection over 20 seeds (73 and 213 rows).
+  it.each([
+    { p1: 0.3, within: 150 },
+    { p1: 0.2, within: 450 },
+  ])('finds 0.10 → $p1 at row 5,000 within $within rows, at the row it happens', ({ p1, within }) => {
+    for (const seed of [1, 2, 3]) {
+      const alarm = firstConceptAlarm(errorWindows(40, 0.1, p1, 5000, { seed }));
+      expect(alarm).not.toBeNull();
+      expect(alarm!.row! - 5000).toBeGreaterThanOrEqual(0);
+      expect(alarm!.row! - 5000).toBeLessThan(within);
+      // Confirmed on the window that holds that row, not two windows later.
+      expect(alarm!.window).toBe(Math.floor((alarm!.row! - 1) / 250));
+      expect(alarm!.finding.evidence).toMatchObject({ errorTest: 'bernoulli_cusum' });
+      expect(alarm!.finding.evidence.baselineErrorRate as number).toBeCloseTo(0.1, 1);
+    }
+  });
+
+  it('finds the small 0.20 → 0.25 rise that no single 250-row window shows', () => {
+    const alarm = firstConceptAlarm(errorWindows(60, 0.2, 0.25, 5000, { seed: 4 }));
+    expect(alarm).not.toBeNull();
+    expect(alarm!.row! - 5000).toBeGreaterThan(0);
+    expect(alarm!.row! - 5000).toBeLessThan(3000);
+  });
+
+  it("without the run-length stream, reads the window's counts and confirms at the window's end", () => {
+    const alarm = firstConceptAlarm(errorWindows(40, 0.1, 0.3, 5000, { seed: 1, runs: false }));
+    expect(alarm).not.toBeNull();
+    expect(alarm!.window).toBeLessThanOrEqual(21);
+    expect(alarm!.finding.evidence.errorChangeRow).toBe(250);
+  });
+
+  it('holds the finding while the rate stays up and clears once it is back', () => {
+    const up = errorWindows(40, 0.1, 0.3, 5000, { seed: 2 });
+    const back = errorWindows(60, 0.3, 0.1, 0, { seed: 3 })
+      .slice(40)
+      .map((w, i) => ({ ...w, seq: 40 + i }));
+    const states = run([...up, ...back]).results.map(
+      (r) => r.findings.find((f) => f.kind === 'concept_drift')?.state ?? 'clear',
+    );
+    const first = states.indexOf('confirmed');
+    expect(first).toBeGreaterThanOrEqual(20);
+    expect(states.slice(first, 40).every((s) => s === 'confirmed')).toBe(true);
+    expect(states.slice(45)).toEqual(states.slice(45).map(() => 'clear'));
+  });
+
+  it('does not learn a slow rise into its baseline before confirming it', () => {
+    // 6,000 rows, 1,000 of them after the rise, not confirmed yet: the last 2,000 wait before they count.
+    const { state, results } = run(errorWindows(24, 0.2, 0.25, 5000, { seed: 2 }));
+    expect(results.flatMap((r) => kinds(r.findings))).toEqual([]);
+    const baseline = 1 - state.baselineCorrect / state.baselineLabelled;
+    expect(baseline).toBeLessThan(0.21);
+    expect(state.baselineLabelled).toBe(4000);
+    expect(state.pendingBaseline?.reduce((sum, w) => sum + w.labelled, 0)).toBe(2000);
+  });
+
+  it('starts the performance evidence afresh after a model change, keeping persistence', () => {
+    const { state } = run(errorWindows(30, 0.1, 0.3, 5000, { seed: 1 }));
+    expect(state.persistence.concept_drift?.state).toBe('confirmed');
+    expect(state.errorCusum?.drift).toBe(true);
+    const fresh = afterModelChange(state);
+    expect(fresh.errorCusum).toBeUndefined();
+    expect(fresh.calibrationCusum).toBeUndefined();
+    expect(fresh.baselineLabelled).toBe(0);
+    expect(fresh.persistence).toEqual(state.persistence);
+    expect(fresh.baselines?.latencyP95).toEqual(state.baselines?.latencyP95);
+    // The fixed model's windows (back at 0.10) clear the finding through its usual hysteresis.
+    const after = run(
+      errorWindows(40, 0.1, 0.1, 0, { seed: 9 })
+        .slice(30)
+        .map((w) => ({ ...w, referenceAccuracy: 0.9 })),
+      fresh,
+    ).results.map((r) => r.findings.find((f) => f.kind === 'concept_drift')?.state ?? 'clear');
+    expect(after.slice(0, 2)).toEqual(['recovering', 'clear']);
+    expect(after.slice(2).every((x) => x === 'clear')).toBe(true);
+  });
+
+  it('leaves a fall in performance to the inputs when a listed feature is significant before correction', () => {
+    const windows = errorWindows(40, 0.1, 0.3, 5000, { seed: 1 }).map((w) =>
+      w.seq >= 20
+        ? {
+            ...w,
+            drift: stableDrift().map((d) =>
+              d.name === 'income' ? { ...d, pValue: 0.004, adjustedPValue: 0.016 } : d,
+            ),
+          }
+        : w,
+    );
+    const { results } = run(windows);
+    expect(results.flatMap((r) => kinds(r.findings, 'confirmed'))).toEqual([]);
+    const last = results.at(-1)!.findings.find((f) => f.kind === 'concept_drift');
+    expect(last?.evidence.attributedTo ?? null).not.toBe('concept_drift');
+  });
+});
+
+describe('batch drift gate', () => {
+  const ks = (statistic: number, currentN: number): WindowDrift => ({
+    name: 'x',
+    test: 'kolmogorov_smirnov',
+    statistic,
+    pValue: 1e-6,
+    adjustedPValue: 1e-6,
+    psi: 0.05,
+    currentN,
+    referenceN: 5000,
+  });
+
+  it('keeps power for a gap of the minimum effect: the KS gate sits below it by a margin that shrinks with n', () => {
+    expect(featureDrifted(ks(0.085, 1000), DEFAULT_DETECT_SETTINGS)).toBe(true);
+    expect(featureDrifted(ks(0.085, 100_000), DEFAULT_DETECT_SETTINGS)).toBe(false);
+    // Digests from before the sample sizes were kept: the plain gate.
+    expect(featureDrifted({ ...ks(0.085, 1000), currentN: undefined }, DEFAULT_DETECT_SETTINGS)).toBe(false);
+    expect(featureDrifted({ ...ks(0.3, 1000), adjustedPValue: 0.02 }, DEFAULT_DETECT_SETTINGS)).toBe(false);
   });
 });
 
@@ -410,7 +607,7 @@ describe('detect', () => {
       legacyState,
     );
     expect(results.map((r) => kinds(r.findings))).toEqual([
-      ['stale_data'],
+      [], // an empty first window: no traffic yet is not stale traffic
       [],
       [],
       [],

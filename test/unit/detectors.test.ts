@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Adwin,
   type AnyDetector,
+  BernoulliCusum,
   createDetector,
   DETECTOR_KINDS,
   type DetectorSpec,
@@ -83,6 +84,18 @@ const stationaryCases: { name: string; spec: DetectorSpec; stream: () => number[
     stream: () => errorStream(11, 20_000, 0.1),
     maxDrifts: 0,
   },
+  {
+    name: 'Bernoulli CUSUM (p0 0.1) on Bernoulli(0.1)',
+    spec: { kind: 'bernoulli_cusum', params: { p0: 0.1 } },
+    stream: () => errorStream(11, 20_000, 0.1),
+    maxDrifts: 0,
+  },
+  {
+    name: 'Bernoulli CUSUM (p0 0.2) on Bernoulli(0.2)',
+    spec: { kind: 'bernoulli_cusum', params: { p0: 0.2 } },
+    stream: () => errorStream(11, 20_000, 0.2),
+    maxDrifts: 0,
+  },
 ];
 
 describe('on stationary streams', () => {
@@ -151,6 +164,22 @@ const changeCases: {
     quietBefore: false,
   },
   {
+    // Measured: mean delay 69 (p0 known).
+    name: 'Bernoulli CUSUM (p0 0.1), error rate 0.10 → 0.30',
+    spec: { kind: 'bernoulli_cusum', params: { p0: 0.1 } },
+    stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
+    maxDelay: 180,
+    quietBefore: true,
+  },
+  {
+    // The small change ADWIN is slow on (≈ 3,000 values): mean delay 852 (p0 known).
+    name: 'Bernoulli CUSUM (p0 0.2), error rate 0.20 → 0.25',
+    spec: { kind: 'bernoulli_cusum', params: { p0: 0.2 } },
+    stream: () => errorStream(5, 10_000, 0.2, 0.25, 5000),
+    maxDelay: 3000,
+    quietBefore: true,
+  },
+  {
     name: 'HDDM_A, error rate 0.10 → 0.30',
     spec: { kind: 'hddm_a' },
     stream: () => errorStream(5, 10_000, 0.1, 0.3, 5000),
@@ -190,6 +219,16 @@ const roundTripCases: { spec: DetectorSpec; stream: number[] }[] = [
   {
     spec: { kind: 'robust_spike' },
     stream: normalStream(3, 12_000).map((x, i) => (i % 500 === 499 ? x + 12 : x)),
+  },
+  // Up, back down (the charts fall below h again) and up again: alarms on both rises.
+  {
+    spec: { kind: 'bernoulli_cusum', params: { p0: 0.1 } },
+    stream: [
+      ...errorStream(3, 4000, 0.1),
+      ...errorStream(4, 2000, 0.4),
+      ...errorStream(5, 4000, 0.1),
+      ...errorStream(6, 2000, 0.4),
+    ],
   },
 ];
 
@@ -324,6 +363,72 @@ describe('robust spike detector', () => {
   });
 });
 
+describe('Bernoulli CUSUM', () => {
+  const stream = errorStream(8, 6000, 0.1, 0.3, 3000);
+  const runs = (xs: readonly number[]) => {
+    const out: { x: number; n: number }[] = [];
+    for (const x of xs) {
+      if (out.at(-1)?.x === x) out.at(-1)!.n++;
+      else out.push({ x, n: 1 });
+    }
+    return out;
+  };
+
+  it('a run of equal values moves it exactly as the values one by one, crossing on the same value', () => {
+    const oneByOne = new BernoulliCusum({ p0: 0.1 });
+    const first = stream.findIndex((x) => oneByOne.update(x).drift);
+    expect(first).toBeGreaterThan(3000);
+    const byRuns = new BernoulliCusum({ p0: 0.1 });
+    let position = 0;
+    let crossing = -1;
+    for (const { x, n } of runs(stream)) {
+      const at = byRuns.updateRun(x, n);
+      if (at > 0 && crossing < 0) crossing = position + at - 1;
+      position += n;
+    }
+    expect(crossing).toBe(first);
+    const rest = new BernoulliCusum({ p0: 0.1 });
+    for (const x of stream) rest.update(x);
+    const expected = rest.state.statistics;
+    byRuns.state.statistics.forEach((v, j) => {
+      expect(v).toBeCloseTo(expected[j]!, 9);
+    });
+  });
+
+  it('reads a batch of counts as one step: the batch end of the value-by-value charts, without their floor inside', () => {
+    const counts = new BernoulliCusum({ p0: 0.1 });
+    const values = new BernoulliCusum({ p0: 0.1 });
+    // Errors first, then correct values: no chart reaches 0 or its cap inside, so both agree.
+    counts.updateCounts(50, 10);
+    values.updateRun(1, 10);
+    values.updateRun(0, 40);
+    expect(Math.min(...values.state.statistics)).toBeGreaterThan(0);
+    const expected = values.state.statistics;
+    counts.state.statistics.forEach((v, j) => {
+      expect(v).toBeCloseTo(expected[j]!, 9);
+    });
+    expect(() => counts.updateCounts(10, 11)).toThrow(RangeError);
+  });
+
+  it('stays drifted while the rate stays up, and clears within a few hundred values after it returns', () => {
+    const detector = new BernoulliCusum({ p0: 0.1 });
+    const drifted = [...errorStream(9, 3000, 0.1, 0.3, 1000), ...errorStream(10, 1000, 0.1)].map((x) => {
+      detector.update(x);
+      return detector.driftDetected;
+    });
+    const first = drifted.indexOf(true);
+    expect(first).toBeGreaterThan(1000);
+    expect(drifted.slice(first + 100, 3000).every(Boolean)).toBe(true);
+    expect(drifted.slice(3000).indexOf(false)).toBeLessThan(400);
+    expect(drifted.at(-1)).toBe(false);
+  });
+
+  it('never alarms on a falling error rate', () => {
+    const detector = new BernoulliCusum({ p0: 0.2 });
+    expect(driftIndices(detector, errorStream(12, 10_000, 0.2, 0.02, 2000))).toEqual([]);
+  });
+});
+
 describe('parameters and inputs', () => {
   it.each<DetectorSpec>([
     { kind: 'adwin', params: { delta: 0 } },
@@ -338,6 +443,10 @@ describe('parameters and inputs', () => {
     { kind: 'hddm_a', params: { warningConfidence: 0.0001 } },
     { kind: 'hddm_w', params: { lambda: 1 } },
     { kind: 'robust_spike', params: { minSamples: 200 } },
+    { kind: 'bernoulli_cusum', params: { p0: 0 } },
+    { kind: 'bernoulli_cusum', params: { p0: 0.9, charts: [{ shift: 0.1, threshold: 5 }] } },
+    { kind: 'bernoulli_cusum', params: { charts: [] } },
+    { kind: 'bernoulli_cusum', params: { cap: 0.5 } },
   ])('rejects $kind with $params', (spec) => {
     expect(() => createDetector(spec)).toThrow(RangeError);
   });
@@ -348,9 +457,12 @@ describe('parameters and inputs', () => {
     expect(() => detector.update(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 
-  it.each(['ddm', 'hddm_a', 'hddm_w'] as const)('%s rejects input outside [0, 1]', (kind) => {
-    expect(() => createDetector({ kind }).update(2)).toThrow(/\[0, 1\]/);
-  });
+  it.each(['ddm', 'hddm_a', 'hddm_w', 'bernoulli_cusum'] as const)(
+    '%s rejects input outside [0, 1]',
+    (kind) => {
+      expect(() => createDetector({ kind }).update(2)).toThrow(/\[0, 1\]/);
+    },
+  );
 
   it('snapshots carry the parameters in force, defaults included', () => {
     const snapshot = snapshotDetector(createDetector({ kind: 'ddm', params: { driftLevel: 4 } }));
