@@ -24,7 +24,7 @@ const GRANTS: Record<Role, Role[]> = {
   admin: ['admin', 'operator', 'viewer', 'ingest'],
 };
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const MODEL = '/v1/models/[^/]+';
 export const ACCESS_RULES: { method: Method; path: RegExp; role: Role }[] = [
   { method: 'POST', path: new RegExp(`^${MODEL}/(predict|predictions|labels)$`), role: 'ingest' },
@@ -34,10 +34,13 @@ export const ACCESS_RULES: { method: Method; path: RegExp; role: Role }[] = [
   { method: 'PATCH', path: new RegExp(`^${MODEL}$`), role: 'operator' },
   {
     method: 'POST',
-    path: new RegExp(`^${MODEL}/(versions|deployment|agent/(pause|resume))$`),
+    path: new RegExp(
+      `^${MODEL}/(versions|deployment|agent/(pause|resume|approve|reject|acknowledge|revert))$`,
+    ),
     role: 'operator',
   },
   { method: 'PATCH', path: new RegExp(`^${MODEL}/versions/[^/]+$`), role: 'operator' },
+  { method: 'PUT', path: new RegExp(`^${MODEL}/agent/policy$`), role: 'operator' },
   { method: 'POST', path: new RegExp(`^${MODEL}/revisions/[^/]+/restore$`), role: 'operator' },
 ];
 

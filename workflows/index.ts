@@ -1,2 +1,11 @@
 // Entry point of the workflow bundle: every workflow type the worker serves.
 export { agentWorkflow } from './agent.ts';
+export {
+  canaryWorkflow,
+  disableWorkflow,
+  fallbackWorkflow,
+  retrainWorkflow,
+  rollbackWorkflow,
+  shadowWorkflow,
+  verifyWorkflow,
+} from './remedies.ts';

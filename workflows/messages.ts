@@ -1,10 +1,22 @@
 // Queries and updates of the agent workflow, imported by the workflow and by its callers (API, tests).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { AgentState, PauseRequest } from './types.ts';
+import type {
+  AcknowledgeRequest,
+  AgentState,
+  ApprovalAnswer,
+  PauseRequest,
+  PolicyChangeRequest,
+  RevertActionRequest,
+} from './types.ts';
 
 export const statusQuery = defineQuery<AgentState>('status');
 export const pauseUpdate = defineUpdate<AgentState, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<AgentState, [PauseRequest]>('resume');
+export const approveUpdate = defineUpdate<AgentState, [ApprovalAnswer]>('approve');
+export const rejectUpdate = defineUpdate<AgentState, [ApprovalAnswer]>('reject');
+export const acknowledgeUpdate = defineUpdate<AgentState, [AcknowledgeRequest]>('acknowledge');
+export const revertUpdate = defineUpdate<AgentState, [RevertActionRequest]>('revert');
+export const setPolicyUpdate = defineUpdate<AgentState, [PolicyChangeRequest]>('setPolicy');
 
 /** Workflow id of a model's agent: one long-running workflow per model. */
 export function agentWorkflowId(modelName: string): string {

@@ -2,7 +2,18 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
-import { agentWorkflowId, pauseUpdate, resumeUpdate, statusQuery } from '../../workflows/messages.ts';
+import { parsePolicy } from '../../lib/policy/policy.ts';
+import {
+  acknowledgeUpdate,
+  agentWorkflowId,
+  approveUpdate,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+  revertUpdate,
+  setPolicyUpdate,
+  statusQuery,
+} from '../../workflows/messages.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
@@ -14,6 +25,11 @@ export const operatorBody = z
     actor: z.string().trim().min(1).max(100).optional(),
   })
   .strict();
+
+export const approvalBody = operatorBody.extend({ approvalId: z.string().min(1).max(200) }).strict();
+export const acknowledgeBody = operatorBody.extend({ incidentId: z.string().min(1).max(200) }).strict();
+export const revertBody = operatorBody.extend({ actionId: z.string().min(1).max(200) }).strict();
+export const policyBody = operatorBody.extend({ policy: z.record(z.string(), z.unknown()) }).strict();
 
 /** A query is answered by a worker; without one it would wait for the whole RPC timeout. */
 const QUERY_DEADLINE_MS = 5_000;
@@ -52,22 +68,52 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
   });
 
-  for (const [verb, update] of [
-    ['pause', pauseUpdate],
-    ['resume', resumeUpdate],
-  ] as const) {
+  // Operator controls are workflow updates: the agent's validator refuses what does not apply (409, and
+  // nothing changes); an accepted one is audited by the workflow and answered with the new state.
+  const controls = [
+    ['pause', pauseUpdate, operatorBody],
+    ['resume', resumeUpdate, operatorBody],
+    ['approve', approveUpdate, approvalBody],
+    ['reject', rejectUpdate, approvalBody],
+    ['acknowledge', acknowledgeUpdate, acknowledgeBody],
+    ['revert', revertUpdate, revertBody],
+  ] as const;
+  for (const [verb, update, schema] of controls) {
     router.post(`/${verb}`, async (req: Request<{ model: string }>, res) => {
       const model = await findModelOr404(store, req.params.model);
-      const body = parseOrThrow(operatorBody, req.body ?? {});
+      const body = parseOrThrow(schema, req.body ?? {});
       const via = req.identity!.name;
-      const request = { reason: body.reason, actor: body.actor ?? via, via };
+      const request = { ...body, actor: body.actor ?? via, via };
+      // Every control's request extends the pause request; its schema above checked the rest.
       const state = await handleFor(model.name)
-        .executeUpdate(update, { args: [request] })
+        .executeUpdate(update as typeof pauseUpdate, { args: [request] })
         .catch((err) => {
           throw temporalError(err, model.name);
         });
       res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
     });
   }
+
+  // A policy is checked here first so that a bad document gets a 422 with every issue, not a 409.
+  router.put('/policy', async (req: Request<{ model: string }>, res) => {
+    const model = await findModelOr404(store, req.params.model);
+    const body = parseOrThrow(policyBody, req.body ?? {});
+    const parsed = parsePolicy(body.policy);
+    if (!parsed.ok) {
+      throw new HttpError(
+        422,
+        'invalid_policy',
+        `the policy is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        parsed.issues.map((i) => ({ path: `body.policy.${i.path}`, message: i.message })),
+      );
+    }
+    const via = req.identity!.name;
+    const state = await handleFor(model.name)
+      .executeUpdate(setPolicyUpdate, { args: [{ ...body, actor: body.actor ?? via, via }] })
+      .catch((err) => {
+        throw temporalError(err, model.name);
+      });
+    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+  });
   return router;
 }

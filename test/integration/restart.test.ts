@@ -1,35 +1,23 @@
 // The whole skeleton as users run it: a Temporal dev server, the worker and the API as separate
 // processes, SQLite. The worker is killed (SIGKILL) mid-loop and started again: the agent carries on
 // from where it was and no cycle is decided twice.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
-import { authHeader } from '../helpers/api.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
-import { startDevServer } from '../helpers/temporal.ts';
+import type { JsonCall } from '../../lib/api-client.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { type ProcessStack, startProcessStack } from '../helpers/stack.ts';
 
-let env: TestWorkflowEnvironment;
+let stack: ProcessStack;
 let db: TestDatabase;
-let api: RunningProcess;
 let call: JsonCall;
-const running: RunningProcess[] = [];
 
-function processEnv(): Record<string, string> {
-  return {
-    TEMPORAL_ADDRESS: env.address,
-    DATABASE_URL: `file:${db.config.url}`,
-    HOMEOSTAT_TASK_QUEUE: 'restart-test',
-    HOMEOSTAT_CYCLE_INTERVAL: '1 second',
-    PORT: '0',
-  };
-}
+beforeAll(async () => {
+  stack = await startProcessStack('restart-test');
+  ({ db, call } = stack);
+}, 120_000);
 
-function startWorker(): RunningProcess {
-  const worker = startEntryPoint('worker/main.ts', processEnv());
-  running.push(worker);
-  return worker;
-}
+afterAll(async () => {
+  await stack?.stop();
+});
 
 async function agentCycle(): Promise<number> {
   const { status, body } = await call('GET', '/v1/models/credit/agent');
@@ -46,21 +34,9 @@ async function waitForCycle(cycle: number, timeoutMs = 60_000): Promise<number> 
   throw new Error(`agent did not reach cycle ${cycle}`);
 }
 
-beforeAll(async () => {
-  [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
-  api = startEntryPoint('api/server.ts', processEnv());
-  running.push(api);
-  call = jsonClient(String((await api.waitForLog('api listening')).url), await authHeader(db.store));
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(running.map((p) => p.stop('SIGKILL')));
-  await Promise.all([env?.teardown(), db?.drop()]);
-});
-
 describe('worker crash and restart', () => {
   it('resumes the agent loop with no duplicate decisions', { timeout: 180_000 }, async () => {
-    let worker = startWorker();
+    let worker = stack.startWorker();
     await worker.waitForLog('worker started');
     const registered = await call('POST', '/v1/models', {
       name: 'credit',
@@ -90,7 +66,7 @@ describe('worker crash and restart', () => {
     expect(cycleAtCrash).toBe(-1);
     await feed('b');
 
-    worker = startWorker();
+    worker = stack.startWorker();
     await worker.waitForLog('worker started');
     const reached = await waitForCycle(7);
 

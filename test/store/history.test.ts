@@ -5,6 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import type { MonitorRequest } from '../../activities/monitor.ts';
+import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
 import { decide } from '../../workflows/decide.ts';
 import { detect, initialDetectorState } from '../../workflows/detect.ts';
 import type { DetectorState, OpenIncident, WindowSummary } from '../../workflows/types.ts';
@@ -36,7 +37,16 @@ function agentLoop(db: TestDatabase, modelName: string, modelId: string) {
         { modelName, seq: cycle },
       );
       const detected = detect(window, detector);
-      const decision = decide({ findings: detected.findings, openIncident });
+      const decision = decide({
+        findings: detected.findings,
+        policy: DEFAULT_POLICY,
+        now: Date.now(),
+        cycle,
+        openIncident,
+        deployment: null,
+        remedies: [],
+        remedyInProgress: false,
+      });
       const newIncidentId =
         decision.incident && 'open' in decision.incident ? `${modelName}-inc-${cycle}` : null;
       await env.run(activities.recordCycle, {
@@ -119,7 +129,7 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     expect(degraded).toMatchObject({
       health: 'degraded',
       openIncident: { id: 'credit-inc-4', kind: 'concept_drift', status: 'open', model: 'credit' },
-      lastDecision: { cycle: 4, action: 'alert', rule: 'confirmed-finding-opens-incident' },
+      lastDecision: { cycle: 4, action: 'alert', rule: 'no-applicable-rung-alert' },
       lastFindings: [{ kind: 'concept_drift', state: 'confirmed', windowSeq: 4 }],
       lastAction: { type: 'alert', actor: 'agent', incidentId: 'credit-inc-4' },
       baseline: { accuracy: 0.9, windows: 3 },
@@ -190,8 +200,10 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     expect(older.body.decisions.map((d: { rule: string }) => d.rule).reverse()).toEqual(rules.slice(0, 5));
     expect(older.body.decisions.find((d: { cycle: number }) => d.cycle === 4)).toMatchObject({
       action: 'alert',
-      rule: 'confirmed-finding-opens-incident',
-      alternatives: [{ action: 'none', rejectedBecause: expect.any(String) }],
+      rule: 'no-applicable-rung-alert',
+      alternatives: expect.arrayContaining([
+        { action: 'retrain', rejectedBecause: 'the deployment could not be read' },
+      ]),
       incidentId: 'credit-inc-4',
       workflowId: 'agent:credit',
       evidence: { window: { seq: 4, accuracy: 0.6 } },
@@ -292,7 +304,8 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
       '2030-01-01T00:00:00.000Z,,fraud,pause,human:eve,succeeded,"\'=HYPERLINK(""x""), with ""quotes"",\n' +
         'and a new line",,,,,,,"{""cycle"":5}",',
     );
-    expect(text).toContain(',fraud,alert,agent,succeeded,concept_drift confirmed: accuracy 0.500 is 0.450');
+    // A field with a comma is quoted whole.
+    expect(text).toContain(',fraud,alert,agent,succeeded,"concept_drift confirmed: accuracy 0.500 is 0.450');
   });
 
   it.each([

@@ -80,7 +80,8 @@ describe('agent workflow', () => {
       'healthy',
       'healthy',
       'not-yet-persistent-keep-watching',
-      'confirmed-finding-opens-incident',
+      // The test model has no deployment: no remedy applies, so the incident is alert-only.
+      'no-applicable-rung-alert',
       'incident-recovering-keep-watching', // one good window is not yet a recovery
       'findings-cleared-close-incident',
     ]);

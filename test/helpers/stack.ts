@@ -1,0 +1,48 @@
+// The stack as users run it, for integration tests: a Temporal dev server, SQLite, the API as its own
+// process, and workers started (and killed) by the test.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
+import { authHeader } from './api.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { type RunningProcess, startEntryPoint } from './processes.ts';
+import { startDevServer } from './temporal.ts';
+
+export interface ProcessStack {
+  env: TestWorkflowEnvironment;
+  db: TestDatabase;
+  /** The API, with an admin key. */
+  call: JsonCall;
+  startWorker(): RunningProcess;
+  /** Kills every process and drops the server and database. */
+  stop(): Promise<void>;
+}
+
+export async function startProcessStack(taskQueue: string, extraEnv: Record<string, string> = {}) {
+  const [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
+  const running: RunningProcess[] = [];
+  const processEnv = {
+    TEMPORAL_ADDRESS: env.address,
+    DATABASE_URL: `file:${db.config.url}`,
+    HOMEOSTAT_TASK_QUEUE: taskQueue,
+    HOMEOSTAT_CYCLE_INTERVAL: '1 second',
+    PORT: '0',
+    ...extraEnv,
+  };
+  const start = (entry: string) => {
+    const child = startEntryPoint(entry, processEnv);
+    running.push(child);
+    return child;
+  };
+  const api = start('api/server.ts');
+  const call = jsonClient(String((await api.waitForLog('api listening')).url), await authHeader(db.store));
+  return {
+    env,
+    db,
+    call,
+    startWorker: () => start('worker/main.ts'),
+    async stop() {
+      await Promise.all(running.map((p) => p.stop('SIGKILL')));
+      await Promise.all([env.teardown(), db.drop()]);
+    },
+  } satisfies ProcessStack;
+}

@@ -1,0 +1,11 @@
+// How the workflows call their activities: timeouts and which failures are final (retrying cannot help).
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Errors an activity throws when the request itself is wrong: retried, they would fail the same way. */
+export const FINAL_ERRORS = ['ModelNotFound', 'ActionNotFound', 'NotRevertible', 'InvalidPolicy'];
+
+/** A step of the agent or a remedy: a few store reads and writes. */
+export const STEP_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: FINAL_ERRORS },
+};

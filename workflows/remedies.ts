@@ -1,0 +1,418 @@
+// The agent's hands: one child workflow per remedy (rollback, fallback, disable, retrain) and per way of
+// bringing a candidate into service (canary, shadow), plus the Verify child that judges a recovery.
+// Each step is an idempotent activity keyed by the child's own workflow id; a step that changed the
+// deployment pushes its compensation, and a child that fails undoes what it did, newest first (saga).
+import {
+  ApplicationFailure,
+  CancellationScope,
+  executeChild,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { durationMs } from '../lib/policy/duration.ts';
+import type { Policy } from '../lib/policy/policy.ts';
+import { CANARY_DEFAULTS, judgeCanary, judgeRecovery } from '../lib/recovery/judge.ts';
+import { STEP_OPTIONS } from './activity-options.ts';
+import type { VerificationBaseline } from './types.ts';
+
+const acts = proxyActivities<Activities>(STEP_OPTIONS);
+// Training reads and fits on thousands of rows: a longer budget, and a heartbeat shows it is alive.
+const training = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/** What every remedy child is told. */
+export interface RemedyInput {
+  modelName: string;
+  incidentId: string;
+  reason: string;
+  /** 'agent', or 'human:<name>' when an operator's approval or command started it. */
+  actor: string;
+  /** How often a waiting child looks again (the agent's cycle interval). */
+  pollInterval: string | number;
+  /** Rollback: the revision to restore. */
+  rollbackTo?: number | null;
+  /** Retrain: rows received from this instant (ISO, the store's clock) on are the new world: the onset. */
+  since?: string;
+  retrain?: Policy['retrain'];
+}
+
+export interface RemedyResult {
+  outcome: 'applied' | 'rejected' | 'failed';
+  /** Revision before the remedy and after it (equal when nothing changed). */
+  before: number | null;
+  after: number | null;
+  detail: string;
+  candidateVersion?: number;
+}
+
+export interface PromotionInput {
+  modelName: string;
+  incidentId: string;
+  reason: string;
+  candidateVersion: number;
+  productionVersion: number;
+  pollInterval: string | number;
+  retrain: Policy['retrain'];
+}
+
+export interface PromotionResult {
+  verdict: 'promoted' | 'aborted';
+  before: number;
+  after: number;
+  detail: string;
+}
+
+export interface VerifyInput {
+  modelName: string;
+  incidentId: string;
+  baseline: VerificationBaseline;
+  /** Only traffic from this instant (ISO, the store's clock) on counts: what the remedy's deployment served. */
+  since: string;
+  pollInterval: string | number;
+  verification: Policy['verification'];
+}
+
+export interface VerifyResult {
+  verdict: 'recovered' | 'not_recovered';
+  rows: number;
+  value: number | null;
+  baseline: number;
+  pValue: number | null;
+  detail: string;
+}
+
+/** Idempotency key of a step: unique per child execution and step, the same on every retry or replay. */
+function stepKey(step: string): string {
+  return `${workflowInfo().workflowId}:${step}`;
+}
+
+/** Compensations pushed as steps succeed and run newest first, even when the workflow is being cancelled. */
+class Saga {
+  private readonly undo: { name: string; run: () => Promise<unknown> }[] = [];
+
+  push(name: string, run: () => Promise<unknown>): void {
+    this.undo.push({ name, run });
+  }
+
+  async compensate(): Promise<string[]> {
+    const done: string[] = [];
+    await CancellationScope.nonCancellable(async () => {
+      for (const step of [...this.undo].reverse()) {
+        await step.run();
+        done.push(step.name);
+      }
+    });
+    return done;
+  }
+}
+
+function deploymentRequest(input: { modelName: string; incidentId: string; reason: string }, step: string) {
+  return {
+    modelName: input.modelName,
+    key: stepKey(step),
+    actor: 'agent',
+    reason: input.reason,
+    incidentId: input.incidentId,
+  };
+}
+
+/** Restores the last known good revision (a new revision that records where it came from). */
+export async function rollbackWorkflow(input: RemedyInput): Promise<RemedyResult> {
+  if (input.rollbackTo == null) {
+    return { outcome: 'failed', before: null, after: null, detail: 'no revision to roll back to' };
+  }
+  const outcome = await acts.restoreDeploymentFor({
+    ...deploymentRequest(input, 'rollback'),
+    revision: input.rollbackTo,
+  });
+  return {
+    outcome: 'applied',
+    before: outcome.before,
+    after: outcome.after,
+    detail: `restored revision ${input.rollbackTo} as revision ${outcome.after}`,
+  };
+}
+
+/** Serves the fallback version to everyone: a protective step, undone by the agent once the cause is gone. */
+export async function fallbackWorkflow(input: RemedyInput): Promise<RemedyResult> {
+  const facts = await acts.describeDeployment({ modelName: input.modelName });
+  if (facts.fallbackVersion === null) {
+    return {
+      outcome: 'failed',
+      before: facts.revision,
+      after: facts.revision,
+      detail: 'no fallback version',
+    };
+  }
+  const outcome = await acts.changeDeploymentFor({
+    ...deploymentRequest(input, 'fallback'),
+    change: { mode: 'fallback' },
+  });
+  return {
+    outcome: 'applied',
+    before: outcome.before,
+    after: outcome.after,
+    detail: `serving fallback version ${facts.fallbackVersion}`,
+  };
+}
+
+/**
+ * Stops predictions (the gateway answers as the model's disabledResponse says). Before it goes, the
+ * production version is probed: the probe's answer is kept so the agent knows whether the model itself is
+ * broken (it answers nothing) or its inputs are. The agent restores service once the cause has cleared
+ * and a new probe answers.
+ */
+export async function disableWorkflow(input: RemedyInput): Promise<RemedyResult> {
+  const facts = await acts.describeDeployment({ modelName: input.modelName });
+  const outcome = await acts.changeDeploymentFor({
+    ...deploymentRequest(input, 'disable'),
+    change: { mode: 'disabled' },
+  });
+  const probe =
+    facts.productionVersion === null
+      ? null
+      : await acts.probeVersion({ modelName: input.modelName, version: facts.productionVersion, rows: 20 });
+  return {
+    outcome: 'applied',
+    before: outcome.before,
+    after: outcome.after,
+    detail: `predictions disabled; production probe ${probe ? (probe.ok ? 'answers' : `fails (${probe.failed} of ${probe.failed + probe.answered})`) : 'not possible'}`,
+  };
+}
+
+/**
+ * Retrain on recent labelled data: wait for enough rows since the onset, train a candidate, compare it
+ * with production on held-out recent rows, bring it in by canary, shadow or directly, promote or reject.
+ * A failure after the candidate changed the deployment undoes the change and rejects the candidate.
+ */
+export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult> {
+  const policy = input.retrain;
+  if (!policy || !input.since) throw ApplicationFailure.nonRetryable('retrain needs its policy and onset');
+  const deadline = Date.now() + durationMs(policy.maxWait);
+  const facts = await acts.describeDeployment({ modelName: input.modelName });
+  if (facts.productionVersion === null) {
+    return {
+      outcome: 'failed',
+      before: facts.revision,
+      after: facts.revision,
+      detail: 'no production version',
+    };
+  }
+  // Wait for the labelled rows of the new world; each attempt is its own key, the trained one is reused.
+  let attempt = 0;
+  let trained: Awaited<ReturnType<typeof training.trainCandidate>>;
+  for (;;) {
+    trained = await training.trainCandidate({
+      modelName: input.modelName,
+      key: stepKey(`train:${attempt}`),
+      incidentId: input.incidentId,
+      since: input.since,
+      minRows: policy.minRows,
+      holdoutShare: policy.holdoutShare,
+    });
+    if (trained.status === 'trained' || Date.now() + durationMs(input.pollInterval) > deadline) break;
+    attempt++;
+    await sleep(input.pollInterval);
+  }
+  if (trained.status !== 'trained') {
+    return {
+      outcome: 'failed',
+      before: facts.revision,
+      after: facts.revision,
+      detail: `only ${trained.rows} labelled rows since the onset; ${trained.needed} needed to retrain`,
+    };
+  }
+  const candidate = trained.version;
+  const comparison = `${trained.metric} ${fmt(trained.candidate)} vs production ${fmt(trained.production)} on ${trained.holdoutRows} held-out rows (p = ${fmt(trained.pValue)})`;
+  const better =
+    trained.metric === 'accuracy'
+      ? trained.candidate > trained.production
+      : trained.candidate < trained.production;
+  if (!better || trained.pValue >= policy.alpha) {
+    await acts.setCandidateStatus({
+      modelName: input.modelName,
+      key: stepKey('reject'),
+      version: candidate,
+      status: 'rejected',
+      reason: `did not beat production: ${comparison}`,
+    });
+    return {
+      outcome: 'rejected',
+      before: facts.revision,
+      after: facts.revision,
+      detail: `candidate v${candidate} did not beat production: ${comparison}`,
+      candidateVersion: candidate,
+    };
+  }
+
+  const promotion: PromotionInput = {
+    modelName: input.modelName,
+    incidentId: input.incidentId,
+    reason: input.reason,
+    candidateVersion: candidate,
+    productionVersion: facts.productionVersion,
+    pollInterval: input.pollInterval,
+    retrain: policy,
+  };
+  if (policy.promotion === 'direct') {
+    const outcome = await promote(promotion, 'promote');
+    return {
+      outcome: 'applied',
+      before: outcome.before,
+      after: outcome.after,
+      detail: `candidate v${candidate} promoted (${comparison})`,
+      candidateVersion: candidate,
+    };
+  }
+  const child = policy.promotion === 'canary' ? canaryWorkflow : shadowWorkflow;
+  const result = await executeChild(child, {
+    workflowId: `${workflowInfo().workflowId}:${policy.promotion}`,
+    args: [promotion],
+  });
+  return {
+    outcome: result.verdict === 'promoted' ? 'applied' : 'rejected',
+    before: facts.revision,
+    after: result.after,
+    detail: `candidate v${candidate} (${comparison}); ${policy.promotion}: ${result.detail}`,
+    candidateVersion: candidate,
+  };
+}
+
+/** Production becomes the candidate; the old production stays as the fallback when there is none. */
+async function promote(input: PromotionInput, step: string) {
+  const facts = await acts.describeDeployment({ modelName: input.modelName });
+  return acts.changeDeploymentFor({
+    ...deploymentRequest(input, step),
+    reason: `${input.reason}: promote candidate v${input.candidateVersion}`,
+    change: {
+      mode: 'serving', // a model held on its fallback serves again once repaired
+      production: input.candidateVersion,
+      canary: null,
+      shadow: facts.shadowVersion === input.candidateVersion ? null : undefined,
+      fallback: facts.fallbackVersion ?? input.productionVersion,
+    },
+  });
+}
+
+/** Shared loop of canary and shadow: expose the candidate, compare it sequentially, promote or abort. */
+async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<PromotionResult> {
+  const policy = input.retrain;
+  const saga = new Saga();
+  const exposed = await acts.changeDeploymentFor({
+    ...deploymentRequest(input, `${mode}:start`),
+    reason: `${input.reason}: ${mode} candidate v${input.candidateVersion}`,
+    change:
+      mode === 'canary'
+        ? { canary: { version: input.candidateVersion, share: policy.canaryShare } }
+        : { shadow: input.candidateVersion },
+  });
+  saga.push(`${mode}:undo`, () =>
+    acts.restoreDeploymentFor({
+      ...deploymentRequest(input, `${mode}:undo`),
+      reason: `${input.reason}: ${mode} of v${input.candidateVersion} undone`,
+      revision: exposed.before,
+    }),
+  );
+  const since = await acts.storeTime(); // rows are stamped by the store's clock, not workflow time
+  const deadline = Date.now() + durationMs(policy.maxWait);
+  let look = 0;
+  try {
+    for (;;) {
+      await sleep(input.pollInterval);
+      const comparison = await acts.compareServed({
+        modelName: input.modelName,
+        candidateVersion: input.candidateVersion,
+        baselineVersion: input.productionVersion,
+        since,
+        mode,
+      });
+      // A look is a chance to promote: once both arms have their minimum rows. Alpha is split over a fixed
+      // number of them (lib/recovery/judge.ts), so the last one must decide.
+      const ready = Math.min(comparison.candidate.rows, comparison.baseline.rows) >= policy.canaryMinRows;
+      if (ready) look++;
+      const judged = judgeCanary(comparison, {
+        minRows: policy.canaryMinRows,
+        alpha: policy.alpha,
+        margin: policy.canaryMargin,
+        looks: CANARY_DEFAULTS.looks,
+        ...(ready ? { look } : {}),
+      });
+      if (judged.verdict === 'promote') {
+        const outcome = await promote(input, `${mode}:promote`);
+        return { verdict: 'promoted', before: exposed.before, after: outcome.after, detail: judged.detail };
+      }
+      if (judged.verdict === 'abort' || Date.now() >= deadline) {
+        const why =
+          judged.verdict === 'abort' ? judged.detail : `no decision by ${policy.maxWait}: ${judged.detail}`;
+        await saga.compensate();
+        await acts.setCandidateStatus({
+          modelName: input.modelName,
+          key: stepKey(`${mode}:reject`),
+          version: input.candidateVersion,
+          status: 'rejected',
+          reason: why,
+        });
+        return { verdict: 'aborted', before: exposed.before, after: exposed.before, detail: why };
+      }
+    }
+  } catch (error) {
+    await saga.compensate();
+    throw error;
+  }
+}
+
+/** A share of live traffic goes to the candidate; promoted when it is not worse than production. */
+export async function canaryWorkflow(input: PromotionInput): Promise<PromotionResult> {
+  return trial(input, 'canary');
+}
+
+/** The candidate scores every request beside production without answering; promoted on the same test. */
+export async function shadowWorkflow(input: PromotionInput): Promise<PromotionResult> {
+  return trial(input, 'shadow');
+}
+
+/**
+ * Waits for fresh evidence and compares it with the pre-failure baseline: recovered when the metric is
+ * back within the tolerance (a one-sided test, lib/recovery/judge.ts), not recovered when it is
+ * significantly worse or no verdict is possible by policy.verification.maxWait.
+ */
+export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
+  const deadline = Date.now() + durationMs(input.verification.maxWait);
+  for (;;) {
+    await sleep(input.pollInterval);
+    const evidence = await acts.measureEvidence({
+      modelName: input.modelName,
+      metric: input.baseline.metric,
+      since: input.since,
+    });
+    const judged = judgeRecovery(input.baseline, evidence, {
+      tolerance: input.verification.tolerance,
+      alpha: input.verification.alpha,
+      minRows: input.verification.minRows,
+    });
+    const result = {
+      rows: evidence.rows,
+      value: evidence.value,
+      baseline: input.baseline.value,
+      pValue: judged.pValue,
+    };
+    if (judged.verdict !== 'insufficient')
+      return { verdict: judged.verdict, ...result, detail: judged.detail };
+    if (Date.now() >= deadline) {
+      return {
+        verdict: 'not_recovered',
+        ...result,
+        detail: `no verdict by ${input.verification.maxWait}: ${judged.detail}`,
+      };
+    }
+  }
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : String(x);
+}
