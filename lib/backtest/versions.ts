@@ -1,0 +1,142 @@
+// The versions of a backtest: a model artifact with the reference profile the monitor compares its
+// traffic against, built as the registry builds one for a registered version (lib/registry/versions.ts
+// registerVersion): the profile of the rows it was trained on (or given as reference), scored by the
+// version, with its baseline performance evaluated on held-out rows.
+import type { FeatureRow, FeatureSchema, Task } from '../domain.ts';
+import {
+  type Label,
+  loadModel,
+  type ModelAdapter,
+  type ModelArtifact,
+  type TrainerKind,
+  trainModel,
+} from '../models/index.ts';
+import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '../monitor/index.ts';
+
+export interface BacktestVersion {
+  version: number;
+  /** How the backtest got it: the given artifact, the fallback, trained on the first rows, or a retrain. */
+  origin: 'model' | 'fallback' | 'trained' | 'retrain';
+  artifact: ModelArtifact;
+  model: ModelAdapter;
+  /** Null when the version came without reference rows: drift is then not judged, as in the registry. */
+  profile: ReferenceProfile | null;
+  trainRows: number;
+  holdoutRows: number;
+}
+
+export interface ModelShape {
+  schema: FeatureSchema;
+  task: Task;
+  classes: string[] | null;
+}
+
+/** Labelled rows in time order, and when each arrived. */
+export interface LabelledRows {
+  rows: FeatureRow[];
+  labels: Label[];
+  timestamps: Date[];
+}
+
+/** The trainer that made an artifact, with its options, so a retrain trains the same kind of model. */
+export function trainerOf(
+  artifact: ModelArtifact,
+): { kind: TrainerKind; options: Record<string, unknown> } | null {
+  return artifact.kind === 'http' ? null : { kind: artifact.kind, options: artifact.options };
+}
+
+/** The default trainer per task when the backtest trains version 1 itself. */
+export function defaultTrainer(task: Task): TrainerKind {
+  return task === 'regression' ? 'linear-regression' : 'logistic-regression';
+}
+
+/** The most recent `share` of time-ordered rows held out: a stream's future is what a model must predict. */
+export function splitHoldout(
+  data: LabelledRows,
+  share: number,
+): { training: LabelledRows; holdout: LabelledRows } {
+  const cut = data.rows.length - Math.round(data.rows.length * share);
+  const part = (from: number, to?: number): LabelledRows => ({
+    rows: data.rows.slice(from, to),
+    labels: data.labels.slice(from, to),
+    timestamps: data.timestamps.slice(from, to),
+  });
+  return { training: part(0, cut), holdout: part(cut) };
+}
+
+/**
+ * A version from an artifact: its profile of the reference rows, and its baseline on `validation` (or on
+ * the reference rows themselves when there is no held-out set, as the registry does for an artifact).
+ */
+export async function makeVersion(
+  shape: ModelShape,
+  input: {
+    version: number;
+    origin: BacktestVersion['origin'];
+    artifact: ModelArtifact;
+    reference: LabelledRows | null;
+    validation: LabelledRows | null;
+  },
+): Promise<BacktestVersion> {
+  const model = loadModel(input.artifact);
+  const { reference, validation } = input;
+  let profile: ReferenceProfile | null = null;
+  if (reference && reference.rows.length > 0) {
+    const outputs = await model.predict(reference.rows);
+    const evaluated = validation ?? reference;
+    const evaluation = evaluateOutputs({
+      task: shape.task,
+      labels: shape.classes,
+      outputs: evaluated === reference ? outputs : await model.predict(evaluated.rows),
+      truth: evaluated.labels,
+    });
+    profile = {
+      ...buildReferenceProfile({
+        schema: shape.schema,
+        task: shape.task,
+        labels: shape.classes,
+        rows: reference.rows,
+        outputs,
+        timestamps: reference.timestamps,
+      }),
+      ...evaluation,
+    };
+  }
+  return {
+    version: input.version,
+    origin: input.origin,
+    artifact: input.artifact,
+    model,
+    profile,
+    trainRows: input.origin === 'trained' || input.origin === 'retrain' ? (reference?.rows.length ?? 0) : 0,
+    holdoutRows: validation?.rows.length ?? 0,
+  };
+}
+
+/** Trains a version on `training`; its baseline is measured on `holdout`. */
+export async function trainVersion(
+  shape: ModelShape,
+  input: {
+    version: number;
+    origin: 'trained' | 'retrain';
+    trainer: { kind: TrainerKind; options: Record<string, unknown> };
+    training: LabelledRows;
+    holdout: LabelledRows;
+  },
+): Promise<BacktestVersion> {
+  const { training, holdout } = input;
+  const artifact = await trainModel(
+    input.trainer.kind,
+    shape.task,
+    shape.schema,
+    { rows: training.rows, labels: training.labels },
+    input.trainer.options as never,
+  );
+  return makeVersion(shape, {
+    version: input.version,
+    origin: input.origin,
+    artifact,
+    reference: training,
+    validation: holdout.rows.length > 0 ? holdout : null,
+  });
+}
