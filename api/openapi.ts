@@ -16,9 +16,9 @@ const PACKAGE_VERSION: string = JSON.parse(
 ).version;
 
 import { requiredRole } from './auth.ts';
-import { operatorBody } from './routes/agents.ts';
+import { acknowledgeBody, approvalBody, operatorBody, policyBody, revertBody } from './routes/agents.ts';
 import { predictBatchSchema, predictRowSchema } from './routes/gateway.ts';
-import { actionsQuery, decisionsQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
+import { actionsQuery, decisionsQuery, driftQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
 import { labelsBody, predictionsBody } from './routes/ingest.ts';
 import { createKeyBody } from './routes/keys.ts';
 import { modelSettingsBody, registerModelBody } from './routes/models.ts';
@@ -52,10 +52,33 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Ground truth by prediction id, whenever it arrives',
     body: labelsBody,
   },
+  'GET /v1/models/{model}/policy': {
+    summary: 'The current policy (defaults filled in) and its version history',
+  },
   'GET /v1/models/{model}/agent': { summary: "The agent's live state (a workflow query)" },
   'POST /v1/models/{model}/agent/pause': {
     summary: 'Pause the agent (audited workflow update)',
     body: operatorBody,
+  },
+  'POST /v1/models/{model}/agent/approve': {
+    summary: 'Approve the remedy waiting for a human (audited workflow update)',
+    body: approvalBody,
+  },
+  'POST /v1/models/{model}/agent/reject': {
+    summary: 'Reject the remedy waiting for a human; the agent takes the next rung (audited)',
+    body: approvalBody,
+  },
+  'POST /v1/models/{model}/agent/acknowledge': {
+    summary: 'Acknowledge an escalated incident: a human has taken it over (audited)',
+    body: acknowledgeBody,
+  },
+  'POST /v1/models/{model}/agent/revert': {
+    summary: 'Undo an audited action: restore the deployment from before it (audited)',
+    body: revertBody,
+  },
+  'PUT /v1/models/{model}/agent/policy': {
+    summary: "Replace the model's policy: validated (422 with every issue), versioned, audited",
+    body: policyBody,
   },
   'POST /v1/models/{model}/agent/resume': {
     summary: 'Resume the agent (audited workflow update)',
@@ -86,6 +109,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/fleet': { summary: 'Every model with its health, open incident and last decision' },
   'GET /v1/fleet/{model}': { summary: "One model's fleet entry" },
   'GET /v1/models/{model}/windows': { summary: 'Monitoring windows, oldest first', query: windowsQuery },
+  'GET /v1/models/{model}/drift': {
+    summary: 'Per-feature drift of recent windows: a features × windows matrix',
+    query: driftQuery,
+  },
   'GET /v1/models/{model}/decisions': { summary: 'Decisions, newest first', query: decisionsQuery },
   'GET /v1/models/{model}/incidents': { summary: 'Incidents, newest first', query: incidentsQuery },
   'GET /v1/incidents/{id}': { summary: 'An incident with its timeline' },

@@ -15,6 +15,7 @@ import type {
 } from '../../generated/prisma-sqlite/client.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { INCIDENT_STATUSES } from '../../lib/domain.ts';
+import type { FeatureDrift, WindowMetrics } from '../../lib/monitor/window.ts';
 import { DETECT_DEFAULTS } from '../../workflows/detect.ts';
 import type { Alternative, Health } from '../../workflows/types.ts';
 import type { ApiContext } from '../context.ts';
@@ -153,6 +154,32 @@ export interface IncidentsResponse {
   /** Newest first, each with how many decisions and actions it holds. */
   incidents: (IncidentView & { decisions: number; actions: number })[];
 }
+/** One feature in one window: the drift test against the production version's reference profile. */
+export type DriftCell =
+  | {
+      judged: true;
+      test: 'kolmogorov_smirnov' | 'chi_square';
+      statistic: number;
+      pValue: number;
+      /** Benjamini–Hochberg adjusted across the window's features (what detection compares with alpha). */
+      adjustedPValue: number | null;
+      psi: number;
+    }
+  | { judged: false; reason: string };
+export interface DriftResponse {
+  model: string;
+  /** Rows of the matrix: the model's features in schema order, then any only the windows name. */
+  features: string[];
+  /** Columns, oldest first; `finding` is the detector's data_drift finding of that window, if any. */
+  windows: {
+    seq: number;
+    endAt: string;
+    reference: string | null;
+    finding: { state: string; severity: string; summary: string | null } | null;
+  }[];
+  /** cells[feature][window]; null where the window has no drift result for the feature. */
+  cells: (DriftCell | null)[][];
+}
 export interface ActionsResponse {
   /** Newest first. */
   actions: ActionView[];
@@ -169,6 +196,7 @@ const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const modelParam = z.object({ model: z.string().min(1).max(64) });
 
 export const windowsQuery = z.object({ limit: limitParam(200, 2000) }).strict();
+export const driftQuery = z.object({ windows: limitParam(50, 500) }).strict();
 export const decisionsQuery = z
   .object({ limit: limitParam(50, 1000), before: z.coerce.number().int().min(0).optional() })
   .strict();
@@ -288,6 +316,54 @@ function presentIncident(i: Incident, model: string): IncidentView {
   };
 }
 
+function driftCell(d: FeatureDrift): DriftCell {
+  if (!d.judged) return { judged: false, reason: d.message };
+  const { test, statistic, pValue, adjustedPValue, psi } = d;
+  return { judged: true, test, statistic, pValue, adjustedPValue, psi };
+}
+
+/** Per-feature drift of the windows as a features × windows matrix (the windows' stored metrics). */
+function driftMatrix(
+  model: Pick<Model, 'name' | 'featureSchema'>,
+  windows: MetricWindow[],
+  findings: Finding[],
+): DriftResponse {
+  const perWindow = windows.map((w) => {
+    const metrics = asObject(w.metrics) as Partial<WindowMetrics>;
+    const byName = new Map((metrics.drift?.features ?? []).map((d) => [d.name, d]));
+    return { window: w, reference: metrics.reference ?? null, byName };
+  });
+  const schema = Array.isArray(model.featureSchema) ? (model.featureSchema as { name?: unknown }[]) : [];
+  const features = [
+    ...new Set([
+      ...schema.flatMap((f) => (typeof f.name === 'string' ? [f.name] : [])),
+      ...perWindow.flatMap((w) => [...w.byName.keys()]),
+    ]),
+  ];
+  const findingOf = new Map(findings.map((f) => [f.windowSeq, presentFinding(f)]));
+  return {
+    model: model.name,
+    features,
+    windows: perWindow.map(({ window, reference }) => {
+      const finding = findingOf.get(window.seq);
+      return {
+        seq: window.seq,
+        endAt: window.endAt.toISOString(),
+        reference,
+        finding: finding
+          ? { state: finding.state, severity: finding.severity, summary: finding.summary }
+          : null,
+      };
+    }),
+    cells: features.map((name) =>
+      perWindow.map(({ byName }) => {
+        const d = byName.get(name);
+        return d ? driftCell(d) : null;
+      }),
+    ),
+  };
+}
+
 // ---- Fleet health ----
 
 /**
@@ -341,7 +417,7 @@ const RECOVERY_STATUSES = new Set(['mitigating', 'verifying']);
 /**
  * A model's health from the store alone, first match wins:
  * - paused: its latest pause/resume action is a pause (the agent neither measures nor acts);
- * - escalated: its open incident (latest one not recovered) was escalated to a human;
+ * - escalated: its open incident (the latest one not closed) was escalated to a human;
  * - recovering: an incident is open and either a recovery action is under way or being verified (status
  *   mitigating or verifying), or the last window's finding of the incident's kind is `recovering` (the
  *   metric is back, the detector waits for consecutive healthy windows before closing);
@@ -378,7 +454,8 @@ async function fleetEntry(store: Store, model: Model): Promise<FleetEntry> {
     store.metricWindow.findFirst({ where, orderBy: { seq: 'desc' } }),
     store.decision.findFirst({ where, orderBy: { cycle: 'desc' } }),
     store.incident.findFirst({
-      where: { ...where, status: { not: 'recovered' } },
+      // Open until closed: an acknowledged escalation is closed but keeps its status 'escalated'.
+      where: { ...where, closedAt: null },
       orderBy: { openedAt: 'desc' },
     }),
     store.action.findFirst({ where, orderBy: { createdAt: 'desc' } }),
@@ -554,6 +631,25 @@ export function historyRoutes({ store }: ApiContext): Router {
       windows: windows.reverse().map(presentWindow),
       baseline,
     };
+    res.json(body);
+  });
+
+  router.get('/models/:model/drift', async (req, res) => {
+    const model = await modelOf(req.params);
+    const { windows: limit } = parseOrThrow(driftQuery, req.query, 'query');
+    const windows = (
+      await store.metricWindow.findMany({
+        where: { modelId: model.id },
+        orderBy: { seq: 'desc' },
+        take: limit,
+      })
+    ).reverse();
+    const findings = windows.length
+      ? await store.finding.findMany({
+          where: { modelId: model.id, kind: 'data_drift', windowSeq: { gte: windows[0]!.seq } },
+        })
+      : [];
+    const body: DriftResponse = driftMatrix(model, windows, findings);
     res.json(body);
   });
 

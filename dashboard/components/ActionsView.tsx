@@ -4,8 +4,9 @@ import { type FormEvent, useId, useMemo, useState } from 'react';
 import { ACTION_TYPES } from '../../lib/domain';
 import { usePolling } from '../lib/api';
 import { formatDateTime, incidentHref, modelHref } from '../lib/format';
-import type { ActionsResponse, ModelsResponse } from '../lib/types';
+import type { ActionsResponse, ActionView, ModelsResponse } from '../lib/types';
 import { ErrorNotice, StatusBadge } from './HealthBadge';
+import { agentPath, OperatorForm, operatorRequest } from './OperatorForm';
 
 /** Action types the agent decides (lib/domain.ts) and the ones operators take. */
 const KNOWN_TYPES = [...ACTION_TYPES.filter((t) => t !== 'none'), 'pause', 'resume'];
@@ -41,7 +42,7 @@ export function ActionsView() {
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const query = useMemo(() => queryOf(applied), [applied]);
   const path = `/v1/actions${query.size ? `?${query}` : ''}`;
-  const { data, error, updatedAt } = usePolling<ActionsResponse>(path, 3000);
+  const { data, error, updatedAt, refresh } = usePolling<ActionsResponse>(path, 3000);
   const models = usePolling<ModelsResponse>('/v1/models', 10_000);
 
   const exportHref = (format: 'csv' | 'json') => {
@@ -164,6 +165,7 @@ export function ActionsView() {
                   <th scope="col">Status</th>
                   <th scope="col">Reason</th>
                   <th scope="col">Incident</th>
+                  <th scope="col">Undo</th>
                 </tr>
               </thead>
               <tbody>
@@ -182,6 +184,13 @@ export function ActionsView() {
                     <td data-label="Incident">
                       {a.incidentId ? <Link href={incidentHref(a.incidentId)}>open</Link> : '–'}
                     </td>
+                    <td data-label="Undo">
+                      {a.beforeRevisionId ? (
+                        <RevertControl action={a} onChanged={() => void refresh()} />
+                      ) : (
+                        '–'
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -190,5 +199,27 @@ export function ActionsView() {
         )}
       </section>
     </>
+  );
+}
+
+/**
+ * Undo an action that changed the deployment: the agent restores the revision from before it (a new
+ * revision, audited as an action of its own, which then shows at the top of this list).
+ */
+function RevertControl({ action, onChanged }: { action: ActionView; onChanged: () => void }) {
+  return (
+    <details className="row-control">
+      <summary>Revert</summary>
+      <OperatorForm
+        label={`Revert this ${action.type}`}
+        secondary
+        placeholder="e.g. the retrained version is worse"
+        submit={async (input) => {
+          await operatorRequest(agentPath(action.model, 'revert'), { actionId: action.id, ...input });
+          onChanged();
+          return `Reverted: the deployment from before this ${action.type} serves again.`;
+        }}
+      />
+    </details>
   );
 }

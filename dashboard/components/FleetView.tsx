@@ -4,6 +4,7 @@ import { useMemo, useState } from 'react';
 import { usePolling } from '../lib/api';
 import { formatAgo, formatNumber, formatSigned, incidentHref, modelHref } from '../lib/format';
 import type { FleetEntry, FleetResponse, Health } from '../lib/types';
+import { LiveApproval } from './ApprovalControls';
 import { ErrorNotice, HealthBadge } from './HealthBadge';
 
 /** Worst first: the default order puts the models that need a human at the top. */
@@ -208,6 +209,7 @@ function FleetRow({ entry: e }: { entry: FleetEntry }) {
             <div className="muted small">
               {e.openIncident.status} · {formatAgo(e.openIncident.openedAt)}
             </div>
+            <LiveApproval model={e.model.name} active />
           </>
         ) : (
           <span className="muted">none</span>

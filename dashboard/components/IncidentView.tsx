@@ -1,5 +1,6 @@
 'use client';
 import Link from 'next/link';
+import { useState } from 'react';
 import { usePolling } from '../lib/api';
 import {
   formatDateTime,
@@ -12,13 +13,16 @@ import {
 import type { TemporalUi } from '../lib/server-config';
 import type {
   ActionView,
+  AgentResponse,
   DecisionView,
   FindingView,
   IncidentDetail,
   TimelineEntry,
   TimelineStage,
 } from '../lib/types';
+import { AcknowledgeControl, AgentApproval, Confirmation } from './ApprovalControls';
 import { ErrorNotice, StatusBadge } from './HealthBadge';
+import { agentPath } from './OperatorForm';
 
 /** The loop's steps in order; typed by the API's stages, so a new stage cannot be forgotten here. */
 const STEP_ORDER: Record<TimelineStage, number> = {
@@ -167,7 +171,15 @@ function groupTimeline(timeline: TimelineEntry[]): Group[] {
 }
 
 export function IncidentView({ id, temporal }: { id: string; temporal: TemporalUi }) {
-  const { data, error } = usePolling<IncidentDetail>(`/v1/incidents/${encodeURIComponent(id)}`, 3000);
+  const { data, error, refresh } = usePolling<IncidentDetail>(
+    `/v1/incidents/${encodeURIComponent(id)}`,
+    3000,
+  );
+  // While the incident is open the agent's own state adds what the store does not hold: a pending
+  // approval, and the remedies tried with what verification made of them.
+  const open = data !== undefined && data.incident.closedAt === null;
+  const agent = usePolling<AgentResponse>(open ? agentPath(data.incident.model) : null, 5000);
+  const [acknowledged, setAcknowledged] = useState<string | null>(null);
   if (!data) {
     return (
       <>
@@ -183,6 +195,8 @@ export function IncidentView({ id, temporal }: { id: string; temporal: TemporalU
     );
   }
   const { incident, timeline } = data;
+  const live = agent.data?.agent.openIncident;
+  const attempts = live?.id === incident.id ? (live.attempts ?? []) : [];
   const reached = new Map<TimelineStage, TimelineEntry>();
   for (const entry of timeline) if (!reached.has(entry.stage)) reached.set(entry.stage, entry);
   const rules = [...new Set(data.decisions.map((d) => d.rule))];
@@ -197,6 +211,26 @@ export function IncidentView({ id, temporal }: { id: string; temporal: TemporalU
         <StatusBadge status={incident.status} />
       </div>
       <ErrorNotice error={error} what="the latest state of the incident" />
+      {incident.status === 'escalated' && !incident.closedAt && (
+        <section className="panel attention" aria-labelledby="escalated-title">
+          <h2 id="escalated-title">Escalated to a human</h2>
+          <AcknowledgeControl
+            model={incident.model}
+            incidentId={incident.id}
+            onChanged={(confirmation) => {
+              setAcknowledged(confirmation);
+              void refresh();
+            }}
+          />
+        </section>
+      )}
+      {acknowledged && incident.closedAt && <Confirmation confirmation={acknowledged} />}
+      <AgentApproval
+        model={incident.model}
+        agent={agent}
+        incidentId={incident.id}
+        onChanged={() => void refresh()}
+      />
       <section className="panel" aria-labelledby="summary-title">
         <h2 id="summary-title">Summary</h2>
         <p style={{ marginTop: 0 }}>{incident.summary}</p>
@@ -259,6 +293,25 @@ export function IncidentView({ id, temporal }: { id: string; temporal: TemporalU
           })}
         </ol>
       </section>
+
+      {attempts.length > 0 && (
+        <section className="panel" aria-labelledby="attempts-title">
+          <h2 id="attempts-title">Remedies tried</h2>
+          <ol className="small" data-testid="attempts">
+            {attempts.map((a) => (
+              <li key={`${a.action}-${a.at}`}>
+                <b>{a.action}</b> at {formatTime(a.at)}: <StatusBadge status={a.outcome} /> {a.detail}
+              </li>
+            ))}
+          </ol>
+          {live?.baseline && (
+            <p className="muted small">
+              Verification compares {live.baseline.metric} with its pre-failure baseline{' '}
+              {formatNumber(live.baseline.value)} ({live.baseline.rows} rows).
+            </p>
+          )}
+        </section>
+      )}
 
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title">Timeline</h2>

@@ -17,16 +17,24 @@ import type {
   AgentResponse,
   AgentState,
   DecisionsResponse,
+  DriftResponse,
   FleetModelResponse,
   IncidentsResponse,
+  RevisionsResponse,
   WindowsResponse,
 } from '../lib/types';
 import { AgentControls } from './AgentControls';
+import { AcknowledgeControl, AgentApproval, Confirmation } from './ApprovalControls';
 import { DecisionsTable } from './DecisionsTable';
+import { DeploymentPanel } from './DeploymentPanel';
+import { DriftHeatmap } from './DriftHeatmap';
 import { ErrorNotice, HealthBadge, StatusBadge } from './HealthBadge';
 import { ModelCharts } from './ModelCharts';
+import { PolicyPanel } from './PolicyPanel';
+import { VersionsPanel } from './VersionsPanel';
 
 const WINDOWS_SHOWN = 120;
+const DRIFT_WINDOWS = 40;
 
 export function ModelView({ name, temporal }: { name: string; temporal: TemporalUi }) {
   const base = `/v1/models/${encodeURIComponent(name)}`;
@@ -42,15 +50,37 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
   );
   // The live agent state is a workflow query answered by a worker: asked less often than the store.
   const agent = usePolling<AgentResponse>(known(`${base}/agent`), 5000);
+  const drift = usePolling<DriftResponse>(known(`${base}/drift?windows=${DRIFT_WINDOWS}`), 4000);
+  // The deployment is the newest revision; the versions panel marks what serves where.
+  const revisions = usePolling<RevisionsResponse>(known(`${base}/revisions?limit=20`), 3000);
   // The answer of the last pause/resume, shown until the next poll of the live agent state confirms it.
   const [justChanged, setJustChanged] = useState<{ state: AgentState; at: number } | null>(null);
+  const [acknowledged, setAcknowledged] = useState<{ incidentId: string; confirmation: string } | null>(null);
 
+  // After any operator control: ask again for everything it may have changed, at once.
+  const refreshAll = useCallback(() => {
+    void Promise.all([
+      entry.refresh(),
+      agent.refresh(),
+      actions.refresh(),
+      incidents.refresh(),
+      decisions.refresh(),
+      revisions.refresh(),
+    ]);
+  }, [
+    entry.refresh,
+    agent.refresh,
+    actions.refresh,
+    incidents.refresh,
+    decisions.refresh,
+    revisions.refresh,
+  ]);
   const onChanged = useCallback(
     (state: AgentState) => {
       setJustChanged({ state, at: Date.now() });
-      void Promise.all([entry.refresh(), agent.refresh(), actions.refresh()]);
+      refreshAll();
     },
-    [entry.refresh, agent.refresh, actions.refresh],
+    [refreshAll],
   );
 
   if (entry.error?.status === 404) {
@@ -75,6 +105,12 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
     e?.lastWindow?.accuracy != null && e.baseline.accuracy != null
       ? e.lastWindow.accuracy - e.baseline.accuracy
       : null;
+  const escalated =
+    e?.openIncident?.status === 'escalated'
+      ? e.openIncident.id
+      : live?.openIncident?.status === 'escalated'
+        ? live.openIncident.id
+        : null;
 
   return (
     <>
@@ -90,6 +126,25 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
         </p>
       </div>
       <ErrorNotice error={entry.error} what="the model" />
+      <AgentApproval model={name} agent={agent} onChanged={refreshAll} />
+      {acknowledged && escalated !== acknowledged.incidentId && (
+        <Confirmation confirmation={acknowledged.confirmation} />
+      )}
+      {escalated && (
+        <section className="panel attention" aria-labelledby="escalation-title">
+          <h2 id="escalation-title">
+            Escalated: <Link href={incidentHref(escalated)}>the open incident</Link> needs a human
+          </h2>
+          <AcknowledgeControl
+            model={name}
+            incidentId={escalated}
+            onChanged={(confirmation) => {
+              setAcknowledged({ incidentId: escalated, confirmation });
+              refreshAll();
+            }}
+          />
+        </section>
+      )}
 
       <div className="grid sidebar">
         <div className="stack">
@@ -135,9 +190,18 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
               <p className="muted">Loading…</p>
             )}
           </section>
+          <section className="panel" aria-labelledby="drift-title">
+            <h2 id="drift-title">Input drift per feature (last {DRIFT_WINDOWS} windows)</h2>
+            <ErrorNotice error={drift.error} what="the drift" />
+            {drift.data ? <DriftHeatmap drift={drift.data} /> : <p className="muted">Loading…</p>}
+          </section>
         </div>
 
         <div className="stack">
+          <section className="panel" aria-labelledby="deployment-title">
+            <h2 id="deployment-title">Deployment</h2>
+            <DeploymentPanel model={name} revisions={revisions} onChanged={refreshAll} />
+          </section>
           <section className="panel" aria-labelledby="agent-title">
             <h2 id="agent-title">Agent</h2>
             <p className="small" style={{ marginTop: 0 }} data-testid="agent-state">
@@ -182,8 +246,17 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
               ))}
             </ul>
           </section>
+          <section className="panel" aria-labelledby="policy-title">
+            <h2 id="policy-title">Policy</h2>
+            <PolicyPanel model={name} agentPolicy={live?.policy} onChanged={refreshAll} />
+          </section>
         </div>
       </div>
+
+      <section className="panel" aria-labelledby="versions-title">
+        <h2 id="versions-title">Versions</h2>
+        <VersionsPanel model={name} deployment={revisions.data?.revisions[0]} />
+      </section>
 
       <section className="panel" aria-labelledby="decisions-title">
         <h2 id="decisions-title">Recent decisions</h2>

@@ -2,18 +2,28 @@
 // The browser's only way to the Homeostat API: the dashboard's own /api proxy (app/api/[...path]).
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+export interface ApiIssue {
+  path: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    /** The API's own message; `message` adds the issues to it, for places that show one line. */
+    readonly summary: string,
+    /** The field-by-field problems of a rejected request body (a policy, a deployment change). */
+    readonly issues: ApiIssue[] = [],
   ) {
-    super(message);
+    super(
+      issues.length > 0 ? `${summary} (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : summary,
+    );
   }
 }
 
 interface ErrorBody {
-  error?: { code?: string; message?: string; issues?: { path: string; message: string }[] };
+  error?: { code?: string; message?: string; issues?: ApiIssue[] };
 }
 
 /** Calls the API through the proxy; a failure carries the API's own message (and its issues, if any). */
@@ -31,11 +41,11 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
   const body = (await res.json().catch(() => null)) as (T & ErrorBody) | null;
   if (!res.ok) {
     const error = body?.error;
-    const issues = error?.issues?.map((i) => `${i.path}: ${i.message}`).join('; ');
     throw new ApiError(
       res.status,
       error?.code ?? 'error',
-      `${error?.message ?? `HTTP ${res.status}`}${issues ? ` (${issues})` : ''}`,
+      error?.message ?? `HTTP ${res.status}`,
+      error?.issues ?? [],
     );
   }
   return body as T;

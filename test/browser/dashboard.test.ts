@@ -2,8 +2,11 @@
 // worker and the API as processes on a SQLite database, the dashboard built with `next build` and served by
 // `next start`, and Debian's Chromium driven by playwright-core. The agent cycles every second while
 // labelled traffic flows through the API: healthy, then bad (an incident opens), then healthy again
-// (it recovers); an operator then pauses the agent from the model page. No console error is allowed.
-// Screenshots of every page go to test-output/screenshots/.
+// (it recovers); an operator then pauses the agent from the model page. A credit model deployed with three
+// versions is escalated while it gets no traffic and acknowledged by an operator, then shows its per-feature
+// drift, deployment, versions side by side and policy; a third model's operator requires approval in the
+// policy editor and approves the remedy the agent asks for. No console error is allowed. Screenshots of
+// every page go to test-output/screenshots/.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,10 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { REPO_ROOT } from '../../lib/db/config.ts';
+import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
+import { creditDefault } from '../../lib/sim/demo-models.ts';
+import { Random } from '../../lib/sim/random.ts';
 import { authHeader } from '../helpers/api.ts';
+import { creditData, registerCreditModel, registerCreditVersion } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
@@ -32,6 +39,9 @@ const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const NEXT_BIN = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 const MODEL = 'credit';
+/** Deployed credit models (real versions with reference profiles): one for the views, one for approvals. */
+const SCORING = 'scoring';
+const APPROVALS = 'approvals';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -91,44 +101,119 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
+interface Batch {
+  predictions: { id: string; prediction: string }[];
+  /** Labels of the batch's predictions; none sends no labels. */
+  labels: { predictionId: string; label: string }[];
+}
+
 /**
- * Labelled traffic through the ingestion API, a batch every 250 ms, so that each 1-second window has
- * enough labelled rows to be judged (and is never empty, which would be stale data). Each batch has
- * exactly the current accuracy.
+ * Traffic through the ingestion API, a batch every 250 ms, so that each 1-second window has enough rows
+ * (and labelled rows, when the batches carry labels) to be judged and is never empty, which would be
+ * stale data.
  */
-function startTraffic(initialAccuracy: number) {
-  let accuracy = initialAccuracy;
+function startTraffic(model: string, batch: (id: string) => Batch | Promise<Batch>) {
   let running = true;
-  let batch = 0;
+  let n = 0;
   const done = (async () => {
     while (running) {
-      const id = `b${batch++}`;
-      const predictions = Array.from({ length: 40 }, (_, i) => ({
-        id: `${id}-${i}`,
-        features: { income: 1000 + i },
-        prediction: 'yes',
-        confidence: 0.8,
-      }));
-      const correct = Math.round(predictions.length * accuracy);
-      const sent = await call('POST', `/v1/models/${MODEL}/predictions`, { predictions });
+      const { predictions, labels } = await batch(`${model}-b${n++}`);
+      const sent = await call('POST', `/v1/models/${model}/predictions`, { predictions });
       if (sent.status !== 202) throw new Error(`predictions: ${sent.status} ${JSON.stringify(sent.body)}`);
-      const labels = predictions.map((p, i) => ({ predictionId: p.id, label: i < correct ? 'yes' : 'no' }));
-      const labelled = await call('POST', `/v1/models/${MODEL}/labels`, { labels });
-      if (labelled.status !== 202)
-        throw new Error(`labels: ${labelled.status} ${JSON.stringify(labelled.body)}`);
+      if (labels.length > 0) {
+        const labelled = await call('POST', `/v1/models/${model}/labels`, { labels });
+        if (labelled.status !== 202)
+          throw new Error(`labels: ${labelled.status} ${JSON.stringify(labelled.body)}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
   done.catch(() => {}); // a failed batch is reported by stop()
   return {
-    set accuracy(value: number) {
-      accuracy = value;
-    },
     async stop() {
       running = false;
       await done;
     },
   };
+}
+
+/** Labels that make exactly `accuracy` of the batch's predictions right (the first ones). */
+function labelsAt(
+  predictions: { id: string; prediction: string }[],
+  accuracy: number,
+  other: (p: string) => string,
+) {
+  const correct = Math.round(predictions.length * accuracy);
+  return predictions.map((p, i) => ({
+    predictionId: p.id,
+    label: i < correct ? p.prediction : other(p.prediction),
+  }));
+}
+
+/** The one-feature model of the first test: every batch has exactly the current accuracy. */
+function incomeBatches(state: { accuracy: number }) {
+  return (id: string): Batch => {
+    const predictions = Array.from({ length: 40 }, (_, i) => ({
+      id: `${id}-${i}`,
+      features: { income: 1000 + i },
+      prediction: 'yes',
+      confidence: 0.8,
+    }));
+    return { predictions, labels: labelsAt(predictions, state.accuracy, () => 'no') };
+  };
+}
+
+/**
+ * Applicants from the credit model's reference population, their income scaled by `incomeFactor` (an
+ * input drift), scored by the deployed version itself. With `flip` set, each batch is labelled by the
+ * population's own default process, a `flip` share of labels inverted (a concept drift); null sends none.
+ */
+async function applicantBatches(
+  model: string,
+  state: { incomeFactor: number; flip: number | null },
+  seed: number,
+) {
+  const { body } = await call('GET', `/v1/models/${model}/versions/1`);
+  const version = loadModel(body.version.artifact as ModelArtifact);
+  const rng = new Random(seed);
+  return async (id: string): Promise<Batch> => {
+    const rows = Array.from({ length: 40 }, () => {
+      const row = creditDefault.sampleRow(rng);
+      return { ...row, income: Math.min(1000, Number(row.income) * state.incomeFactor) };
+    });
+    const outputs = await version.predict(rows);
+    const predictions = rows.map((features, i) => ({
+      id: `${id}-${i}`,
+      features,
+      prediction: String(outputs[i]!.prediction),
+      ...(outputs[i]!.confidence === null ? {} : { confidence: outputs[i]!.confidence }),
+      ...(outputs[i]!.probabilities ? { probabilities: outputs[i]!.probabilities } : {}),
+    }));
+    const flip = state.flip;
+    const labels =
+      flip === null
+        ? []
+        : rows.map((row, i) => {
+            const truth = creditDefault.label(row, rng);
+            return { predictionId: `${id}-${i}`, label: String(rng.bernoulli(flip) ? 1 - truth : truth) };
+          });
+    return { predictions, labels };
+  };
+}
+
+/** Trains a credit-model version in the registry, on its own sample of the reference population. */
+function creditVersion(seed: number, parentVersion?: number) {
+  const data = creditData(500, seed);
+  return {
+    train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed },
+    data: { rows: data.rows, labels: data.labels.map(String) },
+    ...(parentVersion ? { parentVersion } : {}),
+  };
+}
+
+async function deploy(model: string, change: object): Promise<void> {
+  const res = await call('POST', `/v1/models/${model}/deployment`, { actor: 'human:test', ...change });
+  if (res.status !== 201) throw new Error(`deployment: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 async function screenshot(name: string, target: Page = page): Promise<void> {
@@ -213,6 +298,32 @@ afterAll(async () => {
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 }, 60_000);
 
+/** No test may leave an error in the browser's console (a failed request, a React warning, a crash). */
+afterEach(() => {
+  const errors = browserErrors.splice(0);
+  expect(errors, dashboardOutput.slice(-2000)).toEqual([]);
+});
+
+const PHONE = { width: 390, height: 844 };
+
+/** A second page at a phone's size (CSS pixels). */
+async function phonePage(): Promise<Page> {
+  const phone = await context.newPage();
+  await phone.setViewportSize(PHONE);
+  return phone;
+}
+
+/** Nothing on the page is wider than the phone's screen (wide content scrolls in its own box). */
+async function expectNoSidewaysScroll(phone: Page): Promise<void> {
+  // Runs in the page; the tests are type-checked without the DOM's types.
+  const scrollWidth = await phone.evaluate(
+    () =>
+      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+        .documentElement.scrollWidth,
+  );
+  expect(scrollWidth).toBeLessThanOrEqual(PHONE.width);
+}
+
 describe('dashboard', () => {
   it('follows a model through an incident and an operator pause, without console errors', {
     timeout: 150_000,
@@ -224,7 +335,8 @@ describe('dashboard', () => {
       featureSchema: [{ name: 'income', type: 'numeric', min: 0 }],
     });
     expect(registered.status).toBe(201);
-    const traffic = startTraffic(0.9);
+    const credit = { accuracy: 0.9 };
+    const traffic = startTraffic(MODEL, incomeBatches(credit));
     try {
       // Fleet: healthy, then degraded and healthy again as the data changes, all without a reload.
       await page.goto(`${dashboardUrl}/`);
@@ -238,13 +350,13 @@ describe('dashboard', () => {
       });
       await screenshot('fleet-healthy');
 
-      traffic.accuracy = 0.6;
+      credit.accuracy = 0.6;
       await badge.and(page.locator('[data-health="degraded"]')).waitFor({ timeout: 30_000 });
       expect(await badge.textContent()).toBe('degraded');
       await page.locator(`tr[data-model="${MODEL}"] a[href^="/incidents/"]`).waitFor();
       await screenshot('fleet-degraded');
 
-      traffic.accuracy = 0.9;
+      credit.accuracy = 0.9;
       await badge.and(page.locator('[data-health="healthy"]')).waitFor({ timeout: 30_000 });
       expect(
         await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
@@ -260,10 +372,11 @@ describe('dashboard', () => {
           'true',
         );
       }
+      // Every decision of the incident, in order, with the rule that fired; the last one closed it.
+      const detail = (await call('GET', `/v1/incidents/${incidents[0].id}`)).body;
       const rules = await page.locator('[data-testid="rule"]').allTextContents();
-      expect(rules).toEqual(
-        expect.arrayContaining(['confirmed-finding-opens-incident', 'findings-cleared-close-incident']),
-      );
+      expect(rules).toEqual(detail.decisions.map((d: { rule: string }) => d.rule));
+      expect(rules.at(-1)).toBe('findings-cleared-close-incident');
       expect(await page.getByText('Rejected alternatives').count()).toBeGreaterThan(0);
       expect(await page.getByRole('link', { name: /Temporal UI/ }).getAttribute('href')).toBe(
         `${TEMPORAL_UI_URL}/namespaces/default/workflows/agent:${MODEL}`,
@@ -277,11 +390,12 @@ describe('dashboard', () => {
       await page.getByRole('cell', { name: 'findings-cleared-close-incident' }).first().waitFor();
       await page.getByText(/^Running · cycle/).waitFor();
       await screenshot('model');
-      const pauseButton = page.getByRole('button', { name: 'Pause agent' });
+      const agentPanel = page.locator('section[aria-labelledby="agent-title"]');
+      const pauseButton = agentPanel.getByRole('button', { name: 'Pause agent' });
       await pauseButton.click(); // no reason yet: the browser keeps the form from being sent
       expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(false);
-      await page.getByLabel('Reason').fill('investigating the income feature pipeline');
-      await page.getByLabel('Operator').fill('alice');
+      await agentPanel.getByLabel('Reason').fill('investigating the income feature pipeline');
+      await agentPanel.getByLabel('Operator').fill('alice');
       await pauseButton.click();
       await page.getByRole('status').filter({ hasText: 'The agent is paused.' }).waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="model-health"] [data-health="paused"]').waitFor();
@@ -324,18 +438,229 @@ describe('dashboard', () => {
       expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(true);
 
       // The fleet and a model on a phone.
-      const phone = await context.newPage();
-      await phone.setViewportSize({ width: 390, height: 844 });
+      const phone = await phonePage();
       await phone.goto(`${dashboardUrl}/`);
       await phone.locator(`tr[data-model="${MODEL}"] [data-health="paused"]`).waitFor();
+      await expectNoSidewaysScroll(phone);
       await screenshot('fleet-phone', phone);
       await phone.goto(`${dashboardUrl}/models/${MODEL}`);
       await phone.locator('.recharts-line').first().waitFor();
+      await expectNoSidewaysScroll(phone);
       await screenshot('model-phone', phone);
       await phone.close();
     } finally {
       await traffic.stop();
     }
-    expect(browserErrors, dashboardOutput.slice(-2000)).toEqual([]);
+  });
+
+  it('shows per-feature drift, the deployment, two versions side by side and the policy', {
+    timeout: 150_000,
+  }, async () => {
+    await registerCreditModel(call, SCORING);
+    const v1 = await registerCreditVersion(call, SCORING, creditVersion(7));
+    const v2 = await registerCreditVersion(call, SCORING, creditVersion(11, v1));
+    const v3 = await registerCreditVersion(call, SCORING, creditVersion(13, v2));
+    await deploy(SCORING, { production: v2, fallback: v1, reason: 'first deployment' });
+    await deploy(SCORING, { canary: { version: v3, share: 0.2 }, reason: 'canary of the retrained version' });
+
+    // Deployed without traffic: the agent escalates (nothing it can do brings traffic back); an operator
+    // acknowledges the escalation from the model page, which closes the incident.
+    await page.goto(`${dashboardUrl}/models/${SCORING}`);
+    const escalation = page.locator('section[aria-labelledby="escalation-title"]');
+    await escalation.waitFor({ timeout: 30_000 });
+    const { openIncident } = (await call('GET', `/v1/fleet/${SCORING}`)).body.model;
+    expect(openIncident).toMatchObject({ kind: 'stale_data', status: 'escalated' });
+    await screenshot('model-escalated');
+    await escalation.getByLabel('Reason').fill('the upstream feed is being reconnected');
+    await escalation.getByLabel('Operator').fill('dana');
+    await escalation.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByRole('status').filter({ hasText: 'Acknowledged:' }).waitFor({ timeout: 15_000 });
+    expect((await call('GET', `/v1/incidents/${openIncident.id}`)).body.incident.closedAt).not.toBeNull();
+    const acknowledged = (await call('GET', `/v1/actions?model=${SCORING}&type=acknowledge`)).body.actions;
+    expect(acknowledged).toMatchObject([
+      { actor: 'human:dana', reason: 'the upstream feed is being reconnected', incidentId: openIncident.id },
+    ]);
+
+    const scoring = { incomeFactor: 1, flip: null };
+    const traffic = startTraffic(SCORING, await applicantBatches(SCORING, scoring, 1));
+    try {
+      // The deployment: which version serves in which role, the canary with its share.
+      const roles = page.locator('[data-testid="deployment-roles"]');
+      await roles
+        .locator('[data-role="canary"] dd')
+        .filter({ hasText: `v${v3}` })
+        .waitFor();
+      expect(await roles.locator('[data-role="production"] dd').textContent()).toBe(`v${v2}`);
+      expect(await roles.locator('[data-role="fallback"] dd').textContent()).toBe(`v${v1}`);
+      expect(await roles.locator('[data-role="canary"] dd').textContent()).toBe(`v${v3} · 20 % of traffic`);
+      expect(await roles.locator('[data-role="shadow"] dd').textContent()).toBe('none');
+      expect(await page.getByText('Earlier revisions (1)').count()).toBe(1);
+
+      // The heatmap: income stable against the reference, then shifted; a cell's tooltip names the test.
+      const income = (band: string) =>
+        page.locator(`td.heatmap-cell[data-feature="income"][data-band="${band}"]`).first();
+      await income('stable').waitFor({ timeout: 30_000 });
+      scoring.incomeFactor = 2.5;
+      const drifted = income('severe');
+      await drifted.waitFor({ timeout: 30_000 });
+      const title = (await drifted.getAttribute('title')) ?? '';
+      expect(title).toMatch(
+        /^income, window \d+: Kolmogorov–Smirnov statistic \d\.\d{3}, p-value \S+ \(adjusted \S+\), PSI \d+\.\d{3}$/,
+      );
+      // The tooltip's numbers are the API's for that window.
+      const seq = Number(await drifted.getAttribute('data-window'));
+      const matrix = (await call('GET', `/v1/models/${SCORING}/drift?windows=40`)).body;
+      const cell =
+        matrix.cells[matrix.features.indexOf('income')][
+          matrix.windows.findIndex((w: { seq: number }) => w.seq === seq)
+        ];
+      expect(cell).toMatchObject({ judged: true, test: 'kolmogorov_smirnov' });
+      expect(cell.psi).toBeGreaterThanOrEqual(0.5);
+      expect(title).toContain(`statistic ${cell.statistic.toFixed(3)}`);
+      expect(title).toContain(`PSI ${cell.psi.toFixed(3)}`);
+      await drifted.hover();
+      expect(await page.getByTestId('heatmap-detail').textContent()).toBe(title);
+      // The keyboard: focus a cell, arrow up moves to the feature above in the same window.
+      await drifted.focus();
+      await page.keyboard.press('ArrowUp');
+      const featureAbove = matrix.features[matrix.features.indexOf('income') - 1];
+      const above = page.locator(`td.heatmap-cell[data-feature="${featureAbove}"][data-window="${seq}"]`);
+      await page
+        .locator(`td.heatmap-cell[data-feature="${featureAbove}"][data-window="${seq}"]:focus`)
+        .waitFor();
+      expect(await page.getByTestId('heatmap-detail').textContent()).toBe(await above.getAttribute('title'));
+
+      // Versions: production against the newest other version by default; then v1 against v3.
+      const compare = page.locator('[data-testid="version-compare"]');
+      await compare.waitFor();
+      expect(await compare.locator('thead th').allTextContents()).toEqual(['Property', `v${v2}`, `v${v3}`]);
+      await page.getByLabel('Left', { exact: true }).selectOption(String(v1));
+      await compare
+        .locator('thead th')
+        .filter({ hasText: `v${v1}` })
+        .waitFor();
+      const row = (label: string) =>
+        compare.locator('tbody tr').filter({ has: page.getByRole('rowheader', { name: label }) });
+      expect(await row('Ancestry').locator('td').allTextContents()).toEqual([
+        `v${v1}`,
+        `v${v3} ← v${v2} ← v${v1}`,
+      ]);
+      expect(await row('Serves as').locator('td').allTextContents()).toEqual(['fallback', 'canary']);
+      expect(await row('Status').locator('td').count()).toBe(2);
+      expect(await compare.getByText('Metrics', { exact: true }).count()).toBe(1);
+      expect(await compare.getByText('Reference statistics', { exact: true }).count()).toBe(1);
+      expect(await row('income').locator('td').first().textContent()).toMatch(/^mean \d+\.\d{2} · sd /);
+
+      // The policy: the defaults, version 0, with its ladders.
+      await page.getByTestId('policy-version').filter({ hasText: 'Policy version 0' }).waitFor();
+      expect(await page.locator('.policy-summary').textContent()).toContain('retrain → rollback → fallback');
+      await screenshot('model-views');
+
+      // Restoring the first revision ends the canary: a new revision, shown at once.
+      const deployment = page.locator('section[aria-labelledby="deployment-title"]');
+      await deployment.getByText('Earlier revisions (1)').click();
+      await deployment.locator('summary', { hasText: 'Restore revision 1' }).click();
+      await deployment.getByLabel('Reason').fill('the canary answers too slowly');
+      await deployment.getByLabel('Operator').fill('erin');
+      await deployment.getByRole('button', { name: 'Restore revision 1' }).click();
+      await deployment
+        .getByRole('status')
+        .filter({ hasText: 'Revision 1 restored as revision 3.' })
+        .waitFor();
+      await roles.locator('[data-role="canary"] dd').filter({ hasText: 'none' }).waitFor();
+      expect(await deployment.getByText('Revision 3 (restored from revision 1) by human:erin').count()).toBe(
+        1,
+      );
+      const [latest] = (await call('GET', `/v1/models/${SCORING}/revisions?limit=1`)).body.revisions;
+      expect(latest).toMatchObject({ revision: 3, restoredFrom: 1, actor: 'human:erin', canary: null });
+
+      const phone = await phonePage();
+      await phone.goto(`${dashboardUrl}/models/${SCORING}`);
+      await phone.locator(`td.heatmap-cell[data-feature="income"]`).first().waitFor();
+      await phone.locator('[data-testid="version-compare"]').waitFor();
+      await expectNoSidewaysScroll(phone);
+      await screenshot('model-views-phone', phone);
+      await phone.close();
+    } finally {
+      await traffic.stop();
+    }
+  });
+
+  it('lets an operator require approval in the policy editor, then approve the remedy', {
+    timeout: 150_000,
+  }, async () => {
+    await registerCreditModel(call, APPROVALS);
+    await registerCreditVersion(call, APPROVALS, creditVersion(7));
+    // Traffic from the start: a deployed model without any would be stale data, escalated at once.
+    const state = { incomeFactor: 1, flip: 0 };
+    const traffic = startTraffic(APPROVALS, await applicantBatches(APPROVALS, state, 2));
+    try {
+      await deploy(APPROVALS, { production: 1, reason: 'first deployment' });
+      await page.goto(`${dashboardUrl}/models/${APPROVALS}`);
+      await page.getByTestId('policy-version').filter({ hasText: 'Policy version 0' }).waitFor();
+
+      // The policy editor: an invalid document is refused with its issue, a valid one applied.
+      const policyPanel = page.locator('section[aria-labelledby="policy-title"]');
+      await policyPanel.getByText('Edit the policy').click();
+      const editor = policyPanel.getByLabel('Policy (JSON)');
+      await policyPanel.getByLabel('Reason').fill('approve remedies by hand this week');
+      await policyPanel.getByLabel('Operator').fill('carol');
+      await editor.fill(JSON.stringify({ approvals: { retrain: { mode: 'sometimes' } } }));
+      await policyPanel.getByRole('button', { name: 'Apply policy' }).click();
+      const refusal = policyPanel.getByRole('alert');
+      await refusal.waitFor();
+      expect(await refusal.locator('.issues code').allTextContents()).toEqual([
+        'body.policy.approvals.retrain.mode',
+      ]);
+      // Chromium reports the refusal (an HTTP 422) in the console: expected here, and only here.
+      const refused = await waitFor('the refusal in the console', async () => {
+        const at = browserErrors.findIndex((e) => e.includes('status of 422') && e.includes('/agent/policy'));
+        return at >= 0 ? at : undefined;
+      });
+      browserErrors.splice(refused, 1);
+      const approve = { mode: 'approve', timeout: '10 minutes', onTimeout: 'alert' };
+      const approvals = { retrain: approve, rollback: approve, fallback: approve, disable: approve };
+      await editor.fill(JSON.stringify({ approvals }, null, 2));
+      await policyPanel.getByRole('button', { name: 'Apply policy' }).click();
+      await policyPanel
+        .getByRole('status')
+        .filter({ hasText: 'The agent applied the new policy.' })
+        .waitFor();
+      await page.getByTestId('policy-version').filter({ hasText: 'Policy version 1' }).waitFor();
+      expect(await page.locator('.policy-summary').textContent()).toContain(
+        'retrain (else alert after 10 minutes)',
+      );
+
+      // Healthy labelled traffic until the baseline is ready, then a concept drift the agent wants to remedy.
+      await waitFor('a ready baseline', async () =>
+        (await call('GET', `/v1/fleet/${APPROVALS}`)).body.model.baseline.ready ? true : undefined,
+      );
+      state.flip = 0.35;
+      const pending = page.getByTestId('pending-approval');
+      await pending.waitFor({ timeout: 60_000 });
+      const { pendingApproval } = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
+      expect(await pending.getAttribute('data-approval-id')).toBe(pendingApproval.id);
+
+      // The fleet shows it too, with the same controls.
+      const fleet = await context.newPage();
+      await fleet.goto(`${dashboardUrl}/`);
+      await fleet.locator(`tr[data-model="${APPROVALS}"] [data-testid="fleet-approval"]`).waitFor();
+      await screenshot('fleet-approval', fleet);
+      await fleet.close();
+
+      await screenshot('model-approval');
+      await pending.getByLabel('Reason').first().fill('the retraining data looks sound');
+      await pending.getByLabel('Operator').first().fill('carol');
+      await pending.getByRole('button', { name: `Approve ${pendingApproval.action}` }).click();
+      await page.getByRole('status').filter({ hasText: 'Approved:' }).waitFor({ timeout: 15_000 });
+      await waitFor('the approval to be taken', async () => {
+        const agent = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
+        return agent.pendingApproval?.id !== pendingApproval.id ? true : undefined;
+      });
+      const audit = (await call('GET', `/v1/actions?model=${APPROVALS}&actor=human:carol`)).body.actions;
+      expect(audit.length).toBeGreaterThan(0);
+    } finally {
+      await traffic.stop();
+    }
   });
 });

@@ -77,3 +77,4 @@ async function forward(request: NextRequest, { params }: { params: Promise<{ pat
 
 export const GET = forward;
 export const POST = forward;
+export const PUT = forward;
