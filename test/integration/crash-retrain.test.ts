@@ -87,7 +87,33 @@ describe('worker crash in the middle of a retrain', () => {
         180_000,
       );
       expect(closed.kind).toBe('concept_drift');
-      expect(closed.status).toBe('recovered');
+      // On failure, the incident's own timeline says what happened.
+      expect(closed.status, JSON.stringify((closed.evidence as { steps?: unknown })?.steps, null, 1)).toBe(
+        'recovered',
+      );
+    } catch (error) {
+      // What the agent did, for whoever reads the failure.
+      const decisions = await db.store.decision.findMany({
+        where: { modelId: model.id },
+        orderBy: { cycle: 'asc' },
+      });
+      const actions = await db.store.action.findMany({
+        where: { modelId: model.id },
+        orderBy: { createdAt: 'asc' },
+      });
+      const incidents = await db.store.incident.findMany({ where: { modelId: model.id } });
+      console.error(
+        [
+          ...decisions
+            .filter((d) => d.rule !== 'healthy')
+            .map((d) => `decision ${d.cycle} ${d.rule} ${d.action}: ${d.reason}`),
+          ...actions.map((a) => `action ${a.type} ${a.status} ${a.actor}: ${a.reason}`),
+          ...incidents.map((i) =>
+            `incident ${i.kind} ${i.status}: ${JSON.stringify(i.evidence)}`.slice(0, 3000),
+          ),
+        ].join('\n'),
+      );
+      throw error;
     } finally {
       stop.abort();
       await traffic;
