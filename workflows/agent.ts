@@ -18,7 +18,7 @@ import {
 import type { Remedy } from '../activities/contracts.ts';
 import type { Activities } from '../activities/index.ts';
 import { durationMs } from '../lib/policy/duration.ts';
-import { DEFAULT_POLICY, parsePolicy } from '../lib/policy/policy.ts';
+import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 import { baselineFor } from './baseline.ts';
 import { decide } from './decide.ts';
@@ -51,6 +51,7 @@ import type {
   OpenIncident,
   PauseRequest,
   RemedyAttempt,
+  VerificationBaseline,
 } from './types.ts';
 
 const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Activities>({
@@ -154,6 +155,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   /** The remedy, approval wait, escalation or verification running beside the loop. */
   let inFlight: Promise<void> | null = null;
   let approvalAnswer: { approved: boolean; answer: ApprovalAnswer } | null = null;
+  /** Counts the production models a remedy put in place, so a cycle in flight does not undo a reset. */
+  let modelChanges = 0;
 
   setHandler(statusQuery, () => state);
   // Pause and resume are one toggle: refuse a no-op, flip the flag, audit who did it and why.
@@ -483,7 +486,9 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     if (result.outcome !== 'applied') {
       attempt.outcome = result.outcome === 'rejected' ? 'rejected' : 'failed';
       incident.status = 'open';
-      await incidentStep(incident, `${n}:outcome`, 'open', `${action} ${result.outcome}: ${result.detail}`);
+      await incidentStep(incident, `${n}:outcome`, 'open', `${action} ${result.outcome}: ${result.detail}`, {
+        outcome: attempt.outcome,
+      });
       return;
     }
 
@@ -491,6 +496,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       // Another model serves now: what the detector learnt of the old one (its calibration, its error
       // rate) no longer applies. The pre-failure baseline verification needs is kept on the incident.
       state.detector = afterModelChange(state.detector);
+      modelChanges++;
     }
     let since = await acts.storeTime();
     if (PROTECTIVE.has(action)) {
@@ -500,7 +506,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         attempt.outcome = 'protected';
         attempt.detail = `${result.detail}; users protected while the model itself is repaired`;
         incident.status = 'open';
-        await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail);
+        await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail, { outcome: attempt.outcome });
         return;
       }
       // The cause is outside the model. Hold until it is gone, then bring the model back and verify it
@@ -535,7 +541,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         attempt.outcome = 'not_recovered';
         attempt.detail = `${result.detail}; the cause did not go within ${policy().verification.maxWait} (users stay protected)`;
         incident.status = 'open';
-        await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail);
+        await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail, { outcome: attempt.outcome });
         return;
       }
       if (result.before !== null) {
@@ -576,7 +582,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
           baseline,
           since,
           pollInterval: cycleInterval,
-          verification: policy().verification,
+          verification: verificationFor(baseline.metric),
         },
       ],
     });
@@ -602,7 +608,26 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       state.deployment = await acts.describeDeployment({ modelName: state.modelName });
     }
     incident.status = 'open';
-    await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail, { verdict });
+    await incidentStep(incident, `${n}:outcome`, 'open', attempt.detail, {
+      outcome: attempt.outcome,
+      verdict,
+    });
+  }
+
+  /**
+   * The verification settings for a metric. Accuracy and rates take the policy's tolerance as it is; the
+   * noisier relative metrics (p95 latency, RMSE of one window) count as recovered once they are back
+   * under what detection calls a regression, or within the tolerance when that is looser.
+   */
+  function verificationFor(metric: VerificationBaseline['metric']): Policy['verification'] {
+    const { verification, detection } = policy();
+    const relative =
+      metric === 'latencyP95Ms'
+        ? detection.minEffect.latencyIncrease
+        : metric === 'rmse'
+          ? detection.minEffect.errorIncrease / 2
+          : 0;
+    return { ...verification, tolerance: Math.max(verification.tolerance, relative) };
   }
 
   async function closeRecovered(incident: OpenIncident, n: number, summary: string, verdict?: object) {
@@ -645,7 +670,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         inFlight = null;
         state.pendingApproval = null;
         state.health = healthOf(state);
-        wake = true; // decide on the outcome now rather than a cycle later
+        // The next decision comes at the next regular cycle: a cycle run at once would judge a window of
+        // a few seconds, which holds no traffic and reads as traffic stopping.
       }
     })();
   }
@@ -664,6 +690,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     sleepFirst = true;
     if (!state.paused) {
       const cycle = state.cycle;
+      const changesBefore = modelChanges;
       const window = await monitorWindow({ modelName: state.modelName, seq: cycle });
       if (recovery) state.deployment = await acts.describeDeployment({ modelName: state.modelName });
       const detected = recovery
@@ -693,7 +720,9 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         newIncidentId: incidentId,
       });
       const baselineBefore = state.detector;
-      state.detector = detected.state;
+      // A remedy that changed the model while this cycle was measuring has reset the detector; the
+      // window just judged still describes the old model, so its state is reset the same way.
+      state.detector = modelChanges === changesBefore ? detected.state : afterModelChange(detected.state);
       state.lastWindow = window;
       state.lastFindings = detected.findings;
       state.lastDecision = decision;

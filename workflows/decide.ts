@@ -302,7 +302,9 @@ function onsetOf(ctx: DecisionContext, incident: OpenIncident | null | undefined
  */
 function recentChange({ ctx, onset }: Situation): boolean {
   const d = ctx.deployment;
-  if (!d) return false;
+  // The agent's own changes were verified (or undone) as part of the incident they answered; they are
+  // not the suspected cause of the next one.
+  if (!d || d.changedBy === 'agent') return false;
   return d.changedAt <= onset && onset - d.changedAt <= durationMs(ctx.policy.verification.maxWait);
 }
 
@@ -339,6 +341,11 @@ function judgementRejects(remedy: Remedy, s: Situation): string | null {
     case 'disable':
       return d.mode === 'disabled' ? 'predictions are already disabled' : null;
   }
+}
+
+/** A stale-data finding about traffic itself (none arrived, or a gap far beyond the usual), not labels. */
+function trafficStopped(f: Finding): boolean {
+  return num(f, 'count') === 0 || f.evidence.test === 'gap_ratio';
 }
 
 function isActiveQualityFinding(f: Finding): boolean {
@@ -516,7 +523,7 @@ function judge(f: Finding, s: Situation): Plan {
         { action: 'none', rejectedBecause: 'confirmed: the operator should know about it' },
       ]);
     case 'stale_data':
-      if (num(f, 'count') === 0 || f.evidence.test === 'gap_ratio') {
+      if (trafficStopped(f)) {
         return {
           rule: 'traffic-stopped-escalate',
           action: 'alert',
@@ -702,6 +709,15 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
 }
 
 function carryIncident(ctx: DecisionContext, incident: OpenIncident): Decision {
+  // Traffic stopping outranks whatever the open incident is about: nothing the agent does can bring it
+  // back, so the open incident goes to a human now.
+  const stopped = ctx.findings.find(
+    (f) => f.kind === 'stale_data' && f.state === 'confirmed' && trafficStopped(f),
+  );
+  if (stopped && incident.kind !== 'stale_data') {
+    const plan = judge(stopped, { ctx, kind: 'stale_data', tried: [], onset: onsetOf(ctx, incident) });
+    return decision(ctx, plan, basisOf(stopped, ctx.policy));
+  }
   const last = incident.attempts?.at(-1);
   if (last && (FAILED_OUTCOMES.includes(last.outcome) || last.outcome === 'protected'))
     return nextRung(ctx, incident, last);

@@ -52,6 +52,7 @@ export const DEFAULT_DETECT_SETTINGS: DetectSettings = {
       accuracyDrop: 0.05,
       errorIncrease: 0.2,
       latencyIncrease: 0.5,
+      latencyIncreaseMs: 20,
       failureRate: 0.05,
       missingRate: 0.05,
     },
@@ -586,7 +587,10 @@ function observeLatency(w: WindowSummary, state: DetectorState, s: DetectSetting
   const increase = w.latencyP95Ms / base - 1;
   const sd = Math.max(baselineSd(b), 0.05 * base);
   const z = (w.latencyP95Ms - base) / sd;
-  const bad = increase >= s.detection.minEffect.latencyIncrease && z >= DETECT_DEFAULTS.latencySigmas;
+  const bad =
+    increase >= s.detection.minEffect.latencyIncrease &&
+    w.latencyP95Ms - base >= (s.detection.minEffect.latencyIncreaseMs ?? 0) &&
+    z >= DETECT_DEFAULTS.latencySigmas;
   return {
     kind: 'latency',
     judged: true,
@@ -788,10 +792,12 @@ export function advancePersistence(
 // ---- detect -------------------------------------------------------------------------------------
 
 export function detect(
-  window: WindowSummary,
+  measured: WindowSummary,
   state: DetectorState,
   settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
 ): { findings: Finding[]; state: DetectorState } {
+  const settling = (state.settleWindows ?? 0) > 0;
+  const window = settling ? withoutLabels(measured) : measured;
   const quality = observeQuality(window, settings);
   const qualityFeatures = new Set((quality.bad ? quality.features : [])?.map((f) => f.name));
   const anomaly = observeAnomaly(window, state, settings);
@@ -931,6 +937,7 @@ export function detect(
       calibrationCusum,
       errorCusum,
       ...(window.count > 0 || state.trafficSeen ? { trafficSeen: true } : {}),
+      settleWindows: settling ? state.settleWindows! - 1 : undefined,
       ...learnAccuracy(
         state,
         accuracyHealthy ? window : null,
@@ -950,7 +957,37 @@ export function detect(
 export function afterModelChange(state: DetectorState): DetectorState {
   const { calibrationCusum: _c, errorCusum: _e, pendingBaseline: _p, ...rest } = state;
   const { rmse: _r, estimatedAccuracy: _a, ...baselines } = state.baselines ?? {};
-  return { ...rest, baselines, baselineLabelled: 0, baselineCorrect: 0, baselineWindows: 0 };
+  // The old model's concept drift is not the new one's: it must be found again on the new model's own
+  // evidence, not carried (a verified fix would otherwise open a second incident at once).
+  const { concept_drift: _d, ...persistence } = state.persistence;
+  return {
+    ...rest,
+    persistence,
+    baselines,
+    baselineLabelled: 0,
+    baselineCorrect: 0,
+    baselineWindows: 0,
+    settleWindows: SETTLE_WINDOWS,
+  };
+}
+
+/**
+ * Windows after a model change whose labels are not judged: labels keep arriving for predictions the
+ * previous model made, and would be read as the new model's performance (its calibration, its errors).
+ */
+const SETTLE_WINDOWS = 2;
+
+/** A window with its labelled-row evidence removed: performance cannot be judged from it. */
+function withoutLabels(w: WindowSummary): WindowSummary {
+  const {
+    errorRuns: _r,
+    positives: _p,
+    expectedPositives: _e,
+    positivesVariance: _v,
+    positivesRows: _n,
+    ...rest
+  } = w;
+  return { ...rest, labelled: 0, correct: 0, accuracy: null, f1: null, logLoss: null, rmse: null, mae: null };
 }
 
 /**

@@ -166,6 +166,8 @@ export interface DetectorState {
   calibrationCusum?: { up: CusumSide; down: CusumSide };
   /** Some prediction has arrived: only then does a window without any mean that traffic stopped. */
   trafficSeen?: boolean;
+  /** Windows still to pass after a model change before labelled rows are judged again. */
+  settleWindows?: number;
   /**
    * Bernoulli CUSUM charts of the per-row error stream against the baseline error rate
    * (lib/detectors BernoulliCusum); absent in states from before it, which start it afresh.

@@ -69,6 +69,8 @@ export const policySchema = z
             /** Relative increase of an error metric (RMSE, MAE) for regression. */
             errorIncrease: z.number().min(0).default(0.2),
             latencyIncrease: z.number().min(0).default(0.5),
+            /** ...and by at least this many milliseconds: sub-millisecond models double on any hiccup. */
+            latencyIncreaseMs: z.number().min(0).default(20),
             failureRate: fraction.default(0.05),
             missingRate: fraction.default(0.05),
           })

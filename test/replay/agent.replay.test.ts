@@ -6,6 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
+import { agentWorkflowId } from '../../workflows/messages.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 
 const dir = path.join(import.meta.dirname, '..', 'histories');
@@ -13,7 +14,11 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 async function replay(file: string) {
   const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-  return Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+  // Child workflow ids derive from the agent's own id, so a history with remedies replays only under it.
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : null;
+  const workflowId = input?.modelName ? agentWorkflowId(input.modelName) : `replay-${file}`;
+  return Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
 }
 
 describe('committed histories', () => {
