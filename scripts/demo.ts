@@ -22,6 +22,7 @@ import { creditDefault } from '../lib/sim/demo-models.ts';
 import { drive } from '../lib/sim/drive.ts';
 import { Random } from '../lib/sim/random.ts';
 import { findScenario } from '../lib/sim/scenarios.ts';
+import { referenceData, setUpDemoModel } from '../lib/sim/setup.ts';
 import { generateStream } from '../lib/sim/stream.ts';
 import { temporalCliPath } from '../lib/temporal-binaries.ts';
 
@@ -34,7 +35,7 @@ const { values: args } = parseArgs({
 });
 // Both speeds give the agent about 200 predictions per window: enough labels to judge accuracy.
 const speed = args.fast
-  ? { cycle: '2 seconds', phase: 0.2, rate: 100, labelDelayMs: 300 }
+  ? { cycle: '2 seconds', phase: 0.4, rate: 100, labelDelayMs: 300 }
   : { cycle: '10 seconds', phase: 1, rate: 20, labelDelayMs: 1000 };
 const rate = args.rate === undefined ? speed.rate : Number(args.rate);
 if (!(rate > 0 && rate <= 2000)) fail('--rate must be a number of predictions per second in (0, 2000]');
@@ -43,12 +44,58 @@ if (durationSeconds !== null && !(durationSeconds > 0))
   fail('--duration must be a positive number of seconds');
 
 const MODEL = creditDefault.name;
-/** The failure schedule, repeated: each phase draws traffic from one simulator scenario. */
-const SCHEDULE = [
+/**
+ * The failure schedule, repeated: each phase draws traffic from one simulator scenario (in the world the
+ * phase says: the concept drift, once it came, stays). Four failures the agent must handle on its own:
+ * three it can repair, one (the upstream going silent) that only a human can.
+ */
+const SCHEDULE: readonly Phase[] = [
   { scenario: 'steady', seconds: 60, note: 'healthy traffic: the agent learns its baseline' },
-  { scenario: 'unit-change', seconds: 60, note: 'INJECTED: upstream sends income in cents (×1000)' },
-  { scenario: 'steady', seconds: 120, note: 'upstream fixed: healthy traffic again' },
-] as const;
+  {
+    scenario: 'unit-change',
+    seconds: 60,
+    note: 'INJECTED: upstream sends income in cents (×1000) → expect fallback',
+  },
+  { scenario: 'steady', seconds: 100, note: 'upstream fixed → expect production restored and verified' },
+  {
+    scenario: 'steady',
+    seconds: 100,
+    release: 'bad',
+    note: 'INJECTED: a bad release (version trained on corrupted labels) is deployed → expect rollback',
+  },
+  {
+    scenario: 'concept-drift',
+    seconds: 180,
+    note: 'INJECTED: rates rise, defaults follow a new rule → expect retrain',
+  },
+  {
+    scenario: 'concept-drift',
+    seconds: 60,
+    silent: true,
+    note: 'INJECTED: the upstream goes silent → expect escalation',
+  },
+  { scenario: 'concept-drift', seconds: 60, note: 'traffic is back; the escalation waits for a human' },
+];
+
+interface Phase {
+  scenario: string;
+  seconds: number;
+  note: string;
+  /** Deploy this release as production when the phase starts (what a CD pipeline would do). */
+  release?: 'bad';
+  /** No traffic at all during the phase. */
+  silent?: boolean;
+}
+
+/**
+ * The demo's policy: the defaults, with evidence sizes and waits scaled to a demo's few hundred
+ * predictions per minute (a production model would see far more, and keep the defaults).
+ */
+const DEMO_POLICY = {
+  retrain: { minRows: 600, canaryMinRows: 80, canaryShare: 0.3, maxWait: '10 minutes' },
+  verification: { minRows: 400, maxWait: '10 minutes' },
+  cooldowns: { rollback: '1 minute', retrain: '2 minutes', fallback: '1 minute', disable: '1 minute' },
+};
 
 const dataDir = path.join(REPO_ROOT, 'data');
 const logDir = path.join(dataDir, 'logs');
@@ -220,22 +267,16 @@ if (registered.status === 201) say(`registered model ${MODEL}; its agent workflo
 else if (registered.status === 409) say(`model ${MODEL} is already registered: carrying on with its history`);
 else fail(`could not register ${MODEL}: ${JSON.stringify(registered.body)}`);
 
-// 3b. Its first version, trained on reference data and deployed to production behind the gateway
-if ((await call('GET', `/v1/models/${MODEL}/deployment`)).status === 404) {
-  say('training version 1 (logistic regression) on 4,000 reference rows and deploying it');
-  const rng = new Random(7);
-  const rows = Array.from({ length: 4000 }, () => creditDefault.sampleRow(rng));
-  const version = await call('POST', `/v1/models/${MODEL}/versions`, {
-    train: { trainer: 'logistic-regression' },
-    data: { rows, labels: rows.map((row) => String(creditDefault.label(row, rng))) },
-  });
-  if (version.status !== 201) fail(`could not train version 1: ${JSON.stringify(version.body)}`);
-  const deployed = await call('POST', `/v1/models/${MODEL}/deployment`, {
-    production: version.body.version.version,
-    reason: 'demo: first deployment',
-  });
-  if (deployed.status !== 201) fail(`could not deploy version 1: ${JSON.stringify(deployed.body)}`);
+// 3b. Its production version (logistic regression on reference data) and a simpler fallback (a random
+// forest on a tenth of it), trained by the registry and deployed behind the gateway; and a bad release
+// kept aside for later (a version trained on corrupted labels, as a broken training pipeline would make).
+const setup = await setUpDemoModel(call, creditDefault, { rows: 4000, policy: DEMO_POLICY }).catch((error) =>
+  fail(String(error)),
+);
+if (setup.production !== null) {
+  say(`trained version ${setup.production} (production) and ${setup.fallback} (fallback) and deployed them`);
 }
+const badRelease = await ensureBadRelease();
 
 console.log(`
   Homeostat demo is running
@@ -256,7 +297,11 @@ async function watchAgent() {
       const window = a.lastWindow
         ? `accuracy ${a.lastWindow.accuracy === null ? 'n/a' : a.lastWindow.accuracy.toFixed(3)} over ${a.lastWindow.labelled} labels`
         : 'no window yet';
-      const line = `agent: ${a.health}; ${a.lastDecision?.rule ?? 'starting'}${a.openIncident ? `; incident ${a.openIncident.id.slice(0, 8)} (${a.openIncident.kind}) open` : ''}`;
+      const incident = a.openIncident
+        ? `; incident ${a.openIncident.id.slice(0, 8)} (${a.openIncident.kind}) ${a.openIncident.status ?? 'open'}`
+        : '';
+      const attempt = a.openIncident?.attempts?.at(-1);
+      const line = `agent: ${a.health}; ${a.lastDecision?.rule ?? 'starting'}${incident}${attempt ? ` [${attempt.action}: ${attempt.outcome}]` : ''}`;
       if (line !== last)
         say(`${line} — cycle ${a.cycle}, ${window}${a.lastDecision ? `: ${a.lastDecision.reason}` : ''}`);
       last = line;
@@ -274,9 +319,18 @@ for (let round = 0; !stop.signal.aborted; round++) {
     if (stop.signal.aborted) break;
     const seconds = phase.seconds * speed.phase;
     say(`traffic: ${phase.note} (${Math.round(seconds)} s)`);
+    if (i === 0 && round > 0) await acknowledgeEscalation();
+    if (phase.release === 'bad')
+      await deploy(badRelease, 'release 1.1 (a bad release, injected by the demo)');
+    const phaseStop = AbortSignal.any([stop.signal, AbortSignal.timeout(seconds * 1000)]);
+    if (phase.silent) {
+      await new Promise<void>((resolve) =>
+        phaseStop.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      continue;
+    }
     const scenario = { ...findScenario(phase.scenario)!, onset: 0 };
     const count = Math.ceil(seconds * rate);
-    const phaseStop = AbortSignal.any([stop.signal, AbortSignal.timeout(seconds * 1000)]);
     await drive({
       call,
       modelName: MODEL,
@@ -291,6 +345,69 @@ for (let round = 0; !stop.signal.aborted; round++) {
       onError: (message) => say(`traffic: ${message}`),
     });
   }
+  await summarise(round);
+}
+
+/** The bad release's version number: registered once, on corrupted labels, and remembered in data/. */
+async function ensureBadRelease(): Promise<number> {
+  const remembered = path.join(dataDir, 'demo-bad-release.json');
+  if (fs.existsSync(remembered)) return JSON.parse(fs.readFileSync(remembered, 'utf8')).version;
+  // A broken training pipeline: four of the strongest columns misaligned (shuffled) before training.
+  // The release still answers sensibly, just worse: accuracy falls by about a fifth, not to nothing.
+  const data = referenceData(creditDefault, 2000, 99);
+  const rng = new Random(99);
+  for (const column of ['income', 'debt_to_income', 'credit_utilization', 'late_payments_12m']) {
+    const values = rng.shuffle(data.rows.map((row) => row[column]));
+    data.rows.forEach((row, i) => {
+      row[column] = values[i] ?? null;
+    });
+  }
+  const res = await call('POST', `/v1/models/${MODEL}/versions`, {
+    train: { trainer: 'logistic-regression' },
+    data,
+  });
+  if (res.status !== 201) fail(`could not register the bad release: ${JSON.stringify(res.body)}`);
+  fs.writeFileSync(remembered, JSON.stringify({ version: res.body.version.version }));
+  return res.body.version.version;
+}
+
+async function deploy(version: number, reason: string) {
+  const res = await call('POST', `/v1/models/${MODEL}/deployment`, {
+    production: version,
+    reason,
+    actor: 'release-pipeline',
+  });
+  if (res.status === 201 || res.status === 200) say(`deployed version ${version} to production: ${reason}`);
+  else say(`could not deploy version ${version}: ${JSON.stringify(res.body)}`);
+}
+
+/** What the agent did in a round: every incident and how it ended. */
+async function summarise(round: number) {
+  const res = await call('GET', `/v1/models/${MODEL}/incidents`);
+  if (res.status !== 200) return;
+  say(`round ${round + 1} done. Incidents so far:`);
+  for (const incident of res.body.incidents ?? []) {
+    say(
+      `  ${incident.openedAt.slice(11, 19)} ${incident.kind.padEnd(13)} ${incident.status.padEnd(10)} ${incident.summary}`,
+    );
+  }
+}
+
+/** Between rounds the demo plays the on-call human: it acknowledges the escalation so the loop carries on. */
+async function acknowledgeEscalation() {
+  const res = await call('GET', `/v1/models/${MODEL}/agent`);
+  const incident = res.body?.agent?.openIncident;
+  if (incident?.status !== 'escalated') return;
+  const ack = await call('POST', `/v1/models/${MODEL}/agent/acknowledge`, {
+    incidentId: incident.id,
+    reason: 'demo on-call: upstream restarted',
+    actor: 'demo-on-call',
+  });
+  say(
+    ack.status === 200
+      ? `on-call acknowledged incident ${incident.id.slice(0, 8)}`
+      : `acknowledge failed: ${JSON.stringify(ack.body)}`,
+  );
 }
 
 /** True when dashboard/ has a file newer than its last production build (or was never built). */
