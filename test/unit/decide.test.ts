@@ -853,7 +853,12 @@ describe('findings from detect itself', () => {
     }).findings;
 
   it('no arrivals over two windows after traffic flowed → traffic stopped, escalated', () => {
-    const findings = detected([window(0, {}), window(1, {}), window(2, { count: 0 }), window(3, { count: 0 })]);
+    const findings = detected([
+      window(0, {}),
+      window(1, {}),
+      window(2, { count: 0 }),
+      window(3, { count: 0 }),
+    ]);
     expect(run({ findings }).rule).toBe('traffic-stopped-escalate');
   });
 
