@@ -8,6 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { agentWorkflowId, pauseUpdate } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
@@ -161,5 +162,93 @@ describe('API with a running agent', () => {
         historyToJSON(history),
       );
     }
+  }, 60_000);
+
+  it('reverts an audited deployment change, changes the policy, and refuses controls that do not apply', async () => {
+    // Two versions of the model and a deployment, then a change the agent made (audited, keyed).
+    const rows = Array.from({ length: 80 }, (_, i) => ({
+      income: 20 + i,
+      region: i % 2 ? 'north' : 'south',
+    }));
+    const data = { rows, labels: rows.map((r) => (r.income > 60 ? 'yes' : 'no')) };
+    for (const trainer of ['logistic-regression', 'random-forest-classifier']) {
+      const v = await api.call('POST', '/v1/models/credit/versions', { train: { trainer }, data });
+      expect(v.status).toBe(201);
+    }
+    expect(
+      (await api.call('POST', '/v1/models/credit/deployment', { production: 1, reason: 'first' })).status,
+    ).toBe(201);
+    const change = await createDeploymentActivities(db.store).changeDeploymentFor({
+      modelName: 'credit',
+      key: 'api-test:change',
+      actor: 'agent',
+      reason: 'switch to version 2',
+      incidentId: null,
+      change: { production: 2 },
+    });
+    expect((await api.call('GET', '/v1/models/credit/deployment')).body.deployment.production.version).toBe(
+      2,
+    );
+
+    const unknown = await api.call('POST', '/v1/models/credit/agent/revert', {
+      actionId: 'no-such-action',
+      reason: 'oops',
+      actor: 'carol',
+    });
+    expect(unknown.status).toBe(409);
+    const reverted = await api.call('POST', '/v1/models/credit/agent/revert', {
+      actionId: change.actionId,
+      reason: 'version 2 misbehaves',
+      actor: 'carol',
+    });
+    expect(reverted.status).toBe(200);
+    const deployment = (await api.call('GET', '/v1/models/credit/deployment')).body.deployment;
+    expect(deployment).toMatchObject({ revision: change.after + 1, production: { version: 1 } });
+    const revert = await db.store.action.findFirstOrThrow({ where: { type: 'revert' } });
+    expect(revert).toMatchObject({
+      actor: 'human:carol',
+      reason: 'version 2 misbehaves',
+      status: 'succeeded',
+    });
+
+    // A policy is validated before anything changes; a valid one is stored as a new version.
+    const invalid = await api.call('PUT', '/v1/models/credit/agent/policy', {
+      policy: { approvals: { retrain: { mode: 'sometimes' } } },
+      reason: 'try',
+    });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.error.issues[0].path).toBe('body.policy.approvals.retrain.mode');
+    expect((await api.call('GET', '/v1/models/credit/policy')).body.version).toBe(0);
+    const valid = await api.call('PUT', '/v1/models/credit/agent/policy', {
+      policy: { approvals: { retrain: { mode: 'approve' } } },
+      reason: 'retrains need a human',
+      actor: 'dave',
+    });
+    expect(valid.status).toBe(200);
+    expect(valid.body.agent.policy.version).toBe(1);
+    const stored = (await api.call('GET', '/v1/models/credit/policy')).body;
+    expect(stored).toMatchObject({ version: 1, policy: { approvals: { retrain: { mode: 'approve' } } } });
+
+    // Nothing waits for approval and nothing is escalated: the validators refuse, nothing is recorded.
+    const before = await db.store.action.count();
+    const approve = await api.call('POST', '/v1/models/credit/agent/approve', {
+      approvalId: 'x',
+      reason: 'go',
+      actor: 'erin',
+    });
+    expect(approve).toMatchObject({
+      status: 409,
+      body: { error: { message: 'no action is waiting for approval' } },
+    });
+    const ack = await api.call('POST', '/v1/models/credit/agent/acknowledge', {
+      incidentId: 'x',
+      reason: 'seen',
+      actor: 'erin',
+    });
+    expect(ack).toMatchObject({
+      status: 409,
+      body: { error: { message: 'no escalated incident to acknowledge' } },
+    });
+    expect(await db.store.action.count()).toBe(before);
   }, 60_000);
 });
