@@ -112,12 +112,15 @@ interface Batch {
  * (and labelled rows, when the batches carry labels) to be judged and is never empty, which would be
  * stale data.
  */
+let trafficRuns = 0;
+
 function startTraffic(model: string, batch: (id: string) => Batch | Promise<Batch>) {
   let running = true;
   let n = 0;
+  const run = trafficRuns++; // prediction ids stay unique when a model's traffic starts again
   const done = (async () => {
     while (running) {
-      const { predictions, labels } = await batch(`${model}-b${n++}`);
+      const { predictions, labels } = await batch(`${model}-r${run}-b${n++}`);
       const sent = await call('POST', `/v1/models/${model}/predictions`, { predictions });
       if (sent.status !== 202) throw new Error(`predictions: ${sent.status} ${JSON.stringify(sent.body)}`);
       if (labels.length > 0) {
@@ -463,8 +466,12 @@ describe('dashboard', () => {
     await deploy(SCORING, { production: v2, fallback: v1, reason: 'first deployment' });
     await deploy(SCORING, { canary: { version: v3, share: 0.2 }, reason: 'canary of the retrained version' });
 
-    // Deployed without traffic: the agent escalates (nothing it can do brings traffic back); an operator
-    // acknowledges the escalation from the model page, which closes the incident.
+    // Traffic flows for a few seconds, then stops: the agent escalates (nothing it can do brings traffic
+    // back); an operator acknowledges the escalation from the model page, which closes the incident.
+    const scoring = { incomeFactor: 1, flip: null };
+    const burst = startTraffic(SCORING, await applicantBatches(SCORING, scoring, 1));
+    await new Promise((r) => setTimeout(r, 3_000));
+    await burst.stop();
     await page.goto(`${dashboardUrl}/models/${SCORING}`);
     const escalation = page.locator('section[aria-labelledby="escalation-title"]');
     await escalation.waitFor({ timeout: 30_000 });
@@ -481,7 +488,6 @@ describe('dashboard', () => {
       { actor: 'human:dana', reason: 'the upstream feed is being reconnected', incidentId: openIncident.id },
     ]);
 
-    const scoring = { incomeFactor: 1, flip: null };
     const traffic = startTraffic(SCORING, await applicantBatches(SCORING, scoring, 1));
     try {
       // The deployment: which version serves in which role, the canary with its share.

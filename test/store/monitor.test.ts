@@ -231,7 +231,8 @@ describe.each(TEST_PROVIDERS)('monitor and detect on %s', (provider) => {
     const { monitorWindow } = createMonitorActivities(db.store);
     const summary = await monitorWindow({ modelName: 'undeployed', seq: 0 });
     expect(summary).toMatchObject({ reference: 'none', count: 0, featuresJudged: 0 });
-    expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual(['stale_data']);
+    // No traffic has ever arrived: nothing is judged, not even staleness.
+    expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual([]);
   });
 
   it.each(creditScenarios.map((s) => [s.id, s] as const))(
