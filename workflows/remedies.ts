@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   executeChild,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
@@ -383,6 +384,8 @@ export async function shadowWorkflow(input: PromotionInput): Promise<PromotionRe
  */
 export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
   const deadline = Date.now() + durationMs(input.verification.maxWait);
+  // Verifications started before an inconclusive shortfall meant "wait for more rows" decided at minRows.
+  const waitsWhenInconclusive = patched('verify-waits-when-inconclusive');
   for (;;) {
     await sleep(input.pollInterval);
     const evidence = await acts.measureEvidence({
@@ -394,6 +397,7 @@ export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> 
       tolerance: input.verification.tolerance,
       alpha: input.verification.alpha,
       minRows: input.verification.minRows,
+      ...(waitsWhenInconclusive ? {} : { inconclusiveRows: 1 }),
     });
     const result = {
       rows: evidence.rows,

@@ -14,6 +14,11 @@ export interface RecoveryOptions {
   alpha: number;
   /** Rows below which no verdict but 'not recovered' (and only a significant one) is given. */
   minRows: number;
+  /**
+   * How many times minRows to wait when the point estimate is beyond the threshold but not significantly
+   * (INCONCLUSIVE_ROWS by default; 1 decides at minRows, as verifications recorded before this rule did).
+   */
+  inconclusiveRows?: number;
 }
 
 export interface RecoveryJudgement {
@@ -112,10 +117,11 @@ function infiniteResult(excess: number): { statistic: number; pValue: number } {
  * Did the metric come back? With T the threshold (baseline − tolerance for accuracy, baseline + tolerance
  * for failure and quality rates, baseline × (1 + tolerance) for RMSE and p95 latency):
  * - not_recovered when the one-sided test says the metric is worse than T at `alpha` — at any number of
- *   rows, so a remedy that clearly failed is not waited on — or, once there are minRows rows, when the
- *   point estimate is worse than T;
+ *   rows, so a remedy that clearly failed is not waited on — or, once there are INCONCLUSIVE_ROWS ×
+ *   minRows rows, when the point estimate is worse than T;
  * - recovered once there are minRows rows and the point estimate is within T;
- * - insufficient otherwise (fewer than minRows rows and no significant failure, or no value at all).
+ * - insufficient otherwise (fewer than minRows rows and no significant failure; a point estimate beyond T
+ *   that the test cannot tell from noise, before INCONCLUSIVE_ROWS × minRows rows; or no value at all).
  */
 export function judgeRecovery(
   baseline: VerificationBaseline,
@@ -145,10 +151,16 @@ export function judgeRecovery(
     return result('not_recovered', `significantly worse at α = ${opts.alpha}`);
   if (evidence.rows < opts.minRows) return result('insufficient', `fewer than ${opts.minRows} rows`);
   const beyond = higherIsBetter ? evidence.value < threshold : evidence.value > threshold;
-  return beyond
-    ? result('not_recovered', 'beyond the tolerance')
-    : result('recovered', 'within the tolerance');
+  if (!beyond) return result('recovered', 'within the tolerance');
+  // Beyond the threshold, but not significantly: the noise of minRows rows can be larger than the
+  // tolerance. Wait for more evidence, up to INCONCLUSIVE_ROWS × minRows; then the point estimate decides.
+  if (evidence.rows < (opts.inconclusiveRows ?? INCONCLUSIVE_ROWS) * opts.minRows && test)
+    return result('insufficient', `beyond the tolerance but within the noise; waiting for more rows`);
+  return result('not_recovered', 'beyond the tolerance');
 }
+
+/** How many times minRows a verification waits for when its point estimate is beyond but not significantly. */
+export const INCONCLUSIVE_ROWS = 4;
 
 // ---------------------------------------------------------------- canary and shadow
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Evidence, ServedComparison } from '../../activities/contracts.ts';
 import { compareScores } from '../../lib/recovery/compare.ts';
-import { judgeCanary, judgeRecovery } from '../../lib/recovery/judge.ts';
+import { INCONCLUSIVE_ROWS, judgeCanary, judgeRecovery } from '../../lib/recovery/judge.ts';
 import { mcnemarMidP, pairedTTestGreater } from '../../lib/recovery/paired.ts';
 import { normalSf, studentTSf } from '../../lib/stats/index.ts';
 import type { VerificationBaseline } from '../../workflows/types.ts';
@@ -95,10 +95,17 @@ describe('judgeRecovery', () => {
   it('accuracy: exactly at the threshold is recovered, just beyond it is not', () => {
     expect(judgeRecovery(accuracyBaseline, accuracy(176, 200), opts).verdict).toBe('recovered');
     const beyond = judgeRecovery(accuracyBaseline, accuracy(174, 200), opts);
-    // 0.87 < 0.88 but not significantly (z ≈ 0.44): the point estimate decides with enough rows.
+    // 0.87 < 0.88 but not significantly (z ≈ 0.44): more rows are needed before the point estimate decides.
     expect(beyond.pValue!).toBeGreaterThan(0.3);
-    expect(beyond.verdict).toBe('not_recovered');
-    expect(beyond.detail).toContain('beyond the tolerance');
+    expect(beyond.verdict).toBe('insufficient');
+    expect(beyond.detail).toContain('within the noise');
+    // With INCONCLUSIVE_ROWS × minRows rows the same shortfall is a failure.
+    const rows = INCONCLUSIVE_ROWS * opts.minRows;
+    const decided = judgeRecovery(accuracyBaseline, accuracy(Math.round(rows * 0.87), rows), opts);
+    expect(decided.verdict).toBe('not_recovered');
+    expect(decided.detail).toContain('beyond the tolerance');
+    // Within the threshold at minRows is recovered at once.
+    expect(judgeRecovery(accuracyBaseline, accuracy(180, 200), opts).verdict).toBe('recovered');
   });
 
   it('accuracy: a clear failure is not recovered before minRows; a mild one is insufficient', () => {
