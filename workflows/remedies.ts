@@ -22,7 +22,8 @@ const acts = proxyActivities<Activities>(STEP_OPTIONS);
 // Training reads and fits on thousands of rows: a longer budget, and a heartbeat shows it is alive.
 const training = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
+  // A training lost with a crashed worker is retried once its heartbeat is missed this long.
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('worker crash in the middle of a retrain', () => {
   it('resumes with exactly one candidate, one promotion and a complete audit trail', {
-    timeout: 300_000,
+    timeout: 420_000,
   }, async () => {
     let worker = stack.startWorker();
     await worker.waitForLog('worker started');
@@ -84,7 +84,8 @@ describe('worker crash in the middle of a retrain', () => {
           db.store.incident.findFirst({
             where: { modelId: model.id, status: { in: ['recovered', 'escalated'] } },
           }),
-        180_000,
+        // A training lost with the worker is retried after its heartbeat timeout (1 minute).
+        270_000,
       );
       expect(closed.kind).toBe('concept_drift');
       // On failure, the incident's own timeline says what happened.
