@@ -21,7 +21,7 @@ import { durationMs } from '../lib/policy/duration.ts';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 import { baselineFor } from './baseline.ts';
-import { decide } from './decide.ts';
+import { decide, isRemedy, PROTECTIVE } from './decide.ts';
 import { afterModelChange, detect, detectSettings, initialDetectorState } from './detect.ts';
 import {
   acknowledgeUpdate,
@@ -87,9 +87,6 @@ const REMEDY_WORKFLOWS = {
   disable: disableWorkflow,
 } satisfies Record<Remedy, (input: RemedyInput) => Promise<RemedyResult>>;
 
-/** Protective remedies shield users while the cause is dealt with. */
-const PROTECTIVE = new Set<string>(['fallback', 'disable']);
-
 /**
  * Failures whose cause lies outside the model, and what shows it has gone: then a protective remedy is
  * held until it has, and the deployment from before it is restored and verified. Other kinds are the
@@ -100,10 +97,6 @@ const HOLD_UNTIL: Partial<Record<string, 'inputs-clear' | 'probe'>> = {
   stale_data: 'inputs-clear',
   failures: 'probe', // the production version (its model server) answers again
 };
-
-function isRemedy(action: string): action is Remedy {
-  return action in REMEDY_WORKFLOWS;
-}
 
 function initialState(modelName: string): AgentState {
   return {
@@ -499,7 +492,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       modelChanges++;
     }
     let since = await acts.storeTime();
-    if (PROTECTIVE.has(action)) {
+    if (PROTECTIVE.includes(action)) {
       const hold = HOLD_UNTIL[incident.kind];
       if (!hold) {
         // The model itself is at fault: users stay protected while the next rung repairs it.
@@ -596,7 +589,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     attempt.outcome = 'not_recovered';
     attempt.detail = `${result.detail}; ${summary}`;
     // A change that did not help is undone before the next rung: never leave a failed promotion serving.
-    if (!PROTECTIVE.has(action) && result.before !== null && result.before !== result.after) {
+    if (!PROTECTIVE.includes(action) && result.before !== null && result.before !== result.after) {
       await acts.restoreDeploymentFor({
         modelName: state.modelName,
         key: `${base}:undo`,

@@ -10,7 +10,7 @@
 import type { DeploymentFacts, Remedy } from '../activities/contracts.ts';
 import type { ActionType, FindingKind, Severity } from '../lib/domain.ts';
 import { durationMs } from '../lib/policy/duration.ts';
-import type { Policy } from '../lib/policy/policy.ts';
+import { type Policy, REMEDIES } from '../lib/policy/policy.ts';
 import { DETECT_DEFAULTS } from './detect.ts';
 import type { Alternative, Decision, Finding, OpenIncident, RemedyAttempt, RemedyRecord } from './types.ts';
 
@@ -137,8 +137,8 @@ export const DECISION_RULES = [
 
 export type DecisionRule = (typeof DECISION_RULES)[number]['name'];
 
-const REMEDIES: readonly Remedy[] = ['rollback', 'retrain', 'fallback', 'disable'];
-const PROTECTIVE: readonly Remedy[] = ['fallback', 'disable'];
+/** Protective remedies shield users while the cause is dealt with. */
+export const PROTECTIVE: readonly Remedy[] = ['fallback', 'disable'];
 /** Outcomes after which the next rung is taken. */
 const FAILED_OUTCOMES: readonly RemedyAttempt['outcome'][] = [
   'not_recovered',
@@ -167,7 +167,7 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical:
 /** Multiplies the evidence margin: a critical finding needs less margin to be acted on. */
 const SEVERITY_WEIGHT: Record<Severity, number> = { info: 0.75, warning: 1, critical: 1.5 };
 
-function isRemedy(action: ActionType): action is Remedy {
+export function isRemedy(action: ActionType): action is Remedy {
   return (REMEDIES as readonly string[]).includes(action);
 }
 

@@ -13,7 +13,7 @@ export const durationSchema = z
 
 const fraction = z.number().min(0).max(1);
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
-const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
+export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
 const remedy = z.enum(REMEDIES);
 
 const approvalSchema = z
