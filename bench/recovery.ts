@@ -3,11 +3,13 @@
 // and activities, a SQLite store, the in-process API's gateway and label endpoint). It scores what the
 // agent did against each scenario's `expected` response:
 // - recoverable scenarios (the expected response is a remedy): the share of incidents recovered to
-//   within 2 % of the pre-failure baseline without a human (RECOVERY_TOLERANCE in test/helpers/scenario-run.ts: 0.02 absolute for accuracy and rates, 10 % for p95 latency and RMSE);
+//   within 2 % of the pre-failure baseline without a human (lib/sim/recovery-goal.ts: 0.02 absolute for
+//   accuracy and rates, 10 % for RMSE, 10 % or two healthy-window spreads for p95 latency);
 // - time to detection (first confirmed finding) and to recovery, in windows of one simulated minute;
 // - false actions on noise scenarios (expected response 'none'): any remedy or escalation (an incident
 //   that only alerts is counted apart, as a false alert);
-// - unrecoverable scenarios (expected 'escalate'): the share escalated with a delivered, signed webhook.
+// - unrecoverable scenarios (expected 'escalate'): the share escalated with a delivered, signed webhook
+//   (a remedy tried first, such as a retrain that finds no better model, does not count against it).
 // Goals: ≥ 95 % recovered, 0 false actions, 100 % escalated.
 //
 //   npm run bench:recovery                           (3 seeds, every scenario)
@@ -54,9 +56,12 @@ const falseAction = (r: Run) =>
 /** An incident opened on healthy traffic (an alert, no action). */
 const falseAlert = (r: Run) => r.incidents + r.warmupIncidents > 0;
 const escalated = (r: Run) =>
-  r.response === 'escalate' &&
+  (r.incident?.status === 'escalated' || r.acknowledged) &&
   r.escalations.delivered > 0 &&
   r.escalations.verified === r.escalations.delivered;
+/** The response the scenario expects; an escalation counts however the agent got there. */
+const responseMatched = (r: Run) =>
+  r.response === r.expected.response || (r.expected.response === 'escalate' && escalated(r));
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
@@ -111,7 +116,7 @@ const summary = {
     r.actions.some((a) => REMEDIES.includes(a.type as ExpectedResponse)),
   ).length,
   alertOnlyRuns: alertOnly.length,
-  responseMatched: share(completed, (r) => r.response === r.expected.response),
+  responseMatched: share(completed, responseMatched),
   medianDetectionWindows: median(
     completed.filter((r) => kindOf(r.expected.response) !== 'noise').flatMap((r) => r.detectionWindows ?? []),
   ),

@@ -235,9 +235,9 @@ function sampleStoreDay(rng: Random): FeatureRow {
 }
 
 /** Own-price elasticity of the reference world: a 1 % price rise loses 1.3 % of units. */
-export const PRICE_ELASTICITY = -1.3;
+const PRICE_ELASTICITY = -1.3;
 /** Price at which the price terms of demandLogMean are zero. */
-export const REFERENCE_PRICE = 8;
+const REFERENCE_PRICE = 8;
 
 const DAY_EFFECT: Record<string, number> = {
   mon: -0.1,

@@ -16,7 +16,9 @@ import { loadModel, type ModelAdapter, parseModelArtifact } from '../../lib/mode
 import type { PolicyInput } from '../../lib/policy/policy.ts';
 import { creditDefault, type DemoModel, demand } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
+import { scenarioTrainer, withinRecoveryTolerance } from '../../lib/sim/recovery-goal.ts';
 import type { ExpectedResponse, Scenario } from '../../lib/sim/scenarios.ts';
+import { referenceData } from '../../lib/sim/setup.ts';
 import { generateStream, type SimEvent } from '../../lib/sim/stream.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
@@ -295,21 +297,6 @@ export interface ScenarioRunResult {
   workflowId: string;
 }
 
-/**
- * "Recovered to within 2 % of the baseline": 0.02 absolute for accuracy and for failure and quality
- * rates. A single window's p95 latency or RMSE moves by more than 2 % between healthy windows (a model
- * server's jitter, a heavy-tailed error), so those count within 10 % relative — about their healthy
- * window-to-window spread.
- */
-export const RECOVERY_TOLERANCE = { absolute: 0.02, relative: 0.1 };
-
-export function withinRecoveryTolerance(baseline: VerificationBaseline, value: number): boolean {
-  if (baseline.metric === 'accuracy') return value >= baseline.value - RECOVERY_TOLERANCE.absolute;
-  if (baseline.metric === 'failureRate' || baseline.metric === 'qualityRate')
-    return value <= baseline.value + RECOVERY_TOLERANCE.absolute;
-  return value <= baseline.value * (1 + RECOVERY_TOLERANCE.relative);
-}
-
 export interface RunOptions {
   seed: number;
   plan?: Partial<ScenarioPlan>;
@@ -352,15 +339,6 @@ async function busy(senv: ScenarioEnv, workflowId: string): Promise<boolean> {
 function labelOf(model: DemoModel, label: number): string | number {
   return model.task === 'regression' ? label : String(label);
 }
-
-function trainingData(model: DemoModel, n: number, seed: number) {
-  const rng = new Random(seed);
-  const rows = Array.from({ length: n }, () => model.sampleRow(rng));
-  return { rows, labels: rows.map((row) => labelOf(model, model.label(row, rng))) };
-}
-
-const trainer = (model: DemoModel) =>
-  model.task === 'regression' ? 'linear-regression' : 'logistic-regression';
 
 /** The scenario's response as the agent chose it: the first remedy or escalation, else alert or none. */
 function responseOf(first: ScenarioRunResult['firstAction'], alerted: boolean): ExpectedResponse {
@@ -426,7 +404,7 @@ async function drive(
         call,
         'POST',
         path('/versions'),
-        { train: { trainer: trainer(model) }, data: trainingData(model, n, dataSeed) },
+        { train: { trainer: scenarioTrainer(model) }, data: referenceData(model, n, dataSeed) },
         [201],
       )
     ).version as { version: number; artifact: unknown };

@@ -330,19 +330,22 @@ describe('scenarios', () => {
     expect(proportionPValue(low(before), low(after))).toBeGreaterThan(0.01);
   });
 
-  it('demand-concept-drift: expensive items sell less, inputs and cheap-enough items do not change', () => {
+  it('demand-concept-drift: grocery sells less, household and personal care more, inputs do not change', () => {
     const events = run('demand-concept-drift', demand, 10_000);
     const [before, after] = split(events, 'demand-concept-drift');
     expect(ksPValue(numbers(before, 'price'), numbers(after, 'price'))).toBeGreaterThan(0.01);
-    const units = (sample: SimEvent[], inRegion: (price: number) => boolean) =>
+    expect(
+      chiSquarePValue(strings(before, 'product_category'), strings(after, 'product_category')),
+    ).toBeGreaterThan(0.01);
+    const units = (sample: SimEvent[], categories: string[]) =>
       sample
-        .filter((e) => e.label !== null && inRegion(e.features.price as number))
+        .filter((e) => e.label !== null && categories.includes(e.features.product_category as string))
         .map((e) => e.label as number);
-    const dear = (price: number) => price > 12;
-    expect(ksPValue(units(before, dear), units(after, dear))).toBeLessThan(0.001);
-    expect(mean(units(after, dear)) / mean(units(before, dear))).toBeLessThan(0.75);
-    const usual = (price: number) => Math.abs(Math.log(price / 8)) < 0.05;
-    expect(ksPValue(units(before, usual), units(after, usual))).toBeGreaterThan(0.01);
+    const ratio = (categories: string[]) => mean(units(after, categories)) / mean(units(before, categories));
+    expect(ksPValue(units(before, ['grocery']), units(after, ['grocery']))).toBeLessThan(0.001);
+    expect(ratio(['grocery'])).toBeLessThan(0.35);
+    expect(ratio(['household', 'personal_care'])).toBeGreaterThan(1.8);
+    expect(ksPValue(units(before, ['snacks']), units(after, ['snacks']))).toBeGreaterThan(0.01);
   });
 
   it('upstream-nulls: the null rate of credit_utilization jumps, other features keep theirs', () => {
