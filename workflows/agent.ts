@@ -478,6 +478,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     state.deployment = await acts.describeDeployment({ modelName: state.modelName });
     if (result.outcome !== 'applied') {
       attempt.outcome = result.outcome === 'rejected' ? 'rejected' : 'failed';
+      if (result.noBetterModel) attempt.noBetterModel = true;
       incident.status = 'open';
       await incidentStep(incident, `${n}:outcome`, 'open', `${action} ${result.outcome}: ${result.detail}`, {
         outcome: attempt.outcome,
@@ -687,7 +688,12 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       const window = await monitorWindow({ modelName: state.modelName, seq: cycle });
       if (recovery) state.deployment = await acts.describeDeployment({ modelName: state.modelName });
       const detected = recovery
-        ? detect(window, state.detector, detectSettings(policy()))
+        ? detect(
+            window,
+            state.detector,
+            // Runs begun before the regression error CUSUM judge RMSE window by window, as they did.
+            detectSettings(policy(), { legacy: !patched('regression-error-cusum') }),
+          )
         : detect(window, state.detector);
       const decision = decide({
         findings: detected.findings,

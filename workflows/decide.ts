@@ -64,6 +64,11 @@ export const DECISION_RULES = [
     description: 'No rung of the ladder is left to try: escalate and hold the model in its safe state.',
   },
   {
+    name: 'no-better-model-escalate',
+    description:
+      'A retrain found no better model for the recent data: escalate rather than serve a worse fallback.',
+  },
+  {
     name: 'budget-exhausted-escalate',
     description: 'The only remedies left have spent their budget: escalate instead of acting again.',
   },
@@ -139,6 +144,9 @@ export type DecisionRule = (typeof DECISION_RULES)[number]['name'];
 
 /** Protective remedies shield users while the cause is dealt with. */
 export const PROTECTIVE: readonly Remedy[] = ['fallback', 'disable'];
+
+/** Findings about the model's own quality, which a better model could repair (unlike its inputs or serving). */
+const MODEL_DEGRADATIONS: readonly FindingKind[] = ['concept_drift', 'data_drift'];
 /** Outcomes after which the next rung is taken. */
 const FAILED_OUTCOMES: readonly RemedyAttempt['outcome'][] = [
   'not_recovered',
@@ -201,7 +209,8 @@ const ratio = (x: number | null, threshold: number) => (x === null ? null : x / 
 /** Per-test margins of a finding, read from the evidence fields detect writes for its kind. */
 function testMargins(f: Finding, policy: Policy): (number | null)[] {
   const { minEffect, alpha, staleGapFactor } = policy.detection;
-  const { minZ, latencySigmas, calibrationMinRelative, calibrationH, burstFactor } = DETECT_DEFAULTS;
+  const { minZ, latencySigmas, calibrationMinRelative, calibrationH, burstFactor, regressionCusumH } =
+    DETECT_DEFAULTS;
   const e = (key: string) => num(f, key);
   switch (f.kind) {
     case 'concept_drift':
@@ -210,6 +219,10 @@ function testMargins(f: Finding, policy: Policy): (number | null)[] {
           ? margin(e('effect'), minEffect.errorIncrease, ratio(e('statistic'), latencySigmas))
           : margin(e('drop'), minEffect.accuracyDrop, ratio(e('z'), minZ)),
         margin(e('calibrationEffect'), calibrationMinRelative, ratio(e('calibrationCusum'), calibrationH)),
+        // The regression error CUSUM: the mean rise of RMSE over the windows that built it up.
+        f.evidence.rmseTest === 'rmse_z_cusum'
+          ? margin(e('rmseCusumEffect'), minEffect.errorIncrease, ratio(e('rmseCusum'), regressionCusumH))
+          : null,
         // The per-row error CUSUM: the rise of the error rate since the change, at its chart's level.
         f.evidence.errorTest === 'bernoulli_cusum'
           ? margin(
@@ -671,8 +684,20 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     onset: onsetOf(ctx, incident),
   };
   const protectedNow = last.outcome === 'protected';
-  const rungs = ladderRungs(s).filter((r) => !protectedNow || !PROTECTIVE.includes(r));
+  // A refit on the recent labelled rows did no better than production: production is already as good as
+  // a model of this data gets, so a fallback or a disable would only serve users something worse.
+  const noBetterModel = last.noBetterModel === true && MODEL_DEGRADATIONS.includes(incident.kind);
+  const ladder = ladderRungs(s);
+  const rungs = ladder.filter((r) => !(protectedNow || noBetterModel) || !PROTECTIVE.includes(r));
   const w = walk(rungs, s);
+  if (noBetterModel) {
+    for (const r of ladder.filter((r) => PROTECTIVE.includes(r) && !s.tried.includes(r)))
+      w.rejected.push({
+        action: r,
+        rejectedBecause:
+          'a model refit on recent data did no better than production: a fallback would serve worse',
+      });
+  }
   const own = ctx.findings.find((f) => f.kind === incident.kind);
   // The incident persists whatever the current window shows: verification said so.
   const basis: Basis = {
@@ -695,6 +720,18 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     );
   }
   const tried = attempts.map((a) => `${a.action} (${a.outcome})`).join(', ');
+  if (noBetterModel && !w.budgetBlocked)
+    return decision(
+      ctx,
+      {
+        rule: 'no-better-model-escalate',
+        action: 'alert',
+        reason: `incident ${incident.id}: ${after}; production is as good as a model of the recent data gets`,
+        alternatives: w.rejected,
+        escalate: `tried ${tried}; no model does better on the recent data: the world changed, and accepting the new level or changing the model's design is a human's call`,
+      },
+      basis,
+    );
   return decision(
     ctx,
     {

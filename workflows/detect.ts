@@ -31,11 +31,20 @@ export interface DetectSettings {
   detection: Policy['detection'];
   minRows: number;
   floors: Policy['floors'];
+  /**
+   * Judge as agent runs begun before patch 'regression-error-cusum' did (workflows/agent.ts passes the
+   * marker): regression error window by window only, without the RMSE CUSUM.
+   */
+  legacy?: boolean;
 }
 
 /** The sections of a model's policy detect reads; pass the result as `detect`'s third argument. */
-export function detectSettings(policy: Pick<Policy, 'detection' | 'window' | 'floors'>): DetectSettings {
-  return { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
+export function detectSettings(
+  policy: Pick<Policy, 'detection' | 'window' | 'floors'>,
+  options: { legacy?: boolean } = {},
+): DetectSettings {
+  const settings = { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
+  return options.legacy ? { ...settings, legacy: true } : settings;
 }
 
 /**
@@ -83,6 +92,14 @@ export const DETECT_DEFAULTS = {
    * the spread of a heavy-tailed error (demand: ±15 % between healthy 100 s windows).
    */
   regressionSdFloor: 0.15,
+  /**
+   * CUSUM of regression windows' RMSE z-scores: slack k and decision interval h (z units). A window's z
+   * counts at most regressionZCap, so one heavy-tailed window cannot cross h alone: a sustained rise of
+   * 1.5 sds (+40 % RMSE on demand) crosses in 3–4 windows, where the per-window rule (4 sds) never does.
+   */
+  regressionCusumK: 0.5,
+  regressionCusumH: 5,
+  regressionZCap: 3,
   /** CUSUM of calibration z-scores: slack k and decision interval h (z units; in-control ARL ≈ 900 windows a side). */
   calibrationK: 0.5,
   calibrationH: 5,
@@ -317,6 +334,8 @@ interface PerformanceReading {
   calibrationCusum?: DetectorState['calibrationCusum'];
   /** The error-stream CUSUM after this window. */
   errorCusum?: DetectorState['errorCusum'];
+  /** The regression error CUSUM after this window. */
+  rmseCusum?: DetectorState['rmseCusum'];
 }
 
 function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettings): PerformanceReading {
@@ -338,13 +357,23 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
       };
     const ratio = w.rmse / baseRmse;
     const z = (w.rmse - baseRmse) / Math.max(baselineSd(b), DETECT_DEFAULTS.regressionSdFloor * baseRmse);
-    const degraded = ratio - 1 >= minEffect.errorIncrease && z >= DETECT_DEFAULTS.latencySigmas;
+    const windowRise = ratio - 1 >= minEffect.errorIncrease && z >= DETECT_DEFAULTS.latencySigmas;
+    const cusum = s.legacy ? undefined : stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse);
+    const cusumRise = cusum?.rise ?? 0;
+    const sustained =
+      cusum !== undefined &&
+      cusum.side.statistic >= DETECT_DEFAULTS.regressionCusumH &&
+      cusumRise >= minEffect.errorIncrease;
+    const degraded = windowRise || sustained;
+    const rise = windowRise || !sustained ? ratio - 1 : cusumRise;
     return {
       judged: true,
       degraded,
-      summary: degraded
+      summary: windowRise
         ? `RMSE ${w.rmse.toFixed(3)} is ${((ratio - 1) * 100).toFixed(0)} % above the baseline ${baseRmse.toFixed(3)}`
-        : 'error within the baseline',
+        : sustained
+          ? `RMSE has stayed ${(cusumRise * 100).toFixed(0)} % above the baseline ${baseRmse.toFixed(3)} for ${cusum.side.rows} windows`
+          : 'error within the baseline',
       evidence: {
         ...evidence,
         test: 'baseline_z',
@@ -352,8 +381,12 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
         baselineRmse: baseRmse,
         effect: ratio - 1,
         statistic: z,
+        ...(cusum
+          ? { rmseTest: 'rmse_z_cusum', rmseCusum: cusum.side.statistic, rmseCusumEffect: cusumRise }
+          : {}),
       },
-      severity: ratio - 1 >= 2 * minEffect.errorIncrease ? 'critical' : 'warning',
+      rmseCusum: cusum?.side,
+      severity: rise >= 2 * minEffect.errorIncrease ? 'critical' : 'warning',
     };
   }
   const productionBaseline =
@@ -519,6 +552,29 @@ function readErrorStream(
     },
     cusum: after,
   };
+}
+
+/**
+ * One step of the regression error CUSUM: S = max(0, S + min(z, cap) − k), with the windows' RMSE and
+ * the baseline summed while S is above zero, so the rise it reports is the mean over the windows that
+ * built it up, not the current window's.
+ */
+function stepRmseCusum(
+  previous: CusumSide | undefined,
+  z: number,
+  rmse: number,
+  baseline: number,
+): { side: CusumSide; rise: number } {
+  const { regressionCusumK: k, regressionZCap: cap } = DETECT_DEFAULTS;
+  const statistic = Math.max(0, (previous?.statistic ?? 0) + Math.min(z, cap) - k);
+  if (statistic === 0) return { side: { statistic: 0, observed: 0, expected: 0, rows: 0 }, rise: 0 };
+  const side = {
+    statistic,
+    observed: (previous?.observed ?? 0) + rmse,
+    expected: (previous?.expected ?? 0) + baseline,
+    rows: (previous?.rows ?? 0) + 1,
+  };
+  return { side, rise: side.observed / side.expected - 1 };
 }
 
 interface CalibrationReading {
@@ -881,6 +937,7 @@ export function detect(
   const calibrationCusum =
     inputsMoved || conceptCleared ? undefined : (performance.calibrationCusum ?? state.calibrationCusum);
   const errorCusum = inputsMoved || conceptCleared ? undefined : (performance.errorCusum ?? state.errorCusum);
+  const rmseCusum = inputsMoved || conceptCleared ? undefined : (performance.rmseCusum ?? state.rmseCusum);
 
   const persistence = { ...state.persistence };
   const findings: Finding[] = [];
@@ -925,8 +982,17 @@ export function detect(
       baselines.estimatedAccuracy,
       window.estimateTrustworthy ? window.estimatedAccuracy : null,
     );
-    if (window.task === 'regression' && window.labelled >= settings.minRows)
-      baselines.rmse = extend(baselines.rmse, window.rmse);
+  }
+  // A regression window's RMSE waits while the RMSE CUSUM is above zero (DetectorState.pendingRmse).
+  let pendingRmse = state.pendingRmse;
+  const rmse = window.task === 'regression' && window.labelled >= settings.minRows ? window.rmse : null;
+  if (rmse != null) {
+    if (!healthy || !judgeable) pendingRmse = undefined;
+    else if (rmseCusum && rmseCusum.statistic > 0) pendingRmse = [...(pendingRmse ?? []), rmse];
+    else {
+      for (const x of [...(pendingRmse ?? []), rmse]) baselines.rmse = extend(baselines.rmse, x);
+      pendingRmse = undefined;
+    }
   }
   return {
     findings,
@@ -936,6 +1002,8 @@ export function detect(
       baselines,
       calibrationCusum,
       errorCusum,
+      rmseCusum,
+      pendingRmse,
       ...(window.count > 0 || state.trafficSeen ? { trafficSeen: true } : {}),
       settleWindows: settling ? state.settleWindows! - 1 : undefined,
       ...learnAccuracy(
@@ -955,7 +1023,14 @@ export function detect(
  * good windows with their usual hysteresis. The agent captures the pre-failure baseline before.
  */
 export function afterModelChange(state: DetectorState): DetectorState {
-  const { calibrationCusum: _c, errorCusum: _e, pendingBaseline: _p, ...rest } = state;
+  const {
+    calibrationCusum: _c,
+    errorCusum: _e,
+    rmseCusum: _r2,
+    pendingRmse: _p2,
+    pendingBaseline: _p,
+    ...rest
+  } = state;
   const { rmse: _r, estimatedAccuracy: _a, ...baselines } = state.baselines ?? {};
   // The old model's concept drift is not the new one's: it must be found again on the new model's own
   // evidence, not carried (a verified fix would otherwise open a second incident at once).

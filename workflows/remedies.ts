@@ -50,6 +50,8 @@ export interface RemedyResult {
   after: number | null;
   detail: string;
   candidateVersion?: number;
+  /** Retrain: rejected because the refit did no better than production on held-out recent rows. */
+  noBetterModel?: boolean;
 }
 
 export interface PromotionInput {
@@ -249,6 +251,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       after: facts.revision,
       detail: `candidate v${candidate} did not beat production: ${comparison}`,
       candidateVersion: candidate,
+      noBetterModel: true,
     };
   }
 

@@ -178,6 +178,19 @@ export interface DetectorState {
    * it once enough newer rows have come (detect's baselineLagRows). Absent in older states: none.
    */
   pendingBaseline?: { labelled: number; correct: number }[];
+  /**
+   * One-sided CUSUM of the regression windows' RMSE z-scores against the healthy baseline, with the
+   * windows' RMSE (observed) and the baseline (expected) summed while it is above zero, in windows
+   * (rows). Absent in states from before it, and in runs that started before the patch
+   * 'regression-error-cusum'.
+   */
+  rmseCusum?: CusumSide;
+  /**
+   * Healthy regression windows' RMSE held back from the baseline while the RMSE CUSUM is above zero:
+   * they join it when the CUSUM returns to zero and are dropped if it confirms a rise, so a slow rise
+   * never becomes the baseline it is measured against.
+   */
+  pendingRmse?: number[];
 }
 
 export interface Alternative {
@@ -236,6 +249,11 @@ export interface RemedyAttempt {
   at: number;
   outcome: 'pending' | 'recovered' | 'not_recovered' | 'failed' | 'rejected' | 'expired' | 'protected';
   detail: string;
+  /**
+   * A retrain was rejected because a model refit on the recent labelled rows did no better than
+   * production on held-out recent rows: the drop is in the data, not in the model.
+   */
+  noBetterModel?: boolean;
 }
 
 /** The pre-failure level of the metric an incident hurt, from the last healthy windows. */

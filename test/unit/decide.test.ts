@@ -383,6 +383,32 @@ const rows: Row[] = [
     check: (d) => expect(d.escalate?.reason).toMatch(/retrain \(failed\), fallback \(not_recovered\)/),
   },
   {
+    name: 'a retrain found no better model for the drifted data: escalate, no fallback',
+    ctx: {
+      findings: [dataDrift('degraded')],
+      openIncident: incident('data_drift', {
+        attempts: [{ ...attempt('retrain', 'rejected'), noBetterModel: true }],
+      }),
+    },
+    rule: 'no-better-model-escalate',
+    action: 'alert',
+    incident: null,
+    check: (d) => {
+      expect(rejected(d, 'fallback')).toMatch(/refit on recent data did no better than production/);
+      expect(d.escalate?.reason).toMatch(/retrain \(rejected\); no model does better on the recent data/);
+    },
+  },
+  {
+    name: 'a retrain rejected for another reason (its canary lost): the fallback is still the next rung',
+    ctx: {
+      findings: [dataDrift('degraded')],
+      openIncident: incident('data_drift', { attempts: [attempt('retrain', 'rejected')] }),
+    },
+    rule: 'verification-failed-next-rung',
+    action: 'fallback',
+    incident: null,
+  },
+  {
     name: 'users protected by a fallback: now repair the model',
     ctx: {
       findings: [conceptDrift()],

@@ -569,6 +569,57 @@ describe('detect', () => {
     expect(JSON.parse(JSON.stringify(last.state))).toEqual(last.state);
   });
 
+  describe('regression error CUSUM', () => {
+    /** Healthy regression windows at RMSE 11 (the judged spread is then the 15 % floor: 1.65). */
+    const regression = (seq: number, rmse: number) =>
+      win(seq, { task: 'regression', accuracy: null, correct: 0, rmse, positives: undefined });
+    const healthyRegression = (n: number) => Array.from({ length: n }, (_, i) => regression(i, 11));
+
+    it('confirms a rise of 40 % that no single window shows beyond its noise', () => {
+      const risen = [6, 7, 8, 9, 10].map((seq) => regression(seq, 15.4));
+      const { results, last } = run([...healthyRegression(6), ...risen]);
+      const confirmedAt = results.findIndex((r) => kinds(r.findings, 'confirmed').includes('concept_drift'));
+      expect(confirmedAt).toBeGreaterThanOrEqual(8);
+      expect(confirmedAt).toBeLessThanOrEqual(10);
+      const f = last.findings.find((x) => x.kind === 'concept_drift')!;
+      // Each risen window is 2.7 sds above the baseline: below the per-window rule's 4.
+      expect(f.evidence.statistic).toBeLessThan(DETECT_DEFAULTS.latencySigmas);
+      expect(f.evidence.rmseTest).toBe('rmse_z_cusum');
+      expect(f.evidence.rmseCusumEffect).toBeCloseTo(0.4, 5);
+      expect(f.summary).toMatch(/RMSE has stayed 40 % above the baseline 11\.000/);
+      // The risen windows never joined the baseline they are measured against.
+      expect(last.state.baselines?.rmse?.mean).toBeCloseTo(11, 5);
+    });
+
+    it('is off for agent runs begun before it: the same windows confirm nothing', () => {
+      const risen = [6, 7, 8, 9, 10].map((seq) => regression(seq, 15.4));
+      const { last } = run([...healthyRegression(6), ...risen], initialDetectorState(), {
+        ...DEFAULT_DETECT_SETTINGS,
+        legacy: true,
+      });
+      expect(kinds(last.findings, 'confirmed')).toEqual([]);
+      expect(last.state.rmseCusum).toBeUndefined();
+    });
+
+    it('one heavy-tailed window alone does not cross it', () => {
+      const windows = [...healthyRegression(6), regression(6, 200), regression(7, 11), regression(8, 12)];
+      const { results, last } = run(windows);
+      expect(results.every((r) => kinds(r.findings, 'confirmed').length === 0)).toBe(true);
+      expect(last.state.rmseCusum?.statistic ?? 0).toBeLessThan(DETECT_DEFAULTS.regressionCusumH);
+    });
+
+    it('holds windows back from the baseline while it is above zero, and lets them in when it returns', () => {
+      const windows = [...healthyRegression(6), regression(6, 14), regression(7, 14)];
+      const held = run(windows).state;
+      expect(held.pendingRmse).toEqual([14, 14]);
+      expect(held.baselines?.rmse?.n).toBe(6);
+      const back = run([regression(8, 5), regression(9, 5), regression(10, 5)], held).state;
+      expect(back.rmseCusum?.statistic ?? 0).toBe(0);
+      expect(back.pendingRmse).toBeUndefined();
+      expect(back.baselines?.rmse?.n).toBeGreaterThanOrEqual(9);
+    });
+  });
+
   it('a window too small to judge says so and leaves the state as it was', () => {
     const { state } = run(healthy(5));
     const small = detect(
