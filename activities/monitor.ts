@@ -156,8 +156,10 @@ export function measureWindow(input: {
   labels: readonly string[] | null;
   reference: ReferenceProfile | null;
   arrivals: readonly WindowPrediction[];
-  /** Predictions whose label arrived in the window. */
+  /** Predictions whose label arrived in the window and that production answered: performance. */
   labelledInWindow: readonly WindowPrediction[];
+  /** Labels that arrived in the window for answers other versions gave (see servedByProduction). */
+  labelledElsewhere?: number;
   previousArrival: Date | null;
   startAt: Date;
   endAt: Date;
@@ -185,6 +187,7 @@ export function measureWindow(input: {
   });
   const summary = storable({
     ...summarizeWindow({ ...input, arrivals, realised }),
+    ...(input.labelledElsewhere ? { labelledElsewhere: input.labelledElsewhere } : {}),
     ...positiveRate(realised.classes, labelledInWindow),
     ...errorStream(input.task, realised.classes, labelledInWindow),
   });
@@ -265,6 +268,17 @@ const PREDICTION_FIELDS = {
   predictedAt: true,
   receivedAt: true,
 } as const;
+
+/**
+ * Performance is the production version's: a label counts when production answered its prediction (or
+ * the version is not recorded, as for logged predictions of an external model). Labels of answers the
+ * fallback gave while production was shielded, of a canary's share, or of the version a retrain or
+ * rollback replaced keep arriving for minutes after the deployment changed; judged as production's
+ * performance they would look like a concept drift of a model that never saw those rows.
+ */
+function servedByProduction(versionId: string | null, productionVersionId: string | null): boolean {
+  return versionId === null || productionVersionId === null || versionId === productionVersionId;
+}
 
 interface PredictionRow {
   id: string;
@@ -352,7 +366,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
             value: true,
             observedAt: true,
             receivedAt: true,
-            prediction: { select: PREDICTION_FIELDS },
+            prediction: { select: { ...PREDICTION_FIELDS, versionId: true } },
           },
         }),
         store.prediction.findFirst({
@@ -380,6 +394,9 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
         : null;
       const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
+      const productionLabels = labelRows.filter((l) =>
+        servedByProduction(l.prediction.versionId, revision?.productionVersionId ?? null),
+      );
       // For the arrivals, the labels received by the window's close (their coverage so far).
       const arrivals = arrivalRows.map((p) =>
         toWindowPrediction(p, p.label && p.label.receivedAt <= endAt ? p.label : null),
@@ -391,7 +408,8 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
         labels: (model.labels ?? null) as string[] | null,
         reference,
         arrivals,
-        labelledInWindow: labelRows.map((l) => toWindowPrediction(l.prediction, l)),
+        labelledInWindow: productionLabels.map((l) => toWindowPrediction(l.prediction, l)),
+        labelledElsewhere: labelRows.length - productionLabels.length,
         previousArrival: before?.receivedAt ?? null,
         startAt,
         endAt,

@@ -52,7 +52,9 @@ import {
 import type { DetectorState, Finding, WindowSummary } from '../workflows/types.ts';
 
 export const WINDOW_SECONDS = 100;
-const SCENARIO_EVENTS = 5000;
+// 16 windows: the onset at event 2,500 leaves 11 after it, room for the slower, accumulating detectors (a
+// regression concept drift judged on window RMSE takes 4–6) and for a false alarm after the change.
+const SCENARIO_EVENTS = 8000;
 const REFERENCE_ROWS = 2000;
 
 // ---------------------------------------------------------------------------------------------------

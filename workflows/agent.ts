@@ -691,8 +691,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         ? detect(
             window,
             state.detector,
-            // Runs begun before the regression error CUSUM judge RMSE window by window, as they did.
-            detectSettings(policy(), { legacy: !patched('regression-error-cusum') }),
+            // Runs begun before the RMSE CUSUM and label-arrival counting keep judging as they did.
+            detectSettings(policy(), { legacy: !patched('detect-rmse-cusum-label-arrivals') }),
           )
         : detect(window, state.detector);
       const decision = decide({

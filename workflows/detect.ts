@@ -32,8 +32,9 @@ export interface DetectSettings {
   minRows: number;
   floors: Policy['floors'];
   /**
-   * Judge as agent runs begun before patch 'regression-error-cusum' did (workflows/agent.ts passes the
-   * marker): regression error window by window only, without the RMSE CUSUM.
+   * Judge as agent runs begun before patch 'detect-rmse-cusum-label-arrivals' did (workflows/agent.ts
+   * passes the marker): regression error window by window only, without the RMSE CUSUM; and the labels
+   * of a settling window (after a model change) dropped rather than counted as arrived.
    */
   legacy?: boolean;
 }
@@ -169,6 +170,11 @@ function extend(b: RunningBaseline | undefined, x: number | null | undefined): R
   if (!b) return { n: 1, mean: x, meanSq: x * x };
   const n = Math.min(b.n + 1, DETECT_DEFAULTS.baselineCap);
   return { n, mean: b.mean + (x - b.mean) / n, meanSq: b.meanSq + (x * x - b.meanSq) / n };
+}
+
+/** Labels that arrived in the window, whichever version answered them: the evidence that labels flow. */
+function labelsReceived(w: WindowSummary): number {
+  return w.labelled + (w.labelledElsewhere ?? 0);
 }
 
 const notJudged = (kind: FindingKind, summary: string, evidence: FindingEvidence): Observation => ({
@@ -360,10 +366,13 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
     const windowRise = ratio - 1 >= minEffect.errorIncrease && z >= DETECT_DEFAULTS.latencySigmas;
     const cusum = s.legacy ? undefined : stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse);
     const cusumRise = cusum?.rise ?? 0;
+    // The CUSUM says the rise has lasted; this window must still show part of it, so the finding clears
+    // once the error is back (the CUSUM itself takes windows to come down).
     const sustained =
       cusum !== undefined &&
       cusum.side.statistic >= DETECT_DEFAULTS.regressionCusumH &&
-      cusumRise >= minEffect.errorIncrease;
+      cusumRise >= minEffect.errorIncrease &&
+      ratio - 1 >= minEffect.errorIncrease / 2;
     const degraded = windowRise || sustained;
     const rise = windowRise || !sustained ? ratio - 1 : cusumRise;
     return {
@@ -555,7 +564,7 @@ function readErrorStream(
 }
 
 /**
- * One step of the regression error CUSUM: S = max(0, S + min(z, cap) − k), with the windows' RMSE and
+ * One step of the regression error CUSUM: S = min(1.5 h, max(0, S + min(z, cap) − k)), with the windows' RMSE and
  * the baseline summed while S is above zero, so the rise it reports is the mean over the windows that
  * built it up, not the current window's.
  */
@@ -565,8 +574,9 @@ function stepRmseCusum(
   rmse: number,
   baseline: number,
 ): { side: CusumSide; rise: number } {
-  const { regressionCusumK: k, regressionZCap: cap } = DETECT_DEFAULTS;
-  const statistic = Math.max(0, (previous?.statistic ?? 0) + Math.min(z, cap) - k);
+  const { regressionCusumK: k, regressionZCap: cap, regressionCusumH: h } = DETECT_DEFAULTS;
+  // Capped at 1.5 h, like the error charts: a long bad stretch must not take as long to forget.
+  const statistic = Math.min(1.5 * h, Math.max(0, (previous?.statistic ?? 0) + Math.min(z, cap) - k));
   if (statistic === 0) return { side: { statistic: 0, observed: 0, expected: 0, rows: 0 }, rise: 0 };
   const side = {
     statistic,
@@ -734,7 +744,7 @@ function observeStale(w: WindowSummary, state: DetectorState, s: DetectSettings)
   const labelShare = baselineMean(state.baselines?.labelShare);
   const labelDelay = baselineMean(state.baselines?.labelDelayP95);
   if (w.count >= s.minRows && labelShare !== null && labelShare > 0) {
-    const share = w.labelled / w.count;
+    const share = labelsReceived(w) / w.count;
     const z = (labelShare - share) / Math.sqrt(Math.max(labelShare * (1 - labelShare), 1e-4) / w.count);
     const fewer = share < DETECT_DEFAULTS.labelStaleShare * labelShare && z >= DETECT_DEFAULTS.minZ;
     const later =
@@ -853,7 +863,7 @@ export function detect(
   settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
 ): { findings: Finding[]; state: DetectorState } {
   const settling = (state.settleWindows ?? 0) > 0;
-  const window = settling ? withoutLabels(measured) : measured;
+  const window = settling ? withoutLabels(measured, settings.legacy) : measured;
   const quality = observeQuality(window, settings);
   const qualityFeatures = new Set((quality.bad ? quality.features : [])?.map((f) => f.name));
   const anomaly = observeAnomaly(window, state, settings);
@@ -974,7 +984,7 @@ export function detect(
     baselines.throughput = extend(baselines.throughput, window.throughputPerMinute);
   if (judgeable && clean('stale_data')) {
     if (window.task !== undefined)
-      baselines.labelShare = extend(baselines.labelShare, window.labelled / window.count);
+      baselines.labelShare = extend(baselines.labelShare, labelsReceived(window) / window.count);
     baselines.labelDelayP95 = extend(baselines.labelDelayP95, window.labelDelayP95Seconds);
   }
   if (healthy && judgeable) {
@@ -1052,8 +1062,12 @@ export function afterModelChange(state: DetectorState): DetectorState {
  */
 const SETTLE_WINDOWS = 2;
 
-/** A window with its labelled-row evidence removed: performance cannot be judged from it. */
-function withoutLabels(w: WindowSummary): WindowSummary {
+/**
+ * A window with its labelled-row evidence removed: performance cannot be judged from it. The labels
+ * still arrived, so they count as labelled elsewhere (label arrival is judged on them); legacy: they
+ * were dropped, and a settling window looked like labels had stopped.
+ */
+function withoutLabels(w: WindowSummary, legacy = false): WindowSummary {
   const {
     errorRuns: _r,
     positives: _p,
@@ -1062,7 +1076,18 @@ function withoutLabels(w: WindowSummary): WindowSummary {
     positivesRows: _n,
     ...rest
   } = w;
-  return { ...rest, labelled: 0, correct: 0, accuracy: null, f1: null, logLoss: null, rmse: null, mae: null };
+  const arrived = legacy ? {} : { labelledElsewhere: labelsReceived(w) };
+  return {
+    ...rest,
+    ...arrived,
+    labelled: 0,
+    correct: 0,
+    accuracy: null,
+    f1: null,
+    logLoss: null,
+    rmse: null,
+    mae: null,
+  };
 }
 
 /**

@@ -49,6 +49,13 @@ export interface WindowSummary {
   referenceAccuracy?: number | null;
   referenceRmse?: number | null;
   referenceLogLoss?: number | null;
+  /**
+   * Labels received in the window for answers another version gave (the fallback while production was
+   * shielded, a canary's share, the version a retrain or rollback replaced): they show that labels
+   * arrive, but `labelled` and the performance fields count only production's answers. Absent in
+   * windows measured before the split (all labels were production's then).
+   */
+  labelledElsewhere?: number;
   /** Rows of the window's own arrivals that have a label so far, and their share. */
   labelCoverage?: number | null;
   labelDelayP95Seconds?: number | null;
@@ -182,7 +189,7 @@ export interface DetectorState {
    * One-sided CUSUM of the regression windows' RMSE z-scores against the healthy baseline, with the
    * windows' RMSE (observed) and the baseline (expected) summed while it is above zero, in windows
    * (rows). Absent in states from before it, and in runs that started before the patch
-   * 'regression-error-cusum'.
+   * 'detect-rmse-cusum-label-arrivals'.
    */
   rmseCusum?: CusumSide;
   /**

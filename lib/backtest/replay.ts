@@ -205,10 +205,16 @@ class Replay {
       const from = arrival;
       while (arrival < this.rows.length && this.rows[arrival]!.ts <= endAt) arrival++;
       await this.serve(from, arrival);
+      // Production's answers are its performance; labels of other versions' answers only show that labels
+      // arrive (activities/monitor.ts servedByProduction).
       const labelledInWindow: number[] = [];
+      let labelledElsewhere = 0;
       while (labelled < byLabelTime.length && this.rows[byLabelTime[labelled]!]!.labelTs! <= endAt) {
         const i = byLabelTime[labelled++]!;
-        if (this.servedOutput(i)) labelledInWindow.push(i);
+        if (!this.servedOutput(i)) continue;
+        const version = this.served[i]!.version;
+        if (version === null || version === this.current.production) labelledInWindow.push(i);
+        else labelledElsewhere++;
       }
       const arrivals: number[] = [];
       for (let i = from; i < arrival; i++) if (this.servedOutput(i)) arrivals.push(i);
@@ -222,6 +228,7 @@ class Replay {
         reference: production?.profile ?? null,
         arrivals: arrivals.map((i) => this.windowPrediction(i, endAt)),
         labelledInWindow: labelledInWindow.map((i) => this.windowPrediction(i, endAt)),
+        labelledElsewhere,
         previousArrival: previousArrival === null ? null : new Date(previousArrival),
         startAt: new Date(startAt),
         endAt: new Date(endAt),

@@ -194,6 +194,61 @@ describe.each(TEST_PROVIDERS)('monitor and detect on %s', (provider) => {
     }
   }, 120_000);
 
+  it("judges production's answers: labels of the fallback's answers show that labels arrive, nothing more", async () => {
+    const name = 'credit-fallback-labels';
+    const { model, version } = await deployCreditModel(db, name);
+    const data = creditData(300, 8);
+    await registerVersion(db.store, name, {
+      train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 2 },
+      data: { rows: data.rows, labels: data.labels.map(String) },
+    });
+    const fallback = await db.store.modelVersion.findFirstOrThrow({
+      where: { modelId: model.id, version: 2 },
+    });
+    const startMs = Date.now() + 1000;
+    // 60 answers of production, all right; 40 of the fallback, all wrong; every label back in the window.
+    const rows = Array.from({ length: 100 }, (_, i) => {
+      const byProduction = i < 60;
+      const label = i % 2 === 0 ? '1' : '0';
+      const answer = byProduction ? label : label === '1' ? '0' : '1';
+      const at = new Date(startMs + 500 * i);
+      return {
+        prediction: {
+          id: `${name}-${i}`,
+          modelId: model.id,
+          versionId: byProduction ? version.id : fallback.id,
+          source: 'gateway',
+          features: data.rows[i] as object,
+          output: {
+            prediction: answer,
+            probabilities: { '0': answer === '0' ? 0.9 : 0.1, '1': answer === '1' ? 0.9 : 0.1 },
+          },
+          confidence: 0.9,
+          latencyMs: 5,
+          error: null,
+          predictedAt: at,
+          receivedAt: at,
+        },
+        label: {
+          modelId: model.id,
+          predictionId: `${name}-${i}`,
+          value: label,
+          observedAt: at,
+          receivedAt: at,
+        },
+      };
+    });
+    await db.store.prediction.createMany({ data: rows.map((r) => r.prediction) });
+    await db.store.label.createMany({ data: rows.map((r) => r.label) });
+    const { monitorWindow } = createMonitorActivities(db.store, { now: () => new Date(startMs + WINDOW_MS) });
+    const summary = await monitorWindow({ modelName: name, seq: 0 });
+    expect(summary.count).toBe(100);
+    expect(summary.labelled).toBe(60);
+    expect(summary.labelledElsewhere).toBe(40);
+    expect(summary.accuracy).toBe(1);
+    expect(summary.errorRuns).toEqual([60]);
+  }, 60_000);
+
   it("reads the model's stored policy; an invalid one falls back to the defaults with a warning", async () => {
     const create = (name: string, policy: object) =>
       db.store.model.create({

@@ -249,6 +249,24 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     expect(afterChange.every((x) => x === 'clear')).toBe(true);
   });
 
+  it("counts a settling window's labels, and labels of other versions' answers, as labels that arrive", () => {
+    const { state } = run(healthy(6));
+    expect(state.baselines?.labelShare?.mean).toBeCloseTo(0.9, 5);
+    const fresh = afterModelChange(state);
+    const staleAfter = (windows: WindowSummary[], settings = DEFAULT_DETECT_SETTINGS) =>
+      run(windows, fresh, settings).results.map(
+        (r) => r.findings.find((f) => f.kind === 'stale_data')?.state ?? 'clear',
+      );
+    // Two settling windows, then the fallback serves: its answers' labels arrive, production has none.
+    const windows = [win(6), win(7), win(8, { labelled: 0, accuracy: null, labelledElsewhere: 450 })];
+    expect(staleAfter(windows)).toEqual(['clear', 'clear', 'clear']);
+    // Runs begun before: a settling window's labels were dropped and looked like labels had stopped.
+    expect(staleAfter(windows.slice(0, 2), { ...DEFAULT_DETECT_SETTINGS, legacy: true })).toEqual([
+      'suspect',
+      'confirmed',
+    ]);
+  });
+
   it('leaves a fall in performance to the inputs when a listed feature is significant before correction', () => {
     const windows = errorWindows(40, 0.1, 0.3, 5000, { seed: 1 }).map((w) =>
       w.seq >= 20
@@ -589,6 +607,17 @@ describe('detect', () => {
       expect(f.summary).toMatch(/RMSE has stayed 40 % above the baseline 11\.000/);
       // The risen windows never joined the baseline they are measured against.
       expect(last.state.baselines?.rmse?.mean).toBeCloseTo(11, 5);
+    });
+
+    it('clears once the error is back, though the CUSUM takes windows to come down', () => {
+      const risen = [6, 7, 8, 9, 10, 11, 12, 13].map((seq) => regression(seq, 40));
+      const back = [14, 15, 16, 17].map((seq) => regression(seq, 11));
+      const { results, state } = run([...healthyRegression(6), ...risen, ...back]);
+      expect(results[13]!.state.rmseCusum?.statistic).toBe(1.5 * DETECT_DEFAULTS.regressionCusumH);
+      const states = results.slice(14).map((r) => r.findings.find((f) => f.kind === 'concept_drift')?.state);
+      expect(states).toEqual(['recovering', undefined, undefined, undefined]);
+      // Cleared with the finding: the next rise starts from zero.
+      expect(state.rmseCusum?.statistic).toBe(0);
     });
 
     it('is off for agent runs begun before it: the same windows confirm nothing', () => {
