@@ -478,7 +478,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     state.deployment = await acts.describeDeployment({ modelName: state.modelName });
     if (result.outcome !== 'applied') {
       attempt.outcome = result.outcome === 'rejected' ? 'rejected' : 'failed';
-      if (result.noBetterModel) attempt.noBetterModel = true;
+      if (result.noBetterModel) attempt.bestAvailable = true;
       incident.status = 'open';
       await incidentStep(incident, `${n}:outcome`, 'open', `${action} ${result.outcome}: ${result.detail}`, {
         outcome: attempt.outcome,
@@ -589,8 +589,18 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     }
     attempt.outcome = 'not_recovered';
     attempt.detail = `${result.detail}; ${summary}`;
-    // A change that did not help is undone before the next rung: never leave a failed promotion serving.
-    if (!PROTECTIVE.includes(action) && result.before !== null && result.before !== result.after) {
+    // A promoted retrain beat the model it replaced on held-out recent rows and in its canary: undoing it
+    // would serve the worse model again, so it stays as the best model available (verifications that
+    // ended before this patch undid it, as any change that did not recover the model).
+    const improvedRetrain = action === 'retrain' && patched('keep-improved-retrain');
+    if (improvedRetrain) attempt.bestAvailable = true;
+    // Any other change that did not help is undone before the next rung: never leave it serving.
+    if (
+      !PROTECTIVE.includes(action) &&
+      !improvedRetrain &&
+      result.before !== null &&
+      result.before !== result.after
+    ) {
       await acts.restoreDeploymentFor({
         modelName: state.modelName,
         key: `${base}:undo`,

@@ -684,18 +684,18 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     onset: onsetOf(ctx, incident),
   };
   const protectedNow = last.outcome === 'protected';
-  // A refit on the recent labelled rows did no better than production: production is already as good as
-  // a model of this data gets, so a fallback or a disable would only serve users something worse.
-  const noBetterModel = last.noBetterModel === true && MODEL_DEGRADATIONS.includes(incident.kind);
+  // After a retrain production is the best model available for the recent data (a refit did no better,
+  // or the refit serves and is short of the baseline): a fallback or a disable would only serve worse.
+  const bestAvailable = last.bestAvailable === true && MODEL_DEGRADATIONS.includes(incident.kind);
   const ladder = ladderRungs(s);
-  const rungs = ladder.filter((r) => !(protectedNow || noBetterModel) || !PROTECTIVE.includes(r));
+  const rungs = ladder.filter((r) => !(protectedNow || bestAvailable) || !PROTECTIVE.includes(r));
   const w = walk(rungs, s);
-  if (noBetterModel) {
+  if (bestAvailable) {
     for (const r of ladder.filter((r) => PROTECTIVE.includes(r) && !s.tried.includes(r)))
       w.rejected.push({
         action: r,
         rejectedBecause:
-          'a model refit on recent data did no better than production: a fallback would serve worse',
+          'production is the best model available for the recent data: a fallback would serve worse',
       });
   }
   const own = ctx.findings.find((f) => f.kind === incident.kind);
@@ -720,15 +720,15 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     );
   }
   const tried = attempts.map((a) => `${a.action} (${a.outcome})`).join(', ');
-  if (noBetterModel && !w.budgetBlocked)
+  if (bestAvailable && !w.budgetBlocked)
     return decision(
       ctx,
       {
         rule: 'no-better-model-escalate',
         action: 'alert',
-        reason: `incident ${incident.id}: ${after}; production is as good as a model of the recent data gets`,
+        reason: `incident ${incident.id}: ${after}; production is the best model available for the recent data`,
         alternatives: w.rejected,
-        escalate: `tried ${tried}; no model does better on the recent data: the world changed, and accepting the new level or changing the model's design is a human's call`,
+        escalate: `tried ${tried}; no model available does better on the recent data, and it is short of the baseline: accepting the new level, or changing the model's design or features, is a human's call`,
       },
       basis,
     );

@@ -257,10 +257,11 @@ export interface RemedyAttempt {
   outcome: 'pending' | 'recovered' | 'not_recovered' | 'failed' | 'rejected' | 'expired' | 'protected';
   detail: string;
   /**
-   * A retrain was rejected because a model refit on the recent labelled rows did no better than
-   * production on held-out recent rows: the drop is in the data, not in the model.
+   * After this retrain, production is the best model available for the recent data: the refit did no
+   * better than production on held-out recent rows (rejected), or it beat the model it replaced and
+   * stays, though verification found it short of the pre-failure baseline (not_recovered).
    */
-  noBetterModel?: boolean;
+  bestAvailable?: boolean;
 }
 
 /** The pre-failure level of the metric an incident hurt, from the last healthy windows. */

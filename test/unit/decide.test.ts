@@ -387,16 +387,29 @@ const rows: Row[] = [
     ctx: {
       findings: [dataDrift('degraded')],
       openIncident: incident('data_drift', {
-        attempts: [{ ...attempt('retrain', 'rejected'), noBetterModel: true }],
+        attempts: [{ ...attempt('retrain', 'rejected'), bestAvailable: true }],
       }),
     },
     rule: 'no-better-model-escalate',
     action: 'alert',
     incident: null,
     check: (d) => {
-      expect(rejected(d, 'fallback')).toMatch(/refit on recent data did no better than production/);
-      expect(d.escalate?.reason).toMatch(/retrain \(rejected\); no model does better on the recent data/);
+      expect(rejected(d, 'fallback')).toMatch(/best model available for the recent data/);
+      expect(d.escalate?.reason).toMatch(/retrain \(rejected\); no model available does better/);
     },
+  },
+  {
+    name: 'a promoted retrain that fell short of the baseline stays: escalate, no fallback',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', {
+        attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
+      }),
+    },
+    rule: 'no-better-model-escalate',
+    action: 'alert',
+    incident: null,
+    check: (d) => expect(rejected(d, 'fallback')).toMatch(/best model available/),
   },
   {
     name: 'a retrain rejected for another reason (its canary lost): the fallback is still the next rung',
