@@ -60,11 +60,10 @@ function nonRetryable(type: string, message: string): ApplicationFailure {
 
 /** The candidate registered under `key` by an earlier attempt, as that attempt answered. */
 async function trainedWithKey(store: Store, model: Model, key: string): Promise<Trained | null> {
-  const versions = await store.modelVersion.findMany({
-    where: { modelId: model.id, parentVersionId: { not: null } },
+  const found = await store.modelVersion.findFirst({
+    where: { modelId: model.id, idempotencyKey: key },
     select: { version: true, metrics: true, trainingWindow: true },
   });
-  const found = versions.find((v) => (v.trainingWindow as { key?: unknown } | null)?.key === key);
   if (!found) return null;
   const metrics = found.metrics as unknown as StoredComparison;
   return {
@@ -255,29 +254,43 @@ export function createRetrainActivities(store: Store) {
       };
 
       heartbeat('registering');
-      // The version and the key that finds it again are written together: a crash leaves both or neither.
+      // The version and the key that finds it again are written together: a crash leaves both or neither,
+      // and the key is unique, so of two attempts with one key running at once (a retry started while a
+      // slow first attempt still runs) only one registers, and the other answers with its candidate.
       const trainingWindow = { from: since.toISOString(), to: until.toISOString() };
-      const version = await store.$transaction(
-        async (tx) => {
-          const registered = await inRegistry(() =>
-            registerVersion(tx as Store, model.name, {
-              artifact: candidate,
-              data: dataset(training),
-              validation: dataset(holdout),
-              metrics: { ...stored },
-              trainingWindow,
-              parentVersion: production.version,
-              incidentId: req.incidentId ?? undefined,
-            }),
-          );
-          await tx.modelVersion.update({
-            where: { id: registered.id },
-            data: { trainingWindow: { ...trainingWindow, rows: training.length, key: req.key } },
-          });
-          return registered.version;
-        },
-        { timeout: REGISTER_TRANSACTION_TIMEOUT_MS },
-      );
+      let version: number;
+      try {
+        version = await store.$transaction(
+          async (tx) => {
+            const registered = await inRegistry(() =>
+              registerVersion(tx as Store, model.name, {
+                artifact: candidate,
+                data: dataset(training),
+                validation: dataset(holdout),
+                metrics: { ...stored },
+                trainingWindow,
+                parentVersion: production.version,
+                incidentId: req.incidentId ?? undefined,
+              }),
+            );
+            await tx.modelVersion.update({
+              where: { id: registered.id },
+              data: {
+                idempotencyKey: req.key,
+                trainingWindow: { ...trainingWindow, rows: training.length, key: req.key },
+              },
+            });
+            return registered.version;
+          },
+          { timeout: REGISTER_TRANSACTION_TIMEOUT_MS },
+        );
+      } catch (error) {
+        // The other attempt's commit is what made this one fail (its key or its version number came
+        // first; PostgreSQL then aborts the whole transaction): answer with its candidate.
+        const other = await trainedWithKey(store, model, req.key);
+        if (!other) throw error;
+        return other;
+      }
       return {
         status: 'trained',
         version,

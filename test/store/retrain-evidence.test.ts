@@ -213,6 +213,22 @@ describe.each(TEST_PROVIDERS)('retraining and evidence on %s', (provider) => {
     expect(artifacts[1]!.artifact).toEqual(artifacts[0]!.artifact);
   }, 60_000);
 
+  it('registers one candidate when two attempts with one key run at once', async () => {
+    // A retry started while a slow first attempt still runs: both train; only one may register.
+    const before = await db.store.modelVersion.count({ where: { modelId } });
+    const [a, b] = await Promise.all([
+      acts().trainCandidate(request('retrain:concurrent')),
+      acts().trainCandidate(request('retrain:concurrent')),
+    ]);
+    expect(a.status).toBe('trained');
+    expect(b).toEqual(a);
+    expect(await db.store.modelVersion.count({ where: { modelId } })).toBe(before + 1);
+    const registered = await db.store.modelVersion.findMany({
+      where: { modelId, idempotencyKey: 'retrain:concurrent' },
+    });
+    expect(registered).toHaveLength(1);
+  }, 60_000);
+
   it('retrains a regressor: RMSE on the held-out rows, judged by a paired t-test', async () => {
     const model = await db.store.model.create({
       data: { name: 'units', task: 'regression', featureSchema: demand.schema },
