@@ -19,6 +19,7 @@ import {
   changeDeployment,
   currentRevision,
   listRevisions,
+  type RevisionMeta,
   restoreRevision,
   setVersionStatus,
 } from '../../lib/registry/revisions.ts';
@@ -109,6 +110,23 @@ async function revisionPresenter(store: Store, modelId: string) {
   });
 }
 
+/**
+ * The request body with the actor the audit trail records: always a human, and always the API key the
+ * request came with — `human:<key>`, or `human:<the person the caller names> (key <key>)`. A caller can
+ * neither pass as the agent (whose own changes decide does not suspect of causing a failure) nor hide
+ * which key acted.
+ */
+function withApiActor(req: Request): RevisionMeta {
+  // Only the actor is settled here; the registry validates the rest with its own schema.
+  const { actor } = parseOrThrow(apiActorSchema, req.body ?? {});
+  const key = req.identity!.name;
+  const named = actor?.replace(/^human:/, '');
+  const recorded = named && named !== key ? `human:${named} (key ${key})` : `human:${key}`;
+  return { ...(req.body ?? {}), actor: recorded } as RevisionMeta;
+}
+
+const apiActorSchema = z.looseObject({ actor: z.string().trim().min(1).max(100).optional() });
+
 export function registryRoutes({ store }: ApiContext): Router {
   const router = Router({ mergeParams: true });
 
@@ -153,7 +171,7 @@ export function registryRoutes({ store }: ApiContext): Router {
   };
 
   const changeDeploymentRoute: Handler = async (req, res) => {
-    const { revision, changed } = await changeDeployment(store, req.params.model, req.body);
+    const { revision, changed } = await changeDeployment(store, req.params.model, withApiActor(req));
     const present = await revisionPresenter(store, revision.modelId);
     res.status(changed ? 201 : 200).json({ deployment: present(revision), changed });
   };
@@ -167,7 +185,7 @@ export function registryRoutes({ store }: ApiContext): Router {
 
   const restoreRevisionRoute: Handler = async (req, res) => {
     const { revision: target } = parseOrThrow(revisionParams, req.params, 'params');
-    const { revision, changed } = await restoreRevision(store, req.params.model, target, req.body ?? {});
+    const { revision, changed } = await restoreRevision(store, req.params.model, target, withApiActor(req));
     const present = await revisionPresenter(store, revision.modelId);
     res.status(changed ? 201 : 200).json({ deployment: present(revision), changed });
   };

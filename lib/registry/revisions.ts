@@ -36,7 +36,8 @@ const versionNumber = z.number().int().min(1);
 
 export const revisionMetaSchema = z.strictObject({
   reason: z.string().trim().min(1).max(500),
-  actor: z.string().trim().min(1).max(100).default('api'),
+  // Up to 100 characters from an API caller; the API adds the key's name (api/routes/registry.ts).
+  actor: z.string().trim().min(1).max(200).default('api'),
 });
 export type RevisionMeta = z.input<typeof revisionMetaSchema>;
 

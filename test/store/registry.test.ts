@@ -355,7 +355,8 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
         shadow: null,
         restoredFrom: null,
         reason: 'first deployment',
-        actor: 'human:ops',
+        // The person the caller names, and the API key the request came with.
+        actor: 'human:ops (key test-admin)',
       },
     });
     // Asking for what is already in place adds no revision.
@@ -369,6 +370,8 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     });
     expect(second.body.deployment).toMatchObject({
       revision: 2,
+      // Nobody named: the key is the actor.
+      actor: 'human:test-admin',
       production: { version: 1 },
       fallback: { version: 3 },
       canary: { version: 2, share: 0.25 },
@@ -413,6 +416,7 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       actor: 'agent',
     });
     expect(restored.status).toBe(201);
+    // A caller cannot pass as the agent: decide never suspects the agent's own changes of a failure.
     expect(restored.body.deployment).toMatchObject({
       revision: 5,
       restoredFrom: 1,
@@ -422,7 +426,7 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       canary: null,
       shadow: null,
       reason: 'roll back to v1',
-      actor: 'agent',
+      actor: 'human:agent (key test-admin)',
     });
     // v2 left production and v3 the fallback role: both retired.
     expect(await statuses()).toEqual({ 1: 'production', 2: 'retired', 3: 'retired' });
@@ -483,6 +487,20 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       400,
       'invalid_deployment',
       'body.production',
+    ],
+    [
+      'an actor of over 100 characters',
+      { production: 2, reason: 'x', actor: 'a'.repeat(101) },
+      400,
+      'invalid_request',
+      'body.actor',
+    ],
+    [
+      'an actor that is not a string',
+      { production: 2, reason: 'x', actor: 7 },
+      400,
+      'invalid_request',
+      'body.actor',
     ],
   ])('refuses a deployment with %s and writes nothing', async (_name, body, status, code, path) => {
     if (_name === "another model's version") {
