@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type DeploymentHistory, readDeploymentsFile } from '../lib/backtest/deployments.ts';
 import { exportStream } from '../lib/backtest/export.ts';
 import { BACKTEST_DEFAULTS, runBacktest } from '../lib/backtest/replay.ts';
 import { formatSummary } from '../lib/backtest/report.ts';
@@ -14,24 +15,34 @@ import {
   readSchemaFile,
   readStreamFile,
 } from '../lib/backtest/stream-file.ts';
+import { exportWindows, readWindowsFile } from '../lib/backtest/windows.ts';
 import { createStore } from '../lib/db/client.ts';
 import { type ModelArtifact, parseModelArtifact, type TrainerKind } from '../lib/models/index.ts';
 import { type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { BUILT_IN_TRAINERS } from '../lib/registry/versions.ts';
 import { STREAM_FORMATS, type StreamFormat } from '../lib/sim/writers.ts';
 
-const USAGE = `usage: npm run backtest -- <stream.csv|stream.jsonl> (--model <artifact.json> | --train-rows <n>) [options]
+const USAGE = `usage: npm run backtest -- <stream.csv|stream.jsonl> (--model <artifact.json> | --train-rows <n> | --deployments <file>) [options]
        npm run backtest -- export --model <name> --out <stream.jsonl> [--schema-out <file>] [--artifact-out <file>]
+                              [--deployments-out <file>] [--windows-out <file>]
 
 Replay (docs/backtest.md describes the file format):
   --model <file>        the production version's artifact (JSON, lib/models/types.ts)
-  --train-rows <n>      train version 1 on the first n rows (the reference; not replayed); with --model,
-                        the first n rows are its reference instead
+  --train-rows <n>      train version 1 on the first n rows (the reference; not replayed); with --model
+                        or --deployments, the first n rows are the versions' reference instead
   --trainer <kind>      trainer for --train-rows: ${BUILT_IN_TRAINERS.join(', ')}
                         (default: logistic-regression, or linear-regression for regression)
   --fallback <file>     a fallback version's artifact
-  --task <task>         binary, multiclass or regression (default: the model's, else inferred from the labels)
-  --schema <file>       the feature schema (JSON array, lib/domain.ts); inferred from the file when absent
+  --deployments <file>  the deployment history (written by export --deployments-out): each change a person
+                        made is applied at its time, and every row is scored by the version serving it
+                        (not by its recorded prediction); --model and --fallback are then needed only
+                        for rows before its first change
+  --task <task>         binary, multiclass or regression (default: the model's or the deployment
+                        history's, else inferred from the labels)
+  --windows <file>      judge the windows recorded live (written by export --windows-out) instead of
+                        cutting them by the policy: the same rows in the same windows as the agent
+  --schema <file>       the feature schema (JSON array, lib/domain.ts); when absent, the deployment
+                        history's, else inferred from the file
   --policy <file>       the policy to try (.json, or .yaml/.yml with the yaml package); the defaults when absent
   --format <f>          ${STREAM_FORMATS.join(' or ')}, when the file name does not say
   --out <file>          write the JSON report here
@@ -43,7 +54,11 @@ Export (reads DATABASE_URL like the other scripts):
   --model <name>        the registered model whose recorded predictions and labels to export
   --out <file>          the JSONL file to write
   --schema-out <file>   also write the model's feature schema
-  --artifact-out <file> also write the artifact of the version that served the first exported row`;
+  --artifact-out <file> also write the artifact of the version that served the first exported row
+  --deployments-out <file>
+                        also write the deployment history: the changes people made (not the agent's),
+                        with the artifact and reference profile of every version they name
+  --windows-out <file>  also write the windows the model's agent measured (their start and end)`;
 
 function parse(argv: string[]) {
   try {
@@ -56,6 +71,10 @@ function parse(argv: string[]) {
         'train-rows': { type: 'string' },
         trainer: { type: 'string' },
         fallback: { type: 'string' },
+        deployments: { type: 'string' },
+        'deployments-out': { type: 'string' },
+        windows: { type: 'string' },
+        'windows-out': { type: 'string' },
         task: { type: 'string' },
         schema: { type: 'string' },
         policy: { type: 'string' },
@@ -128,16 +147,20 @@ async function replay(file: string, values: Values): Promise<void> {
   const model = values.model === undefined ? undefined : readArtifact(values.model);
   const fallback = values.fallback === undefined ? undefined : readArtifact(values.fallback);
   const trainRows = positiveInteger('train-rows', values['train-rows']);
-  if (!model && trainRows === undefined)
-    throw new BacktestInputError('give --model <artifact.json> or --train-rows <n>');
+  const deployments: DeploymentHistory | undefined =
+    values.deployments === undefined ? undefined : readDeploymentsFile(values.deployments);
+  if (!model && trainRows === undefined && !deployments)
+    throw new BacktestInputError(
+      'give --model <artifact.json>, --train-rows <n> or --deployments <deployments.json>',
+    );
   const trainer = only<TrainerKind>('trainer', BUILT_IN_TRAINERS, values.trainer);
-  const task = values.task === undefined ? model?.task : parseTask(values.task);
+  const task = values.task === undefined ? (model?.task ?? deployments?.task) : parseTask(values.task);
   const policy = await readPolicy(values.policy);
   const stream = readStreamFile(file, {
     format: only<StreamFormat>('format', STREAM_FORMATS, values.format),
-    schema: values.schema === undefined ? undefined : readSchemaFile(values.schema),
+    schema: values.schema === undefined ? deployments?.schema : readSchemaFile(values.schema),
     task,
-    classes: model && 'classes' in model ? model.classes : undefined,
+    classes: model && 'classes' in model ? model.classes : (deployments?.classes ?? undefined),
   });
   const report = await runBacktest({
     stream,
@@ -146,6 +169,8 @@ async function replay(file: string, values: Values): Promise<void> {
     trainRows,
     trainer,
     fallback,
+    deployments,
+    windows: values.windows === undefined ? undefined : readWindowsFile(values.windows),
     approvals: only('approvals', ['grant', 'expire'] as const, values.approvals),
     progressEvery: positiveInteger('progress-every', values['progress-every']),
     onProgress: (line) => console.error(line),
@@ -165,10 +190,21 @@ async function exportCommand(values: Values): Promise<void> {
       out: values.out,
       schemaOut: values['schema-out'],
       artifactOut: values['artifact-out'],
+      deploymentsOut: values['deployments-out'],
     });
     console.error(
       `backtest: exported ${result.rows} predictions (${result.labelled} labelled) of ${values.model} to ${values.out}${result.version === null ? '' : `; artifact of version ${result.version}`}`,
     );
+    if (values['windows-out']) {
+      const windows = await exportWindows(store, values.model, values['windows-out']);
+      console.error(`backtest: exported ${windows} recorded window(s) to ${values['windows-out']}`);
+    }
+    if (result.deployments) {
+      const d = result.deployments;
+      console.error(
+        `backtest: exported ${d.changes} deployment change(s) made by people and ${d.versions} version(s) to ${values['deployments-out']} (${d.agentChanges} change(s) by the agent left out)`,
+      );
+    }
   } finally {
     await store.$disconnect();
   }
@@ -182,7 +218,21 @@ async function main(argv: string[]): Promise<void> {
   }
   if (positionals[0] === 'export') {
     if (positionals.length > 1) throw new BacktestInputError(`unexpected argument "${positionals[1]}"`);
+    for (const [given, meant] of [
+      ['deployments', 'deployments-out'],
+      ['windows', 'windows-out'],
+    ] as const) {
+      if (values[given] !== undefined)
+        throw new BacktestInputError(`export writes with --${meant}; --${given} is for a replay`);
+    }
     return exportCommand(values);
+  }
+  for (const [given, meant] of [
+    ['deployments-out', 'deployments'],
+    ['windows-out', 'windows'],
+  ] as const) {
+    if (values[given] !== undefined)
+      throw new BacktestInputError(`--${given} is an option of export; a replay reads one with --${meant}`);
   }
   if (positionals.length !== 1) {
     throw new BacktestInputError(

@@ -20,9 +20,8 @@ import { createStore } from '../lib/db/client.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { creditDefault } from '../lib/sim/demo-models.ts';
 import { drive } from '../lib/sim/drive.ts';
-import { Random } from '../lib/sim/random.ts';
 import { findScenario } from '../lib/sim/scenarios.ts';
-import { referenceData, setUpDemoModel } from '../lib/sim/setup.ts';
+import { brokenPipelineData, setUpDemoModel } from '../lib/sim/setup.ts';
 import { generateStream } from '../lib/sim/stream.ts';
 import { temporalCliPath } from '../lib/temporal-binaries.ts';
 
@@ -345,23 +344,16 @@ for (let round = 0; !stop.signal.aborted; round++) {
       onError: (message) => say(`traffic: ${message}`),
     });
   }
-  await summarise(round);
+  // Stopping (Ctrl-C) takes the API down first: there is nobody left to ask.
+  if (!stop.signal.aborted) await summarise(round);
 }
 
 /** The bad release's version number: registered once, on corrupted labels, and remembered in data/. */
 async function ensureBadRelease(): Promise<number> {
   const remembered = path.join(dataDir, 'demo-bad-release.json');
   if (fs.existsSync(remembered)) return JSON.parse(fs.readFileSync(remembered, 'utf8')).version;
-  // A broken training pipeline: four of the strongest columns misaligned (shuffled) before training.
-  // The release still answers sensibly, just worse: accuracy falls by about a fifth, not to nothing.
-  const data = referenceData(creditDefault, 2000, 99);
-  const rng = new Random(99);
-  for (const column of ['income', 'debt_to_income', 'credit_utilization', 'late_payments_12m']) {
-    const values = rng.shuffle(data.rows.map((row) => row[column]));
-    data.rows.forEach((row, i) => {
-      row[column] = values[i] ?? null;
-    });
-  }
+  // A broken training pipeline (lib/sim/setup.ts brokenPipelineData): it answers, just worse.
+  const data = brokenPipelineData();
   const res = await call('POST', `/v1/models/${MODEL}/versions`, {
     train: { trainer: 'logistic-regression' },
     data,
@@ -383,8 +375,8 @@ async function deploy(version: number, reason: string) {
 
 /** What the agent did in a round: every incident and how it ended. */
 async function summarise(round: number) {
-  const res = await call('GET', `/v1/models/${MODEL}/incidents`);
-  if (res.status !== 200) return;
+  const res = await call('GET', `/v1/models/${MODEL}/incidents`).catch(() => null);
+  if (res?.status !== 200) return;
   say(`round ${round + 1} done. Incidents so far:`);
   for (const incident of res.body.incidents ?? []) {
     say(

@@ -18,7 +18,8 @@ import {
 import type { Remedy } from '../activities/contracts.ts';
 import type { Activities } from '../activities/index.ts';
 import { durationMs } from '../lib/policy/duration.ts';
-import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
+import { DEFAULT_POLICY, parsePolicy } from '../lib/policy/policy.ts';
+import { verificationFor } from '../lib/recovery/judge.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 import { baselineFor } from './baseline.ts';
 import { decide, isRemedy, PROTECTIVE } from './decide.ts';
@@ -51,7 +52,6 @@ import type {
   OpenIncident,
   PauseRequest,
   RemedyAttempt,
-  VerificationBaseline,
 } from './types.ts';
 
 const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Activities>({
@@ -576,7 +576,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
           baseline,
           since,
           pollInterval: cycleInterval,
-          verification: verificationFor(baseline.metric),
+          verification: verificationFor(policy(), baseline.metric),
         },
       ],
     });
@@ -616,22 +616,6 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       outcome: attempt.outcome,
       verdict,
     });
-  }
-
-  /**
-   * The verification settings for a metric. Accuracy and rates take the policy's tolerance as it is; the
-   * noisier relative metrics (p95 latency, RMSE of one window) count as recovered once they are back
-   * under what detection calls a regression, or within the tolerance when that is looser.
-   */
-  function verificationFor(metric: VerificationBaseline['metric']): Policy['verification'] {
-    const { verification, detection } = policy();
-    const relative =
-      metric === 'latencyP95Ms'
-        ? detection.minEffect.latencyIncrease
-        : metric === 'rmse'
-          ? detection.minEffect.errorIncrease / 2
-          : 0;
-    return { ...verification, tolerance: Math.max(verification.tolerance, relative) };
   }
 
   async function closeRecovered(incident: OpenIncident, n: number, summary: string, verdict?: object) {

@@ -1,11 +1,19 @@
 // Exports a model's recorded stream from the store in the backtest's JSONL format (docs/backtest.md), so
 // that what the agent saw live — the demo's traffic, say — can be replayed under another policy. Times
-// are when Homeostat received each prediction and label: the monitor cuts its windows by them.
+// are when Homeostat received each prediction and label: the monitor cuts its windows by them. The
+// deployment history (lib/backtest/deployments.ts) holds the changes people made, on the same clock.
 
 import { once } from 'node:events';
 import fs from 'node:fs';
 import type { Store } from '../db/client.ts';
+import type { ServingMode } from '../domain.ts';
 import { findModel, modelShape } from '../registry/versions.ts';
+import {
+  DEPLOYMENTS_FORMAT,
+  type DeploymentChangeRecord,
+  type DeploymentHistoryFile,
+  versionsOf,
+} from './deployments.ts';
 
 /** Rows read per query: bounded memory on a long history. */
 const PAGE_ROWS = 5000;
@@ -16,6 +24,8 @@ export interface ExportOptions {
   schemaOut?: string;
   /** Also write the artifact of the version that served the first exported prediction (for --model). */
   artifactOut?: string;
+  /** Also write the deployment history: the changes people made, and the versions they deployed. */
+  deploymentsOut?: string;
 }
 
 export interface ExportResult {
@@ -23,6 +33,8 @@ export interface ExportResult {
   labelled: number;
   /** The version whose artifact was written, if any. */
   version: number | null;
+  /** With deploymentsOut: the changes written, and the agent's changes left out. */
+  deployments: { changes: number; versions: number; agentChanges: number } | null;
 }
 
 export async function exportStream(
@@ -79,11 +91,72 @@ export async function exportStream(
       orderBy: { revision: 'asc' },
     });
     const id = firstVersionId ?? revision?.productionVersionId ?? null;
-    const found = id ? await store.modelVersion.findUnique({ where: { id } }) : null;
+    const found = id
+      ? await store.modelVersion.findUnique({ where: { id }, select: { version: true, artifact: true } })
+      : null;
     if (!found)
       throw new Error(`model "${modelName}" has no version that served its traffic: no artifact to write`);
     fs.writeFileSync(options.artifactOut, `${JSON.stringify(found.artifact)}\n`);
     version = found.version;
   }
-  return { rows, labelled, version };
+  const deployments = options.deploymentsOut
+    ? await exportDeployments(store, modelName, options.deploymentsOut)
+    : null;
+  return { rows, labelled, version, deployments };
+}
+
+/**
+ * Writes the model's deployment history: every revision a person made (the API's changes and restores,
+ * a revert asked of the agent), in order, with the artifact and reference profile of each version they
+ * name. The agent's own changes are left out — revisions by actor "agent", and those its remedies wrote
+ * for an approval a person gave (recorded as a deploy or restore action) — since a backtest decides them.
+ */
+export async function exportDeployments(
+  store: Store,
+  modelName: string,
+  out: string,
+): Promise<{ changes: number; versions: number; agentChanges: number }> {
+  const model = await findModel(store, modelName);
+  const shape = modelShape(model);
+  const [revisions, remedyActions, versions] = await Promise.all([
+    store.deploymentRevision.findMany({ where: { modelId: model.id }, orderBy: { revision: 'asc' } }),
+    store.action.findMany({
+      where: { modelId: model.id, type: { in: ['deploy', 'restore'] }, afterRevisionId: { not: null } },
+      select: { afterRevisionId: true },
+    }),
+    store.modelVersion.findMany({ where: { modelId: model.id }, select: { id: true, version: true } }),
+  ]);
+  const byRemedy = new Set(remedyActions.map((a) => a.afterRevisionId));
+  const number = new Map(versions.map((v) => [v.id, v.version]));
+  const n = (id: string | null) => (id === null ? null : (number.get(id) ?? null));
+  const human = revisions.filter((r) => r.actor !== 'agent' && !byRemedy.has(r.id));
+  const changes: DeploymentChangeRecord[] = human.map((r) => ({
+    revision: r.revision,
+    at: r.createdAt.toISOString(),
+    actor: r.actor,
+    reason: r.reason,
+    mode: r.mode as ServingMode,
+    production: n(r.productionVersionId),
+    fallback: n(r.fallbackVersionId),
+    canary: r.canaryVersionId === null ? null : { version: n(r.canaryVersionId)!, share: r.canaryShare },
+    shadow: n(r.shadowVersionId),
+    restoredFrom: r.restoredFrom,
+  }));
+  const named = [...new Set(changes.flatMap((c) => versionsOf(c).map(([, v]) => v)))].sort((a, b) => a - b);
+  const rows = await store.modelVersion.findMany({
+    where: { modelId: model.id, version: { in: named } },
+    orderBy: { version: 'asc' },
+    select: { version: true, artifact: true, referenceStats: true },
+  });
+  const history: DeploymentHistoryFile = {
+    format: DEPLOYMENTS_FORMAT,
+    model: model.name,
+    task: shape.task,
+    classes: shape.task === 'regression' ? null : shape.classes,
+    schema: shape.schema,
+    changes,
+    versions: rows.map((v) => ({ version: v.version, artifact: v.artifact, reference: v.referenceStats })),
+  };
+  fs.writeFileSync(out, `${JSON.stringify(history)}\n`);
+  return { changes: changes.length, versions: rows.length, agentChanges: revisions.length - human.length };
 }

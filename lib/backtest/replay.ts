@@ -7,19 +7,31 @@
 // - the deployment is a list of revisions, served through lib/registry/routing.ts chooseRoute: rows keep
 //   their recorded prediction (if the file has one) until the first deployment change, and are scored by
 //   the serving version afterwards; a disabled model serves nothing (its rows are not traffic);
+// - with a deployment history (lib/backtest/deployments.ts), each change a person made is applied at its
+//   time as theirs (decide's deployment-change-rollback sees it as the live agent did), and every row is
+//   scored by the version serving it then: recorded predictions carry the live agent's remedies;
+// - a promoted retrain or a rollback resets what the detector learnt of the old model, as the agent does
+//   (workflows/detect.ts afterModelChange);
 // - retrain trains a candidate of the production version's kind on the labelled rows since the
 //   incident's onset (waiting up to policy.retrain.maxWait for policy.retrain.minRows of them), holds out
 //   the most recent share, and promotes it only when it beats production on those rows at
-//   policy.retrain.alpha; canary and shadow promotions are simulated as direct ones;
+//   policy.retrain.alpha; a canary promotion routes policy.retrain.canaryShare of the traffic to the
+//   candidate and judges it at every window as the agent's canary does (lib/recovery/judge.ts
+//   judgeCanary); a shadow promotion is simulated as a direct one;
 // - rollback restores the decision's revision, fallback serves the fallback version, disable stops serving;
 // - verification waits for policy.verification.minRows labelled rows served since the action and judges
 //   them against the pre-failure baseline (lib/recovery/judge.ts), within verification.maxWait.
 // Latency and failures are replayed as recorded: the file cannot say how another version would have fared.
-import type { DeploymentFacts } from '../../activities/contracts.ts';
+import type { DeploymentFacts, ServedComparison } from '../../activities/contracts.ts';
 import { measureWindow } from '../../activities/monitor.ts';
 import { baselineFor } from '../../workflows/baseline.ts';
 import { decide } from '../../workflows/decide.ts';
-import { type DetectSettings, detect, initialDetectorState } from '../../workflows/detect.ts';
+import {
+  afterModelChange,
+  type DetectSettings,
+  detect,
+  initialDetectorState,
+} from '../../workflows/detect.ts';
 import type {
   Decision,
   DetectorState,
@@ -35,8 +47,10 @@ import type { ModelArtifact, TrainerKind } from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
 import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
+import { CANARY_DEFAULTS, judgeCanary, verificationFor } from '../recovery/judge.ts';
 import { addScore, emptyTotals, rowScorer, type ScoreTotals } from '../recovery/outcomes.ts';
 import { chooseRoute, type ServingDeployment } from '../registry/routing.ts';
+import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { compareCandidate, judgeEvidence } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
 import { BacktestInputError, type StreamFile, type StreamRow } from './stream-file.ts';
@@ -50,6 +64,7 @@ import {
   trainerOf,
   trainVersion,
 } from './versions.ts';
+import type { WindowBounds } from './windows.ts';
 
 export const BACKTEST_DEFAULTS = {
   /** Share of the first rows held out when the backtest trains version 1 itself. */
@@ -67,6 +82,17 @@ export interface BacktestOptions {
   trainRows?: number;
   trainer?: TrainerKind;
   fallback?: ModelArtifact;
+  /**
+   * The changes people made to the deployment, with the versions they deployed: applied at their times,
+   * and every row is then scored by the version serving it. `model` and `fallback`, if given, serve only
+   * before the history's first change.
+   */
+  deployments?: DeploymentHistory;
+  /**
+   * Window boundaries to judge instead of cutting windows by the policy: the live agent's (--windows).
+   * Windows that end before the first replayed row are skipped; rows after the last window are not judged.
+   */
+  windows?: WindowBounds[];
   /** A remedy the policy makes wait for a human: granted at once, or left to expire into its onTimeout. */
   approvals?: 'grant' | 'expire';
   progressEvery?: number;
@@ -89,6 +115,7 @@ interface Revision {
   mode: ServingMode;
   production: number | null;
   fallback: number | null;
+  canary: { version: number; share: number } | null;
   changedAt: number;
   changedBy: string;
 }
@@ -98,11 +125,28 @@ type Pending =
   | { kind: 'approval'; decision: Decision; expiresAt: number }
   | { kind: 'retrain'; since: number; deadline: number }
   | { kind: 'holding'; action: Remedy; before: number; deadline: number }
-  | { kind: 'verify'; action: Remedy; since: number; deadline: number; before: number; after: number };
+  | { kind: 'verify'; action: Remedy; since: number; deadline: number; before: number; after: number }
+  | {
+      kind: 'canary';
+      candidate: number;
+      production: number;
+      since: number;
+      deadline: number;
+      look: number;
+      before: number;
+      /** The held-out comparison that let the candidate into its canary. */
+      trained: string;
+    };
 
 type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
 /** Remedies that protect users while the cause is outside the model (workflows/agent.ts PROTECTIVE). */
 const PROTECTIVE = new Set<string>(['fallback', 'disable']);
+/**
+ * Incidents whose cause is outside the model, behind which a protective remedy holds until it is gone
+ * (workflows/agent.ts HOLD_UNTIL; a backtest cannot probe a failing server, so failures hold until the
+ * finding clears too). For the others the model itself is at fault: the protective step only protects.
+ */
+const HOLD_KINDS = new Set<FindingKind>(['data_quality', 'stale_data', 'failures']);
 type IncidentOpening = { kind: FindingKind; severity: Severity; summary: string };
 type IncidentStep = NonNullable<OpenIncident['status']> | 'recovered';
 
@@ -130,6 +174,8 @@ class Replay {
   private incident: Incident | null = null;
   private pending: Pending | null = null;
   private deploymentChanged = false;
+  /** The deployment history's changes not applied yet, in time order. */
+  private humanChanges: DeploymentChange[] = [];
   private incidentCount = 0;
   private readonly report: BacktestReport;
 
@@ -137,9 +183,9 @@ class Replay {
     const { stream, policy } = options;
     this.shape = { schema: stream.schema, task: stream.task, classes: stream.classes };
     const trainRows = options.trainRows ?? 0;
-    if (!options.model && trainRows <= 0) {
+    if (!options.model && !options.deployments && trainRows <= 0) {
       throw new BacktestInputError(
-        'give the production model (--model) or rows to train it on (--train-rows)',
+        'give the production model (--model), rows to train it on (--train-rows) or the deployment history (--deployments)',
       );
     }
     if (trainRows >= stream.rows.length) {
@@ -150,6 +196,11 @@ class Replay {
     if (options.model && options.model.task !== stream.task) {
       throw new BacktestInputError(
         `the model is for a ${options.model.task} task, the stream's is ${stream.task}`,
+      );
+    }
+    if (options.deployments && options.deployments.task !== stream.task) {
+      throw new BacktestInputError(
+        `the deployment history is of a ${options.deployments.task} model, the stream's task is ${stream.task}`,
       );
     }
     this.rows = stream.rows;
@@ -173,6 +224,15 @@ class Replay {
         ignoredColumns: stream.ignoredColumns,
         reordered: stream.reordered,
         recordedPredictions: stream.rows.some((r) => r.prediction !== null),
+        ...(options.deployments
+          ? {
+              deployments: {
+                model: options.deployments.model,
+                changes: options.deployments.changes.length,
+                versions: options.deployments.versions.map((v) => v.version),
+              },
+            }
+          : {}),
       },
       policy,
       versions: [],
@@ -204,7 +264,9 @@ class Replay {
       const { startAt, endAt } = bounds[seq]!;
       const from = arrival;
       while (arrival < this.rows.length && this.rows[arrival]!.ts <= endAt) arrival++;
-      await this.serve(from, arrival);
+      await this.serve(from, arrival, endAt, seq);
+      // What served the window's last rows, before the remedies its close may apply.
+      const servedBy = this.current;
       // Production's answers are its performance; labels of other versions' answers only show that labels
       // arrive (activities/monitor.ts servedByProduction).
       const labelledInWindow: number[] = [];
@@ -248,8 +310,10 @@ class Replay {
         deployment: this.facts(),
         remedies: this.remedies,
         remedyInProgress: this.pending !== null,
+        // As the agent passes it: a deployment change is the suspected cause when it came before this.
+        windowStart: startAt,
       });
-      this.recordWindow(seq, summary, detected.findings);
+      this.recordWindow(seq, summary, detected.findings, servedBy);
       await this.apply(decision, summary, before, endAt);
       if (
         this.options.onProgress &&
@@ -267,12 +331,46 @@ class Replay {
   // ---- versions and deployment ------------------------------------------------------------------
 
   private async setUpVersions(): Promise<void> {
-    const { model, fallback, trainRows = 0 } = this.options;
+    const { model, fallback, trainRows = 0, deployments } = this.options;
     const reference = trainRows > 0 ? this.labelledRows(0, trainRows, Number.POSITIVE_INFINITY) : null;
+    const firstTs = this.rows[this.first]!.ts;
+    if (deployments) {
+      for (const v of deployments.versions) {
+        this.addVersion(
+          await makeVersion(this.shape, {
+            version: v.version,
+            origin: 'deployed',
+            artifact: v.artifact,
+            reference,
+            validation: null,
+            profile: v.reference,
+          }),
+        );
+      }
+      const initial = deployments.changes.filter((c) => c.at <= firstTs);
+      this.humanChanges = deployments.changes.filter((c) => c.at > firstTs);
+      if (initial.length > 0 && (model || fallback)) {
+        const c = initial.at(-1)!;
+        throw new BacktestInputError(
+          `--${model ? 'model' : 'fallback'} is not used: the deployment history already deploys production version ${c.production ?? '-'} and fallback version ${c.fallback ?? '-'} (revision ${c.revision}, ${iso(c.at)}) before the first replayed row (${iso(firstTs)})`,
+        );
+      }
+      if (initial.length === 0 && !model) {
+        throw new BacktestInputError(
+          `the deployment history starts at ${iso(deployments.changes[0]!.at)}, after the first replayed row (${iso(firstTs)}): give the deployment before it (--model, --fallback), or leave the rows before it out of the replay (--train-rows)`,
+        );
+      }
+      // Every row is scored by the version serving it: the recorded answers carry the live agent's remedies.
+      this.deploymentChanged = true;
+      for (const c of initial) this.pushHumanChange(c);
+      if (initial.length > 0) return;
+    }
+    // Without a deployment history the given versions are 1 and 2; with one, they come after its versions.
+    const base = this.versions.reduce((max, v) => Math.max(max, v.version), 0);
     if (model) {
       this.addVersion(
         await makeVersion(this.shape, {
-          version: 1,
+          version: base + 1,
           origin: 'model',
           artifact: model,
           reference,
@@ -284,7 +382,7 @@ class Replay {
       const kind = this.options.trainer ?? defaultTrainer(this.shape.task);
       this.addVersion(
         await trainVersion(this.shape, {
-          version: 1,
+          version: base + 1,
           origin: 'trained',
           trainer: { kind, options: {} },
           training,
@@ -295,7 +393,7 @@ class Replay {
     if (fallback) {
       this.addVersion(
         await makeVersion(this.shape, {
-          version: 2,
+          version: base + 2,
           origin: 'fallback',
           artifact: fallback,
           reference,
@@ -306,11 +404,49 @@ class Replay {
     this.revisions.push({
       revision: 1,
       mode: 'serving',
-      production: 1,
-      fallback: fallback ? 2 : null,
-      changedAt: this.rows[this.first]!.ts,
+      production: base + 1,
+      fallback: fallback ? base + 2 : null,
+      canary: null,
+      changedAt: firstTs,
       changedBy: 'backtest',
     });
+  }
+
+  /** A change a person made, as a new revision that is theirs (decide tells people's changes from the agent's). */
+  private pushHumanChange(c: DeploymentChange): void {
+    this.revisions.push({
+      revision: (this.revisions.at(-1)?.revision ?? 0) + 1,
+      mode: c.mode,
+      production: c.production,
+      fallback: c.fallback,
+      canary: c.canary,
+      changedAt: c.at,
+      changedBy: c.actor,
+    });
+  }
+
+  /** Applies a change from the deployment history mid-replay, and reports it. */
+  private applyHumanChange(c: DeploymentChange, seq: number): void {
+    const before = this.current.revision;
+    this.pushHumanChange(c);
+    this.deploymentChanged = true;
+    const roles = [
+      `production ${c.production === null ? '-' : `v${c.production}`}`,
+      `fallback ${c.fallback === null ? '-' : `v${c.fallback}`}`,
+      ...(c.canary ? [`canary v${c.canary.version} (${c.canary.share})`] : []),
+    ];
+    this.recordAction(
+      seq,
+      c.at,
+      'deployment',
+      `by ${c.actor}`,
+      `${c.mode}, ${roles.join(', ')} as revision ${this.current.revision} (recorded revision ${c.revision}): ${c.reason}`,
+      { revisionBefore: before, revisionAfter: this.current.revision },
+    );
+  }
+
+  private nextVersionNumber(): number {
+    return this.versions.reduce((max, v) => Math.max(max, v.version), 0) + 1;
   }
 
   private addVersion(version: BacktestVersion): void {
@@ -352,8 +488,8 @@ class Replay {
       mode: c.mode,
       productionVersion: c.production,
       fallbackVersion: c.fallback,
-      canaryVersion: null,
-      canaryShare: 0,
+      canaryVersion: c.canary?.version ?? null,
+      canaryShare: c.canary?.share ?? 0,
       shadowVersion: null,
       changedAt: c.changedAt,
       changedBy: c.changedBy,
@@ -362,7 +498,10 @@ class Replay {
   }
 
   /** Every change is a new revision, as in the registry. */
-  private deploy(change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback'>>, at: number): void {
+  private deploy(
+    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary'>>,
+    at: number,
+  ): void {
     const revision = this.current.revision + 1;
     this.revisions.push({ ...this.current, ...change, revision, changedAt: at, changedBy: 'agent' });
     this.deploymentChanged = true;
@@ -370,22 +509,42 @@ class Replay {
 
   /** A new revision with an earlier one's deployment. */
   private restore(revision: number, at: number): void {
-    const { mode, production, fallback } = this.revisions.find((r) => r.revision === revision)!;
-    this.deploy({ mode, production, fallback }, at);
+    const { mode, production, fallback, canary } = this.revisions.find((r) => r.revision === revision)!;
+    this.deploy({ mode, production, fallback, canary }, at);
   }
 
   // ---- serving ----------------------------------------------------------------------------------
 
-  /** Answers rows [from, to) as the deployment at the window's start would have. */
-  private async serve(from: number, to: number): Promise<void> {
+  /**
+   * Answers rows [from, to) of a window ending at `endAt`: as the deployment at the window's start would
+   * have, and from each change of the deployment history (made in the window) on, as it says.
+   */
+  private async serve(from: number, to: number, endAt: number, seq: number): Promise<void> {
+    let start = from;
+    for (let i = from; i <= to; i++) {
+      const until = i < to ? this.rows[i]!.ts : endAt;
+      // A change applies to the rows received at or after its time.
+      while (this.humanChanges.length > 0 && this.humanChanges[0]!.at <= until) {
+        await this.serveRows(start, i);
+        start = i;
+        this.applyHumanChange(this.humanChanges.shift()!, seq);
+      }
+    }
+    await this.serveRows(start, to);
+  }
+
+  /** Answers rows [from, to) as the current deployment would. */
+  private async serveRows(from: number, to: number): Promise<void> {
+    if (from >= to) return;
     const c = this.current;
+    const version = (n: number | null) => (n === null ? null : { id: `v${n}`, version: n });
     const deployment: ServingDeployment = {
       revision: c.revision,
       mode: c.mode,
-      production: c.production === null ? null : { id: `v${c.production}`, version: c.production },
-      fallback: c.fallback === null ? null : { id: `v${c.fallback}`, version: c.fallback },
-      canary: null,
-      canaryShare: 0,
+      production: version(c.production),
+      fallback: version(c.fallback),
+      canary: version(c.canary?.version ?? null),
+      canaryShare: c.canary?.share ?? 0,
       shadow: null,
     };
     const batches = new Map<number, number[]>();
@@ -464,6 +623,22 @@ class Replay {
   /** Windows of the replayed rows as the policy cuts them: every `rows` arrivals, or every `every`. */
   private windowBounds(): { startAt: number; endAt: number }[] {
     const { window } = this.options.policy;
+    if (this.options.windows) {
+      const first = this.rows[this.first]!.ts;
+      const bounds = this.options.windows.filter((w) => w.endAt >= first);
+      if (bounds.length === 0)
+        throw new BacktestInputError(
+          `every recorded window ends before the first replayed row (${iso(first)}): the windows are of another stream`,
+        );
+      const last = this.rows.at(-1)!.ts;
+      if (bounds.at(-1)!.endAt < last) {
+        const left = this.rows.length - this.indexAt(bounds.at(-1)!.endAt + 1);
+        this.note(
+          `${left} row(s) after the last recorded window (${iso(bounds.at(-1)!.endAt)}) were not judged`,
+        );
+      }
+      return bounds;
+    }
     // Windows are (startAt, endAt]: the first starts just before the first replayed row.
     const start = this.rows[this.first]!.ts - 1;
     const last = this.rows.at(-1)!.ts;
@@ -495,13 +670,18 @@ class Replay {
     return order.sort((a, b) => this.rows[a]!.labelTs! - this.rows[b]!.labelTs! || a - b);
   }
 
-  private recordWindow(seq: number, summary: WindowSummary, findings: Finding[]): void {
-    const c = this.current;
+  private recordWindow(seq: number, summary: WindowSummary, findings: Finding[], c: Revision): void {
     const entry: ReportWindow = {
       seq,
       startAt: summary.startAt,
       endAt: summary.endAt,
-      serving: { revision: c.revision, mode: c.mode, production: c.production, fallback: c.fallback },
+      serving: {
+        revision: c.revision,
+        mode: c.mode,
+        production: c.production,
+        fallback: c.fallback,
+        ...(c.canary ? { canary: c.canary } : {}),
+      },
       summary,
       findings: findings.filter((f) => f.state !== 'clear'),
     };
@@ -668,6 +848,8 @@ class Replay {
         const target = this.revisions.find((r) => r.revision === rollbackTo);
         if (!target) return failed('no revision to roll back to');
         this.restore(target.revision, now);
+        // Another model serves now: what the detector learnt of the old one no longer applies.
+        this.detector = afterModelChange(this.detector);
         return applied(`restored revision ${target.revision} as revision ${this.current.revision}`);
       }
       case 'fallback':
@@ -690,6 +872,14 @@ class Replay {
   /** Protective steps hold until the finding clears; the others are verified at once. */
   private afterApplied(action: Remedy, before: number, seq: number, now: number): void {
     const after = this.current.revision;
+    if (PROTECTIVE.has(action) && !HOLD_KINDS.has(this.incident!.state.kind)) {
+      // The model itself is at fault: users stay protected while the next rung repairs it.
+      const detail = `${this.attempt().detail}; users protected while the model itself is repaired`;
+      Object.assign(this.attempt(), { outcome: 'protected', detail });
+      this.pending = null;
+      this.step('open', seq, now, detail);
+      return;
+    }
     if (PROTECTIVE.has(action)) {
       const deadline = now + durationMs(this.options.policy.verification.maxWait);
       this.pending = { kind: 'holding', action, before, deadline };
@@ -745,6 +935,8 @@ class Replay {
       }
       case 'retrain':
         return this.tryRetrain(seq, now);
+      case 'canary':
+        return this.judgeCanaryNow(pending, seq, now);
       case 'holding': {
         const cleared = (this.detector.persistence[this.incident.state.kind]?.state ?? 'clear') === 'clear';
         if (!cleared) {
@@ -765,10 +957,11 @@ class Replay {
         return this.verify(pending.action, pending.before, this.current.revision, seq, now);
       }
       case 'verify': {
+        const baseline = this.incident.state.baseline ?? null;
         const judged = judgeEvidence(
-          this.incident.state.baseline ?? null,
+          baseline,
           this.evidence(pending.since, now),
-          this.options.policy.verification,
+          verificationFor(this.options.policy, baseline?.metric ?? null),
         );
         if (judged.verdict === 'insufficient' && now < pending.deadline) return;
         const verdict = judged.verdict === 'recovered' ? 'recovered' : 'not_recovered';
@@ -819,7 +1012,7 @@ class Replay {
     }
     const { training, holdout } = splitHoldout(data, settings.holdoutShare);
     const candidate = await trainVersion(this.shape, {
-      version: this.versions.length + 1,
+      version: this.nextVersionNumber(),
       origin: 'retrain',
       trainer,
       training,
@@ -847,23 +1040,128 @@ class Replay {
       return this.reopen('rejected', detail, seq, now);
     }
     const before = this.current.revision;
-    // As the agent promotes: the old production stays as the fallback when there is none.
-    this.deploy(
-      { production: candidate.version, fallback: this.current.fallback ?? production.version },
-      now,
-    );
+    if (settings.promotion === 'canary') {
+      // As the agent's canary (workflows/remedies.ts trial): a share of the traffic, routed by prediction
+      // id, goes to the candidate, which is judged against production at every window from now on.
+      this.deploy({ canary: { version: candidate.version, share: settings.canaryShare } }, now);
+      const detail = `candidate v${candidate.version} (${summary}) serves ${settings.canaryShare} of the traffic as a canary`;
+      this.recordAction(seq, now, 'retrain', 'canary', detail, {
+        ...info,
+        revisionBefore: before,
+        revisionAfter: this.current.revision,
+      });
+      this.attempt().detail = detail;
+      this.pending = {
+        kind: 'canary',
+        candidate: candidate.version,
+        production: production.version,
+        since: now,
+        deadline: now + durationMs(settings.maxWait),
+        look: 0,
+        before,
+        trained: summary,
+      };
+      return;
+    }
     if (settings.promotion !== 'direct') {
       this.note(`retrain promotion '${settings.promotion}' is simulated as a direct promotion`);
     }
-    const detail = `candidate v${candidate.version} promoted (${summary})`;
+    this.promote(
+      candidate.version,
+      production.version,
+      before,
+      `candidate v${candidate.version} promoted (${summary})`,
+      seq,
+      now,
+      info,
+    );
+  }
+
+  /** Production becomes the candidate, as the agent promotes one (workflows/remedies.ts promote); then verified. */
+  private promote(
+    candidate: number,
+    production: number,
+    before: number,
+    detail: string,
+    seq: number,
+    now: number,
+    extra: Partial<ReportAction> = {},
+  ): void {
+    this.deploy(
+      {
+        // A model held on its fallback serves again; the old production stays as the fallback when there is none.
+        mode: 'serving',
+        production: candidate,
+        fallback: this.current.fallback ?? production,
+        canary: null,
+      },
+      now,
+    );
+    // Another model serves now: what the detector learnt of the old one no longer applies.
+    this.detector = afterModelChange(this.detector);
     this.recordAction(seq, now, 'retrain', 'applied', detail, {
-      ...info,
+      ...extra,
       revisionBefore: before,
       revisionAfter: this.current.revision,
     });
     this.attempt().detail = detail;
     this.pending = null;
     this.verify('retrain', before, this.current.revision, seq, now);
+  }
+
+  /** A canary's look at a window's close: promote, abort (undone) or go on, as workflows/remedies.ts trial. */
+  private judgeCanaryNow(pending: Extract<Pending, { kind: 'canary' }>, seq: number, now: number): void {
+    const settings = this.options.policy.retrain;
+    const comparison = this.servedComparison(pending.candidate, pending.production, pending.since, now);
+    const ready = Math.min(comparison.candidate.rows, comparison.baseline.rows) >= settings.canaryMinRows;
+    if (ready) pending.look++;
+    const judged = judgeCanary(comparison, {
+      minRows: settings.canaryMinRows,
+      alpha: settings.alpha,
+      margin: settings.canaryMargin,
+      looks: CANARY_DEFAULTS.looks,
+      ...(ready ? { look: pending.look } : {}),
+    });
+    if (judged.verdict === 'promote') {
+      const detail = `candidate v${pending.candidate} (${pending.trained}); canary: ${judged.detail}`;
+      this.promote(pending.candidate, pending.production, pending.before, detail, seq, now);
+      return;
+    }
+    if (judged.verdict === 'continue' && now < pending.deadline) return;
+    const why =
+      judged.verdict === 'abort' ? judged.detail : `no decision by ${settings.maxWait}: ${judged.detail}`;
+    this.restore(pending.before, now);
+    const detail = `candidate v${pending.candidate} (${pending.trained}); canary aborted: ${why}`;
+    this.recordAction(seq, now, 'retrain', 'rejected', detail, {
+      revisionBefore: pending.before,
+      revisionAfter: this.current.revision,
+    });
+    this.reopen('rejected', detail, seq, now);
+  }
+
+  /** Labelled outcomes, by `now`, of the rows each version served since `since` (activities/retrain.ts compareServed). */
+  private servedComparison(
+    candidate: number,
+    production: number,
+    since: number,
+    now: number,
+  ): ServedComparison {
+    const arms = { candidate: emptyTotals(), baseline: emptyTotals() };
+    for (let i = this.indexAt(since); i < this.rows.length && this.rows[i]!.ts <= now; i++) {
+      const version = this.servedOutput(i) ? this.served[i]!.version : null;
+      const arm = version === candidate ? arms.candidate : version === production ? arms.baseline : null;
+      const p = arm ? this.windowPrediction(i, now) : null;
+      if (arm && p?.label) addScore(arm, this.score(p));
+    }
+    const counts = (t: ScoreTotals) =>
+      this.shape.task === 'regression'
+        ? { rows: t.rows, sumSquaredError: t.sumSquaredError, sumSquaredErrorSq: t.sumSquaredErrorSq }
+        : { rows: t.rows, correct: t.correct };
+    return {
+      metric: this.shape.task === 'regression' ? 'rmse' : 'accuracy',
+      candidate: counts(arms.candidate),
+      baseline: counts(arms.baseline),
+    };
   }
 
   // ---- evidence -----------------------------------------------------------------------------------
@@ -936,7 +1234,11 @@ class Replay {
     totals.windows = this.report.windows.length;
     totals.open = this.report.incidents.filter((i) => i.outcome === 'open').length;
     if (this.pending) this.note(`the stream ended while a ${this.pending.kind} was in progress`);
-    if (this.report.input.recordedPredictions) {
+    if (this.options.deployments) {
+      this.note(
+        'a deployment history was given: every row was scored by the version serving it in the backtest, not by its recorded prediction',
+      );
+    } else if (this.report.input.recordedPredictions) {
       this.note('rows kept their recorded predictions until the first simulated deployment change');
     }
     this.note('latency and failures are replayed as recorded, whichever version serves');

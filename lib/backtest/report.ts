@@ -14,8 +14,18 @@ export interface ReportWindow {
   seq: number;
   startAt: string;
   endAt: string;
-  /** The deployment that served the window's rows. */
-  serving: { revision: number; mode: ServingMode; production: number | null; fallback: number | null };
+  /**
+   * The deployment that served the window's last rows: a change a person made in the window is in it,
+   * what the agent did at the window's close is not (it serves the next window).
+   */
+  serving: {
+    revision: number;
+    mode: ServingMode;
+    production: number | null;
+    fallback: number | null;
+    /** A canary a person deployed (deployment history). */
+    canary?: { version: number; share: number };
+  };
   /** The monitor's digest of the window, exactly as the agent would carry it. */
   summary: WindowSummary;
   /** Findings not in state 'clear'. */
@@ -29,7 +39,10 @@ export interface ReportAction {
   at: string;
   incidentId?: string | null;
   action: string;
-  /** sent (alert), approved, expired, applied, rejected, failed, skipped, verified recovered|not recovered. */
+  /**
+   * sent (alert), approved, expired, applied, rejected, failed, skipped, verified recovered|not recovered;
+   * `by <actor>` for a change of the deployment history (action 'deployment').
+   */
   outcome: string;
   detail: string;
   revisionBefore?: number;
@@ -66,7 +79,8 @@ export interface ReportIncident {
 
 export interface ReportVersion {
   version: number;
-  origin: 'model' | 'fallback' | 'trained' | 'retrain';
+  /** deployed: a version of the deployment history (--deployments), with its recorded number. */
+  origin: 'model' | 'fallback' | 'trained' | 'retrain' | 'deployed';
   kind: string;
   trainRows: number;
   holdoutRows: number;
@@ -93,6 +107,8 @@ export interface BacktestReport {
     ignoredColumns: string[];
     reordered: boolean;
     recordedPredictions: boolean;
+    /** The deployment history replayed (--deployments): its model, changes and versions. */
+    deployments?: { model: string; changes: number; versions: number[] };
   };
   policy: Policy;
   versions: ReportVersion[];

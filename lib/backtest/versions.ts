@@ -15,8 +15,11 @@ import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '.
 
 export interface BacktestVersion {
   version: number;
-  /** How the backtest got it: the given artifact, the fallback, trained on the first rows, or a retrain. */
-  origin: 'model' | 'fallback' | 'trained' | 'retrain';
+  /**
+   * How the backtest got it: the given artifact, the fallback, trained on the first rows, a retrain, or
+   * a version of the deployment history.
+   */
+  origin: 'model' | 'fallback' | 'trained' | 'retrain' | 'deployed';
   artifact: ModelArtifact;
   model: ModelAdapter;
   /** Null when the version came without reference rows: drift is then not judged, as in the registry. */
@@ -66,7 +69,8 @@ export function splitHoldout(
 
 /**
  * A version from an artifact: its profile of the reference rows, and its baseline on `validation` (or on
- * the reference rows themselves when there is no held-out set, as the registry does for an artifact).
+ * the reference rows themselves when there is no held-out set, as the registry does for an artifact);
+ * or the `profile` given, as the registry stored it.
  */
 export async function makeVersion(
   shape: ModelShape,
@@ -76,12 +80,13 @@ export async function makeVersion(
     artifact: ModelArtifact;
     reference: LabelledRows | null;
     validation: LabelledRows | null;
+    profile?: ReferenceProfile | null;
   },
 ): Promise<BacktestVersion> {
   const model = loadModel(input.artifact);
   const { reference, validation } = input;
-  let profile: ReferenceProfile | null = null;
-  if (reference && reference.rows.length > 0) {
+  let profile: ReferenceProfile | null = input.profile ?? null;
+  if (!profile && reference && reference.rows.length > 0) {
     const outputs = await model.predict(reference.rows);
     const evaluated = validation ?? reference;
     const evaluation = evaluateOutputs({
@@ -97,7 +102,9 @@ export async function makeVersion(
         labels: shape.classes,
         rows: reference.rows,
         outputs,
-        timestamps: reference.timestamps,
+        // No arrival rate, as the registry stores none: the monitor then judges a window's gaps as the
+        // live agent does (a window without traffic), not against the reference rows' spacing, which a
+        // bursty stream (predictions logged in batches) makes look like traffic stopping between batches.
       }),
       ...evaluation,
     };

@@ -4,6 +4,7 @@
 // only lib/stats, whose tails are checked against SciPy.
 import type { Evidence, OutcomeCounts, ServedComparison } from '../../activities/contracts.ts';
 import type { VerificationBaseline } from '../../workflows/types.ts';
+import type { Policy } from '../policy/policy.ts';
 import { normalSf, studentTSf, twoProportionZTest } from '../stats/index.ts';
 
 // ---------------------------------------------------------------- recovery
@@ -157,6 +158,26 @@ export function judgeRecovery(
   if (evidence.rows < (opts.inconclusiveRows ?? INCONCLUSIVE_ROWS) * opts.minRows && test)
     return result('insufficient', `beyond the tolerance but within the noise; waiting for more rows`);
   return result('not_recovered', 'beyond the tolerance');
+}
+
+/**
+ * The verification settings for a metric, as the agent and the backtest take them: accuracy and rates
+ * take the policy's tolerance as it is; the noisier relative metrics (p95 latency, RMSE of one window)
+ * count as recovered once they are back under what detection calls a regression, or within the
+ * tolerance when that is looser.
+ */
+export function verificationFor(
+  policy: Pick<Policy, 'verification' | 'detection'>,
+  metric: VerificationBaseline['metric'] | null,
+): Policy['verification'] {
+  const { verification, detection } = policy;
+  const relative =
+    metric === 'latencyP95Ms'
+      ? detection.minEffect.latencyIncrease
+      : metric === 'rmse'
+        ? detection.minEffect.errorIncrease / 2
+        : 0;
+  return { ...verification, tolerance: Math.max(verification.tolerance, relative) };
 }
 
 /** How many times minRows a verification waits for when its point estimate is beyond but not significantly. */

@@ -3,7 +3,7 @@
 // The demo, the integration tests and the recovery benchmark all start from this state.
 import type { JsonCall } from '../api-client.ts';
 import type { FeatureRow } from '../domain.ts';
-import type { DemoModel } from './demo-models.ts';
+import { creditDefault, type DemoModel } from './demo-models.ts';
 import { Random } from './random.ts';
 
 export interface DemoModelSetup {
@@ -42,6 +42,23 @@ export function referenceData(model: DemoModel, rows: number, seed: number) {
     return model.task === 'regression' ? label : String(label);
   });
   return { rows: data, labels };
+}
+
+/**
+ * credit-default training data from a broken pipeline, the demo's bad release: reference rows whose four
+ * strongest columns were misaligned (shuffled) before training. A model trained on it still answers
+ * sensibly, just worse: accuracy falls by about a fifth, not to nothing.
+ */
+export function brokenPipelineData(rows = 2000, seed = 99) {
+  const data = referenceData(creditDefault, rows, seed);
+  const rng = new Random(seed);
+  for (const column of ['income', 'debt_to_income', 'credit_utilization', 'late_payments_12m']) {
+    const values = rng.shuffle(data.rows.map((row) => row[column]));
+    data.rows.forEach((row, i) => {
+      row[column] = values[i] ?? null;
+    });
+  }
+  return data;
 }
 
 async function expectStatus(what: string, res: { status: number; body: unknown }, ok: number[]) {

@@ -1,19 +1,29 @@
 // The backtest replays simulated streams through the agent's own monitor, detect and decide code: a
 // concept drift opens a concept_drift incident that a retrain recovers (the retrained model really
 // scores the later rows better), a steady stream raises nothing, and bad input is refused precisely.
+// With a deployment history, a bad release a person deploys mid-stream is rolled back as the live agent
+// would (deployment-change-rollback), and without it the backtest cannot tell the release was the cause.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DeploymentChangeRecord,
+  type DeploymentHistoryFile,
+  parseDeploymentHistory,
+  readDeploymentsFile,
+} from '../../lib/backtest/deployments.ts';
 import { runBacktest } from '../../lib/backtest/replay.ts';
 import type { BacktestReport } from '../../lib/backtest/report.ts';
 import { BacktestInputError, parseStream, readStreamFile } from '../../lib/backtest/stream-file.ts';
-import { loadModel } from '../../lib/models/index.ts';
+import { parseWindows } from '../../lib/backtest/windows.ts';
+import { loadModel, type ModelArtifact, trainModel } from '../../lib/models/index.ts';
 import { type Policy, parsePolicy } from '../../lib/policy/policy.ts';
 import { rowScorer } from '../../lib/recovery/outcomes.ts';
 import { creditDefault, creditDefaultLogit, sigmoid } from '../../lib/sim/demo-models.ts';
 import { findScenario, type Scenario } from '../../lib/sim/scenarios.ts';
+import { brokenPipelineData, referenceData } from '../../lib/sim/setup.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
 import { writeStreamFile } from '../../lib/sim/writers.ts';
 
@@ -39,11 +49,12 @@ function policy(input: unknown): Policy {
 }
 
 /** What a user tunes before trusting the agent: act on moderate evidence, promote directly, 5 % tolerance. */
-const TUNED = policy({
+const TUNED_DOCUMENT = {
   confidence: { alertAbove: 0.3, actAbove: 0.5 },
   retrain: { promotion: 'direct', minRows: 1500 },
   verification: { tolerance: 0.05 },
-});
+};
+const TUNED = policy(TUNED_DOCUMENT);
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);
@@ -146,6 +157,29 @@ describe('backtest', () => {
     expect(after[0]?.serving.production).toBe(2);
   });
 
+  it('brings the candidate in through a canary when the policy says so, as the agent does', async () => {
+    const canary = await runBacktest({
+      stream: readStreamFile(file('drift.jsonl')),
+      policy: policy({ ...TUNED_DOCUMENT, retrain: { ...TUNED_DOCUMENT.retrain, promotion: 'canary' } }),
+      trainRows: TRAIN_ROWS,
+    });
+    const retrain = canary.actions.filter((a) => a.action === 'retrain');
+    expect(retrain.map((a) => a.outcome)).toEqual(['canary', 'applied', 'verified recovered']);
+    expect(retrain[1]!.detail).toMatch(
+      /canary: accuracy candidate [\d.]+ on \d+ rows vs production [\d.]+ on \d+; candidate not worse/,
+    );
+    // While it is judged, the candidate serves its share of the traffic (routed by prediction id).
+    const during = canary.windows.filter(
+      (w) =>
+        Date.parse(w.startAt) >= Date.parse(retrain[0]!.at) &&
+        Date.parse(w.endAt) <= Date.parse(retrain[1]!.at),
+    );
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((w) => w.serving.canary?.version === 2 && w.serving.production === 1)).toBe(true);
+    expect(canary.notes.join(' ')).not.toMatch(/simulated as a direct promotion/);
+    expect(canary.incidents[0]).toMatchObject({ kind: 'concept_drift', outcome: 'recovered' });
+  }, 60_000);
+
   it('finds nothing and does nothing on a steady stream', async () => {
     const steady = await runBacktest({
       stream: readStreamFile(file('steady.csv')),
@@ -199,4 +233,283 @@ describe('the backtest command', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/--colour/);
   }, 30_000);
+});
+
+/** The release stream: steady traffic, and a person deploys a bad release at this row. */
+const RELEASE_COUNT = 12_000;
+const RELEASE_ROW = 6000;
+
+/** A bad release as the demo makes one (scripts/demo.ts ensureBadRelease). */
+async function badRelease(): Promise<ModelArtifact> {
+  return trainModel('logistic-regression', 'binary', creditDefault.schema, brokenPipelineData());
+}
+
+describe('a deployment history', () => {
+  let release: number;
+  let history: DeploymentHistoryFile;
+  let withHistory: BacktestReport;
+  let withoutHistory: BacktestReport;
+
+  beforeAll(async () => {
+    const production = await trainModel(
+      'logistic-regression',
+      'binary',
+      creditDefault.schema,
+      referenceData(creditDefault, 4000, 7),
+    );
+    const fallback = await trainModel(
+      'random-forest-classifier',
+      'binary',
+      creditDefault.schema,
+      referenceData(creditDefault, 400, 8),
+    );
+    const bad = await badRelease();
+    const events = [
+      ...generateStream({
+        model: creditDefault,
+        scenario: findScenario('steady')!,
+        seed: 5,
+        count: RELEASE_COUNT,
+      }),
+    ];
+    release = Date.parse(events[RELEASE_ROW]!.ts);
+    // What was recorded live: version 1 answered until the release, the bad release after it.
+    const before = await loadModel(production).predict(events.slice(0, RELEASE_ROW).map((e) => e.features));
+    const after = await loadModel(bad).predict(events.slice(RELEASE_ROW).map((e) => e.features));
+    const answers = [...before, ...after];
+    fs.writeFileSync(
+      file('release.jsonl'),
+      events
+        .map((e, i) =>
+          JSON.stringify({
+            ts: e.ts,
+            prediction_id: e.predictionId,
+            features: e.features,
+            label: e.label,
+            label_ts: e.labelTs,
+            prediction: answers[i]!.prediction,
+            confidence: answers[i]!.confidence,
+            latency_ms: e.latencyMs,
+          }),
+        )
+        .join('\n'),
+    );
+    fs.writeFileSync(file('v1.json'), JSON.stringify(production));
+    const change = (c: Partial<DeploymentChangeRecord>): DeploymentChangeRecord => ({
+      revision: 1,
+      at: events[0]!.ts,
+      actor: 'api',
+      reason: 'first deployment: production and its fallback',
+      mode: 'serving',
+      production: 1,
+      fallback: 2,
+      canary: null,
+      shadow: null,
+      restoredFrom: null,
+      ...c,
+    });
+    history = {
+      format: 1,
+      model: creditDefault.name,
+      task: 'binary',
+      classes: ['0', '1'],
+      schema: creditDefault.schema,
+      changes: [
+        change({}),
+        change({
+          revision: 2,
+          at: new Date(release).toISOString(),
+          actor: 'release-pipeline',
+          reason: 'release 1.1',
+          production: 3,
+        }),
+      ],
+      versions: [
+        { version: 1, artifact: production },
+        { version: 2, artifact: fallback },
+        { version: 3, artifact: bad },
+      ],
+    };
+    fs.writeFileSync(file('deployments.json'), JSON.stringify(history));
+    fs.writeFileSync(file('tuned.json'), JSON.stringify(TUNED_DOCUMENT));
+
+    const stream = readStreamFile(file('release.jsonl'), { schema: creditDefault.schema });
+    withHistory = await runBacktest({
+      stream,
+      policy: TUNED,
+      trainRows: TRAIN_ROWS,
+      deployments: readDeploymentsFile(file('deployments.json')),
+    });
+    withoutHistory = await runBacktest({
+      stream,
+      policy: TUNED,
+      trainRows: TRAIN_ROWS,
+      model: production,
+      fallback,
+    });
+  }, 120_000);
+
+  it('applies the release at its time, as a change by the person who made it', () => {
+    const deployed = withHistory.actions.filter((a) => a.action === 'deployment');
+    expect(deployed).toHaveLength(1);
+    expect(deployed[0]).toMatchObject({
+      outcome: 'by release-pipeline',
+      revisionBefore: 1,
+      revisionAfter: 2,
+    });
+    expect(Date.parse(deployed[0]!.at)).toBe(release);
+    expect(withHistory.versions.map((v) => [v.version, v.origin])).toEqual([
+      [1, 'deployed'],
+      [2, 'deployed'],
+      [3, 'deployed'],
+    ]);
+    // The windows before the release were served by version 1, the one that holds it by version 3.
+    const windows = withHistory.windows;
+    const straddling = windows.find((w) => Date.parse(w.endAt) >= release)!;
+    expect(windows.filter((w) => w.seq < straddling.seq).every((w) => w.serving.production === 1)).toBe(true);
+    expect(straddling.serving).toMatchObject({ revision: 2, production: 3, fallback: 2 });
+  });
+
+  it('rolls the release back (deployment-change-rollback) and verifies the recovery', () => {
+    const rollback = withHistory.decisions.find((d) => d.rule === 'deployment-change-rollback');
+    expect(rollback).toBeDefined();
+    expect(Date.parse(rollback!.at)).toBeGreaterThan(release);
+    expect(rollback).toMatchObject({ action: 'rollback', rollbackTo: 1 });
+    // No decision acted on the stream before the release: a steady stream with version 1 is healthy.
+    expect(withHistory.decisions.filter((d) => Date.parse(d.at) <= release && d.action !== 'none')).toEqual(
+      [],
+    );
+
+    const [incident] = withHistory.incidents;
+    expect(incident?.kind).toBe('concept_drift');
+    expect(incident?.attempts.map((a) => [a.action, a.outcome])).toEqual([['rollback', 'recovered']]);
+    expect(incident?.outcome).toBe('recovered');
+    const applied = withHistory.actions.find((a) => a.action === 'rollback' && a.outcome === 'applied');
+    expect(applied).toMatchObject({ revisionBefore: 2, revisionAfter: 3 });
+    expect(applied?.detail).toMatch(/restored revision 1 as revision 3/);
+    expect(
+      withHistory.actions.some((a) => a.action === 'rollback' && a.outcome === 'verified recovered'),
+    ).toBe(true);
+    // Version 1 serves again after the rollback, and the rows are scored by it, not by the recorded answers.
+    const after = withHistory.windows.filter((w) => Date.parse(w.startAt) >= Date.parse(applied!.at));
+    expect(after.length).toBeGreaterThan(3);
+    expect(after.every((w) => w.serving.production === 1 && w.serving.revision === 3)).toBe(true);
+    const accuracy = (ws: typeof after) =>
+      ws.reduce((sum, w) => sum + (w.summary.accuracy ?? 0) * w.summary.labelled, 0) /
+      ws.reduce((sum, w) => sum + w.summary.labelled, 0);
+    expect(accuracy(after)).toBeGreaterThan(0.8);
+    expect(withHistory.totals).toMatchObject({ incidents: 1, recovered: 1, escalated: 0, open: 0 });
+  });
+
+  it('without it, sees the degradation in the recorded answers but cannot roll back', () => {
+    expect(withoutHistory.incidents.map((i) => i.kind)).toContain('concept_drift');
+    expect(withoutHistory.decisions.filter((d) => d.rule === 'deployment-change-rollback')).toEqual([]);
+    expect(
+      withoutHistory.actions.filter((a) => a.action === 'rollback' || a.action === 'deployment'),
+    ).toEqual([]);
+  });
+
+  it('refuses a malformed history, or one that names a version without its artifact', () => {
+    const parse = (doc: unknown) => () => parseDeploymentHistory(doc, 'd.json');
+    expect(parse({ ...history, versions: history.versions.slice(0, 2) })).toThrow(
+      /d\.json: changes\.1 \(revision 2\): the production version 3 has no artifact in "versions"/,
+    );
+    expect(parse({ ...history, format: 2 })).toThrow(/d\.json: not a deployment history: format/);
+    expect(parse({ ...history, changes: [{ ...history.changes[0], at: 'yesterday' }] })).toThrow(
+      /changes\.0\.at: must be an ISO 8601 time/,
+    );
+    expect(parse({ ...history, changes: [{ ...history.changes[0], actor: 'agent' }] })).toThrow(
+      /changes\.0: a change by the agent/,
+    );
+    expect(
+      parse({
+        ...history,
+        versions: [{ version: 1, artifact: { kind: 'nonsense' } }, ...history.versions.slice(1)],
+      }),
+    ).toThrow(/versions\.0 \(version 1\): invalid model artifact/);
+    expect(parse({ ...history, changes: [...history.changes].reverse() })).toThrow(
+      /changes\.1: at .* is before the change above it/,
+    );
+  });
+
+  it("judges recorded windows instead of the policy's, and refuses overlapping ones", async () => {
+    const stream = readStreamFile(file('release.jsonl'), { schema: creditDefault.schema });
+    const first = stream.rows[TRAIN_ROWS]!.ts;
+    // Three-minute windows from just before the first replayed row, where the policy cuts one-minute ones.
+    const windows = Array.from({ length: 4 }, (_, i) => ({
+      seq: i + 7,
+      startAt: new Date(first - 1 + i * 180_000).toISOString(),
+      endAt: new Date(first - 1 + (i + 1) * 180_000).toISOString(),
+    }));
+    const doc = { format: 1, model: creditDefault.name, windows };
+    const report = await runBacktest({
+      stream,
+      policy: TUNED,
+      trainRows: TRAIN_ROWS,
+      deployments: readDeploymentsFile(file('deployments.json')),
+      windows: parseWindows(doc, 'w.json'),
+    });
+    expect(report.windows.map((w) => [w.startAt, w.endAt])).toEqual(windows.map((w) => [w.startAt, w.endAt]));
+    const judged = report.windows.reduce((sum, w) => sum + w.summary.count, 0);
+    expect(judged).toBe(stream.rows.filter((r) => r.ts > first - 1 && r.ts <= first - 1 + 720_000).length);
+    expect(
+      report.notes.some((n) => /row\(s\) after the last recorded window .* were not judged/.test(n)),
+    ).toBe(true);
+
+    const overlapping = { ...doc, windows: [windows[0], { ...windows[1], startAt: windows[0]!.startAt }] };
+    expect(() => parseWindows(overlapping, 'w.json')).toThrow(
+      /w\.json: windows\.1: starts before the window above it ends/,
+    );
+    expect(() => parseWindows({ ...doc, windows: [] }, 'w.json')).toThrow(
+      /w\.json: not a windows file: windows/,
+    );
+  }, 60_000);
+
+  it('replays from the command line without --model, and exits 2 on a bad history or a conflicting --model', () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backtest.ts', ...args], {
+        encoding: 'utf8',
+        cwd: path.resolve(import.meta.dirname, '../..'),
+      });
+    const run = cli(
+      file('release.jsonl'),
+      '--deployments',
+      file('deployments.json'),
+      '--train-rows',
+      String(TRAIN_ROWS),
+      '--policy',
+      file('tuned.json'),
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(
+      /window \d+: deployment by release-pipeline — serving, production v3, fallback v2/,
+    );
+    expect(run.stdout).toMatch(/deployment-change-rollback/);
+    expect(run.stdout).toMatch(/rollback → recovered/);
+
+    const missing = file('deployments-missing.json');
+    fs.writeFileSync(missing, JSON.stringify({ ...history, versions: history.versions.slice(0, 2) }));
+    const bad = cli(file('release.jsonl'), '--deployments', missing);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/the production version 3 has no artifact in "versions"/);
+
+    const notJson = file('deployments-broken.json');
+    fs.writeFileSync(notJson, '{"format": 1,');
+    const broken = cli(file('release.jsonl'), '--deployments', notJson);
+    expect(broken.status).toBe(2);
+    expect(broken.stderr).toMatch(/the deployments file is not valid JSON/);
+
+    const both = cli(
+      file('release.jsonl'),
+      '--deployments',
+      file('deployments.json'),
+      '--model',
+      file('v1.json'),
+    );
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(
+      /--model is not used: the deployment history already deploys production version 1/,
+    );
+  }, 90_000);
 });
