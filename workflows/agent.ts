@@ -685,8 +685,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         ? detect(
             window,
             state.detector,
-            // Runs begun before the RMSE CUSUM and label-arrival counting keep judging as they did.
-            detectSettings(policy(), { legacy: !patched('detect-rmse-cusum-label-arrivals') }),
+            // Runs begun before detect's second revision (detect.ts DetectSettings.legacy) judge as they did.
+            detectSettings(policy(), { legacy: !patched('detect-revision-2') }),
           )
         : detect(window, state.detector);
       const decision = decide({

@@ -11,7 +11,7 @@ import type { DeploymentFacts, Remedy } from '../activities/contracts.ts';
 import type { ActionType, FindingKind, Severity } from '../lib/domain.ts';
 import { durationMs } from '../lib/policy/duration.ts';
 import { type Policy, REMEDIES } from '../lib/policy/policy.ts';
-import { DETECT_DEFAULTS } from './detect.ts';
+import { DETECT_DEFAULTS, LEGACY_CALIBRATION_MIN_RELATIVE } from './detect.ts';
 import type { Alternative, Decision, Finding, OpenIncident, RemedyAttempt, RemedyRecord } from './types.ts';
 
 export interface DecisionContext {
@@ -209,8 +209,7 @@ const ratio = (x: number | null, threshold: number) => (x === null ? null : x / 
 /** Per-test margins of a finding, read from the evidence fields detect writes for its kind. */
 function testMargins(f: Finding, policy: Policy): (number | null)[] {
   const { minEffect, alpha, staleGapFactor } = policy.detection;
-  const { minZ, latencySigmas, calibrationMinRelative, calibrationH, burstFactor, regressionCusumH } =
-    DETECT_DEFAULTS;
+  const { minZ, latencySigmas, calibrationH, burstFactor, regressionCusumH } = DETECT_DEFAULTS;
   const e = (key: string) => num(f, key);
   switch (f.kind) {
     case 'concept_drift':
@@ -218,7 +217,12 @@ function testMargins(f: Finding, policy: Policy): (number | null)[] {
         f.evidence.test === 'baseline_z'
           ? margin(e('effect'), minEffect.errorIncrease, ratio(e('statistic'), latencySigmas))
           : margin(e('drop'), minEffect.accuracyDrop, ratio(e('z'), minZ)),
-        margin(e('calibrationEffect'), calibrationMinRelative, ratio(e('calibrationCusum'), calibrationH)),
+        // Against the threshold the finding was judged with (findings recorded without one: the legacy 0.08).
+        margin(
+          e('calibrationEffect'),
+          e('calibrationMinEffect') ?? LEGACY_CALIBRATION_MIN_RELATIVE,
+          ratio(e('calibrationCusum'), calibrationH),
+        ),
         // The regression error CUSUM: the mean rise of RMSE over the windows that built it up.
         f.evidence.rmseTest === 'rmse_z_cusum'
           ? margin(e('rmseCusumEffect'), minEffect.errorIncrease, ratio(e('rmseCusum'), regressionCusumH))

@@ -189,7 +189,7 @@ export interface DetectorState {
    * One-sided CUSUM of the regression windows' RMSE z-scores against the healthy baseline, with the
    * windows' RMSE (observed) and the baseline (expected) summed while it is above zero, in windows
    * (rows). Absent in states from before it, and in runs that started before the patch
-   * 'detect-rmse-cusum-label-arrivals'.
+   * 'detect-revision-2'.
    */
   rmseCusum?: CusumSide;
   /**

@@ -587,6 +587,18 @@ describe('detect', () => {
     expect(JSON.parse(JSON.stringify(last.state))).toEqual(last.state);
   });
 
+  it("a model's constant 10 % calibration offset is not a drift; runs begun before judged it one", () => {
+    // 90 positives where the model expects 100, window after window: a miscalibrated model, not a change.
+    const windows = Array.from({ length: 30 }, (_, seq) =>
+      win(seq, { positives: 90, expectedPositives: 100 }),
+    );
+    expect(kinds(run(windows).last.findings, 'confirmed')).toEqual([]);
+    const legacy = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, legacy: true });
+    const f = legacy.last.findings.find((x) => x.kind === 'concept_drift');
+    expect(f?.state).toBe('confirmed');
+    expect(f?.evidence.calibrationMinEffect).toBe(0.08);
+  });
+
   describe('regression error CUSUM', () => {
     /** Healthy regression windows at RMSE 11 (the judged spread is then the 15 % floor: 1.65). */
     const regression = (seq: number, rmse: number) =>
