@@ -45,6 +45,7 @@ import { BENCHMARK_STREAMS, type BenchmarkStream } from '../lib/sim/synthetic/ca
 import type { Sample } from '../lib/sim/synthetic/stream.ts';
 import {
   DEFAULT_DETECT_SETTINGS,
+  type DetectSettings,
   detect,
   featureDrifted,
   initialDetectorState,
@@ -326,7 +327,7 @@ export function errorStream(stream: BenchmarkStream, length: number): Uint8Array
   return errors;
 }
 
-type Method = 'detect' | 'adwin' | 'page_hinkley';
+export type Method = 'detect' | 'adwin' | 'page_hinkley';
 
 /** Windows of the error streams for detect: labelled predictions per window. */
 const ERROR_WINDOW = 250;
@@ -340,7 +341,11 @@ export const ERROR_STREAMS = [
   { stream: 'error 0.10 stationary', before: 0.1, after: 0.1, change: 50_000, length: 50_000 },
 ] as const;
 
-function bernoulliErrors(spec: (typeof ERROR_STREAMS)[number], seed: number): Uint8Array {
+/** A 0/1 error stream whose rate changes from `before` to `after` at `change` (or never). */
+export function bernoulliErrors(
+  spec: { before: number; after: number; change: number; length: number },
+  seed: number,
+): Uint8Array {
   const rng = new Random(seed);
   const errors = new Uint8Array(spec.length);
   for (let i = 0; i < spec.length; i++)
@@ -372,6 +377,7 @@ export function alarmsOn(
   method: Method,
   windowSize: number,
   at: 'row' | 'window' = 'row',
+  settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
 ): number[] {
   const alarms: number[] = [];
   if (method === 'detect') {
@@ -392,7 +398,7 @@ export function alarmsOn(
         task: 'binary',
         errorRuns: runsOf(errors, start, start + windowSize),
       };
-      const result = detect(summary, state);
+      const result = detect(summary, state, settings);
       const finding = result.findings.find((f) => f.kind === 'concept_drift' && f.state === 'confirmed');
       const confirmed = finding !== undefined;
       if (confirmed && !active) {
