@@ -975,8 +975,11 @@ class Replay {
           Object.assign(this.attempt(), { outcome: 'recovered', detail });
           return this.closeIncident(seq, now, detail);
         }
-        // A change that did not help is undone before the next rung: never leave a failed promotion serving.
-        if (!PROTECTIVE.has(pending.action) && pending.before !== pending.after) {
+        // As the agent (workflows/agent.ts): a promoted retrain beat the model it replaced, so it stays as the
+        // best model available; any other change that did not help is undone before the next rung.
+        const improvedRetrain = pending.action === 'retrain';
+        if (improvedRetrain) this.attempt().bestAvailable = true;
+        if (!PROTECTIVE.has(pending.action) && !improvedRetrain && pending.before !== pending.after) {
           this.restore(pending.before, now);
           this.recordAction(seq, now, pending.action, 'undone', `restored revision ${pending.before}`);
         }
@@ -1037,6 +1040,8 @@ class Replay {
     if (!better || comparison.pValue >= settings.alpha) {
       const detail = `candidate v${candidate.version} did not beat production: ${summary}`;
       this.recordAction(seq, now, 'retrain', 'rejected', detail, info);
+      // As the agent: production is the best model available for the recent data (decide escalates).
+      this.attempt().bestAvailable = true;
       return this.reopen('rejected', detail, seq, now);
     }
     const before = this.current.revision;

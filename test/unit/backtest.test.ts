@@ -407,6 +407,13 @@ describe('a deployment history', () => {
     expect(
       withoutHistory.actions.filter((a) => a.action === 'rollback' || a.action === 'deployment'),
     ).toEqual([]);
+    // Its retrain finds no model better than v1 on the recent rows; as the agent, it escalates rather
+    // than serve the (worse) fallback.
+    expect(withoutHistory.actions.filter((a) => a.action === 'retrain').map((a) => a.outcome)).toContain(
+      'rejected',
+    );
+    expect(withoutHistory.decisions.filter((d) => d.rule === 'no-better-model-escalate')).toHaveLength(1);
+    expect(withoutHistory.actions.filter((a) => a.action === 'fallback')).toEqual([]);
   });
 
   it('refuses a malformed history, or one that names a version without its artifact', () => {
