@@ -88,11 +88,15 @@ interface Phase {
 
 /**
  * The demo's policy: the defaults, with evidence sizes and waits scaled to a demo's few hundred
- * predictions per minute (a production model would see far more, and keep the defaults).
+ * predictions per minute (a production model would see far more, and keep the defaults). Verification
+ * allows 0.03 of accuracy rather than 0.02: the demo's pre-failure baseline rests on a few windows of
+ * about 200 labels (±0.01 by chance), and after its concept drift the best a refit reaches is about 0.01
+ * below the old level (test/unit/sim-recoverability.test.ts measures the same world), so at 0.02 a good
+ * retrain is escalated on some runs by chance alone.
  */
 const DEMO_POLICY = {
   retrain: { minRows: 600, canaryMinRows: 80, canaryShare: 0.3, maxWait: '10 minutes' },
-  verification: { minRows: 400, maxWait: '10 minutes' },
+  verification: { minRows: 400, tolerance: 0.03, maxWait: '10 minutes' },
   cooldowns: { rollback: '1 minute', retrain: '2 minutes', fallback: '1 minute', disable: '1 minute' },
 };
 
