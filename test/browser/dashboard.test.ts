@@ -578,7 +578,13 @@ describe('dashboard', () => {
         1,
       );
       const [latest] = (await call('GET', `/v1/models/${SCORING}/revisions?limit=1`)).body.revisions;
-      expect(latest).toMatchObject({ revision: 3, restoredFrom: 1, actor: 'human:erin', canary: null });
+      // The person the operator named, and the key the dashboard acted with.
+      expect(latest).toMatchObject({
+        revision: 3,
+        restoredFrom: 1,
+        actor: 'human:erin (key test-operator)',
+        canary: null,
+      });
 
       const phone = await phonePage();
       await phone.goto(`${dashboardUrl}/models/${SCORING}`);
