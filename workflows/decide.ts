@@ -66,7 +66,7 @@ export const DECISION_RULES = [
   {
     name: 'no-better-model-escalate',
     description:
-      'A retrain found no better model for the recent data: escalate rather than serve a worse fallback.',
+      'After a retrain, production is the best model for the recent data: escalate, no worse fallback.',
   },
   {
     name: 'budget-exhausted-escalate',

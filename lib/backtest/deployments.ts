@@ -16,6 +16,7 @@ import {
 import { describeIssues, type ModelArtifact, parseModelArtifact } from '../models/index.ts';
 import { REFERENCE_PROFILE_FORMAT, type ReferenceProfile } from '../monitor/index.ts';
 import { BacktestInputError, readJsonFile } from './stream-file.ts';
+import { isoTime } from './windows.ts';
 
 export const DEPLOYMENTS_FORMAT = 1;
 
@@ -80,7 +81,7 @@ export interface DeploymentHistory {
 const versionNumber = z.number().int().min(1);
 const changeSchema = z.strictObject({
   revision: z.number().int().min(1),
-  at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time'),
+  at: isoTime,
   actor: z.string().min(1),
   reason: z.string(),
   mode: z.enum(SERVING_MODES),

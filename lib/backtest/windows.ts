@@ -25,7 +25,8 @@ export interface WindowBounds {
   endAt: number;
 }
 
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
+/** A time as the backtest's JSON files write it. */
+export const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
 const fileSchema = z.strictObject({
   format: z.literal(WINDOWS_FORMAT),
   model: z.string().min(1),
