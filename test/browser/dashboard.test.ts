@@ -669,7 +669,11 @@ describe('dashboard', () => {
         const agent = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
         return agent.pendingApproval?.id !== pendingApproval.id ? true : undefined;
       });
-      const audit = (await call('GET', `/v1/actions?model=${APPROVALS}&actor=human:carol`)).body.actions;
+      // The agent clears the pending approval, then records the approver's act: wait for the record.
+      const audit = await waitFor('the approval in the audit trail', async () => {
+        const { actions } = (await call('GET', `/v1/actions?model=${APPROVALS}&actor=human:carol`)).body;
+        return actions.length > 0 ? actions : undefined;
+      });
       expect(audit.length).toBeGreaterThan(0);
     } finally {
       await traffic.stop();
