@@ -685,8 +685,10 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         ? detect(
             window,
             state.detector,
-            // Runs begun before detect's second revision (detect.ts DetectSettings.legacy) judge as they did.
-            detectSettings(policy(), { legacy: !patched('detect-revision-2') }),
+            // Runs begun under an earlier revision of detect judge as they did (detect.ts DetectRevision).
+            detectSettings(policy(), {
+              revision: patched('detect-revision-3') ? 3 : patched('detect-revision-2') ? 2 : 1,
+            }),
           )
         : detect(window, state.detector);
       const decision = decide({

@@ -13,7 +13,9 @@
 // suffices rather than after M of N windows.
 import { BERNOULLI_CUSUM_DEFAULTS, BernoulliCusum } from '../lib/detectors/bernoulli-cusum.ts';
 import type { FindingKind, Severity } from '../lib/domain.ts';
-import type { Policy } from '../lib/policy/policy.ts';
+import type { ErrorRateMode, Policy } from '../lib/policy/policy.ts';
+import { normalSf } from '../lib/stats/distributions.ts';
+import { twoProportionZTest } from '../lib/stats/proportions.ts';
 import type {
   CusumSide,
   DetectorState,
@@ -31,28 +33,57 @@ export interface DetectSettings {
   detection: Policy['detection'];
   minRows: number;
   floors: Policy['floors'];
-  /**
-   * Judge as agent runs begun before patch 'detect-revision-2' did (workflows/agent.ts passes the
-   * marker): regression error window by window only, without the RMSE CUSUM; the labels of a settling
-   * window (after a model change) dropped rather than counted as arrived; and a calibration shift of 8 %
-   * enough (now 12 %).
-   */
-  legacy?: boolean;
-  /**
-   * Decision intervals of the error charts, smallest shift first, in place of BERNOULLI_CUSUM_DEFAULTS'
-   * (7, 10, 11): the false-alarm/delay trade-off, measured by bench/error-tradeoff.ts. Not a policy field.
-   */
-  errorChartThresholds?: readonly number[];
+  /** Judge as this revision of detect did (absent: the current one); see DetectRevision. */
+  revision?: DetectRevision;
 }
+
+/**
+ * Revisions of detect's judgement. An agent run begun under an older one keeps judging as it did, so
+ * that its history replays (workflows/agent.ts reads the patch markers):
+ * - 1, before patch 'detect-revision-2': regression error window by window only, without the RMSE
+ *   CUSUM; the labels of a settling window (after a model change) dropped rather than counted as
+ *   arrived; a calibration shift of 8 % enough (now 12 %).
+ * - 2, before patch 'detect-revision-3': a window's accuracy tested against the production baseline as
+ *   if the baseline were known exactly (one-proportion z), so a baseline of a few early windows that
+ *   came out high by chance made ordinary windows look like drops; now a pooled two-proportion z.
+ * - 3: the current one.
+ */
+export type DetectRevision = 1 | 2 | 3;
+export const DETECT_REVISION: DetectRevision = 3;
 
 /** The sections of a model's policy detect reads; pass the result as `detect`'s third argument. */
 export function detectSettings(
   policy: Pick<Policy, 'detection' | 'window' | 'floors'>,
-  options: { legacy?: boolean } = {},
+  options: { revision?: DetectRevision } = {},
 ): DetectSettings {
   const settings = { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
-  return options.legacy ? { ...settings, legacy: true } : settings;
+  return options.revision !== undefined && options.revision !== DETECT_REVISION
+    ? { ...settings, revision: options.revision }
+    : settings;
 }
+
+const revisionOf = (s: DetectSettings): DetectRevision => s.revision ?? DETECT_REVISION;
+
+/**
+ * How a classifier's error rate is watched, per the policy's `detection.errorRateMode`: the decision
+ * intervals of the error charts (smallest shift first) and the z a single window's accuracy drop needs.
+ * Measured on 100 million stationary 0/1 error rows and the 0.20 → 0.25 rise (npm run
+ * bench:error-tradeoff, docs/benchmarks.md): fast raises fewer false alarms than Page–Hinkley's
+ * defaults and finds the rise sooner; conservative raises fewer than ADWIN's defaults and still finds it
+ * sooner than ADWIN. No one setting can do both (docs/agent-logic.md, "Choosing the error-rate mode").
+ * Conservative's 2× chart sits below its 1× chart: measured, it shortens the 0.10 → 0.20 delay and adds
+ * no false alarm, where the 1× chart is what a long stationary stream crosses by chance.
+ */
+export const ERROR_RATE_MODE_SETTINGS: Record<
+  ErrorRateMode,
+  { chartThresholds: readonly number[]; windowMinZ: number }
+> = {
+  fast: { chartThresholds: BERNOULLI_CUSUM_DEFAULTS.charts.map((c) => c.threshold), windowMinZ: 3 },
+  conservative: { chartThresholds: [13, 12, 13], windowMinZ: 3.5 },
+};
+
+/** The error-rate mode's settings; policies recorded before the mode existed are fast. */
+const errorRateMode = (s: DetectSettings) => ERROR_RATE_MODE_SETTINGS[s.detection.errorRateMode ?? 'fast'];
 
 /**
  * DEFAULT_POLICY's values (lib/policy/policy.ts; a unit test keeps the two equal), for callers without a
@@ -74,6 +105,7 @@ export const DEFAULT_DETECT_SETTINGS: DetectSettings = {
     },
     persistence: { confirmM: 2, confirmN: 3, clearAfter: 2 },
     staleGapFactor: 10,
+    errorRateMode: 'fast',
   },
   minRows: 30,
   floors: { accuracy: 0.5, failureRate: 0.5 },
@@ -159,16 +191,6 @@ interface Observation {
 }
 
 type Baselines = NonNullable<DetectorState['baselines']>;
-
-/** Upper tail of the standard normal, for one-sided z tests. */
-function normalSf(z: number): number {
-  // Abramowitz–Stegun 7.1.26 via erfc; absolute error < 1.5e-7, ample for a threshold.
-  const x = z / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erfc = y * Math.exp(-x * x);
-  return x >= 0 ? erfc / 2 : 1 - erfc / 2;
-}
 
 function baselineMean(b: RunningBaseline | undefined): number | null {
   return b && b.n >= DETECT_DEFAULTS.minBaselineWindows ? b.mean : null;
@@ -377,7 +399,7 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
     const ratio = w.rmse / baseRmse;
     const z = (w.rmse - baseRmse) / Math.max(baselineSd(b), DETECT_DEFAULTS.regressionSdFloor * baseRmse);
     const windowRise = ratio - 1 >= minEffect.errorIncrease && z >= DETECT_DEFAULTS.latencySigmas;
-    const cusum = s.legacy ? undefined : stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse);
+    const cusum = revisionOf(s) < 2 ? undefined : stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse);
     const cusumRise = cusum?.rise ?? 0;
     // The CUSUM says the rise has lasted; this window must still show part of it, so the finding clears
     // once the error is back (the CUSUM itself takes windows to come down).
@@ -421,9 +443,8 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
   const baselineSource = productionBaseline !== null ? 'production' : 'reference';
   if (baseline !== null && w.accuracy !== null && w.labelled >= s.minRows) {
     const drop = baseline - w.accuracy;
-    const se = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / w.labelled);
-    const z = drop / se;
-    const accuracyDropped = drop >= minEffect.accuracyDrop && z >= DETECT_DEFAULTS.minZ;
+    const z = accuracyDropZ(w, drop, baseline, productionBaseline !== null ? state : null, s);
+    const accuracyDropped = drop >= minEffect.accuracyDrop && z >= errorRateMode(s).windowMinZ;
     const degraded = accuracyDropped || calibration.shifted || errors.shifted;
     return {
       judged: true,
@@ -438,7 +459,7 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
       evidence: {
         ...evidence,
         basis: 'realised',
-        test: 'one_proportion_z',
+        test: productionBaseline !== null && revisionOf(s) >= 3 ? 'two_proportion_z' : 'one_proportion_z',
         accuracy: w.accuracy,
         baselineAccuracy: baseline,
         baselineSource,
@@ -498,6 +519,30 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
   };
 }
 
+/**
+ * z of a window's accuracy drop. Against the production baseline, both are estimates: a pooled
+ * two-proportion z (revision 3), so that a baseline of a few windows is not trusted like one of
+ * thousands of rows. Against the reference's accuracy (no production baseline yet), its held-out rows
+ * are not counted here, so the window is tested against it as a known rate.
+ */
+function accuracyDropZ(
+  w: WindowSummary,
+  drop: number,
+  baseline: number,
+  production: Pick<DetectorState, 'baselineLabelled' | 'baselineCorrect'> | null,
+  s: DetectSettings,
+): number {
+  if (production && revisionOf(s) >= 3) {
+    const test = twoProportionZTest(
+      { successes: production.baselineCorrect, trials: production.baselineLabelled },
+      { successes: w.correct, trials: w.labelled },
+    );
+    return -test.statistic;
+  }
+  const se = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / w.labelled);
+  return drop / se;
+}
+
 interface ErrorStreamReading {
   shifted: boolean;
   summary: string;
@@ -535,7 +580,10 @@ function readErrorStream(
   // The default charts (rises of 0.05, 0.1, 0.2), scaled so the smallest is the policy's minimum drop.
   const scale = s.detection.minEffect.accuracyDrop / BERNOULLI_CUSUM_DEFAULTS.charts[0]!.shift;
   const charts = BERNOULLI_CUSUM_DEFAULTS.charts
-    .map((c, i) => ({ shift: c.shift * scale, threshold: s.errorChartThresholds?.[i] ?? c.threshold }))
+    .map((c, i) => ({
+      shift: c.shift * scale,
+      threshold: errorRateMode(s).chartThresholds[i] ?? c.threshold,
+    }))
     .filter((c) => c.shift > 0 && p0 + c.shift < 1);
   if (charts.length === 0) return idle;
   const cusum = new BernoulliCusum({ p0, charts }, state.errorCusum);
@@ -625,9 +673,8 @@ function readCalibration(w: WindowSummary, state: DetectorState, s: DetectSettin
     return { shifted: false, summary: '', evidence: {}, cusum: previous };
   }
   const { calibrationK: k, calibrationH: h } = DETECT_DEFAULTS;
-  const calibrationMinRelative = s.legacy
-    ? LEGACY_CALIBRATION_MIN_RELATIVE
-    : DETECT_DEFAULTS.calibrationMinRelative;
+  const calibrationMinRelative =
+    revisionOf(s) < 2 ? LEGACY_CALIBRATION_MIN_RELATIVE : DETECT_DEFAULTS.calibrationMinRelative;
   const z = (w.positives - w.expectedPositives) / Math.sqrt(w.positivesVariance);
   const step = (side: CusumSide, x: number): CusumSide => {
     const statistic = Math.max(0, side.statistic + x - k);
@@ -881,7 +928,7 @@ export function detect(
   settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
 ): { findings: Finding[]; state: DetectorState } {
   const settling = (state.settleWindows ?? 0) > 0;
-  const window = settling ? withoutLabels(measured, settings.legacy) : measured;
+  const window = settling ? withoutLabels(measured, revisionOf(settings) < 2) : measured;
   const quality = observeQuality(window, settings);
   const qualityFeatures = new Set((quality.bad ? quality.features : [])?.map((f) => f.name));
   const anomaly = observeAnomaly(window, state, settings);

@@ -14,6 +14,9 @@ export const durationSchema = z
 const fraction = z.number().min(0).max(1);
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
 export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
+/** The operating points of detect's error-rate watch (policy `detection.errorRateMode`). */
+export const ERROR_RATE_MODES = ['fast', 'conservative'] as const;
+export type ErrorRateMode = (typeof ERROR_RATE_MODES)[number];
 const remedy = z.enum(REMEDIES);
 
 const approvalSchema = z
@@ -79,6 +82,13 @@ export const policySchema = z
         persistence: persistenceSchema.prefault({}),
         /** Inter-arrival gap, in multiples of the usual one, that counts as traffic stopping. */
         staleGapFactor: z.number().min(1).default(10),
+        /**
+         * How a classifier's error rate trades false alarms for delay (workflows/detect.ts
+         * ERROR_RATE_MODE_SETTINGS; docs/agent-logic.md "Choosing the error-rate mode"): `fast` finds a small rise
+         * sooner than Page–Hinkley with fewer false alarms; `conservative` raises fewer false alarms
+         * than ADWIN and still finds a rise sooner than it.
+         */
+        errorRateMode: z.enum(ERROR_RATE_MODES).default('fast'),
       })
       .strict()
       .prefault({}),

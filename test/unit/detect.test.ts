@@ -140,8 +140,8 @@ function errorWindows(
 }
 
 /** The first window with a confirmed concept drift, and the row of the stream its evidence names. */
-function firstConceptAlarm(windows: WindowSummary[]) {
-  for (const [i, r] of run(windows).results.entries()) {
+function firstConceptAlarm(windows: WindowSummary[], settings: DetectSettings = DEFAULT_DETECT_SETTINGS) {
+  for (const [i, r] of run(windows, initialDetectorState(), settings).results.entries()) {
     const f = r.findings.find((x) => x.kind === 'concept_drift' && x.state === 'confirmed');
     if (f) {
       const row = f.evidence.errorChangeRow;
@@ -197,6 +197,59 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     expect(alarm).not.toBeNull();
     expect(alarm!.window).toBeLessThanOrEqual(21);
     expect(alarm!.finding.evidence.errorChangeRow).toBe(250);
+  });
+
+  describe('error-rate modes (policy detection.errorRateMode)', () => {
+    const conservative: DetectSettings = {
+      ...DEFAULT_DETECT_SETTINGS,
+      detection: { ...DEFAULT_DETECT_SETTINGS.detection, errorRateMode: 'conservative' },
+    };
+
+    it('conservative waits for more evidence of the same small rise than fast, and still finds it', () => {
+      for (const seed of [4, 5, 6]) {
+        const windows = errorWindows(60, 0.2, 0.25, 5000, { seed });
+        const fast = firstConceptAlarm(windows);
+        const slow = firstConceptAlarm(windows, conservative);
+        expect(fast).not.toBeNull();
+        expect(slow).not.toBeNull();
+        expect(slow!.row!).toBeGreaterThan(fast!.row!);
+        // ADWIN's mean on this rise is 1,882 rows (bench:error-tradeoff); twice that as a bound.
+        expect(slow!.row! - 5000).toBeLessThan(4000);
+      }
+    });
+
+    it('conservative needs a window z of 3.5 where fast needs 3', () => {
+      // Baseline 0.9 over 1,800 rows (too few for the error charts, which leaves the window test), then
+      // two windows at 0.836: z ≈ 3.1 each, enough for fast's window test and not for conservative's.
+      const windows = [
+        ...Array.from({ length: 4 }, (_, i) => win(i, { positives: undefined })),
+        win(4, { count: 250, labelled: 250, accuracy: 0.836, positives: undefined }),
+        win(5, { count: 250, labelled: 250, accuracy: 0.836, positives: undefined }),
+      ];
+      expect(kinds(run(windows).last.findings, 'confirmed')).toContain('concept_drift');
+      expect(
+        kinds(run(windows, initialDetectorState(), conservative).last.findings, 'confirmed'),
+      ).not.toContain('concept_drift');
+    });
+  });
+
+  it('tests a window against a young baseline as the estimate it is (revision 3; revision 2 did not)', () => {
+    // Four windows put the baseline at 0.925 by chance (1,000 rows); two ordinary windows at 0.868
+    // follow. Against 0.925 as if known, z = 3.4 twice: a confirmed drift. As two estimates, z = 2.9.
+    const windows = [
+      ...Array.from({ length: 4 }, (_, i) =>
+        win(i, { count: 250, labelled: 250, accuracy: 0.924, positives: undefined }),
+      ),
+      win(4, { count: 250, labelled: 250, accuracy: 0.868, positives: undefined }),
+      win(5, { count: 250, labelled: 250, accuracy: 0.868, positives: undefined }),
+    ];
+    const now = run(windows).last;
+    expect(kinds(now.findings, 'confirmed')).not.toContain('concept_drift');
+    const performance = now.findings.find((f) => f.kind === 'concept_drift');
+    expect(performance?.evidence.test ?? 'two_proportion_z').toBe('two_proportion_z');
+    const before = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, revision: 2 }).last;
+    expect(kinds(before.findings, 'confirmed')).toContain('concept_drift');
+    expect(before.findings.find((f) => f.kind === 'concept_drift')?.evidence.test).toBe('one_proportion_z');
   });
 
   it('holds the finding while the rate stays up and clears once it is back', () => {
@@ -261,7 +314,7 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     const windows = [win(6), win(7), win(8, { labelled: 0, accuracy: null, labelledElsewhere: 450 })];
     expect(staleAfter(windows)).toEqual(['clear', 'clear', 'clear']);
     // Runs begun before: a settling window's labels were dropped and looked like labels had stopped.
-    expect(staleAfter(windows.slice(0, 2), { ...DEFAULT_DETECT_SETTINGS, legacy: true })).toEqual([
+    expect(staleAfter(windows.slice(0, 2), { ...DEFAULT_DETECT_SETTINGS, revision: 1 })).toEqual([
       'suspect',
       'confirmed',
     ]);
@@ -593,7 +646,7 @@ describe('detect', () => {
       win(seq, { positives: 90, expectedPositives: 100 }),
     );
     expect(kinds(run(windows).last.findings, 'confirmed')).toEqual([]);
-    const legacy = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, legacy: true });
+    const legacy = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, revision: 1 });
     const f = legacy.last.findings.find((x) => x.kind === 'concept_drift');
     expect(f?.state).toBe('confirmed');
     expect(f?.evidence.calibrationMinEffect).toBe(0.08);
@@ -636,7 +689,7 @@ describe('detect', () => {
       const risen = [6, 7, 8, 9, 10].map((seq) => regression(seq, 15.4));
       const { last } = run([...healthyRegression(6), ...risen], initialDetectorState(), {
         ...DEFAULT_DETECT_SETTINGS,
-        legacy: true,
+        revision: 1,
       });
       expect(kinds(last.findings, 'confirmed')).toEqual([]);
       expect(last.state.rmseCusum).toBeUndefined();

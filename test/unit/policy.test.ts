@@ -40,6 +40,7 @@ describe('policy', () => {
     [{ detection: { persistence: { confirmM: 4, confirmN: 3 } } }, 'detection.persistence.confirmM'],
     [{ confidence: { alertAbove: 0.9, actAbove: 0.5 } }, 'confidence.alertAbove'],
     [{ detection: { alpha: 0 } }, 'detection.alpha'],
+    [{ detection: { errorRateMode: 'paranoid' } }, 'detection.errorRateMode'],
     [{ escalationWebhook: 'not a url' }, 'escalationWebhook'],
     [{ colour: 'red' }, '(policy)'],
   ])('rejects %j with an issue at %s', (input, path) => {
