@@ -322,7 +322,7 @@ for (let round = 0; !stop.signal.aborted; round++) {
     if (stop.signal.aborted) break;
     const seconds = phase.seconds * speed.phase;
     say(`traffic: ${phase.note} (${Math.round(seconds)} s)`);
-    if (i === 0 && round > 0) await acknowledgeEscalation();
+    if (i === 0 && round > 0) await startOver();
     if (phase.release === 'bad')
       await deploy(badRelease, 'release 1.1 (a bad release, injected by the demo)');
     const phaseStop = AbortSignal.any([stop.signal, AbortSignal.timeout(seconds * 1000)]);
@@ -389,7 +389,23 @@ async function summarise(round: number) {
   }
 }
 
-/** Between rounds the demo plays the on-call human: it acknowledges the escalation so the loop carries on. */
+/**
+ * Between rounds the demo plays the on-call human: it acknowledges the escalation so the loop carries
+ * on, and puts release 1.0 back (unless it serves already). The next round's traffic comes from the
+ * world before the concept drift, which the version retrained on the drifted world no longer fits: left
+ * serving, it would be a real concept drift of its own, and the next round's failures would land in the
+ * middle of handling it.
+ */
+async function startOver() {
+  await acknowledgeEscalation();
+  const versions = await call('GET', `/v1/models/${MODEL}/versions`);
+  // setUpDemoModel trains production before anything else: release 1.0 is the model's first version.
+  const first = Math.min(...(versions.body?.versions ?? []).map((v: { version: number }) => v.version));
+  const serving = (await call('GET', `/v1/models/${MODEL}/deployment`)).body?.deployment?.production?.version;
+  if (Number.isFinite(first) && serving !== first)
+    await deploy(first, 'release 1.0 again: the next round starts where the first did');
+}
+
 async function acknowledgeEscalation() {
   const res = await call('GET', `/v1/models/${MODEL}/agent`);
   const incident = res.body?.agent?.openIncident;

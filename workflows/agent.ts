@@ -23,7 +23,13 @@ import { verificationFor } from '../lib/recovery/judge.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 import { baselineFor } from './baseline.ts';
 import { decide, isRemedy, PROTECTIVE } from './decide.ts';
-import { afterModelChange, detect, detectSettings, initialDetectorState } from './detect.ts';
+import {
+  afterModelChange,
+  afterProductionChange,
+  detect,
+  detectSettings,
+  initialDetectorState,
+} from './detect.ts';
 import {
   acknowledgeUpdate,
   approveUpdate,
@@ -680,7 +686,19 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       const cycle = state.cycle;
       const changesBefore = modelChanges;
       const window = await monitorWindow({ modelName: state.modelName, seq: cycle });
-      if (recovery) state.deployment = await acts.describeDeployment({ modelName: state.modelName });
+      if (recovery) {
+        state.deployment = await acts.describeDeployment({ modelName: state.modelName });
+        // Another version serves than the one the detector's statistics were built on (a release, a
+        // person's revert, a remedy of the agent's); patched: runs begun before kept them.
+        const serving = state.deployment.productionVersion;
+        if (
+          state.judgedVersion !== undefined &&
+          state.judgedVersion !== serving &&
+          patched('production-change-resets-charts')
+        )
+          state.detector = afterProductionChange(state.detector);
+        state.judgedVersion = serving;
+      }
       const detected = recovery
         ? detect(
             window,

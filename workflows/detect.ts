@@ -1122,6 +1122,20 @@ export function afterModelChange(state: DetectorState): DetectorState {
 }
 
 /**
+ * The state after someone other than the agent changed the production version (a release, a person's
+ * own rollback). The baselines stay, so the new version is judged against the old one's performance (a
+ * worse release shows as a drop in its first windows: that is how a bad release is caught), but the
+ * sequential statistics are the old version's evidence and are dropped: an error chart the old version
+ * drove over h (say while an escalation was held) would otherwise confirm a concept drift on the new
+ * version's first window, however well it does. Regression windows that waited for the RMSE CUSUM to
+ * settle are dropped with it rather than learnt.
+ */
+export function afterProductionChange(state: DetectorState): DetectorState {
+  const { calibrationCusum: _c, errorCusum: _e, rmseCusum: _r, pendingRmse: _p, ...rest } = state;
+  return rest;
+}
+
+/**
  * Windows after a model change whose labels are not judged: labels keep arriving for predictions the
  * previous model made, and would be read as the new model's performance (its calibration, its errors).
  */

@@ -314,6 +314,11 @@ export interface AgentState {
   pendingApproval?: PendingApproval | null;
   /** The deployment as last read (refreshed every cycle). */
   deployment?: DeploymentFacts | null;
+  /**
+   * The production version whose rows the detector's sequential statistics (error charts, CUSUMs) were
+   * built on; when another one serves, they are dropped (detect.ts afterProductionChange).
+   */
+  judgedVersion?: number | null;
 }
 
 export interface AgentInput {

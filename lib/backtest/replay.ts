@@ -11,7 +11,8 @@
 //   time as theirs (decide's deployment-change-rollback sees it as the live agent did), and every row is
 //   scored by the version serving it then: recorded predictions carry the live agent's remedies;
 // - a promoted retrain or a rollback resets what the detector learnt of the old model, as the agent does
-//   (workflows/detect.ts afterModelChange);
+//   (workflows/detect.ts afterModelChange); a person's change of the production version drops only its
+//   sequential statistics (afterProductionChange);
 // - retrain trains a candidate of the production version's kind on the labelled rows since the
 //   incident's onset (waiting up to policy.retrain.maxWait for policy.retrain.minRows of them), holds out
 //   the most recent share, and promotes it only when it beats production on those rows at
@@ -28,6 +29,7 @@ import { baselineFor } from '../../workflows/baseline.ts';
 import { decide } from '../../workflows/decide.ts';
 import {
   afterModelChange,
+  afterProductionChange,
   type DetectSettings,
   detect,
   initialDetectorState,
@@ -428,6 +430,8 @@ class Replay {
   /** Applies a change from the deployment history mid-replay, and reports it. */
   private applyHumanChange(c: DeploymentChange, seq: number): void {
     const before = this.current.revision;
+    // Another version serves: the old one's error charts and CUSUMs go, its baselines stay, as in the agent.
+    if (c.production !== this.current.production) this.detector = afterProductionChange(this.detector);
     this.pushHumanChange(c);
     this.deploymentChanged = true;
     const roles = [

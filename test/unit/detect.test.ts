@@ -7,6 +7,7 @@ import { Random } from '../../lib/sim/random.ts';
 import {
   advancePersistence,
   afterModelChange,
+  afterProductionChange,
   DEFAULT_DETECT_SETTINGS,
   DETECT_DEFAULTS,
   type DetectSettings,
@@ -300,6 +301,29 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
       fresh,
     ).results.map((r) => r.findings.find((f) => f.kind === 'concept_drift')?.state ?? 'clear');
     expect(afterChange.every((x) => x === 'clear')).toBe(true);
+  });
+
+  it("drops the old version's sequential evidence when someone else changes production, keeping its baselines", () => {
+    const { state } = run(errorWindows(30, 0.1, 0.3, 5000, { seed: 1 }));
+    expect(state.errorCusum?.drift).toBe(true);
+    const after = afterProductionChange(state);
+    expect(after.errorCusum).toBeUndefined();
+    expect(after.baselineLabelled).toBe(state.baselineLabelled);
+    expect(after.persistence).toEqual(state.persistence);
+    const conceptOn = (windows: WindowSummary[], from: DetectorState) =>
+      run(windows, from).results.map((r) => r.findings.find((f) => f.kind === 'concept_drift')?.state);
+    // A good version takes over: carried, the old version's chart (held above h) still reads as drift;
+    // dropped, the good version's first window is good.
+    const good = errorWindows(32, 0.1, 0.1, 0, { seed: 11 }).slice(30);
+    expect(conceptOn(good, state)[0]).toBe('confirmed');
+    expect(conceptOn(good, after)).toEqual(['recovering', undefined]);
+    // A worse release is still judged against the old version's baseline: the charts, started afresh
+    // against it, catch it in its first window.
+    const fresh = { ...after, persistence: {} };
+    const worse = errorWindows(32, 0.3, 0.3, 0, { seed: 12 }).slice(30);
+    expect(conceptOn(worse, fresh)).toEqual(['confirmed', 'confirmed']);
+    // Reset as after the agent's own remedy instead, the same windows would not be judged at all.
+    expect(conceptOn(worse, afterModelChange(state))).toEqual([undefined, undefined]);
   });
 
   it("counts a settling window's labels, and labels of other versions' answers, as labels that arrive", () => {
