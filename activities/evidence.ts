@@ -2,7 +2,9 @@
 // incident hurt, measured with the monitor's own definitions (lib/monitor: valid outputs, correctness,
 // failures, latencies), so that a recovery is judged against the baseline by the same yardstick the
 // windows that raised the incident used. Shadow copies are another version's answers, not the model's
-// traffic, and are left out, as in the monitor.
+// traffic, and are left out, as in the monitor; so are the answers of versions the current deployment
+// does not serve (the replaced version's, which the gateway's cache may give for a second after the
+// remedy's change and whose labels come first).
 import type { Store } from '../lib/db/client.ts';
 import type { OutputRow, RawOutput } from '../lib/monitor/outputs.ts';
 import { resolveClasses, tallyOutputs } from '../lib/monitor/outputs.ts';
@@ -14,6 +16,8 @@ import {
   type ScoreTotals,
   scoredEvidence,
 } from '../lib/recovery/outcomes.ts';
+import { currentRevision } from '../lib/registry/revisions.ts';
+import { answeringVersionIds, type DisabledResponse } from '../lib/registry/routing.ts';
 import { modelShape } from '../lib/registry/versions.ts';
 import type { Evidence, EvidenceRequest } from './contracts.ts';
 import { findModelOrFail } from './incidents.ts';
@@ -70,17 +74,23 @@ function rate(metric: Evidence['metric'], hits: number, rows: number): Evidence 
 export function createEvidenceActivities(store: Store) {
   return {
     /**
-     * The metric over the model's own (non-shadow) predictions received at or after `since`: accuracy and
-     * RMSE on the labelled rows with a valid output; p95 latency over the predictions with a latency;
-     * failure rate as the monitor counts it (errors plus unusable outputs: no usable answer); quality
-     * rate as the share of predictions ingestion flagged (Prediction.quality).
+     * The metric over the model's own (non-shadow) predictions received at or after `since` and answered
+     * by a version the current deployment serves (or by no recorded version, as logged predictions of an
+     * external model): accuracy and RMSE on the labelled rows with a valid output; p95 latency over the
+     * predictions with a latency; failure rate as the monitor counts it (errors plus unusable outputs: no
+     * usable answer); quality rate as the share of predictions ingestion flagged (Prediction.quality).
      */
     async measureEvidence(req: EvidenceRequest): Promise<Evidence> {
       const model = await findModelOrFail(store, req.modelName);
+      const revision = await currentRevision(store, model.id);
+      const answering = revision
+        ? answeringVersionIds(revision, model.disabledResponse as DisabledResponse)
+        : null;
       const where = {
         modelId: model.id,
         source: { not: 'shadow' },
         receivedAt: { gte: new Date(req.since) },
+        ...(answering ? { OR: [{ versionId: null }, { versionId: { in: answering } }] } : {}),
       };
       switch (req.metric) {
         case 'accuracy':

@@ -370,6 +370,8 @@ async function ensureBadRelease(): Promise<number> {
 async function deploy(version: number, reason: string) {
   const res = await call('POST', `/v1/models/${MODEL}/deployment`, {
     production: version,
+    // Serving it, even when the agent left the model on its fallback (an escalated incident does).
+    mode: 'serving',
     reason,
     actor: 'release-pipeline',
   });
@@ -401,8 +403,8 @@ async function startOver() {
   const versions = await call('GET', `/v1/models/${MODEL}/versions`);
   // setUpDemoModel trains production before anything else: release 1.0 is the model's first version.
   const first = Math.min(...(versions.body?.versions ?? []).map((v: { version: number }) => v.version));
-  const serving = (await call('GET', `/v1/models/${MODEL}/deployment`)).body?.deployment?.production?.version;
-  if (Number.isFinite(first) && serving !== first)
+  const { deployment } = (await call('GET', `/v1/models/${MODEL}/deployment`)).body ?? {};
+  if (Number.isFinite(first) && (deployment?.production?.version !== first || deployment?.mode !== 'serving'))
     await deploy(first, 'release 1.0 again: the next round starts where the first did');
 }
 

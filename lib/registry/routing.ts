@@ -35,6 +35,31 @@ export function routingShare(predictionId: string): number {
   return createHash('sha256').update(predictionId).digest().readUInt32BE(0) / 2 ** 32;
 }
 
+/**
+ * The versions whose answers a deployment revision's traffic gets: every route chooseRoute can take under
+ * it. A remedy's verification judges only their answers (activities/evidence.ts): for a second after a
+ * change the gateway may still serve from the revision before (lib/registry/serving-state.ts).
+ */
+export function answeringVersionIds(
+  revision: {
+    mode: string;
+    productionVersionId: string | null;
+    fallbackVersionId: string | null;
+    canaryVersionId: string | null;
+  },
+  disabledResponse: DisabledResponse,
+): string[] {
+  const { mode, productionVersionId, fallbackVersionId, canaryVersionId } = revision;
+  const fallback = fallbackVersionId ? [fallbackVersionId] : [];
+  if (mode === 'serving')
+    return [
+      ...(productionVersionId ? [productionVersionId] : fallback),
+      ...(canaryVersionId ? [canaryVersionId] : []),
+    ];
+  if (mode === 'fallback' || disabledResponse === 'fallback') return fallback;
+  return [];
+}
+
 export function chooseRoute(
   deployment: ServingDeployment,
   predictionId: string,

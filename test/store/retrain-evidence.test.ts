@@ -392,6 +392,12 @@ describe.each(TEST_PROVIDERS)('retraining and evidence on %s', (provider) => {
 
   it('measures evidence over the model’s own traffic since an instant', async () => {
     const since = TRIAL;
+    // The deployment the trial's traffic came from: production with the candidate as its canary.
+    await changeDeployment(db.store, 'credit', {
+      canary: { version: 2, share: 0.2 },
+      reason: 'canary',
+      actor: 'human:test',
+    });
     const own = trial.rows; // shadow copies are not the model's traffic
     const measure = (metric: 'accuracy' | 'latencyP95Ms' | 'failureRate' | 'qualityRate') =>
       acts().measureEvidence({ modelName: 'credit', metric, since });
@@ -432,6 +438,25 @@ describe.each(TEST_PROVIDERS)('retraining and evidence on %s', (provider) => {
         since: '2030-01-01T00:00:00Z',
       }),
     ).toEqual({ metric: 'accuracy', rows: 0, successes: 0, value: null });
+  });
+
+  it("leaves out the answers of versions the deployment no longer serves (the gateway's cache may still give them)", async () => {
+    await changeDeployment(db.store, 'credit', { canary: null, reason: 'canary ended', actor: 'human:test' });
+    const byProduction = trial.rows.filter((r) => r.versionId === productionId);
+    expect(byProduction.length).toBeLessThan(trial.rows.length);
+    const expected = scored(byProduction);
+    expect(await acts().measureEvidence({ modelName: 'credit', metric: 'accuracy', since: TRIAL })).toEqual({
+      metric: 'accuracy',
+      rows: expected.rows,
+      successes: expected.correct,
+      value: expected.correct / expected.rows,
+    });
+    const failures = await acts().measureEvidence({
+      modelName: 'credit',
+      metric: 'failureRate',
+      since: TRIAL,
+    });
+    expect(failures.rows).toBe(byProduction.length);
   });
 
   it('measures RMSE with the sums a test needs', async () => {
