@@ -6,7 +6,13 @@ import type { AgentState, Policy, PolicyResponse } from '../lib/types';
 import { ErrorNotice } from './HealthBadge';
 import { agentPath, OperatorForm, operatorRequest } from './OperatorForm';
 
-/** The ladders and approvals, the parts of a policy an operator reads first. */
+/** What each error-rate mode (policy detection.errorRateMode) trades, in an operator's words. */
+const ERROR_RATE_MODE_TEXT: Record<Policy['detection']['errorRateMode'], string> = {
+  fast: 'fast: finds a rise of the error rate sooner, at more false alarms',
+  conservative: 'conservative: fewer false alarms than ADWIN, finds a rise later',
+};
+
+/** The ladders, approvals and error-rate mode, the parts of a policy an operator reads first. */
 function PolicySummary({ policy }: { policy: Policy }) {
   const approvals = Object.entries(policy.approvals ?? {}).filter(([, a]) => a?.mode === 'approve');
   return (
@@ -17,6 +23,11 @@ function PolicySummary({ policy }: { policy: Policy }) {
           <dd>{ladder.join(' → ')}</dd>
         </div>
       ))}
+      <div>
+        <dt>error-rate alarms</dt>
+        {/* Policies stored before the mode existed are fast. */}
+        <dd>{ERROR_RATE_MODE_TEXT[policy.detection?.errorRateMode ?? 'fast']}</dd>
+      </div>
       <div>
         <dt>needs approval</dt>
         <dd>

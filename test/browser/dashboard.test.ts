@@ -560,6 +560,7 @@ describe('dashboard', () => {
       // The policy: the defaults, version 0, with its ladders.
       await page.getByTestId('policy-version').filter({ hasText: 'Policy version 0' }).waitFor();
       expect(await page.locator('.policy-summary').textContent()).toContain('retrain → rollback → fallback');
+      expect(await page.locator('.policy-summary').textContent()).toContain('fast: finds a rise');
       await screenshot('model-views');
 
       // Restoring the first revision ends the canary: a new revision, shown at once.
