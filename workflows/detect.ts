@@ -70,7 +70,7 @@ const revisionOf = (s: DetectSettings): DetectRevision => s.revision ?? DETECT_R
  * Measured on 100 million stationary 0/1 error rows and the 0.20 → 0.25 rise (npm run
  * bench:error-tradeoff, docs/benchmarks.md): fast raises fewer false alarms than Page–Hinkley's
  * defaults and finds the rise sooner; conservative raises fewer than ADWIN's defaults and still finds it
- * sooner than ADWIN. No one setting can do both (docs/agent-logic.md, "Choosing the error-rate mode").
+ * sooner than ADWIN. No setting measured does both (docs/agent-logic.md, "Choosing the error-rate mode").
  * Conservative's 2× chart sits below its 1× chart: measured, it shortens the 0.10 → 0.20 delay and adds
  * no false alarm, where the 1× chart is what a long stationary stream crosses by chance.
  */
