@@ -1,0 +1,58 @@
+// The versions a deployment revision answers with (what verification judges) must be exactly the ones the
+// gateway's router can pick under it: checked against chooseRoute itself over many prediction ids, for
+// every serving mode and disabled response.
+import { describe, expect, it } from 'vitest';
+import { SERVING_MODES } from '../../lib/domain.ts';
+import {
+  answeringVersionIds,
+  chooseRoute,
+  DISABLED_RESPONSES,
+  type ServingDeployment,
+} from '../../lib/registry/routing.ts';
+
+const PRODUCTION = { id: 'v-production', version: 1 };
+const FALLBACK = { id: 'v-fallback', version: 2 };
+const CANARY = { id: 'v-canary', version: 3 };
+const IDS = Array.from({ length: 2000 }, (_, i) => `request-${i}`);
+
+/** Every version chooseRoute gives some request under the deployment. */
+function routed(deployment: ServingDeployment, response: (typeof DISABLED_RESPONSES)[number]): string[] {
+  const ids = new Set<string>();
+  for (const id of IDS) {
+    const route = chooseRoute(deployment, id, response);
+    if (route.route !== 'unavailable') ids.add(route.version.id);
+  }
+  return [...ids].sort();
+}
+
+describe('answeringVersionIds', () => {
+  const shapes = [
+    { production: PRODUCTION, fallback: FALLBACK, canary: CANARY },
+    { production: PRODUCTION, fallback: FALLBACK, canary: null },
+    { production: PRODUCTION, fallback: null, canary: null },
+    { production: null, fallback: FALLBACK, canary: null },
+    { production: null, fallback: null, canary: null },
+  ];
+  for (const mode of SERVING_MODES)
+    for (const response of DISABLED_RESPONSES)
+      for (const shape of shapes)
+        it(`${mode}, disabled answers ${response}, ${Object.entries(shape)
+          .filter(([, v]) => v)
+          .map(([k]) => k)
+          .join(' + ')}`, () => {
+          const deployment: ServingDeployment = {
+            revision: 1,
+            mode,
+            ...shape,
+            canaryShare: shape.canary ? 0.2 : 0,
+            shadow: null,
+          };
+          const revision = {
+            mode,
+            productionVersionId: shape.production?.id ?? null,
+            fallbackVersionId: shape.fallback?.id ?? null,
+            canaryVersionId: shape.canary?.id ?? null,
+          };
+          expect([...answeringVersionIds(revision, response)].sort()).toEqual(routed(deployment, response));
+        });
+});
