@@ -197,6 +197,8 @@ ${perScenario
   .join('\n')}
 
 Full runs (decisions, remedy attempts and outcomes, every Action row): bench/results/recovery.json.
+Where a run falls short of its scenario's expectation, and why: docs/failure-scenarios.md, "What the runs
+show today".
 `;
 
 const doc = fs.readFileSync(DOC, 'utf8');

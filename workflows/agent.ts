@@ -119,6 +119,11 @@ function initialState(modelName: string): AgentState {
   };
 }
 
+/** Some attempt of the open incident left production the best model available (decide's retrainAgain). */
+function bestModelServing(incident: OpenIncident | null | undefined): boolean {
+  return incident?.attempts?.some((a) => a.bestAvailable === true) ?? false;
+}
+
 function requireText(value: unknown, name: string): void {
   if (typeof value !== 'string' || value.trim() === '') throw new Error(`${name} is required`);
 }
@@ -719,6 +724,11 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
         remedies: state.remedies ?? [],
         remedyInProgress: inFlight !== null,
         windowStart: Date.parse(window.startAt),
+        // Asked only where it matters (an open incident with a retrain kept as the best model there is),
+        // so that other runs record no marker; runs begun before escalated at once.
+        ...(bestModelServing(state.openIncident)
+          ? { retrainAgain: patched('retrain-again-on-more-rows') }
+          : {}),
       });
       const opens = decision.incident && 'open' in decision.incident ? decision.incident.open : null;
       const incidentId = opens ? uuid4() : null;

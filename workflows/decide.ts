@@ -34,6 +34,13 @@ export interface DecisionContext {
    * changed just before the failure" compares store times. Falls back to `now`.
    */
   windowStart?: number;
+  /**
+   * Patch 'retrain-again-on-more-rows' (the agent sets it; runs begun before escalated at once): a
+   * promoted retrain that fell short of the baseline may be retrained once more, on every row since the
+   * onset, and it stays the best model available whatever that retry does (a retry whose canary lost
+   * must not lead to a fallback that serves worse).
+   */
+  retrainAgain?: boolean;
 }
 
 /** Every rule decide can fire, with what it does; docs/agent-logic.md and the dashboard show them. */
@@ -62,6 +69,11 @@ export const DECISION_RULES = [
   {
     name: 'ladder-exhausted-escalate',
     description: 'No rung of the ladder is left to try: escalate and hold the model in its safe state.',
+  },
+  {
+    name: 'retrain-again-on-more-rows',
+    description:
+      'A promoted retrain improved but fell short: retrain once more, on every row since the onset.',
   },
   {
     name: 'no-better-model-escalate',
@@ -678,6 +690,44 @@ function protectFromCollapse(ctx: DecisionContext): Decision | null {
   );
 }
 
+/**
+ * A promoted retrain that improved on the model it replaced but fell short of the baseline was trained on
+ * the first rows after the onset (retrain.minRows of them, as soon as they were there); by the time
+ * verification judged it, far more have come. One more retrain on all of them, while the budget allows:
+ * part of the same repair, so the retrain cooldown (meant to keep separate incidents from retraining
+ * back to back) does not hold it. Its candidate must beat the serving retrain on held-out recent rows,
+ * else production stays the best model available and the agent escalates.
+ */
+function retrainAgain(
+  ctx: DecisionContext,
+  incident: OpenIncident,
+  last: RemedyAttempt,
+  s: Situation,
+  basis: Basis,
+): Decision | null {
+  const retrains = (incident.attempts ?? []).filter((a) => a.action === 'retrain').length;
+  if (
+    !ctx.retrainAgain ||
+    last.action !== 'retrain' ||
+    last.outcome !== 'not_recovered' ||
+    last.bestAvailable !== true ||
+    retrains !== 1 ||
+    !s.ctx.policy.ladders[incident.kind].includes('retrain')
+  )
+    return null;
+  if (guardRejects('retrain', s)?.budget) return null;
+  return decision(
+    ctx,
+    {
+      rule: 'retrain-again-on-more-rows',
+      action: 'retrain',
+      reason: `incident ${incident.id}: retrain improved on the old model but fell short (${last.detail || 'no detail'}); next: retrain once more on every row since the onset`,
+      alternatives: [],
+    },
+    basis,
+  );
+}
+
 /** The incident's next rung after a failed or protective attempt; escalates when none is left. */
 function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAttempt): Decision {
   const attempts = incident.attempts ?? [];
@@ -687,10 +737,19 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     tried: attempts.map((a) => a.action),
     onset: onsetOf(ctx, incident),
   };
+  const own = ctx.findings.find((f) => f.kind === incident.kind);
+  // The incident persists whatever the current window shows: verification said so.
+  const basis: Basis = {
+    ...basisOf(own, ctx.policy),
+    judgement: 'persistent',
+    severity: own?.severity ?? incident.severity ?? null,
+  };
   const protectedNow = last.outcome === 'protected';
   // After a retrain production is the best model available for the recent data (a refit did no better,
   // or the refit serves and is short of the baseline): a fallback or a disable would only serve worse.
-  const bestAvailable = last.bestAvailable === true && MODEL_DEGRADATIONS.includes(incident.kind);
+  const bestAvailable =
+    (ctx.retrainAgain ? attempts.some((a) => a.bestAvailable === true) : last.bestAvailable === true) &&
+    MODEL_DEGRADATIONS.includes(incident.kind);
   const ladder = ladderRungs(s);
   const rungs = ladder.filter((r) => !(protectedNow || bestAvailable) || !PROTECTIVE.includes(r));
   const w = walk(rungs, s);
@@ -702,13 +761,6 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
           'production is the best model available for the recent data: a fallback would serve worse',
       });
   }
-  const own = ctx.findings.find((f) => f.kind === incident.kind);
-  // The incident persists whatever the current window shows: verification said so.
-  const basis: Basis = {
-    ...basisOf(own, ctx.policy),
-    judgement: 'persistent',
-    severity: own?.severity ?? incident.severity ?? null,
-  };
   const after = `${last.action} ${last.outcome.replace('_', ' ')} (${last.detail || 'no detail'})`;
   if (w.remedy) {
     const rule: DecisionRule = protectedNow ? 'protected-then-repair' : 'verification-failed-next-rung';
@@ -723,6 +775,9 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
       basis,
     );
   }
+  // No other rung repairs: before handing the incident over, the one retry a short retrain earns.
+  const again = retrainAgain(ctx, incident, last, s, basis);
+  if (again) return again;
   const tried = attempts.map((a) => `${a.action} (${a.outcome})`).join(', ');
   if (bestAvailable && !w.budgetBlocked)
     return decision(

@@ -314,6 +314,7 @@ class Replay {
         remedyInProgress: this.pending !== null,
         // As the agent passes it: a deployment change is the suspected cause when it came before this.
         windowStart: startAt,
+        retrainAgain: true,
       });
       this.recordWindow(seq, summary, detected.findings, servedBy);
       await this.apply(decision, summary, before, endAt);

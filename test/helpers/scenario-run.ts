@@ -79,6 +79,9 @@ function defaultPlan(scenario: Scenario): ScenarioPlan {
   const protective = scenario.expected.response === 'fallback' || scenario.expected.response === 'disable';
   // A protective remedy holds until the cause is gone: the cause must end for the incident to recover.
   if (protective && scenario.duration === undefined) return { ...base, durationWindows: 4 };
+  // Room for two retrains, each with its canary and verification: a retrain that improved but fell
+  // short earns a second one on more rows (decide's retrain-again-on-more-rows).
+  if (scenario.expected.response === 'retrain') return { ...base, maxWindows: 60 };
   return base;
 }
 

@@ -412,6 +412,68 @@ const rows: Row[] = [
     check: (d) => expect(rejected(d, 'fallback')).toMatch(/best model available/),
   },
   {
+    name: 'a promoted retrain that fell short, first time: retrain once more on every row, cooldown or not',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', {
+        attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
+      }),
+      remedies: [{ action: 'retrain', at: NOW - 10 * 60_000 }],
+      retrainAgain: true,
+    },
+    rule: 'retrain-again-on-more-rows',
+    action: 'retrain',
+    incident: null,
+    check: (d) => expect(d.reason).toMatch(/retrain once more on every row since the onset/),
+  },
+  {
+    name: 'the second retrain fell short too: escalate',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', {
+        attempts: [
+          { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
+          { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
+        ],
+      }),
+      retrainAgain: true,
+    },
+    rule: 'no-better-model-escalate',
+    action: 'alert',
+    incident: null,
+  },
+  {
+    name: 'the second retrain lost its canary: the kept retrain is still the best there is, no fallback',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', {
+        attempts: [
+          { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
+          attempt('retrain', 'rejected'),
+        ],
+      }),
+      retrainAgain: true,
+    },
+    rule: 'no-better-model-escalate',
+    action: 'alert',
+    incident: null,
+    check: (d) => expect(rejected(d, 'fallback')).toMatch(/best model available/),
+  },
+  {
+    name: 'a short retrain with the retrain budget spent: escalate, no second retrain',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', {
+        attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
+      }),
+      remedies: [1, 2, 3].map((h) => ({ action: 'retrain' as const, at: NOW - h * 3_600_000 })),
+      retrainAgain: true,
+    },
+    rule: 'no-better-model-escalate',
+    action: 'alert',
+    incident: null,
+  },
+  {
     name: 'a retrain rejected for another reason (its canary lost): the fallback is still the next rung',
     ctx: {
       findings: [dataDrift('degraded')],

@@ -115,6 +115,22 @@ describe('failure scenarios on the real agent, gateway and store', () => {
     });
   });
 
+  it('demand-concept-drift (seed 3): a retrain that improved but fell short is retried on more rows, never a fallback', {
+    timeout: 300_000,
+  }, async () => {
+    const result = await runIsolated(findScenario('demand-concept-drift')!, { seed: 3 });
+    await replays(result, 'agent-scenario-retrain-again.json');
+    check(result, () => {
+      const [first, second] = result.attempts;
+      // The first retrain, on the first rows after the onset, beat the old model and was kept, short.
+      expect(first).toMatchObject({ action: 'retrain', outcome: 'not_recovered' });
+      expect(second).toMatchObject({ action: 'retrain', rule: 'retrain-again-on-more-rows' });
+      // Whatever the retry found, users were never sent to the weaker fallback.
+      expect(result.actions.filter((a) => a.type === 'fallback')).toEqual([]);
+      expect(['recovered', 'escalated']).toContain(result.incident?.status);
+    });
+  });
+
   it('upstream-nulls: falls back while the feed is broken, restores production once fixed', {
     timeout: 240_000,
   }, async () => {
