@@ -699,12 +699,12 @@ function protectFromCollapse(ctx: DecisionContext): Decision | null {
  * else production stays the best model available and the agent escalates.
  */
 function retrainAgain(
-  ctx: DecisionContext,
+  s: Situation,
   incident: OpenIncident,
   last: RemedyAttempt,
-  s: Situation,
   basis: Basis,
 ): Decision | null {
+  const { ctx } = s;
   const retrains = (incident.attempts ?? []).filter((a) => a.action === 'retrain').length;
   if (
     !ctx.retrainAgain ||
@@ -712,7 +712,7 @@ function retrainAgain(
     last.outcome !== 'not_recovered' ||
     last.bestAvailable !== true ||
     retrains !== 1 ||
-    !s.ctx.policy.ladders[incident.kind].includes('retrain')
+    !ctx.policy.ladders[incident.kind].includes('retrain')
   )
     return null;
   if (guardRejects('retrain', s)?.budget) return null;
@@ -776,7 +776,7 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
     );
   }
   // No other rung repairs: before handing the incident over, the one retry a short retrain earns.
-  const again = retrainAgain(ctx, incident, last, s, basis);
+  const again = retrainAgain(s, incident, last, basis);
   if (again) return again;
   const tried = attempts.map((a) => `${a.action} (${a.outcome})`).join(', ');
   if (bestAvailable && !w.budgetBlocked)

@@ -57,9 +57,7 @@ export function detectSettings(
   options: { revision?: DetectRevision } = {},
 ): DetectSettings {
   const settings = { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
-  return options.revision !== undefined && options.revision !== DETECT_REVISION
-    ? { ...settings, revision: options.revision }
-    : settings;
+  return options.revision === undefined ? settings : { ...settings, revision: options.revision };
 }
 
 const revisionOf = (s: DetectSettings): DetectRevision => s.revision ?? DETECT_REVISION;
@@ -443,7 +441,7 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
   const baselineSource = productionBaseline !== null ? 'production' : 'reference';
   if (baseline !== null && w.accuracy !== null && w.labelled >= s.minRows) {
     const drop = baseline - w.accuracy;
-    const z = accuracyDropZ(w, drop, baseline, productionBaseline !== null ? state : null, s);
+    const { z, test } = accuracyDropZ(w, drop, baseline, productionBaseline !== null ? state : null, s);
     const accuracyDropped = drop >= minEffect.accuracyDrop && z >= errorRateMode(s).windowMinZ;
     const degraded = accuracyDropped || calibration.shifted || errors.shifted;
     return {
@@ -459,7 +457,7 @@ function readPerformance(w: WindowSummary, state: DetectorState, s: DetectSettin
       evidence: {
         ...evidence,
         basis: 'realised',
-        test: productionBaseline !== null && revisionOf(s) >= 3 ? 'two_proportion_z' : 'one_proportion_z',
+        test,
         accuracy: w.accuracy,
         baselineAccuracy: baseline,
         baselineSource,
@@ -531,16 +529,16 @@ function accuracyDropZ(
   baseline: number,
   production: Pick<DetectorState, 'baselineLabelled' | 'baselineCorrect'> | null,
   s: DetectSettings,
-): number {
+): { z: number; test: 'two_proportion_z' | 'one_proportion_z' } {
   if (production && revisionOf(s) >= 3) {
-    const test = twoProportionZTest(
+    const pooled = twoProportionZTest(
       { successes: production.baselineCorrect, trials: production.baselineLabelled },
       { successes: w.correct, trials: w.labelled },
     );
-    return -test.statistic;
+    return { z: -pooled.statistic, test: 'two_proportion_z' };
   }
   const se = Math.sqrt(Math.max(baseline * (1 - baseline), 1e-6) / w.labelled);
-  return drop / se;
+  return { z: drop / se, test: 'one_proportion_z' };
 }
 
 interface ErrorStreamReading {
