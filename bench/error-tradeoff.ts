@@ -15,10 +15,10 @@ import { parseArgs } from 'node:util';
 import type { ErrorRateMode } from '../lib/policy/policy.ts';
 import { DEFAULT_DETECT_SETTINGS, type DetectSettings } from '../workflows/detect.ts';
 import { alarmsOn, bernoulliErrors, type Method } from './detection.ts';
+import { writeBenchmarkSection } from './doc-section.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results', 'error-tradeoff.json');
-const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
 /** detect's window of labelled rows, as in bench:detection. */
 const WINDOW = 250;
 const STATIONARY = { before: 0.1, after: 0.1, change: 50_000, length: 50_000 };
@@ -138,11 +138,4 @@ Page–Hinkley.
 |---|---|---|${CHANGES.map(() => '---|').join('')}
 ${rows.map((r) => `| ${r.detector} | ${r.falseAlarms} | ${r.falseAlarmsPer10k.toFixed(4)} | ${r.changes.map(cell).join(' | ')} |`).join('\n')}
 `;
-const doc = fs.readFileSync(DOC, 'utf8');
-const start = doc.indexOf('## Error-stream trade-off\n');
-const next = start === -1 ? -1 : doc.indexOf('\n## ', start + 1);
-const updated =
-  start === -1
-    ? doc.replace('\n## Sequential detectors', `\n${section}\n## Sequential detectors`)
-    : `${doc.slice(0, start)}${section}${next === -1 ? '' : doc.slice(next)}`;
-fs.writeFileSync(DOC, updated);
+writeBenchmarkSection(section, { before: '## Sequential detectors' });

@@ -22,10 +22,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ExpectedResponse, SCENARIOS } from '../lib/sim/scenarios.ts';
 import { describeRun, runIsolated, type ScenarioRunResult } from '../test/helpers/scenario-run.ts';
+import { writeBenchmarkSection } from './doc-section.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results', 'recovery.json');
-const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
 const REMEDIES: readonly ExpectedResponse[] = ['rollback', 'retrain', 'fallback', 'disable'];
 const GOALS = { recovered: 0.95, falseActions: 0, escalated: 1 };
 
@@ -201,14 +201,7 @@ Where a run falls short of its scenario's expectation, and why: docs/failure-sce
 show today".
 `;
 
-const doc = fs.readFileSync(DOC, 'utf8');
-const start = doc.indexOf('## Recovery\n');
-const next = start === -1 ? -1 : doc.indexOf('\n## ', start + 1);
-const updated =
-  start === -1
-    ? `${doc.trimEnd()}\n\n${section}`
-    : `${doc.slice(0, start)}${section}${next === -1 ? '' : doc.slice(next)}`;
-fs.writeFileSync(DOC, updated);
+writeBenchmarkSection(section);
 process.stderr.write(
   `recovered ${pct(summary.recovered)}; false actions ${summary.falseActionsOnNoise}, false alerts ${summary.falseAlertsOnNoise}; escalated ${pct(summary.escalated)}\n`,
 );
