@@ -3,7 +3,8 @@ FROM node:20-bookworm-slim AS base
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# ONNXRUNTIME_NODE_INSTALL=skip: the CPU runtime is in the package; the script only fetches GPU libraries.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY . .
 # Generates both Prisma clients (the image connects to PostgreSQL; SQLite stays available for tools).
 RUN mkdir -p node_modules/.cache/homeostat && touch node_modules/.cache/homeostat/no-native-engine \

@@ -7,6 +7,7 @@ import type { Store } from '../lib/db/client.ts';
 import type { FeatureRow } from '../lib/domain.ts';
 import { rowValidator } from '../lib/ingest/validate.ts';
 import {
+  builtInTrainerOf,
   type Label,
   loadModel,
   type ModelArtifact,
@@ -206,10 +207,11 @@ export function createRetrainActivities(store: Store) {
         where: { id: revision.productionVersionId },
       });
       const artifact = parseModelArtifact(production.artifact);
-      if (artifact.kind === 'http') {
+      const trainer = builtInTrainerOf(artifact);
+      if (!trainer) {
         throw nonRetryable(
           'NotRetrainable',
-          `production version ${production.version} is served by an HTTP model server; Homeostat cannot retrain it`,
+          `production version ${production.version} is ${artifact.kind === 'http' ? 'served by an HTTP model server' : 'an ONNX model made by its own pipeline'}; Homeostat has no built-in trainer for it`,
         );
       }
 
@@ -233,14 +235,14 @@ export function createRetrainActivities(store: Store) {
       try {
         // Production's own options: a random forest's seed makes the same rows give the same candidate.
         candidate = await trainModel(
-          artifact.kind,
+          trainer.kind,
           shape.task,
           shape.schema,
           dataset(training),
-          artifact.options as never,
+          trainer.options as never,
         );
       } catch (error) {
-        throw nonRetryable('TrainingFailed', `${artifact.kind} training failed: ${(error as Error).message}`);
+        throw nonRetryable('TrainingFailed', `${trainer.kind} training failed: ${(error as Error).message}`);
       }
       heartbeat('scoring');
       const holdoutFeatures = holdout.map((r) => r.features);

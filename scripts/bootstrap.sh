@@ -35,7 +35,9 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 # 1. npm dependencies
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (the first run compiles better-sqlite3: a few minutes)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node ships its CPU runtime in the package; its install script would only download
+  # optional GPU libraries from outside the npm registry.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 else
   say "npm dependencies up to date"
 fi

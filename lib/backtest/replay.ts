@@ -45,7 +45,7 @@ import type {
 } from '../../workflows/types.ts';
 import type { FindingKind, ServingMode, Severity } from '../domain.ts';
 import { rowValidator } from '../ingest/validate.ts';
-import type { ModelArtifact, TrainerKind } from '../models/index.ts';
+import { builtInTrainerOf, type ModelArtifact, type TrainerKind } from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
 import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -63,7 +63,6 @@ import {
   type ModelShape,
   makeVersion,
   splitHoldout,
-  trainerOf,
   trainVersion,
 } from './versions.ts';
 import type { WindowBounds } from './windows.ts';
@@ -997,7 +996,7 @@ class Replay {
     const pending = this.pending as Extract<Pending, { kind: 'retrain' }>;
     const settings = this.options.policy.retrain;
     const production = this.version(this.current.production);
-    const trainer = production ? trainerOf(production.artifact) : null;
+    const trainer = production ? builtInTrainerOf(production.artifact) : null;
     const failed = (detail: string) => {
       this.recordAction(seq, now, 'retrain', 'failed', detail);
       this.reopen('failed', detail, seq, now);

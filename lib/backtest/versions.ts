@@ -41,13 +41,6 @@ export interface LabelledRows {
   timestamps: Date[];
 }
 
-/** The trainer that made an artifact, with its options, so a retrain trains the same kind of model. */
-export function trainerOf(
-  artifact: ModelArtifact,
-): { kind: TrainerKind; options: Record<string, unknown> } | null {
-  return artifact.kind === 'http' ? null : { kind: artifact.kind, options: artifact.options };
-}
-
 /** The default trainer per task when the backtest trains version 1 itself. */
 export function defaultTrainer(task: Task): TrainerKind {
   return task === 'regression' ? 'linear-regression' : 'logistic-regression';

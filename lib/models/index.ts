@@ -5,6 +5,7 @@ import { externalTrainer } from './external-trainer.ts';
 import { loadHttpModel } from './http.ts';
 import { linearRegressionTrainer, loadLinearRegression } from './linear-regression.ts';
 import { loadLogisticRegression, logisticRegressionTrainer } from './logistic-regression.ts';
+import { loadOnnxModel } from './onnx.ts';
 import {
   loadRandomForestClassifier,
   loadRandomForestRegressor,
@@ -45,6 +46,19 @@ const trainers: { [K in TrainerKind]: Trainer<TrainerOptions[K]> } = {
   external: externalTrainer,
 };
 
+/**
+ * The built-in trainer that made an artifact, with its options, so a retrain trains the same kind of
+ * model; null for models made outside Homeostat (a model server, an ONNX export), which only their own
+ * pipeline can retrain.
+ */
+export function builtInTrainerOf(
+  artifact: ModelArtifact,
+): { kind: Exclude<TrainerKind, 'external'>; options: Record<string, unknown> } | null {
+  return artifact.kind === 'http' || artifact.kind === 'onnx'
+    ? null
+    : { kind: artifact.kind, options: artifact.options };
+}
+
 /** Trains a model; throws a precise error when the kind does not fit the task, data or options. */
 export function trainModel<K extends TrainerKind>(
   kind: K,
@@ -76,5 +90,7 @@ function adapterFor(artifact: ModelArtifact): ModelAdapter {
       return loadRandomForestRegressor(artifact);
     case 'http':
       return loadHttpModel(artifact);
+    case 'onnx':
+      return loadOnnxModel(artifact);
   }
 }

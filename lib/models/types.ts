@@ -171,12 +171,32 @@ export const httpModelArtifactSchema = z.object({
   timeoutMs: z.number().int().positive().max(120_000).optional(),
 });
 
+export const onnxModelArtifactSchema = z
+  .object({
+    kind: z.literal('onnx'),
+    task: z.enum(TASKS),
+    /** The .onnx file, base64-encoded (see lib/models/onnx.ts for the inputs and outputs it may have). */
+    model: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, { error: 'must be base64' }),
+    /** Classifiers: the labels of the probability output's columns, in order (scikit-learn's classes_). */
+    classes: classesSchema.optional(),
+    /** A model with one [rows, features] input: the features of its columns, in order. */
+    features: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .refine((a) => (a.task === 'regression') === (a.classes === undefined), {
+    error: 'a classifier needs "classes" (in the order of its probability columns); a regressor has none',
+    path: ['classes'],
+  });
+
 export const modelArtifactSchema = z.discriminatedUnion('kind', [
   logisticRegressionArtifactSchema,
   randomForestClassifierArtifactSchema,
   linearRegressionArtifactSchema,
   randomForestRegressorArtifactSchema,
   httpModelArtifactSchema,
+  onnxModelArtifactSchema,
 ]);
 export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
 export type ModelKind = ModelArtifact['kind'];
@@ -185,6 +205,12 @@ export type RandomForestClassifierArtifact = z.infer<typeof randomForestClassifi
 export type LinearRegressionArtifact = z.infer<typeof linearRegressionArtifactSchema>;
 export type RandomForestRegressorArtifact = z.infer<typeof randomForestRegressorArtifactSchema>;
 export type HttpModelArtifact = z.infer<typeof httpModelArtifactSchema>;
+export type OnnxModelArtifact = z.infer<typeof onnxModelArtifactSchema>;
+
+/** The artifact itself is unusable (a model file that does not load, inputs or outputs that do not fit). */
+export class ArtifactError extends Error {
+  override readonly name = 'ArtifactError';
+}
 
 /** A zod error on one line, with the path of each problem, for error messages. */
 export function describeIssues(error: z.ZodError): string {

@@ -18,6 +18,7 @@ import {
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
 import { rowValidator } from '../ingest/validate.ts';
 import {
+  ArtifactError,
   type Label,
   loadModel,
   type ModelArtifact,
@@ -181,7 +182,7 @@ function checkArtifact(json: unknown, shape: ReturnType<typeof modelShape>): Mod
       `the artifact is for a ${artifact.task} task, the model's is ${shape.task}`,
     );
   }
-  if ('classes' in artifact) {
+  if ('classes' in artifact && artifact.classes) {
     const unknown = artifact.classes.filter((c) => !shape.classes.includes(c));
     if (unknown.length > 0) {
       throw new RegistryError(
@@ -218,6 +219,7 @@ async function score(artifact: ModelArtifact, rows: FeatureRow[], what: string):
       outputs.push(...(await model.predict(rows.slice(start, start + SCORING_CHUNK_ROWS))));
     }
   } catch (error) {
+    if (error instanceof ArtifactError) throw new RegistryError(400, 'invalid_artifact', error.message);
     throw new RegistryError(
       502,
       'model_error',
