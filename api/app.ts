@@ -1,5 +1,6 @@
 // The Express application: JSON in, JSON out, one error shape.
 import express from 'express';
+import { registerAgentMetrics } from './agent-metrics.ts';
 import { authenticate } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
@@ -19,6 +20,7 @@ export function createApp(context: ApiContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const metrics = createApiMetrics();
+  registerAgentMetrics(metrics.registry, context.store);
   app.use(metrics.middleware);
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -10,17 +10,21 @@ export interface ApiMetrics {
   middleware: RequestHandler;
 }
 
-function modelOf(req: Request): string {
-  const model = req.params?.model;
-  return typeof model === 'string' ? model : '';
-}
-
-/** The route's pattern, not its concrete path, so a label never holds an id (model names are labels). */
-function routeLabel(req: Request): string {
-  if (!req.route) return 'unmatched';
-  const model = modelOf(req);
-  const base = model ? req.baseUrl.replace(`/${encodeURIComponent(model)}`, '/:model') : req.baseUrl;
-  return `${base}${req.route.path === '/' ? '' : req.route.path}` || '/';
+/**
+ * The route's pattern, not its concrete path, so a label never holds an id, and the model's name.
+ * Read when the response finishes: by then Express has left the routers and reset `baseUrl` and the
+ * params, so the mount point is recovered from the original path — all but the matched route's own
+ * segments — with the model's segment written as `:model`.
+ */
+function routeOf(req: Request): { route: string; model: string } {
+  if (!req.route) return { route: 'unmatched', model: '' };
+  const routePath: string = req.route.path === '/' ? '' : req.route.path;
+  const segments = (req.originalUrl.split('?')[0] ?? '').split('/').filter(Boolean);
+  const mount = segments.slice(0, segments.length - routePath.split('/').filter(Boolean).length);
+  const modelIndex = segments[0] === 'v1' && segments[1] === 'models' && segments.length > 2 ? 2 : -1;
+  if (modelIndex >= 0 && modelIndex < mount.length) mount[modelIndex] = ':model';
+  const model = modelIndex >= 0 ? decodeURIComponent(segments[modelIndex]!) : '';
+  return { route: `/${mount.join('/')}${routePath}` || '/', model };
 }
 
 /** A counter whose value is read from the ingestion counters at scrape time. */
@@ -96,8 +100,7 @@ export function createApiMetrics(): ApiMetrics {
   const middleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = routeLabel(req);
-      const model = modelOf(req);
+      const { route, model } = routeOf(req);
       requests.inc({ method: req.method, route, status: String(res.statusCode), model });
       duration.observe({ method: req.method, route, model }, Number(process.hrtime.bigint() - start) / 1e9);
     });

@@ -77,6 +77,10 @@ export type Severity = (typeof SEVERITIES)[number];
 export const FINDING_STATES = ['suspect', 'confirmed', 'recovering', 'clear'] as const;
 export type FindingState = (typeof FINDING_STATES)[number];
 
+/** A model's health as the agent, the API and the dashboard report it. */
+export const HEALTHS = ['healthy', 'degraded', 'recovering', 'escalated', 'paused', 'starting'] as const;
+export type Health = (typeof HEALTHS)[number];
+
 export const ACTION_TYPES = ['none', 'alert', 'rollback', 'retrain', 'fallback', 'disable'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 

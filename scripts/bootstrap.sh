@@ -7,7 +7,8 @@
 #   - the Prisma clients for SQLite and PostgreSQL (generated from prisma/models.prisma);
 #   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise)
 #     and, on a new database, the first admin API key (printed once);
-#   - with --test, a Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium, or Debian's package).
+#   - with --test, a Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium, or Debian's package);
+#   - with --test, promtool (PATH, or extracted from Debian's prometheus package) for the alert-rule check.
 # Safe to run again; every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,7 +99,25 @@ if $test; then
   fi
 fi
 
-# 5. Database schema
+# 5. promtool, to check deploy/prometheus/alerts.yml in the tests: taken from PATH, or extracted from
+#    Debian's prometheus package into node_modules/.cache (the server itself is neither installed nor run).
+if $test && ! command -v promtool >/dev/null && [ ! -x node_modules/.cache/homeostat/promtool ]; then
+  if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+    say "extracting promtool from Debian's prometheus package"
+    tmp=$(mktemp -d)
+    if (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 \
+          || { apt-get update -qq >/dev/null 2>&1 && apt-get download prometheus >/dev/null 2>&1; }; }); then
+      dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x" && cp "$tmp/x/usr/bin/promtool" node_modules/.cache/homeostat/promtool
+    else
+      say "could not download Debian's prometheus package: the promtool check will be skipped"
+    fi
+    rm -rf "$tmp"
+  else
+    say "no apt-get: the promtool check will be skipped (install promtool to run it)"
+  fi
+fi
+
+# 6. Database schema
 if $migrate; then
   npx tsx scripts/db-migrate.ts
   # The first admin API key, printed once (when no active admin key exists yet).

@@ -3,7 +3,7 @@
 
 import type { DeploymentFacts } from '../activities/contracts.ts';
 import type { BernoulliCusumState } from '../lib/detectors/bernoulli-cusum.ts';
-import type { ActionType, FindingKind, FindingState, Severity } from '../lib/domain.ts';
+import type { ActionType, FindingKind, FindingState, Health, Severity } from '../lib/domain.ts';
 import type { DriftDigest, QualityDigest } from '../lib/monitor/summary.ts';
 import type { Policy } from '../lib/policy/policy.ts';
 
@@ -229,7 +229,7 @@ export interface Decision {
   rollbackTo?: number | null;
 }
 
-export type Health = 'healthy' | 'degraded' | 'recovering' | 'escalated' | 'paused' | 'starting';
+export type { Health };
 
 export interface OpenIncident {
   id: string;

@@ -448,7 +448,7 @@ export function deriveHealth(facts: {
   return { health: 'healthy', reason: `no open incident after window ${lastWindow.seq}` };
 }
 
-async function fleetEntry(store: Store, model: Model): Promise<FleetEntry> {
+export async function fleetEntry(store: Store, model: Model): Promise<FleetEntry> {
   const where = { modelId: model.id };
   const [window, decision, incident, action, control, baseline] = await Promise.all([
     store.metricWindow.findFirst({ where, orderBy: { seq: 'desc' } }),
