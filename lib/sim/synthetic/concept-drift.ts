@@ -78,3 +78,42 @@ export function createDriftSequence<S extends Sample>(options: DriftSequenceOpti
   }
   return tail;
 }
+
+export interface SubpopulationDriftOptions<S extends Sample> {
+  seed: number;
+  stream: SyntheticStream<S>;
+  /** The new concept; it must draw its features as `stream` does, so that only labels change. */
+  driftStream: SyntheticStream<S>;
+  /** The part of the feature space whose concept changes. */
+  inSubpopulation: (x: S['x']) => boolean;
+  position: number;
+  width: number;
+}
+
+/**
+ * Sub-population drift: after the change (a sigmoid switch as createConceptDriftStream's), a sample that
+ * falls in the sub-population is replaced by the drift stream's next sample in it (drawn by rejection), so
+ * the feature distribution stays the same and only that region's labels follow the new concept.
+ */
+export function createSubpopulationDrift<S extends Sample>(
+  options: SubpopulationDriftOptions<S>,
+): SyntheticStream<S> {
+  const { stream, driftStream, inSubpopulation, position, width } = options;
+  checkInteger('position', position, 0);
+  checkInteger('width', width, 1);
+  const rng = new Random(options.seed);
+  let t = 0;
+  return {
+    next() {
+      t += 1;
+      const sample = stream.next();
+      if (!inSubpopulation(sample.x) || rng.next() > driftProbability(t, position, width)) return sample;
+      // Bounded: a sub-population the drift stream never reaches keeps the old concept.
+      for (let tries = 0; tries < 1000; tries++) {
+        const replacement = driftStream.next();
+        if (inSubpopulation(replacement.x)) return replacement;
+      }
+      return sample;
+    },
+  };
+}

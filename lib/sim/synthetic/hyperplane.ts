@@ -13,6 +13,17 @@ import {
   withLabelNoise,
 } from './stream.ts';
 
+/** Class 1 on or above the hyperplane sum(w_i x_i) = sum(w_i) / 2. */
+export function hyperplaneLabel(values: readonly number[], weights: readonly number[]): BinaryLabel {
+  let sum = 0;
+  let weightSum = 0;
+  values.forEach((value, i) => {
+    sum += weights[i]! * value;
+    weightSum += weights[i]!;
+  });
+  return sum >= weightSum / 2 ? 1 : 0;
+}
+
 export interface HyperplaneOptions {
   /** Seed of the samples and label noise. */
   seed: number;
@@ -55,16 +66,12 @@ export function createHyperplaneStream({
 
   return {
     next() {
+      const values = names.map(() => rng.next());
       const x: Record<string, number> = {};
-      let sum = 0;
-      let weightSum = 0;
       names.forEach((name, i) => {
-        const value = rng.next();
-        x[name] = value;
-        sum += weights[i]! * value;
-        weightSum += weights[i]!;
+        x[name] = values[i]!;
       });
-      const y = withLabelNoise(rng, sum >= weightSum / 2 ? 1 : 0, noise);
+      const y = withLabelNoise(rng, hyperplaneLabel(values, weights), noise);
       if (magChange > 0) {
         for (let i = 0; i < driftFeatures; i++) {
           weights[i]! += directions[i]! * magChange;
