@@ -153,6 +153,11 @@ describe('oracle', () => {
     expect(run.refits[0]!.trainedOn).toEqual(Array.from({ length: K }, (_, k) => at + k));
     const none = await noAgent(ctx);
     expect(run.answers.slice(REFERENCE, at + K)).toEqual(none.answers.slice(REFERENCE, at + K));
+    // From row at + K on, the refit answers every row: it has learnt the flipped concept.
+    const refit = await ctx.refit(run.refits[0]!.trainedOn);
+    const after = ctx.stream.rows.slice(at + K).map((r) => r.features);
+    const refitAnswers = (await refit!.predict(after)).map((o) => o.prediction);
+    expect(run.answers.slice(at + K)).toEqual(refitAnswers);
     expect(errorRate(ctx, run.answers, at + K, ctx.stream.rows.length)).toBeLessThan(0.2);
   });
 

@@ -170,8 +170,9 @@ export async function oracle(ctx: BaselineContext, change: CaseChange): Promise<
     const trainedOn = firstLabelled(ctx, s);
     const model = await ctx.refit(trainedOn);
     if (!model) continue;
-    await loop.replace(model, s + K);
-    refits.push({ at: s + K, trainedOn });
+    const deployAt = s + K;
+    await loop.replace(model, deployAt);
+    refits.push({ at: deployAt, trainedOn });
   }
   await loop.flush(n);
   return { answers: loop.answers, refits };
