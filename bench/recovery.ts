@@ -36,7 +36,7 @@ const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
 const wanted = values.scenarios?.split(',');
 const scenarios = SCENARIOS.filter((s) => !wanted || wanted.includes(s.id));
 
-type Run = Omit<ScenarioRunResult, 'history'> & { error?: string };
+type Run = Omit<ScenarioRunResult, 'history' | 'children'> & { error?: string };
 
 const kindOf = (response: ExpectedResponse) =>
   REMEDIES.includes(response)
@@ -84,13 +84,13 @@ for (const scenario of scenarios) {
   for (const seed of seeds) {
     const t0 = Date.now();
     try {
-      const { history: _history, ...run } = await runIsolated(scenario, { seed });
+      const { history: _history, children: _children, ...run } = await runIsolated(scenario, { seed });
       runs.push(run);
       process.stderr.write(
         `${scenario.id} seed ${seed}: ${run.response} (expected ${scenario.expected.response}); incident ${run.incident?.status ?? 'none'}; detection ${run.detectionWindows ?? '-'} / recovery ${run.recoveryWindows ?? '-'} windows; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       if (process.env.BENCH_VERBOSE === '1')
-        process.stderr.write(`${describeRun({ ...run, history: {} })}\n`);
+        process.stderr.write(`${describeRun({ ...run, history: {}, children: [] })}\n`);
     } catch (error) {
       process.stderr.write(`${scenario.id} seed ${seed}: harness error ${String(error)}\n`);
       runs.push({ scenario: scenario.id, seed, error: String(error) } as Run);

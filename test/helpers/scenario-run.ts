@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import type { DeploymentFacts } from '../../activities/contracts.ts';
+import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { verifyWebhookSignature } from '../../activities/incidents.ts';
 import type { JsonCall } from '../../lib/api-client.ts';
 import type { FeatureRow } from '../../lib/domain.ts';
@@ -30,7 +32,7 @@ import { startTimeSkippingServer, workflowBundle } from './temporal.ts';
 /** One simulated minute per agent cycle: the default cycle, so cooldowns and maxWaits keep their meaning. */
 export const CYCLE_MS = 60_000;
 const CYCLE = '1 minute';
-const TASK_QUEUE = 'scenarios';
+export const TASK_QUEUE = 'scenarios';
 /**
  * Rows per gateway request. A batch shares one latency and one failure, so small batches keep the
  * measured failure rate close to the model server's and give the latency percentiles many samples.
@@ -296,8 +298,57 @@ export interface ScenarioRunResult {
   timeline: TimelineEntry[];
   /** Errors the gateway answered (model server failures, a disabled model), by status. */
   gatewayErrors: Record<string, number>;
-  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+  /** The versions the run deployed first: production (v1, or the model server in front of it) and fallback. */
+  versions: { production: number; fallback: number };
+  /** The deployment when the run ended. */
+  deployment: DeploymentFacts;
+  history: History;
   workflowId: string;
+  /** Every child workflow the agent started (and theirs: a retrain's canary or shadow), in start order. */
+  children: ChildRun[];
+}
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+
+export interface ChildRun {
+  workflowId: string;
+  /** The workflow function: rollbackWorkflow, retrainWorkflow, canaryWorkflow, verifyWorkflow… */
+  type: string;
+  history: History;
+}
+
+/** The children a history started, then theirs, depth first: each with its own history. */
+async function childRuns(senv: ScenarioEnv, history: History): Promise<ChildRun[]> {
+  const runs: ChildRun[] = [];
+  for (const event of history.events ?? []) {
+    const started = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (!started?.workflowId) continue;
+    const child = await senv.env.client.workflow.getHandle(started.workflowId).fetchHistory();
+    runs.push({ workflowId: started.workflowId, type: started.workflowType?.name ?? '?', history: child });
+    runs.push(...(await childRuns(senv, child)));
+  }
+  return runs;
+}
+
+/** A policy over another, section by section: a test's `retrain.promotion` keeps the scenario's minRows. */
+function withSections(base: PolicyInput, over: PolicyInput = {}): PolicyInput {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = merged[key];
+    const both = [under, value].every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
+    merged[key] = both ? { ...(under as object), ...(value as object) } : value;
+  }
+  return merged as PolicyInput;
+}
+
+/** What the operator hook sees after each cycle, and how it acts: through the API, as a person would. */
+export interface OperatorTurn {
+  state: AgentState;
+  /** The harness window whose traffic the cycle measured. */
+  window: number;
+  call: JsonCall;
+  /** The model's own API path: path('/agent/approve') is /v1/models/<model>/agent/approve. */
+  path(p: string): string;
 }
 
 export interface RunOptions {
@@ -307,6 +358,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Extra policy fields over SCENARIO_POLICY. */
   policy?: PolicyInput;
+  /** Plays an operator after every cycle (after the harness's own acknowledgement of an escalation). */
+  operator?: (turn: OperatorTurn) => Promise<void>;
 }
 
 /** Waits by the clock, not by attempts: on a loaded machine a cycle can take seconds. */
@@ -327,16 +380,28 @@ async function expectStatus(call: JsonCall, method: string, path: string, body: 
   return res.body;
 }
 
-/** Is the workflow (or a child of it) running a workflow task or an activity's first attempt? */
-async function busy(senv: ScenarioEnv, workflowId: string): Promise<boolean> {
+/** How long the agent may stay busy between two windows before the run fails as stalled. */
+const QUIET_MS = 120_000;
+
+/**
+ * The work the workflow (or a child of it) is doing now: a workflow task or an activity's first attempt.
+ * A retried activity is not in it: it waits for its backoff in workflow time, which only time passing ends.
+ */
+async function pendingWork(senv: ScenarioEnv, workflowId: string): Promise<string[]> {
   const { raw } = await senv.env.client.workflow.getHandle(workflowId).describe();
-  if (raw.pendingWorkflowTask) return true;
-  // A retried activity waits for its backoff in workflow time: only time passing lets it go on.
-  if ((raw.pendingActivities ?? []).some((a) => (a.attempt ?? 1) <= 1)) return true;
-  for (const child of raw.pendingChildren ?? []) {
-    if (child.workflowId && (await busy(senv, child.workflowId))) return true;
+  const work: string[] = [];
+  if (raw.pendingWorkflowTask) work.push(`${workflowId}: a workflow task`);
+  for (const a of raw.pendingActivities ?? []) {
+    if ((a.attempt ?? 1) <= 1) work.push(`${workflowId}: activity ${a.activityType?.name ?? '?'}`);
   }
-  return false;
+  for (const child of raw.pendingChildren ?? []) {
+    if (child.workflowId) work.push(...(await pendingWork(senv, child.workflowId)));
+  }
+  return work;
+}
+
+async function busy(senv: ScenarioEnv, workflowId: string): Promise<boolean> {
+  return (await pendingWork(senv, workflowId)).length > 0;
 }
 
 function labelOf(model: DemoModel, label: number): string | number {
@@ -453,7 +518,7 @@ async function drive(
     path('/agent/policy'),
     {
       reason: 'scenario: test-sized evidence thresholds',
-      policy: { ...SCENARIO_POLICY, ...options.policy, escalationWebhook: senv.webhook.url },
+      policy: { ...withSections(SCENARIO_POLICY, options.policy), escalationWebhook: senv.webhook.url },
     },
     [200],
   );
@@ -537,10 +602,14 @@ async function drive(
   const windowOfCycle = new Map<number, number>();
   let recoveredWindow: number | null = null;
   // A remedy the last cycle started runs before the next minute's traffic, as it would within the minute.
+  // A remedy waiting on time (a timer, a retry's backoff) is quiet; only work that should be running
+  // counts, and work still running after two minutes is a stall: the run fails and says what is stuck.
   const quiet = () =>
-    until('a quiet agent', async () => !(await busy(senv, agent.workflowId)), 120_000).catch(
-      () => undefined, // a remedy waiting on time (a retry backoff, a long activity) must not stall the run
-    );
+    until('a quiet agent', async () => !(await busy(senv, agent.workflowId)), QUIET_MS).catch(async () => {
+      throw new Error(
+        `${name}: the agent stayed busy for ${QUIET_MS / 1000} s at window ${windows}: ${(await pendingWork(senv, agent.workflowId)).join('; ') || 'nothing pending any more'}`,
+      );
+    });
   for (let w = 0; w < totalWindows; w++) {
     await quiet();
     if (w === onsetWindow) {
@@ -588,6 +657,10 @@ async function drive(
       acknowledged = true;
       state = await query();
     }
+    if (options.operator) {
+      await options.operator({ state, window: w, call, path });
+      state = await query();
+    }
     const incident = incidentId ? await store.incident.findUnique({ where: { id: incidentId } }) : null;
     if (incident?.closedAt && settledAt === null) {
       const acted = await store.action.count({
@@ -625,6 +698,7 @@ async function drive(
     baseline,
     acknowledged,
     gatewayErrors,
+    versions: { production: production?.version ?? v1.version, fallback: fallback.version },
   });
   return result;
 }
@@ -643,6 +717,7 @@ interface CollectInput {
   baseline: VerificationBaseline | null;
   acknowledged: boolean;
   gatewayErrors: Record<string, number>;
+  versions: ScenarioRunResult['versions'];
 }
 
 async function collect(input: CollectInput): Promise<ScenarioRunResult> {
@@ -732,7 +807,9 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
   const baseline = input.baseline;
   const withinTolerance =
     baseline && recoveredValue !== null ? withinRecoveryTolerance(baseline, recoveredValue) : null;
+  const deployment = await createDeploymentActivities(store).describeDeployment({ modelName: name });
   const history = await senv.env.client.workflow.getHandle(agentWorkflowId(name)).fetchHistory();
+  const children = await childRuns(senv, history);
   await senv.env.client.workflow
     .getHandle(agentWorkflowId(name))
     .terminate('scenario finished')
@@ -784,8 +861,11 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
     })),
     timeline,
     gatewayErrors: input.gatewayErrors,
+    versions: input.versions,
+    deployment,
     history,
     workflowId: agentWorkflowId(name),
+    children,
   };
 }
 
