@@ -210,8 +210,8 @@ export function createIncidentActivities(store: Store) {
     },
 
     /**
-     * Inserts the audit row of `key`, or moves the existing one forward: a later status replaces an
-     * earlier one (never the reverse, so a late retry cannot undo progress), given revisions and detail
+     * Inserts the audit row of `key`, or moves the existing one forward: a later status (with its actor
+     * and reason) replaces an earlier one (never the reverse, so a late retry cannot undo progress), given revisions and detail
      * are filled in, and a final status sets completedAt.
      */
     async recordAction(req: ActionRecord): Promise<{ actionId: string }> {
@@ -246,7 +246,8 @@ export function createIncidentActivities(store: Store) {
       await store.action.update({
         where: { id: existing.id },
         data: {
-          ...(moves ? { status: req.status, reason: req.reason } : {}),
+          // Who moved it is who answers for it: a human approving or rejecting what the agent asked.
+          ...(moves ? { status: req.status, reason: req.reason, actor: req.actor } : {}),
           ...(moves && isFinal(req.status) ? { completedAt: new Date() } : {}),
           ...(req.detail
             ? { detail: { ...((existing.detail ?? {}) as object), ...req.detail } as object }
