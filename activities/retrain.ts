@@ -183,6 +183,8 @@ function outcomeCounts(model: Model, rows: OutputRow[]): ServedCounts {
     : { rows: totals.rows, correct: totals.correct };
 }
 
+/** Ids bound in one lookup statement: well under SQLite's bind-parameter limit. */
+const ID_SLICE = 500;
 export function createRetrainActivities(store: Store) {
   return {
     /**
@@ -334,14 +336,22 @@ export function createRetrainActivities(store: Store) {
         where: { modelId: model.id, versionId: candidate.id, source: 'shadow', receivedAt: { gte: since } },
         select: { error: true, output: true, confidence: true, shadowOf: true },
       });
-      const primaries = await store.prediction.findMany({
-        where: {
-          id: { in: shadows.map((s) => s.shadowOf).filter((id) => id !== null) },
-          versionId: baseline.id,
-          label: { isNot: null },
-        },
-        select: { id: true, ...OUTPUT_FIELDS },
-      });
+      // SQLite refuses a statement with more bind parameters than its limit (Prisma P2029: a shadow
+      // trial's fifth look, ≈ 750 ids, in test/workflow/remedies.test.ts), so the ids go in slices.
+      const ids = shadows.map((s) => s.shadowOf).filter((id) => id !== null);
+      const slices = Array.from({ length: Math.ceil(ids.length / ID_SLICE) }, (_, i) =>
+        ids.slice(i * ID_SLICE, (i + 1) * ID_SLICE),
+      );
+      const primaries = (
+        await Promise.all(
+          slices.map((slice) =>
+            store.prediction.findMany({
+              where: { id: { in: slice }, versionId: baseline.id, label: { isNot: null } },
+              select: { id: true, ...OUTPUT_FIELDS },
+            }),
+          ),
+        )
+      ).flat();
       const primaryById = new Map(primaries.map((p) => [p.id, outputRow(p)]));
       const pairs = shadows.flatMap((s) => {
         const primary = s.shadowOf === null ? undefined : primaryById.get(s.shadowOf);
