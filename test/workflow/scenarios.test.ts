@@ -3,89 +3,20 @@
 // real worker and activities and a real SQLite store, and the test checks what the agent did about it —
 // the response the scenario expects, the incident's outcome, the audit trail — and that the agent's
 // history replays. Each scenario runs in an environment of its own (runIsolated says why).
-import fs from 'node:fs';
-import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../lib/sim/scenarios.ts';
-import { describeRun, runIsolated, type ScenarioRunResult } from '../helpers/scenario-run.ts';
-import { workflowBundle } from '../helpers/temporal.ts';
-
-const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
-const SEED = 1;
-const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'];
-
-async function run(id: string): Promise<ScenarioRunResult> {
-  const scenario = findScenario(id);
-  if (!scenario) throw new Error(`no scenario ${id}`);
-  return runIsolated(scenario, { seed: SEED });
-}
-
-/** Runs the checks; a failure carries the run's timeline, so that it says what the agent did instead. */
-function check(result: ScenarioRunResult, checks: () => void) {
-  try {
-    checks();
-  } catch (error) {
-    (error as Error).message += `\n${describeRun(result)}`;
-    throw error;
-  }
-}
-
-/** The agent's history replays against the current workflow code; optionally saved as a fixture. */
-async function replays(result: ScenarioRunResult, historyFile?: string) {
-  await Worker.runReplayHistory(
-    { workflowBundle: await workflowBundle() },
-    result.history,
-    result.workflowId,
-  );
-  if (historyFile && process.env.HOMEOSTAT_WRITE_HISTORIES === '1') {
-    fs.writeFileSync(path.join(HISTORY_DIR, historyFile), historyToJSON(result.history));
-  }
-}
-
-/**
- * Every remedy has its audit row in a final state, and each one that changed the deployment names the
- * revisions before and after, with the registry change it made audited beside it.
- */
-function expectCompleteAudit(result: ScenarioRunResult) {
-  const remedies = result.actions.filter((a) => REMEDIES.includes(a.type));
-  expect(remedies.length).toBeGreaterThan(0);
-  for (const remedy of remedies) {
-    expect(['succeeded', 'failed', 'rejected']).toContain(remedy.status);
-    expect(remedy.incidentId).toBe(result.incident?.id);
-    const applied = (remedy.detail as { outcome?: string }).outcome === 'applied';
-    if (applied && remedy.type !== 'retrain') {
-      expect(remedy.beforeRevision).not.toBeNull();
-      expect(remedy.afterRevision).not.toBeNull();
-      expect(remedy.afterRevision).not.toBe(remedy.beforeRevision);
-    }
-  }
-  // Every deployment change the agent made is a new revision, audited with where it came from.
-  const changes = result.actions.filter((a) => ['deploy', 'restore'].includes(a.type) && a.actor === 'agent');
-  for (const change of changes) {
-    expect(change.status).toBe('succeeded');
-    expect(change.afterRevision).not.toBeNull();
-    expect(change.beforeRevision).not.toBeNull();
-  }
-}
-
-/** A recoverable scenario: the expected finding, the expected first remedy, and a verified recovery. */
-function expectRecovered(result: ScenarioRunResult) {
-  expect(result.warmupIncidents).toBe(0);
-  expect(result.firstConfirmed?.kind).toBe(result.expected.finding);
-  expect(result.response).toBe(result.expected.response);
-  expect(result.incident).toMatchObject({ kind: result.expected.finding, status: 'recovered', closed: true });
-  // Recovered means recovered: nothing reopens in the windows after (a fix the agent made is not a fault).
-  expect(result.incidents).toBe(1);
-  expect(result.attempts[0]?.action).toBe(result.expected.response);
-  expect(result.attempts.at(-1)?.outcome).toBe('recovered');
-  expect(result.baseline).not.toBeNull();
-  expect(result.withinTolerance).toBe(true);
-  expect(result.detectionWindows).toBeGreaterThan(0);
-  expect(result.recoveryWindows).toBeGreaterThanOrEqual(result.detectionWindows!);
-  expectCompleteAudit(result);
-}
+import { runIsolated } from '../helpers/scenario-run.ts';
+import {
+  agentChanges,
+  check,
+  expectAlertOnly,
+  expectFallbackThenRestored,
+  expectRecovered,
+  expectRetrainRejectedThenEscalated,
+  REMEDIES,
+  replays,
+  run,
+} from './scenario-checks.ts';
 
 describe('failure scenarios on the real agent, gateway and store', () => {
   it.each(['steady', 'noise-blip'])('%s: no incident and no action', { timeout: 180_000 }, async (id) => {
@@ -105,13 +36,21 @@ describe('failure scenarios on the real agent, gateway and store', () => {
   }, async () => {
     const result = await run('concept-drift');
     // Replayed (and saved) first: a history is worth keeping even when the agent got it wrong.
-    await replays(result, 'agent-scenario-retrain.json');
+    await replays(result, 'agent-scenario-retrain.json', [
+      { file: 'retrain-canary-promoted.json', type: 'retrainWorkflow' },
+      { file: 'canary-promoted.json', type: 'canaryWorkflow' },
+      { file: 'verify-recovered.json', type: 'verifyWorkflow' },
+    ]);
     check(result, () => {
       expectRecovered(result);
-      // The candidate went through the canary before it replaced production.
-      expect(
-        result.actions.some((a) => a.type === 'deploy' && JSON.stringify(a.detail).includes('canary')),
-      ).toBe(true);
+      // The candidate went through the canary before it replaced production, and serves now.
+      const candidate = result.deployment.productionVersion!;
+      expect(candidate).not.toBe(result.versions.production);
+      expect(agentChanges(result)).toEqual([
+        { canary: { version: candidate, share: 0.2 } },
+        { mode: 'serving', production: candidate, canary: null, fallback: result.versions.fallback },
+      ]);
+      expect(result.deployment).toMatchObject({ mode: 'serving', canaryVersion: null });
     });
   });
 
@@ -119,15 +58,56 @@ describe('failure scenarios on the real agent, gateway and store', () => {
     timeout: 300_000,
   }, async () => {
     const result = await runIsolated(findScenario('demand-concept-drift')!, { seed: 3 });
-    await replays(result, 'agent-scenario-retrain-again.json');
+    await replays(result, 'agent-scenario-retrain-again.json', [
+      { file: 'verify-not-recovered.json', type: 'verifyWorkflow' },
+      { file: 'retrain-canary-lost.json', type: 'retrainWorkflow', nth: 1 },
+      { file: 'canary-lost-undone.json', type: 'canaryWorkflow', nth: 1 },
+    ]);
     check(result, () => {
-      const [first, second] = result.attempts;
-      // The first retrain, on the first rows after the onset, beat the old model and was kept, short.
-      expect(first).toMatchObject({ action: 'retrain', outcome: 'not_recovered' });
-      expect(second).toMatchObject({ action: 'retrain', rule: 'retrain-again-on-more-rows' });
-      // Whatever the retry found, users were never sent to the weaker fallback.
+      // The first retrain, on the first rows after the onset, beat the old model and was kept, short;
+      // the second, on every row since, lost its canary.
+      expect(result.attempts).toMatchObject([
+        {
+          action: 'retrain',
+          rule: 'performance-degraded-retrain',
+          result: 'applied',
+          outcome: 'not_recovered',
+        },
+        { action: 'retrain', rule: 'retrain-again-on-more-rows', result: 'rejected', outcome: 'rejected' },
+      ]);
+      const [first, second] = agentChanges(result)
+        .filter((c) => c.canary)
+        .map((c) => c.canary!.version);
+      expect(agentChanges(result)).toEqual([
+        { canary: { version: first, share: 0.2 } },
+        { mode: 'serving', production: first, canary: null, fallback: result.versions.fallback },
+        { canary: { version: second, share: 0.2 } },
+      ]);
+      // The lost canary was undone: the revision from before it restored, the candidate rejected.
+      const canaryStart = result.actions.filter((a) => a.type === 'deploy' && a.actor === 'agent')[2]!;
+      const undo = result.actions.filter((a) => a.type === 'restore' && a.actor === 'agent');
+      expect(undo).toHaveLength(1);
+      expect(undo[0]).toMatchObject({
+        status: 'succeeded',
+        beforeRevision: canaryStart.afterRevision,
+        afterRevision: canaryStart.afterRevision! + 1,
+        detail: { restored: canaryStart.beforeRevision },
+      });
+      expect(undo[0]!.reason).toContain(`canary of v${second} undone`);
+      expect(result.actions.filter((a) => a.type === 'version_status')).toMatchObject([
+        { detail: { version: second, status: 'rejected' } },
+      ]);
+      // The first retrain serves on, as the best model there is; users were never sent to the weaker
+      // fallback; a human has the incident.
+      expect(result.deployment).toMatchObject({
+        mode: 'serving',
+        productionVersion: first,
+        canaryVersion: null,
+      });
       expect(result.actions.filter((a) => a.type === 'fallback')).toEqual([]);
-      expect(['recovered', 'escalated']).toContain(result.incident?.status);
+      expect(result.timeline.some((e) => e.rule === 'no-better-model-escalate')).toBe(true);
+      expect(result.incident).toMatchObject({ status: 'escalated', closed: true });
+      expect(result.escalations.delivered).toBeGreaterThanOrEqual(1);
     });
   });
 
@@ -136,7 +116,7 @@ describe('failure scenarios on the real agent, gateway and store', () => {
   }, async () => {
     const result = await run('upstream-nulls');
     // Replayed (and saved) first: a history is worth keeping even when the agent got it wrong.
-    await replays(result);
+    await replays(result, undefined, [{ file: 'fallback-applied.json', type: 'fallbackWorkflow' }]);
     check(result, () => {
       expectRecovered(result);
       // Protected, then restored: fallback, then production again, each a revision of its own.
@@ -162,7 +142,9 @@ describe('failure scenarios on the real agent, gateway and store', () => {
   }, async () => {
     const result = await run('latency-regression');
     // Replayed (and saved) first: a history is worth keeping even when the agent got it wrong.
-    await replays(result, 'agent-scenario-rollback.json');
+    await replays(result, 'agent-scenario-rollback.json', [
+      { file: 'rollback-applied.json', type: 'rollbackWorkflow' },
+    ]);
     check(result, () => {
       expectRecovered(result);
       // Back to the revision from before the release (1), as a new revision; the slow one was 2.
@@ -189,6 +171,90 @@ describe('failure scenarios on the real agent, gateway and store', () => {
       expect(result.acknowledged).toBe(true);
       expect(result.incident).toMatchObject({ kind: 'stale_data', status: 'escalated', closed: true });
       expect(result.actions.some((a) => a.type === 'acknowledge' && a.actor === 'human:on-call')).toBe(true);
+    });
+  });
+  it('unit-change: falls back while income arrives ×1000, restores production once fixed', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('unit-change');
+    await replays(result);
+    check(result, () => expectFallbackThenRestored(result));
+  });
+
+  it('constant-column: falls back while late_payments_12m is constant, restores production once fixed', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('constant-column');
+    await replays(result);
+    check(result, () => expectFallbackThenRestored(result));
+  });
+
+  it('demand-price-in-cents: falls back while prices arrive ×100, restores production once fixed', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('demand-price-in-cents');
+    await replays(result);
+    check(result, () => expectFallbackThenRestored(result));
+  });
+
+  it('gradual-covariate-shift: alerts on the input drift, leaves the model alone', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('gradual-covariate-shift');
+    await replays(result);
+    check(result, () => expectAlertOnly(result));
+  });
+
+  it('label-delay: alerts that performance is blind, neither retrains nor rolls back', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('label-delay');
+    await replays(result);
+    check(result, () => {
+      expectAlertOnly(result);
+      expect(result.firstAction).toBeNull();
+      expect(result.timeline.some((e) => e.rule === 'labels-delayed-alert')).toBe(true);
+    });
+  });
+
+  // Product gap (docs/failure-scenarios.md, "What the runs show today"): at one-minute windows the
+  // 15-second burst is only twice the usual count, so no anomaly is confirmed; what shows is the
+  // replayed row (70 % of the window, one the model gets wrong) as input drift with a performance fall.
+  // The agent retrains, finds no better model and escalates: detect has no notion of a replaying client.
+  it.fails('traffic-spike: alerts on the replaying client, leaves the model alone', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('traffic-spike');
+    await replays(result);
+    check(result, () => expectAlertOnly(result));
+  });
+
+  // Product gap (docs/failure-scenarios.md): decide does not weigh how much a broken feature matters, so
+  // a weak feature's unseen categories get the data-quality fallback; the fallback sees the same
+  // categories, the finding never clears, and the incident is escalated after verification.maxWait.
+  it.fails('renamed-categories: alerts on the unknown channels, leaves the model alone', {
+    timeout: 240_000,
+  }, async () => {
+    const result = await run('renamed-categories');
+    await replays(result);
+    check(result, () => expectAlertOnly(result));
+  });
+
+  // On seed 1 the broker's applicants cost the model 0.047 of accuracy (test/unit/sim-recoverability),
+  // below the policy's smallest relevant drop (minEffect.accuracyDrop 0.05): the agent reports input
+  // drift without a performance impact (input-drift-no-impact-alert) and the incident stays open,
+  // where the scenario expects a retrain that finds no better model and an escalation. The scenario and
+  // the policy disagree on this seed (docs/failure-scenarios.md); seed 2, where the drop is relevant,
+  // escalates as expected (test/workflow/remedies.test.ts, "retrain rejected").
+  it.fails('abrupt-covariate-shift: tries a retrain, finds no better model, escalates', {
+    timeout: 300_000,
+  }, async () => {
+    const result = await run('abrupt-covariate-shift');
+    await replays(result);
+    check(result, () => {
+      expect(result.warmupIncidents).toBe(0);
+      expect(result.firstConfirmed?.kind).toBe('data_drift');
+      expectRetrainRejectedThenEscalated(result);
     });
   });
 });
