@@ -388,7 +388,10 @@ const QUIET_MS = 120_000;
  * A retried activity is not in it: it waits for its backoff in workflow time, which only time passing ends.
  */
 async function pendingWork(senv: ScenarioEnv, workflowId: string): Promise<string[]> {
-  const { raw } = await senv.env.client.workflow.getHandle(workflowId).describe();
+  // Bounded: a describe that waits on a stuck server must not hang the check that reports it.
+  const { raw } = await senv.env.client.withDeadline(Date.now() + 5_000, () =>
+    senv.env.client.workflow.getHandle(workflowId).describe(),
+  );
   const work: string[] = [];
   if (raw.pendingWorkflowTask) work.push(`${workflowId}: a workflow task`);
   for (const a of raw.pendingActivities ?? []) {
@@ -398,6 +401,23 @@ async function pendingWork(senv: ScenarioEnv, workflowId: string): Promise<strin
     if (child.workflowId) work.push(...(await pendingWork(senv, child.workflowId)));
   }
   return work;
+}
+
+/** How long a simulated minute may take before the run looks for what holds time back. */
+const SLOW_MINUTE_MS = 15_000;
+
+/** Workflow tasks that failed in the workflow or a running child of it: a bug, never an outcome. */
+async function failedWorkflowTasks(senv: ScenarioEnv, workflowId: string): Promise<string[]> {
+  const handle = senv.env.client.workflow.getHandle(workflowId);
+  const [history, { raw }] = await Promise.all([handle.fetchHistory(), handle.describe()]);
+  const failed = (history.events ?? []).flatMap((e) => {
+    const failure = e.workflowTaskFailedEventAttributes?.failure;
+    return failure ? [`${workflowId}: a workflow task failed: ${failure.message}`] : [];
+  });
+  for (const child of raw.pendingChildren ?? []) {
+    if (child.workflowId) failed.push(...(await failedWorkflowTasks(senv, child.workflowId)));
+  }
+  return failed;
 }
 
 async function busy(senv: ScenarioEnv, workflowId: string): Promise<boolean> {
@@ -604,12 +624,32 @@ async function drive(
   // A remedy the last cycle started runs before the next minute's traffic, as it would within the minute.
   // A remedy waiting on time (a timer, a retry's backoff) is quiet; only work that should be running
   // counts, and work still running after two minutes is a stall: the run fails and says what is stuck.
+  const stalled = async (what: string) => {
+    const pending = await pendingWork(senv, agent.workflowId).catch((e) => [`(describe failed: ${e})`]);
+    return new Error(
+      `${name}: ${what} for ${QUIET_MS / 1000} s at window ${windows}; pending: ${pending.join('; ') || 'nothing'}`,
+    );
+  };
   const quiet = () =>
     until('a quiet agent', async () => !(await busy(senv, agent.workflowId)), QUIET_MS).catch(async () => {
-      throw new Error(
-        `${name}: the agent stayed busy for ${QUIET_MS / 1000} s at window ${windows}: ${(await pendingWork(senv, agent.workflowId)).join('; ') || 'nothing pending any more'}`,
-      );
+      throw await stalled('the agent stayed busy');
     });
+  /**
+   * A simulated minute. The time-skipping server cannot skip past a workflow task that keeps failing
+   * (time then runs at wall-clock speed, and describe shows no pending task): a minute that is slow to
+   * pass is checked for failed workflow tasks, and the run fails on the first, saying which and why.
+   */
+  const minutePasses = async () => {
+    const passed = senv.env.sleep(CYCLE).then(() => true);
+    for (let waited = 0; ; waited += SLOW_MINUTE_MS) {
+      const wait = new Promise<false>((resolve) => setTimeout(() => resolve(false), SLOW_MINUTE_MS));
+      if (await Promise.race([passed, wait])) return;
+      const failed = await failedWorkflowTasks(senv, agent.workflowId);
+      if (failed.length > 0)
+        throw new Error(`${name}: time stopped at window ${windows}: ${failed.join('; ')}`);
+      if (waited >= QUIET_MS) throw await stalled('a simulated minute did not pass');
+    }
+  };
   for (let w = 0; w < totalWindows; w++) {
     await quiet();
     if (w === onsetWindow) {
@@ -634,7 +674,7 @@ async function drive(
     await sendLabels(w);
     await quiet();
     const measured = state.cycle;
-    await senv.env.sleep(CYCLE);
+    await minutePasses();
     state = await until('the next cycle', async () => {
       const s = await query();
       return s.cycle > measured ? s : null;
