@@ -10,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../helpers/temporal.ts';
 
 const dir = path.join(import.meta.dirname, '..', 'histories', 'children');
-const ids = JSON.parse(fs.readFileSync(path.join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const ids = JSON.parse(fs.readFileSync(path.join(dir, 'workflow-ids.json'), 'utf8')) as Record<
+  string,
+  string
+>;
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
 
 function load(file: string) {
