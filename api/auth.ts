@@ -1,5 +1,6 @@
 // Who may call what. Every request under /v1 needs `Authorization: Bearer <key>`; the rule table below
-// gives the least role each route needs, and a route without a rule needs `admin` (deny by default).
+// gives the least role each route needs, one entry per route, matched the way Express routes (case and a
+// trailing slash ignored); a request that matches no rule needs `admin` (deny by default).
 // /healthz, /metrics and /openapi.json are open: they are what load balancers, Prometheus and client
 // generators read, and they reveal no model data.
 import type { RequestHandler } from 'express';
@@ -24,28 +25,90 @@ const GRANTS: Record<Role, Role[]> = {
   admin: ['admin', 'operator', 'viewer', 'ingest'],
 };
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const MODEL = '/v1/models/[^/]+';
-export const ACCESS_RULES: { method: Method; path: RegExp; role: Role }[] = [
-  { method: 'POST', path: new RegExp(`^${MODEL}/(predict|predictions|labels)$`), role: 'ingest' },
-  { method: 'GET', path: /^\/v1\/keys$/, role: 'admin' },
-  { method: 'GET', path: /^\/v1\//, role: 'viewer' },
-  { method: 'POST', path: /^\/v1\/models$/, role: 'operator' },
-  { method: 'PATCH', path: new RegExp(`^${MODEL}$`), role: 'operator' },
-  {
-    method: 'POST',
-    path: new RegExp(
-      `^${MODEL}/(versions|deployment|agent/(pause|resume|approve|reject|acknowledge|revert))$`,
-    ),
-    role: 'operator',
-  },
-  { method: 'PATCH', path: new RegExp(`^${MODEL}/versions/[^/]+$`), role: 'operator' },
-  { method: 'PUT', path: new RegExp(`^${MODEL}/agent/policy$`), role: 'operator' },
-  { method: 'POST', path: new RegExp(`^${MODEL}/revisions/[^/]+/restore$`), role: 'operator' },
-];
+/**
+ * The least role of every route, keyed as "METHOD /path/{param}" exactly as the app mounts it
+ * (api/openapi.ts mountedRoutes reads the same keys from Express; a test fails when the two differ).
+ * A request that matches no entry needs admin: deny by default.
+ */
+export const ACCESS_RULES: Record<string, Role> = {
+  'GET /v1/models': 'viewer',
+  'POST /v1/models': 'operator',
+  'GET /v1/models/{model}': 'viewer',
+  'PATCH /v1/models/{model}': 'operator',
+  'POST /v1/models/{model}/predict': 'ingest',
+  'POST /v1/models/{model}/predictions': 'ingest',
+  'POST /v1/models/{model}/labels': 'ingest',
+  'GET /v1/models/{model}/policy': 'viewer',
+  'GET /v1/models/{model}/agent': 'viewer',
+  'POST /v1/models/{model}/agent/pause': 'operator',
+  'POST /v1/models/{model}/agent/resume': 'operator',
+  'POST /v1/models/{model}/agent/approve': 'operator',
+  'POST /v1/models/{model}/agent/reject': 'operator',
+  'POST /v1/models/{model}/agent/acknowledge': 'operator',
+  'POST /v1/models/{model}/agent/revert': 'operator',
+  'PUT /v1/models/{model}/agent/policy': 'operator',
+  'POST /v1/models/{model}/versions': 'operator',
+  'GET /v1/models/{model}/versions': 'viewer',
+  'GET /v1/models/{model}/versions/{version}': 'viewer',
+  'PATCH /v1/models/{model}/versions/{version}': 'operator',
+  'GET /v1/models/{model}/deployment': 'viewer',
+  'POST /v1/models/{model}/deployment': 'operator',
+  'GET /v1/models/{model}/revisions': 'viewer',
+  'POST /v1/models/{model}/revisions/{revision}/restore': 'operator',
+  'GET /v1/models/{model}/windows': 'viewer',
+  'GET /v1/models/{model}/drift': 'viewer',
+  'GET /v1/models/{model}/decisions': 'viewer',
+  'GET /v1/models/{model}/incidents': 'viewer',
+  'GET /v1/fleet': 'viewer',
+  'GET /v1/fleet/{model}': 'viewer',
+  'GET /v1/incidents/{id}': 'viewer',
+  'GET /v1/actions': 'viewer',
+  'GET /v1/keys': 'admin',
+  'POST /v1/keys': 'admin',
+  'DELETE /v1/keys/{name}': 'admin',
+};
+
+/**
+ * A route key as a pattern that matches what Express routes to that route (router 2 / path-to-regexp 8
+ * with the app's defaults): case-insensitive, a parameter is one non-empty segment, and one trailing
+ * slash is allowed. Matching the rules any more strictly than Express routes let `GET /v1/keys/` reach
+ * the key list under a looser rule; any path these patterns miss falls to the admin default.
+ */
+function routePattern(route: string): { method: string; pattern: RegExp } {
+  const [method, path] = route.split(' ') as [string, string];
+  const source = path
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const param = /^\{(\w+)\}$/.exec(part);
+      return param ? `(?<${param[1]}>[^/]+)` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  return { method, pattern: new RegExp(`^${source}/?$`, 'i') };
+}
+
+const COMPILED = Object.entries(ACCESS_RULES).map(([route, role]) => ({
+  route,
+  role,
+  ...routePattern(route),
+}));
+
+/** The rule a request falls under, with the route it names and its path parameters; null: none (admin). */
+export function accessRuleFor(
+  method: string,
+  path: string,
+): { route: string; role: Role; params: Record<string, string> } | null {
+  // Express answers HEAD with the GET handler, so HEAD needs what GET needs.
+  const routed = method === 'HEAD' ? 'GET' : method;
+  for (const rule of COMPILED) {
+    if (rule.method !== routed) continue;
+    const match = rule.pattern.exec(path);
+    if (match) return { route: rule.route, role: rule.role, params: { ...match.groups } };
+  }
+  return null;
+}
 
 export function requiredRole(method: string, path: string): Role {
-  return ACCESS_RULES.find((r) => r.method === method && r.path.test(path))?.role ?? 'admin';
+  return accessRuleFor(method, path)?.role ?? 'admin';
 }
 
 const OPEN_PATHS = new Set(['/healthz', '/metrics', '/openapi.json']);

@@ -55,6 +55,10 @@ describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
     ['viewer', 'POST', '/v1/models/credit/agent/pause', { reason: 'x' }, 403],
     ['viewer', 'POST', '/v1/models/credit/deployment', { production: 1, reason: 'x' }, 403],
     ['operator', 'GET', '/v1/keys', undefined, 403],
+    // Express routes these to GET /v1/keys too (case-insensitive, one optional trailing slash).
+    ['viewer', 'GET', '/v1/keys/', undefined, 403],
+    ['viewer', 'GET', '/V1/Keys', undefined, 403],
+    ['operator', 'GET', '/v1/KEYS/', undefined, 403],
     ['operator', 'POST', '/v1/keys', { name: 'x', role: 'admin' }, 403],
     ['operator', 'POST', '/v1/models', model, 201],
   ] as const)('a %s key: %s %s → %i', async (role, method, path, body, status) => {
@@ -66,6 +70,11 @@ describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
   it('denies by default: a route without a rule needs admin', () => {
     expect(requiredRole('DELETE', '/v1/models/credit')).toBe('admin');
     expect(requiredRole('PUT', '/v1/anything')).toBe('admin');
+    // A path no rule matches, however Express routes it, falls to admin rather than to a looser rule.
+    expect(requiredRole('GET', '/v1/keys//')).toBe('admin');
+    expect(requiredRole('GET', '/v1/models/credit//versions')).toBe('admin');
+    expect(requiredRole('HEAD', '/v1/keys/')).toBe('admin');
+    expect(requiredRole('HEAD', '/v1/Models/')).toBe('viewer');
   });
 
   it('creates a key shown once, stores only its hash, and revokes it at once', async () => {
