@@ -336,6 +336,7 @@ export function createRetrainActivities(store: Store) {
       });
       const primaries = await store.prediction.findMany({
         where: {
+          modelId: model.id,
           id: { in: shadows.map((s) => s.shadowOf).filter((id) => id !== null) },
           versionId: baseline.id,
           label: { isNot: null },

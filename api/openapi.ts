@@ -200,7 +200,7 @@ export function buildOpenApi(app: Express): object {
     paths[route] ??= {};
     paths[route][method.toLowerCase()] = {
       summary: doc?.summary ?? key,
-      ...(open ? { security: [] } : { 'x-required-role': ACCESS_RULES[key] ?? 'admin' }),
+      ...(open ? { security: [] } : { 'x-required-role': ACCESS_RULES[key]?.role ?? 'admin' }),
       parameters: [...params, ...queryParams],
       ...(doc?.body
         ? {

@@ -155,9 +155,9 @@ async function labelTargets(store: Store, modelId: string, ids: string[]) {
   return new Map(rows.map((r) => [r.id, r.label !== null]));
 }
 
-/** Ids already stored, for any model: prediction ids are unique across the store. */
-async function storedIds(store: Store, ids: string[]): Promise<string[]> {
-  const rows = await store.prediction.findMany({ where: { id: { in: ids } }, select: { id: true } });
+/** Ids the model already has: a prediction id is unique within its model, and other models' are no concern. */
+async function storedIds(store: Store, modelId: string, ids: string[]): Promise<string[]> {
+  const rows = await store.prediction.findMany({ where: { modelId, id: { in: ids } }, select: { id: true } });
   return rows.map((r) => r.id);
 }
 
@@ -233,7 +233,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
     }
 
     const conflict = async () => {
-      const taken = await storedIds(store, ids);
+      const taken = await storedIds(store, model.id, ids);
       count('prediction_exists', taken.length);
       return new HttpError(
         409,
@@ -242,7 +242,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
         taken.map((id) => ({ path: `body.predictions[id=${id}]`, message: 'already ingested' })),
       );
     };
-    if ((await storedIds(store, ids)).length) throw await conflict();
+    if ((await storedIds(store, model.id, ids)).length) throw await conflict();
     const now = new Date();
     try {
       await insertPredictions(

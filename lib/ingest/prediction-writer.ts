@@ -272,9 +272,11 @@ export class PredictionWriter {
   }
 
   private async conflictOf(pending: Pending, error: unknown): Promise<unknown> {
+    // One request's rows are one model's, and its ids are unique within that model only.
+    const modelId = pending.records[0]!.modelId;
     const ids = pending.records.map((r) => r.id);
     const taken = await this.store.prediction
-      .findMany({ where: { id: { in: ids } }, select: { id: true } })
+      .findMany({ where: { modelId, id: { in: ids } }, select: { id: true } })
       .catch(() => null);
     return taken && taken.length > 0 ? new PredictionIdConflict(taken.map((t) => t.id)) : error;
   }

@@ -91,7 +91,7 @@ describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
       orderBy: { id: 'asc' },
     });
     expect(atT0.map((r) => r.id)).toEqual(['w-prisma', 'w-same']);
-    const row = await db.store.prediction.findUniqueOrThrow({ where: { id: 'w-same' } });
+    const row = await db.store.prediction.findFirstOrThrow({ where: { id: 'w-same' } });
     const { id: _, predictedAt, ...rest } = record('w-same', t0);
     expect(row).toMatchObject(rest);
     expect(row.predictedAt.toISOString()).toBe(predictedAt.toISOString());
@@ -237,7 +237,7 @@ describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
       predictions: [logged('f-1', { features: { ...valid, term: null, region: 'atlantis' } }), logged('f-2')],
     });
     expect(res).toMatchObject({ status: 202, body: { accepted: 2, flagged: 1 } });
-    const f1 = await db.store.prediction.findUniqueOrThrow({ where: { id: 'f-1' } });
+    const f1 = await db.store.prediction.findFirstOrThrow({ where: { id: 'f-1' } });
     expect(f1.quality).toEqual({
       violations: [
         { feature: 'term', problem: 'null' },
