@@ -194,14 +194,16 @@ describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
       'body.predictions.0.features.income_k',
     ],
     [
-      'an id another model already used',
-      { predictions: [logged('n-10'), logged('shared-1')] },
+      'an id the model already has',
+      { predictions: [logged('n-10'), logged('own-1')] },
       409,
       'prediction_exists',
-      'body.predictions[id=shared-1]',
+      'body.predictions[id=own-1]',
     ],
   ])('refuses %s precisely and stores nothing', async (_name, body, status, code, path) => {
-    if (_name === 'an id another model already used') {
+    if (_name === 'an id the model already has') {
+      expect((await post({ predictions: [logged('own-1')] })).status).toBe(202);
+      // Ids are unique per model: another model's 'shared-1' (labelled below) is no conflict here.
       expect((await post({ predictions: [logged('shared-1')] }, 'elsewhere')).status).toBe(202);
     }
     const before = await counts();

@@ -88,6 +88,7 @@ describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
         'ModelVersion',
         'PolicyVersion',
         'Prediction',
+        'ServerSecret',
       ].sort(),
     );
   });

@@ -21,3 +21,13 @@ CREATE UNIQUE INDEX "Label_modelId_predictionId_key" ON "Label"("modelId", "pred
 -- AddForeignKey
 ALTER TABLE "Label" ADD CONSTRAINT "Label_modelId_predictionId_fkey" FOREIGN KEY ("modelId", "predictionId") REFERENCES "Prediction"("modelId", "id") ON DELETE CASCADE ON UPDATE CASCADE;
 
+
+-- The canary split's key and other secrets the server makes for itself (lib/registry/routing-secret.ts).
+-- CreateTable
+CREATE TABLE "ServerSecret" (
+    "name" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "ServerSecret_pkey" PRIMARY KEY ("name")
+);
