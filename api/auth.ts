@@ -18,7 +18,7 @@ declare global {
 }
 
 /** What each role may do beyond its own name: admin ⊃ operator ⊃ viewer; ingest stands alone. */
-const GRANTS: Record<Role, Role[]> = {
+export const GRANTS: Record<Role, Role[]> = {
   ingest: ['ingest'],
   viewer: ['viewer'],
   operator: ['operator', 'viewer'],
