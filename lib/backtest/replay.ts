@@ -144,7 +144,7 @@ type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
 const PROTECTIVE = new Set<string>(['fallback', 'disable']);
 
 /** The canary split's key in a backtest: fixed, so a report is reproducible; no client is involved. */
-const BACKTEST_ROUTING_SECRET = 'homeostat-backtest';
+export const BACKTEST_ROUTING_SECRET = 'homeostat-backtest';
 /**
  * Incidents whose cause is outside the model, behind which a protective remedy holds until it is gone
  * (workflows/agent.ts HOLD_UNTIL; a backtest cannot probe a failing server, so failures hold until the
