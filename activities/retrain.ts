@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureRow } from '../lib/domain.ts';
+import { queryInSlices } from '../lib/ingest/limits.ts';
 import { rowValidator } from '../lib/ingest/validate.ts';
 import {
   builtInTrainerOf,
@@ -183,8 +184,6 @@ function outcomeCounts(model: Model, rows: OutputRow[]): ServedCounts {
     : { rows: totals.rows, correct: totals.correct };
 }
 
-/** Ids bound in one lookup statement: well under SQLite's bind-parameter limit. */
-const ID_SLICE = 500;
 export function createRetrainActivities(store: Store) {
   return {
     /**
@@ -336,22 +335,14 @@ export function createRetrainActivities(store: Store) {
         where: { modelId: model.id, versionId: candidate.id, source: 'shadow', receivedAt: { gte: since } },
         select: { error: true, output: true, confidence: true, shadowOf: true },
       });
-      // SQLite refuses a statement with more bind parameters than its limit (Prisma P2029: a shadow
-      // trial's fifth look, ≈ 750 ids, in test/workflow/remedies.test.ts), so the ids go in slices.
-      const ids = shadows.map((s) => s.shadowOf).filter((id) => id !== null);
-      const slices = Array.from({ length: Math.ceil(ids.length / ID_SLICE) }, (_, i) =>
-        ids.slice(i * ID_SLICE, (i + 1) * ID_SLICE),
+      const primaries = await queryInSlices(
+        shadows.map((s) => s.shadowOf).filter((id) => id !== null),
+        (slice) =>
+          store.prediction.findMany({
+            where: { modelId: model.id, id: { in: slice }, versionId: baseline.id, label: { isNot: null } },
+            select: { id: true, ...OUTPUT_FIELDS },
+          }),
       );
-      const primaries = (
-        await Promise.all(
-          slices.map((slice) =>
-            store.prediction.findMany({
-              where: { id: { in: slice }, versionId: baseline.id, label: { isNot: null } },
-              select: { id: true, ...OUTPUT_FIELDS },
-            }),
-          ),
-        )
-      ).flat();
       const primaryById = new Map(primaries.map((p) => [p.id, outputRow(p)]));
       const pairs = shadows.flatMap((s) => {
         const primary = s.shadowOf === null ? undefined : primaryById.get(s.shadowOf);

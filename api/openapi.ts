@@ -15,7 +15,7 @@ const PACKAGE_VERSION: string = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
 ).version;
 
-import { requiredRole } from './auth.ts';
+import { ACCESS_RULES } from './auth.ts';
 import { acknowledgeBody, approvalBody, operatorBody, policyBody, revertBody } from './routes/agents.ts';
 import { predictBatchSchema, predictRowSchema } from './routes/gateway.ts';
 import { actionsQuery, decisionsQuery, driftQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
@@ -200,9 +200,7 @@ export function buildOpenApi(app: Express): object {
     paths[route] ??= {};
     paths[route][method.toLowerCase()] = {
       summary: doc?.summary ?? key,
-      ...(open
-        ? { security: [] }
-        : { 'x-required-role': requiredRole(method, route.replace(/\{\w+\}/g, 'x')) }),
+      ...(open ? { security: [] } : { 'x-required-role': ACCESS_RULES[key]?.role ?? 'admin' }),
       parameters: [...params, ...queryParams],
       ...(doc?.body
         ? {

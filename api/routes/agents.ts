@@ -14,6 +14,7 @@ import {
   setPolicyUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
+import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
@@ -21,7 +22,7 @@ import { findModelOr404 } from '../models.ts';
 export const operatorBody = z
   .object({
     reason: z.string().trim().min(1).max(500),
-    /** Who is acting, as the operator says (the dashboard sends the operator's name); defaults to the key. */
+    /** Who is acting, as the operator says (the dashboard sends the operator's name); recorded with the key. */
     actor: z.string().trim().min(1).max(100).optional(),
   })
   .strict();
@@ -82,8 +83,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     router.post(`/${verb}`, async (req: Request<{ model: string }>, res) => {
       const model = await findModelOr404(store, req.params.model);
       const body = parseOrThrow(schema, req.body ?? {});
-      const via = req.identity!.name;
-      const request = { ...body, actor: body.actor ?? via, via };
+      const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
       // Every control's request extends the pause request; its schema above checked the rest.
       const state = await handleFor(model.name)
         .executeUpdate(update as typeof pauseUpdate, { args: [request] })
@@ -107,9 +107,9 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         parsed.issues.map((i) => ({ path: `body.policy.${i.path}`, message: i.message })),
       );
     }
-    const via = req.identity!.name;
+    const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
     const state = await handleFor(model.name)
-      .executeUpdate(setPolicyUpdate, { args: [{ ...body, actor: body.actor ?? via, via }] })
+      .executeUpdate(setPolicyUpdate, { args: [request] })
       .catch((err) => {
         throw temporalError(err, model.name);
       });

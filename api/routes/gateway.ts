@@ -19,7 +19,8 @@ import {
 import { type FeatureViolation, storedQuality } from '../../lib/ingest/validate.ts';
 import type { ModelOutput } from '../../lib/models/index.ts';
 import { ModelAdapterCache } from '../../lib/registry/adapters.ts';
-import { chooseRoute, type Route, type ServingVersion } from '../../lib/registry/routing.ts';
+import { chooseRoute, type Route, routingShare, type ServingVersion } from '../../lib/registry/routing.ts';
+import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
 import { type ServingState, ServingStateCache } from '../../lib/registry/serving-state.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
@@ -102,6 +103,15 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
   const writer = new PredictionWriter(store);
   const maxShadowInFlight = options.maxShadowInFlight ?? 256;
   const retryAfter = String(options.retryAfterSeconds ?? 30);
+  let routingSecret: Promise<string> | undefined;
+  /** Loaded on the first prediction (the store may not be migrated when the app is built); a failure is retried. */
+  const secret = () => {
+    routingSecret ??= loadRoutingSecret(store).catch((error) => {
+      routingSecret = undefined;
+      throw error;
+    });
+    return routingSecret;
+  };
 
   /** Parses the body into rows with ids; every refusal is counted. */
   function parseRows(state: ServingState, body: unknown): { rows: GatewayRow[]; batch: boolean } {
@@ -189,8 +199,9 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
     }
 
     const groups = new Map<string, Group>();
+    const key = await secret();
     for (const [i, row] of rows.entries()) {
-      const decision = chooseRoute(deployment, row.id, model.disabledResponse);
+      const decision = chooseRoute(deployment, routingShare(key, row.id), model.disabledResponse);
       if (decision.route === 'unavailable') {
         throw new HttpError(
           503,

@@ -13,6 +13,7 @@ import type {
   MetricWindow,
   Model,
 } from '../../generated/prisma-sqlite/client.ts';
+import { mayUseModel, visibleModels } from '../../lib/auth/keys.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { INCIDENT_STATUSES } from '../../lib/domain.ts';
 import type { FeatureDrift, WindowMetrics } from '../../lib/monitor/window.ts';
@@ -607,8 +608,11 @@ export function historyRoutes({ store }: ApiContext): Router {
   const modelOf = async (params: unknown) =>
     findModelOr404(store, parseOrThrow(modelParam, params, 'params').model);
 
-  router.get('/fleet', async (_req, res) => {
-    const models = await store.model.findMany({ orderBy: { name: 'asc' } });
+  router.get('/fleet', async (req, res) => {
+    const models = await store.model.findMany({
+      where: visibleModels(req.identity!),
+      orderBy: { name: 'asc' },
+    });
     const entries = await Promise.all(models.map((model) => fleetEntry(store, model)));
     const body: FleetResponse = { models: entries, generatedAt: new Date().toISOString() };
     res.json(body);
@@ -691,7 +695,10 @@ export function historyRoutes({ store }: ApiContext): Router {
       where: { id },
       include: { model: { select: { name: true } } },
     });
-    if (!row) throw new HttpError(404, 'incident_not_found', `incident "${id}" does not exist`);
+    // Another model's incident is answered as if it did not exist: its id reveals nothing.
+    if (!row || !mayUseModel(req.identity!, row.model.name)) {
+      throw new HttpError(404, 'incident_not_found', `incident "${id}" does not exist`);
+    }
     const incident = presentIncident(row, row.model.name);
     const [decisionRows, actionRows] = await Promise.all([
       store.decision.findMany({ where: { incidentId: id }, orderBy: { cycle: 'asc' } }),
@@ -722,6 +729,13 @@ export function historyRoutes({ store }: ApiContext): Router {
 
   router.get('/actions', async (req, res) => {
     const query = parseOrThrow(actionsQuery, req.query, 'query');
+    if (query.model && !mayUseModel(req.identity!, query.model)) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        `key "${req.identity!.name}" is not scoped to model "${query.model}"`,
+      );
+    }
     const model = query.model ? await findModelOr404(store, query.model) : null;
     const actor = query.actor?.endsWith('*') ? { startsWith: query.actor.slice(0, -1) } : query.actor;
     const createdAt = {
@@ -730,7 +744,7 @@ export function historyRoutes({ store }: ApiContext): Router {
     };
     const rows = await store.action.findMany({
       where: {
-        ...(model ? { modelId: model.id } : {}),
+        ...(model ? { modelId: model.id } : { model: visibleModels(req.identity!) }),
         ...(actor ? { actor } : {}),
         ...(query.type ? { type: query.type } : {}),
         ...(query.from || query.to ? { createdAt } : {}),

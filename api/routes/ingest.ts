@@ -13,7 +13,7 @@ import {
   type IngestEndpoint,
   type RejectionReason,
 } from '../../lib/ingest/counters.ts';
-import { batchTooLarge, MAX_ERROR_LENGTH, MAX_ID_LENGTH } from '../../lib/ingest/limits.ts';
+import { batchTooLarge, MAX_ERROR_LENGTH, MAX_ID_LENGTH, queryInSlices } from '../../lib/ingest/limits.ts';
 import { insertPredictions, isUniqueViolation } from '../../lib/ingest/prediction-writer.ts';
 import {
   countByProblem,
@@ -148,16 +148,20 @@ function refuseRepeatedIds(
 
 /** Stored served predictions (shadow copies take no labels) among `ids`, and whether each is labelled. */
 async function labelTargets(store: Store, modelId: string, ids: string[]) {
-  const rows = await store.prediction.findMany({
-    where: { modelId, id: { in: ids }, source: { not: 'shadow' } },
-    select: { id: true, label: { select: { id: true } } },
-  });
+  const rows = await queryInSlices(ids, (slice) =>
+    store.prediction.findMany({
+      where: { modelId, id: { in: slice }, source: { not: 'shadow' } },
+      select: { id: true, label: { select: { id: true } } },
+    }),
+  );
   return new Map(rows.map((r) => [r.id, r.label !== null]));
 }
 
-/** Ids already stored, for any model: prediction ids are unique across the store. */
-async function storedIds(store: Store, ids: string[]): Promise<string[]> {
-  const rows = await store.prediction.findMany({ where: { id: { in: ids } }, select: { id: true } });
+/** Ids the model already has: a prediction id is unique within its model, and other models' are no concern. */
+async function storedIds(store: Store, modelId: string, ids: string[]): Promise<string[]> {
+  const rows = await queryInSlices(ids, (slice) =>
+    store.prediction.findMany({ where: { modelId, id: { in: slice } }, select: { id: true } }),
+  );
   return rows.map((r) => r.id);
 }
 
@@ -233,7 +237,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
     }
 
     const conflict = async () => {
-      const taken = await storedIds(store, ids);
+      const taken = await storedIds(store, model.id, ids);
       count('prediction_exists', taken.length);
       return new HttpError(
         409,
@@ -242,7 +246,7 @@ export function ingestRoutes({ store }: ApiContext): Router {
         taken.map((id) => ({ path: `body.predictions[id=${id}]`, message: 'already ingested' })),
       );
     };
-    if ((await storedIds(store, ids)).length) throw await conflict();
+    if ((await storedIds(store, model.id, ids)).length) throw await conflict();
     const now = new Date();
     try {
       await insertPredictions(

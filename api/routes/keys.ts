@@ -1,7 +1,13 @@
 // API key management (admin): list, create (the secret is in the answer, and nowhere else, ever), revoke.
 import { Router } from 'express';
 import { z } from 'zod';
-import { createApiKey, KeyExistsError, revokeApiKey } from '../../lib/auth/keys.ts';
+import {
+  createApiKey,
+  KeyExistsError,
+  modelScopeSchema,
+  revokeApiKey,
+  scopeOf,
+} from '../../lib/auth/keys.ts';
 import { ROLES } from '../../lib/domain.ts';
 import { logger } from '../../lib/log.ts';
 import type { ApiContext } from '../context.ts';
@@ -15,6 +21,8 @@ export const createKeyBody = z
       .max(64)
       .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "-" and "_"'),
     role: z.enum(ROLES),
+    /** The models the key may use: their names, or "*" for every model (existing and future). */
+    models: modelScopeSchema,
   })
   .strict();
 
@@ -27,6 +35,7 @@ export function keyRoutes({ store }: ApiContext): Router {
       keys: keys.map((k) => ({
         name: k.name,
         role: k.role,
+        models: scopeOf(k.models),
         prefix: k.prefix,
         createdAt: k.createdAt.toISOString(),
         revokedAt: k.revokedAt?.toISOString() ?? null,
@@ -37,9 +46,12 @@ export function keyRoutes({ store }: ApiContext): Router {
   router.post('/', async (req, res) => {
     const body = parseOrThrow(createKeyBody, req.body);
     try {
-      const { secret, prefix } = await createApiKey(store, body.name, body.role);
-      logger.info({ key: body.name, role: body.role, by: req.identity?.name }, 'api key created');
-      res.status(201).json({ name: body.name, role: body.role, prefix, key: secret });
+      const { secret, prefix } = await createApiKey(store, body.name, body.role, body.models);
+      logger.info(
+        { key: body.name, role: body.role, models: body.models, by: req.identity?.name },
+        'api key created',
+      );
+      res.status(201).json({ name: body.name, role: body.role, models: body.models, prefix, key: secret });
     } catch (err) {
       if (err instanceof KeyExistsError) throw new HttpError(409, 'key_exists', err.message);
       throw err;

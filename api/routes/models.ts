@@ -3,7 +3,9 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { policyHistory, readPolicy } from '../../activities/policy.ts';
+import { mayUseModel, visibleModels } from '../../lib/auth/keys.ts';
 import { featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
+import { isUniqueViolation } from '../../lib/ingest/prediction-writer.ts';
 import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
 import { markServingChanged } from '../../lib/registry/changes.ts';
 import { DISABLED_RESPONSES } from '../../lib/registry/routing.ts';
@@ -74,25 +76,39 @@ function present(model: {
 export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Router {
   const router = Router();
 
-  router.get('/', async (_req, res) => {
-    const models = await store.model.findMany({ orderBy: { name: 'asc' } });
+  router.get('/', async (req, res) => {
+    const models = await store.model.findMany({
+      where: visibleModels(req.identity!),
+      orderBy: { name: 'asc' },
+    });
     res.json({ models: models.map(present) });
   });
 
   router.post('/', async (req, res) => {
     const body = parseOrThrow(registerModelBody, req.body);
-    const existing = await store.model.findUnique({ where: { name: body.name } });
-    if (existing) throw new HttpError(409, 'model_exists', `model "${body.name}" is already registered`);
-    const model = await store.model.create({
-      data: {
-        name: body.name,
-        task: body.task,
-        featureSchema: body.featureSchema,
-        ...(body.labels ? { labels: body.labels } : {}),
-        ...(body.onInvalid ? { onInvalid: body.onInvalid } : {}),
-        ...(body.disabledResponse ? { disabledResponse: body.disabledResponse } : {}),
-      },
-    });
+    if (!mayUseModel(req.identity!, body.name)) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        `key "${req.identity!.name}" is not scoped to model "${body.name}": it cannot register it`,
+      );
+    }
+    // The unique name decides, not a lookup first: two registrations racing for a name both pass a lookup.
+    const model = await store.model
+      .create({
+        data: {
+          name: body.name,
+          task: body.task,
+          featureSchema: body.featureSchema,
+          ...(body.labels ? { labels: body.labels } : {}),
+          ...(body.onInvalid ? { onInvalid: body.onInvalid } : {}),
+          ...(body.disabledResponse ? { disabledResponse: body.disabledResponse } : {}),
+        },
+      })
+      .catch((error) => {
+        if (!isUniqueViolation(error)) throw error;
+        throw new HttpError(409, 'model_exists', `model "${body.name}" is already registered`);
+      });
     // The row is the source of truth; if Temporal is down now, the worker starts the agent when it starts.
     const agentRunId = await ensureAgent(temporal, model.name, agentOptions).catch(() => null);
     res.status(201).json({ model: present(model), agent: { started: agentRunId !== null } });

@@ -30,6 +30,7 @@ import {
   MANUAL_STATUSES,
   registerVersion,
 } from '../../lib/registry/versions.ts';
+import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 
@@ -110,19 +111,11 @@ async function revisionPresenter(store: Store, modelId: string) {
   });
 }
 
-/**
- * The request body with the actor the audit trail records: always a human, and always the API key the
- * request came with — `human:<key>`, or `human:<the person the caller names> (key <key>)`. A caller can
- * neither pass as the agent (whose own changes decide does not suspect of causing a failure) nor hide
- * which key acted.
- */
+/** The request body with the actor the audit trail records: always a human, always with the key (actingAs). */
 function withApiActor(req: Request): RevisionMeta {
   // Only the actor is settled here; the registry validates the rest with its own schema.
   const { actor } = parseOrThrow(apiActorSchema, req.body ?? {});
-  const key = req.identity!.name;
-  const named = actor?.replace(/^human:/, '');
-  const recorded = named && named !== key ? `human:${named} (key ${key})` : `human:${key}`;
-  return { ...(req.body ?? {}), actor: recorded } as RevisionMeta;
+  return { ...(req.body ?? {}), actor: `human:${actingAs(req.identity!, actor)}` } as RevisionMeta;
 }
 
 const apiActorSchema = z.looseObject({ actor: z.string().trim().min(1).max(100).optional() });

@@ -1,12 +1,41 @@
 // API keys. A key is `hs_` + 32 random bytes (base64url): high-entropy, so a plain SHA-256 is a safe way
 // to store it (no salt or slow hash needed, unlike passwords), and lookups stay one indexed read.
+// Each key has a role (what it may do) and a scope (which models it may do it to).
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { Store } from '../db/client.ts';
-import type { Role } from '../domain.ts';
+import { modelNameSchema, type Role } from '../domain.ts';
+
+/** The models a key may use: their names, or every model ('*', which keys made before scopes have). */
+export type ModelScope = '*' | string[];
+export const EVERY_MODEL = '*';
+
+export const modelScopeSchema = z.union([
+  z.literal(EVERY_MODEL),
+  z.array(modelNameSchema).min(1, 'name at least one model, or "*" for every model'),
+]);
 
 export interface KeyIdentity {
   name: string;
   role: Role;
+  models: ModelScope;
+}
+
+/** Stored as a JSON array: the names, or ["*"]. */
+const storedScope = (models: ModelScope) => (models === EVERY_MODEL ? [EVERY_MODEL] : [...new Set(models)]);
+
+export function scopeOf(stored: unknown): ModelScope {
+  const names = Array.isArray(stored) ? stored.filter((n): n is string => typeof n === 'string') : [];
+  return names.includes(EVERY_MODEL) ? EVERY_MODEL : names;
+}
+
+export function mayUseModel(identity: Pick<KeyIdentity, 'models'>, model: string): boolean {
+  return identity.models === EVERY_MODEL || identity.models.includes(model);
+}
+
+/** A Prisma filter on Model rows: the models the key may see ({} for every model). */
+export function visibleModels(identity: Pick<KeyIdentity, 'models'>): { name?: { in: string[] } } {
+  return identity.models === EVERY_MODEL ? {} : { name: { in: identity.models } };
 }
 
 const PREFIX_LENGTH = 10;
@@ -28,11 +57,14 @@ export async function createApiKey(
   store: Store,
   name: string,
   role: Role,
+  models: ModelScope,
 ): Promise<{ secret: string; prefix: string }> {
   const secret = newSecret();
   const prefix = secret.slice(0, PREFIX_LENGTH);
   try {
-    await store.apiKey.create({ data: { name, role, hash: hashKey(secret), prefix } });
+    await store.apiKey.create({
+      data: { name, role, models: storedScope(models), hash: hashKey(secret), prefix },
+    });
   } catch (err) {
     if ((err as { code?: string }).code === 'P2002')
       throw new KeyExistsError(`an API key named "${name}" exists`);
@@ -43,9 +75,20 @@ export async function createApiKey(
 
 /** Gives the named key a new secret (creating it if needed) and clears any revocation: for tools that
  * own their key, such as the demo, and must run again without knowing the old secret. */
-export async function rotateApiKey(store: Store, name: string, role: Role): Promise<string> {
+export async function rotateApiKey(
+  store: Store,
+  name: string,
+  role: Role,
+  models: ModelScope = EVERY_MODEL,
+): Promise<string> {
   const secret = newSecret();
-  const data = { role, hash: hashKey(secret), prefix: secret.slice(0, PREFIX_LENGTH), revokedAt: null };
+  const data = {
+    role,
+    models: storedScope(models),
+    hash: hashKey(secret),
+    prefix: secret.slice(0, PREFIX_LENGTH),
+    revokedAt: null,
+  };
   const previous = await store.apiKey.findUnique({ where: { name }, select: { hash: true } });
   await store.apiKey.upsert({ where: { name }, create: { name, ...data }, update: data });
   if (previous) cache.delete(previous.hash);
@@ -71,7 +114,8 @@ export function createKeyVerifier(store: Store, cacheMs = KEY_CACHE_MS) {
     const hit = cache.get(hash);
     if (hit && hit.until > now) return hit.identity;
     const row = await store.apiKey.findUnique({ where: { hash } });
-    const identity = row && !row.revokedAt ? { name: row.name, role: row.role as Role } : null;
+    const identity =
+      row && !row.revokedAt ? { name: row.name, role: row.role as Role, models: scopeOf(row.models) } : null;
     if (cache.size > 10_000) cache.clear(); // bounded: guessing keys must not grow memory
     cache.set(hash, { identity, until: now + cacheMs });
     return identity;

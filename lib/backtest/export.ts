@@ -55,7 +55,7 @@ export async function exportStream(
       where: { modelId: model.id, source: { not: 'shadow' } },
       orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
       take: PAGE_ROWS,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+      ...(cursor ? { cursor: { modelId_id: { modelId: model.id, id: cursor } }, skip: 1 } : {}),
       include: { label: { select: { value: true, receivedAt: true } } },
     });
     if (page.length === 0) break;

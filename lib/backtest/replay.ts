@@ -51,7 +51,7 @@ import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
 import { CANARY_DEFAULTS, judgeCanary, verificationFor } from '../recovery/judge.ts';
 import { addScore, emptyTotals, rowScorer, type ScoreTotals } from '../recovery/outcomes.ts';
-import { chooseRoute, type ServingDeployment } from '../registry/routing.ts';
+import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { compareCandidate, judgeEvidence } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
@@ -142,6 +142,9 @@ type Pending =
 type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
 /** Remedies that protect users while the cause is outside the model (workflows/agent.ts PROTECTIVE). */
 const PROTECTIVE = new Set<string>(['fallback', 'disable']);
+
+/** The canary split's key in a backtest: fixed, so a report is reproducible; no client is involved. */
+export const BACKTEST_ROUTING_SECRET = 'homeostat-backtest';
 /**
  * Incidents whose cause is outside the model, behind which a protective remedy holds until it is gone
  * (workflows/agent.ts HOLD_UNTIL; a backtest cannot probe a failing server, so failures hold until the
@@ -563,7 +566,7 @@ class Replay {
         };
         continue;
       }
-      const route = chooseRoute(deployment, row.id, 'unavailable');
+      const route = chooseRoute(deployment, routingShare(BACKTEST_ROUTING_SECRET, row.id), 'unavailable');
       if (route.route === 'unavailable') {
         this.served[i] = { version: null, route: 'unavailable', prediction: null, confidence: null };
         continue;

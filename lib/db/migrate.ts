@@ -57,13 +57,26 @@ async function sqliteDriver(file: string): Promise<MigrationDriver> {
       return new Map(rows.map((r) => [r.migration_name, r.checksum]));
     },
     async apply(m) {
-      db.transaction(() => {
-        db.exec(m.sql);
-        db.prepare(
-          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
+      // SQLite changes a table's keys by rebuilding it (create, copy, drop, rename). With foreign keys
+      // on, dropping the old table would cascade to the rows that refer to it, and the pragma cannot
+      // change inside a transaction: so it is off around it, and the keys are checked before the commit
+      // (the procedure of sqlite.org/lang_altertable.html).
+      db.pragma('foreign_keys = OFF');
+      try {
+        db.transaction(() => {
+          db.exec(m.sql);
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length > 0) {
+            throw new Error(`migration ${m.name} leaves ${broken.length} row(s) with a broken foreign key`);
+          }
+          db.prepare(
+            `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, finished_at, applied_steps_count)
            VALUES (?, ?, ?, CURRENT_TIMESTAMP, 1)`,
-        ).run(randomUUID(), m.checksum, m.name);
-      })();
+          ).run(randomUUID(), m.checksum, m.name);
+        })();
+      } finally {
+        db.pragma('foreign_keys = ON');
+      }
     },
     async close() {
       db.close();
@@ -111,8 +124,9 @@ async function postgresDriver(url: string): Promise<MigrationDriver> {
 export async function migrateDatabase(
   config: DatabaseConfig = resolveDatabaseConfig(),
   log: (line: string) => void = () => {},
+  /** The set to bring it to; a test passes the set as it was before a migration, to check that one on data. */
+  migrations: Migration[] = readMigrations(config.provider),
 ): Promise<string[]> {
-  const migrations = readMigrations(config.provider);
   const driver =
     config.provider === 'postgresql' ? await postgresDriver(config.url) : await sqliteDriver(config.url);
   try {

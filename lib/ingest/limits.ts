@@ -18,3 +18,21 @@ export function batchTooLarge(list: unknown, what: string): string | null {
   if (!Array.isArray(list) || list.length <= MAX_BATCH_ROWS) return null;
   return `a batch holds at most ${MAX_BATCH_ROWS} ${what}; this one has ${list.length}: split it`;
 }
+
+/**
+ * Ids per `IN (…)` list of a query that has other conditions beside it: under the 999 bound parameters
+ * Prisma allows on SQLite. (Prisma splits a long list by itself only when it is the query's sole condition.)
+ */
+export const IDS_PER_QUERY = 900;
+
+/** Runs a query over the ids in slices of IDS_PER_QUERY and joins the rows. */
+export async function queryInSlices<T>(
+  ids: string[],
+  query: (slice: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const rows: T[] = [];
+  for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+    rows.push(...(await query(ids.slice(start, start + IDS_PER_QUERY))));
+  }
+  return rows;
+}

@@ -22,6 +22,7 @@ import type { Store } from '../db/client.ts';
 import type { FeatureValue } from '../domain.ts';
 import { logger } from '../log.ts';
 import { countStored } from './counters.ts';
+import { queryInSlices } from './limits.ts';
 import type { StoredQuality } from './validate.ts';
 
 export type PredictionSource = 'gateway' | 'logged' | 'shadow';
@@ -272,10 +273,12 @@ export class PredictionWriter {
   }
 
   private async conflictOf(pending: Pending, error: unknown): Promise<unknown> {
+    // One request's rows are one model's, and its ids are unique within that model only.
+    const modelId = pending.records[0]!.modelId;
     const ids = pending.records.map((r) => r.id);
-    const taken = await this.store.prediction
-      .findMany({ where: { id: { in: ids } }, select: { id: true } })
-      .catch(() => null);
+    const taken = await queryInSlices(ids, (slice) =>
+      this.store.prediction.findMany({ where: { modelId, id: { in: slice } }, select: { id: true } }),
+    ).catch(() => null);
     return taken && taken.length > 0 ? new PredictionIdConflict(taken.map((t) => t.id)) : error;
   }
 }

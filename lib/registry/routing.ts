@@ -1,7 +1,7 @@
 // Which version answers a prediction, given the model's current deployment. Pure and deterministic: the
-// canary split depends only on the prediction id, so a retried request (same id) is served by the same
-// version, and anyone can recompute which rows a canary saw.
-import { createHash } from 'node:crypto';
+// canary split depends only on the prediction id and the server's routing secret, so a retried request
+// (same id) is served by the same version, and a client cannot choose ids that hit or avoid the canary.
+import { createHmac } from 'node:crypto';
 import type { ServingMode } from '../domain.ts';
 
 export const DISABLED_RESPONSES = ['unavailable', 'fallback'] as const;
@@ -28,11 +28,13 @@ export type Route = 'production' | 'canary' | 'fallback';
 export type RouteDecision = { route: Route; version: ServingVersion } | { route: 'unavailable' };
 
 /**
- * A uniform number in [0, 1) from the prediction id: the first 32 bits of its SHA-256. A cryptographic
- * hash because ids are often sequential (`req-1`, `req-2`…), which cheap hashes spread unevenly.
+ * A uniform number in [0, 1) from the prediction id: the first 32 bits of its HMAC-SHA256 under the
+ * server's routing secret (lib/registry/routing-secret.ts). Keyed, because a client that could compute the
+ * number could pick ids that all reach the canary, or none; cryptographic, because ids are often sequential
+ * (`req-1`, `req-2`…), which cheap hashes spread unevenly.
  */
-export function routingShare(predictionId: string): number {
-  return createHash('sha256').update(predictionId).digest().readUInt32BE(0) / 2 ** 32;
+export function routingShare(secret: string, predictionId: string): number {
+  return createHmac('sha256', secret).update(predictionId).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /**
@@ -60,9 +62,10 @@ export function answeringVersionIds(
   return [];
 }
 
+/** The route of a request whose routing share (routingShare of its id) is `share`. */
 export function chooseRoute(
   deployment: ServingDeployment,
-  predictionId: string,
+  share: number,
   disabledResponse: DisabledResponse,
 ): RouteDecision {
   const fallback = deployment.fallback
@@ -74,7 +77,7 @@ export function chooseRoute(
     case 'fallback':
       return fallback;
     case 'serving':
-      if (deployment.canary && routingShare(predictionId) < deployment.canaryShare) {
+      if (deployment.canary && share < deployment.canaryShare) {
         return { route: 'canary', version: deployment.canary };
       }
       return deployment.production ? { route: 'production', version: deployment.production } : fallback;

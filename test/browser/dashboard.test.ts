@@ -428,7 +428,7 @@ describe('dashboard', () => {
       expect(await csv.text()).toContain('human:alice');
       const jsonHref = await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href');
       const json = await (await context.request.get(`${dashboardUrl}${jsonHref}`)).json();
-      expect(json.actions).toMatchObject([{ type: 'pause', actor: 'human:alice' }]);
+      expect(json.actions).toMatchObject([{ type: 'pause', actor: 'human:alice (key test-operator)' }]);
 
       // The proxy refuses a state-changing request from another site, and forwards only the API.
       const forged = await fetch(`${dashboardUrl}/api/v1/models/${MODEL}/agent/resume`, {
@@ -672,7 +672,12 @@ describe('dashboard', () => {
       });
       // The agent clears the pending approval, then records the approver's act: wait for the record.
       const audit = await waitFor('the approval in the audit trail', async () => {
-        const { actions } = (await call('GET', `/v1/actions?model=${APPROVALS}&actor=human:carol`)).body;
+        const { actions } = (
+          await call(
+            'GET',
+            `/v1/actions?model=${APPROVALS}&actor=${encodeURIComponent('human:carol (key test-operator)')}`,
+          )
+        ).body;
         return actions.length > 0 ? actions : undefined;
       });
       expect(audit.length).toBeGreaterThan(0);

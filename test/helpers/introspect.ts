@@ -143,13 +143,20 @@ async function introspectPostgres(url: string): Promise<NeutralSchema> {
       to: string;
       on_delete: string;
     }>(
-      `SELECT tc.table_name AS table, kcu.column_name::text AS from, ccu.table_name::text AS to_table,
-              ccu.column_name::text AS to, rc.delete_rule::text AS on_delete
-       FROM information_schema.table_constraints tc
-       JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name
-       JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name
-       JOIN information_schema.referential_constraints rc ON rc.constraint_name = tc.constraint_name
-       WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = 'public'`,
+      // From the catalog, column pair by column pair: information_schema pairs every column of a
+      // composite key with every referenced column.
+      `SELECT cl.relname::text AS table, a.attname::text AS from, rt.relname::text AS to_table,
+              ra.attname::text AS to,
+              CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'
+                                 WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END AS on_delete
+       FROM pg_constraint c
+       JOIN pg_class cl ON cl.oid = c.conrelid
+       JOIN pg_namespace ns ON ns.oid = cl.relnamespace AND ns.nspname = 'public'
+       JOIN pg_class rt ON rt.oid = c.confrelid
+       CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(col, ref)
+       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col
+       JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.ref
+       WHERE c.contype = 'f'`,
     );
     const schema: NeutralSchema = {};
     for (const c of cols.filter((c) => !isLedger(c.table_name))) {

@@ -150,8 +150,8 @@ describe('API with a running agent', () => {
 
     const actions = await db.store.action.findMany({ where: operatorActs, orderBy: { createdAt: 'asc' } });
     expect(actions.map((a) => [a.type, a.actor, a.reason, a.workflowId])).toEqual([
-      ['pause', 'human:alice', 'maintenance', 'agent:credit'],
-      ['resume', 'human:bob', 'done', 'agent:credit'],
+      ['pause', 'human:alice (key test-admin)', 'maintenance', 'agent:credit'],
+      ['resume', 'human:bob (key test-admin)', 'done', 'agent:credit'],
     ]);
 
     const history = await handle.fetchHistory();
@@ -206,7 +206,7 @@ describe('API with a running agent', () => {
     expect(deployment).toMatchObject({ revision: change.after + 1, production: { version: 1 } });
     const revert = await db.store.action.findFirstOrThrow({ where: { type: 'revert' } });
     expect(revert).toMatchObject({
-      actor: 'human:carol',
+      actor: 'human:carol (key test-admin)',
       reason: 'version 2 misbehaves',
       status: 'succeeded',
     });
@@ -228,6 +228,7 @@ describe('API with a running agent', () => {
     expect(valid.body.agent.policy.version).toBe(1);
     const stored = (await api.call('GET', '/v1/models/credit/policy')).body;
     expect(stored).toMatchObject({ version: 1, policy: { approvals: { retrain: { mode: 'approve' } } } });
+    expect(stored.history[0]).toMatchObject({ version: 1, actor: 'human:dave (key test-admin)' });
 
     // Nothing waits for approval and nothing is escalated: the validators refuse, nothing is recorded.
     const before = await db.store.action.count();

@@ -6,6 +6,7 @@ import { flaggedCount, rejectedCount } from '../../lib/ingest/counters.ts';
 import { MAX_BATCH_ROWS } from '../../lib/ingest/limits.ts';
 import { loadModel, type ModelArtifact, type ModelOutput } from '../../lib/models/index.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../../lib/registry/routing.ts';
+import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import {
   creditData,
@@ -97,7 +98,7 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
       { id: 'b-2', ...answerOf(outputs[1]!), version: 1, route: 'production' },
     ]);
 
-    const stored = await db.store.prediction.findUniqueOrThrow({ where: { id: 'b-2' } });
+    const stored = await db.store.prediction.findFirstOrThrow({ where: { id: 'b-2' } });
     expect(stored).toMatchObject({
       source: 'gateway',
       versionId: versionIds[1],
@@ -110,7 +111,7 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
     });
     expect(stored.latencyMs).toBeGreaterThanOrEqual(0);
     expect(stored.predictedAt.getTime()).toBeLessThanOrEqual(stored.receivedAt.getTime());
-    expect(await db.store.prediction.findUnique({ where: { id: single.body.id } })).not.toBeNull();
+    expect(await db.store.prediction.findFirst({ where: { id: single.body.id } })).not.toBeNull();
   });
 
   it('sends a deterministic canary share of the traffic to the canary', async () => {
@@ -139,18 +140,19 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
     expect(Math.abs(canary / n - 0.2)).toBeLessThan(bound);
     expect(routes.filter((r) => r === 'canary').length).toBe(canary);
 
-    // The route is a function of the id alone: recomputing it gives what was served, every time.
+    // The route is a function of the id and the server's stored routing secret: recomputing it gives what
+    // was served, every time.
     const served = new Map(stored.map((p) => [p.id, p.versionId]));
+    const secret = await loadRoutingSecret(db.store);
     for (const id of ids) {
-      const decision = chooseRoute(deployment, id, 'unavailable');
+      const decision = chooseRoute(deployment, routingShare(secret, id), 'unavailable');
       const expected = decision.route === 'canary' ? versionIds[2] : versionIds[1];
       expect(served.get(id)).toBe(expected);
-      expect(routingShare(id)).toBe(routingShare(id));
     }
     // And the canary's answers are the canary model's.
     const canaryIndex = ids.findIndex((id) => served.get(id) === versionIds[2]);
     const [expected] = await direct(challenger, [rows[canaryIndex]!]);
-    const row = await db.store.prediction.findUniqueOrThrow({ where: { id: ids[canaryIndex] } });
+    const row = await db.store.prediction.findFirstOrThrow({ where: { id: ids[canaryIndex] } });
     expect(row.output).toEqual({ prediction: expected!.prediction, probabilities: expected!.probabilities });
     await deploy({ canary: null });
   });
@@ -166,10 +168,10 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
     expect(elapsed).toBeLessThan(SLOW_MS / 3);
     // The answer is out while the shadow model is still working on its copy.
     await eventually(async () => server.inFlight() > 0);
-    expect(await db.store.prediction.findUnique({ where: { id: 'shadowed-1:shadow' } })).toBeNull();
+    expect(await db.store.prediction.findFirst({ where: { id: 'shadowed-1:shadow' } })).toBeNull();
 
     const shadow = await eventually(() =>
-      db.store.prediction.findUnique({ where: { id: 'shadowed-1:shadow' } }),
+      db.store.prediction.findFirst({ where: { id: 'shadowed-1:shadow' } }),
     );
     expect(shadow).toMatchObject({
       source: 'shadow',
@@ -200,7 +202,7 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
       outputs.map((o) => o.prediction),
     );
     const shadow = await eventually(() =>
-      db.store.prediction.findUnique({ where: { id: 'shadowed-3:shadow' } }),
+      db.store.prediction.findFirst({ where: { id: 'shadowed-3:shadow' } }),
     );
     expect(shadow).toMatchObject({
       source: 'shadow',
@@ -220,7 +222,7 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
     expect(res.body.error.message).toMatch(
       /^version 4 \(production\) failed: model server .*\/fail answered HTTP 500/,
     );
-    const failed = await db.store.prediction.findUniqueOrThrow({ where: { id: 'failed-1' } });
+    const failed = await db.store.prediction.findFirstOrThrow({ where: { id: 'failed-1' } });
     expect(failed).toMatchObject({
       source: 'gateway',
       versionId: versionIds[4],
@@ -239,7 +241,7 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
       status: 200,
       body: { ...answerOf(expected!), version: 2, route: 'fallback' },
     });
-    expect((await db.store.prediction.findUniqueOrThrow({ where: { id: 'fb-1' } })).versionId).toBe(
+    expect((await db.store.prediction.findFirstOrThrow({ where: { id: 'fb-1' } })).versionId).toBe(
       versionIds[2],
     );
   });
@@ -429,10 +431,10 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
       },
     ]);
     expect(res.body.predictions[1]).not.toHaveProperty('violations');
-    const flagged = await db.store.prediction.findUniqueOrThrow({ where: { id: 'flag-1' } });
+    const flagged = await db.store.prediction.findFirstOrThrow({ where: { id: 'flag-1' } });
     expect(flagged.quality).toEqual({ violations: [{ feature: 'income', problem: 'out_of_range' }] });
     expect(flagged.output).not.toBeNull();
-    expect((await db.store.prediction.findUniqueOrThrow({ where: { id: 'flag-2' } })).quality).toBeNull();
+    expect((await db.store.prediction.findFirstOrThrow({ where: { id: 'flag-2' } })).quality).toBeNull();
     expect(flaggedCount('credit-flag', 'predict', 'out_of_range')).toBe(before + 1);
   });
 

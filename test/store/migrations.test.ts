@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../lib/db/client.ts';
 import { type DatabaseConfig, type DatabaseProvider, REPO_ROOT } from '../../lib/db/config.ts';
 import { migrateDatabase, readMigrations } from '../../lib/db/migrate.ts';
 import { PROVIDERS, renderSchema, schemaFile } from '../../scripts/db-schemas.ts';
@@ -87,6 +88,7 @@ describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
         'ModelVersion',
         'PolicyVersion',
         'Prediction',
+        'ServerSecret',
       ].sort(),
     );
   });
@@ -98,6 +100,35 @@ describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
     const fromMigrations = migrated[provider] ?? (await introspect(await migratedCopy(provider)));
     expect(fromMigrations).toEqual(fromModels);
   }, 60_000);
+
+  it('carries keys over as keys for every model, and labels over the new prediction key', async () => {
+    const config = await emptyDatabase(provider);
+    const all = readMigrations(provider);
+    const index = all.findIndex((m) => m.name.endsWith('_key_scopes'));
+    expect(index).toBeGreaterThan(0);
+    await migrateDatabase(config, () => {}, all.slice(0, index));
+    await execute(
+      config,
+      `INSERT INTO "Model" ("id", "name", "task", "featureSchema", "updatedAt")
+         VALUES ('m1', 'credit', 'binary', '[]', CURRENT_TIMESTAMP);
+       INSERT INTO "ApiKey" ("id", "name", "role", "hash", "prefix") VALUES ('k1', 'ops', 'operator', 'h', 'hs_x');
+       INSERT INTO "Prediction" ("id", "modelId", "source", "features", "predictedAt")
+         VALUES ('p1', 'm1', 'logged', '{}', CURRENT_TIMESTAMP);
+       INSERT INTO "Label" ("id", "modelId", "predictionId", "value", "observedAt")
+         VALUES ('l1', 'm1', 'p1', '"yes"', CURRENT_TIMESTAMP);`,
+    );
+    expect(await migrateDatabase(config)).toEqual(all.slice(index).map((m) => m.name));
+    const store = await createStore(config);
+    try {
+      expect(await store.apiKey.findMany({ select: { name: true, models: true } })).toEqual([
+        { name: 'ops', models: ['*'] },
+      ]);
+      const labels = await store.label.findMany({ include: { prediction: { select: { id: true } } } });
+      expect(labels).toMatchObject([{ id: 'l1', predictionId: 'p1', prediction: { id: 'p1' } }]);
+    } finally {
+      await store.$disconnect();
+    }
+  });
 
   it('refuses a migration edited after it was applied', async () => {
     const config = await emptyDatabase(provider);

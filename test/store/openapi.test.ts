@@ -2,6 +2,7 @@
 // the validators those routes use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
+import { ACCESS_RULES } from '../../api/auth.ts';
 import { mountedRoutes, OPERATIONS } from '../../api/openapi.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -23,6 +24,8 @@ describe('OpenAPI document', () => {
     const mounted = mountedRoutes(app);
     expect(mounted.length).toBeGreaterThan(25);
     expect(mounted).toEqual(Object.keys(OPERATIONS).sort());
+    // Every /v1 route has its own access rule, and every rule names a route.
+    expect(mounted.filter((route) => route.includes(' /v1/'))).toEqual(Object.keys(ACCESS_RULES).sort());
   });
 
   it('is served without a key, with schemas generated from the validators', async () => {

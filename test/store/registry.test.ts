@@ -559,6 +559,21 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     expect([...versions].sort()).toEqual([5, 6, 7, 8]);
   });
 
+  it('registers a model once when several requests race for its name: the others get 409', async () => {
+    const before = await counts();
+    const model = { name: 'twin', task: 'regression', featureSchema: [{ name: 'x', type: 'numeric' }] };
+    const answers = await Promise.all([0, 1, 2, 3].map(() => api.call('POST', '/v1/models', model)));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409]);
+    for (const lost of answers.filter((a) => a.status === 409)) {
+      expect(lost.body.error.code).toBe('model_exists');
+    }
+    expect(await counts()).toEqual({ ...before, models: before.models + 1 });
+    expect(await api.call('POST', '/v1/models', model)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'model_exists' } },
+    });
+  });
+
   it('sets a version status by hand, except for a deployed version', async () => {
     expect(await api.call('PATCH', '/v1/models/credit/versions/2', { status: 'rejected' })).toMatchObject({
       status: 200,

@@ -45,7 +45,7 @@ describe.each(TEST_PROVIDERS)('store on %s', (provider) => {
     });
     expect(labelled).toMatchObject({ status: 202, body: { accepted: 1 } });
     expect(await counts()).toEqual({ predictions: before.predictions + 2, labels: before.labels + 1 });
-    const p2 = await db.store.prediction.findUniqueOrThrow({ where: { id: 'p2' } });
+    const p2 = await db.store.prediction.findFirstOrThrow({ where: { id: 'p2' } });
     expect(p2).toMatchObject({ modelId, source: 'logged', latencyMs: 12, confidence: 0.9 });
     expect(p2.predictedAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
     expect(p2.output).toEqual({ prediction: 'yes' });

@@ -3,12 +3,12 @@
 // then what it served to each row, read back from its report: each window's serving deployment, routed
 // as the gateway routes (lib/registry/routing.ts chooseRoute), answered by the report's model artifacts.
 
-import { runBacktest } from '../../backtest/replay.ts';
+import { BACKTEST_ROUTING_SECRET, runBacktest } from '../../backtest/replay.ts';
 import type { BacktestReport } from '../../backtest/report.ts';
 import type { StreamFile } from '../../backtest/stream-file.ts';
 import { loadModel, type ModelAdapter, type ModelArtifact } from '../../models/index.ts';
 import { DEFAULT_POLICY } from '../../policy/policy.ts';
-import { chooseRoute, type ServingDeployment } from '../../registry/routing.ts';
+import { chooseRoute, routingShare, type ServingDeployment } from '../../registry/routing.ts';
 import type { ResponseClass } from './case.ts';
 import { type Answer, answer } from './serving.ts';
 
@@ -53,7 +53,11 @@ export async function servedAnswers(
       canaryShare: s.canary?.share ?? 0,
       shadow: null,
     };
-    const route = chooseRoute(deployment, stream.rows[i]!.id, 'unavailable');
+    const route = chooseRoute(
+      deployment,
+      routingShare(BACKTEST_ROUTING_SECRET, stream.rows[i]!.id),
+      'unavailable',
+    );
     if (route.route === 'unavailable') continue;
     const batch = batches.get(route.version.version) ?? [];
     batch.push(i);
