@@ -1,12 +1,21 @@
 // The model's agent: status (a workflow query) and operator controls (workflow updates).
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { type Request, Router } from 'express';
+import {
+  type ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowUpdateHandle,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { parsePolicy } from '../../lib/policy/policy.ts';
+import { isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
   acknowledgeUpdate,
   agentWorkflowId,
   approveUpdate,
+  CONTROL_EXPIRED,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
@@ -14,6 +23,7 @@ import {
   setPolicyUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
+import type { AgentState, PauseRequest } from '../../workflows/types.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
@@ -34,23 +44,42 @@ export const policyBody = operatorBody.extend({ policy: z.record(z.string(), z.u
 /** A query is answered by a worker; without one it would wait for the whole RPC timeout. */
 const QUERY_DEADLINE_MS = 5_000;
 
-function temporalError(err: unknown, modelName: string): HttpError {
+/**
+ * Operator controls answer within CONTROL_DEADLINE_MS, and one the agent did not accept in time is never
+ * applied: the request carries `expiresAt` (CONTROL_ACCEPT_MS after it arrived) and the agent's validator
+ * refuses it after that. Without the expiry a worker that comes back after the API gave up (503) would
+ * still find the pending update and apply it, minutes later, for a caller who was told it failed. The
+ * second between the two deadlines lets an acceptance reach the API before the API answers.
+ */
+export const CONTROL_DEADLINE_MS = 4_500;
+export const CONTROL_ACCEPT_MS = 3_500;
+
+function temporalError(err: unknown, modelName: string, waitedMs: number): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
   }
-  if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause as { type?: string; message?: string } | undefined;
-    return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
+  const failure = err instanceof WorkflowUpdateFailedError ? (err.cause as ApplicationFailure) : undefined;
+  if (failure && failure.type !== CONTROL_EXPIRED) {
+    return new HttpError(409, 'agent_rejected', failure.message ?? (err as Error).message);
   }
-  const deadline = (err as { code?: number })?.code === 4; // gRPC DEADLINE_EXCEEDED
+  const retry = { 'Retry-After': '5' };
+  // Our deadline passed: gRPC says DEADLINE_EXCEEDED, or CANCELLED when it struck between two retries.
+  if (failure || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+    return new HttpError(
+      503,
+      'agent_unresponsive',
+      `the agent of "${modelName}" did not answer in ${waitedMs / 1000} s (is Temporal reachable, and a ` +
+        'worker running?); nothing was changed',
+      undefined,
+      retry,
+    );
+  }
   return new HttpError(
     503,
-    deadline ? 'agent_unresponsive' : 'temporal_unavailable',
-    deadline
-      ? `the agent of "${modelName}" did not answer in ${QUERY_DEADLINE_MS / 1000} s: is a worker running?`
-      : `Temporal did not answer: ${(err as Error).message}`,
+    'temporal_unavailable',
+    `Temporal did not answer: ${(err as Error).message}`,
     undefined,
-    { 'Retry-After': '5' },
+    retry,
   );
 }
 
@@ -63,10 +92,47 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     const status = await temporal
       .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handleFor(model.name).query(statusQuery))
       .catch((err) => {
-        throw temporalError(err, model.name);
+        throw temporalError(err, model.name, QUERY_DEADLINE_MS);
       });
     res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
   });
+
+  /**
+   * Sends a control and answers with the agent's new state (200), or 202 when the agent accepted it but
+   * had not finished applying it by the deadline (its worker stopped mid-change, or the change's
+   * activities are slow): an accepted update is durable and completes when the worker runs again.
+   */
+  async function control(
+    modelName: string,
+    update: typeof pauseUpdate,
+    request: PauseRequest,
+    res: Response,
+  ): Promise<void> {
+    const arrived = Date.now();
+    const args: [PauseRequest] = [
+      { ...request, expiresAt: new Date(arrived + CONTROL_ACCEPT_MS).toISOString() },
+    ];
+    let accepted: WorkflowUpdateHandle<AgentState> | undefined;
+    try {
+      const state = await temporal.withDeadline(arrived + CONTROL_DEADLINE_MS, async () => {
+        accepted = await handleFor(modelName).startUpdate(update, {
+          args,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        return accepted.result();
+      });
+      res.json({ agent: { workflowId: agentWorkflowId(modelName), ...state } });
+    } catch (err) {
+      if (accepted && !(err instanceof WorkflowUpdateFailedError)) {
+        res.status(202).json({
+          agent: { workflowId: agentWorkflowId(modelName) },
+          control: { status: 'accepted', updateId: accepted.updateId },
+        });
+        return;
+      }
+      throw temporalError(err, modelName, CONTROL_DEADLINE_MS);
+    }
+  }
 
   // Operator controls are workflow updates: the agent's validator refuses what does not apply (409, and
   // nothing changes); an accepted one is audited by the workflow and answered with the new state.
@@ -83,14 +149,13 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       const model = await findModelOr404(store, req.params.model);
       const body = parseOrThrow(schema, req.body ?? {});
       const via = req.identity!.name;
-      const request = { ...body, actor: body.actor ?? via, via };
       // Every control's request extends the pause request; its schema above checked the rest.
-      const state = await handleFor(model.name)
-        .executeUpdate(update as typeof pauseUpdate, { args: [request] })
-        .catch((err) => {
-          throw temporalError(err, model.name);
-        });
-      res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+      await control(
+        model.name,
+        update as typeof pauseUpdate,
+        { ...body, actor: body.actor ?? via, via },
+        res,
+      );
     });
   }
 
@@ -108,12 +173,12 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       );
     }
     const via = req.identity!.name;
-    const state = await handleFor(model.name)
-      .executeUpdate(setPolicyUpdate, { args: [{ ...body, actor: body.actor ?? via, via }] })
-      .catch((err) => {
-        throw temporalError(err, model.name);
-      });
-    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+    await control(
+      model.name,
+      setPolicyUpdate as unknown as typeof pauseUpdate,
+      { ...body, actor: body.actor ?? via, via },
+      res,
+    );
   });
   return router;
 }
