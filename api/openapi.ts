@@ -19,7 +19,7 @@ import { requiredRole } from './auth.ts';
 import {
   acknowledgeBody,
   approvalBody,
-  CONTROL_ACCEPT_MS,
+  CONTROL_CHECK_MS,
   CONTROL_DEADLINE_MS,
   operatorBody,
   policyBody,
@@ -41,16 +41,18 @@ interface OperationDoc {
   responses?: Record<string, string>;
 }
 
-/** An operator control: a workflow update with a deadline, applied once or never. */
+/** An operator control: a workflow update with a deadline, sent only to an agent that answers. */
 function control(summary: string, body: z.ZodType): OperationDoc {
   return {
     summary,
     body,
     description:
-      `The agent must accept the control within ${CONTROL_ACCEPT_MS / 1000} s and the API answers within ` +
-      `${CONTROL_DEADLINE_MS / 1000} s. A control the agent did not accept in time is never applied, not ` +
-      'even when a worker comes back later (the agent refuses an expired request): a 503 means nothing ' +
-      'changed, and the control can be sent again.',
+      `The API answers within ${CONTROL_DEADLINE_MS / 1000} s. It sends the control only to an agent ` +
+      `that answers a status query within ${CONTROL_CHECK_MS / 1000} s, because Temporal keeps a pending ` +
+      'control and applies it whenever a worker comes back: a 503 agent_unresponsive or ' +
+      'temporal_unavailable means nothing was sent and nothing changes, now or later; send it again ' +
+      'after Retry-After. Only if the agent stops answering after the control was sent is the answer 503 ' +
+      "control_pending: it may still be applied when a worker runs; read the agent's state first.",
     responses: {
       '200': "Applied: the agent's new state",
       '202':
@@ -58,8 +60,8 @@ function control(summary: string, body: z.ZodType): OperationDoc {
         'change is slow): it completes when the worker runs; do not send it again',
       '409': 'The agent refused it (it does not apply now); nothing changed',
       '503':
-        "Temporal or the agent's worker did not answer in time; nothing changed, now or later: retry after " +
-        'Retry-After',
+        'Temporal or the agent did not answer in time (code agent_unresponsive, temporal_unavailable: ' +
+        'nothing changed; control_pending: sent, may still be applied); Retry-After says when to retry',
     },
   };
 }

@@ -33,7 +33,6 @@ import {
 import {
   acknowledgeUpdate,
   approveUpdate,
-  CONTROL_EXPIRED,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
@@ -133,13 +132,6 @@ function validateOperatorRequest(request: PauseRequest): void {
   // Update validators must be synchronous: a returned promise would be ignored and nothing rejected.
   requireText(request?.reason, 'reason');
   requireText(request.actor, 'actor');
-  // Date.now() is the workflow task's time: when this worker received the request.
-  if (request.expiresAt !== undefined && Date.now() > Date.parse(request.expiresAt)) {
-    throw ApplicationFailure.create({
-      type: CONTROL_EXPIRED,
-      message: `the request expired at ${request.expiresAt}, before the agent received it: not applied`,
-    });
-  }
 }
 
 function healthOf(state: AgentState): Health {

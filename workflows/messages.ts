@@ -18,12 +18,6 @@ export const acknowledgeUpdate = defineUpdate<AgentState, [AcknowledgeRequest]>(
 export const revertUpdate = defineUpdate<AgentState, [RevertActionRequest]>('revert');
 export const setPolicyUpdate = defineUpdate<AgentState, [PolicyChangeRequest]>('setPolicy');
 
-/**
- * The failure type of a control refused because it reached the agent after its `expiresAt`: the caller
- * has already been told it failed, so it must not be applied.
- */
-export const CONTROL_EXPIRED = 'ControlExpired';
-
 /** Workflow id of a model's agent: one long-running workflow per model. */
 export function agentWorkflowId(modelName: string): string {
   return `agent:${modelName}`;

@@ -339,11 +339,6 @@ export interface PauseRequest {
   actor: string;
   /** The API key the request came through, when it came through the API. */
   via?: string;
-  /**
-   * ISO time after which the agent refuses the request (the API stops waiting for it): a control that
-   * reaches the agent late, when a worker comes back, is never applied. Absent: no limit.
-   */
-  expiresAt?: string;
 }
 
 /** An operator's answer to a pending approval. */

@@ -1,6 +1,5 @@
 // The model's agent: status (a workflow query) and operator controls (workflow updates).
 import {
-  type ApplicationFailure,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowUpdateHandle,
@@ -15,7 +14,6 @@ import {
   acknowledgeUpdate,
   agentWorkflowId,
   approveUpdate,
-  CONTROL_EXPIRED,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
@@ -45,26 +43,26 @@ export const policyBody = operatorBody.extend({ policy: z.record(z.string(), z.u
 const QUERY_DEADLINE_MS = 5_000;
 
 /**
- * Operator controls answer within CONTROL_DEADLINE_MS, and one the agent did not accept in time is never
- * applied: the request carries `expiresAt` (CONTROL_ACCEPT_MS after it arrived) and the agent's validator
- * refuses it after that. Without the expiry a worker that comes back after the API gave up (503) would
- * still find the pending update and apply it, minutes later, for a caller who was told it failed. The
- * second between the two deadlines lets an acceptance reach the API before the API answers.
+ * Operator controls answer within CONTROL_DEADLINE_MS. A pending update is kept by Temporal and applied
+ * whenever a worker comes back, so a control is sent only to an agent that answers: the API first asks
+ * for its state (a query needs a worker) within CONTROL_CHECK_MS. An agent that does not answer gets
+ * nothing (503 agent_unresponsive: nothing changed, now or later). If it stops answering after the
+ * control was sent, the control may still be applied later: 503 control_pending says so.
  */
 export const CONTROL_DEADLINE_MS = 4_500;
-export const CONTROL_ACCEPT_MS = 3_500;
+export const CONTROL_CHECK_MS = 2_500;
 
 function temporalError(err: unknown, modelName: string, waitedMs: number): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
   }
-  const failure = err instanceof WorkflowUpdateFailedError ? (err.cause as ApplicationFailure) : undefined;
-  if (failure && failure.type !== CONTROL_EXPIRED) {
-    return new HttpError(409, 'agent_rejected', failure.message ?? (err as Error).message);
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause as { message?: string } | undefined;
+    return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
   }
   const retry = { 'Retry-After': '5' };
   // Our deadline passed: gRPC says DEADLINE_EXCEEDED, or CANCELLED when it struck between two retries.
-  if (failure || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
     return new HttpError(
       503,
       'agent_unresponsive',
@@ -98,9 +96,9 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
   });
 
   /**
-   * Sends a control and answers with the agent's new state (200), or 202 when the agent accepted it but
-   * had not finished applying it by the deadline (its worker stopped mid-change, or the change's
-   * activities are slow): an accepted update is durable and completes when the worker runs again.
+   * Sends a control to an agent that answers, and answers with its new state (200); 202 when the agent
+   * accepted it but had not finished applying it by the deadline (its worker stopped mid-change, or the
+   * change's activities are slow): an accepted update is durable and completes when the worker runs.
    */
   async function control(
     modelName: string,
@@ -109,14 +107,17 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     res: Response,
   ): Promise<void> {
     const arrived = Date.now();
-    const args: [PauseRequest] = [
-      { ...request, expiresAt: new Date(arrived + CONTROL_ACCEPT_MS).toISOString() },
-    ];
+    const handle = handleFor(modelName);
+    await temporal
+      .withDeadline(arrived + CONTROL_CHECK_MS, () => handle.query(statusQuery))
+      .catch((err) => {
+        throw temporalError(err, modelName, CONTROL_CHECK_MS);
+      });
     let accepted: WorkflowUpdateHandle<AgentState> | undefined;
     try {
       const state = await temporal.withDeadline(arrived + CONTROL_DEADLINE_MS, async () => {
-        accepted = await handleFor(modelName).startUpdate(update, {
-          args,
+        accepted = await handle.startUpdate(update, {
+          args: [request],
           waitForStage: WorkflowUpdateStage.ACCEPTED,
         });
         return accepted.result();
@@ -130,7 +131,17 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         });
         return;
       }
-      throw temporalError(err, modelName, CONTROL_DEADLINE_MS);
+      const error = temporalError(err, modelName, CONTROL_DEADLINE_MS);
+      if (error.code !== 'agent_unresponsive') throw error;
+      // The agent answered the check, then not the control: Temporal keeps it for the next worker.
+      throw new HttpError(
+        503,
+        'control_pending',
+        `the agent of "${modelName}" stopped answering after the control was sent: it may still be applied ` +
+          "when a worker runs; read the agent's state before sending it again",
+        undefined,
+        error.headers,
+      );
     }
   }
 

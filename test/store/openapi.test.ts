@@ -39,7 +39,7 @@ describe('OpenAPI document', () => {
     // What an answer means when Temporal is down is part of the contract.
     expect(register.responses['201'].description).toContain('`agent.started`');
     const pause = doc.paths['/v1/models/{model}/agent/pause'].post;
-    expect(pause.description).toContain('never applied');
+    expect(pause.description).toContain('nothing was sent and nothing changes');
     expect(Object.keys(pause.responses)).toEqual(['200', '202', '409', '503', '2XX', '4XX', '5XX']);
     expect(pause.responses['503'].content['application/json'].schema.properties.error).toBeDefined();
     expect(doc.paths['/v1/models/{model}/predict'].post['x-required-role']).toBe('ingest');
