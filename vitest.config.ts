@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // One runner for the whole suite. Unit tests are fast and parallel; tests that start a Temporal
@@ -8,6 +9,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Files run at least two at a time. Vitest's default (cores - 1) ran them one after another on a
+    // 2-core machine, where a file often waits on PostgreSQL, a Temporal server or a child process
+    // rather than using its core. Files are independent: each has its own databases, servers and ports.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     setupFiles: ['test/setup.ts'],
   },
 });

@@ -14,6 +14,8 @@ import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { registryRoutes } from './routes/registry.ts';
 
+const HEALTH_TEMPORAL_DEADLINE_MS = 2_000;
+
 export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
 
 export function createApp(context: ApiContext): express.Express {
@@ -35,10 +37,15 @@ export function createApp(context: ApiContext): express.Express {
         () => 'ok',
         () => 'unavailable',
       ),
-      context.temporal.workflowService.getSystemInfo({}).then(
-        () => 'ok',
-        () => 'unavailable',
-      ),
+      // A deadline: an unreachable Temporal would otherwise hold the probe for the client's ~20 s of retries.
+      context.temporal
+        .withDeadline(Date.now() + HEALTH_TEMPORAL_DEADLINE_MS, () =>
+          context.temporal.workflowService.getSystemInfo({}),
+        )
+        .then(
+          () => 'ok',
+          () => 'unavailable',
+        ),
     ]);
     const ok = db === 'ok' && temporal === 'ok';
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', db, temporal });

@@ -16,17 +16,54 @@ const PACKAGE_VERSION: string = JSON.parse(
 ).version;
 
 import { ACCESS_RULES } from './auth.ts';
-import { acknowledgeBody, approvalBody, operatorBody, policyBody, revertBody } from './routes/agents.ts';
+import {
+  acknowledgeBody,
+  approvalBody,
+  CONTROL_CHECK_MS,
+  CONTROL_DEADLINE_MS,
+  operatorBody,
+  policyBody,
+  revertBody,
+} from './routes/agents.ts';
 import { predictBatchSchema, predictRowSchema } from './routes/gateway.ts';
 import { actionsQuery, decisionsQuery, driftQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
 import { labelsBody, predictionsBody } from './routes/ingest.ts';
 import { createKeyBody } from './routes/keys.ts';
-import { modelSettingsBody, registerModelBody } from './routes/models.ts';
+import { AGENT_START_DEADLINE_MS, modelSettingsBody, registerModelBody } from './routes/models.ts';
 
 interface OperationDoc {
   summary: string;
+  /** Longer semantics, when the summary cannot say them. */
+  description?: string;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** What particular statuses mean for this operation (the generic 2XX/4XX/5XX entries stay). */
+  responses?: Record<string, string>;
+}
+
+/** An operator control: a workflow update with a deadline, sent only to an agent that answers. */
+function control(summary: string, body: z.ZodType): OperationDoc {
+  return {
+    summary,
+    body,
+    description:
+      `The API answers within ${CONTROL_DEADLINE_MS / 1000} s. It sends the control only to an agent ` +
+      `that answers a status query within ${CONTROL_CHECK_MS / 1000} s, because Temporal keeps a pending ` +
+      'control and applies it whenever a worker comes back: a 503 agent_unresponsive or ' +
+      'temporal_unavailable means nothing was sent and nothing changes, now or later; send it again ' +
+      'after Retry-After. Only if the agent stops answering after the control was sent is the answer 503 ' +
+      "control_pending: it may still be applied when a worker runs; read the agent's state first.",
+    responses: {
+      '200': "Applied: the agent's new state",
+      '202':
+        'Accepted by the agent but not finished by the deadline (its worker stopped mid-change, or the ' +
+        'change is slow): it completes when the worker runs; do not send it again',
+      '409': 'The agent refused it (it does not apply now); nothing changed',
+      '503':
+        'Temporal or the agent did not answer in time (code agent_unresponsive, temporal_unavailable: ' +
+        'nothing changed; control_pending: sent, may still be applied); Retry-After says when to retry',
+    },
+  };
 }
 
 export const OPERATIONS: Record<string, OperationDoc> = {
@@ -34,7 +71,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /metrics': { summary: 'Prometheus metrics' },
   'GET /openapi.json': { summary: 'This document' },
   'GET /v1/models': { summary: 'List registered models' },
-  'POST /v1/models': { summary: 'Register a model and start its agent', body: registerModelBody },
+  'POST /v1/models': {
+    summary: 'Register a model and start its agent',
+    body: registerModelBody,
+    responses: {
+      '201':
+        'Registered (the store is the source of truth). `agent.started` says whether its agent runs; when ' +
+        `Temporal did not start it within ${AGENT_START_DEADLINE_MS / 1000} s it is false, \`agent.reason\` ` +
+        "says why, and the worker's periodic reconcile starts the agent once Temporal is reachable",
+    },
+  },
   'GET /v1/models/{model}': { summary: 'One model' },
   'PATCH /v1/models/{model}': {
     summary: 'Change serving settings (onInvalid, disabledResponse)',
@@ -56,34 +102,28 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'The current policy (defaults filled in) and its version history',
   },
   'GET /v1/models/{model}/agent': { summary: "The agent's live state (a workflow query)" },
-  'POST /v1/models/{model}/agent/pause': {
-    summary: 'Pause the agent (audited workflow update)',
-    body: operatorBody,
-  },
-  'POST /v1/models/{model}/agent/approve': {
-    summary: 'Approve the remedy waiting for a human (audited workflow update)',
-    body: approvalBody,
-  },
-  'POST /v1/models/{model}/agent/reject': {
-    summary: 'Reject the remedy waiting for a human; the agent takes the next rung (audited)',
-    body: approvalBody,
-  },
-  'POST /v1/models/{model}/agent/acknowledge': {
-    summary: 'Acknowledge an escalated incident: a human has taken it over (audited)',
-    body: acknowledgeBody,
-  },
-  'POST /v1/models/{model}/agent/revert': {
-    summary: 'Undo an audited action: restore the deployment from before it (audited)',
-    body: revertBody,
-  },
-  'PUT /v1/models/{model}/agent/policy': {
-    summary: "Replace the model's policy: validated (422 with every issue), versioned, audited",
-    body: policyBody,
-  },
-  'POST /v1/models/{model}/agent/resume': {
-    summary: 'Resume the agent (audited workflow update)',
-    body: operatorBody,
-  },
+  'POST /v1/models/{model}/agent/pause': control('Pause the agent (audited workflow update)', operatorBody),
+  'POST /v1/models/{model}/agent/approve': control(
+    'Approve the remedy waiting for a human (audited workflow update)',
+    approvalBody,
+  ),
+  'POST /v1/models/{model}/agent/reject': control(
+    'Reject the remedy waiting for a human; the agent takes the next rung (audited)',
+    approvalBody,
+  ),
+  'POST /v1/models/{model}/agent/acknowledge': control(
+    'Acknowledge an escalated incident: a human has taken it over (audited)',
+    acknowledgeBody,
+  ),
+  'POST /v1/models/{model}/agent/revert': control(
+    'Undo an audited action: restore the deployment from before it (audited)',
+    revertBody,
+  ),
+  'PUT /v1/models/{model}/agent/policy': control(
+    "Replace the model's policy: validated (422 with every issue), versioned, audited",
+    policyBody,
+  ),
+  'POST /v1/models/{model}/agent/resume': control('Resume the agent (audited workflow update)', operatorBody),
   'POST /v1/models/{model}/versions': {
     summary: 'Register (or train) a model version',
     body: registerVersionSchema,
@@ -200,6 +240,7 @@ export function buildOpenApi(app: Express): object {
     paths[route] ??= {};
     paths[route][method.toLowerCase()] = {
       summary: doc?.summary ?? key,
+      ...(doc?.description ? { description: doc.description } : {}),
       ...(open ? { security: [] } : { 'x-required-role': ACCESS_RULES[key]?.role ?? 'admin' }),
       parameters: [...params, ...queryParams],
       ...(doc?.body
@@ -210,7 +251,17 @@ export function buildOpenApi(app: Express): object {
             },
           }
         : {}),
-      responses: { '2XX': { description: 'Success' }, '4XX': ERROR, '5XX': ERROR },
+      responses: {
+        ...Object.fromEntries(
+          Object.entries(doc?.responses ?? {}).map(([status, description]) => [
+            status,
+            status < '400' ? { description } : { ...ERROR, description },
+          ]),
+        ),
+        '2XX': { description: 'Success' },
+        '4XX': ERROR,
+        '5XX': ERROR,
+      },
     };
   }
   return {

@@ -5,13 +5,15 @@ import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { drainPredictionWriters } from '../lib/ingest/prediction-writer.ts';
 import { logger } from '../lib/log.ts';
-import { agentOptionsFromEnv, connectClient } from '../lib/temporal.ts';
+import { agentOptionsFromEnv, lazyClient } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
 
 const db = resolveDatabaseConfig();
 await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);
-const temporal = await connectClient();
+// Temporal is not needed to start: the gateway, ingestion and the registry work without it, and the
+// routes that need it answer within their deadline while it is down.
+const temporal = lazyClient();
 const app = createApp({ store, temporal, agentOptions: agentOptionsFromEnv() });
 const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   const { address, port } = server.address() as AddressInfo;

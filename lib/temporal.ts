@@ -1,7 +1,7 @@
 // How every Homeostat process reaches Temporal, and how agents are started. Environment:
 // TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default "default"),
 // HOMEOSTAT_TASK_QUEUE (default "homeostat"), HOMEOSTAT_CYCLE_INTERVAL (agent cycle, default 1 minute).
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { agentWorkflowId } from '../workflows/messages.ts';
 import type { AgentInput } from '../workflows/types.ts';
 
@@ -11,10 +11,22 @@ export const temporalSettings = () => ({
   taskQueue: process.env.HOMEOSTAT_TASK_QUEUE ?? 'homeostat',
 });
 
-export async function connectClient(): Promise<Client> {
+/**
+ * A client that connects on first use. The API starts and serves predictions, ingestion and the registry
+ * while Temporal is down, and each call reaches Temporal again once it is back. A call to an unreachable
+ * Temporal is retried (transient errors) until its deadline: give every call one (`client.withDeadline`).
+ */
+export function lazyClient(connection: ConnectionOptions = {}): Client {
   const { address, namespace } = temporalSettings();
-  const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace });
+  return new Client({ connection: Connection.lazy({ address, ...connection }), namespace });
+}
+
+/** gRPC's DEADLINE_EXCEEDED, on the error or the cause the SDK wrapped it in. */
+export function isDeadlineExceeded(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === 4) return true;
+  }
+  return false;
 }
 
 export interface AgentOptions {

@@ -1,12 +1,13 @@
 // The worker process. It brings the database schema up to date, makes sure every registered model has
-// its agent running, then serves workflow and activity tasks until SIGINT/SIGTERM, when it finishes
-// in-flight activities (within the grace time) and exits.
+// its agent running (at start and then periodically, see reconcile.ts), then serves workflow and activity
+// tasks until SIGINT/SIGTERM, when it finishes in-flight activities (within the grace time) and exits.
 import { NativeConnection } from '@temporalio/worker';
 import { createStore } from '../lib/db/client.ts';
 import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { logger } from '../lib/log.ts';
-import { agentOptionsFromEnv, connectClient, ensureAgent, temporalSettings } from '../lib/temporal.ts';
+import { agentOptionsFromEnv, lazyClient, temporalSettings } from '../lib/temporal.ts';
+import { reconcileIntervalFromEnv, startReconciler } from './reconcile.ts';
 import { createHomeostatWorker } from './worker.ts';
 
 const db = resolveDatabaseConfig();
@@ -21,12 +22,13 @@ const worker = await createHomeostatWorker({
   store,
 });
 
-const client = await connectClient();
-const models = await store.model.findMany({ select: { name: true } });
-for (const { name } of models) await ensureAgent(client, name, agentOptionsFromEnv());
-logger.info({ taskQueue: settings.taskQueue, agents: models.length, db: db.provider }, 'worker started');
+const client = lazyClient();
+const reconciler = startReconciler(client, store, agentOptionsFromEnv(), reconcileIntervalFromEnv());
+await reconciler.firstRound;
+logger.info({ taskQueue: settings.taskQueue, db: db.provider }, 'worker started');
 
 // Worker.run() resolves once a shutdown signal has drained the worker (Temporal installs the handlers).
 await worker.run();
+reconciler.stop();
 await Promise.all([connection.close(), client.connection.close(), store.$disconnect()]);
 logger.info('worker stopped');

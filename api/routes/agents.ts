@@ -1,8 +1,15 @@
 // The model's agent: status (a workflow query) and operator controls (workflow updates).
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { type Request, Router } from 'express';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowUpdateHandle,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { parsePolicy } from '../../lib/policy/policy.ts';
+import { isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
   acknowledgeUpdate,
   agentWorkflowId,
@@ -14,6 +21,7 @@ import {
   setPolicyUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
+import type { AgentState, PauseRequest } from '../../workflows/types.ts';
 import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
@@ -35,23 +43,42 @@ export const policyBody = operatorBody.extend({ policy: z.record(z.string(), z.u
 /** A query is answered by a worker; without one it would wait for the whole RPC timeout. */
 const QUERY_DEADLINE_MS = 5_000;
 
-function temporalError(err: unknown, modelName: string): HttpError {
+/**
+ * Operator controls answer within CONTROL_DEADLINE_MS. A pending update is kept by Temporal and applied
+ * whenever a worker comes back, so a control is sent only to an agent that answers: the API first asks
+ * for its state (a query needs a worker) within CONTROL_CHECK_MS. An agent that does not answer gets
+ * nothing (503 agent_unresponsive: nothing changed, now or later). If it stops answering after the
+ * control was sent, the control may still be applied later: 503 control_pending says so.
+ */
+export const CONTROL_DEADLINE_MS = 4_500;
+export const CONTROL_CHECK_MS = 2_500;
+
+function temporalError(err: unknown, modelName: string, waitedMs: number): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
   }
   if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause as { type?: string; message?: string } | undefined;
+    const cause = err.cause as { message?: string } | undefined;
     return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
   }
-  const deadline = (err as { code?: number })?.code === 4; // gRPC DEADLINE_EXCEEDED
+  const retry = { 'Retry-After': '5' };
+  // Our deadline passed: gRPC says DEADLINE_EXCEEDED, or CANCELLED when it struck between two retries.
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+    return new HttpError(
+      503,
+      'agent_unresponsive',
+      `the agent of "${modelName}" did not answer in ${waitedMs / 1000} s (is Temporal reachable, and a ` +
+        'worker running?); nothing was changed',
+      undefined,
+      retry,
+    );
+  }
   return new HttpError(
     503,
-    deadline ? 'agent_unresponsive' : 'temporal_unavailable',
-    deadline
-      ? `the agent of "${modelName}" did not answer in ${QUERY_DEADLINE_MS / 1000} s: is a worker running?`
-      : `Temporal did not answer: ${(err as Error).message}`,
+    'temporal_unavailable',
+    `Temporal did not answer: ${(err as Error).message}`,
     undefined,
-    { 'Retry-After': '5' },
+    retry,
   );
 }
 
@@ -64,10 +91,60 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     const status = await temporal
       .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handleFor(model.name).query(statusQuery))
       .catch((err) => {
-        throw temporalError(err, model.name);
+        throw temporalError(err, model.name, QUERY_DEADLINE_MS);
       });
     res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
   });
+
+  /**
+   * Sends a control to an agent that answers, and answers with its new state (200); 202 when the agent
+   * accepted it but had not finished applying it by the deadline (its worker stopped mid-change, or the
+   * change's activities are slow): an accepted update is durable and completes when the worker runs.
+   */
+  async function control(
+    modelName: string,
+    update: typeof pauseUpdate,
+    request: PauseRequest,
+    res: Response,
+  ): Promise<void> {
+    const arrived = Date.now();
+    const handle = handleFor(modelName);
+    await temporal
+      .withDeadline(arrived + CONTROL_CHECK_MS, () => handle.query(statusQuery))
+      .catch((err) => {
+        throw temporalError(err, modelName, CONTROL_CHECK_MS);
+      });
+    let accepted: WorkflowUpdateHandle<AgentState> | undefined;
+    try {
+      const state = await temporal.withDeadline(arrived + CONTROL_DEADLINE_MS, async () => {
+        accepted = await handle.startUpdate(update, {
+          args: [request],
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        return accepted.result();
+      });
+      res.json({ agent: { workflowId: agentWorkflowId(modelName), ...state } });
+    } catch (err) {
+      if (accepted && !(err instanceof WorkflowUpdateFailedError)) {
+        res.status(202).json({
+          agent: { workflowId: agentWorkflowId(modelName) },
+          control: { status: 'accepted', updateId: accepted.updateId },
+        });
+        return;
+      }
+      const error = temporalError(err, modelName, CONTROL_DEADLINE_MS);
+      if (error.code !== 'agent_unresponsive') throw error;
+      // The agent answered the check, then not the control: Temporal keeps it for the next worker.
+      throw new HttpError(
+        503,
+        'control_pending',
+        `the agent of "${modelName}" stopped answering after the control was sent: it may still be applied ` +
+          "when a worker runs; read the agent's state before sending it again",
+        undefined,
+        error.headers,
+      );
+    }
+  }
 
   // Operator controls are workflow updates: the agent's validator refuses what does not apply (409, and
   // nothing changes); an accepted one is audited by the workflow and answered with the new state.
@@ -85,12 +162,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       const body = parseOrThrow(schema, req.body ?? {});
       const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
       // Every control's request extends the pause request; its schema above checked the rest.
-      const state = await handleFor(model.name)
-        .executeUpdate(update as typeof pauseUpdate, { args: [request] })
-        .catch((err) => {
-          throw temporalError(err, model.name);
-        });
-      res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+      await control(model.name, update as typeof pauseUpdate, request, res);
     });
   }
 
@@ -108,12 +180,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       );
     }
     const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
-    const state = await handleFor(model.name)
-      .executeUpdate(setPolicyUpdate, { args: [request] })
-      .catch((err) => {
-        throw temporalError(err, model.name);
-      });
-    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+    await control(model.name, setPolicyUpdate as unknown as typeof pauseUpdate, request, res);
   });
   return router;
 }

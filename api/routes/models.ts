@@ -7,6 +7,7 @@ import { mayUseModel, visibleModels } from '../../lib/auth/keys.ts';
 import { featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
 import { isUniqueViolation } from '../../lib/ingest/prediction-writer.ts';
 import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
+import { logger } from '../../lib/log.ts';
 import { markServingChanged } from '../../lib/registry/changes.ts';
 import { DISABLED_RESPONSES } from '../../lib/registry/routing.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
@@ -53,6 +54,31 @@ export const modelSettingsBody = z
   })
   .refine((body) => Object.keys(body).length > 0, 'nothing to change: give onInvalid or disabledResponse');
 
+/**
+ * How long registration waits for Temporal to start the agent. Starting needs the Temporal server only
+ * (not a worker), so it answers in milliseconds when Temporal is up; when it is down, the registration
+ * still succeeds and the worker's reconcile starts the agent once Temporal is back.
+ */
+export const AGENT_START_DEADLINE_MS = 3_000;
+
+/** Starts the agent of a just-registered model, or says why it is not started yet; never throws. */
+async function startAgent({ temporal, agentOptions }: ApiContext, modelName: string) {
+  try {
+    await temporal.withDeadline(Date.now() + AGENT_START_DEADLINE_MS, () =>
+      ensureAgent(temporal, modelName, agentOptions),
+    );
+    return { started: true as const };
+  } catch (err) {
+    logger.warn({ err, model: modelName }, 'agent not started at registration');
+    return {
+      started: false as const,
+      reason:
+        `Temporal did not start it within ${AGENT_START_DEADLINE_MS / 1000} s; the model is registered ` +
+        "and the worker's reconcile starts its agent once Temporal is reachable",
+    };
+  }
+}
+
 function present(model: {
   name: string;
   task: string;
@@ -73,7 +99,8 @@ function present(model: {
   };
 }
 
-export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Router {
+export function modelRoutes(context: ApiContext): Router {
+  const { store } = context;
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -109,9 +136,8 @@ export function modelRoutes({ store, temporal, agentOptions }: ApiContext): Rout
         if (!isUniqueViolation(error)) throw error;
         throw new HttpError(409, 'model_exists', `model "${body.name}" is already registered`);
       });
-    // The row is the source of truth; if Temporal is down now, the worker starts the agent when it starts.
-    const agentRunId = await ensureAgent(temporal, model.name, agentOptions).catch(() => null);
-    res.status(201).json({ model: present(model), agent: { started: agentRunId !== null } });
+    // The row is the source of truth: the model is registered whether or not its agent starts now.
+    res.status(201).json({ model: present(model), agent: await startAgent(context, model.name) });
   });
 
   router.get('/:model', async (req, res) => {

@@ -1,12 +1,13 @@
 // The API application on an ephemeral port, called over real HTTP.
 import type { AddressInfo } from 'node:net';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.ts';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Store } from '../../lib/db/client.ts';
 import type { Role } from '../../lib/domain.ts';
 import type { AgentOptions } from '../../lib/temporal.ts';
+import { unreachableTemporal } from './temporal.ts';
 
 /** An Authorization header for a key of the role, created (or re-keyed) in the store. */
 export async function authHeader(store: Store, role: Role = 'admin'): Promise<Record<string, string>> {
@@ -23,14 +24,15 @@ export interface TestApi {
 }
 
 /**
- * Without a Temporal client the API gets a lazy one that never connects: the routes under test then
- * must not talk to Temporal (registry reads, ingestion).
+ * Without a Temporal client the API gets one of a Temporal that is down and refuses at once: registering
+ * a model answers "agent not started" without waiting, and the agent's routes answer 503.
  */
 export async function startTestApi(
   store: Store,
-  temporal: Client = new Client(),
+  givenTemporal?: Client,
   agentOptions: AgentOptions = { taskQueue: 'test' },
 ): Promise<TestApi> {
+  const temporal = givenTemporal ?? (await unreachableTemporal({ failFast: true }));
   const app = createApp({ store, temporal, agentOptions });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -40,6 +42,9 @@ export async function startTestApi(
     url,
     call: jsonClient(url, await authHeader(store)),
     as: async (role) => jsonClient(url, role ? await authHeader(store, role) : {}),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!givenTemporal) await temporal.connection.close();
+    },
   };
 }

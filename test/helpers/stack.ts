@@ -17,7 +17,12 @@ export interface ProcessStack {
   stop(): Promise<void>;
 }
 
-export async function startProcessStack(taskQueue: string, extraEnv: Record<string, string> = {}) {
+/** `extraEnv` goes to every process; `apiEnv` to the API only (say, a Temporal it cannot reach). */
+export async function startProcessStack(
+  taskQueue: string,
+  extraEnv: Record<string, string> = {},
+  apiEnv: Record<string, string> = {},
+) {
   const [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
   const running: RunningProcess[] = [];
   const processEnv = {
@@ -28,12 +33,12 @@ export async function startProcessStack(taskQueue: string, extraEnv: Record<stri
     PORT: '0',
     ...extraEnv,
   };
-  const start = (entry: string) => {
-    const child = startEntryPoint(entry, processEnv);
+  const start = (entry: string, env = processEnv) => {
+    const child = startEntryPoint(entry, env);
     running.push(child);
     return child;
   };
-  const api = start('api/server.ts');
+  const api = start('api/server.ts', { ...processEnv, ...apiEnv });
   const call = jsonClient(String((await api.waitForLog('api listening')).url), await authHeader(db.store));
   return {
     env,

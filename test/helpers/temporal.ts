@@ -1,6 +1,10 @@
-// Real Temporal servers for tests, from the binaries the bootstrap installed (never downloaded).
+// Real Temporal servers for tests, from the binaries the bootstrap installed (never downloaded), and a
+// Temporal that is down.
+import net from 'node:net';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { lazyClient } from '../../lib/temporal.ts';
 import { temporalCliPath, temporalTestServerPath } from '../../lib/temporal-binaries.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 
@@ -19,6 +23,24 @@ export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
   });
+}
+
+/** A loopback address where nothing listens (a port the OS handed out, then closed): Temporal is down. */
+export async function closedLoopbackAddress(): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+/**
+ * A client of a Temporal that is down, built as the API builds its own (lib/temporal.ts). `failFast`
+ * drops the client's retries of a refused connection, so that tests which are not about Temporal get
+ * the API's "Temporal unavailable" answers at once instead of at the end of each call's deadline.
+ */
+export async function unreachableTemporal({ failFast = false } = {}): Promise<Client> {
+  return lazyClient({ address: await closedLoopbackAddress(), ...(failFast ? { interceptors: [] } : {}) });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -39,6 +39,12 @@ describe('OpenAPI document', () => {
     expect(body.required).toEqual(expect.arrayContaining(['name', 'task', 'featureSchema']));
     expect(body.properties.task.enum).toEqual(['binary', 'multiclass', 'regression']);
     expect(body.additionalProperties).toBe(false);
+    // What an answer means when Temporal is down is part of the contract.
+    expect(register.responses['201'].description).toContain('`agent.started`');
+    const pause = doc.paths['/v1/models/{model}/agent/pause'].post;
+    expect(pause.description).toContain('nothing was sent and nothing changes');
+    expect(Object.keys(pause.responses)).toEqual(['200', '202', '409', '503', '2XX', '4XX', '5XX']);
+    expect(pause.responses['503'].content['application/json'].schema.properties.error).toBeDefined();
     expect(doc.paths['/v1/models/{model}/predict'].post['x-required-role']).toBe('ingest');
     expect(doc.paths['/v1/keys'].post['x-required-role']).toBe('admin');
     expect(doc.paths['/v1/models/{model}/labels'].post.parameters).toEqual([

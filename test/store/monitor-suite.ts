@@ -1,0 +1,328 @@
+// The Monitor activity and Detect over the store, on SQLite and PostgreSQL: the credit-default demo model
+// registered with a trained version and its reference profile, deployed, fed each simulator scenario's
+// traffic (predictions and labels at their simulated arrival times), measured window by window with a
+// simulated clock. Each scenario must confirm its expected finding soon after its onset and no other;
+// the steady stream and the noise blip none.
+// One suite, run by one file per database (monitor.sqlite.test.ts, monitor.postgresql.test.ts): it is the
+// longest of the store tests, and as two files its halves run in parallel.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMonitorActivities, type StoredWindowMetrics } from '../../activities/monitor.ts';
+import type { DatabaseProvider } from '../../lib/db/config.ts';
+import type { FindingKind } from '../../lib/domain.ts';
+import { logger } from '../../lib/log.ts';
+import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
+import { changeDeployment } from '../../lib/registry/revisions.ts';
+import { registerVersion } from '../../lib/registry/versions.ts';
+import { creditDefault } from '../../lib/sim/demo-models.ts';
+import { SCENARIOS, type Scenario } from '../../lib/sim/scenarios.ts';
+import { generateStream } from '../../lib/sim/stream.ts';
+import { detect, initialDetectorState } from '../../workflows/detect.ts';
+import type { DetectorState, Finding, WindowSummary } from '../../workflows/types.ts';
+import { CREDIT_LABELS, creditData } from '../helpers/credit-model.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+const WINDOW_MS = 100_000;
+const EVENTS = 5000;
+const SEED = 1;
+
+/**
+ * Windows from the onset window (counted as 1) by which the expected finding must be confirmed. Most
+ * failures take two or three (the onset window is partly before the onset, confirmation takes two of
+ * three bad windows). The gradual shift builds up over 3,000 events; the credit concept drift adds
+ * about 30 % more defaults than the model expects, which one 100 s window (~500 labels) barely tells
+ * from noise, so it is confirmed by the calibration and error CUSUMs over a few windows; label delay
+ * needs its labels to fail to come back first.
+ */
+const ALLOWED_WINDOWS: Record<string, number> = {
+  'gradual-covariate-shift': 6,
+  'concept-drift': 7,
+  'label-delay': 4,
+};
+
+async function deployCreditModel(db: TestDatabase, name: string) {
+  await db.store.model.create({
+    data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },
+  });
+  const data = creditData(2000, 7);
+  await registerVersion(db.store, name, {
+    train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 1 },
+    data: { rows: data.rows, labels: data.labels.map(String) },
+  });
+  await changeDeployment(db.store, name, { production: 1, reason: 'first deployment', actor: 'human:test' });
+  const model = await db.store.model.findUniqueOrThrow({ where: { name } });
+  const version = await db.store.modelVersion.findFirstOrThrow({ where: { modelId: model.id, version: 1 } });
+  return { model, version };
+}
+
+/** Writes the scenario's traffic as the gateway and the feedback endpoint would, at simulated times. */
+async function writeTraffic(db: TestDatabase, name: string, scenario: Scenario, startMs: number) {
+  const { model, version } = await deployCreditModel(db, name);
+  const events = [
+    ...generateStream({
+      model: creditDefault,
+      scenario,
+      seed: SEED,
+      count: EVENTS,
+      startTime: new Date(startMs).toISOString(),
+    }),
+  ];
+  const outputs = await loadModel(version.artifact as unknown as ModelArtifact).predict(
+    events.map((e) => e.features),
+  );
+  const predictions = events.map((e, i) => ({
+    id: `${name}-${e.seq}`,
+    modelId: model.id,
+    versionId: version.id,
+    source: 'gateway',
+    features: e.features as object,
+    output: e.failed
+      ? undefined
+      : { prediction: outputs[i]!.prediction, probabilities: outputs[i]!.probabilities },
+    confidence: e.failed ? null : outputs[i]!.confidence,
+    latencyMs: e.latencyMs,
+    error: e.failed ? 'model server: HTTP 500' : null,
+    predictedAt: new Date(e.ts),
+    receivedAt: new Date(e.ts),
+  }));
+  const labels = events.flatMap((e) =>
+    e.label === null || e.labelTs === null
+      ? []
+      : [
+          {
+            modelId: model.id,
+            predictionId: `${name}-${e.seq}`,
+            value: String(e.label),
+            observedAt: new Date(e.labelTs),
+            receivedAt: new Date(e.labelTs),
+          },
+        ],
+  );
+  for (let i = 0; i < predictions.length; i += 1000) {
+    await db.store.prediction.createMany({ data: predictions.slice(i, i + 1000) });
+  }
+  for (let i = 0; i < labels.length; i += 1000) {
+    await db.store.label.createMany({ data: labels.slice(i, i + 1000) });
+  }
+  return { model, events };
+}
+
+interface Run {
+  windows: { summary: WindowSummary; findings: Finding[] }[];
+  onsetWindow: number;
+}
+
+/** Runs monitorWindow → detect over the whole stream, one window per simulated 100 s. */
+async function runAgent(db: TestDatabase, scenario: Scenario, name = `credit-${scenario.id}`): Promise<Run> {
+  const startMs = Date.now() + 1000; // after the model's createdAt, which the first window starts from
+  const { events } = await writeTraffic(db, name, scenario, startMs);
+  let now = new Date(startMs);
+  const { monitorWindow } = createMonitorActivities(db.store, { now: () => now });
+  const lastMs = Date.parse(events.at(-1)!.ts);
+  const onset = events[scenario.onset];
+  const onsetMs =
+    scenario.expected.finding === 'none' || !onset
+      ? Number.POSITIVE_INFINITY
+      : Date.parse(onset.ts) - 1000 * (scenario.transform.pauseSeconds ?? 0);
+  let state: DetectorState = initialDetectorState();
+  const windows: Run['windows'] = [];
+  let onsetWindow = -1;
+  for (let seq = 0; startMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
+    const endMs = startMs + (seq + 1) * WINDOW_MS;
+    now = new Date(endMs);
+    const summary = await monitorWindow({ modelName: name, seq });
+    const result = detect(summary, state);
+    state = result.state;
+    windows.push({ summary, findings: result.findings });
+    if (onsetWindow < 0 && endMs >= onsetMs) onsetWindow = seq;
+  }
+  return { windows, onsetWindow };
+}
+
+function confirmed(run: Run): { kind: FindingKind; seq: number }[] {
+  return run.windows.flatMap((w) =>
+    w.findings.filter((f) => f.state === 'confirmed').map((f) => ({ kind: f.kind, seq: w.summary.seq })),
+  );
+}
+
+/** SQLite's JSON keeps 15 significant digits of a double, so stored numbers are compared at 12. */
+function rounded(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (_key, v) =>
+    typeof v === 'number' ? Number(v.toPrecision(12)) : v,
+  );
+}
+
+const creditScenarios = SCENARIOS.filter((s) => s.models.includes('credit-default'));
+
+export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
+  describe(`monitor and detect on ${provider}`, () => {
+    let db: TestDatabase;
+
+    beforeAll(async () => {
+      db = await createTestDatabase(provider);
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    it('measures against the serving version, stores the full metrics and is idempotent per window', async () => {
+      const run = await runAgent(db, creditScenarios.find((s) => s.id === 'steady')!, 'credit-measured');
+      const model = await db.store.model.findUniqueOrThrow({ where: { name: 'credit-measured' } });
+      const stored = await db.store.metricWindow.findMany({
+        where: { modelId: model.id },
+        orderBy: { seq: 'asc' },
+      });
+      expect(stored).toHaveLength(run.windows.length);
+      const metrics = stored[3]!.metrics as unknown as StoredWindowMetrics;
+      expect(metrics.reference).toBe('used');
+      expect(metrics.drift.features.length).toBe(creditDefault.schema.length);
+      expect(metrics.realised.basis).toBe('labels_received_in_window');
+      expect(rounded(metrics.summary)).toEqual(rounded(run.windows[3]!.summary));
+      // Every label counted once: the windows' labelled rows add up to the labels received in them.
+      const lastEnd = stored.at(-1)!.endAt;
+      const labels = await db.store.label.count({
+        where: { modelId: model.id, receivedAt: { lte: lastEnd } },
+      });
+      expect(run.windows.reduce((sum, w) => sum + w.summary.labelled, 0)).toBe(labels);
+      // A retried activity returns the stored window unchanged.
+      const { monitorWindow } = createMonitorActivities(db.store, {
+        now: () => new Date(Date.now() + 3.6e6),
+      });
+      expect(rounded(await monitorWindow({ modelName: 'credit-measured', seq: 3 }))).toEqual(
+        rounded(run.windows[3]!.summary),
+      );
+      // The per-row error stream, run-length encoded (correct first): as many rows and errors as the
+      // window's accuracy counts.
+      for (const { summary } of run.windows.filter((w) => w.summary.labelled > 0)) {
+        const runs = summary.errorRuns!;
+        const rows = runs.reduce((sum, n) => sum + n, 0);
+        const errors = runs.reduce((sum, n, i) => sum + (i % 2 ? n : 0), 0);
+        expect(runs.slice(1).every((n) => n > 0)).toBe(true);
+        expect(rows - errors).toBe(summary.correct);
+        expect(summary.correct / rows).toBeCloseTo(summary.accuracy!, 12);
+      }
+    }, 120_000);
+
+    it("judges production's answers: labels of the fallback's answers show that labels arrive, nothing more", async () => {
+      const name = 'credit-fallback-labels';
+      const { model, version } = await deployCreditModel(db, name);
+      const data = creditData(300, 8);
+      await registerVersion(db.store, name, {
+        train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 2 },
+        data: { rows: data.rows, labels: data.labels.map(String) },
+      });
+      const fallback = await db.store.modelVersion.findFirstOrThrow({
+        where: { modelId: model.id, version: 2 },
+      });
+      const startMs = Date.now() + 1000;
+      // 60 answers of production, all right; 40 of the fallback, all wrong; every label back in the window.
+      const rows = Array.from({ length: 100 }, (_, i) => {
+        const byProduction = i < 60;
+        const label = i % 2 === 0 ? '1' : '0';
+        const answer = byProduction ? label : label === '1' ? '0' : '1';
+        const at = new Date(startMs + 500 * i);
+        return {
+          prediction: {
+            id: `${name}-${i}`,
+            modelId: model.id,
+            versionId: byProduction ? version.id : fallback.id,
+            source: 'gateway',
+            features: data.rows[i] as object,
+            output: {
+              prediction: answer,
+              probabilities: { '0': answer === '0' ? 0.9 : 0.1, '1': answer === '1' ? 0.9 : 0.1 },
+            },
+            confidence: 0.9,
+            latencyMs: 5,
+            error: null,
+            predictedAt: at,
+            receivedAt: at,
+          },
+          label: {
+            modelId: model.id,
+            predictionId: `${name}-${i}`,
+            value: label,
+            observedAt: at,
+            receivedAt: at,
+          },
+        };
+      });
+      await db.store.prediction.createMany({ data: rows.map((r) => r.prediction) });
+      await db.store.label.createMany({ data: rows.map((r) => r.label) });
+      const { monitorWindow } = createMonitorActivities(db.store, {
+        now: () => new Date(startMs + WINDOW_MS),
+      });
+      const summary = await monitorWindow({ modelName: name, seq: 0 });
+      expect(summary.count).toBe(100);
+      expect(summary.labelled).toBe(60);
+      expect(summary.labelledElsewhere).toBe(40);
+      expect(summary.accuracy).toBe(1);
+      expect(summary.errorRuns).toEqual([60]);
+    }, 60_000);
+
+    it("reads the model's stored policy; an invalid one falls back to the defaults with a warning", async () => {
+      const create = (name: string, policy: object) =>
+        db.store.model.create({
+          data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS, policy },
+        });
+      await create('with-policy', { window: { minRows: 77 } });
+      await create('bad-policy', { window: { minRows: 'many' } });
+      const { monitorWindow } = createMonitorActivities(db.store);
+      const warn = vi.spyOn(logger, 'warn');
+      try {
+        expect((await monitorWindow({ modelName: 'with-policy', seq: 0 })).minRows).toBe(77);
+        expect(warn).not.toHaveBeenCalled();
+        expect((await monitorWindow({ modelName: 'bad-policy', seq: 0 })).minRows).toBe(30);
+        expect(warn).toHaveBeenCalledWith(
+          expect.objectContaining({
+            model: 'bad-policy',
+            issues: [expect.objectContaining({ path: 'window.minRows' })],
+          }),
+          expect.stringContaining('invalid'),
+        );
+      } finally {
+        warn.mockRestore();
+      }
+    });
+
+    it('says when there is no reference: no deployment means drift is not judged', async () => {
+      await db.store.model.create({
+        data: {
+          name: 'undeployed',
+          task: 'binary',
+          featureSchema: creditDefault.schema,
+          labels: CREDIT_LABELS,
+        },
+      });
+      const { monitorWindow } = createMonitorActivities(db.store);
+      const summary = await monitorWindow({ modelName: 'undeployed', seq: 0 });
+      expect(summary).toMatchObject({ reference: 'none', count: 0, featuresJudged: 0 });
+      // No traffic has ever arrived: nothing is judged, not even staleness.
+      expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual([]);
+    });
+
+    it.each(creditScenarios.map((s) => [s.id, s] as const))(
+      '%s: the expected finding, confirmed soon after the onset, and no other',
+      async (_id, scenario) => {
+        const run = await runAgent(db, scenario);
+        const all = confirmed(run);
+        const expected = scenario.expected.finding;
+        const describeRun = () =>
+          run.windows
+            .map((w) => `${w.summary.seq}: ${w.findings.map((f) => `${f.kind}/${f.state}`).join(' ') || '-'}`)
+            .join('\n');
+        if (expected === 'none') {
+          expect(all, describeRun()).toEqual([]);
+          return;
+        }
+        expect(
+          all.filter((c) => c.kind !== expected),
+          describeRun(),
+        ).toEqual([]);
+        const first = all.find((c) => c.kind === expected);
+        expect(first, describeRun()).toBeDefined();
+        expect(first!.seq).toBeGreaterThanOrEqual(run.onsetWindow);
+        expect(first!.seq - run.onsetWindow + 1).toBeLessThanOrEqual(ALLOWED_WINDOWS[scenario.id] ?? 3);
+      },
+      120_000,
+    );
+  });
