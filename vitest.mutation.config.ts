@@ -18,5 +18,9 @@ export default defineConfig({
     // tens of times slower than in the ordinary suite.
     testTimeout: 120_000,
     pool: 'forks',
+    // Tells test/unit/stats.test.ts to skip its calibration-under-the-null simulations (500 exact KS tests
+    // each): under Stryker's instrumentation one run takes minutes, and every lib/stats mutant would run
+    // it. The SciPy fixture tests of the same functions stay in.
+    env: { HOMEOSTAT_MUTATION_RUN: '1' },
   },
 });

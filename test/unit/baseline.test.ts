@@ -55,6 +55,16 @@ describe('baselineFor', () => {
     expect(baselineFor('latency', d, null)?.sd).toBe(0);
   });
 
+  it('a detector state recorded before the running baselines existed has none', () => {
+    const { baselines: _none, ...old } = detector();
+    expect(baselineFor('latency', old, null)).toBeNull();
+    expect(baselineFor('concept_drift', old, window({ task: 'regression', referenceRmse: 3 }))).toEqual({
+      metric: 'rmse',
+      value: 3,
+      rows: 0,
+    });
+  });
+
   it('stale data has no metric a recovery could show', () => {
     const d = detector({
       baselineLabelled: 1000,
