@@ -5,11 +5,15 @@
 //
 //   node --import tsx bench/mutation-report.ts
 //
+// Given report paths instead (one per partial run, e.g. `--mutate workflows/decide.ts` runs), it merges
+// them (files from each).
+//
 // Score as Stryker counts it: detected (killed + timeout) over valid mutants (detected + survived + no
 // coverage); mutants the TypeScript checker rejected (compile errors) are not valid mutants.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const REPORT = path.join(ROOT, 'reports', 'mutation', 'mutation.json');
@@ -39,7 +43,6 @@ interface Mutant {
 
 interface Report {
   files: Record<string, { source: string; mutants: Mutant[] }>;
-  performance?: { setup: number; initialRun: number; mutation: number };
 }
 
 interface Counts {
@@ -75,16 +78,20 @@ function count(mutants: Mutant[]): Counts {
   };
 }
 
-const report = JSON.parse(fs.readFileSync(REPORT, 'utf8')) as Report;
+// --seconds: the Stryker run's wall time, which its JSON report does not carry (the npm script measures it).
+const { values, positionals } = parseArgs({
+  options: { seconds: { type: 'string' } },
+  allowPositionals: true,
+});
+const reports = (positionals.length > 0 ? positionals : [REPORT]).map(
+  (file) => JSON.parse(fs.readFileSync(file, 'utf8')) as Report,
+);
+const report: Report = { files: Object.assign({}, ...reports.map((r) => r.files)) };
 const files = Object.entries(report.files)
   .map(([file, f]) => ({ file: path.relative(ROOT, path.resolve(ROOT, file)), ...count(f.mutants) }))
   .sort((a, b) => a.file.localeCompare(b.file));
 const total = count(Object.values(report.files).flatMap((f) => f.mutants));
-const seconds = report.performance
-  ? Math.round(
-      (report.performance.setup + report.performance.initialRun + report.performance.mutation) / 1000,
-    )
-  : null;
+const seconds = values.seconds === undefined ? null : Number(values.seconds);
 const results = {
   command: 'npm run test:mutation',
   generatedAt: new Date().toISOString(),
@@ -105,8 +112,8 @@ const row = (name: string, c: Counts) =>
 const duration = seconds === null ? 'duration not recorded' : `${Math.round(seconds / 60)} min`;
 const section = `${HEADING}
 
-Command: \`npm run test:mutation\` (Stryker ${'with the vitest runner, per-test coverage, the TypeScript checker'},
-concurrency 1; ${duration} on ${results.cpus} cores, load average ${results.loadAverage.join(' ')} at the end).
+Command: \`npm run test:mutation\` (Stryker, vitest runner, per-test coverage, concurrency 1, TypeScript checker
+opt-in with STRYKER_TYPECHECK=1; ${duration} on ${results.cpus} cores, load average ${results.loadAverage.join(' ')} at the end).
 It mutates the pure core — \`workflows/detect.ts\`, \`workflows/decide.ts\`, \`workflows/baseline.ts\`,
 \`lib/stats\`, \`lib/detectors\`, \`lib/recovery\` (the list is \`core\` in stryker.config.mjs) — and runs the
 unit tests of vitest.mutation.config.ts against each mutant. Not part of CI's default run (too slow);

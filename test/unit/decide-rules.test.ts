@@ -389,3 +389,114 @@ describe('without an incident', () => {
     ]);
   });
 });
+
+describe('cooldowns, budgets and what each plan records', () => {
+  const slow = finding('latency', { test: 'baseline_z', effect: 2, statistic: 20 }, { severity: 'warning' });
+  const taken = (action: RemedyAttempt['action'], agoMs: number) => ({ action, at: NOW - agoMs });
+
+  it('a remedy in its cooldown is skipped, with how long ago it was taken', () => {
+    const d = decide(ctx({ findings: [slow], remedies: [taken('fallback', 3 * MINUTE)] }));
+    expect(d).toMatchObject({ rule: 'no-applicable-rung-alert', action: 'alert' });
+    expect(d.alternatives).toContainEqual({
+      action: 'fallback',
+      rejectedBecause: 'cooldown-active: fallback was taken 3 min ago (cooldown 5 minutes)',
+    });
+    const policy = { ...DEFAULT_POLICY, cooldowns: { ...DEFAULT_POLICY.cooldowns, fallback: '1 day' } };
+    const hours = decide(ctx({ policy, findings: [slow], remedies: [taken('fallback', 180 * MINUTE)] }));
+    expect(hours.alternatives).toContainEqual({
+      action: 'fallback',
+      rejectedBecause: 'cooldown-active: fallback was taken 3 h ago (cooldown 1 day)',
+    });
+    // Remedies of another kind, and records stamped after now, do not count.
+    expect(decide(ctx({ findings: [slow], remedies: [taken('disable', MINUTE)] })).action).toBe('fallback');
+    expect(decide(ctx({ findings: [slow], remedies: [taken('fallback', -MINUTE)] })).action).toBe('fallback');
+  });
+
+  it('the budget counts the remedies within its period, not one taken exactly a period ago', () => {
+    const policy = {
+      ...DEFAULT_POLICY,
+      budgets: { ...DEFAULT_POLICY.budgets, fallback: { max: 1, per: '1 hour' } },
+    };
+    const spent = decide(ctx({ policy, findings: [slow], remedies: [taken('fallback', 59 * MINUTE)] }));
+    expect(spent).toMatchObject({ rule: 'budget-exhausted-escalate', action: 'alert' });
+    expect(decide(ctx({ policy, findings: [slow], remedies: [taken('fallback', 60 * MINUTE)] })).action).toBe(
+      'fallback',
+    );
+  });
+
+  it('an acting plan names the remedy (a rollback with its revision) and why an alert alone is not enough', () => {
+    const d = decide(
+      ctx({ findings: [slow], windowStart: NOW, deployment: { ...serving, changedAt: NOW - MINUTE } }),
+    );
+    expect(d.reason).toBe('latency confirmed: latency finding: rollback to revision 6');
+    expect(d.alternatives).toEqual([
+      { action: 'alert', rejectedBecause: 'an alert alone neither protects users nor repairs the model' },
+    ]);
+  });
+
+  it('anomalies, traffic stops and late labels record the remedies they do not take', () => {
+    const anomaly = decide(
+      ctx({ findings: [finding('anomaly', { effect: 1, statistic: 9 }, { severity: 'warning' })] }),
+    );
+    expect(anomaly.alternatives).toEqual([
+      { action: 'fallback', rejectedBecause: 'a traffic anomaly is not a model fault' },
+      { action: 'none', rejectedBecause: 'confirmed: the operator should know about it' },
+    ]);
+    const stopped = decide(ctx({ findings: [finding('stale_data', { count: 0 }, { severity: 'warning' })] }));
+    expect(stopped.alternatives).toEqual([
+      { action: 'fallback', rejectedBecause: 'no traffic: no remedy of the model brings it back' },
+    ]);
+    const late = finding(
+      'stale_data',
+      {
+        count: 500,
+        test: 'label_delay_ratio',
+        labelDelayP95Seconds: 1500,
+        baselineLabelDelayP95Seconds: 150,
+      },
+      { severity: 'warning' },
+    );
+    expect(decide(ctx({ findings: [late] })).alternatives).toEqual([
+      { action: 'retrain', rejectedBecause: 'no fresh labels to retrain on' },
+    ]);
+  });
+
+  it('a collapse already shielded (fallback serving) is not shielded again', () => {
+    const d = decide(ctx({ findings: [failingAt(0.8)], deployment: { ...serving, mode: 'fallback' } }));
+    expect(d.rule).not.toBe('critical-collapse-protect');
+  });
+
+  it('a shield that worked before is raised again; one that failed is not', () => {
+    const again = decide(
+      ctx({
+        findings: [failingAt(0.8)],
+        openIncident: incident('failures', { attempts: [attempt('fallback', 'protected')] }),
+      }),
+    );
+    expect(again).toMatchObject({ rule: 'critical-collapse-protect', action: 'fallback' });
+    const failed = decide(
+      ctx({
+        findings: [failingAt(0.8)],
+        openIncident: incident('failures', { attempts: [attempt('fallback', 'failed')] }),
+      }),
+    );
+    expect(failed).toMatchObject({ rule: 'critical-collapse-protect', action: 'disable' });
+  });
+
+  it('a collapse nothing can shield escalates', () => {
+    const d = decide(
+      ctx({
+        findings: [failingAt(0.8)],
+        deployment: { ...serving, fallbackVersion: null },
+        remedies: [taken('disable', MINUTE)],
+      }),
+    );
+    expect(d).toMatchObject({ rule: 'ladder-exhausted-escalate', action: 'alert', severity: 'critical' });
+    expect(d.reason).toBe(
+      'critical collapse: failure rate 0.800 is at or above the floor 0.5, and users cannot be protected automatically',
+    );
+    expect(d.escalate?.reason).toBe(
+      'critical collapse (failure rate 0.800 is at or above the floor 0.5); neither fallback nor disable can be taken',
+    );
+  });
+});
