@@ -123,6 +123,7 @@ describe('evidence strength of input findings', () => {
     // a null-rate change: min(6, log(1e-3) / log(0.01) = 1.5)
     expect(strength(finding('data_quality', {}, { features: [feature(0.3, 1e-3)] }))).toBe(strengthOf(1.5));
     expect(strength(finding('data_quality', { worstRate: 0.1 }))).toBe(strengthOf(2));
+    expect(strength(finding('data_quality', { worstRate: 0.1 }, { features: [] }))).toBe(strengthOf(2));
   });
 
   it('anomaly: throughput rise over burstFactor − 1, z over minZ', () => {
