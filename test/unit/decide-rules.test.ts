@@ -500,3 +500,61 @@ describe('cooldowns, budgets and what each plan records', () => {
     );
   });
 });
+
+describe('the next rung of an open incident', () => {
+  const retrained = (over: Partial<RemedyAttempt> = {}): RemedyAttempt => ({
+    ...attempt('retrain', 'not_recovered'),
+    ...over,
+  });
+
+  it("is judged on the incident's own finding, or on the incident's severity when it has none now", () => {
+    const latency = finding(
+      'latency',
+      { test: 'baseline_z', effect: 2, statistic: 20 },
+      { severity: 'critical' },
+    );
+    const own = accuracyAt(0.8, { severity: 'warning' }, { drop: 0.1, z: 30 });
+    const open = incident('concept_drift', { attempts: [retrained()] });
+    const d = decide(ctx({ findings: [latency, own], openIncident: open }));
+    expect(d).toMatchObject({
+      rule: 'verification-failed-next-rung',
+      action: 'fallback',
+      severity: 'warning',
+    });
+    expect(d.strength).toBe(0.8);
+    expect(d.judgement).toBe('persistent');
+    expect(d.reason).toBe('incident inc-9: retrain not recovered (no detail); next: fallback');
+    const none = decide(ctx({ openIncident: { ...open, severity: 'critical' } }));
+    expect(none).toMatchObject({ severity: 'critical', strength: null, judgement: 'persistent' });
+  });
+
+  it('a promoted retrain that fell short is retrained once more on every row, if the run may', () => {
+    const open = (attempts: RemedyAttempt[]) => incident('concept_drift', { attempts });
+    const short = retrained({ bestAvailable: true, detail: 'accuracy 0.86 < 0.88' });
+    const d = decide(ctx({ retrainAgain: true, openIncident: open([short]) }));
+    expect(d).toMatchObject({ rule: 'retrain-again-on-more-rows', action: 'retrain', alternatives: [] });
+    expect(d.reason).toBe(
+      'incident inc-9: retrain improved on the old model but fell short (accuracy 0.86 < 0.88); next: retrain once more on every row since the onset',
+    );
+    // Not for runs begun before the rule, not twice, not after a retrain that was not the best available.
+    expect(decide(ctx({ openIncident: open([short]) })).rule).toBe('no-better-model-escalate');
+    expect(decide(ctx({ retrainAgain: true, openIncident: open([short, short]) })).rule).toBe(
+      'no-better-model-escalate',
+    );
+    const notBest = decide(ctx({ retrainAgain: true, openIncident: open([retrained()]) }));
+    expect(notBest).toMatchObject({ rule: 'verification-failed-next-rung', action: 'fallback' });
+  });
+
+  it('after the best model available, a fallback would serve worse: it is rejected, and the incident escalates', () => {
+    const d = decide(
+      ctx({ openIncident: incident('concept_drift', { attempts: [retrained({ bestAvailable: true })] }) }),
+    );
+    expect(d).toMatchObject({ rule: 'no-better-model-escalate', action: 'alert' });
+    expect(d.alternatives).toContainEqual({
+      action: 'fallback',
+      rejectedBecause:
+        'production is the best model available for the recent data: a fallback would serve worse',
+    });
+    expect(d.escalate?.reason).toMatch(/^tried retrain \(not_recovered\); no model available does better/);
+  });
+});
