@@ -132,8 +132,8 @@ groups survive: "Surviving mutants" below. Full counts: bench/results/mutation.j
 
 const doc = fs.readFileSync(DOC, 'utf8');
 const start = doc.indexOf(`${HEADING}\n`);
-// The generated part ends at the hand-written "### Surviving mutants" notes or the next section.
-const ends = [doc.indexOf('\n### Surviving mutants', start), doc.indexOf('\n## ', start + 1)].filter(
+// The generated part ends at the first hand-written subsection (### ...) or the next section.
+const ends = [doc.indexOf('\n### ', start), doc.indexOf('\n## ', start + 1)].filter(
   (i) => start !== -1 && i !== -1,
 );
 const end = ends.length > 0 ? Math.min(...ends) : -1;
