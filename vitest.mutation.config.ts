@@ -12,7 +12,6 @@ export default defineConfig({
       'test/unit/stats*.test.ts',
       'test/unit/baseline*.test.ts',
       'test/unit/recovery*.test.ts',
-      'test/unit/mutation-*.test.ts',
     ],
     // Stryker's instrumented code counts coverage in every hot loop: the SciPy sweeps of lib/stats run
     // tens of times slower than in the ordinary suite.
