@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+// The unit tests that exercise the pure core Stryker mutates (see stryker.config.mjs). Kept apart from
+// vitest.config.ts so a mutation run never starts a Temporal server or a database, and without
+// test/setup.ts, which only quietens Temporal's worker logs and costs seconds per test-runner process.
+export default defineConfig({
+  test: {
+    include: [
+      'test/unit/decide*.test.ts',
+      'test/unit/detect*.test.ts',
+      'test/unit/judge*.test.ts',
+      'test/unit/stats*.test.ts',
+      'test/unit/baseline*.test.ts',
+      'test/unit/recovery*.test.ts',
+    ],
+    // Stryker's instrumented code counts coverage in every hot loop: the SciPy sweeps of lib/stats run
+    // tens of times slower than in the ordinary suite.
+    testTimeout: 120_000,
+    pool: 'forks',
+    // Tells test/unit/stats.test.ts to skip its calibration-under-the-null simulations (500 exact KS tests
+    // each): under Stryker's instrumentation one run takes minutes, and every lib/stats mutant would run
+    // it. The SciPy fixture tests of the same functions stay in.
+    env: { HOMEOSTAT_MUTATION_RUN: '1' },
+  },
+});
