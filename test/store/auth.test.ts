@@ -46,18 +46,18 @@ describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
   });
 
   it.each([
-    ['ingest', 'POST', '/v1/models/credit/predictions', prediction('i1'), 202],
-    ['ingest', 'GET', '/v1/models', undefined, 403],
-    ['ingest', 'POST', '/v1/models', model, 403],
-    ['viewer', 'GET', '/v1/models', undefined, 200],
-    ['viewer', 'GET', '/v1/fleet', undefined, 200],
-    ['viewer', 'POST', '/v1/models/credit/predictions', prediction('v1'), 403],
-    ['viewer', 'POST', '/v1/models/credit/agent/pause', { reason: 'x' }, 403],
-    ['viewer', 'POST', '/v1/models/credit/deployment', { production: 1, reason: 'x' }, 403],
-    ['operator', 'GET', '/v1/keys', undefined, 403],
-    ['operator', 'POST', '/v1/keys', { name: 'x', role: 'admin' }, 403],
-    ['operator', 'POST', '/v1/models', model, 201],
-  ] as const)('a %s key: %s %s → %i', async (role, method, path, body, status) => {
+    ['ingest', 'POST', '/v1/models/credit/predictions', 202, prediction('i1')],
+    ['ingest', 'GET', '/v1/models', 403, undefined],
+    ['ingest', 'POST', '/v1/models', 403, model],
+    ['viewer', 'GET', '/v1/models', 200, undefined],
+    ['viewer', 'GET', '/v1/fleet', 200, undefined],
+    ['viewer', 'POST', '/v1/models/credit/predictions', 403, prediction('v1')],
+    ['viewer', 'POST', '/v1/models/credit/agent/pause', 403, { reason: 'x' }],
+    ['viewer', 'POST', '/v1/models/credit/deployment', 403, { production: 1, reason: 'x' }],
+    ['operator', 'GET', '/v1/keys', 403, undefined],
+    ['operator', 'POST', '/v1/keys', 403, { name: 'x', role: 'admin' }],
+    ['operator', 'POST', '/v1/models', 201, model],
+  ] as const)('%s key: %s %s → %i', async (role, method, path, status, body) => {
     const res = await as[role](method, path, body);
     expect(res.status).toBe(status);
     if (status === 403) expect(res.body.error.message).toMatch(new RegExp(`key "test-${role}" has ${role}`));
