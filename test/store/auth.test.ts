@@ -1,14 +1,14 @@
 // Access control: every /v1 route needs a key, each role reaches exactly what it should, keys are stored
 // hashed and shown once, and a revoked key stops working at once.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requiredRole } from '../../api/auth.ts';
 import type { JsonCall } from '../../lib/api-client.ts';
 import { hashKey } from '../../lib/auth/keys.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
-describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
+describeEachProvider('access control on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let as: Record<'none' | 'ingest' | 'viewer' | 'operator', JsonCall>;

@@ -1,7 +1,7 @@
 // The inference gateway on SQLite and PostgreSQL, with real trained models and a real HTTP model server:
 // routing (production, a deterministic canary split, fallback, disabled), shadow isolation, model
 // failures, every kind of bad input answered precisely with nothing stored, and the late label join.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { flaggedCount, rejectedCount } from '../../lib/ingest/counters.ts';
 import { MAX_BATCH_ROWS } from '../../lib/ingest/limits.ts';
 import { loadModel, type ModelArtifact, type ModelOutput } from '../../lib/models/index.ts';
@@ -17,12 +17,12 @@ import {
   startModelServer,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 /** How long the slow model server takes: far longer than any gateway answer may. */
 const SLOW_MS = 1500;
 
-describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
+describeEachProvider('gateway on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;

@@ -2,7 +2,7 @@
 // audit activities around the pure detector and decision engine, on SQLite and on PostgreSQL. Then fleet
 // health, time series, the incident timeline and the audit trail (JSON and CSV) are read back over HTTP.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import type { MonitorRequest } from '../../activities/monitor.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
@@ -10,7 +10,7 @@ import { decide } from '../../workflows/decide.ts';
 import { detect, initialDetectorState } from '../../workflows/detect.ts';
 import type { DetectorState, OpenIncident, WindowSummary } from '../../workflows/types.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +81,7 @@ function agentLoop(db: TestDatabase, modelName: string, modelId: string) {
   };
 }
 
-describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
+describeEachProvider('history API on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let credit: ReturnType<typeof agentLoop>;

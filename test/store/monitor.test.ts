@@ -3,7 +3,7 @@
 // traffic (predictions and labels at their simulated arrival times), measured window by window with a
 // simulated clock. Each scenario must confirm its expected finding soon after its onset and no other;
 // the steady stream and the noise blip none.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createMonitorActivities, type StoredWindowMetrics } from '../../activities/monitor.ts';
 import type { FindingKind } from '../../lib/domain.ts';
 import { logger } from '../../lib/log.ts';
@@ -16,7 +16,7 @@ import { generateStream } from '../../lib/sim/stream.ts';
 import { detect, initialDetectorState } from '../../workflows/detect.ts';
 import type { DetectorState, Finding, WindowSummary } from '../../workflows/types.ts';
 import { CREDIT_LABELS, creditData } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 const WINDOW_MS = 100_000;
 const EVENTS = 5000;
@@ -150,7 +150,7 @@ function rounded(value: unknown): unknown {
 
 const creditScenarios = SCENARIOS.filter((s) => s.models.includes('credit-default'));
 
-describe.each(TEST_PROVIDERS)('monitor and detect on %s', (provider) => {
+describeEachProvider('monitor and detect on %s', (provider) => {
   let db: TestDatabase;
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 // The registry through its API on SQLite and PostgreSQL: versions with the monitor's reference profile
 // and held-out metrics computed from real data and a real trained model, deployment revisions, restore,
 // statuses, and every kind of bad request answered precisely with nothing written.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../lib/models/index.ts';
 import { DISTRIBUTION_DEFAULTS, evaluateOutputs, REFERENCE_PROFILE_FORMAT } from '../../lib/monitor/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
@@ -15,9 +15,9 @@ import {
   startModelServer,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
-describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
+describeEachProvider('registry on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
