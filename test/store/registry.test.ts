@@ -59,7 +59,11 @@ describeEachProvider('registry on %s', (provider) => {
       parentVersion: null,
     });
     expect(v.trainingWindow).toEqual({ from: '2026-10-01T00:00:00Z', to: '2026-10-31T00:00:00Z', rows: 800 });
-    // 20 % held out; a logistic regression is right about 85 % of the time on this population.
+    // 20 % held out. Everything is seeded (the data's seed 11, the split's default seed 1, 200 full-batch
+    // gradient steps from zero weights), so these are exactly what the trainer and the registry's
+    // evaluation produce: 182 of the 200 held-out rows right (the world's own logit gets 180 of them),
+    // AUC 0.943. A change to the trainer, the split or the metrics shows here; the bound this replaces
+    // (accuracy and AUC above 0.75) passed a model 15 points worse.
     expect(v.metrics).toMatchObject({
       task: 'binary',
       count: 200,
@@ -68,10 +72,10 @@ describeEachProvider('registry on %s', (provider) => {
       withProbabilities: 200,
       evaluatedOn: 'holdout',
     });
-    expect(v.metrics.accuracy).toBeGreaterThan(0.75);
-    expect(v.metrics.correct).toBe(Math.round(v.metrics.accuracy * 200));
-    expect(v.metrics.logLoss).toBeLessThan(0.5);
-    expect(v.metrics.rocAuc).toBeGreaterThan(0.75);
+    expect(v.metrics.correct).toBe(182);
+    expect(v.metrics.accuracy).toBe(182 / 200);
+    expect(v.metrics.logLoss).toBeCloseTo(0.258, 3);
+    expect(v.metrics.rocAuc).toBeCloseTo(0.9426, 4);
     const support = v.metrics.perClass.map((c: { label: string; support: number }) => [c.label, c.support]);
     expect(support.map(([label]: [string]) => label)).toEqual(['0', '1']);
     expect(support.reduce((sum: number, [, n]: [string, number]) => sum + n, 0)).toBe(200);
