@@ -157,16 +157,20 @@ describeEachProvider('gateway on %s', (provider) => {
 
   it('scores a shadow copy after answering, without changing or delaying the answer', async () => {
     await deploy({ shadow: 3 }); // the slow HTTP model
-    const started = performance.now();
     const res = await api.call('POST', '/v1/models/credit/predict', { id: 'shadowed-1', features: rows[5] });
-    const elapsed = performance.now() - started;
     expect(res.status).toBe(200);
     const [expected] = await direct(production, [rows[5]!]);
     expect(res.body).toEqual({ id: 'shadowed-1', ...answerOf(expected!), version: 1, route: 'production' });
-    expect(elapsed).toBeLessThan(SLOW_MS / 3);
-    // The answer is out while the shadow model is still working on its copy.
+    // Not delayed: the answer is out, and stored as production's, while the shadow model is still
+    // working on its copy (it takes SLOW_MS); how fast the gateway answers is bench/gateway.ts's business.
     await eventually(async () => server.inFlight() > 0);
     expect(await db.store.prediction.findUnique({ where: { id: 'shadowed-1:shadow' } })).toBeNull();
+    expect(await db.store.prediction.findUnique({ where: { id: 'shadowed-1' } })).toMatchObject({
+      source: 'gateway',
+      versionId: versionIds[1],
+      shadowOf: null,
+      output: { prediction: expected!.prediction, probabilities: expected!.probabilities },
+    });
 
     const shadow = await eventually(() =>
       db.store.prediction.findUnique({ where: { id: 'shadowed-1:shadow' } }),
