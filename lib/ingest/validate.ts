@@ -108,6 +108,18 @@ function problemMessage(spec: FeatureSpec, value: unknown, problem: ValueProblem
   }
 }
 
+/**
+ * A row's value of a feature, `undefined` when the row has no such field of its own: a feature named
+ * "constructor" or "toString" must not find Object.prototype's function, nor one named "__proto__" the
+ * row's prototype. Ingestion and the monitor read every value through it.
+ */
+export function featureValue(
+  features: Readonly<Record<string, FeatureValue>>,
+  name: string,
+): FeatureValue | undefined {
+  return Object.hasOwn(features, name) ? features[name] : undefined;
+}
+
 /** A validator for one schema; build it once per schema and reuse it for every row. */
 export function rowValidator(schema: FeatureSchema): RowValidator {
   const known = new Set(schema.map((spec) => spec.name));
@@ -115,8 +127,7 @@ export function rowValidator(schema: FeatureSchema): RowValidator {
   return (features) => {
     const violations: FeatureViolation[] = [];
     for (const { spec, check } of checks) {
-      // Own fields only: a feature named "constructor" must not find Object's.
-      const value = Object.hasOwn(features, spec.name) ? features[spec.name] : undefined;
+      const value = featureValue(features, spec.name);
       const problem = check(value);
       if (problem) {
         violations.push({ feature: spec.name, problem, message: problemMessage(spec, value, problem) });

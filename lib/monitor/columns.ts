@@ -3,7 +3,13 @@
 // function, and it judges each value with ingestion's check (valueChecker, lib/ingest/validate.ts), so a
 // count here and a flag stored at ingestion mean the same.
 import type { FeatureRow, FeatureSchema, FeatureSpec, FeatureValue } from '../domain.ts';
-import { VALUE_PROBLEMS, type ValueCheck, type ValueProblem, valueChecker } from '../ingest/validate.ts';
+import {
+  featureValue,
+  VALUE_PROBLEMS,
+  type ValueCheck,
+  type ValueProblem,
+  valueChecker,
+} from '../ingest/validate.ts';
 
 /** Rows per problem; `unknown_feature` concerns a row's extra fields, which ingestion flags. */
 export type ProblemCounts = Record<ValueProblem, number>;
@@ -60,7 +66,7 @@ export function readFeatureColumns(schema: FeatureSchema, rows: readonly Feature
     spec.type === 'numeric' ? new NumericReader(spec, rows.length) : new CategoricalReader(spec),
   );
   for (const row of rows) {
-    for (const reader of readers) reader.read(row[reader.name]);
+    for (const reader of readers) reader.read(featureValue(row, reader.name));
   }
   return readers.map((reader) => reader.column());
 }

@@ -670,17 +670,56 @@ describe('dashboard', () => {
         const agent = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
         return agent.pendingApproval?.id !== pendingApproval.id ? true : undefined;
       });
-      // The agent clears the pending approval, then records the approver's act: wait for the record.
-      const audit = await waitFor('the approval in the audit trail', async () => {
-        const { actions } = (
-          await call(
-            'GET',
-            `/v1/actions?model=${APPROVALS}&actor=${encodeURIComponent('human:carol (key test-operator)')}`,
-          )
-        ).body;
-        return actions.length > 0 ? actions : undefined;
+
+      // What the approval caused, in the audit trail: the agent's request answered...
+      const trail = async () => (await call('GET', `/v1/actions?model=${APPROVALS}`)).body.actions;
+      // The person the operator typed, and the key the dashboard's request carried.
+      const APPROVER = 'human:carol (key test-operator)';
+      const approval = await waitFor('the answered approval', async () =>
+        (await trail()).find(
+          (a: { type: string; status: string }) =>
+            a.type === `approve:${pendingApproval.action}` && a.status === 'succeeded',
+        ),
+      );
+      expect(approval).toMatchObject({
+        actor: APPROVER,
+        reason: 'the retraining data looks sound',
+        incidentId: pendingApproval.incidentId,
+        detail: { rule: pendingApproval.rule, approvalId: pendingApproval.id },
       });
-      expect(audit.length).toBeGreaterThan(0);
+      // ...then the remedy itself, run to its end as the approver's act: the retrain trains a candidate
+      // on the labelled rows since the onset and judges it against production on held-out rows.
+      const remedy = await waitFor(
+        'the approved remedy to finish',
+        async () =>
+          (await trail()).find(
+            (a: { type: string; status: string }) =>
+              a.type === pendingApproval.action && a.status !== 'started',
+          ),
+        90_000,
+      );
+      expect(remedy).toMatchObject({
+        actor: APPROVER,
+        incidentId: pendingApproval.incidentId,
+        detail: { rule: pendingApproval.rule, attempt: 0 },
+      });
+      const candidate = (await call('GET', `/v1/models/${APPROVALS}/versions/2`)).body.version;
+      expect(candidate).toMatchObject({ parentVersion: 1, incidentId: pendingApproval.incidentId });
+      expect(remedy.detail.result).toMatch(/^candidate v2 /);
+      const deployment = (await call('GET', `/v1/models/${APPROVALS}/deployment`)).body.deployment;
+      // Labels flipped at random are noise, not a new world a model can learn: the candidate (almost
+      // always) does not beat production, is rejected, and production stays. Should it win by chance, it
+      // serves: either way the audit row, the version and the deployment agree.
+      if (remedy.detail.outcome === 'applied') {
+        expect(remedy.status).toBe('succeeded');
+        expect(deployment.production).toMatchObject({ version: 2 });
+      } else {
+        expect(remedy).toMatchObject({ status: 'failed', detail: { outcome: 'rejected' } });
+        expect(remedy.afterRevisionId).toBe(remedy.beforeRevisionId);
+        expect(remedy.detail.result).toMatch(/did not beat production/);
+        expect(candidate.status).toBe('rejected');
+        expect(deployment.production).toMatchObject({ version: 1 });
+      }
     } finally {
       await traffic.stop();
     }

@@ -5,16 +5,37 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { describe } from 'vitest';
 import { createStore, type Store } from '../../lib/db/client.ts';
 import type { DatabaseConfig, DatabaseProvider } from '../../lib/db/config.ts';
 import { migrateDatabase } from '../../lib/db/migrate.ts';
+import { PROVIDERS } from '../../scripts/db-schemas.ts';
 
 export const TEST_POSTGRES_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-/** Providers the store tests run on. HOMEOSTAT_TEST_SKIP_POSTGRES=1 is an explicit, visible opt-out. */
-export const TEST_PROVIDERS: DatabaseProvider[] =
-  process.env.HOMEOSTAT_TEST_SKIP_POSTGRES === '1' ? ['sqlite'] : ['sqlite', 'postgresql'];
+/** HOMEOSTAT_TEST_SKIP_POSTGRES=1: there is no PostgreSQL server here, so its tests are skipped. */
+const POSTGRES_SKIPPED = process.env.HOMEOSTAT_TEST_SKIP_POSTGRES === '1';
+
+/**
+ * A describe block that needs PostgreSQL. Without it the block is still declared, marked skipped with the
+ * reason in its title, so that the run's "N skipped" counts the tests it did not run instead of losing them.
+ */
+export function describeOnPostgres(title: string, body: () => void): void {
+  describe.skipIf(POSTGRES_SKIPPED)(
+    POSTGRES_SKIPPED ? `${title} (skipped: HOMEOSTAT_TEST_SKIP_POSTGRES=1)` : title,
+    body,
+  );
+}
+
+/** describe.each over every database provider (`%s` in the title names it). */
+export function describeEachProvider(title: string, body: (provider: DatabaseProvider) => void): void {
+  for (const provider of PROVIDERS) {
+    const named = title.replace('%s', provider);
+    if (provider === 'postgresql') describeOnPostgres(named, () => body(provider));
+    else describe(named, () => body(provider));
+  }
+}
 
 export interface TestDatabase {
   config: DatabaseConfig;

@@ -7,6 +7,8 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { lazyClient } from '../../lib/temporal.ts';
 import { temporalCliPath, temporalTestServerPath } from '../../lib/temporal-binaries.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
+import type { AgentState } from '../../workflows/types.ts';
 
 /** The full dev server (what users run): updates, queries, continueAsNew exactly as in production. */
 export function startDevServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
@@ -60,3 +62,24 @@ const quietLogger = {
     console.error(message, meta);
   },
 };
+
+/** The state of the model's agent, by query. */
+export function agentStatus(env: TestWorkflowEnvironment, modelName: string): () => Promise<AgentState> {
+  // A query racing a continueAsNew hand-over can wait for its RPC timeout: bound it (the caller retries).
+  return () =>
+    env.client.withDeadline(Date.now() + 2_000, () =>
+      env.client.workflow.getHandle(agentWorkflowId(modelName)).query(statusQuery),
+    );
+}
+
+/** Waits until the agent has completed `cycle` cycles; by the clock, not by attempts: on a loaded CI machine a cycle can take seconds. */
+export async function waitForCycle(query: () => Promise<AgentState>, cycle: number): Promise<AgentState> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const state = await query().catch(() => null);
+    if (state && state.cycle >= cycle) return state;
+    // Not faster: queries racing a continueAsNew hand-over hold the test server's time skipping back.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`agent did not complete cycle ${cycle}`);
+}

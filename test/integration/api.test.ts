@@ -3,7 +3,7 @@
 // reject bad requests before anything changes; every operator act is audited.
 import fs from 'node:fs';
 import path from 'node:path';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -12,6 +12,7 @@ import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { agentWorkflowId, pauseUpdate } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { eventually } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startDevServer, workflowBundle } from '../helpers/temporal.ts';
 
@@ -50,6 +51,20 @@ const credit = {
     { name: 'region', type: 'categorical', categories: ['north', 'south'] },
   ],
 };
+
+/**
+ * Waits until the agent loop has begun `count` sleeps (timers: it sleeps a cycle interval between turns)
+ * since its pause update was accepted, reading the workflow's history: the agent's own clock, not ours.
+ */
+async function sleepsBegunSincePause(handle: WorkflowHandle, count: number): Promise<void> {
+  await eventually(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const pause = events.findIndex(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'pause',
+    );
+    return pause >= 0 && events.slice(pause).filter((e) => e.timerStartedEventAttributes).length >= count;
+  }, 30_000);
+}
 
 describe('API with a running agent', () => {
   it('reports its health', async () => {
@@ -138,9 +153,17 @@ describe('API with a running agent', () => {
       body: { error: { code: 'agent_rejected', message: 'agent is already paused' } },
     });
 
-    const cycleWhilePaused = paused.body.agent.cycle;
-    await new Promise((r) => setTimeout(r, 2_500)); // two intervals: a paused agent measures nothing
-    expect((await api.call('GET', '/v1/models/credit/agent')).body.agent.cycle).toBe(cycleWhilePaused);
+    // A paused agent measures nothing. The loop sleeps (a timer) between turns, and a cycle already
+    // measuring when the pause came still counts: once a sleep has begun after the pause, that cycle is
+    // done and the count settled. Once the next sleep has begun, the loop has been through a whole turn
+    // paused, and the count must not have moved.
+    const status = async () => (await api.call('GET', '/v1/models/credit/agent')).body.agent;
+    expect(await status()).toMatchObject({ paused: true, health: 'paused' });
+    await sleepsBegunSincePause(handle, 1);
+    const cycleWhilePaused = (await status()).cycle;
+    expect(cycleWhilePaused).toBeGreaterThanOrEqual(paused.body.agent.cycle);
+    await sleepsBegunSincePause(handle, 2);
+    expect(await status()).toMatchObject({ paused: true, cycle: cycleWhilePaused });
 
     const resumed = await api.call('POST', '/v1/models/credit/agent/resume', {
       reason: 'done',

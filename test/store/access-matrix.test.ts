@@ -13,7 +13,7 @@ import { revokeApiKey, rotateApiKey } from '../../lib/auth/keys.ts';
 import { ROLES, type Role } from '../../lib/domain.ts';
 import { changeDeployment } from '../../lib/registry/revisions.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
 type Caller = 'no key' | 'revoked key' | Role | 'admin scoped to another model';
@@ -61,7 +61,7 @@ const INVALID_BODY = { 'not-a-field': true };
 
 const STATE_CHANGING = Object.keys(ACCESS_RULES).filter((route) => !route.startsWith('GET '));
 
-describe.each(TEST_PROVIDERS)('the role matrix on %s', (provider) => {
+describeEachProvider('the role matrix on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   const as = {} as Record<Caller, JsonCall>;

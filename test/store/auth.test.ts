@@ -7,10 +7,10 @@ import { jsonClient } from '../../lib/api-client.ts';
 import { hashKey, rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Role } from '../../lib/domain.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase, trafficCounts } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
-describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
+describeEachProvider('access control on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let as: Record<'none' | 'ingest' | 'viewer' | 'operator', JsonCall>;
@@ -48,22 +48,22 @@ describe.each(TEST_PROVIDERS)('access control on %s', (provider) => {
   });
 
   it.each([
-    ['ingest', 'POST', '/v1/models/credit/predictions', prediction('i1'), 202],
-    ['ingest', 'GET', '/v1/models', undefined, 403],
-    ['ingest', 'POST', '/v1/models', model, 403],
-    ['viewer', 'GET', '/v1/models', undefined, 200],
-    ['viewer', 'GET', '/v1/fleet', undefined, 200],
-    ['viewer', 'POST', '/v1/models/credit/predictions', prediction('v1'), 403],
-    ['viewer', 'POST', '/v1/models/credit/agent/pause', { reason: 'x' }, 403],
-    ['viewer', 'POST', '/v1/models/credit/deployment', { production: 1, reason: 'x' }, 403],
-    ['operator', 'GET', '/v1/keys', undefined, 403],
+    ['ingest', 'POST', '/v1/models/credit/predictions', 202, prediction('i1')],
+    ['ingest', 'GET', '/v1/models', 403, undefined],
+    ['ingest', 'POST', '/v1/models', 403, model],
+    ['viewer', 'GET', '/v1/models', 200, undefined],
+    ['viewer', 'GET', '/v1/fleet', 200, undefined],
+    ['viewer', 'POST', '/v1/models/credit/predictions', 403, prediction('v1')],
+    ['viewer', 'POST', '/v1/models/credit/agent/pause', 403, { reason: 'x' }],
+    ['viewer', 'POST', '/v1/models/credit/deployment', 403, { production: 1, reason: 'x' }],
+    ['operator', 'GET', '/v1/keys', 403, undefined],
     // Express routes these to GET /v1/keys too (case-insensitive, one optional trailing slash).
-    ['viewer', 'GET', '/v1/keys/', undefined, 403],
-    ['viewer', 'GET', '/V1/Keys', undefined, 403],
-    ['operator', 'GET', '/v1/KEYS/', undefined, 403],
-    ['operator', 'POST', '/v1/keys', { name: 'x', role: 'admin', models: '*' }, 403],
-    ['operator', 'POST', '/v1/models', model, 201],
-  ] as const)('a %s key: %s %s → %i', async (role, method, path, body, status) => {
+    ['viewer', 'GET', '/v1/keys/', 403, undefined],
+    ['viewer', 'GET', '/V1/Keys', 403, undefined],
+    ['operator', 'GET', '/v1/KEYS/', 403, undefined],
+    ['operator', 'POST', '/v1/keys', 403, { name: 'x', role: 'admin', models: '*' }],
+    ['operator', 'POST', '/v1/models', 201, model],
+  ] as const)('%s key: %s %s → %i', async (role, method, path, status, body) => {
     const res = await as[role](method, path, body);
     expect(res.status).toBe(status);
     if (status === 403) expect(res.body.error.message).toMatch(new RegExp(`key "test-${role}" has ${role}`));

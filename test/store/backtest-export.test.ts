@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { type DeploymentHistoryFile, readDeploymentsFile } from '../../lib/backtest/deployments.ts';
 import { exportStream } from '../../lib/backtest/export.ts';
@@ -21,7 +21,7 @@ import { changeDeployment, restoreRevision } from '../../lib/registry/revisions.
 import { registerVersion } from '../../lib/registry/versions.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { CREDIT_LABELS, creditData, trainCreditModel } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 const ROWS = 600;
 /** The windows the agent measured over the traffic, (startAt, endAt] in ms after its first prediction. */
@@ -31,7 +31,7 @@ const WINDOWS: [number, number][] = [
   [39_950, 60_000],
 ];
 
-describe.each(TEST_PROVIDERS)('backtest export of the deployment history on %s', (provider) => {
+describeEachProvider('backtest export of the deployment history on %s', (provider) => {
   let db: TestDatabase;
   let dir: string;
   const name = `credit-${randomUUID().slice(0, 8)}`;

@@ -1,7 +1,7 @@
 // The inference gateway on SQLite and PostgreSQL, with real trained models and a real HTTP model server:
 // routing (production, a deterministic canary split, fallback, disabled), shadow isolation, model
 // failures, every kind of bad input answered precisely with nothing stored, and the late label join.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { flaggedCount, rejectedCount } from '../../lib/ingest/counters.ts';
 import { MAX_BATCH_ROWS } from '../../lib/ingest/limits.ts';
 import { loadModel, type ModelArtifact, type ModelOutput } from '../../lib/models/index.ts';
@@ -18,12 +18,12 @@ import {
   startModelServer,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 /** How long the slow model server takes: far longer than any gateway answer may. */
 const SLOW_MS = 1500;
 
-describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
+describeEachProvider('gateway on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
@@ -159,16 +159,20 @@ describe.each(TEST_PROVIDERS)('gateway on %s', (provider) => {
 
   it('scores a shadow copy after answering, without changing or delaying the answer', async () => {
     await deploy({ shadow: 3 }); // the slow HTTP model
-    const started = performance.now();
     const res = await api.call('POST', '/v1/models/credit/predict', { id: 'shadowed-1', features: rows[5] });
-    const elapsed = performance.now() - started;
     expect(res.status).toBe(200);
     const [expected] = await direct(production, [rows[5]!]);
     expect(res.body).toEqual({ id: 'shadowed-1', ...answerOf(expected!), version: 1, route: 'production' });
-    expect(elapsed).toBeLessThan(SLOW_MS / 3);
-    // The answer is out while the shadow model is still working on its copy.
+    // Not delayed: the answer is out, and stored as production's, while the shadow model is still
+    // working on its copy (it takes SLOW_MS); how fast the gateway answers is bench/gateway.ts's business.
     await eventually(async () => server.inFlight() > 0);
     expect(await db.store.prediction.findFirst({ where: { id: 'shadowed-1:shadow' } })).toBeNull();
+    expect(await db.store.prediction.findFirst({ where: { id: 'shadowed-1' } })).toMatchObject({
+      source: 'gateway',
+      versionId: versionIds[1],
+      shadowOf: null,
+      output: { prediction: expected!.prediction, probabilities: expected!.probabilities },
+    });
 
     const shadow = await eventually(() =>
       db.store.prediction.findFirst({ where: { id: 'shadowed-1:shadow' } }),

@@ -1,108 +1,77 @@
-// The read API over history written exactly as the agent writes it: each cycle runs the real monitor and
-// audit activities around the pure detector and decision engine, on SQLite and on PostgreSQL. Then fleet
+// The read API over history the agent wrote: the real agent workflow on Temporal's time-skipping server,
+// with the real worker and activities, on SQLite and on PostgreSQL, measures window after window of
+// labelled traffic, goes through an incident, and is paused and resumed through the API. Then fleet
 // health, time series, the incident timeline and the audit trail (JSON and CSV) are read back over HTTP.
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
-import type { MonitorRequest } from '../../activities/monitor.ts';
-import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
-import { decide } from '../../workflows/decide.ts';
-import { detect, initialDetectorState } from '../../workflows/detect.ts';
-import type { DetectorState, OpenIncident, WindowSummary } from '../../workflows/types.ts';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureAgent } from '../../lib/temporal.ts';
+import { createHomeostatWorker } from '../../worker/worker.ts';
+import type { AgentState } from '../../workflows/types.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
+import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const AGENTS = { taskQueue: 'history-test', cycleInterval: '1 minute' };
+/**
+ * Accuracy of each window, per model: credit is healthy for three windows, drops for three (suspect,
+ * confirmed, still bad), then recovers; fraud drops at the end and is left with its incident open.
+ */
+const PLAN = {
+  credit: [0.9, 0.9, 0.9, 0.6, 0.6, 0.6, 0.9, 0.9],
+  fraud: [0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.5, 0.5],
+};
+const ROWS_PER_WINDOW = 60;
 
-/** One model's agent loop, cycle by cycle, without Temporal: the same activities and pure functions. */
-function agentLoop(db: TestDatabase, modelName: string, modelId: string) {
-  const activities = createActivities(db.store);
-  const env = new MockActivityEnvironment({
-    workflowExecution: { workflowId: `agent:${modelName}`, runId: `run-${modelName}` },
-  });
-  let detector: DetectorState = initialDetectorState();
-  let openIncident: OpenIncident | null = null;
-  let cycle = 0;
-  return {
-    get detector() {
-      return detector;
-    },
-    /** Feeds `count` labelled predictions with the given accuracy, then runs one monitoring cycle. */
-    async cycle(accuracy: number, count = 60) {
-      await seedLabelledTraffic(db.store, modelId, `${modelName}-${cycle}`, count, accuracy);
-      await pause(3); // the next window starts strictly after this one's last prediction
-      const window = await env.run<[MonitorRequest], WindowSummary, typeof activities.monitorWindow>(
-        activities.monitorWindow,
-        { modelName, seq: cycle },
-      );
-      const detected = detect(window, detector);
-      const decision = decide({
-        findings: detected.findings,
-        policy: DEFAULT_POLICY,
-        now: Date.now(),
-        cycle,
-        openIncident,
-        deployment: null,
-        remedies: [],
-        remedyInProgress: false,
-      });
-      const newIncidentId =
-        decision.incident && 'open' in decision.incident ? `${modelName}-inc-${cycle}` : null;
-      await env.run(activities.recordCycle, {
-        modelName,
-        cycle,
-        idempotencyKey: `agent:${modelName}:cycle:${cycle}`,
-        window,
-        findings: detected.findings,
-        decision,
-        openIncidentId: openIncident?.id ?? null,
-        newIncidentId,
-      });
-      detector = detected.state;
-      if (decision.incident && 'open' in decision.incident && newIncidentId) {
-        openIncident = { id: newIncidentId, kind: decision.incident.open.kind, openedAtCycle: cycle };
-      } else if (decision.incident && 'close' in decision.incident) {
-        openIncident = null;
-      }
-      cycle += 1;
-      await pause(3);
-      return decision;
-    },
-    operator(type: 'pause' | 'resume', actor: string, reason: string) {
-      return env.run(activities.recordOperatorAction, {
-        modelName,
-        type,
-        request: { actor, reason },
-        cycle,
-        key: `${modelName}-${type}-${cycle}-${Date.now()}`,
-      });
-    },
-  };
-}
-
-describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
+describeEachProvider('history API on %s', (provider) => {
+  let env: TestWorkflowEnvironment;
   let db: TestDatabase;
   let api: TestApi;
-  let credit: ReturnType<typeof agentLoop>;
-  let fraud: ReturnType<typeof agentLoop>;
-  const rules: string[] = [];
+  let stopWorker: () => Promise<void>;
+  const modelIds: Record<string, string> = {};
+  /** Credit's agent state after each of its cycles, as its query answers. */
+  const credit: AgentState[] = [];
+  let creditIncident: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase(provider);
-    api = await startTestApi(db.store);
-    const [c, f] = await Promise.all([
-      registerTestModel(db.store, 'credit'),
-      registerTestModel(db.store, 'fraud'),
-      registerTestModel(db.store, 'idle'),
-    ]);
-    credit = agentLoop(db, 'credit', c.id);
-    fraud = agentLoop(db, 'fraud', f.id);
-  });
+    [env, db] = await Promise.all([startTimeSkippingServer(), createTestDatabase(provider)]);
+    const worker = await createHomeostatWorker({
+      connection: env.nativeConnection,
+      taskQueue: AGENTS.taskQueue,
+      store: db.store,
+      workflowBundle: await workflowBundle(),
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+    };
+    api = await startTestApi(db.store, env.client, AGENTS);
+    for (const name of ['credit', 'fraud', 'idle'])
+      modelIds[name] = (await registerTestModel(db.store, name)).id;
+  }, 60_000);
   afterAll(async () => {
     await api?.close();
-    await db?.drop();
+    await stopWorker?.();
+    await Promise.all([env?.teardown(), db?.drop()]);
   });
+
+  /**
+   * Window `w` of credit's and fraud's traffic, then the cycle of each agent that measures it: the first
+   * when the agent starts (idle has none: registered, never measured), each later one a cycle interval on.
+   */
+  async function window(w: number): Promise<AgentState> {
+    for (const name of ['credit', 'fraud'] as const) {
+      await seedLabelledTraffic(db.store, modelIds[name]!, `${name}-${w}`, ROWS_PER_WINDOW, PLAN[name][w]!);
+    }
+    if (w === 0) for (const name of ['credit', 'fraud']) await ensureAgent(env.client, name, AGENTS);
+    else await env.sleep(AGENTS.cycleInterval);
+    const [state] = await Promise.all(
+      ['credit', 'fraud'].map((name) => waitForCycle(agentStatus(env, name), w + 1)),
+    );
+    credit.push(state!);
+    return state!;
+  }
 
   const fleetEntry = async (name: string) => {
     const res = await api.call('GET', `/v1/fleet/${name}`);
@@ -110,8 +79,10 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     return res.body.model;
   };
 
-  it('derives each model’s health from the store as the agent goes through an incident', async () => {
-    for (let i = 0; i < 3; i++) rules.push((await credit.cycle(0.9)).rule);
+  it('derives each model’s health from the store as the agent goes through an incident', {
+    timeout: 180_000,
+  }, async () => {
+    for (let w = 0; w < 3; w++) await window(w);
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'healthy',
       paused: false,
@@ -122,48 +93,55 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
       lastAction: null,
     });
 
-    rules.push((await credit.cycle(0.6)).rule); // suspect
+    await window(3); // suspect
     expect((await fleetEntry('credit')).health).toBe('healthy');
-    rules.push((await credit.cycle(0.6)).rule); // confirmed: incident opens, operator alerted
+    const opened = await window(4); // confirmed: incident opens, operator alerted
+    creditIncident = opened.openIncident!.id;
     const degraded = await fleetEntry('credit');
     expect(degraded).toMatchObject({
       health: 'degraded',
-      openIncident: { id: 'credit-inc-4', kind: 'concept_drift', status: 'open', model: 'credit' },
+      openIncident: { id: creditIncident, kind: 'concept_drift', status: 'open', model: 'credit' },
       lastDecision: { cycle: 4, action: 'alert', rule: 'no-applicable-rung-alert' },
       lastFindings: [{ kind: 'concept_drift', state: 'confirmed', windowSeq: 4 }],
-      lastAction: { type: 'alert', actor: 'agent', incidentId: 'credit-inc-4' },
+      lastAction: { type: 'alert', actor: 'agent', incidentId: creditIncident },
       baseline: { accuracy: 0.9, windows: 3 },
     });
     expect(degraded.healthReason).toContain('concept_drift');
     expect(degraded.lastFindings[0].evidence).toMatchObject({ accuracy: 0.6, baselineAccuracy: 0.9 });
 
-    rules.push((await credit.cycle(0.6)).rule);
-    rules.push((await credit.cycle(0.9)).rule); // metric is back: recovering
+    await window(5);
+    await window(6); // metric is back: recovering
     expect((await fleetEntry('credit')).health).toBe('recovering');
-    rules.push((await credit.cycle(0.9)).rule); // cleared: incident closes
+    const last = await window(7); // cleared: incident closes
     const recovered = await fleetEntry('credit');
     expect(recovered).toMatchObject({ health: 'healthy', openIncident: null });
-    // Healthy windows 0-2 and 7 make the baseline; the replay gives the detector's own number.
+    // Healthy windows 0-2 and 7 make the baseline; the agent's own state gives the detector's number.
     expect(recovered.baseline).toEqual({
-      accuracy: credit.detector.baselineCorrect / credit.detector.baselineLabelled,
-      windows: credit.detector.baselineWindows,
+      accuracy: last.detector.baselineCorrect / last.detector.baselineLabelled,
+      windows: last.detector.baselineWindows,
       ready: true,
     });
     expect(recovered.baseline.windows).toBe(4);
 
-    await credit.operator('pause', 'alice', 'investigating the upstream feature pipeline');
+    const control = (type: 'pause' | 'resume', actor: string, reason: string) =>
+      api.call('POST', `/v1/models/credit/agent/${type}`, { actor, reason });
+    expect((await control('pause', 'alice', 'investigating the upstream feature pipeline')).status).toBe(200);
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'paused',
       paused: true,
       lastAction: { type: 'pause', actor: 'human:alice' },
     });
-    await pause(5);
-    await credit.operator('resume', 'bob', 'pipeline fixed');
-    expect(await fleetEntry('credit')).toMatchObject({ health: 'healthy', paused: false });
+    // Resumed, the agent measures at once rather than at the end of its current sleep: window 8.
+    await seedLabelledTraffic(db.store, modelIds.credit!, 'credit-8', ROWS_PER_WINDOW, 0.9);
+    expect((await control('resume', 'bob', 'pipeline fixed')).status).toBe(200);
+    credit.push(await waitForCycle(agentStatus(env, 'credit'), 9));
+    expect(await fleetEntry('credit')).toMatchObject({
+      health: 'healthy',
+      paused: false,
+      lastWindow: { seq: 8, accuracy: 0.9 },
+      lastAction: { type: 'resume', actor: 'human:bob' },
+    });
 
-    for (let i = 0; i < 3; i++) await fraud.cycle(0.95);
-    await fraud.cycle(0.5);
-    await fraud.cycle(0.5);
     const fleet = await api.call('GET', '/v1/fleet');
     expect(fleet.status).toBe(200);
     expect(
@@ -182,29 +160,35 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
   it('serves the time series of windows, oldest first', async () => {
     const all = await api.call('GET', '/v1/models/credit/windows');
     expect(all.status).toBe(200);
-    expect(all.body.windows.map((w: { seq: number }) => w.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(all.body.windows.map((w: { accuracy: number }) => w.accuracy)).toEqual([
-      0.9, 0.9, 0.9, 0.6, 0.6, 0.6, 0.9, 0.9,
-    ]);
+    expect(all.body.windows.map((w: { seq: number }) => w.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(all.body.windows.map((w: { accuracy: number }) => w.accuracy)).toEqual([...PLAN.credit, 0.9]);
     expect(all.body.windows[3]).toMatchObject({ count: 60, labelled: 60, metrics: { correct: 36 } });
-    expect(all.body.baseline).toMatchObject({ windows: 4, ready: true });
+    expect(all.body.baseline).toMatchObject({
+      windows: credit.at(-1)!.detector.baselineWindows,
+      ready: true,
+    });
     const last = await api.call('GET', '/v1/models/credit/windows?limit=3');
-    expect(last.body.windows.map((w: { seq: number }) => w.seq)).toEqual([5, 6, 7]);
+    expect(last.body.windows.map((w: { seq: number }) => w.seq)).toEqual([6, 7, 8]);
   });
 
   it('lists decisions newest first with their rule, reason and rejected alternatives', async () => {
     const res = await api.call('GET', '/v1/models/credit/decisions?limit=3');
     expect(res.status).toBe(200);
-    expect(res.body.decisions.map((d: { cycle: number }) => d.cycle)).toEqual([7, 6, 5]);
+    expect(res.body.decisions.map((d: { cycle: number }) => d.cycle)).toEqual([8, 7, 6]);
     const older = await api.call('GET', '/v1/models/credit/decisions?before=5&limit=100');
-    expect(older.body.decisions.map((d: { rule: string }) => d.rule).reverse()).toEqual(rules.slice(0, 5));
+    expect(older.body.decisions.map((d: { rule: string }) => d.rule).reverse()).toEqual(
+      credit.slice(0, 5).map((state) => state.lastDecision?.rule),
+    );
     expect(older.body.decisions.find((d: { cycle: number }) => d.cycle === 4)).toMatchObject({
       action: 'alert',
       rule: 'no-applicable-rung-alert',
-      alternatives: expect.arrayContaining([
-        { action: 'retrain', rejectedBecause: 'the deployment could not be read' },
-      ]),
-      incidentId: 'credit-inc-4',
+      // What the agent read of a model with nothing deployed rules out every remedy, each for its reason.
+      alternatives: [
+        { action: 'retrain', rejectedBecause: 'no production version to retrain from' },
+        { action: 'rollback', rejectedBecause: 'no earlier known-good revision to roll back to' },
+        { action: 'fallback', rejectedBecause: 'no fallback version is registered' },
+      ],
+      incidentId: creditIncident,
       workflowId: 'agent:credit',
       evidence: { window: { seq: 4, accuracy: 0.6 } },
     });
@@ -214,11 +198,11 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     const list = await api.call('GET', '/v1/models/credit/incidents');
     expect(list.status).toBe(200);
     expect(list.body.incidents).toMatchObject([
-      { id: 'credit-inc-4', status: 'recovered', kind: 'concept_drift', decisions: 4, actions: 1 },
+      { id: creditIncident, status: 'recovered', kind: 'concept_drift', decisions: 4, actions: 1 },
     ]);
     expect((await api.call('GET', '/v1/models/credit/incidents?status=open')).body.incidents).toEqual([]);
 
-    const res = await api.call('GET', '/v1/incidents/credit-inc-4');
+    const res = await api.call('GET', `/v1/incidents/${creditIncident}`);
     expect(res.status).toBe(200);
     const { incident, decisions, findings, actions, timeline } = res.body;
     expect(incident).toMatchObject({ model: 'credit', status: 'recovered', closedAt: expect.any(String) });
@@ -267,12 +251,13 @@ describe.each(TEST_PROVIDERS)('history API on %s', (provider) => {
     const all = await api.call('GET', '/v1/actions');
     expect(all.status).toBe(200);
     expect(all.body.truncated).toBe(false);
-    expect(all.body.actions.map((a: { type: string }) => a.type)).toEqual([
-      'pause',
-      'alert',
-      'resume',
-      'pause',
-      'alert',
+    // Newest first: the manual row, credit's resume and pause, fraud's alert (its last window), credit's.
+    expect(all.body.actions.map((a: { type: string; model: string }) => `${a.type} ${a.model}`)).toEqual([
+      'pause fraud',
+      'resume credit',
+      'pause credit',
+      'alert fraud',
+      'alert credit',
     ]);
     const humans = await api.call('GET', '/v1/actions?actor=human:*&model=credit');
     expect(humans.body.actions.map((a: { actor: string }) => a.actor)).toEqual(['human:bob', 'human:alice']);

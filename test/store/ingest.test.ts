@@ -1,7 +1,7 @@
 // Ingestion of logged predictions and late labels on SQLite and PostgreSQL: features checked against the
 // schema (rejected or flagged per model), serving versions and errors recorded, limits and refusals
 // answered precisely and counted, and nothing stored from a refused batch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { flaggedCount, rejectedCount } from '../../lib/ingest/counters.ts';
 import { MAX_BATCH_ROWS } from '../../lib/ingest/limits.ts';
 import {
@@ -16,9 +16,9 @@ import {
   registerCreditVersion,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase, trafficCounts } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 
-describe.each(TEST_PROVIDERS)('ingestion on %s', (provider) => {
+describeEachProvider('ingestion on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let v1: string;

@@ -11,7 +11,7 @@ import { createStore } from '../../lib/db/client.ts';
 import { type DatabaseConfig, type DatabaseProvider, REPO_ROOT } from '../../lib/db/config.ts';
 import { migrateDatabase, readMigrations } from '../../lib/db/migrate.ts';
 import { PROVIDERS, renderSchema, schemaFile } from '../../scripts/db-schemas.ts';
-import { createEmptyDatabase, TEST_PROVIDERS } from '../helpers/db.ts';
+import { createEmptyDatabase, describeEachProvider, describeOnPostgres } from '../helpers/db.ts';
 import { introspect, type NeutralSchema } from '../helpers/introspect.ts';
 
 const run = promisify(execFile);
@@ -67,7 +67,7 @@ describe('schema files', () => {
   });
 });
 
-describe.each(TEST_PROVIDERS)('%s migration set', (provider) => {
+describeEachProvider('%s migration set', (provider) => {
   it('applies once, then is a no-op, and records itself in Prisma’s ledger', async () => {
     const config = await emptyDatabase(provider);
     const first = await migrateDatabase(config);
@@ -144,7 +144,7 @@ async function migratedCopy(provider: DatabaseProvider) {
   return config;
 }
 
-describe.runIf(TEST_PROVIDERS.includes('postgresql'))('both migration sets', () => {
+describeOnPostgres('both migration sets', () => {
   it('produce the same tables, columns, keys and indexes', async () => {
     const sqlite = migrated.sqlite ?? (await introspect(await migratedCopy('sqlite')));
     const postgres = migrated.postgresql ?? (await introspect(await migratedCopy('postgresql')));

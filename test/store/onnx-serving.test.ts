@@ -4,12 +4,12 @@
 // as a canary and as a shadow, every prediction stored.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/db/config.ts';
 import { drainPredictionWriters } from '../../lib/ingest/prediction-writer.ts';
 import { loadModel, parseModelArtifact } from '../../lib/models/index.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 interface FixtureModel {
   name: string;
@@ -38,7 +38,7 @@ const xgboostArtifact = {
 const pythonClass = (m: FixtureModel, i: number) =>
   m.classes![m.probabilities![i]![1]! > m.probabilities![i]![0]! ? 1 : 0];
 
-describe.each(TEST_PROVIDERS)('ONNX models on %s', (provider) => {
+describeEachProvider('ONNX models on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
 

@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
 import {
   createIncidentActivities,
@@ -26,7 +26,7 @@ import {
   startModelServer,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 /** A webhook receiver that answers each request with the next status of `statuses` (then 200). */
 async function startReceiver() {
@@ -67,7 +67,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
   return error as ApplicationFailure;
 }
 
-describe.each(TEST_PROVIDERS)('recovery activities on %s', (provider) => {
+describeEachProvider('recovery activities on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let modelServer: ModelServer;

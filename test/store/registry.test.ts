@@ -1,7 +1,7 @@
 // The registry through its API on SQLite and PostgreSQL: versions with the monitor's reference profile
 // and held-out metrics computed from real data and a real trained model, deployment revisions, restore,
 // statuses, and every kind of bad request answered precisely with nothing written.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadModel } from '../../lib/models/index.ts';
 import { DISTRIBUTION_DEFAULTS, evaluateOutputs, REFERENCE_PROFILE_FORMAT } from '../../lib/monitor/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
@@ -15,9 +15,9 @@ import {
   startModelServer,
   trainCreditModel,
 } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
-describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
+describeEachProvider('registry on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
@@ -59,7 +59,11 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       parentVersion: null,
     });
     expect(v.trainingWindow).toEqual({ from: '2026-10-01T00:00:00Z', to: '2026-10-31T00:00:00Z', rows: 800 });
-    // 20 % held out; a logistic regression is right about 85 % of the time on this population.
+    // 20 % held out. Everything is seeded (the data's seed 11, the split's default seed 1, 200 full-batch
+    // gradient steps from zero weights), so these are exactly what the trainer and the registry's
+    // evaluation produce: 182 of the 200 held-out rows right (the world's own logit gets 180 of them),
+    // AUC 0.943. A change to the trainer, the split or the metrics shows here; the bound this replaces
+    // (accuracy and AUC above 0.75) passed a model 16 points worse.
     expect(v.metrics).toMatchObject({
       task: 'binary',
       count: 200,
@@ -68,10 +72,10 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
       withProbabilities: 200,
       evaluatedOn: 'holdout',
     });
-    expect(v.metrics.accuracy).toBeGreaterThan(0.75);
-    expect(v.metrics.correct).toBe(Math.round(v.metrics.accuracy * 200));
-    expect(v.metrics.logLoss).toBeLessThan(0.5);
-    expect(v.metrics.rocAuc).toBeGreaterThan(0.75);
+    expect(v.metrics.correct).toBe(182);
+    expect(v.metrics.accuracy).toBe(182 / 200);
+    expect(v.metrics.logLoss).toBeCloseTo(0.258, 3);
+    expect(v.metrics.rocAuc).toBeCloseTo(0.9426, 4);
     const support = v.metrics.perClass.map((c: { label: string; support: number }) => [c.label, c.support]);
     expect(support.map(([label]: [string]) => label)).toEqual(['0', '1']);
     expect(support.reduce((sum: number, [, n]: [string, number]) => sum + n, 0)).toBe(200);

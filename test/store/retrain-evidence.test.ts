@@ -3,7 +3,7 @@
 // concept (after the onset, a rate shock makes indebted applicants default far more often), retrained
 // on it, its candidate served beside production by canary and shadow, and the traffic measured. Every
 // expected number is computed here directly from the rows written.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEvidenceActivities } from '../../activities/evidence.ts';
 import { createRetrainActivities } from '../../activities/retrain.ts';
 import type { FeatureRow } from '../../lib/domain.ts';
@@ -23,7 +23,7 @@ import { findScenario, type Scenario } from '../../lib/sim/scenarios.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
 import { quantile } from '../../lib/stats/index.ts';
 import { CREDIT_LABELS, creditData } from '../helpers/credit-model.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
 const ONSET = '2026-03-01T00:00:00.000Z';
 /** Canary and shadow traffic starts a day after the onset, well after the training traffic ends. */
@@ -50,7 +50,7 @@ interface Written {
   flagged: boolean;
 }
 
-describe.each(TEST_PROVIDERS)('retraining and evidence on %s', (provider) => {
+describeEachProvider('retraining and evidence on %s', (provider) => {
   let db: TestDatabase;
   let modelId: string;
   let productionId: string;

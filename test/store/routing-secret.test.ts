@@ -2,9 +2,9 @@
 // or configured, and then long enough not to be guessed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRoutingSecret, MIN_ROUTING_SECRET_LENGTH } from '../../lib/registry/routing-secret.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 
-describe.each(TEST_PROVIDERS)('routing secret on %s', (provider) => {
+describeEachProvider('routing secret on %s', (provider) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(provider);

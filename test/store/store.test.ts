@@ -1,16 +1,16 @@
 // The store through the code that writes it — ingestion endpoints and the agent's activities — on
 // SQLite and on PostgreSQL. Bad input must change nothing; retried activities must not duplicate rows.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CycleRecord } from '../../activities/audit.ts';
 import { createActivities } from '../../activities/index.ts';
 import type { MonitorRequest } from '../../activities/monitor.ts';
 import type { Decision, WindowSummary } from '../../workflows/types.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createTestDatabase, TEST_PROVIDERS, type TestDatabase, trafficCounts } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
-describe.each(TEST_PROVIDERS)('store on %s', (provider) => {
+describeEachProvider('store on %s', (provider) => {
   let db: TestDatabase;
   let api: TestApi;
   let modelId: string;

@@ -17,13 +17,24 @@ function closeTo(actual: number, expected: number, relative = 1e-10) {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.max(Math.abs(expected), 1e-300));
 }
 
+// The cases scripts/reference/scipy_reference.py writes; the tests below loop over them, so an empty or
+// truncated fixture must fail here rather than pass them vacuously.
+const MCNEMAR_CASES = 13;
+const PAIRED_T_CASES = [
+  'candidate better, n 80',
+  'no difference, n 50',
+  'candidate worse, n 12',
+  'two pairs',
+];
+
 describe(`paired tests against SciPy ${fixture.meta.scipy}`, () => {
   it('McNemar mid-p equals binom.sf(b) + pmf(b)/2', () => {
-    expect(fixture.paired.mcnemarMidP.length).toBeGreaterThan(10);
+    expect(fixture.paired.mcnemarMidP).toHaveLength(MCNEMAR_CASES);
     for (const [b, c, p] of fixture.paired.mcnemarMidP) closeTo(mcnemarMidP(b, c).pValue, p);
   });
 
   it('paired t equals ttest_rel(production, candidate, alternative="greater")', () => {
+    expect(fixture.paired.pairedT.map((c: { name: string }) => c.name)).toEqual(PAIRED_T_CASES);
     for (const c of fixture.paired.pairedT) {
       const result = pairedTTestGreater(c.production, c.candidate);
       closeTo(result.statistic, c.statistic);

@@ -496,6 +496,37 @@ describe('data quality', () => {
     }
   });
 
+  it("reads only a row's own fields, whatever the features are named", () => {
+    // Names an object inherits a property under: a row without them must count them missing, not read
+    // Object.prototype's function (a type problem) or the row's prototype.
+    const inherited: FeatureSchema = [
+      { name: 'constructor', type: 'numeric', nullable: false },
+      { name: 'toString', type: 'boolean', nullable: false },
+      { name: '__proto__', type: 'numeric', nullable: false },
+    ];
+    // JSON.parse makes "__proto__" an own field, as a request body parsed by the API does.
+    const rows = [JSON.parse('{"__proto__": 3, "constructor": 1}'), {}] as FeatureRow[];
+    const { quality, drift } = metricsOf({
+      schema: inherited,
+      task: 'regression',
+      predictions: rows.map((features, i) => prediction(i, { features })),
+    });
+    const missing = (n: number) => ({ missing: n, null: 0, type: 0, out_of_range: 0, unseen_category: 0 });
+    expect(quality.map((q) => [q.name, q.problems])).toEqual([
+      ['constructor', missing(1)],
+      ['toString', missing(2)],
+      ['__proto__', missing(1)],
+    ]);
+    expect(drift.features.map((d) => d.currentN)).toEqual([1, 0, 1]);
+    // Ingestion names the same problems.
+    expect(rows.flatMap(rowValidator(inherited)).map((v) => `${v.feature} ${v.problem}`)).toEqual([
+      'toString missing',
+      'constructor missing',
+      'toString missing',
+      '__proto__ missing',
+    ]);
+  });
+
   it('flags a column gone constant and a null rate that grew, against the reference', () => {
     const rng = new Random(5);
     const sample = (nullShare: number) => ({

@@ -176,6 +176,46 @@ function expectAllClose(actual: number[], expected: number[], tolerance: number,
 }
 
 describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.numpy}`, () => {
+  it('reads every case scripts/reference/scipy_reference.py writes', () => {
+    // The tests below loop over the fixture, so an empty or truncated one would pass them vacuously.
+    // These are the script's case counts; regenerating the fixture with more cases means updating them.
+    expect({
+      ks: fixture.ks.length,
+      kolmogorovSf: fixture.kolmogorovSf.length,
+      normalSf: fixture.normalSf.length,
+      studentTSf: fixture.studentTSf.length,
+      chiSquareSf: fixture.chiSquareSf.length,
+      chiSquare: fixture.chiSquare.length,
+      psi: fixture.psi.length,
+      psiFromCounts: fixture.psiFromCounts.length,
+      jensenShannon: fixture.jensenShannon.length,
+      wasserstein: fixture.wasserstein.length,
+      twoProportion: fixture.twoProportion.length,
+      welch: fixture.welch.length,
+      mannWhitney: fixture.mannWhitney.length,
+      multipleTesting: fixture.multipleTesting.length,
+      descriptive: fixture.descriptive.cases.length,
+      histogram: fixture.descriptive.histogram.values.length,
+    }).toEqual({
+      ks: 22,
+      kolmogorovSf: 185,
+      normalSf: 13,
+      studentTSf: 63,
+      chiSquareSf: 54,
+      chiSquare: 9,
+      psi: 6,
+      psiFromCounts: 4,
+      jensenShannon: 6,
+      wasserstein: 7,
+      twoProportion: 8,
+      welch: 7,
+      mannWhitney: 7,
+      multipleTesting: 5,
+      descriptive: 4,
+      histogram: 300,
+    });
+  });
+
   describe('distribution tails', () => {
     it('normalSf matches scipy.stats.norm.sf', () => {
       for (const [z, p] of fixture.normalSf)

@@ -31,11 +31,9 @@ import {
   staggerLabel,
 } from '../../lib/sim/synthetic/stagger.ts';
 import { type Features, type Sample, type SyntheticStream, take } from '../../lib/sim/synthetic/stream.ts';
+import { binomialBound } from '../helpers/bounds.ts';
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-
-/** Half-width of a ~4-sigma interval for a proportion p estimated from n draws. */
-const binomialBound = (p: number, n: number): number => 4 * Math.sqrt((p * (1 - p)) / n);
 
 const constant = (y: string): SyntheticStream => ({ next: () => ({ x: {}, y }) });
 

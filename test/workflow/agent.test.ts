@@ -8,10 +8,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
+import { agentWorkflowId } from '../../workflows/messages.ts';
 import type { AgentInput, AgentState } from '../../workflows/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startTimeSkippingServer, workflowBundle } from '../helpers/temporal.ts';
+import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
@@ -25,18 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([env?.teardown(), db?.drop()]);
 });
-
-/** Waits by the clock, not by attempts: on a loaded CI machine a cycle can take seconds. */
-async function waitForCycle(query: () => Promise<AgentState>, cycle: number): Promise<AgentState> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const state = await query().catch(() => null);
-    if (state && state.cycle >= cycle) return state;
-    // Not faster: queries racing a continueAsNew hand-over hold the test server's time skipping back.
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`agent did not complete cycle ${cycle}`);
-}
 
 describe('agent workflow', () => {
   it('builds a baseline, confirms a persistent drop, opens and closes one incident across continueAsNew', {
@@ -56,16 +44,12 @@ describe('agent workflow', () => {
     const states: AgentState[] = [];
 
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('agentWorkflow', {
+      await env.client.workflow.start('agentWorkflow', {
         workflowId: agentWorkflowId('credit'),
         taskQueue,
         args: [input],
       });
-      // A query racing a continueAsNew hand-over can wait for its RPC timeout: bound it and retry.
-      const query = () =>
-        env.client.withDeadline(Date.now() + 2_000, () =>
-          env.client.workflow.getHandle(handle.workflowId).query(statusQuery),
-        );
+      const query = agentStatus(env, 'credit');
       await waitForCycle(query, 1); // cycle 0 ran at start, on an empty window
       for (const [n, accuracy] of plan.entries()) {
         await seedLabelledTraffic(db.store, model.id, `w${n}`, 100, accuracy);
