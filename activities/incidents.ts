@@ -6,6 +6,13 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
+import {
+  EGRESS_ALLOW_ENV,
+  EgressDeniedError,
+  type EgressResponse,
+  egressPost,
+  urlForLog,
+} from '../lib/net/egress.ts';
 import { parsePolicy } from '../lib/policy/policy.ts';
 import { RegistryError } from '../lib/registry/errors.ts';
 import type { ActionRecord, EscalationRequest, EscalationResult, IncidentUpdate } from './contracts.ts';
@@ -152,33 +159,45 @@ function escalationWebhook(policyDocument: unknown): string | null {
 
 async function deliver(url: string, body: string, key: string): Promise<number> {
   const secret = process.env.HOMEOSTAT_WEBHOOK_SECRET;
-  if (!secret) logger.warn({ url }, 'HOMEOSTAT_WEBHOOK_SECRET is not set: the escalation is sent unsigned');
-  let response: Response;
+  if (!secret) {
+    logger.warn(
+      { url: urlForLog(url) },
+      'HOMEOSTAT_WEBHOOK_SECRET is not set: the escalation is sent unsigned',
+    );
+  }
+  // The messages name no URL: they reach the audit trail, which viewers read.
+  const undelivered = (why: string, cause?: unknown) => {
+    logger.warn(
+      { url: urlForLog(url), key, cause: (cause as Error | undefined)?.message },
+      `escalation ${why}`,
+    );
+    return ApplicationFailure.create({ type: 'EscalationUndelivered', message: `escalation webhook ${why}` });
+  };
+  let response: EgressResponse;
   try {
-    response = await fetch(url, {
-      method: 'POST',
+    response = await egressPost(url, {
       headers: {
         'content-type': 'application/json',
         [DELIVERY_HEADER]: key,
         ...(secret ? { [SIGNATURE_HEADER]: signWebhookBody(body, secret) } : {}),
       },
       body,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      // The answer's content does not matter; a little of it is read so the connection is released.
+      maxResponseBytes: 64 * 1024,
     });
   } catch (error) {
-    throw ApplicationFailure.create({
-      type: 'EscalationUndelivered',
-      message: `escalation webhook ${url} unreachable: ${(error as Error).message}`,
-    });
+    if (error instanceof EgressDeniedError) {
+      throw ApplicationFailure.create({
+        type: 'EscalationRefused',
+        message: `escalation webhook not called: a ${error.use} address, which ${EGRESS_ALLOW_ENV} does not allow`,
+        nonRetryable: true,
+      });
+    }
+    const timedOut = (error as Error).name === 'TimeoutError';
+    throw undelivered(timedOut ? `did not answer within ${WEBHOOK_TIMEOUT_MS} ms` : 'unreachable', error);
   }
-  // Drain the body so the connection is released; its content does not matter.
-  await response.arrayBuffer().catch(() => undefined);
-  if (!response.ok) {
-    throw ApplicationFailure.create({
-      type: 'EscalationUndelivered',
-      message: `escalation webhook ${url} answered ${response.status}`,
-    });
-  }
+  if (response.status < 200 || response.status > 299) throw undelivered(`answered ${response.status}`);
   return response.status;
 }
 

@@ -234,6 +234,20 @@ export function egressPolicy(): EgressPolicy {
   return cached.policy;
 }
 
+/**
+ * For a process's start: the policy, or, when HOMEOSTAT_EGRESS_ALLOW cannot be read, the problem
+ * reported through `fail` and the process ended (status 1) before it serves anything.
+ */
+export function egressPolicyAtStart(fail: (message: string) => void): EgressPolicy {
+  try {
+    return egressPolicy();
+  } catch (error) {
+    if (!(error instanceof EgressConfigError)) throw error;
+    fail(error.message);
+    process.exit(1);
+  }
+}
+
 function hostAllowed(policy: EgressPolicy, host: string): boolean {
   const name = normaliseHost(host);
   return policy.allow.some(

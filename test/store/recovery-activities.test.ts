@@ -27,6 +27,7 @@ import {
   trainCreditModel,
 } from '../helpers/credit-model.ts';
 import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 /** A webhook receiver that answers each request with the next status of `statuses` (then 200). */
 async function startReceiver() {
@@ -68,15 +69,17 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe.each(TEST_PROVIDERS)('recovery activities on %s', (provider) => {
+  allowLoopbackEgress();
   let db: TestDatabase;
   let api: TestApi;
   let modelServer: ModelServer;
   let deployment: ReturnType<typeof createDeploymentActivities>;
   let incidents: ReturnType<typeof createIncidentActivities>;
   let policies: ReturnType<typeof createPolicyActivities>;
-  const env = { ...process.env };
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    env = { ...process.env }; // with the egress allow-list set above
     db = await createTestDatabase(provider);
     api = await startTestApi(db.store);
     modelServer = await startModelServer(50);
@@ -474,6 +477,29 @@ describe.each(TEST_PROVIDERS)('recovery activities on %s', (provider) => {
       process.env.HOMEOSTAT_ESCALATION_WEBHOOK = 'http://127.0.0.1:9/unreachable';
       const down = await failureOf(incidents.sendEscalation({ ...req, key: 'down' }));
       expect(down).toMatchObject({ type: 'EscalationUndelivered', nonRetryable: false });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('does not call a webhook the egress policy refuses, and names no URL in the failure', async () => {
+    const receiver = await startReceiver();
+    try {
+      const name = await creditModel(0);
+      const incident = await openIncident(name);
+      process.env.HOMEOSTAT_ESCALATION_WEBHOOK = receiver.url;
+      process.env.HOMEOSTAT_WEBHOOK_SECRET = 'shh';
+      delete process.env.HOMEOSTAT_EGRESS_ALLOW;
+      const refused = await failureOf(
+        incidents.sendEscalation({ modelName: name, incidentId: incident.id, key: 'refused', pack: {} }),
+      );
+      // Retrying cannot help: only a change of configuration can.
+      expect(refused).toMatchObject({ type: 'EscalationRefused', nonRetryable: true });
+      expect(refused.message).toBe(
+        'escalation webhook not called: a loopback address, which HOMEOSTAT_EGRESS_ALLOW does not allow',
+      );
+      expect(receiver.received).toHaveLength(0);
+      expect(await actionsOf(name)).toHaveLength(0);
     } finally {
       await receiver.close();
     }

@@ -16,8 +16,10 @@ import {
   trainCreditModel,
 } from '../helpers/credit-model.ts';
 import { createTestDatabase, TEST_PROVIDERS, type TestDatabase } from '../helpers/db.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
+  allowLoopbackEgress();
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
@@ -317,7 +319,9 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     });
     expect(failing.status).toBe(502);
     expect(failing.body.error.code).toBe('model_error');
-    expect(failing.body.error.message).toMatch(/reference data: .*HTTP 500/);
+    expect(failing.body.error.message).toMatch(
+      /^the model failed on the reference data: model server answered HTTP 500 \(correlation id [0-9a-f-]{36}\)$/,
+    );
     expect(await counts()).toEqual(before);
   });
 

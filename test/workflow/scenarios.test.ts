@@ -9,12 +9,16 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../lib/sim/scenarios.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 import { describeRun, runIsolated, type ScenarioRunResult } from '../helpers/scenario-run.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 
 const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
 const SEED = 1;
 const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'];
+
+// The harness's model servers and webhook receiver listen on 127.0.0.1.
+allowLoopbackEgress();
 
 async function run(id: string): Promise<ScenarioRunResult> {
   const scenario = findScenario(id);
