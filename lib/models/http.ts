@@ -24,7 +24,14 @@ import {
   egressPost,
   urlForLog,
 } from '../net/egress.ts';
-import { describeIssues, type HttpModelArtifact, type ModelAdapter, type ModelOutput } from './types.ts';
+import {
+  describeIssues,
+  type HttpModelArtifact,
+  isModelHeaderEnvVariable,
+  MODEL_HEADER_ENV_RULE,
+  type ModelAdapter,
+  type ModelOutput,
+} from './types.ts';
 
 export const DEFAULT_MODEL_TIMEOUT_MS = 2000;
 const EXCERPT_CHARS = 300;
@@ -81,7 +88,9 @@ export function excerpt(text: string): string {
 
 /**
  * Static headers plus headers whose values come from environment variables (name → variable); a
- * variable that is not set is a configuration error, reported before any request is made.
+ * variable that is not set is a configuration error, reported before any request is made. Only
+ * HOMEOSTAT_MODEL_* variables are read, whatever the artifact says (the schema checks it too, but a
+ * row stored before the rule existed is not re-validated by it).
  */
 export function resolveHeaders(
   headers: Record<string, string> = {},
@@ -89,6 +98,9 @@ export function resolveHeaders(
 ): Record<string, string> {
   const resolved = { ...headers };
   for (const [name, variable] of Object.entries(headerEnv)) {
+    if (!isModelHeaderEnvVariable(variable)) {
+      throw new Error(`header ${name}: ${variable} is not readable; headerEnv ${MODEL_HEADER_ENV_RULE}`);
+    }
     const value = process.env[variable];
     if (value === undefined) {
       throw new Error(`header ${name} needs environment variable ${variable}, which is not set`);

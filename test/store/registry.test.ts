@@ -294,6 +294,23 @@ describe.each(TEST_PROVIDERS)('registry on %s', (provider) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses header values from variables outside HOMEOSTAT_MODEL_*, naming the rule, and calls nothing', async () => {
+    const before = await counts();
+    const calls = server.received.get('/ok') ?? 0;
+    const res = await api.call('POST', '/v1/models/credit/versions', {
+      artifact: { ...server.artifact('/ok'), headerEnv: { authorization: 'DATABASE_URL' } },
+      data: good,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_artifact',
+      message:
+        'invalid model artifact: headerEnv.authorization: must name an environment variable whose name starts with HOMEOSTAT_MODEL_ (letters, digits and _)',
+    });
+    expect(server.received.get('/ok') ?? 0).toBe(calls);
+    expect(await counts()).toEqual(before);
+  });
+
   it('refuses unknown lineage, an unknown model and a failing model server, storing nothing', async () => {
     const before = await counts();
     const artifact = await trainCreditModel(100, 5);

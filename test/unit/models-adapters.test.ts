@@ -7,6 +7,7 @@ import {
   type ExternalTrainerConfigInput,
   ExternalTrainerError,
   type HttpModelArtifact,
+  httpModelArtifactSchema,
   loadModel,
   ModelServerError,
   trainModel,
@@ -114,10 +115,10 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 describe('HTTP model adapter', () => {
   it('posts the rows as they are, with static and environment headers, and reads the outputs', async () => {
-    process.env.HOMEOSTAT_TEST_MODEL_TOKEN = 'secret-token';
+    process.env.HOMEOSTAT_MODEL_TEST_TOKEN = 'secret-token';
     const model = httpModel('/classifier', {
       headers: { 'x-tenant': 'acme' },
-      headerEnv: { authorization: 'HOMEOSTAT_TEST_MODEL_TOKEN' },
+      headerEnv: { authorization: 'HOMEOSTAT_MODEL_TEST_TOKEN' },
     });
     const outputs = await model.predict(rows);
     const request = received.at(-1)!;
@@ -205,9 +206,36 @@ describe('HTTP model adapter', () => {
     expect(error).toBeInstanceOf(ModelServerError);
     expect(error.message).toBe('model server could not be reached (ECONNREFUSED)');
 
-    expect(() => httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_TEST_UNSET' } })).toThrow(
-      'header authorization needs environment variable HOMEOSTAT_TEST_UNSET, which is not set',
-    );
+    expect(() =>
+      httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_MODEL_TEST_UNSET' } }),
+    ).toThrow('header authorization needs environment variable HOMEOSTAT_MODEL_TEST_UNSET, which is not set');
+  });
+
+  it('reads header values only from HOMEOSTAT_MODEL_* variables', () => {
+    process.env.HOMEOSTAT_MODEL_TOKEN_OK = 'fine';
+    // An artifact stored before the rule (the schema refuses it now) still cannot read other variables.
+    for (const variable of ['DATABASE_URL', 'PATH', 'HOMEOSTAT_WEBHOOK_SECRET', 'HOMEOSTAT_MODEL_']) {
+      expect(() => httpModel('/classifier', { headerEnv: { authorization: variable } }), variable).toThrow(
+        `header authorization: ${variable} is not readable; headerEnv must name an environment variable whose name starts with HOMEOSTAT_MODEL_`,
+      );
+    }
+    expect(() =>
+      httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_MODEL_TOKEN_OK' } }),
+    ).not.toThrow();
+    const parsed = httpModelArtifactSchema.safeParse({
+      kind: 'http',
+      task: 'binary',
+      url: 'https://models.example/predict',
+      headerEnv: { authorization: 'DATABASE_URL' },
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['headerEnv', 'authorization'],
+        message:
+          'must name an environment variable whose name starts with HOMEOSTAT_MODEL_ (letters, digits and _)',
+      }),
+    ]);
   });
 });
 
