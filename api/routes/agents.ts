@@ -2,6 +2,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
+import { readPolicy } from '../../activities/policy.ts';
+import type { Store } from '../../lib/db/client.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
 import {
   acknowledgeUpdate,
@@ -14,9 +16,11 @@ import {
   setPolicyUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
+import type { AgentState } from '../../workflows/types.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
+import { policyFor, REDACTED, requireAdmin } from '../secrets.ts';
 
 export const operatorBody = z
   .object({
@@ -54,6 +58,29 @@ function temporalError(err: unknown, modelName: string): HttpError {
   );
 }
 
+/** The agent's state as the caller may read it (its policy's webhook only for admins). */
+function present(req: Request, modelName: string, state: AgentState) {
+  const policy = state.policy && {
+    ...state.policy,
+    document: policyFor(req.identity, state.policy.document),
+  };
+  return { agent: { workflowId: agentWorkflowId(modelName), ...state, ...(policy ? { policy } : {}) } };
+}
+
+/**
+ * The policy to store: REDACTED as the webhook (what a non-admin reads back) keeps the current one, so an
+ * operator can change the rest of a policy they cannot fully see. Setting, changing or removing the
+ * webhook decides where the worker calls out to: admins only.
+ */
+async function policyToStore(req: Request, store: Store, modelId: string, sent: Record<string, unknown>) {
+  const current = (await readPolicy(store, modelId)).policy.escalationWebhook;
+  const policy = sent.escalationWebhook === REDACTED ? { ...sent, escalationWebhook: current } : sent;
+  if (policy.escalationWebhook !== current) {
+    requireAdmin(req, 'setting, changing or removing escalationWebhook (an address the worker calls)');
+  }
+  return policy;
+}
+
 export function agentRoutes({ store, temporal }: ApiContext): Router {
   const router = Router({ mergeParams: true });
   const handleFor = (name: string) => temporal.workflow.getHandle(agentWorkflowId(name));
@@ -65,7 +92,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       .catch((err) => {
         throw temporalError(err, model.name);
       });
-    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
+    res.json(present(req, model.name, status));
   });
 
   // Operator controls are workflow updates: the agent's validator refuses what does not apply (409, and
@@ -90,14 +117,15 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         .catch((err) => {
           throw temporalError(err, model.name);
         });
-      res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+      res.json(present(req, model.name, state));
     });
   }
 
   // A policy is checked here first so that a bad document gets a 422 with every issue, not a 409.
   router.put('/policy', async (req: Request<{ model: string }>, res) => {
     const model = await findModelOr404(store, req.params.model);
-    const body = parseOrThrow(policyBody, req.body ?? {});
+    const sent = parseOrThrow(policyBody, req.body ?? {});
+    const body = { ...sent, policy: await policyToStore(req, store, model.id, sent.policy) };
     const parsed = parsePolicy(body.policy);
     if (!parsed.ok) {
       throw new HttpError(
@@ -113,7 +141,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       .catch((err) => {
         throw temporalError(err, model.name);
       });
-    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...state } });
+    res.json(present(req, model.name, state));
   });
   return router;
 }
