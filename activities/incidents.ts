@@ -6,7 +6,13 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
-import { EGRESS_ALLOW_ENV, EgressDeniedError, type EgressResponse, egressPost } from '../lib/net/egress.ts';
+import {
+  EGRESS_ALLOW_ENV,
+  EgressDeniedError,
+  type EgressResponse,
+  egressPost,
+  hostForLog,
+} from '../lib/net/egress.ts';
 import { parsePolicy } from '../lib/policy/policy.ts';
 import { RegistryError } from '../lib/registry/errors.ts';
 import type { ActionRecord, EscalationRequest, EscalationResult, IncidentUpdate } from './contracts.ts';
@@ -187,15 +193,6 @@ function escalationWebhook(
 /** True only when HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED says so: escalations are signed unless opted out. */
 const allowUnsigned = () => /^(1|true|yes)$/i.test(process.env.HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED ?? '');
 
-/** Where logs may say an escalation went: the host, never the path or query (often the secret part). */
-const hostOf = (url: string) => {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '(invalid URL)';
-  }
-};
-
 async function deliver(url: string, body: string, key: string): Promise<number> {
   const secret = process.env.HOMEOSTAT_WEBHOOK_SECRET;
   if (!secret && !allowUnsigned()) {
@@ -208,11 +205,14 @@ async function deliver(url: string, body: string, key: string): Promise<number> 
     });
   }
   if (!secret)
-    logger.warn({ host: hostOf(url), key }, 'escalation sent unsigned (HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED)');
+    logger.warn(
+      { host: hostForLog(url), key },
+      'escalation sent unsigned (HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED)',
+    );
   // The messages name no URL: they reach the audit trail, which viewers read.
   const undelivered = (why: string, cause?: unknown) => {
     logger.warn(
-      { host: hostOf(url), key, cause: (cause as Error | undefined)?.message },
+      { host: hostForLog(url), key, cause: (cause as Error | undefined)?.message },
       `escalation ${why}`,
     );
     return ApplicationFailure.create({ type: 'EscalationUndelivered', message: `escalation webhook ${why}` });

@@ -408,3 +408,12 @@ export function urlForLog(target: string): string {
     return '(invalid URL)';
   }
 }
+
+/** Only the host, for URLs whose path is the secret part (webhooks of Slack, PagerDuty, …). */
+export function hostForLog(target: string): string {
+  try {
+    return new URL(target).host;
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -10,6 +10,7 @@ import {
   EgressDeniedError,
   egressPolicy,
   egressPost,
+  hostForLog,
   parseEgressAllowList,
   type ResolvedAddress,
   urlForLog,
@@ -113,6 +114,7 @@ describe('the allow-list', () => {
     expect(urlForLog('https://user:pw@models.example:8443/v1/predict?token=abc#x')).toBe(
       'https://models.example:8443/v1/predict',
     );
+    expect(hostForLog('https://hooks.slack.com/services/T0/B0/secret')).toBe('hooks.slack.com');
   });
 });
 
