@@ -197,7 +197,8 @@ export interface EscalationResult {
   /** False when no webhook is configured (the dashboard is the only channel). */
   delivered: boolean;
   status: number | null;
-  url: string | null;
+  /** Which setting named the webhook (its address stays out of the audit trail); null: none. */
+  webhook: 'policy' | 'deployment' | null;
 }
 
 export interface StoredPolicy {

@@ -6,6 +6,13 @@ import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
+import {
+  EGRESS_ALLOW_ENV,
+  EgressDeniedError,
+  type EgressResponse,
+  egressPost,
+  hostForLog,
+} from '../lib/net/egress.ts';
 import { parsePolicy } from '../lib/policy/policy.ts';
 import { RegistryError } from '../lib/registry/errors.ts';
 import type { ActionRecord, EscalationRequest, EscalationResult, IncidentUpdate } from './contracts.ts';
@@ -114,9 +121,10 @@ async function revisionId(store: Store, modelId: string, revision: number | null
   return row.id;
 }
 
-/** The body an escalation webhook receives, signed as sent. */
+/** The body an escalation webhook receives, signed as sent; `delivery` is the idempotency key. */
 export function escalationBody(req: EscalationRequest, sentAt: Date): string {
   return JSON.stringify({
+    delivery: req.key,
     model: req.modelName,
     incidentId: req.incidentId,
     pack: req.pack,
@@ -124,63 +132,124 @@ export function escalationBody(req: EscalationRequest, sentAt: Date): string {
   });
 }
 
-export function signWebhookBody(body: string, secret: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+/** How old (or how far ahead) a signature's time may be when verified: five minutes, unless told. */
+export const DEFAULT_SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * X-Homeostat-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`. The
+ * body carries the delivery id, so the signature covers the id, the time and the content: a captured
+ * request can be replayed neither later (the time is checked) nor as another delivery.
+ */
+export function signWebhookBody(body: string, secret: string, at: Date = new Date()): string {
+  const t = Math.floor(at.getTime() / 1000);
+  return `t=${t},v1=${hmacHex(secret, t, body)}`;
+}
+
+const hmacHex = (secret: string, t: number, body: string) =>
+  createHmac('sha256', secret).update(`${t}.${body}`, 'utf8').digest('hex');
+
+export interface VerifyOptions {
+  /** Largest accepted difference between the signature's time and `now`; 300 s by default. */
+  toleranceSeconds?: number;
+  now?: Date;
 }
 
 /**
- * For receivers: is `header` (X-Homeostat-Signature) the HMAC-SHA256 of the exact raw `body` under
- * `secret`? Compared in constant time; a missing or malformed header is false.
+ * For receivers: does `header` (X-Homeostat-Signature) sign the exact raw `body` under `secret`, at a
+ * time within the tolerance of now? Compared in constant time; a missing or malformed header is false.
+ * Deduplicate verified deliveries on the body's `delivery` field (X-Homeostat-Delivery repeats it).
  */
 export function verifyWebhookSignature(
   body: string | Buffer,
   header: string | null | undefined,
   secret: string,
+  { toleranceSeconds = DEFAULT_SIGNATURE_TOLERANCE_SECONDS, now = new Date() }: VerifyOptions = {},
 ): boolean {
-  if (!header) return false;
-  const expected = Buffer.from(signWebhookBody(body.toString(), secret));
-  const given = Buffer.from(header.trim());
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const fields = new Map(
+    (header ?? '').split(',').map((part) => {
+      const at = part.indexOf('=');
+      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
+    }),
+  );
+  const t = Number(fields.get('t'));
+  const given = fields.get('v1') ?? '';
+  if (!/^\d{1,12}$/.test(fields.get('t') ?? '') || !/^[0-9a-f]{64}$/.test(given)) return false;
+  if (Math.abs(now.getTime() / 1000 - t) > toleranceSeconds) return false;
+  const expected = Buffer.from(hmacHex(secret, t, body.toString()), 'hex');
+  return timingSafeEqual(Buffer.from(given, 'hex'), expected);
 }
 
 /** The model's own webhook (its policy) wins over the deployment-wide one. */
-function escalationWebhook(policyDocument: unknown): string | null {
+function escalationWebhook(
+  policyDocument: unknown,
+): { url: string; source: NonNullable<EscalationResult['webhook']> } | null {
   const parsed = parsePolicy(policyDocument);
   const own = parsed.ok ? parsed.policy.escalationWebhook : undefined;
-  return own ?? process.env.HOMEOSTAT_ESCALATION_WEBHOOK ?? null;
+  if (own) return { url: own, source: 'policy' };
+  const deployment = process.env.HOMEOSTAT_ESCALATION_WEBHOOK;
+  return deployment ? { url: deployment, source: 'deployment' } : null;
 }
+
+/** True only when HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED says so: escalations are signed unless opted out. */
+const allowUnsigned = () => /^(1|true|yes)$/i.test(process.env.HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED ?? '');
 
 async function deliver(url: string, body: string, key: string): Promise<number> {
   const secret = process.env.HOMEOSTAT_WEBHOOK_SECRET;
-  if (!secret) logger.warn({ url }, 'HOMEOSTAT_WEBHOOK_SECRET is not set: the escalation is sent unsigned');
-  let response: Response;
+  if (!secret && !allowUnsigned()) {
+    // Retrying cannot help: a receiver could not tell this request from a forged one.
+    throw ApplicationFailure.create({
+      type: 'EscalationUnsigned',
+      message:
+        'escalation not sent: HOMEOSTAT_WEBHOOK_SECRET is not set, so it could not be signed; set it (receivers verify with it), or set HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED=true to send unsigned escalations',
+      nonRetryable: true,
+    });
+  }
+  if (!secret)
+    logger.warn(
+      { host: hostForLog(url), key },
+      'escalation sent unsigned (HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED)',
+    );
+  // The messages name no URL: they reach the audit trail, which viewers read.
+  const undelivered = (why: string, cause?: unknown) => {
+    logger.warn(
+      { host: hostForLog(url), key, cause: (cause as Error | undefined)?.message },
+      `escalation ${why}`,
+    );
+    return ApplicationFailure.create({ type: 'EscalationUndelivered', message: `escalation webhook ${why}` });
+  };
+  let response: EgressResponse;
   try {
-    response = await fetch(url, {
-      method: 'POST',
+    response = await egressPost(url, {
       headers: {
         'content-type': 'application/json',
         [DELIVERY_HEADER]: key,
         ...(secret ? { [SIGNATURE_HEADER]: signWebhookBody(body, secret) } : {}),
       },
       body,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      // The answer's content does not matter; it is read (up to this) so the connection is released.
+      maxResponseBytes: 1024 * 1024,
     });
   } catch (error) {
-    throw ApplicationFailure.create({
-      type: 'EscalationUndelivered',
-      message: `escalation webhook ${url} unreachable: ${(error as Error).message}`,
-    });
+    if (error instanceof EgressDeniedError) {
+      throw ApplicationFailure.create({
+        type: 'EscalationRefused',
+        message: `escalation webhook not called: a ${error.use} address, which ${EGRESS_ALLOW_ENV} does not allow`,
+        nonRetryable: true,
+      });
+    }
+    const timedOut = (error as Error).name === 'TimeoutError';
+    throw undelivered(timedOut ? `did not answer within ${WEBHOOK_TIMEOUT_MS} ms` : 'unreachable', error);
   }
-  // Drain the body so the connection is released; its content does not matter.
-  await response.arrayBuffer().catch(() => undefined);
-  if (!response.ok) {
-    throw ApplicationFailure.create({
-      type: 'EscalationUndelivered',
-      message: `escalation webhook ${url} answered ${response.status}`,
-    });
-  }
+  if (response.status < 200 || response.status > 299) throw undelivered(`answered ${response.status}`);
   return response.status;
 }
+
+/** The audit's words for where an escalation went: which setting, never the address. */
+const WEBHOOK_NAMES: Record<NonNullable<EscalationResult['webhook']>, string> = {
+  policy: "the model policy's escalation webhook",
+  deployment: 'the deployment-wide escalation webhook (HOMEOSTAT_ESCALATION_WEBHOOK)',
+};
 
 export function createIncidentActivities(store: Store) {
   return {
@@ -267,15 +336,21 @@ export function createIncidentActivities(store: Store) {
       const model = await findModelOrFail(store, req.modelName);
       const done = await store.action.findUnique({ where: { idempotencyKey: req.key } });
       if (done) return done.detail as unknown as EscalationResult;
-      const url = escalationWebhook(model.policy);
-      const status = url ? await deliver(url, escalationBody(req, new Date()), req.key) : null;
-      const result: EscalationResult = { delivered: url !== null, status, url };
+      const webhook = escalationWebhook(model.policy);
+      const status = webhook ? await deliver(webhook.url, escalationBody(req, new Date()), req.key) : null;
+      const result: EscalationResult = {
+        delivered: webhook !== null,
+        status,
+        webhook: webhook?.source ?? null,
+      };
       await auditOnce(store, {
         key: req.key,
         modelId: model.id,
         type: 'escalate',
         actor: 'agent',
-        reason: url ? `escalated to ${url}` : 'escalated (no webhook configured: the dashboard only)',
+        reason: webhook
+          ? `escalated to ${WEBHOOK_NAMES[webhook.source]}`
+          : 'escalated (no webhook configured: the dashboard only)',
         incidentId: req.incidentId,
         detail: { ...result },
       });

@@ -5,9 +5,11 @@ import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { drainPredictionWriters } from '../lib/ingest/prediction-writer.ts';
 import { logger } from '../lib/log.ts';
+import { egressPolicyAtStart } from '../lib/net/egress.ts';
 import { agentOptionsFromEnv, lazyClient } from '../lib/temporal.ts';
 import { createApp } from './app.ts';
 
+egressPolicyAtStart((message) => logger.fatal(message));
 const db = resolveDatabaseConfig();
 await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);

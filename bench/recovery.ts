@@ -20,11 +20,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { EGRESS_ALLOW_ENV } from '../lib/net/egress.ts';
 import { type ExpectedResponse, SCENARIOS } from '../lib/sim/scenarios.ts';
 import { describeRun, runIsolated, type ScenarioRunResult } from '../test/helpers/scenario-run.ts';
 import { writeBenchmarkSection } from './doc-section.ts';
 
 const ROOT = path.join(import.meta.dirname, '..');
+// The harness's model servers and webhook receiver listen on loopback, which the egress policy refuses
+// unless allowed (lib/net/egress.ts).
+process.env[EGRESS_ALLOW_ENV] = '127.0.0.1';
 const RESULTS = path.join(ROOT, 'bench', 'results', 'recovery.json');
 const REMEDIES: readonly ExpectedResponse[] = ['rollback', 'retrain', 'fallback', 'disable'];
 const GOALS = { recovered: 0.95, falseActions: 0, escalated: 1 };

@@ -6,10 +6,12 @@ import { createStore } from '../lib/db/client.ts';
 import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { logger } from '../lib/log.ts';
+import { egressPolicyAtStart } from '../lib/net/egress.ts';
 import { agentOptionsFromEnv, lazyClient, temporalSettings } from '../lib/temporal.ts';
 import { reconcileIntervalFromEnv, startReconciler } from './reconcile.ts';
 import { createHomeostatWorker } from './worker.ts';
 
+egressPolicyAtStart((message) => logger.fatal(message));
 const db = resolveDatabaseConfig();
 await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);

@@ -8,6 +8,8 @@ import {
 } from '@temporalio/client';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { readPolicy } from '../../activities/policy.ts';
+import type { Store } from '../../lib/db/client.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
 import { isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
@@ -26,6 +28,7 @@ import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
+import { policyFor, REDACTED, requireAdmin } from '../secrets.ts';
 
 export const operatorBody = z
   .object({
@@ -82,6 +85,29 @@ function temporalError(err: unknown, modelName: string, waitedMs: number): HttpE
   );
 }
 
+/** The agent's state as the caller may read it (its policy's webhook only for admins). */
+function present(req: Request, modelName: string, state: AgentState) {
+  const policy = state.policy && {
+    ...state.policy,
+    document: policyFor(req.identity, state.policy.document),
+  };
+  return { agent: { workflowId: agentWorkflowId(modelName), ...state, ...(policy ? { policy } : {}) } };
+}
+
+/**
+ * The policy to store: REDACTED as the webhook (what a non-admin reads back) keeps the current one, so an
+ * operator can change the rest of a policy they cannot fully see. Setting, changing or removing the
+ * webhook decides where the worker calls out to: admins only.
+ */
+async function policyToStore(req: Request, store: Store, modelId: string, sent: Record<string, unknown>) {
+  const current = (await readPolicy(store, modelId)).policy.escalationWebhook;
+  const policy = sent.escalationWebhook === REDACTED ? { ...sent, escalationWebhook: current } : sent;
+  if (policy.escalationWebhook !== current) {
+    requireAdmin(req, 'setting, changing or removing escalationWebhook (an address the worker calls)');
+  }
+  return policy;
+}
+
 export function agentRoutes({ store, temporal }: ApiContext): Router {
   const router = Router({ mergeParams: true });
   const handleFor = (name: string) => temporal.workflow.getHandle(agentWorkflowId(name));
@@ -93,7 +119,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       .catch((err) => {
         throw temporalError(err, model.name, QUERY_DEADLINE_MS);
       });
-    res.json({ agent: { workflowId: agentWorkflowId(model.name), ...status } });
+    res.json(present(req, model.name, status));
   });
 
   /**
@@ -102,6 +128,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
    * change's activities are slow): an accepted update is durable and completes when the worker runs.
    */
   async function control(
+    req: Request,
     modelName: string,
     update: typeof pauseUpdate,
     request: PauseRequest,
@@ -123,7 +150,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         });
         return accepted.result();
       });
-      res.json({ agent: { workflowId: agentWorkflowId(modelName), ...state } });
+      res.json(present(req, modelName, state));
     } catch (err) {
       if (accepted && !(err instanceof WorkflowUpdateFailedError)) {
         res.status(202).json({
@@ -162,14 +189,15 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       const body = parseOrThrow(schema, req.body ?? {});
       const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
       // Every control's request extends the pause request; its schema above checked the rest.
-      await control(model.name, update as typeof pauseUpdate, request, res);
+      await control(req, model.name, update as typeof pauseUpdate, request, res);
     });
   }
 
   // A policy is checked here first so that a bad document gets a 422 with every issue, not a 409.
   router.put('/policy', async (req: Request<{ model: string }>, res) => {
     const model = await findModelOr404(store, req.params.model);
-    const body = parseOrThrow(policyBody, req.body ?? {});
+    const sent = parseOrThrow(policyBody, req.body ?? {});
+    const body = { ...sent, policy: await policyToStore(req, store, model.id, sent.policy) };
     const parsed = parsePolicy(body.policy);
     if (!parsed.ok) {
       throw new HttpError(
@@ -180,7 +208,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
       );
     }
     const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
-    await control(model.name, setPolicyUpdate as unknown as typeof pauseUpdate, request, res);
+    await control(req, model.name, setPolicyUpdate as unknown as typeof pauseUpdate, request, res);
   });
   return router;
 }

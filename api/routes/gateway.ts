@@ -17,7 +17,7 @@ import {
   type StoredOutput,
 } from '../../lib/ingest/prediction-writer.ts';
 import { type FeatureViolation, storedQuality } from '../../lib/ingest/validate.ts';
-import type { ModelOutput } from '../../lib/models/index.ts';
+import { logModelFailure, type ModelOutput } from '../../lib/models/index.ts';
 import { ModelAdapterCache } from '../../lib/registry/adapters.ts';
 import { chooseRoute, type Route, routingShare, type ServingVersion } from '../../lib/registry/routing.ts';
 import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
@@ -60,7 +60,9 @@ interface Group {
 
 interface Scored {
   outputs: ModelOutput[] | null;
+  /** What went wrong, safe to store and show (no URL, no answer text), with the log's correlation id. */
   error: string | null;
+  correlationId: string | null;
   latencyMs: number;
 }
 
@@ -71,8 +73,7 @@ function storedOutput(output: ModelOutput): StoredOutput {
   };
 }
 
-function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+function errorText(message: string): string {
   return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message;
 }
 
@@ -82,6 +83,7 @@ function errorText(error: unknown): string {
  */
 async function score(
   adapters: ModelAdapterCache,
+  model: string,
   version: ServingVersion,
   rows: GatewayRow[],
 ): Promise<Scored> {
@@ -90,9 +92,14 @@ async function score(
     const adapter = await adapters.get(version.id);
     started = performance.now();
     const outputs = await adapter.predict(rows.map((row) => row.features));
-    return { outputs, error: null, latencyMs: performance.now() - started };
+    return { outputs, error: null, correlationId: null, latencyMs: performance.now() - started };
   } catch (error) {
-    return { outputs: null, error: errorText(error), latencyMs: performance.now() - started };
+    const latencyMs = performance.now() - started;
+    const correlationId = logModelFailure(error, { model, version: version.version, rows: rows.length });
+    const text = errorText(
+      `${error instanceof Error ? error.message : String(error)} (correlation id ${correlationId})`,
+    );
+    return { outputs: null, error: text, correlationId, latencyMs };
   }
 }
 
@@ -162,7 +169,7 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
       return;
     }
     const work = new Promise((resolve) => setImmediate(resolve))
-      .then(() => score(adapters, shadow, rows))
+      .then(() => score(adapters, state.model.name, shadow, rows))
       .then((result) => {
         const predictedAt = new Date();
         writer.writeDetached(
@@ -220,6 +227,7 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
         ...group,
         ...(await score(
           adapters,
+          model.name,
           group.version,
           group.indices.map((i) => rows[i]!),
         )),
@@ -274,12 +282,16 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
     }
     if (deployment.shadow) scoreShadow(state, deployment.shadow, rows);
 
+    // The caller learns that the model failed and the id to quote; what failed and where is in the log.
     const failed = results.filter((r) => r.error !== null);
     if (failed.length > 0) {
+      const which = failed.map(
+        (r) => `version ${r.version.version} (${r.route}), correlation id ${r.correlationId}`,
+      );
       throw new HttpError(
         502,
         'model_error',
-        failed.map((r) => `version ${r.version.version} (${r.route}) failed: ${r.error}`).join('; '),
+        `the model server failed to score the rows: ${which.join('; ')}`,
       );
     }
     res.json(batch ? { predictions: answers } : answers[0]);

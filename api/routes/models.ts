@@ -14,6 +14,7 @@ import { ensureAgent } from '../../lib/temporal.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
+import { policyFor } from '../secrets.ts';
 
 export const registerModelBody = z
   .object({
@@ -161,6 +162,7 @@ export function modelRoutes(context: ApiContext): Router {
     ]);
     res.json({
       ...current,
+      policy: policyFor(req.identity, current.policy),
       history: history.map((h) => ({ ...h, createdAt: h.createdAt.toISOString() })),
     });
   });

@@ -33,6 +33,7 @@ import {
 import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
+import { artifactFor, requireAdmin } from '../secrets.ts';
 
 type Params = { model: string; version?: string; revision?: string };
 type Handler = (req: Request<Params>, res: Response) => Promise<void>;
@@ -73,7 +74,7 @@ function presentSummary(v: VersionSummary) {
   };
 }
 
-function presentVersion(v: VersionRow, parentVersion: number | null) {
+function presentVersion(req: Request, v: VersionRow, parentVersion: number | null) {
   return {
     id: v.id,
     version: v.version,
@@ -85,7 +86,7 @@ function presentVersion(v: VersionRow, parentVersion: number | null) {
     incidentId: v.incidentId,
     createdAt: v.createdAt.toISOString(),
     referenceStats: v.referenceStats,
-    artifact: v.artifact,
+    artifact: artifactFor(req.identity, v.artifact),
   };
 }
 
@@ -124,6 +125,9 @@ export function registryRoutes({ store }: ApiContext): Router {
   const router = Router({ mergeParams: true });
 
   const registerVersionRoute: Handler = async (req, res) => {
+    if ((req.body?.artifact as { kind?: unknown } | undefined)?.kind === 'http') {
+      requireAdmin(req, 'registering an http artifact (a model server the API, gateway and worker call)');
+    }
     const created = await registerVersion(store, req.params.model, req.body);
     const parent = created.parentVersionId
       ? await store.modelVersion.findUnique({
@@ -131,7 +135,7 @@ export function registryRoutes({ store }: ApiContext): Router {
           select: { version: true },
         })
       : null;
-    res.status(201).json({ version: presentVersion(created, parent?.version ?? null) });
+    res.status(201).json({ version: presentVersion(req, created, parent?.version ?? null) });
   };
 
   const listVersionsRoute: Handler = async (req, res) => {
@@ -146,7 +150,7 @@ export function registryRoutes({ store }: ApiContext): Router {
     const parent = row.parentVersionId
       ? await store.modelVersion.findUnique({ where: { id: row.parentVersionId }, select: { version: true } })
       : null;
-    res.json({ version: presentVersion(row, parent?.version ?? null) });
+    res.json({ version: presentVersion(req, row, parent?.version ?? null) });
   };
 
   const setVersionStatusRoute: Handler = async (req, res) => {

@@ -19,7 +19,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { excerpt, ModelServerError, postJson, resolveHeaders } from './http.ts';
+import { excerpt, logModelFailure, ModelServerError, postJson, resolveHeaders } from './http.ts';
 import {
   describeIssues,
   type ExternalTrainerConfig,
@@ -42,8 +42,9 @@ export class ExternalTrainerError extends Error {
 type CommandConfig = Extract<ExternalTrainerConfig, { type: 'command' }>;
 type WebhookConfig = Extract<ExternalTrainerConfig, { type: 'webhook' }>;
 
+/** Names the pipeline in errors; a webhook's URL stays out of them (it goes to the log only). */
 function describe(config: ExternalTrainerConfig): string {
-  return config.type === 'command' ? `training command ${config.command}` : `training webhook ${config.url}`;
+  return config.type === 'command' ? `training command ${config.command}` : 'training webhook';
 }
 
 interface CommandResult {
@@ -170,7 +171,10 @@ async function trainWithWebhook(
       },
     );
   } catch (error) {
-    if (error instanceof ModelServerError) throw new ExternalTrainerError(error.message, { cause: error });
+    if (error instanceof ModelServerError) {
+      const correlationId = logModelFailure(error, { trainer: 'webhook' });
+      throw new ExternalTrainerError(`${error.message} (correlation id ${correlationId})`, { cause: error });
+    }
     throw error;
   }
 }

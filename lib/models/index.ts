@@ -24,7 +24,7 @@ import type {
 
 export { encodeRows, fitEncoder } from './encoding.ts';
 export { ExternalTrainerError } from './external-trainer.ts';
-export { DEFAULT_MODEL_TIMEOUT_MS, ModelServerError } from './http.ts';
+export { DEFAULT_MODEL_TIMEOUT_MS, logModelFailure, ModelServerError } from './http.ts';
 export * from './types.ts';
 
 /** The options each trainer takes; omitted fields get the defaults documented in types.ts. */

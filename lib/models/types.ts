@@ -83,6 +83,20 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 /** Header name → value. */
 const headerMap = z.record(z.string().min(1), z.string());
 
+/**
+ * The only environment variables an artifact or trainer may read header values from. Without the rule a
+ * registered artifact could send any of the process's secrets (DATABASE_URL, …) to its server.
+ */
+export const MODEL_HEADER_ENV_PREFIX = 'HOMEOSTAT_MODEL_';
+export const MODEL_HEADER_ENV_RULE = `must name an environment variable whose name starts with ${MODEL_HEADER_ENV_PREFIX} (letters, digits and _)`;
+const modelHeaderEnvVariable = /^HOMEOSTAT_MODEL_[A-Za-z0-9_]+$/;
+export const isModelHeaderEnvVariable = (name: string) => modelHeaderEnvVariable.test(name);
+/** Header name → environment variable holding its value (HOMEOSTAT_MODEL_* only). */
+const headerEnvMap = z.record(
+  z.string().min(1),
+  z.string().refine(isModelHeaderEnvVariable, { error: MODEL_HEADER_ENV_RULE }),
+);
+
 /** Training takes minutes, not milliseconds: ten minutes unless configured. */
 const trainingTimeoutMs = z.number().int().positive().default(600_000);
 
@@ -103,7 +117,7 @@ export const externalTrainerConfigSchema = z.discriminatedUnion('type', [
     url: httpUrl,
     headers: headerMap.optional(),
     /** Header name → environment variable holding its value. */
-    headerEnv: headerMap.optional(),
+    headerEnv: headerEnvMap.optional(),
     timeoutMs: trainingTimeoutMs,
   }),
 ]);
@@ -164,9 +178,9 @@ export const httpModelArtifactSchema = z.object({
   headers: headerMap.optional(),
   /**
    * Header name → environment variable holding its value, read when the model is loaded, so secrets such
-   * as bearer tokens stay out of the registry.
+   * as bearer tokens stay out of the registry. Only HOMEOSTAT_MODEL_* variables.
    */
-  headerEnv: headerMap.optional(),
+  headerEnv: headerEnvMap.optional(),
   /** Per request; 2,000 ms when absent. */
   timeoutMs: z.number().int().positive().max(120_000).optional(),
 });

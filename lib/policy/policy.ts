@@ -156,8 +156,8 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
-    /** Where escalations go (signed, retried POST); none means the dashboard only. */
-    escalationWebhook: z.url().optional(),
+    /** Where escalations go (signed, retried POST to an http or https URL); none: the dashboard only. */
+    escalationWebhook: z.url({ protocol: /^https?$/ }).optional(),
   })
   .strict();
 

@@ -21,6 +21,7 @@ import {
   ArtifactError,
   type Label,
   loadModel,
+  logModelFailure,
   type ModelArtifact,
   type ModelOutput,
   parseModelArtifact,
@@ -211,19 +212,25 @@ function holdoutSplit(set: Required<Dataset>, share: number, seed: number) {
   return { training: pick(order.slice(held)), holdout: held > 0 ? pick(order.slice(0, held)) : null };
 }
 
-async function score(artifact: ModelArtifact, rows: FeatureRow[], what: string): Promise<ModelOutput[]> {
-  const model = loadModel(artifact);
+async function score(
+  artifact: ModelArtifact,
+  rows: FeatureRow[],
+  what: string,
+  model: string,
+): Promise<ModelOutput[]> {
+  const adapter = loadModel(artifact);
   const outputs: ModelOutput[] = [];
   try {
     for (let start = 0; start < rows.length; start += SCORING_CHUNK_ROWS) {
-      outputs.push(...(await model.predict(rows.slice(start, start + SCORING_CHUNK_ROWS))));
+      outputs.push(...(await adapter.predict(rows.slice(start, start + SCORING_CHUNK_ROWS))));
     }
   } catch (error) {
     if (error instanceof ArtifactError) throw new RegistryError(400, 'invalid_artifact', error.message);
+    const correlationId = logModelFailure(error, { model, scoring: what });
     throw new RegistryError(
       502,
       'model_error',
-      `the model failed on the ${what}: ${(error as Error).message}`,
+      `the model failed on the ${what}: ${(error as Error).message} (correlation id ${correlationId})`,
     );
   }
   return outputs;
@@ -319,12 +326,14 @@ export async function registerVersion(store: Store, modelName: string, rawInput:
     }
   }
 
-  const referenceOutputs = reference ? await score(artifact, reference.rows, 'reference data') : null;
+  const referenceOutputs = reference
+    ? await score(artifact, reference.rows, 'reference data', model.name)
+    : null;
   const validationOutputs =
     validation === reference
       ? referenceOutputs
       : validation
-        ? await score(artifact, validation.rows, 'validation data')
+        ? await score(artifact, validation.rows, 'validation data', model.name)
         : null;
   // The baseline is measured on held-out rows: on its training rows a model looks better than it is.
   const evaluation =

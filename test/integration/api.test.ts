@@ -253,6 +253,39 @@ describe('API with a running agent', () => {
     expect(stored).toMatchObject({ version: 1, policy: { approvals: { retrain: { mode: 'approve' } } } });
     expect(stored.history[0]).toMatchObject({ version: 1, actor: 'human:dave (key test-admin)' });
 
+    // The webhook is an admin's to set; an operator reads it redacted and, sending it back redacted,
+    // changes the rest of the policy and keeps the webhook.
+    const webhook = 'https://hooks.example.com/services/T0/B0/secret-path';
+    const withHook = { approvals: { retrain: { mode: 'approve' } }, escalationWebhook: webhook };
+    const set = await api.call('PUT', '/v1/models/credit/agent/policy', {
+      policy: withHook,
+      reason: 'page us',
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.agent.policy.document.escalationWebhook).toBe(webhook);
+    const operator = await api.as('operator');
+    const seen = await operator('GET', '/v1/models/credit/agent');
+    expect(seen.body.agent.policy.document.escalationWebhook).toBe('[redacted]');
+    const kept = await operator('PUT', '/v1/models/credit/agent/policy', {
+      policy: { escalationWebhook: '[redacted]', approvals: { retrain: { mode: 'auto' } } },
+      reason: 'retrains may go ahead',
+    });
+    expect(kept.status).toBe(200);
+    expect(kept.body.agent.policy).toMatchObject({
+      version: 3,
+      document: { escalationWebhook: '[redacted]' },
+    });
+    expect((await api.call('GET', '/v1/models/credit/policy')).body).toMatchObject({
+      version: 3,
+      policy: { escalationWebhook: webhook, approvals: { retrain: { mode: 'auto' } } },
+    });
+    // Back to the policy the rest of this test expects.
+    const reset = await api.call('PUT', '/v1/models/credit/agent/policy', {
+      policy: { approvals: { retrain: { mode: 'approve' } } },
+      reason: 'no webhook',
+    });
+    expect(reset.status).toBe(200);
+
     // Nothing waits for approval and nothing is escalated: the validators refuse, nothing is recorded.
     const before = await db.store.action.count();
     const approve = await api.call('POST', '/v1/models/credit/agent/approve', {

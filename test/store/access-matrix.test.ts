@@ -4,7 +4,7 @@
 // table compared before and after), also when its path is spelled as Express still routes it (upper case,
 // trailing slash); an allowed call is not refused by auth (it may still fail validation). Refused bodies
 // are valid ones, so that a missing refusal would show as a change.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { ACCESS_RULES, type AccessRule, GRANTS } from '../../api/auth.ts';
 import { mountedRoutes } from '../../api/openapi.ts';

@@ -19,11 +19,13 @@ import {
   trainCreditModel,
 } from '../helpers/credit-model.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 /** How long the slow model server takes: far longer than any gateway answer may. */
 const SLOW_MS = 1500;
 
 describeEachProvider('gateway on %s', (provider) => {
+  allowLoopbackEgress();
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
@@ -214,7 +216,7 @@ describeEachProvider('gateway on %s', (provider) => {
       output: null,
       confidence: null,
     });
-    expect(shadow.error).toMatch(/HTTP 500: model exploded/);
+    expect(shadow.error).toMatch(/^model server answered HTTP 500 \(correlation id [0-9a-f-]{36}\)$/);
     await deploy({ shadow: null });
   });
 
@@ -223,9 +225,12 @@ describeEachProvider('gateway on %s', (provider) => {
     const res = await api.call('POST', '/v1/models/credit/predict', { id: 'failed-1', features: rows[8] });
     expect(res.status).toBe(502);
     expect(res.body.error.code).toBe('model_error');
+    // The caller learns that the model server failed and the id the log has its details under: never
+    // the server's address nor what it answered.
     expect(res.body.error.message).toMatch(
-      /^version 4 \(production\) failed: model server .*\/fail answered HTTP 500/,
+      /^the model server failed to score the rows: version 4 \(production\), correlation id [0-9a-f-]{36}$/,
     );
+    expect(res.body.error.message).not.toMatch(/127\.0\.0\.1|\/fail|exploded/);
     const failed = await db.store.prediction.findFirstOrThrow({ where: { id: 'failed-1' } });
     expect(failed).toMatchObject({
       source: 'gateway',
@@ -233,7 +238,8 @@ describeEachProvider('gateway on %s', (provider) => {
       output: null,
       confidence: null,
     });
-    expect(failed.error).toMatch(/HTTP 500/);
+    const correlationId = /correlation id ([0-9a-f-]{36})/.exec(res.body.error.message)![1];
+    expect(failed.error).toBe(`model server answered HTTP 500 (correlation id ${correlationId})`);
     await deploy({ production: 1 });
   });
 

@@ -27,6 +27,7 @@ import {
   trainCreditModel,
 } from '../helpers/credit-model.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 /** A webhook receiver that answers each request with the next status of `statuses` (then 200). */
 async function startReceiver() {
@@ -68,15 +69,17 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describeEachProvider('recovery activities on %s', (provider) => {
+  allowLoopbackEgress();
   let db: TestDatabase;
   let api: TestApi;
   let modelServer: ModelServer;
   let deployment: ReturnType<typeof createDeploymentActivities>;
   let incidents: ReturnType<typeof createIncidentActivities>;
   let policies: ReturnType<typeof createPolicyActivities>;
-  const env = { ...process.env };
+  let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    env = { ...process.env }; // with the egress allow-list set above
     db = await createTestDatabase(provider);
     api = await startTestApi(db.store);
     modelServer = await startModelServer(50);
@@ -428,18 +431,36 @@ describeEachProvider('recovery activities on %s', (provider) => {
       expect(first.message).toMatch(/500/);
       expect(await actionsOf(name)).toHaveLength(0);
       const result = await incidents.sendEscalation(req);
-      expect(result).toEqual({ delivered: true, status: 200, url: receiver.url });
+      expect(result).toEqual({ delivered: true, status: 200, webhook: 'policy' });
       expect(await incidents.sendEscalation(req)).toEqual(result);
 
       expect(receiver.received).toHaveLength(2);
       const delivered = receiver.received[1]!;
       expect(delivered.headers[DELIVERY_HEADER.toLowerCase()]).toBe('esc-1');
       const signature = delivered.headers[SIGNATURE_HEADER.toLowerCase()] as string;
+      expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
       expect(verifyWebhookSignature(delivered.body, signature, 'shh')).toBe(true);
       expect(verifyWebhookSignature(delivered.body, signature, 'other secret')).toBe(false);
       expect(verifyWebhookSignature(`${delivered.body} `, signature, 'shh')).toBe(false);
       expect(verifyWebhookSignature(delivered.body, undefined, 'shh')).toBe(false);
+      // The signature covers the delivery id (in the body) and the time: neither can be swapped.
+      const otherDelivery = delivered.body.replace('"delivery":"esc-1"', '"delivery":"esc-2"');
+      expect(otherDelivery).not.toBe(delivered.body);
+      expect(verifyWebhookSignature(otherDelivery, signature, 'shh')).toBe(false);
+      const t = Number(/t=(\d+)/.exec(signature)![1]);
+      expect(verifyWebhookSignature(delivered.body, signature.replace(`t=${t}`, `t=${t + 1}`), 'shh')).toBe(
+        false,
+      );
+      // Fresh within five minutes either way, by default; a replay later is refused.
+      const at = (seconds: number) => ({ now: new Date((t + seconds) * 1000) });
+      expect(verifyWebhookSignature(delivered.body, signature, 'shh', at(300))).toBe(true);
+      expect(verifyWebhookSignature(delivered.body, signature, 'shh', at(301))).toBe(false);
+      expect(verifyWebhookSignature(delivered.body, signature, 'shh', at(-301))).toBe(false);
+      expect(
+        verifyWebhookSignature(delivered.body, signature, 'shh', { ...at(900), toleranceSeconds: 1000 }),
+      ).toBe(true);
       expect(JSON.parse(delivered.body)).toMatchObject({
+        delivery: 'esc-1',
         model: name,
         incidentId: incident.id,
         pack: { tried: ['rollback'] },
@@ -447,6 +468,9 @@ describeEachProvider('recovery activities on %s', (provider) => {
       });
       const actions = await actionsOf(name);
       expect(actions.map((a) => [a.type, a.incidentId])).toEqual([['escalate', incident.id]]);
+      // The audit trail says which setting named the webhook, never its address.
+      expect(actions[0]!.reason).toBe("escalated to the model policy's escalation webhook");
+      expect(JSON.stringify(actions)).not.toContain(receiver.url);
     } finally {
       await receiver.close();
     }
@@ -462,11 +486,23 @@ describeEachProvider('recovery activities on %s', (provider) => {
       expect(await incidents.sendEscalation({ ...req, key: 'none' })).toEqual({
         delivered: false,
         status: null,
-        url: null,
+        webhook: null,
       });
       process.env.HOMEOSTAT_ESCALATION_WEBHOOK = receiver.url;
       delete process.env.HOMEOSTAT_WEBHOOK_SECRET;
-      expect(await incidents.sendEscalation({ ...req, key: 'env' })).toMatchObject({ delivered: true });
+      // Without a secret nothing is sent unless unsigned escalations are explicitly allowed.
+      const unsigned = await failureOf(incidents.sendEscalation({ ...req, key: 'unsigned' }));
+      expect(unsigned).toMatchObject({ type: 'EscalationUnsigned', nonRetryable: true });
+      expect(unsigned.message).toMatch(
+        /HOMEOSTAT_WEBHOOK_SECRET is not set.*HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED=true/,
+      );
+      expect(receiver.received).toHaveLength(0);
+      process.env.HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED = 'true';
+      expect(await incidents.sendEscalation({ ...req, key: 'env' })).toEqual({
+        delivered: true,
+        status: 200,
+        webhook: 'deployment',
+      });
       expect(receiver.received).toHaveLength(1);
       expect(receiver.received[0]!.headers[SIGNATURE_HEADER.toLowerCase()]).toBeUndefined();
       expect((await actionsOf(name)).map((a) => a.type)).toEqual(['escalate', 'escalate']);
@@ -474,6 +510,29 @@ describeEachProvider('recovery activities on %s', (provider) => {
       process.env.HOMEOSTAT_ESCALATION_WEBHOOK = 'http://127.0.0.1:9/unreachable';
       const down = await failureOf(incidents.sendEscalation({ ...req, key: 'down' }));
       expect(down).toMatchObject({ type: 'EscalationUndelivered', nonRetryable: false });
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('does not call a webhook the egress policy refuses, and names no URL in the failure', async () => {
+    const receiver = await startReceiver();
+    try {
+      const name = await creditModel(0);
+      const incident = await openIncident(name);
+      process.env.HOMEOSTAT_ESCALATION_WEBHOOK = receiver.url;
+      process.env.HOMEOSTAT_WEBHOOK_SECRET = 'shh';
+      delete process.env.HOMEOSTAT_EGRESS_ALLOW;
+      const refused = await failureOf(
+        incidents.sendEscalation({ modelName: name, incidentId: incident.id, key: 'refused', pack: {} }),
+      );
+      // Retrying cannot help: only a change of configuration can.
+      expect(refused).toMatchObject({ type: 'EscalationRefused', nonRetryable: true });
+      expect(refused.message).toBe(
+        'escalation webhook not called: a loopback address, which HOMEOSTAT_EGRESS_ALLOW does not allow',
+      );
+      expect(receiver.received).toHaveLength(0);
+      expect(await actionsOf(name)).toHaveLength(0);
     } finally {
       await receiver.close();
     }
@@ -504,7 +563,11 @@ describeEachProvider('recovery activities on %s', (provider) => {
     const viewer = await api.as('viewer');
     const res = await viewer('GET', `/v1/models/${name}/policy`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ version: 2, policy: loaded.policy });
+    // A viewer reads every field but the webhook's address (api/secrets.ts).
+    expect(res.body).toMatchObject({
+      version: 2,
+      policy: { ...loaded.policy, escalationWebhook: '[redacted]' },
+    });
     expect(res.body.history).toEqual([
       { version: 2, actor: 'human:ops', reason: 'because b', createdAt: expect.any(String) },
       { version: 1, actor: 'human:ops', reason: 'because a', createdAt: expect.any(String) },

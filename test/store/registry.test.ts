@@ -16,8 +16,10 @@ import {
   trainCreditModel,
 } from '../helpers/credit-model.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 describeEachProvider('registry on %s', (provider) => {
+  allowLoopbackEgress();
   let db: TestDatabase;
   let api: TestApi;
   let server: ModelServer;
@@ -296,6 +298,23 @@ describeEachProvider('registry on %s', (provider) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses header values from variables outside HOMEOSTAT_MODEL_*, naming the rule, and calls nothing', async () => {
+    const before = await counts();
+    const calls = server.received.get('/ok') ?? 0;
+    const res = await api.call('POST', '/v1/models/credit/versions', {
+      artifact: { ...server.artifact('/ok'), headerEnv: { authorization: 'DATABASE_URL' } },
+      data: good,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_artifact',
+      message:
+        'invalid model artifact: headerEnv.authorization: must name an environment variable whose name starts with HOMEOSTAT_MODEL_ (letters, digits and _)',
+    });
+    expect(server.received.get('/ok') ?? 0).toBe(calls);
+    expect(await counts()).toEqual(before);
+  });
+
   it('refuses unknown lineage, an unknown model and a failing model server, storing nothing', async () => {
     const before = await counts();
     const artifact = await trainCreditModel(100, 5);
@@ -321,7 +340,9 @@ describeEachProvider('registry on %s', (provider) => {
     });
     expect(failing.status).toBe(502);
     expect(failing.body.error.code).toBe('model_error');
-    expect(failing.body.error.message).toMatch(/reference data: .*HTTP 500/);
+    expect(failing.body.error.message).toMatch(
+      /^the model failed on the reference data: model server answered HTTP 500 \(correlation id [0-9a-f-]{36}\)$/,
+    );
     expect(await counts()).toEqual(before);
   });
 

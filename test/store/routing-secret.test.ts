@@ -1,6 +1,6 @@
 // The canary split's key: generated once and stored, so every process and restart routes an id alike;
 // or configured, and then long enough not to be guessed.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadRoutingSecret, MIN_ROUTING_SECRET_LENGTH } from '../../lib/registry/routing-secret.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 

@@ -7,10 +7,12 @@ import {
   type ExternalTrainerConfigInput,
   ExternalTrainerError,
   type HttpModelArtifact,
+  httpModelArtifactSchema,
   loadModel,
   ModelServerError,
   trainModel,
 } from '../../lib/models/index.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 
 const schema = featureSchemaSchema.parse([
   { name: 'x', type: 'numeric', nullable: true },
@@ -67,6 +69,8 @@ function reply(url: string, body: Record<string, unknown>): Reply {
   }
 }
 
+allowLoopbackEgress();
+
 let server: Server;
 let base: string;
 const received: Received[] = [];
@@ -80,7 +84,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(text);
       received.push({ url: req.url!, headers: req.headers, body });
-      const { status, body: answer, delayMs = 0 } = reply(req.url!, body);
+      const { status, body: answer, delayMs = 0 } = reply(req.url!.replace(/\?.*/, ''), body);
       setTimeout(
         () => res.writeHead(status, { 'content-type': 'application/json' }).end(answer),
         delayMs,
@@ -111,10 +115,10 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 describe('HTTP model adapter', () => {
   it('posts the rows as they are, with static and environment headers, and reads the outputs', async () => {
-    process.env.HOMEOSTAT_TEST_MODEL_TOKEN = 'secret-token';
+    process.env.HOMEOSTAT_MODEL_TEST_TOKEN = 'secret-token';
     const model = httpModel('/classifier', {
       headers: { 'x-tenant': 'acme' },
-      headerEnv: { authorization: 'HOMEOSTAT_TEST_MODEL_TOKEN' },
+      headerEnv: { authorization: 'HOMEOSTAT_MODEL_TEST_TOKEN' },
     });
     const outputs = await model.predict(rows);
     const request = received.at(-1)!;
@@ -127,6 +131,24 @@ describe('HTTP model adapter', () => {
       { prediction: 'yes', confidence: 0.8, probabilities: { no: 0.8, yes: 0.2 } },
       { prediction: 'no', confidence: 0.8, probabilities: { no: 0.8, yes: 0.2 } },
     ]);
+  });
+
+  it('calls no loopback server unless the egress policy allows it', async () => {
+    const allowed = process.env.HOMEOSTAT_EGRESS_ALLOW;
+    const before = received.length;
+    try {
+      delete process.env.HOMEOSTAT_EGRESS_ALLOW;
+      const error = await failure(httpModel('/classifier').predict(rows));
+      expect(error).toBeInstanceOf(ModelServerError);
+      expect(error.message).toBe(
+        'model server is not reachable under the egress policy (a loopback address; see HOMEOSTAT_EGRESS_ALLOW)',
+      );
+      const trainer = await failure(train({ type: 'webhook', url: `${base}/train` }));
+      expect(trainer.message).toMatch(/^training webhook is not reachable under the egress policy/);
+      expect(received.length).toBe(before);
+    } finally {
+      process.env.HOMEOSTAT_EGRESS_ALLOW = allowed;
+    }
   });
 
   it('takes numeric class predictions as labels and regression predictions as numbers', async () => {
@@ -147,24 +169,27 @@ describe('HTTP model adapter', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(error).toBeInstanceOf(ModelServerError);
     expect(error).toMatchObject({ url: `${base}/slow`, status: null, timedOut: true });
-    expect(error.message).toBe(`model server ${base}/slow did not answer within 150 ms`);
+    expect(error.message).toBe('model server did not answer within 150 ms');
   });
 
-  it('reports an error status with the URL and an excerpt of the body', async () => {
-    const error = await failure(httpModel('/error').predict(rows));
+  it('reports an error status, with the URL and an excerpt of the body for the log only', async () => {
+    const error = (await failure(httpModel('/error?token=abc').predict(rows))) as ModelServerError;
     expect(error).toBeInstanceOf(ModelServerError);
-    expect(error).toMatchObject({ status: 500, bodyExcerpt: 'model exploded: CUDA out of memory' });
-    expect(error.message).toBe(
-      `model server ${base}/error answered HTTP 500: model exploded: CUDA out of memory`,
-    );
+    expect(error.message).toBe('model server answered HTTP 500');
+    expect(error.forLog()).toEqual({
+      url: `${base}/error`,
+      status: 500,
+      bodyExcerpt: 'model exploded: CUDA out of memory',
+      cause: undefined,
+    });
   });
 
   it('rejects malformed answers: not JSON, wrong shape, wrong number of outputs', async () => {
     expect((await failure(httpModel('/not-json').predict(rows))).message).toBe(
-      `model server ${base}/not-json answered with invalid JSON: <html>maintenance</html>`,
+      'model server answered with invalid JSON',
     );
     expect((await failure(httpModel('/short').predict(rows))).message).toBe(
-      `model server ${base}/short answered with an invalid response (outputs: expected 3 outputs, one per row)`,
+      'model server answered with an invalid response (outputs: expected 3 outputs, one per row)',
     );
     const regression = loadModel({ kind: 'http', task: 'regression', url: `${base}/classifier` });
     const error = await failure(regression.predict(rows));
@@ -179,18 +204,45 @@ describe('HTTP model adapter', () => {
     await new Promise((resolve) => closed.close(resolve));
     const error = await failure(loadModel({ kind: 'http', task: 'binary', url }).predict(rows));
     expect(error).toBeInstanceOf(ModelServerError);
-    expect(error.message).toMatch(new RegExp(`^model server ${url} failed: .*ECONNREFUSED`));
+    expect(error.message).toBe('model server could not be reached (ECONNREFUSED)');
 
-    expect(() => httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_TEST_UNSET' } })).toThrow(
-      'header authorization needs environment variable HOMEOSTAT_TEST_UNSET, which is not set',
-    );
+    expect(() =>
+      httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_MODEL_TEST_UNSET' } }),
+    ).toThrow('header authorization needs environment variable HOMEOSTAT_MODEL_TEST_UNSET, which is not set');
+  });
+
+  it('reads header values only from HOMEOSTAT_MODEL_* variables', () => {
+    process.env.HOMEOSTAT_MODEL_TOKEN_OK = 'fine';
+    // An artifact stored before the rule (the schema refuses it now) still cannot read other variables.
+    for (const variable of ['DATABASE_URL', 'PATH', 'HOMEOSTAT_WEBHOOK_SECRET', 'HOMEOSTAT_MODEL_']) {
+      expect(() => httpModel('/classifier', { headerEnv: { authorization: variable } }), variable).toThrow(
+        `header authorization: ${variable} is not readable; headerEnv must name an environment variable whose name starts with HOMEOSTAT_MODEL_`,
+      );
+    }
+    expect(() =>
+      httpModel('/classifier', { headerEnv: { authorization: 'HOMEOSTAT_MODEL_TOKEN_OK' } }),
+    ).not.toThrow();
+    const parsed = httpModelArtifactSchema.safeParse({
+      kind: 'http',
+      task: 'binary',
+      url: 'https://models.example/predict',
+      headerEnv: { authorization: 'DATABASE_URL' },
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['headerEnv', 'authorization'],
+        message:
+          'must name an environment variable whose name starts with HOMEOSTAT_MODEL_ (letters, digits and _)',
+      }),
+    ]);
   });
 });
 
+const train = (config: ExternalTrainerConfigInput) =>
+  trainModel('external', 'binary', schema, { rows, labels: [0, 1, 1] }, config);
+
 describe('external trainer', () => {
-  const data = { rows, labels: [0, 1, 1] };
-  const train = (config: ExternalTrainerConfigInput) =>
-    trainModel('external', 'binary', schema, data, config);
   /** A training command as a node one-liner: `node -e <script> ...args`. */
   const node = (script: string, args: string[] = [], timeoutMs?: number): ExternalTrainerConfigInput => ({
     type: 'command',
@@ -294,8 +346,6 @@ describe('external trainer', () => {
     const error = await failure(train({ type: 'webhook', url: `${base}/train-busy` }));
     expect(error).toBeInstanceOf(ExternalTrainerError);
     expect(error.cause).toBeInstanceOf(ModelServerError);
-    expect(error.message).toBe(
-      `training webhook ${base}/train-busy answered HTTP 503: training cluster busy`,
-    );
+    expect(error.message).toMatch(/^training webhook answered HTTP 503 \(correlation id [0-9a-f-]{36}\)$/);
   });
 });

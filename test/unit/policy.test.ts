@@ -42,6 +42,8 @@ describe('policy', () => {
     [{ detection: { alpha: 0 } }, 'detection.alpha'],
     [{ detection: { errorRateMode: 'paranoid' } }, 'detection.errorRateMode'],
     [{ escalationWebhook: 'not a url' }, 'escalationWebhook'],
+    [{ escalationWebhook: 'file:///etc/passwd' }, 'escalationWebhook'],
+    [{ escalationWebhook: 'gopher://127.0.0.1:6379/' }, 'escalationWebhook'],
     [{ colour: 'red' }, '(policy)'],
   ])('rejects %j with an issue at %s', (input, path) => {
     const parsed = parsePolicy(input);

@@ -6,6 +6,7 @@
 // Paths decide never takes (a rollback with no revision to go back to) run the child on its own.
 import { describe, expect, it } from 'vitest';
 import { rollbackWorkflow } from '../../workflows/remedies.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 import { type OperatorTurn, startScenarioEnv, TASK_QUEUE } from '../helpers/scenario-run.ts';
 import {
   agentChanges,
@@ -17,6 +18,9 @@ import {
   replays,
   run,
 } from './scenario-checks.ts';
+
+// The harness's model servers and webhook receiver listen on 127.0.0.1.
+allowLoopbackEgress();
 
 /** Decision rules the run's cycles fired, each once, in the order they first fired. */
 function rulesFired(result: Awaited<ReturnType<typeof run>>): string[] {

@@ -5,6 +5,7 @@
 // history replays. Each scenario runs in an environment of its own (runIsolated says why).
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../lib/sim/scenarios.ts';
+import { allowLoopbackEgress } from '../helpers/egress.ts';
 import { runIsolated } from '../helpers/scenario-run.ts';
 import {
   agentChanges,
@@ -17,6 +18,9 @@ import {
   replays,
   run,
 } from './scenario-checks.ts';
+
+// The harness's model servers and webhook receiver listen on 127.0.0.1.
+allowLoopbackEgress();
 
 describe('failure scenarios on the real agent, gateway and store', () => {
   it.each(['steady', 'noise-blip'])('%s: no incident and no action', { timeout: 180_000 }, async (id) => {
