@@ -9,14 +9,6 @@ import type { Store } from '../lib/db/client.ts';
 import type { Role } from '../lib/domain.ts';
 import { HttpError } from './errors.ts';
 
-declare global {
-  namespace Express {
-    interface Request {
-      identity?: KeyIdentity;
-    }
-  }
-}
-
 /** What each role may do beyond its own name: admin ⊃ operator ⊃ viewer; ingest stands alone. */
 export const GRANTS: Record<Role, Role[]> = {
   ingest: ['ingest'],

@@ -485,7 +485,11 @@ describe('dashboard', () => {
     expect((await call('GET', `/v1/incidents/${openIncident.id}`)).body.incident.closedAt).not.toBeNull();
     const acknowledged = (await call('GET', `/v1/actions?model=${SCORING}&type=acknowledge`)).body.actions;
     expect(acknowledged).toMatchObject([
-      { actor: 'human:dana', reason: 'the upstream feed is being reconnected', incidentId: openIncident.id },
+      {
+        actor: 'human:dana (key test-operator)',
+        reason: 'the upstream feed is being reconnected',
+        incidentId: openIncident.id,
+      },
     ]);
 
     const traffic = startTraffic(SCORING, await applicantBatches(SCORING, scoring, 1));

@@ -129,7 +129,7 @@ describeEachProvider('history API on %s', (provider) => {
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'paused',
       paused: true,
-      lastAction: { type: 'pause', actor: 'human:alice' },
+      lastAction: { type: 'pause', actor: 'human:alice (key test-admin)' },
     });
     // Resumed, the agent measures at once rather than at the end of its current sleep: window 8.
     await seedLabelledTraffic(db.store, modelIds.credit!, 'credit-8', ROWS_PER_WINDOW, 0.9);
@@ -139,7 +139,7 @@ describeEachProvider('history API on %s', (provider) => {
       health: 'healthy',
       paused: false,
       lastWindow: { seq: 8, accuracy: 0.9 },
-      lastAction: { type: 'resume', actor: 'human:bob' },
+      lastAction: { type: 'resume', actor: 'human:bob (key test-admin)' },
     });
 
     const fleet = await api.call('GET', '/v1/fleet');
@@ -260,7 +260,10 @@ describeEachProvider('history API on %s', (provider) => {
       'alert credit',
     ]);
     const humans = await api.call('GET', '/v1/actions?actor=human:*&model=credit');
-    expect(humans.body.actions.map((a: { actor: string }) => a.actor)).toEqual(['human:bob', 'human:alice']);
+    expect(humans.body.actions.map((a: { actor: string }) => a.actor)).toEqual([
+      'human:bob (key test-admin)',
+      'human:alice (key test-admin)',
+    ]);
     const alerts = await api.call('GET', '/v1/actions?type=alert&actor=agent');
     expect(alerts.body.actions.map((a: { model: string }) => a.model)).toEqual(['fraud', 'credit']);
     const future = await api.call('GET', '/v1/actions?from=2029-12-31&to=2030-01-01T00:00:00Z');

@@ -152,11 +152,11 @@ describe('remedies and their outcomes on the real agent', () => {
         },
       ]);
       expect(incidentActions(result)).toEqual([
-        ['approve:fallback', 'human:on-call', 'succeeded'],
-        ['fallback', 'human:on-call', 'failed'],
+        ['approve:fallback', 'human:on-call (key test-admin)', 'succeeded'],
+        ['fallback', 'human:on-call (key test-admin)', 'failed'],
         ['alert', 'agent', 'succeeded'],
         ['escalate', 'agent', 'succeeded'],
-        ['acknowledge', 'human:on-call', 'succeeded'],
+        ['acknowledge', 'human:on-call (key test-admin)', 'succeeded'],
       ]);
       const fallback = result.actions.find((a) => a.type === 'fallback')!;
       expect(fallback.detail).toMatchObject({ outcome: 'failed', result: 'no fallback version' });
@@ -185,10 +185,10 @@ describe('remedies and their outcomes on the real agent', () => {
       expect(result.firstConfirmed?.kind).toBe('data_quality');
       expect(result.children).toEqual([]);
       expect(incidentActions(result)).toEqual([
-        ['approve:fallback', 'human:on-call', 'rejected'],
+        ['approve:fallback', 'human:on-call (key test-admin)', 'rejected'],
         ['alert', 'agent', 'succeeded'],
         ['escalate', 'agent', 'succeeded'],
-        ['acknowledge', 'human:on-call', 'succeeded'],
+        ['acknowledge', 'human:on-call (key test-admin)', 'succeeded'],
       ]);
       expect(result.actions[0]!.reason).toBe('not now: the pipeline team is on it');
       expect(rulesFired(result)).toContain('ladder-exhausted-escalate');

@@ -141,8 +141,12 @@ describe('failure scenarios on the real agent, gateway and store', () => {
     });
   });
 
+  // Its recovery goal (p95 within 10 % or two healthy spreads of the baseline) is read off the wall-clock
+  // latency of a real HTTP model server, which the test file running beside this one can delay by a few
+  // milliseconds; a real regression (3× the latency) fails every attempt.
   it('latency-regression: rolls back the slow release to the last known-good revision', {
     timeout: 240_000,
+    retry: 2,
   }, async () => {
     const result = await run('latency-regression');
     // Replayed (and saved) first: a history is worth keeping even when the agent got it wrong.
@@ -174,7 +178,9 @@ describe('failure scenarios on the real agent, gateway and store', () => {
       expect(result.escalations.verified).toBe(result.escalations.delivered);
       expect(result.acknowledged).toBe(true);
       expect(result.incident).toMatchObject({ kind: 'stale_data', status: 'escalated', closed: true });
-      expect(result.actions.some((a) => a.type === 'acknowledge' && a.actor === 'human:on-call')).toBe(true);
+      expect(
+        result.actions.some((a) => a.type === 'acknowledge' && a.actor === 'human:on-call (key test-admin)'),
+      ).toBe(true);
     });
   });
   it('unit-change: falls back while income arrives ×1000, restores production once fixed', {
