@@ -27,8 +27,8 @@ import { AUTONOMY_RESULTS, writeAutonomySection } from './autonomy-report.ts';
 const { values } = parseArgs({
   options: {
     // Rounds: one case per family per round (20 families). Sized to finish well within 30 minutes on 2 cores.
-    'held-out': { type: 'string', default: '2' },
-    development: { type: 'string', default: '1' },
+    'held-out': { type: 'string', default: '5' },
+    development: { type: 'string', default: '2' },
     families: { type: 'string' },
     out: { type: 'string', default: AUTONOMY_RESULTS },
     jobs: { type: 'string', default: '2' },
