@@ -3,13 +3,14 @@
 // a mutant the tests do not notice ("survived") is behaviour no test pins down.
 // bench/mutation-report.ts turns the JSON report into bench/results/mutation.json and docs/benchmarks.md.
 
-/** The pure core, one glob per module group. The finding rules and the incident state machine join this
- *  list when they exist (DESIGN.md, "One brain"): add their paths here and their unit tests to
- *  vitest.mutation.config.ts. */
+/** The pure core, one glob per module group. The incident state machine joins this list when it exists
+ *  (DESIGN.md, "One brain"): add its paths here and its unit tests to vitest.mutation.config.ts. */
 export const core = [
-  'workflows/detect.ts',
-  'workflows/decide.ts',
-  'workflows/baseline.ts',
+  'lib/brain/detect.ts',
+  'lib/brain/decide.ts',
+  'lib/brain/remedy-plans.ts',
+  'lib/brain/baseline.ts',
+  'lib/brain/findings/**/*.ts',
   'lib/stats/**/*.ts',
   'lib/detectors/**/*.ts',
   'lib/recovery/**/*.ts',

@@ -8,10 +8,12 @@ export default defineConfig({
     include: [
       'test/unit/decide*.test.ts',
       'test/unit/detect*.test.ts',
+      'test/unit/finding-rules*.test.ts',
       'test/unit/judge*.test.ts',
       'test/unit/stats*.test.ts',
       'test/unit/baseline*.test.ts',
       'test/unit/recovery*.test.ts',
+      'test/unit/refit-evidence*.test.ts',
     ],
     // Stryker's instrumented code counts coverage in every hot loop: the SciPy sweeps of lib/stats run
     // tens of times slower than in the ordinary suite.

@@ -1,9 +1,10 @@
 // Records what the agent and operators decided and did. Every write is keyed so that a retried
 // activity (after a worker crash, say) leaves exactly one row.
 import { Context } from '@temporalio/activity';
+import { sealAuditRow } from '../lib/audit/chain.ts';
+import type { Decision, Finding, PauseRequest, WindowSummary } from '../lib/brain/types.ts';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
-import type { Decision, Finding, PauseRequest, WindowSummary } from '../workflows/types.ts';
 import { modelNotFound } from './errors.ts';
 
 export interface CycleRecord {
@@ -104,7 +105,7 @@ export function createAuditActivities(store: Store) {
         // An alert is done once recorded; a remedy is audited by the workflow that carries it out, with
         // its own status and the revisions it changed.
         if (decision.action === 'alert') {
-          await tx.action.upsert({
+          const alert = await tx.action.upsert({
             where: { idempotencyKey: `${record.idempotencyKey}:action` },
             create: {
               idempotencyKey: `${record.idempotencyKey}:action`,
@@ -122,6 +123,7 @@ export function createAuditActivities(store: Store) {
             },
             update: {},
           });
+          await sealAuditRow(tx, 'Action', alert);
         }
       });
       if (decision.action !== 'none') {
@@ -144,21 +146,24 @@ export function createAuditActivities(store: Store) {
     async recordOperatorAction(record: OperatorActionRecord): Promise<void> {
       const id = await modelId(record.modelName);
       const { workflowId, runId } = workflowIds();
-      await store.action.upsert({
-        where: { idempotencyKey: record.key },
-        create: {
-          idempotencyKey: record.key,
-          modelId: id,
-          type: record.type,
-          actor: `human:${record.request.actor}`,
-          status: 'succeeded',
-          reason: record.request.reason,
-          detail: { cycle: record.cycle, ...(record.request.via ? { via: record.request.via } : {}) },
-          workflowId,
-          runId,
-          completedAt: new Date(),
-        },
-        update: {},
+      await store.$transaction(async (tx) => {
+        const action = await tx.action.upsert({
+          where: { idempotencyKey: record.key },
+          create: {
+            idempotencyKey: record.key,
+            modelId: id,
+            type: record.type,
+            actor: `human:${record.request.actor}`,
+            status: 'succeeded',
+            reason: record.request.reason,
+            detail: { cycle: record.cycle, ...(record.request.via ? { via: record.request.via } : {}) },
+            workflowId,
+            runId,
+            completedAt: new Date(),
+          },
+          update: {},
+        });
+        await sealAuditRow(tx, 'Action', action);
       });
     },
   };

@@ -4,6 +4,16 @@
 // the same transaction, so a retry after a crash between the change and its audit row finds the revision
 // by key and answers as the first attempt would have; each change then has exactly one Action row.
 import { ApplicationFailure } from '@temporalio/common';
+import type {
+  DeploymentChangeSpec,
+  DeploymentFacts,
+  DeploymentOutcome,
+  DeploymentRequest,
+  ProbeRequest,
+  ProbeResult,
+  RevertRequest,
+  SetVersionStatusRequest,
+} from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureRow, ServingMode, Task } from '../lib/domain.ts';
 import { loadModel, parseModelArtifact } from '../lib/models/index.ts';
@@ -16,16 +26,6 @@ import {
   setVersionStatus,
 } from '../lib/registry/revisions.ts';
 import { findVersion } from '../lib/registry/versions.ts';
-import type {
-  DeploymentChangeSpec,
-  DeploymentFacts,
-  DeploymentOutcome,
-  DeploymentRequest,
-  ProbeRequest,
-  ProbeResult,
-  RevertRequest,
-  SetVersionStatusRequest,
-} from './contracts.ts';
 import { auditOnce, findModelOrFail, inRegistry } from './incidents.ts';
 
 type Model = Awaited<ReturnType<typeof findModelOrFail>>;

@@ -5,6 +5,8 @@
 // traffic, and are left out, as in the monitor; so are the answers of versions the current deployment
 // does not serve (the replaced version's, which the gateway's cache may give for a second after the
 // remedy's change and whose labels come first).
+
+import type { Evidence, EvidenceRequest } from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { OutputRow, RawOutput } from '../lib/monitor/outputs.ts';
 import { resolveClasses, tallyOutputs } from '../lib/monitor/outputs.ts';
@@ -19,7 +21,6 @@ import {
 import { currentRevision } from '../lib/registry/revisions.ts';
 import { answeringVersionIds, type DisabledResponse } from '../lib/registry/routing.ts';
 import { modelShape } from '../lib/registry/versions.ts';
-import type { Evidence, EvidenceRequest } from './contracts.ts';
 import { findModelOrFail } from './incidents.ts';
 
 type Model = Awaited<ReturnType<typeof findModelOrFail>>;

@@ -1,9 +1,16 @@
 // Incidents, the audit trail and escalations: the activities that record what the agent did and hand an
-// incident to a human. Every write is keyed (activities/contracts.ts), so a retried activity leaves one
+// incident to a human. Every write is keyed (lib/brain/contracts.ts), so a retried activity leaves one
 // row and sends one escalation per key as far as the receiver is concerned (X-Homeostat-Delivery).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { sealAuditRow } from '../lib/audit/chain.ts';
+import type {
+  ActionRecord,
+  EscalationRequest,
+  EscalationResult,
+  IncidentUpdate,
+} from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
 import {
@@ -15,7 +22,6 @@ import {
 } from '../lib/net/egress.ts';
 import { parsePolicy } from '../lib/policy/policy.ts';
 import { RegistryError } from '../lib/registry/errors.ts';
-import type { ActionRecord, EscalationRequest, EscalationResult, IncidentUpdate } from './contracts.ts';
 import { modelNotFound } from './errors.ts';
 
 /** How long a webhook receiver has to answer before the attempt counts as failed (and is retried). */
@@ -82,25 +88,32 @@ export interface AuditRow {
   afterRevisionId?: string | null;
 }
 
-/** Writes a completed action's audit row once per key; a retry gets the row the first attempt wrote. */
+/**
+ * Writes a completed action's audit row once per key, sealed into the audit chain in the same
+ * transaction; a retry gets the row the first attempt wrote (and adds no entry).
+ */
 export function auditOnce(store: Store, row: AuditRow) {
-  return store.action.upsert({
-    where: { idempotencyKey: row.key },
-    create: {
-      idempotencyKey: row.key,
-      modelId: row.modelId,
-      type: row.type,
-      actor: row.actor,
-      status: 'succeeded',
-      reason: row.reason,
-      incidentId: row.incidentId,
-      ...(row.detail ? { detail: row.detail as object } : {}),
-      beforeRevisionId: row.beforeRevisionId ?? null,
-      afterRevisionId: row.afterRevisionId ?? null,
-      ...workflowIdsIfAny(),
-      completedAt: new Date(),
-    },
-    update: {},
+  return store.$transaction(async (tx) => {
+    const action = await tx.action.upsert({
+      where: { idempotencyKey: row.key },
+      create: {
+        idempotencyKey: row.key,
+        modelId: row.modelId,
+        type: row.type,
+        actor: row.actor,
+        status: 'succeeded',
+        reason: row.reason,
+        incidentId: row.incidentId,
+        ...(row.detail ? { detail: row.detail as object } : {}),
+        beforeRevisionId: row.beforeRevisionId ?? null,
+        afterRevisionId: row.afterRevisionId ?? null,
+        ...workflowIdsIfAny(),
+        completedAt: new Date(),
+      },
+      update: {},
+    });
+    await sealAuditRow(tx, 'Action', action);
+    return action;
   });
 }
 
@@ -289,43 +302,48 @@ export function createIncidentActivities(store: Store) {
         revisionId(store, model.id, req.beforeRevision),
         revisionId(store, model.id, req.afterRevision),
       ]);
-      const existing = await store.action.findUnique({ where: { idempotencyKey: req.key } });
-      if (!existing) {
-        const created = await store.action.upsert({
-          where: { idempotencyKey: req.key },
-          create: {
-            idempotencyKey: req.key,
-            modelId: model.id,
-            type: req.type,
-            actor: req.actor,
-            status: req.status,
-            reason: req.reason,
-            incidentId: req.incidentId,
-            ...(req.detail ? { detail: req.detail as object } : {}),
-            beforeRevisionId: beforeRevisionId ?? null,
-            afterRevisionId: afterRevisionId ?? null,
-            ...workflowIdsIfAny(),
-            completedAt: isFinal(req.status) ? new Date() : null,
+      // The row and its entry in the audit chain commit together.
+      return store.$transaction(async (tx) => {
+        const existing = await tx.action.findUnique({ where: { idempotencyKey: req.key } });
+        if (!existing) {
+          const created = await tx.action.upsert({
+            where: { idempotencyKey: req.key },
+            create: {
+              idempotencyKey: req.key,
+              modelId: model.id,
+              type: req.type,
+              actor: req.actor,
+              status: req.status,
+              reason: req.reason,
+              incidentId: req.incidentId,
+              ...(req.detail ? { detail: req.detail as object } : {}),
+              beforeRevisionId: beforeRevisionId ?? null,
+              afterRevisionId: afterRevisionId ?? null,
+              ...workflowIdsIfAny(),
+              completedAt: isFinal(req.status) ? new Date() : null,
+            },
+            update: {},
+          });
+          await sealAuditRow(tx, 'Action', created);
+          return { actionId: created.id };
+        }
+        const moves = STATUS_RANK[req.status] > STATUS_RANK[existing.status as ActionStatus];
+        const updated = await tx.action.update({
+          where: { id: existing.id },
+          data: {
+            // Who moved it is who answers for it: a human approving or rejecting what the agent asked.
+            ...(moves ? { status: req.status, reason: req.reason, actor: req.actor } : {}),
+            ...(moves && isFinal(req.status) ? { completedAt: new Date() } : {}),
+            ...(req.detail
+              ? { detail: { ...((existing.detail ?? {}) as object), ...req.detail } as object }
+              : {}),
+            ...(beforeRevisionId !== undefined ? { beforeRevisionId } : {}),
+            ...(afterRevisionId !== undefined ? { afterRevisionId } : {}),
           },
-          update: {},
         });
-        return { actionId: created.id };
-      }
-      const moves = STATUS_RANK[req.status] > STATUS_RANK[existing.status as ActionStatus];
-      await store.action.update({
-        where: { id: existing.id },
-        data: {
-          // Who moved it is who answers for it: a human approving or rejecting what the agent asked.
-          ...(moves ? { status: req.status, reason: req.reason, actor: req.actor } : {}),
-          ...(moves && isFinal(req.status) ? { completedAt: new Date() } : {}),
-          ...(req.detail
-            ? { detail: { ...((existing.detail ?? {}) as object), ...req.detail } as object }
-            : {}),
-          ...(beforeRevisionId !== undefined ? { beforeRevisionId } : {}),
-          ...(afterRevisionId !== undefined ? { afterRevisionId } : {}),
-        },
+        await sealAuditRow(tx, 'Action', updated);
+        return { actionId: existing.id };
       });
-      return { actionId: existing.id };
     },
 
     /**

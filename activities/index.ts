@@ -1,7 +1,8 @@
 // All activities of the worker, built around one store. Workflows import only the type.
+
+import type { RecoveryActivities } from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
 import { createAuditActivities } from './audit.ts';
-import type { RecoveryActivities } from './contracts.ts';
 import { createDeploymentActivities } from './deployment.ts';
 import { createEvidenceActivities } from './evidence.ts';
 import { createIncidentActivities } from './incidents.ts';
@@ -10,14 +11,23 @@ import { createPolicyActivities } from './policy.ts';
 import { createRetrainActivities } from './retrain.ts';
 
 export function createActivities(store: Store) {
+  const retrain = createRetrainActivities(store);
   const recovery: RecoveryActivities = {
     ...createDeploymentActivities(store),
-    ...createRetrainActivities(store),
+    ...retrain,
     ...createEvidenceActivities(store),
     ...createIncidentActivities(store),
     ...createPolicyActivities(store),
   };
-  return { ...createMonitorActivities(store), ...createAuditActivities(store), ...recovery };
+  // A training on the Python worker: its rows are collected and its candidate registered here.
+  const { collectTrainingSet, registerCandidate } = retrain;
+  return {
+    ...createMonitorActivities(store),
+    ...createAuditActivities(store),
+    ...recovery,
+    collectTrainingSet,
+    registerCandidate,
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

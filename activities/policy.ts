@@ -2,10 +2,12 @@
 // and becomes Model.policy in the same transaction. A document is stored as given and parsed on every
 // read, so defaults added to lib/policy later fill in on their own. Nothing invalid is ever stored.
 import { ApplicationFailure } from '@temporalio/common';
+import { sealAuditRow } from '../lib/audit/chain.ts';
+import type { SavePolicyRequest, StoredPolicy } from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
 import { isUniqueViolation } from '../lib/ingest/prediction-writer.ts';
 import { type Policy, type PolicyIssue, parsePolicy } from '../lib/policy/policy.ts';
-import type { SavePolicyRequest, StoredPolicy } from './contracts.ts';
+import type { PageArgs } from '../lib/registry/versions.ts';
 import { findModelOrFail } from './incidents.ts';
 
 const VERSION_ATTEMPTS = 5;
@@ -33,11 +35,12 @@ export async function readPolicy(store: Store, modelId: string): Promise<StoredP
 }
 
 /** Every stored version's who, why and when, newest first. */
-export function policyHistory(store: Store, modelId: string) {
+export function policyHistory(store: Store, modelId: string, page: PageArgs) {
   return store.policyVersion.findMany({
     where: { modelId },
     orderBy: { version: 'desc' },
-    select: { version: true, actor: true, reason: true, createdAt: true },
+    select: { id: true, version: true, actor: true, reason: true, createdAt: true },
+    ...page,
   });
 }
 
@@ -74,6 +77,7 @@ export function createPolicyActivities(store: Store) {
                 idempotencyKey: req.key,
               },
             });
+            await sealAuditRow(tx, 'PolicyVersion', stored);
             await tx.model.update({ where: { id: model.id }, data: { policy: document } });
             return stored.version;
           });

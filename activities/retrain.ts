@@ -1,48 +1,71 @@
 // Retraining and candidate comparison: train a candidate on the labelled traffic since a failure's onset
-// and compare it with production on the most recent of those rows, held out; and count the labelled
+// and judge it against production on the most recent of those rows (lib/recovery/refit-evidence.ts:
+// rolling origin in process, one holdout for a training on the Python worker); and count the labelled
 // outcomes of the rows a canary or shadow candidate served beside production.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Store } from '../lib/db/client.ts';
-import type { FeatureRow } from '../lib/domain.ts';
-import { queryInSlices } from '../lib/ingest/limits.ts';
-import { rowValidator } from '../lib/ingest/validate.ts';
-import {
-  builtInTrainerOf,
-  type Label,
-  loadModel,
-  type ModelArtifact,
-  type ModelOutput,
-  parseModelArtifact,
-  trainModel,
-} from '../lib/models/index.ts';
-import type { OutputRow } from '../lib/monitor/outputs.ts';
-import { compareScores } from '../lib/recovery/compare.ts';
-import type { ServedCounts } from '../lib/recovery/judge.ts';
-import { rowScorer } from '../lib/recovery/outcomes.ts';
-import { currentRevision } from '../lib/registry/revisions.ts';
-import { findVersion, modelShape, registerVersion } from '../lib/registry/versions.ts';
 import type {
   ServedComparison,
   ServedComparisonRequest,
   TrainCandidateRequest,
   TrainCandidateResult,
-} from './contracts.ts';
+} from '../lib/brain/contracts.ts';
+import type { Store } from '../lib/db/client.ts';
+import { takeWriteLock } from '../lib/db/write-lock.ts';
+import type { FeatureRow, FeatureSchema, Task } from '../lib/domain.ts';
+import { queryInSlices } from '../lib/ingest/limits.ts';
+import { rowValidator } from '../lib/ingest/validate.ts';
+import {
+  builtInTrainerOf,
+  describeIssues,
+  type Label,
+  loadModel,
+  type ModelArtifact,
+  type ModelOutput,
+  modelArtifactSchema,
+  parseModelArtifact,
+  type TrainingSet,
+  trainModel,
+} from '../lib/models/index.ts';
+import { PYTHON_TRAINER_PREFIX, pythonPipelineOf } from '../lib/models/trainers.ts';
+import type { OutputRow } from '../lib/monitor/outputs.ts';
+import { REFERENCE_PROFILE_FORMAT, type ReferenceProfile } from '../lib/monitor/reference.ts';
+import { withLearnedRanges } from '../lib/monitor/validity.ts';
+import { compareScores, type HoldoutComparison } from '../lib/recovery/compare.ts';
+import type { ServedCounts } from '../lib/recovery/judge.ts';
+import { rowScorer } from '../lib/recovery/outcomes.ts';
+import {
+  compareRollingOrigin,
+  judgeRefit,
+  type RefitVerdict,
+  rollingOriginFolds,
+} from '../lib/recovery/refit-evidence.ts';
+import { currentRevision } from '../lib/registry/revisions.ts';
+import { findVersion, modelShape, registerVersion } from '../lib/registry/versions.ts';
 import { classesOf, OUTPUT_FIELDS, outputRow, scoreTotals } from './evidence.ts';
 import { findModelOrFail, inRegistry } from './incidents.ts';
+import { readPolicy } from './policy.ts';
 
 type Model = Awaited<ReturnType<typeof findModelOrFail>>;
 type Trained = Extract<TrainCandidateResult, { status: 'trained' }>;
 
-/** Registering scores the training and held-out rows inside the transaction: allow it time. */
-const REGISTER_TRANSACTION_TIMEOUT_MS = 120_000;
+/**
+ * Registering scores the training and held-out rows inside the transaction: allow it time, and allow a
+ * busy connection pool time to give it a connection (an activity can wait).
+ */
+const REGISTER_TRANSACTION = { timeout: 120_000, maxWait: 30_000 };
 
-/** The comparison kept in the candidate's metrics (registerVersion stores numbers there exactly). */
+/** The comparison kept in the candidate's metrics (registerVersion stores them as given). */
 interface StoredComparison {
   holdoutCandidate: number;
   holdoutProduction: number;
   holdoutPValue: number;
+  /** The rows candidate and production were compared on. */
   holdoutRows: number;
+  /** The verdict of lib/recovery/refit-evidence.ts judgeRefit: 1 better, 0 not (metrics hold numbers). */
+  holdoutBetter: 0 | 1;
+  /** Not better, and not materially better either (judgeRefit's `immaterial`): 1, else 0. */
+  holdoutImmaterial: 0 | 1;
 }
 
 /** Tells Temporal the activity is alive between long steps; outside an activity (tests, scripts) a no-op. */
@@ -67,20 +90,51 @@ async function trainedWithKey(store: Store, model: Model, key: string): Promise<
     select: { version: true, metrics: true, trainingWindow: true },
   });
   if (!found) return null;
-  const metrics = found.metrics as unknown as StoredComparison;
+  return trainedResult(
+    found.version,
+    (found.trainingWindow as { rows: number }).rows,
+    modelShape(model).task,
+    found.metrics as unknown as StoredComparison,
+  );
+}
+
+function trainedResult(version: number, trainRows: number, task: Task, stored: StoredComparison): Trained {
   return {
     status: 'trained',
-    version: found.version,
-    trainRows: (found.trainingWindow as { rows: number }).rows,
-    holdoutRows: metrics.holdoutRows,
-    metric: modelShape(model).task === 'regression' ? 'rmse' : 'accuracy',
-    candidate: metrics.holdoutCandidate,
-    production: metrics.holdoutProduction,
-    pValue: metrics.holdoutPValue,
+    version,
+    trainRows,
+    holdoutRows: stored.holdoutRows,
+    metric: task === 'regression' ? 'rmse' : 'accuracy',
+    candidate: stored.holdoutCandidate,
+    production: stored.holdoutProduction,
+    pValue: stored.holdoutPValue,
+    better: stored.holdoutBetter === 1,
+    immaterial: stored.holdoutImmaterial === 1,
+  };
+}
+
+/** An inconclusive verdict as the workflow reads it: nothing registered, the rows that would show it. */
+function inconclusive(
+  rows: number,
+  c: HoldoutComparison,
+  verdict: Extract<RefitVerdict, { verdict: 'inconclusive' }>,
+): TrainCandidateResult {
+  return {
+    status: 'inconclusive',
+    rows,
+    needed: verdict.rowsNeeded,
+    metric: c.metric,
+    candidate: c.candidate,
+    production: c.production,
+    pValue: c.pValue,
+    holdoutRows: c.rows,
+    why: verdict.why,
   };
 }
 
 interface LabelledRow {
+  /** The prediction's id: a training on another worker names its rows by it. */
+  id: string;
   features: FeatureRow;
   label: Label;
 }
@@ -89,11 +143,18 @@ interface LabelledRow {
  * The model's usable labelled rows received in [since, until], oldest first (by prediction time, then id,
  * so that the order, and with it the split and the trained model, is the same on every attempt). Not
  * usable: shadow copies (another version's answers), rows ingestion flagged with quality problems or
- * whose features no longer pass the schema (never train on corrupted input), invalid labels.
+ * whose features no longer pass the schema — with the ranges learnt from production's reference where
+ * the schema gives none (never train on corrupted input) — and invalid labels.
  */
-async function labelledRows(store: Store, model: Model, since: Date, until: Date): Promise<LabelledRow[]> {
+async function labelledRows(
+  store: Store,
+  model: Model,
+  since: Date,
+  until: Date,
+  reference: ReferenceProfile | null,
+): Promise<LabelledRow[]> {
   const shape = modelShape(model);
-  const violations = rowValidator(shape.schema);
+  const violations = rowValidator(reference ? withLearnedRanges(shape.schema, reference) : shape.schema);
   const rows = await store.prediction.findMany({
     where: {
       modelId: model.id,
@@ -113,7 +174,7 @@ async function labelledRows(store: Store, model: Model, since: Date, until: Date
     const features = row.features as FeatureRow;
     const label = row.label!.value;
     if (row.quality !== null || violations(features).length > 0 || !validLabel(label)) continue;
-    usable.push({ features, label });
+    usable.push({ id: row.id, features, label });
   }
   return usable;
 }
@@ -122,37 +183,39 @@ async function predict(artifact: ModelArtifact, rows: FeatureRow[]): Promise<Mod
   return loadModel(artifact).predict(rows);
 }
 
-/** Candidate and production on the same held-out rows: the metric of each and the paired test. */
-function compareOnHoldout(
-  model: Model,
-  holdout: LabelledRow[],
-  candidate: ModelOutput[],
-  production: ModelOutput[],
-): Omit<StoredComparison, 'holdoutRows'> {
-  const task = modelShape(model).task;
-  const scoreAll = (outputs: ModelOutput[]) => {
-    const rows = holdout.map((row, i) =>
-      outputRow({
-        error: null,
-        output: outputs[i],
-        confidence: outputs[i]!.confidence,
-        label: { value: row.label },
-      }),
-    );
-    return rows.map(rowScorer(task, classesOf(model, rows)));
-  };
-  const compared = compareScores(task, scoreAll(candidate), scoreAll(production));
-  // Built-in models always answer validly; a held-out row left unscored would bias the comparison.
-  if (compared.rows !== holdout.length) {
-    throw nonRetryable(
-      'InvalidModelOutput',
-      `a model gave no valid output on ${holdout.length - compared.rows} held-out rows`,
-    );
+/** The paired scores of `outputs` on labelled rows, as the monitor scores served rows. */
+function scoreOutputs(model: Model, set: TrainingSet, outputs: ModelOutput[]) {
+  const scored = set.labels.map((label, i) =>
+    outputRow({
+      error: null,
+      output: outputs[i],
+      confidence: outputs[i]!.confidence,
+      label: { value: label },
+    }),
+  );
+  const scores = scored.map(rowScorer(modelShape(model).task, classesOf(model, scored)));
+  // Built-in models always answer validly; a tested row left unscored would bias the comparison.
+  const unscored = scores.filter((score) => score === null).length;
+  if (unscored > 0) {
+    throw nonRetryable('InvalidModelOutput', `a model gave no valid output on ${unscored} tested rows`);
   }
+  return scores;
+}
+
+/** Candidate and production scored on the same rows. */
+async function scoreBoth(
+  model: Model,
+  set: TrainingSet,
+  candidate: ModelArtifact,
+  production: ModelArtifact,
+) {
+  const [candidateOutputs, productionOutputs] = await Promise.all([
+    predict(candidate, set.rows),
+    predict(production, set.rows),
+  ]);
   return {
-    holdoutCandidate: compared.candidate,
-    holdoutProduction: compared.production,
-    holdoutPValue: compared.pValue,
+    candidate: scoreOutputs(model, set, candidateOutputs),
+    production: scoreOutputs(model, set, productionOutputs),
   };
 }
 
@@ -184,126 +247,340 @@ function outcomeCounts(model: Model, rows: OutputRow[]): ServedCounts {
     : { rows: totals.rows, correct: totals.correct };
 }
 
+/** The labelled rows a candidate trains and is judged on, with what they were read against. */
+interface Collected {
+  status: 'collected';
+  model: Model;
+  production: ProductionVersion;
+  since: Date;
+  until: Date;
+  /** Every usable row since the onset, oldest first (the in-process rolling origin uses them all). */
+  rows: LabelledRow[];
+  training: TrainingSet;
+  holdout: TrainingSet;
+  trainingIds: string[];
+  holdoutIds: string[];
+}
+type ProductionVersion = Awaited<ReturnType<typeof findVersion>>;
+
+const dataset = (set: LabelledRow[]): TrainingSet => ({
+  rows: set.map((r) => r.features),
+  labels: set.map((r) => r.label),
+});
+
+/**
+ * The candidate registered under the request's key by an earlier attempt; too few rows; or the rows to
+ * train on (the oldest) and to hold out (the most recent `holdoutShare`). `maxTrainingBytes` keeps only
+ * the most recent training rows whose JSON fits, for trainings whose rows travel in a Temporal payload.
+ */
+async function collect(
+  store: Store,
+  req: TrainCandidateRequest,
+  maxTrainingBytes = Number.POSITIVE_INFINITY,
+): Promise<TrainCandidateResult | Collected> {
+  const model = await findModelOrFail(store, req.modelName);
+  const done = await trainedWithKey(store, model, req.key);
+  if (done) return done;
+
+  const revision = await currentRevision(store, model.id);
+  if (!revision?.productionVersionId) {
+    throw nonRetryable('NoProductionVersion', `model "${model.name}" has no production version to retrain`);
+  }
+  const production = await store.modelVersion.findUniqueOrThrow({
+    where: { id: revision.productionVersionId },
+  });
+  const since = new Date(req.since);
+  const until = new Date();
+  const reference = production.referenceStats as ReferenceProfile | null;
+  const rows = await labelledRows(
+    store,
+    model,
+    since,
+    until,
+    reference?.format === REFERENCE_PROFILE_FORMAT ? reference : null,
+  );
+  const held = Math.round(rows.length * req.holdoutShare);
+  if (rows.length < req.minRows || held < 1 || rows.length - held < 2) {
+    return { status: 'insufficient', rows: rows.length, needed: req.minRows };
+  }
+  const holdout = rows.slice(rows.length - held);
+  const training = mostRecentWithin(rows.slice(0, rows.length - held), maxTrainingBytes);
+  return {
+    status: 'collected',
+    model,
+    production,
+    since,
+    until,
+    rows,
+    training: dataset(training),
+    holdout: dataset(holdout),
+    trainingIds: training.map((r) => r.id),
+    holdoutIds: holdout.map((r) => r.id),
+  };
+}
+
+/** The most recent rows whose features and labels take at most `maxBytes` of JSON. */
+function mostRecentWithin(rows: LabelledRow[], maxBytes: number): LabelledRow[] {
+  let bytes = 0;
+  let first = rows.length;
+  while (first > 0) {
+    const row = rows[first - 1]!;
+    bytes += JSON.stringify(row.features).length + JSON.stringify(row.label).length + 2;
+    if (bytes > maxBytes) break;
+    first--;
+  }
+  return rows.slice(first);
+}
+
+/** Labelled rows by prediction id, in the order of the ids (a remote training's rows, read again). */
+async function rowsWithIds(store: Store, model: Model, ids: string[]): Promise<TrainingSet> {
+  const found = await queryInSlices(ids, (slice) =>
+    store.prediction.findMany({
+      where: { modelId: model.id, id: { in: slice }, label: { isNot: null } },
+      select: { id: true, features: true, label: { select: { value: true } } },
+    }),
+  );
+  const byId = new Map(found.map((row) => [row.id, row]));
+  const rows = ids.map((id) => byId.get(id));
+  const missing = rows.filter((row) => row === undefined).length;
+  if (missing > 0) {
+    throw nonRetryable('TrainingSetChanged', `${missing} rows of the training set are gone or unlabelled`);
+  }
+  return {
+    rows: rows.map((row) => row!.features as FeatureRow),
+    labels: rows.map((row) => row!.label!.value as Label),
+  };
+}
+
+/** The model's trainer for this retrain, from its policy (`retrain.trainer`) and production's artifact. */
+async function inProcessTrainer(store: Store, model: Model, production: ProductionVersion) {
+  const { trainer } = (await readPolicy(store, model.id)).policy.retrain;
+  if (pythonPipelineOf(trainer)) {
+    throw nonRetryable('WrongTrainer', `${trainer} trains on the Python worker, not in this activity`);
+  }
+  const artifact = parseModelArtifact(production.artifact);
+  const builtIn = builtInTrainerOf(artifact);
+  if (!builtIn) {
+    throw nonRetryable(
+      'NotRetrainable',
+      `production version ${production.version} is ${artifact.kind === 'http' ? 'served by an HTTP model server' : 'an ONNX model made by its own pipeline'}; Homeostat has no built-in trainer for it (name one in the policy's retrain.trainer: ${PYTHON_TRAINER_PREFIX}<pipeline>)`,
+    );
+  }
+  return builtIn;
+}
+
+/**
+ * Registers a judged candidate (status candidate, lineage, reference profile of its training rows and
+ * metrics on its validation rows, the comparison), keyed so that a retry answers the same candidate.
+ */
+async function register(
+  store: Store,
+  req: TrainCandidateRequest,
+  { model, production, since, until }: Pick<Collected, 'model' | 'production' | 'since' | 'until'>,
+  candidate: ModelArtifact,
+  sets: { training: TrainingSet; validation: TrainingSet },
+  stored: StoredComparison,
+): Promise<TrainCandidateResult> {
+  heartbeat('registering');
+  // The version and the key that finds it again are written together: a crash leaves both or neither,
+  // and the key is unique, so of two attempts with one key running at once (a retry started while a
+  // slow first attempt still runs) only one registers, and the other answers with its candidate.
+  const trainingWindow = { from: since.toISOString(), to: until.toISOString() };
+  let version: number;
+  try {
+    version = await store.$transaction(async (tx) => {
+      await takeWriteLock(tx);
+      const registered = await inRegistry(() =>
+        registerVersion(tx as Store, model.name, {
+          artifact: candidate,
+          data: sets.training,
+          validation: sets.validation,
+          metrics: { ...stored },
+          trainingWindow,
+          parentVersion: production.version,
+          incidentId: req.incidentId ?? undefined,
+        }),
+      );
+      await tx.modelVersion.update({
+        where: { id: registered.id },
+        data: {
+          idempotencyKey: req.key,
+          trainingWindow: { ...trainingWindow, rows: sets.training.rows.length, key: req.key },
+        },
+      });
+      return registered.version;
+    }, REGISTER_TRANSACTION);
+  } catch (error) {
+    // The other attempt's commit is what made this one fail (its key or its version number came
+    // first; PostgreSQL then aborts the whole transaction): answer with its candidate.
+    const other = await trainedWithKey(store, model, req.key);
+    if (!other) throw error;
+    return other;
+  }
+  return trainedResult(version, sets.training.rows.length, modelShape(model).task, stored);
+}
+
+function storedComparison(c: HoldoutComparison, verdict: RefitVerdict): StoredComparison {
+  return {
+    holdoutCandidate: c.candidate,
+    holdoutProduction: c.production,
+    holdoutPValue: c.pValue,
+    holdoutRows: c.rows,
+    holdoutBetter: verdict.verdict === 'better' ? 1 : 0,
+    holdoutImmaterial: verdict.verdict === 'not-better' && verdict.immaterial ? 1 : 0,
+  };
+}
+
+/**
+ * The training rows of a training on another worker (the Python one) travel in Temporal payloads, which
+ * the server refuses above 2 MB by default: the most recent rows that fit in this much JSON (about 4,000
+ * rows of the credit demo's 14 features). The held-out rows stay here and are named by id.
+ */
+export const MAX_REMOTE_TRAINING_BYTES = 1_000_000;
+
+/** What registerCandidate needs to find a remote training's rows again: their ids, and production. */
+export interface TrainingSetRef {
+  productionVersion: number;
+  until: string;
+  trainingIds: string[];
+  holdoutIds: string[];
+}
+
+/** A remote training's rows, as collectTrainingSet answers them. */
+export interface RemoteTrainingSet extends TrainingSetRef {
+  status: 'collected';
+  task: Task;
+  schema: FeatureSchema;
+  classes: string[];
+  training: TrainingSet;
+}
+
+export interface RegisterCandidateRequest extends TrainCandidateRequest {
+  collected: TrainingSetRef;
+  candidate: ModelArtifact;
+}
+
 export function createRetrainActivities(store: Store) {
   return {
     /**
-     * Trains a candidate on the labelled rows since `since` with production's trainer and options, holds
-     * out the most recent `holdoutShare` of them, registers the candidate (status candidate, lineage,
-     * reference profile and held-out metrics) and compares it with production on the held-out rows.
+     * Trains a candidate on the labelled rows since `since` with production's built-in kind and options
+     * (a `python:<pipeline>` trainer goes through collectTrainingSet instead), holds out the
+     * most recent `holdoutShare` of them, and registers and compares it (`register` above).
      * Idempotent per key: the candidate registered under the key is answered again, never a second one.
      */
     async trainCandidate(req: TrainCandidateRequest): Promise<TrainCandidateResult> {
+      const collected = await collect(store, req);
+      if (collected.status !== 'collected') return collected;
+      const { model, production, rows } = collected;
+      const trainer = await inProcessTrainer(store, model, production);
+      const shape = modelShape(model);
+      const productionArtifact = parseModelArtifact(production.artifact);
+      const folds = rollingOriginFolds(rows.length, req.holdoutShare);
+      const train = async (set: TrainingSet) => {
+        try {
+          // Production's own options: a random forest's seed makes the same rows give the same candidate.
+          return await trainModel(trainer.kind, shape.task, shape.schema, set, trainer.options as never);
+        } catch (error) {
+          throw nonRetryable(
+            'TrainingFailed',
+            `${trainer.kind} training failed: ${(error as Error).message}`,
+          );
+        }
+      };
+      // Rolling origin (lib/recovery/refit-evidence.ts). The last fold's candidate, trained on every row
+      // before the last segment, is the one registered, with that segment as its honest validation set.
+      const trained: ModelArtifact[] = [];
+      const comparison = await compareRollingOrigin(shape.task, folds, async (fold) => {
+        heartbeat(`training on ${fold.trainEnd} rows`);
+        const candidate = await train(dataset(rows.slice(0, fold.trainEnd)));
+        trained.push(candidate);
+        return scoreBoth(
+          model,
+          dataset(rows.slice(fold.trainEnd, fold.testEnd)),
+          candidate,
+          productionArtifact,
+        );
+      });
+      const verdict = judgeRefit(comparison, {
+        alpha: req.alpha,
+        rows: rows.length,
+        testShare: req.holdoutShare,
+        maxRows: req.maxRows,
+        materialGain: req.materialGain,
+      });
+      if (verdict.verdict === 'inconclusive') return inconclusive(rows.length, comparison, verdict);
+      const last = folds.at(-1)!;
+      return register(
+        store,
+        req,
+        collected,
+        trained.at(-1)!,
+        {
+          training: dataset(rows.slice(0, last.trainEnd)),
+          validation: dataset(rows.slice(last.trainEnd, last.testEnd)),
+        },
+        storedComparison(comparison, verdict),
+      );
+    },
+
+    /**
+     * The first half of a training on the Python worker: the rows to train on and hold out (or the
+     * candidate already registered under the key, or too few rows), as trainCandidate would use them.
+     */
+    async collectTrainingSet(req: TrainCandidateRequest): Promise<TrainCandidateResult | RemoteTrainingSet> {
+      const collected = await collect(store, req, MAX_REMOTE_TRAINING_BYTES);
+      if (collected.status !== 'collected') return collected;
+      const shape = modelShape(collected.model);
+      return {
+        status: 'collected',
+        productionVersion: collected.production.version,
+        until: collected.until.toISOString(),
+        trainingIds: collected.trainingIds,
+        holdoutIds: collected.holdoutIds,
+        task: shape.task,
+        schema: shape.schema,
+        classes: shape.classes,
+        training: collected.training,
+      };
+    },
+
+    /** The second half: the candidate the Python worker trained, compared and registered as trainCandidate's. */
+    async registerCandidate(req: RegisterCandidateRequest): Promise<TrainCandidateResult> {
       const model = await findModelOrFail(store, req.modelName);
       const done = await trainedWithKey(store, model, req.key);
       if (done) return done;
-
-      const revision = await currentRevision(store, model.id);
-      if (!revision?.productionVersionId) {
+      const candidate = modelArtifactSchema.safeParse(req.candidate);
+      if (!candidate.success) {
         throw nonRetryable(
-          'NoProductionVersion',
-          `model "${model.name}" has no production version to retrain`,
+          'TrainingFailed',
+          `the trained candidate is invalid: ${describeIssues(candidate.error)}`,
         );
       }
-      const production = await store.modelVersion.findUniqueOrThrow({
-        where: { id: revision.productionVersionId },
-      });
-      const artifact = parseModelArtifact(production.artifact);
-      const trainer = builtInTrainerOf(artifact);
-      if (!trainer) {
-        throw nonRetryable(
-          'NotRetrainable',
-          `production version ${production.version} is ${artifact.kind === 'http' ? 'served by an HTTP model server' : 'an ONNX model made by its own pipeline'}; Homeostat has no built-in trainer for it`,
-        );
-      }
-
-      const since = new Date(req.since);
-      const until = new Date();
-      const rows = await labelledRows(store, model, since, until);
-      const held = Math.round(rows.length * req.holdoutShare);
-      if (rows.length < req.minRows || held < 1 || rows.length - held < 2) {
-        return { status: 'insufficient', rows: rows.length, needed: req.minRows };
-      }
-      const training = rows.slice(0, rows.length - held);
-      const holdout = rows.slice(rows.length - held);
-      const shape = modelShape(model);
-      const dataset = (set: LabelledRow[]) => ({
-        rows: set.map((r) => r.features),
-        labels: set.map((r) => r.label),
-      });
-
-      heartbeat('training');
-      let candidate: ModelArtifact;
-      try {
-        // Production's own options: a random forest's seed makes the same rows give the same candidate.
-        candidate = await trainModel(
-          trainer.kind,
-          shape.task,
-          shape.schema,
-          dataset(training),
-          trainer.options as never,
-        );
-      } catch (error) {
-        throw nonRetryable('TrainingFailed', `${trainer.kind} training failed: ${(error as Error).message}`);
-      }
+      const production = await inRegistry(() => findVersion(store, model, req.collected.productionVersion));
+      const { trainingIds, holdoutIds, until } = req.collected;
+      const training = await rowsWithIds(store, model, trainingIds);
+      const holdout = await rowsWithIds(store, model, holdoutIds);
       heartbeat('scoring');
-      const holdoutFeatures = holdout.map((r) => r.features);
-      const [candidateOutputs, productionOutputs] = await Promise.all([
-        predict(candidate, holdoutFeatures),
-        predict(artifact, holdoutFeatures),
-      ]);
-      const stored: StoredComparison = {
-        ...compareOnHoldout(model, holdout, candidateOutputs, productionOutputs),
-        holdoutRows: holdout.length,
-      };
-
-      heartbeat('registering');
-      // The version and the key that finds it again are written together: a crash leaves both or neither,
-      // and the key is unique, so of two attempts with one key running at once (a retry started while a
-      // slow first attempt still runs) only one registers, and the other answers with its candidate.
-      const trainingWindow = { from: since.toISOString(), to: until.toISOString() };
-      let version: number;
-      try {
-        version = await store.$transaction(
-          async (tx) => {
-            const registered = await inRegistry(() =>
-              registerVersion(tx as Store, model.name, {
-                artifact: candidate,
-                data: dataset(training),
-                validation: dataset(holdout),
-                metrics: { ...stored },
-                trainingWindow,
-                parentVersion: production.version,
-                incidentId: req.incidentId ?? undefined,
-              }),
-            );
-            await tx.modelVersion.update({
-              where: { id: registered.id },
-              data: {
-                idempotencyKey: req.key,
-                trainingWindow: { ...trainingWindow, rows: training.length, key: req.key },
-              },
-            });
-            return registered.version;
-          },
-          { timeout: REGISTER_TRANSACTION_TIMEOUT_MS },
-        );
-      } catch (error) {
-        // The other attempt's commit is what made this one fail (its key or its version number came
-        // first; PostgreSQL then aborts the whole transaction): answer with its candidate.
-        const other = await trainedWithKey(store, model, req.key);
-        if (!other) throw error;
-        return other;
-      }
-      return {
-        status: 'trained',
-        version,
-        trainRows: training.length,
-        holdoutRows: stored.holdoutRows,
-        metric: shape.task === 'regression' ? 'rmse' : 'accuracy',
-        candidate: stored.holdoutCandidate,
-        production: stored.holdoutProduction,
-        pValue: stored.holdoutPValue,
-      };
+      const scores = await scoreBoth(model, holdout, candidate.data, parseModelArtifact(production.artifact));
+      const comparison = compareScores(modelShape(model).task, scores.candidate, scores.production);
+      // One holdout, not a rolling origin: the Python worker trains once. The same verdict, on those rows.
+      const rows = trainingIds.length + holdoutIds.length;
+      const verdict = judgeRefit(comparison, {
+        alpha: req.alpha,
+        rows,
+        testShare: req.holdoutShare,
+        maxRows: req.maxRows,
+        materialGain: req.materialGain,
+      });
+      if (verdict.verdict === 'inconclusive') return inconclusive(rows, comparison, verdict);
+      return register(
+        store,
+        req,
+        { model, production, since: new Date(req.since), until: new Date(until) },
+        candidate.data,
+        { training, validation: holdout },
+        storedComparison(comparison, verdict),
+      );
     },
 
     /**

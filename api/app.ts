@@ -1,55 +1,84 @@
 // The Express application: JSON in, JSON out, one error shape.
 import express from 'express';
+import { sameSecret } from '../lib/auth/keys.ts';
+import { type SessionTimes, sessionTimesFromEnv } from '../lib/auth/sessions.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, routePattern } from './auth.ts';
 import type { ApiContext } from './context.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { errorHandler, HttpError, notFoundHandler } from './errors.ts';
+import { addHealthRoutes } from './health.ts';
 import { createApiMetrics } from './metrics.ts';
-import { buildOpenApi } from './openapi.ts';
+import { buildOpenApi, mountedRoutes } from './openapi.ts';
+import { type RateLimits, rateLimitsFromEnv, trustProxyFromEnv } from './rate-limit.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { registryRoutes } from './routes/registry.ts';
-
-const HEALTH_TEMPORAL_DEADLINE_MS = 2_000;
+import { sessionRoutes } from './routes/sessions.ts';
 
 export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
 
-export function createApp(context: ApiContext): express.Express {
+/**
+ * A path the app serves, asked with a method it does not serve: 405 with the methods it does (Allow),
+ * rather than a 404 that says the path does not exist. Routes are read from the app itself once.
+ */
+function methodNotAllowed(app: express.Express): express.RequestHandler {
+  let routes: { method: string; pattern: RegExp }[] | undefined;
+  return (req, _res, next) => {
+    routes ??= mountedRoutes(app).map(routePattern);
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(req.path)).map((r) => r.method))];
+    if (allowed.length === 0) return next();
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    const list = allowed.join(', ');
+    throw new HttpError(
+      405,
+      'method_not_allowed',
+      `${req.method} ${req.path} is not served; it takes ${list}`,
+      undefined,
+      {
+        Allow: list,
+      },
+    );
+  };
+}
+
+export function createApp(
+  context: ApiContext,
+  limits: RateLimits = rateLimitsFromEnv(),
+  sessionTimes: SessionTimes = sessionTimesFromEnv(),
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Which X-Forwarded-For to believe for the client's address (the per-address limit of refused requests).
+  app.set('trust proxy', trustProxyFromEnv());
   const metrics = createApiMetrics();
   registerAgentMetrics(metrics.registry, context.store);
   app.use(metrics.middleware);
-  app.get('/metrics', async (_req, res) => {
+  const metricsToken = process.env.HOMEOSTAT_METRICS_TOKEN;
+  app.get('/metrics', async (req, res) => {
+    // Open unless HOMEOSTAT_METRICS_TOKEN is set: then Prometheus sends it as a bearer token.
+    if (metricsToken && !sameSecret(req.get('authorization') ?? '', `Bearer ${metricsToken}`)) {
+      throw new HttpError(
+        401,
+        'unauthenticated',
+        'send HOMEOSTAT_METRICS_TOKEN as "Authorization: Bearer <token>"',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Liveness and readiness before keys: probes carry none.
+  addHealthRoutes(app, context);
   // Keys are checked before bodies are parsed: an unauthenticated request costs no parsing.
-  app.use(authenticate(context.store));
+  app.use(authenticate(context.store, limits, sessionTimes));
   app.use(express.json({ limit: BODY_LIMIT }));
-
-  app.get('/healthz', async (_req, res) => {
-    const [db, temporal] = await Promise.all([
-      context.store.$queryRawUnsafe('SELECT 1').then(
-        () => 'ok',
-        () => 'unavailable',
-      ),
-      // A deadline: an unreachable Temporal would otherwise hold the probe for the client's ~20 s of retries.
-      context.temporal
-        .withDeadline(Date.now() + HEALTH_TEMPORAL_DEADLINE_MS, () =>
-          context.temporal.workflowService.getSystemInfo({}),
-        )
-        .then(
-          () => 'ok',
-          () => 'unavailable',
-        ),
-    ]);
-    const ok = db === 'ok' && temporal === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', db, temporal });
-  });
 
   // The gateway first: it takes the most requests, and each router passed costs a path match.
   app.use('/v1/models/:model', gatewayRoutes(context));
@@ -58,12 +87,15 @@ export function createApp(context: ApiContext): express.Express {
   app.use('/v1/models/:model', ingestRoutes(context));
   app.use('/v1/models/:model', registryRoutes(context));
   app.use('/v1/keys', keyRoutes(context));
+  app.use('/v1/audit', auditRoutes(context));
+  app.use('/v1/sessions', sessionRoutes(context, limits, sessionTimes));
   app.use('/v1', historyRoutes(context));
   let openApi: object | undefined;
   app.get('/openapi.json', (_req, res) => {
     openApi ??= buildOpenApi(app);
     res.json(openApi);
   });
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

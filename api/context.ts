@@ -10,7 +10,7 @@ export interface ApiContext {
   agentOptions: AgentOptions;
 }
 
-// The key a request was authenticated with (set by api/auth.ts). Declared here, beside what every route
+// The key, or the person's session, a request was authenticated with (set by api/auth.ts). Declared here, beside what every route
 // handler imports, so that any program compiling a route — the dashboard imports their response types —
 // knows the field.
 declare global {

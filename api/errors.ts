@@ -1,6 +1,8 @@
 // One error shape for every API failure: { error: { status, code, message, issues? } }.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../lib/db/availability.ts';
+import { WriteQueueFull } from '../lib/ingest/prediction-writer.ts';
 import { logger } from '../lib/log.ts';
 
 export interface ErrorIssue {
@@ -43,7 +45,29 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+/** Seconds a caller should wait after a database outage before retrying. */
+export const DATABASE_RETRY_AFTER_S = 5;
+
+/** Conditions of the server, not of the request: a 503 the caller may retry after Retry-After. */
+function unavailable(err: unknown): HttpError | null {
+  if (err instanceof WriteQueueFull) {
+    return new HttpError(503, 'overloaded', err.message, undefined, { 'Retry-After': '1' });
+  }
+  if (isDatabaseUnavailable(err)) {
+    return new HttpError(
+      503,
+      'database_unavailable',
+      'the database is unavailable or did not answer in time: retry after Retry-After',
+      undefined,
+      { 'Retry-After': String(DATABASE_RETRY_AFTER_S) },
+    );
+  }
+  return null;
+}
+
+export const errorHandler: ErrorRequestHandler = (thrown, req, res, _next) => {
+  const err = unavailable(thrown) ?? thrown;
+  if (err !== thrown) logger.warn({ err: thrown, method: req.method, path: req.path }, err.message);
   if (err instanceof HttpError) {
     res.set(err.headers);
     res.status(err.status).json({

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { SESSION_COOKIE } from '../lib/auth/sessions.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { deploymentChangeSchema, revisionMetaSchema } from '../lib/registry/revisions.ts';
 import { registerVersionSchema } from '../lib/registry/versions.ts';
@@ -15,7 +16,7 @@ const PACKAGE_VERSION: string = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
 ).version;
 
-import { ACCESS_RULES } from './auth.ts';
+import { ACCESS_RULES, isPublicRoute } from './auth.ts';
 import {
   acknowledgeBody,
   approvalBody,
@@ -25,11 +26,27 @@ import {
   policyBody,
   revertBody,
 } from './routes/agents.ts';
+import { auditVerifyQuery } from './routes/audit.ts';
 import { predictBatchSchema, predictRowSchema } from './routes/gateway.ts';
-import { actionsQuery, decisionsQuery, driftQuery, incidentsQuery, windowsQuery } from './routes/history.ts';
+import {
+  actionsQuery,
+  decisionsQuery,
+  driftQuery,
+  fleetQuery,
+  incidentsQuery,
+  windowsQuery,
+} from './routes/history.ts';
 import { labelsBody, predictionsBody } from './routes/ingest.ts';
-import { createKeyBody } from './routes/keys.ts';
-import { AGENT_START_DEADLINE_MS, modelSettingsBody, registerModelBody } from './routes/models.ts';
+import { createKeyBody, keysQuery } from './routes/keys.ts';
+import {
+  AGENT_START_DEADLINE_MS,
+  modelSettingsBody,
+  modelsQuery,
+  policyQuery,
+  registerModelBody,
+} from './routes/models.ts';
+import { revisionsQuery, versionsQuery } from './routes/registry.ts';
+import { signInBody } from './routes/sessions.ts';
 
 interface OperationDoc {
   summary: string;
@@ -66,11 +83,38 @@ function control(summary: string, body: z.ZodType): OperationDoc {
   };
 }
 
+/**
+ * What any /v1 operation may answer besides its own statuses: from the authentication and rate-limit
+ * middleware (api/auth.ts, api/rate-limit.ts) and from an unavailable database or a full write queue.
+ */
+const COMMON_RESPONSES: Record<string, string> = {
+  '401':
+    'No API key or session, or an unknown or revoked key, or an ended session (WWW-Authenticate: Bearer)',
+  '403':
+    "The key's or person's role or model scope does not allow this operation; with a session, also a host " +
+    'not in HOMEOSTAT_DASHBOARD_HOSTS (host_not_allowed) or a missing or wrong X-CSRF-Token (csrf_token_mismatch)',
+  '429':
+    'Rate limited (code rate_limited): the key is over HOMEOSTAT_RATE_LIMIT, or this address sent too ' +
+    'many refused requests; Retry-After says when to retry',
+  '503':
+    'Unavailable: database_unavailable (the database did not answer in HOMEOSTAT_DB_TIMEOUT_MS), ' +
+    'overloaded (the write queue is full), or a Temporal code for agent routes; Retry-After says when to retry',
+};
+
 export const OPERATIONS: Record<string, OperationDoc> = {
-  'GET /healthz': { summary: 'Database and Temporal reachability' },
+  'GET /healthz': {
+    summary: 'Liveness: the process answers HTTP (checks nothing else, answers at once)',
+  },
+  'GET /readyz': {
+    summary: 'Readiness: the database and Temporal answer (each within 2 s; result kept 1 s)',
+    responses: { '200': 'Ready', '503': 'The database or Temporal is unavailable (the body says which)' },
+  },
   'GET /metrics': { summary: 'Prometheus metrics' },
   'GET /openapi.json': { summary: 'This document' },
-  'GET /v1/models': { summary: 'List registered models' },
+  'GET /v1/models': {
+    summary: 'List registered models, by name (paged: limit, cursor → nextCursor)',
+    query: modelsQuery,
+  },
   'POST /v1/models': {
     summary: 'Register a model and start its agent',
     body: registerModelBody,
@@ -99,7 +143,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     body: labelsBody,
   },
   'GET /v1/models/{model}/policy': {
-    summary: 'The current policy (defaults filled in) and its version history',
+    summary: 'The current policy (defaults filled in) and its version history, newest first (paged)',
+    query: policyQuery,
   },
   'GET /v1/models/{model}/agent': { summary: "The agent's live state (a workflow query)" },
   'POST /v1/models/{model}/agent/pause': control('Pause the agent (audited workflow update)', operatorBody),
@@ -128,7 +173,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Register (or train) a model version',
     body: registerVersionSchema,
   },
-  'GET /v1/models/{model}/versions': { summary: 'List versions, newest first' },
+  'GET /v1/models/{model}/versions': { summary: 'List versions, newest first (paged)', query: versionsQuery },
   'GET /v1/models/{model}/versions/{version}': {
     summary: 'One version with its artifact and reference profile',
   },
@@ -138,15 +183,48 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Change the deployment: a new revision',
     body: deploymentChangeSchema,
   },
-  'GET /v1/models/{model}/revisions': { summary: 'Deployment revisions, newest first' },
+  'GET /v1/models/{model}/revisions': {
+    summary: 'Deployment revisions, newest first (paged)',
+    query: revisionsQuery,
+  },
   'POST /v1/models/{model}/revisions/{revision}/restore': {
     summary: 'Restore an earlier revision (itself a new revision)',
     body: revisionMetaSchema,
   },
-  'GET /v1/keys': { summary: 'List API keys (never their secrets)' },
+  'GET /v1/keys': { summary: 'List API keys, oldest first (never their secrets; paged)', query: keysQuery },
   'POST /v1/keys': { summary: 'Create an API key; the secret is in this answer only', body: createKeyBody },
   'DELETE /v1/keys/{name}': { summary: 'Revoke an API key' },
-  'GET /v1/fleet': { summary: 'Every model with its health, open incident and last decision' },
+  'GET /v1/audit/verify': {
+    summary: 'Verify the tamper-evident audit chain: audit rows or entries changed, inserted or deleted',
+    query: auditVerifyQuery,
+  },
+  'POST /v1/sessions': {
+    summary: "Sign a person in: sets the session cookie and answers the session's CSRF token",
+    description:
+      'For the dashboard. The cookie (homeostat_session) is httpOnly and SameSite=Strict; a request made ' +
+      'with it must come through a host of HOMEOSTAT_DASHBOARD_HOSTS, and a state-changing one must send ' +
+      'the CSRF token in X-CSRF-Token. Failed sign-ins are limited per name (HOMEOSTAT_SIGNIN_LIMIT).',
+    body: signInBody,
+    responses: {
+      '401': 'The name or the password is wrong (code sign_in_failed)',
+      '403': 'The host is not one of HOMEOSTAT_DASHBOARD_HOSTS (code host_not_allowed)',
+      '429': 'Too many failed sign-ins for the name or from this address; Retry-After says when to retry',
+      '503': COMMON_RESPONSES['503']!,
+    },
+  },
+  'GET /v1/sessions/current': {
+    summary: 'Who is calling: the person signed in (with the CSRF token) or the API key',
+  },
+  'DELETE /v1/sessions/current': {
+    summary: "Sign out: ends the caller's session and clears its cookie",
+    responses: { '400': 'The request carries an API key, not a session (code not_a_session)' },
+  },
+  'GET /v1/fleet': {
+    summary: 'Every model with its health, open incident and last decision, by name (paged, filterable)',
+    description:
+      'health, incidentKind and search (a case-insensitive part of the name) select the models; matching says how many do over every page, and counts how many models of the whole fleet the key may see have each health, whatever the filters.',
+    query: fleetQuery,
+  },
   'GET /v1/fleet/{model}': { summary: "One model's fleet entry" },
   'GET /v1/models/{model}/windows': { summary: 'Monitoring windows, oldest first', query: windowsQuery },
   'GET /v1/models/{model}/drift': {
@@ -236,7 +314,7 @@ export function buildOpenApi(app: Express): object {
         schema,
       }),
     );
-    const open = !route.startsWith('/v1/');
+    const open = !route.startsWith('/v1/') || isPublicRoute(method, route);
     paths[route] ??= {};
     paths[route][method.toLowerCase()] = {
       summary: doc?.summary ?? key,
@@ -253,10 +331,9 @@ export function buildOpenApi(app: Express): object {
         : {}),
       responses: {
         ...Object.fromEntries(
-          Object.entries(doc?.responses ?? {}).map(([status, description]) => [
-            status,
-            status < '400' ? { description } : { ...ERROR, description },
-          ]),
+          Object.entries({ ...(open ? {} : COMMON_RESPONSES), ...doc?.responses }).map(
+            ([status, description]) => [status, status < '400' ? { description } : { ...ERROR, description }],
+          ),
         ),
         '2XX': { description: 'Success' },
         '4XX': ERROR,
@@ -270,12 +347,19 @@ export function buildOpenApi(app: Express): object {
       title: 'Homeostat API',
       version: PACKAGE_VERSION,
       description:
-        'Monitoring and auto-recovery agent for production ML models. Every /v1 route needs ' +
-        '"Authorization: Bearer <API key>"; x-required-role names the least role an operation needs ' +
+        'Monitoring and auto-recovery agent for production ML models. Lists are paged: ?limit= and ' +
+        '?cursor= (the nextCursor of the page before; null on the last page). Every /v1 route needs ' +
+        '"Authorization: Bearer <API key>", or a person\'s session cookie (the dashboard; POST /v1/sessions); ' +
+        'x-required-role names the least role an operation needs ' +
         '(admin ⊃ operator ⊃ viewer; ingest only sends traffic).',
     },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+      },
+    },
+    security: [{ apiKey: [] }, { session: [] }],
     paths,
   };
 }

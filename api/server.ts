@@ -22,8 +22,17 @@ const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 
   logger.info({ url: `http://${address}:${port}` }, 'api listening');
 });
 
+/** HOMEOSTAT_SHUTDOWN_MS (default 10 000): how long a stop may take before the process exits anyway. */
+const SHUTDOWN_MS = Number(process.env.HOMEOSTAT_SHUTDOWN_MS ?? 10_000);
+
 function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping');
+  // Keep-alive connections and a database that does not answer would otherwise hold the stop for ever.
+  setTimeout(() => {
+    logger.error({ ms: SHUTDOWN_MS }, 'api did not stop in time: exiting');
+    process.exit(1);
+  }, SHUTDOWN_MS).unref();
+  server.closeIdleConnections();
   server.close(async () => {
     await drainPredictionWriters(); // shadow predictions still being written
     await Promise.all([store.$disconnect(), temporal.connection.close()]);

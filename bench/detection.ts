@@ -25,7 +25,14 @@
 // sizes, and its power for a 0.25 sd mean shift at 1,000 rows.
 import fs from 'node:fs';
 import path from 'node:path';
-import { measureWindow } from '../activities/monitor.ts';
+import {
+  DEFAULT_DETECT_SETTINGS,
+  type DetectSettings,
+  detect,
+  featureDrifted,
+  initialDetectorState,
+} from '../lib/brain/detect.ts';
+import type { DetectorState, Finding, WindowSummary } from '../lib/brain/types.ts';
 import { createDetector } from '../lib/detectors/index.ts';
 import type { FeatureRow, FeatureSchema } from '../lib/domain.ts';
 import { loadModel, type ModelOutput, trainModel } from '../lib/models/index.ts';
@@ -36,6 +43,7 @@ import {
   summarizeForAgent,
   type WindowPrediction,
 } from '../lib/monitor/index.ts';
+import { measureWindow } from '../lib/monitor/measure.ts';
 import { DEFAULT_POLICY } from '../lib/policy/policy.ts';
 import { creditDefault, type DemoModel, demand } from '../lib/sim/demo-models.ts';
 import { Random } from '../lib/sim/random.ts';
@@ -43,14 +51,6 @@ import { SCENARIOS, type Scenario } from '../lib/sim/scenarios.ts';
 import { generateStream, type SimEvent } from '../lib/sim/stream.ts';
 import { BENCHMARK_STREAMS, type BenchmarkStream } from '../lib/sim/synthetic/catalogue.ts';
 import type { Sample } from '../lib/sim/synthetic/stream.ts';
-import {
-  DEFAULT_DETECT_SETTINGS,
-  type DetectSettings,
-  detect,
-  featureDrifted,
-  initialDetectorState,
-} from '../workflows/detect.ts';
-import type { DetectorState, Finding, WindowSummary } from '../workflows/types.ts';
 
 export const WINDOW_SECONDS = 100;
 // 16 windows: the onset at event 2,500 leaves 11 after it, room for the slower, accumulating detectors (a
@@ -402,7 +402,7 @@ export function alarmsOn(
       const finding = result.findings.find((f) => f.kind === 'concept_drift' && f.state === 'confirmed');
       const confirmed = finding !== undefined;
       if (confirmed && !active) {
-        const row = finding.evidence.errorChangeRow;
+        const row = finding.kind === 'concept_drift' ? finding.evidence.errorChangeRow : null;
         alarms.push(at === 'row' && typeof row === 'number' ? start + row : start + windowSize);
         // The agent acts on a confirmed drift; the benchmark then learns the new normal afresh.
         state = initialDetectorState();

@@ -12,8 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_DETECT_SETTINGS, type DetectSettings } from '../lib/brain/detect.ts';
 import type { ErrorRateMode } from '../lib/policy/policy.ts';
-import { DEFAULT_DETECT_SETTINGS, type DetectSettings } from '../workflows/detect.ts';
 import { alarmsOn, bernoulliErrors, type Method } from './detection.ts';
 import { writeBenchmarkSection } from './doc-section.ts';
 

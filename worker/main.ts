@@ -9,6 +9,7 @@ import { logger } from '../lib/log.ts';
 import { egressPolicyAtStart } from '../lib/net/egress.ts';
 import { agentOptionsFromEnv, lazyClient, temporalSettings } from '../lib/temporal.ts';
 import { reconcileIntervalFromEnv, startReconciler } from './reconcile.ts';
+import { workerTuningFromEnv } from './tuning.ts';
 import { createHomeostatWorker } from './worker.ts';
 
 egressPolicyAtStart((message) => logger.fatal(message));
@@ -16,8 +17,10 @@ const db = resolveDatabaseConfig();
 await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);
 const settings = temporalSettings();
+const tuning = workerTuningFromEnv();
 const connection = await NativeConnection.connect({ address: settings.address });
 const worker = await createHomeostatWorker({
+  tuning,
   connection,
   namespace: settings.namespace,
   taskQueue: settings.taskQueue,
@@ -27,7 +30,7 @@ const worker = await createHomeostatWorker({
 const client = lazyClient();
 const reconciler = startReconciler(client, store, agentOptionsFromEnv(), reconcileIntervalFromEnv());
 await reconciler.firstRound;
-logger.info({ taskQueue: settings.taskQueue, db: db.provider }, 'worker started');
+logger.info({ taskQueue: settings.taskQueue, db: db.provider, tuning }, 'worker started');
 
 // Worker.run() resolves once a shutdown signal has drained the worker (Temporal installs the handlers).
 await worker.run();

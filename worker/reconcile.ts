@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Store } from '../lib/db/client.ts';
 import { logger } from '../lib/log.ts';
-import { type AgentOptions, ensureAgent } from '../lib/temporal.ts';
+import { AGENT_WORKFLOW_TYPE, type AgentOptions, agentWorkflowId, ensureAgent } from '../lib/temporal.ts';
 
 /** HOMEOSTAT_RECONCILE_SECONDS: time between two reconciles (default 30), in milliseconds. */
 export function reconcileIntervalFromEnv(): number {
@@ -18,13 +18,53 @@ export function reconcileIntervalFromEnv(): number {
 /** Deadline of one model's start: an unreachable Temporal fails the round quickly, the next one retries. */
 const START_DEADLINE_MS = 5_000;
 
-/** Starts the agent of every registered model that has none; answers how many models were checked. */
+/**
+ * Whether a round that starts `count` agents spreads their first cycles over one interval
+ * (lib/temporal.ts startJitter): a herd of agents — a first deploy over registered models, a Temporal
+ * that lost its state — would otherwise cycle in step for good. A single agent (a model registered while
+ * Temporal was down) starts at once, as the API starts a newly registered model's agent: a delayed agent
+ * answers no status query until its first cycle. HOMEOSTAT_START_JITTER=0 turns the spread off.
+ */
+export function spreadsStarts(count: number, env: NodeJS.ProcessEnv = process.env): boolean {
+  return count > 1 && env.HOMEOSTAT_START_JITTER !== '0';
+}
+
+/** Deadline of listing the running agents (every page). */
+const LIST_DEADLINE_MS = 10_000;
+
+/**
+ * Workflow ids of the agents running on the task queue, in one paged visibility query, or null when the
+ * query fails. Visibility lags a start by a moment: an agent it misses is only started again, which
+ * keeps the running one.
+ */
+async function runningAgentIds(client: Client, taskQueue: string): Promise<Set<string> | null> {
+  try {
+    return await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
+      const ids = new Set<string>();
+      const query = `WorkflowType = '${AGENT_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+      for await (const workflow of client.workflow.list({ query })) ids.add(workflow.workflowId);
+      return ids;
+    });
+  } catch (err) {
+    logger.debug({ err }, 'listing running agents failed; starting every model the slow way');
+    return null;
+  }
+}
+
+/**
+ * Starts the agent of every registered model that has none; answers how many agents it started. The
+ * running agents are listed first, so that a round costs one query rather than a start call per model
+ * (a thousand models every 30 s would otherwise be as many calls to Temporal as their agents' cycles).
+ */
 export async function reconcileAgents(client: Client, store: Store, options: AgentOptions): Promise<number> {
   const models = await store.model.findMany({ select: { name: true } });
-  for (const { name } of models) {
-    await client.withDeadline(Date.now() + START_DEADLINE_MS, () => ensureAgent(client, name, options));
+  const running = await runningAgentIds(client, options.taskQueue);
+  const missing = models.filter(({ name }) => !running?.has(agentWorkflowId(name)));
+  const start = { ...options, startJitter: spreadsStarts(missing.length) };
+  for (const { name } of missing) {
+    await client.withDeadline(Date.now() + START_DEADLINE_MS, () => ensureAgent(client, name, start));
   }
-  return models.length;
+  return missing.length;
 }
 
 export interface Reconciler {
@@ -44,8 +84,8 @@ export function startReconciler(
   let stopped = false;
   const round = async () => {
     try {
-      const agents = await reconcileAgents(client, store, options);
-      logger.debug({ agents }, 'agents reconciled');
+      const started = await reconcileAgents(client, store, options);
+      logger.debug({ started }, 'agents reconciled');
     } catch (err) {
       logger.warn({ err }, 'agent reconcile failed; retrying at the next round');
     }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import type { Store } from '../lib/db/client.ts';
+import { type WorkerTuning, workerTuningFromEnv } from './tuning.ts';
 
 export const WORKFLOWS_PATH = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -20,6 +21,8 @@ export interface HomeostatWorkerOptions {
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Cache and concurrency; by default from the environment (tuning.ts). */
+  tuning?: WorkerTuning;
 }
 
 export function createHomeostatWorker(options: HomeostatWorkerOptions): Promise<Worker> {
@@ -32,5 +35,6 @@ export function createHomeostatWorker(options: HomeostatWorkerOptions): Promise<
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    ...(options.tuning ?? workerTuningFromEnv()),
   });
 }

@@ -7,7 +7,7 @@ import type {
   PauseRequest,
   PolicyChangeRequest,
   RevertActionRequest,
-} from './types.ts';
+} from '../lib/brain/types.ts';
 
 export const statusQuery = defineQuery<AgentState>('status');
 export const pauseUpdate = defineUpdate<AgentState, [PauseRequest]>('pause');
@@ -17,8 +17,3 @@ export const rejectUpdate = defineUpdate<AgentState, [ApprovalAnswer]>('reject')
 export const acknowledgeUpdate = defineUpdate<AgentState, [AcknowledgeRequest]>('acknowledge');
 export const revertUpdate = defineUpdate<AgentState, [RevertActionRequest]>('revert');
 export const setPolicyUpdate = defineUpdate<AgentState, [PolicyChangeRequest]>('setPolicy');
-
-/** Workflow id of a model's agent: one long-running workflow per model. */
-export function agentWorkflowId(modelName: string): string {
-  return `agent:${modelName}`;
-}

@@ -6,17 +6,24 @@ import {
   ApplicationFailure,
   CancellationScope,
   executeChild,
-  patched,
   proxyActivities,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { TrainCandidateRequest, TrainCandidateResult } from '../lib/brain/contracts.ts';
+import type { RemedyResult, VerifyResult } from '../lib/brain/lifecycle-types.ts';
+import type { VerificationBaseline } from '../lib/brain/types.ts';
+import {
+  PYTHON_TASK_QUEUE,
+  type PythonTrainingActivities,
+  pythonPipelineOf,
+} from '../lib/models/trainers.ts';
 import { durationMs } from '../lib/policy/duration.ts';
 import type { Policy } from '../lib/policy/policy.ts';
-import { CANARY_DEFAULTS, judgeCanary, judgeRecovery } from '../lib/recovery/judge.ts';
+import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../lib/recovery/judge.ts';
+import { describeComparison } from '../lib/recovery/refit-evidence.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
-import type { VerificationBaseline } from './types.ts';
 
 const acts = proxyActivities<Activities>(STEP_OPTIONS);
 // Training reads and fits on thousands of rows: a longer budget, and a heartbeat shows it is alive.
@@ -26,6 +33,16 @@ const training = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
+// A `python:<pipeline>` trainer runs on the Python worker's own task queue. Without a Python worker the
+// training fails after scheduleToStart instead of waiting for ever.
+const python = proxyActivities<PythonTrainingActivities>({
+  taskQueue: PYTHON_TASK_QUEUE,
+  scheduleToStartTimeout: '10 minutes',
+  startToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+export type { RemedyResult, VerifyResult };
 
 /** What every remedy child is told. */
 export interface RemedyInput {
@@ -41,17 +58,8 @@ export interface RemedyInput {
   /** Retrain: rows received from this instant (ISO, the store's clock) on are the new world: the onset. */
   since?: string;
   retrain?: Policy['retrain'];
-}
-
-export interface RemedyResult {
-  outcome: 'applied' | 'rejected' | 'failed';
-  /** Revision before the remedy and after it (equal when nothing changed). */
-  before: number | null;
-  after: number | null;
-  detail: string;
-  candidateVersion?: number;
-  /** Retrain: rejected because the refit did no better than production on held-out recent rows. */
-  noBetterModel?: boolean;
+  /** Retrain: the smallest gain that matters (the policy's verification tolerance). */
+  materialGain?: number;
 }
 
 export interface PromotionInput {
@@ -79,15 +87,6 @@ export interface VerifyInput {
   since: string;
   pollInterval: string | number;
   verification: Policy['verification'];
-}
-
-export interface VerifyResult {
-  verdict: 'recovered' | 'not_recovered';
-  rows: number;
-  value: number | null;
-  baseline: number;
-  pValue: number | null;
-  detail: string;
 }
 
 /** Idempotency key of a step: unique per child execution and step, the same on every retry or replay. */
@@ -196,7 +195,8 @@ export async function disableWorkflow(input: RemedyInput): Promise<RemedyResult>
  */
 export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult> {
   const policy = input.retrain;
-  if (!policy || !input.since) throw ApplicationFailure.nonRetryable('retrain needs its policy and onset');
+  if (!policy || !input.since || input.materialGain === undefined)
+    throw ApplicationFailure.nonRetryable('retrain needs its policy, onset and material gain');
   const deadline = Date.now() + durationMs(policy.maxWait);
   const facts = await acts.describeDeployment({ modelName: input.modelName });
   if (facts.productionVersion === null) {
@@ -208,20 +208,41 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     };
   }
   // Wait for the labelled rows of the new world; each attempt is its own key, the trained one is reused.
+  // An inconclusive comparison (better, not yet significantly) says how many rows would show it: wait
+  // for them before training again.
   let attempt = 0;
-  let trained: Awaited<ReturnType<typeof training.trainCandidate>>;
+  let needed = policy.minRows;
+  let inconclusive: Extract<TrainCandidateResult, { status: 'inconclusive' }> | null = null;
+  let trained: TrainCandidateResult;
   for (;;) {
-    trained = await training.trainCandidate({
+    trained = await trainCandidate(policy.trainer, {
       modelName: input.modelName,
       key: stepKey(`train:${attempt}`),
       incidentId: input.incidentId,
       since: input.since,
-      minRows: policy.minRows,
+      minRows: needed,
       holdoutShare: policy.holdoutShare,
+      alpha: policy.alpha,
+      maxRows: policy.maxRows,
+      materialGain: input.materialGain,
     });
+    if (trained.status === 'inconclusive') {
+      inconclusive = trained;
+      needed = trained.needed;
+    }
     if (trained.status === 'trained' || Date.now() + durationMs(input.pollInterval) > deadline) break;
     attempt++;
     await sleep(input.pollInterval);
+  }
+  if (trained.status !== 'trained' && inconclusive) {
+    // Better, but the rows did not show it in time: production stays the best model shown to be so.
+    return {
+      outcome: 'rejected',
+      before: facts.revision,
+      after: facts.revision,
+      detail: `inconclusive by the time limit (${policy.maxWait}): ${describeComparison({ ...inconclusive, rows: inconclusive.holdoutRows })}; ${inconclusive.why}`,
+      noBetterModel: 'unproven',
+    };
   }
   if (trained.status !== 'trained') {
     return {
@@ -231,13 +252,9 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       detail: `only ${trained.rows} labelled rows since the onset; ${trained.needed} needed to retrain`,
     };
   }
+  const comparison = describeComparison({ ...trained, rows: trained.holdoutRows });
   const candidate = trained.version;
-  const comparison = `${trained.metric} ${fmt(trained.candidate)} vs production ${fmt(trained.production)} on ${trained.holdoutRows} held-out rows (p = ${fmt(trained.pValue)})`;
-  const better =
-    trained.metric === 'accuracy'
-      ? trained.candidate > trained.production
-      : trained.candidate < trained.production;
-  if (!better || trained.pValue >= policy.alpha) {
+  if (!trained.better) {
     await acts.setCandidateStatus({
       modelName: input.modelName,
       key: stepKey('reject'),
@@ -251,7 +268,12 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       after: facts.revision,
       detail: `candidate v${candidate} did not beat production: ${comparison}`,
       candidateVersion: candidate,
-      noBetterModel: true,
+      ...(trained.immaterial
+        ? {
+            noBetterModel: 'immaterial',
+            level: { metric: trained.metric, value: trained.production, rows: trained.holdoutRows },
+          }
+        : { noBetterModel: 'unproven' }),
     };
   }
 
@@ -264,28 +286,44 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     pollInterval: input.pollInterval,
     retrain: policy,
   };
-  if (policy.promotion === 'direct') {
+  const way = promotionFor(policy.promotion, facts.mode);
+  if (way.promotion === 'direct') {
     const outcome = await promote(promotion, 'promote');
     return {
       outcome: 'applied',
       before: outcome.before,
       after: outcome.after,
-      detail: `candidate v${candidate} promoted (${comparison})`,
+      detail: `candidate v${candidate} promoted (${comparison})${way.why ? `; ${way.why}` : ''}`,
       candidateVersion: candidate,
     };
   }
-  const child = policy.promotion === 'canary' ? canaryWorkflow : shadowWorkflow;
+  const child = way.promotion === 'canary' ? canaryWorkflow : shadowWorkflow;
   const result = await executeChild(child, {
-    workflowId: `${workflowInfo().workflowId}:${policy.promotion}`,
+    workflowId: `${workflowInfo().workflowId}:${way.promotion}`,
     args: [promotion],
   });
   return {
     outcome: result.verdict === 'promoted' ? 'applied' : 'rejected',
     before: facts.revision,
     after: result.after,
-    detail: `candidate v${candidate} (${comparison}); ${policy.promotion}: ${result.detail}`,
+    detail: `candidate v${candidate} (${comparison}); ${way.promotion}: ${result.detail}`,
     candidateVersion: candidate,
   };
+}
+
+/**
+ * Trains with the model's trainer: in the activity (built-in), or on the Python worker between
+ * collecting the rows and registering the candidate it answers, so every candidate is registered alike.
+ */
+async function trainCandidate(trainer: unknown, req: TrainCandidateRequest): Promise<TrainCandidateResult> {
+  const pipeline = pythonPipelineOf(trainer);
+  if (pipeline === null) return training.trainCandidate(req);
+  const collected = await training.collectTrainingSet(req);
+  if (collected.status !== 'collected') return collected;
+  // The training rows go to the Python worker; registration finds them (and the held-out ones) by id.
+  const { status: _, task, schema, classes, training: rows, ...ref } = collected;
+  const fitted = await python.trainPipeline({ pipeline, task, schema, classes, ...rows });
+  return training.registerCandidate({ ...req, collected: ref, candidate: fitted.artifact });
 }
 
 /** Production becomes the candidate; the old production stays as the fallback when there is none. */
@@ -336,17 +374,19 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
         since,
         mode,
       });
-      // A look is a chance to promote: once both arms have their minimum rows. Alpha is split over a fixed
-      // number of them (lib/recovery/judge.ts), so the last one must decide.
-      const ready = Math.min(comparison.candidate.rows, comparison.baseline.rows) >= policy.canaryMinRows;
-      if (ready) look++;
-      const judged = judgeCanary(comparison, {
-        minRows: policy.canaryMinRows,
-        alpha: policy.alpha,
-        margin: policy.canaryMargin,
-        looks: CANARY_DEFAULTS.looks,
-        ...(ready ? { look } : {}),
-      });
+      // Looks at milestones of evidence (lib/recovery/judge.ts canaryPoll); the last one must decide.
+      const polled = canaryPoll(
+        comparison,
+        {
+          minRows: policy.canaryMinRows,
+          alpha: policy.alpha,
+          margin: policy.canaryMargin,
+          looks: CANARY_DEFAULTS.looks,
+        },
+        look,
+      );
+      look = polled.looksTaken;
+      const judged = polled.judged;
       if (judged.verdict === 'promote') {
         const outcome = await promote(input, `${mode}:promote`);
         return { verdict: 'promoted', before: exposed.before, after: outcome.after, detail: judged.detail };
@@ -388,8 +428,6 @@ export async function shadowWorkflow(input: PromotionInput): Promise<PromotionRe
  */
 export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
   const deadline = Date.now() + durationMs(input.verification.maxWait);
-  // Verifications started before an inconclusive shortfall meant "wait for more rows" decided at minRows.
-  const waitsWhenInconclusive = patched('verify-waits-when-inconclusive');
   for (;;) {
     await sleep(input.pollInterval);
     const evidence = await acts.measureEvidence({
@@ -401,7 +439,6 @@ export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> 
       tolerance: input.verification.tolerance,
       alpha: input.verification.alpha,
       minRows: input.verification.minRows,
-      ...(waitsWhenInconclusive ? {} : { inconclusiveRows: 1 }),
     });
     const result = {
       rows: evidence.rows,
@@ -419,8 +456,4 @@ export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> 
       };
     }
   }
-}
-
-function fmt(x: number): string {
-  return Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : String(x);
 }

@@ -9,12 +9,12 @@ import {
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { readPolicy } from '../../activities/policy.ts';
+import type { AgentState, PauseRequest } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
-import { isDeadlineExceeded } from '../../lib/temporal.ts';
+import { agentWorkflowId, isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
   acknowledgeUpdate,
-  agentWorkflowId,
   approveUpdate,
   pauseUpdate,
   rejectUpdate,
@@ -23,8 +23,7 @@ import {
   setPolicyUpdate,
   statusQuery,
 } from '../../workflows/messages.ts';
-import type { AgentState, PauseRequest } from '../../workflows/types.ts';
-import { actingAs } from '../auth.ts';
+import { auditedAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
@@ -187,7 +186,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     router.post(`/${verb}`, async (req: Request<{ model: string }>, res) => {
       const model = await findModelOr404(store, req.params.model);
       const body = parseOrThrow(schema, req.body ?? {});
-      const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
+      const request = { ...body, ...auditedAs(req.identity!, body.actor) };
       // Every control's request extends the pause request; its schema above checked the rest.
       await control(req, model.name, update as typeof pauseUpdate, request, res);
     });
@@ -207,7 +206,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         parsed.issues.map((i) => ({ path: `body.policy.${i.path}`, message: i.message })),
       );
     }
-    const request = { ...body, actor: actingAs(req.identity!, body.actor), via: req.identity!.name };
+    const request = { ...body, ...auditedAs(req.identity!, body.actor) };
     await control(req, model.name, setPolicyUpdate as unknown as typeof pauseUpdate, request, res);
   });
   return router;

@@ -2,6 +2,7 @@
 // windows, decisions and incidents, an incident's timeline, and the audit trail as JSON or CSV.
 // Everything here reads the store only, so it answers while no worker is running; the live agent state
 // (a workflow query) stays at GET /v1/models/:model/agent.
+import { join, sqltag as sql } from '@prisma/client/runtime/client';
 import { Router } from 'express';
 import { z } from 'zod';
 // Row types of the SQLite client describe the PostgreSQL one too: both are generated from one data model.
@@ -14,14 +15,25 @@ import type {
   Model,
 } from '../../generated/prisma-sqlite/client.ts';
 import { mayUseModel, visibleModels } from '../../lib/auth/keys.ts';
+import {
+  type AccuracyBaseline,
+  type AgentActivity,
+  type IncidentPhase,
+  phaseFromStore,
+  replayAccuracyBaseline,
+  statusFrom,
+} from '../../lib/brain/status.ts';
+import type { Alternative, Health } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
-import { INCIDENT_STATUSES } from '../../lib/domain.ts';
+import { FINDING_KINDS, HEALTHS, INCIDENT_STATUSES } from '../../lib/domain.ts';
+import { queryInSlices } from '../../lib/ingest/limits.ts';
+import { storeProvider } from '../../lib/ingest/prediction-writer.ts';
 import type { FeatureDrift, WindowMetrics } from '../../lib/monitor/window.ts';
-import { DETECT_DEFAULTS } from '../../workflows/detect.ts';
-import type { Alternative, Health } from '../../workflows/types.ts';
+import { REMEDIES } from '../../lib/policy/defaults.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
+import { limitParam, pageArgs, pageOf, pageParams } from '../paging.ts';
 
 // ---- What the endpoints answer (the dashboard imports these types) ----
 
@@ -37,13 +49,8 @@ export interface WindowPoint {
   metrics: Record<string, unknown>;
 }
 
-export interface Baseline {
-  /** The detector's accuracy baseline, replayed from the store; null before any healthy window. */
-  accuracy: number | null;
-  /** Healthy windows it is built from; the detector judges accuracy once there are enough (`ready`). */
-  windows: number;
-  ready: boolean;
-}
+/** The detector's accuracy baseline, replayed from the store (lib/brain/status.ts). */
+export type Baseline = AccuracyBaseline;
 
 export interface FindingView {
   id: string;
@@ -105,8 +112,12 @@ export interface FleetEntry {
   health: Health;
   /** One sentence that says why the model has this health. */
   healthReason: string;
+  /** What the agent is doing about the model, in one word and one sentence. */
+  activity: AgentActivity;
+  doing: string;
   paused: boolean;
-  openIncident: IncidentView | null;
+  /** The open incident, with its phase (which the store's status alone does not tell apart). */
+  openIncident: (IncidentView & { phase: IncidentPhase }) | null;
   lastWindow: WindowPoint | null;
   /** Findings the detector reported for the last window (only active ones are stored). */
   lastFindings: FindingView[];
@@ -132,25 +143,34 @@ export interface IncidentDetail {
   timeline: TimelineEntry[];
 }
 
-export interface FleetResponse {
+/** A paged list's cursor (api/paging.ts): pass it as ?cursor= for the next page; null on the last. */
+interface Paged {
+  nextCursor: string | null;
+}
+export interface FleetResponse extends Paged {
+  /** The page of models that match the filters, by name. */
   models: FleetEntry[];
+  /** How many models match the filters, over every page. */
+  matching: number;
+  /** How many models have each health, over the whole fleet the caller may see (filters aside). */
+  counts: Record<Health, number>;
   generatedAt: string;
 }
 export interface FleetModelResponse {
   model: FleetEntry;
 }
-export interface WindowsResponse {
+export interface WindowsResponse extends Paged {
   model: string;
-  /** Oldest first. */
+  /** Oldest first; the next page holds older windows. */
   windows: WindowPoint[];
   baseline: Baseline;
 }
-export interface DecisionsResponse {
+export interface DecisionsResponse extends Paged {
   model: string;
   /** Newest first. */
   decisions: DecisionView[];
 }
-export interface IncidentsResponse {
+export interface IncidentsResponse extends Paged {
   model: string;
   /** Newest first, each with how many decisions and actions it holds. */
   incidents: (IncidentView & { decisions: number; actions: number })[];
@@ -181,7 +201,7 @@ export interface DriftResponse {
   /** cells[feature][window]; null where the window has no drift result for the feature. */
   cells: (DriftCell | null)[][];
 }
-export interface ActionsResponse {
+export interface ActionsResponse extends Paged {
   /** Newest first. */
   actions: ActionView[];
   /** More actions match than `limit`. */
@@ -191,18 +211,32 @@ export interface ActionsResponse {
 
 // ---- Query parameters ----
 
-const limitParam = (fallback: number, max: number) =>
-  z.coerce.number().int().min(1).max(max).default(fallback);
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const modelParam = z.object({ model: z.string().min(1).max(64) });
 
-export const windowsQuery = z.object({ limit: limitParam(200, 2000) }).strict();
+export const windowsQuery = z.object(pageParams(200, 2000)).strict();
+export const fleetQuery = z
+  .object({
+    ...pageParams(100, 1000),
+    health: z.enum(HEALTHS).optional().describe('Only the models of this health'),
+    incidentKind: z
+      .enum(FINDING_KINDS)
+      .optional()
+      .describe('Only the models with an open incident of this kind'),
+    search: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Only the models whose name contains this text (any case)'),
+  })
+  .strict();
 export const driftQuery = z.object({ windows: limitParam(50, 500) }).strict();
 export const decisionsQuery = z
-  .object({ limit: limitParam(50, 1000), before: z.coerce.number().int().min(0).optional() })
+  .object({ ...pageParams(50, 1000), before: z.coerce.number().int().min(0).optional() })
   .strict();
 export const incidentsQuery = z
-  .object({ limit: limitParam(50, 500), status: z.enum(INCIDENT_STATUSES).optional() })
+  .object({ ...pageParams(50, 500), status: z.enum(INCIDENT_STATUSES).optional() })
   .strict();
 const incidentParams = z.object({
   id: z
@@ -226,7 +260,7 @@ export const actionsQuery = z
     from: instant.optional(),
     to: instant.optional(),
     format: z.enum(['json', 'csv']).default('json'),
-    limit: limitParam(ACTIONS_LIMITS.default, ACTIONS_LIMITS.max),
+    ...pageParams(ACTIONS_LIMITS.default, ACTIONS_LIMITS.max),
   })
   .strict()
   .refine((q) => !q.from || !q.to || new Date(q.from) <= new Date(q.to), {
@@ -366,6 +400,12 @@ function driftMatrix(
 }
 
 // ---- Fleet health ----
+//
+// Every read here is batched over a set of models (a page of the fleet, or the whole fleet for its health
+// counts): a few queries whatever the number of models, where one query per model and fact made a page of
+// 100 models cost some 900 queries (bench/fleet-api.ts, docs/benchmarks.md "Fleet API"). The latest row of
+// each model is a groupBy of the maximum, then the rows with it. An empty OR matches no row in Prisma, so a
+// set of models without any such row reads none.
 
 /**
  * How many recent windows the baseline is replayed over. The detector's baseline grows with every healthy
@@ -374,126 +414,314 @@ function driftMatrix(
  */
 export const BASELINE_SCAN_WINDOWS = 1000;
 
-/**
- * The detector's accuracy baseline, rebuilt from the store with the detector's own rule
- * (workflows/detect.ts): a window extends the baseline when it has labelled rows and no active finding.
- * Active findings are exactly the stored ones, so the replay gives the number the detector used.
- */
-async function baselineOf(store: Store, modelId: string): Promise<Baseline> {
-  const windows = await store.metricWindow.findMany({
-    where: { modelId },
-    orderBy: { seq: 'desc' },
-    take: BASELINE_SCAN_WINDOWS,
-    select: { seq: true, labelled: true, metrics: true },
+/** Rows of several models grouped by model, in the order they were read. */
+function byModel<R extends { modelId: string }>(rows: R[]): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const row of rows) groups.set(row.modelId, [...(groups.get(row.modelId) ?? []), row]);
+  return groups;
+}
+
+/** The first row read for each model: with rows ordered newest first, each model's latest. */
+function firstOfEach<R extends { modelId: string }>(rows: R[]): Map<string, R> {
+  const first = new Map<string, R>();
+  for (const row of rows) if (!first.has(row.modelId)) first.set(row.modelId, row);
+  return first;
+}
+
+/** Each model's greatest value of a column, from a groupBy's `_max`; models without rows are left out. */
+function maxima<K extends string, V extends number | Date>(
+  groups: { modelId: string; _max: Partial<Record<K, V | null>> | null }[],
+  key: K,
+): { modelId: string; max: V }[] {
+  return groups.flatMap((g) => {
+    const max = g._max?.[key];
+    return max === null || max === undefined ? [] : [{ modelId: g.modelId, max }];
   });
-  const oldest = windows.at(-1)?.seq ?? 0;
-  const flagged = new Set(
-    (
-      await store.finding.findMany({
-        where: { modelId, windowSeq: { gte: oldest } },
-        select: { windowSeq: true },
-      })
-    ).map((f) => f.windowSeq),
-  );
-  let labelled = 0;
-  let correct = 0;
-  let healthy = 0;
-  for (const w of windows) {
-    const metrics = asObject(w.metrics);
-    if (w.labelled === 0 || flagged.has(w.seq) || typeof metrics.correct !== 'number') continue;
-    labelled += w.labelled;
-    correct += metrics.correct;
-    healthy += 1;
-  }
-  return {
-    accuracy: labelled > 0 ? correct / labelled : null,
-    windows: healthy,
-    ready: healthy >= DETECT_DEFAULTS.minBaselineWindows,
-  };
 }
 
-/** Statuses of an incident on which the agent is working towards recovery (an action under way or verified). */
-const RECOVERY_STATUSES = new Set(['mitigating', 'verifying']);
+/** What the baseline needs of a window. */
+interface BaselineWindow {
+  modelId: string;
+  seq: number;
+  endAt: Date;
+  labelled: number;
+  /** The metrics' `correct` (labelled rows predicted right); null for a regressor, or when not a number. */
+  correct: number | null;
+}
 
 /**
- * A model's health from the store alone, first match wins:
- * - paused: its latest pause/resume action is a pause (the agent neither measures nor acts);
- * - escalated: its open incident (the latest one not closed) was escalated to a human;
- * - recovering: an incident is open and either a recovery action is under way or being verified (status
- *   mitigating or verifying), or the last window's finding of the incident's kind is `recovering` (the
- *   metric is back, the detector waits for consecutive healthy windows before closing);
- * - degraded: an incident is open;
- * - starting: no window has been measured yet;
- * - healthy: otherwise.
- * The agent's own query (GET /v1/models/:model/agent) reports `degraded` for the whole open incident; the
- * store can tell the recovering phase apart, and operators want to see that the metric is back.
+ * Two numbers of each window's metrics, extracted by the database: a window's whole metrics JSON is
+ * kilobytes, and a page reads up to BASELINE_SCAN_WINDOWS windows per model (read through Prisma, 100
+ * models of 240 windows took 1.3 s, mostly to fetch and parse that JSON).
  */
-export function deriveHealth(facts: {
-  paused: { actor: string; reason: string } | null;
-  openIncident: Pick<IncidentView, 'kind' | 'status' | 'summary'> | null;
-  lastWindow: Pick<WindowPoint, 'seq'> | null;
-  lastFindings: Pick<FindingView, 'kind' | 'state'>[];
-}): { health: Health; reason: string } {
-  const { paused, openIncident, lastWindow, lastFindings } = facts;
-  if (paused) return { health: 'paused', reason: `paused by ${paused.actor}: ${paused.reason}` };
-  if (openIncident) {
-    const about = `${openIncident.kind} incident (${openIncident.status}): ${openIncident.summary}`;
-    if (openIncident.status === 'escalated') return { health: 'escalated', reason: about };
-    const backToBaseline = lastFindings.some((f) => f.kind === openIncident.kind && f.state === 'recovering');
-    if (RECOVERY_STATUSES.has(openIncident.status) || backToBaseline) {
-      return { health: 'recovering', reason: about };
-    }
-    return { health: 'degraded', reason: about };
-  }
-  if (!lastWindow) return { health: 'starting', reason: 'no window measured yet' };
-  return { health: 'healthy', reason: `no open incident after window ${lastWindow.seq}` };
+async function baselineWindows(store: Store, scans: { modelId: string; from: number }[]) {
+  if (scans.length === 0) return [];
+  const within = join(
+    scans.map((s) => sql`("modelId" = ${s.modelId} AND "seq" >= ${s.from})`),
+    ' OR ',
+  );
+  const correct =
+    (await storeProvider(store)) === 'sqlite'
+      ? sql`CASE WHEN json_extract("metrics", '$.task') IS NOT 'regression' AND json_type("metrics", '$.correct') IN ('integer', 'real') THEN json_extract("metrics", '$.correct') END`
+      : sql`CASE WHEN "metrics"->>'task' IS DISTINCT FROM 'regression' AND jsonb_typeof("metrics"->'correct') = 'number' THEN ("metrics"->>'correct')::float8 END`;
+  const rows = await store.$queryRaw<Record<keyof BaselineWindow, unknown>[]>(
+    sql`SELECT "modelId", "seq", "endAt", "labelled", ${correct} AS "correct" FROM "MetricWindow" WHERE ${within} ORDER BY "modelId", "seq"`,
+  );
+  return rows.map(
+    (r): BaselineWindow => ({
+      modelId: String(r.modelId),
+      seq: Number(r.seq),
+      endAt: new Date(r.endAt as string | Date),
+      labelled: Number(r.labelled),
+      correct: r.correct === null ? null : Number(r.correct),
+    }),
+  );
 }
 
-export async function fleetEntry(store: Store, model: Model): Promise<FleetEntry> {
-  const where = { modelId: model.id };
-  const [window, decision, incident, action, control, baseline] = await Promise.all([
-    store.metricWindow.findFirst({ where, orderBy: { seq: 'desc' } }),
-    store.decision.findFirst({ where, orderBy: { cycle: 'desc' } }),
-    store.incident.findFirst({
+/**
+ * The detectors' accuracy baselines of several models, replayed from the stored windows, their active
+ * findings and the agents' model changes with the detector's own rule (lib/brain/status.ts
+ * replayAccuracyBaseline).
+ */
+async function baselinesOf(store: Store, modelIds: string[]): Promise<Map<string, Baseline>> {
+  const extents = await store.metricWindow.groupBy({
+    by: ['modelId'],
+    where: { modelId: { in: modelIds } },
+    _max: { seq: true },
+    _count: { _all: true },
+  });
+  // Each model's last BASELINE_SCAN_WINDOWS windows. Seqs run without gaps as the agent measures, so
+  // they are the windows from the last seq less the scan back; for a model whose seqs have gaps (fewer
+  // windows in that range than it should have) the first seq of the scan is looked up.
+  const scans = extents.map((e) => ({
+    modelId: e.modelId,
+    from: (e._max.seq ?? 0) - BASELINE_SCAN_WINDOWS + 1,
+    expected: Math.min(e._count._all, BASELINE_SCAN_WINDOWS),
+  }));
+  const windowsOf = byModel(await baselineWindows(store, scans));
+  const gapped = await Promise.all(
+    scans
+      .filter((s) => (windowsOf.get(s.modelId)?.length ?? 0) !== s.expected)
+      .map(async ({ modelId }) => {
+        const first = await store.metricWindow.findFirst({
+          where: { modelId },
+          orderBy: { seq: 'desc' },
+          skip: BASELINE_SCAN_WINDOWS - 1,
+          select: { seq: true },
+        });
+        return { modelId, from: first?.seq ?? Number.MIN_SAFE_INTEGER };
+      }),
+  );
+  for (const [modelId, windows] of byModel(await baselineWindows(store, gapped)))
+    windowsOf.set(modelId, windows);
+  const oldest = [...windowsOf.values()].map((w) => w[0]!);
+  const [findings, changes] = await Promise.all([
+    store.finding.findMany({
+      where: { OR: oldest.map((w) => ({ modelId: w.modelId, windowSeq: { gte: w.seq } })) },
+      select: { modelId: true, windowSeq: true, kind: true },
+    }),
+    // An applied retrain or rollback of the agent's: another production model, whose baseline
+    // starts afresh.
+    store.action.findMany({
+      where: {
+        actor: 'agent',
+        type: { in: ['retrain', 'rollback'] },
+        status: 'succeeded',
+        OR: oldest.map((w) => ({ modelId: w.modelId, createdAt: { gte: w.endAt } })),
+      },
+      select: { modelId: true, createdAt: true, completedAt: true },
+    }),
+  ]);
+  const findingsOf = byModel(findings);
+  const changesOf = byModel(changes);
+  return new Map(
+    modelIds.map((modelId) => {
+      const windows = windowsOf.get(modelId) ?? [];
+      const kindsOf = new Map<number, string[]>();
+      for (const f of findingsOf.get(modelId) ?? [])
+        kindsOf.set(f.windowSeq, [...(kindsOf.get(f.windowSeq) ?? []), f.kind]);
+      const changedAt = (changesOf.get(modelId) ?? []).map((c) => (c.completedAt ?? c.createdAt).getTime());
+      const baseline = replayAccuracyBaseline(
+        windows.map((w, i) => {
+          const previousEnd = i > 0 ? windows[i - 1]!.endAt.getTime() : Number.NEGATIVE_INFINITY;
+          return {
+            labelled: w.labelled,
+            correct: w.correct,
+            findingKinds: kindsOf.get(w.seq) ?? [],
+            // The first window measured after the change: the one measuring meanwhile judged the old model.
+            afterModelChange: changedAt.some((t) => t >= previousEnd && t < w.endAt.getTime()),
+          };
+        }),
+      );
+      return [modelId, baseline];
+    }),
+  );
+}
+
+async function baselineOf(store: Store, modelId: string): Promise<Baseline> {
+  return (await baselinesOf(store, [modelId])).get(modelId)!;
+}
+
+/** Action types that show which remedy an incident works with (the remedy, or its approval). */
+const REMEDY_ACTION_TYPES = REMEDIES.flatMap((r) => [r, `approve:${r}`]);
+
+type ModelRow = Pick<Model, 'id' | 'name' | 'task' | 'createdAt'>;
+
+/** A model's health and what decides it: what the fleet's filters and counts need, for every model. */
+interface ModelHealth {
+  model: ModelRow;
+  status: ReturnType<typeof statusFrom>;
+  paused: boolean;
+  openIncident: FleetEntry['openIncident'];
+  lastWindowSeq: number | null;
+}
+
+/**
+ * Models read at once: a query names each at most twice (model and seq), within the 999 parameters a
+ * SQLite statement may bind.
+ */
+const MODELS_PER_QUERY = 400;
+
+/** The health of each model, in the models' order, in five queries per MODELS_PER_QUERY models. */
+export const fleetHealth = (store: Store, models: ModelRow[]) =>
+  queryInSlices(models, (slice) => healthOfSlice(store, slice), MODELS_PER_QUERY);
+
+async function healthOfSlice(store: Store, models: ModelRow[]): Promise<ModelHealth[]> {
+  const modelIds = models.map((m) => m.id);
+  const where = { modelId: { in: modelIds } };
+  const [windowGroups, incidents, controlGroups] = await Promise.all([
+    store.metricWindow.groupBy({ by: ['modelId'], where, _max: { seq: true } }),
+    store.incident.findMany({
       // Open until closed: an acknowledged escalation is closed but keeps its status 'escalated'.
       where: { ...where, closedAt: null },
       orderBy: { openedAt: 'desc' },
+      include: {
+        actions: {
+          where: { type: { in: REMEDY_ACTION_TYPES } },
+          orderBy: { createdAt: 'desc' },
+          take: 1,
+          select: { type: true, status: true },
+        },
+      },
     }),
-    store.action.findFirst({ where, orderBy: { createdAt: 'desc' } }),
-    store.action.findFirst({
+    store.action.groupBy({
+      by: ['modelId'],
       where: { ...where, type: { in: ['pause', 'resume'] } },
-      orderBy: { createdAt: 'desc' },
+      _max: { createdAt: true },
     }),
-    baselineOf(store, model.id),
   ]);
-  const findings = window
-    ? await store.finding.findMany({ where: { ...where, windowSeq: window.seq }, orderBy: { kind: 'asc' } })
-    : [];
-  const lastWindow = window ? presentWindow(window) : null;
-  const openIncident = incident ? presentIncident(incident, model.name) : null;
-  const lastFindings = findings.map(presentFinding);
-  const paused = control?.type === 'pause' ? control : null;
-  const { health, reason } = deriveHealth({ paused, openIncident, lastWindow, lastFindings });
-  return {
-    model: { name: model.name, task: model.task, createdAt: model.createdAt.toISOString() },
-    health,
-    healthReason: reason,
-    paused: paused !== null,
-    openIncident,
-    lastWindow,
-    lastFindings,
-    lastDecision: decision
-      ? {
-          cycle: decision.cycle,
-          action: decision.action,
-          rule: decision.rule,
-          reason: decision.reason,
-          createdAt: decision.createdAt.toISOString(),
-        }
-      : null,
-    baseline,
-    lastAction: action ? presentAction(action, model.name) : null,
-  };
+  const lastSeqs = maxima(windowGroups, 'seq');
+  const lastSeqOf = new Map(lastSeqs.map((s) => [s.modelId, s.max]));
+  const incidentOf = firstOfEach(incidents);
+  const lastControls = maxima(controlGroups, 'createdAt');
+  // Findings count only beside an open incident (is it easing?), so only those models' are read.
+  const withIncident = lastSeqs.filter((s) => incidentOf.has(s.modelId));
+  const [controls, findings] = await Promise.all([
+    store.action.findMany({
+      where: {
+        type: { in: ['pause', 'resume'] },
+        OR: lastControls.map((c) => ({ modelId: c.modelId, createdAt: c.max })),
+      },
+    }),
+    store.finding.findMany({
+      where: { OR: withIncident.map((s) => ({ modelId: s.modelId, windowSeq: s.max })) },
+    }),
+  ]);
+  const controlOf = firstOfEach(controls);
+  const findingsOf = byModel(findings);
+  return models.map((model) => {
+    const incident = incidentOf.get(model.id);
+    const remedyAction = incident?.actions[0] ?? null;
+    const openIncident = incident
+      ? { ...presentIncident(incident, model.name), phase: phaseFromStore(incident.status, remedyAction) }
+      : null;
+    const control = controlOf.get(model.id);
+    const paused = control?.type === 'pause' ? control : null;
+    const lastWindowSeq = lastSeqOf.get(model.id) ?? null;
+    const status = statusFrom({
+      paused: paused ? `${paused.actor}: ${paused.reason}` : null,
+      incident: openIncident && {
+        kind: openIncident.kind,
+        phase: openIncident.phase,
+        summary: openIncident.summary,
+        remedy: remedyAction?.type.replace(/^approve:/, '') ?? null,
+      },
+      lastFindings: (findingsOf.get(model.id) ?? []).map((f) => ({ kind: f.kind, state: f.state })),
+      lastWindowSeq,
+    });
+    return { model, status, paused: paused !== null, openIncident, lastWindowSeq };
+  });
+}
+
+/** The fleet entries of models whose health is known: the rest of what the page shows, batched. */
+const fleetEntriesOf = (store: Store, healths: ModelHealth[]) =>
+  queryInSlices(healths, (slice) => entriesOfSlice(store, slice), MODELS_PER_QUERY);
+
+async function entriesOfSlice(store: Store, healths: ModelHealth[]): Promise<FleetEntry[]> {
+  const modelIds = healths.map((h) => h.model.id);
+  const where = { modelId: { in: modelIds } };
+  const lastWindows = healths.flatMap((h) =>
+    h.lastWindowSeq === null ? [] : [{ modelId: h.model.id, seq: h.lastWindowSeq }],
+  );
+  const [decisionGroups, actionGroups, windows, findings, baselines] = await Promise.all([
+    store.decision.groupBy({ by: ['modelId'], where, _max: { cycle: true } }),
+    store.action.groupBy({ by: ['modelId'], where, _max: { createdAt: true } }),
+    store.metricWindow.findMany({ where: { OR: lastWindows } }),
+    store.finding.findMany({
+      where: { OR: lastWindows.map((w) => ({ modelId: w.modelId, windowSeq: w.seq })) },
+      orderBy: { kind: 'asc' },
+    }),
+    baselinesOf(store, modelIds),
+  ]);
+  const lastCycles = maxima(decisionGroups, 'cycle');
+  const lastActed = maxima(actionGroups, 'createdAt');
+  const [decisions, actions] = await Promise.all([
+    store.decision.findMany({
+      where: { OR: lastCycles.map((d) => ({ modelId: d.modelId, cycle: d.max })) },
+    }),
+    store.action.findMany({
+      where: { OR: lastActed.map((a) => ({ modelId: a.modelId, createdAt: a.max })) },
+    }),
+  ]);
+  const windowOf = firstOfEach(windows);
+  const findingsOf = byModel(findings);
+  const decisionOf = firstOfEach(decisions);
+  const actionOf = firstOfEach(actions);
+  return healths.map(({ model, status, paused, openIncident }) => {
+    const window = windowOf.get(model.id);
+    const decision = decisionOf.get(model.id);
+    const action = actionOf.get(model.id);
+    return {
+      model: { name: model.name, task: model.task, createdAt: model.createdAt.toISOString() },
+      health: status.health,
+      healthReason: status.reason,
+      activity: status.activity,
+      doing: status.doing,
+      paused,
+      openIncident,
+      lastWindow: window ? presentWindow(window) : null,
+      lastFindings: (findingsOf.get(model.id) ?? []).map(presentFinding),
+      lastDecision: decision
+        ? {
+            cycle: decision.cycle,
+            action: decision.action,
+            rule: decision.rule,
+            reason: decision.reason,
+            createdAt: decision.createdAt.toISOString(),
+          }
+        : null,
+      baseline: baselines.get(model.id)!,
+      lastAction: action ? presentAction(action, model.name) : null,
+    };
+  });
+}
+
+export async function fleetEntries(store: Store, models: ModelRow[]): Promise<FleetEntry[]> {
+  return fleetEntriesOf(store, await fleetHealth(store, models));
+}
+
+export async function fleetEntry(store: Store, model: ModelRow): Promise<FleetEntry> {
+  return (await fleetEntries(store, [model]))[0]!;
 }
 
 // ---- Incident timeline ----
@@ -609,12 +837,39 @@ export function historyRoutes({ store }: ApiContext): Router {
     findModelOr404(store, parseOrThrow(modelParam, params, 'params').model);
 
   router.get('/fleet', async (req, res) => {
+    const { limit, cursor, health, incidentKind, search } = parseOrThrow(fleetQuery, req.query, 'query');
+    // Health is derived, not stored: the filters and counts need every visible model's, read in a few
+    // batched queries; only the page's models are then read in full.
     const models = await store.model.findMany({
       where: visibleModels(req.identity!),
       orderBy: { name: 'asc' },
+      select: { id: true, name: true, task: true, createdAt: true },
     });
-    const entries = await Promise.all(models.map((model) => fleetEntry(store, model)));
-    const body: FleetResponse = { models: entries, generatedAt: new Date().toISOString() };
+    const healths = await fleetHealth(store, models);
+    const counts = Object.fromEntries(HEALTHS.map((h) => [h, 0])) as Record<Health, number>;
+    for (const h of healths) counts[h.status.health] += 1;
+    const needle = search?.toLowerCase();
+    // A cursor is the id of the last model of the page before; the next page starts after it in name
+    // order, whether or not that model still matches (its health may have changed meanwhile).
+    const start = cursor === undefined ? 0 : models.findIndex((m) => m.id === cursor) + 1;
+    const matching = healths.filter(
+      (h) =>
+        (health === undefined || h.status.health === health) &&
+        (incidentKind === undefined || h.openIncident?.kind === incidentKind) &&
+        (needle === undefined || h.model.name.toLowerCase().includes(needle)),
+    );
+    const position = new Map(models.map((m, i) => [m.id, i]));
+    // An unknown cursor (a model deleted since) gives an empty page, as it did with the store's cursor.
+    const rest =
+      cursor !== undefined && start === 0 ? [] : matching.filter((h) => position.get(h.model.id)! >= start);
+    const page = rest.slice(0, limit);
+    const body: FleetResponse = {
+      models: await fleetEntriesOf(store, page),
+      matching: matching.length,
+      counts,
+      generatedAt: new Date().toISOString(),
+      nextCursor: rest.length > limit ? page.at(-1)!.model.id : null,
+    };
     res.json(body);
   });
 
@@ -625,15 +880,21 @@ export function historyRoutes({ store }: ApiContext): Router {
 
   router.get('/models/:model/windows', async (req, res) => {
     const model = await modelOf(req.params);
-    const { limit } = parseOrThrow(windowsQuery, req.query, 'query');
-    const [windows, baseline] = await Promise.all([
-      store.metricWindow.findMany({ where: { modelId: model.id }, orderBy: { seq: 'desc' }, take: limit }),
+    const page = parseOrThrow(windowsQuery, req.query, 'query');
+    const [rows, baseline] = await Promise.all([
+      store.metricWindow.findMany({
+        where: { modelId: model.id },
+        orderBy: { seq: 'desc' },
+        ...pageArgs(page),
+      }),
       baselineOf(store, model.id),
     ]);
+    const { items: windows, nextCursor } = pageOf(rows, page);
     const body: WindowsResponse = {
       model: model.name,
       windows: windows.reverse().map(presentWindow),
       baseline,
+      nextCursor,
     };
     res.json(body);
   });
@@ -659,27 +920,30 @@ export function historyRoutes({ store }: ApiContext): Router {
 
   router.get('/models/:model/decisions', async (req, res) => {
     const model = await modelOf(req.params);
-    const { limit, before } = parseOrThrow(decisionsQuery, req.query, 'query');
-    const decisions = await store.decision.findMany({
+    const { before, ...page } = parseOrThrow(decisionsQuery, req.query, 'query');
+    const rows = await store.decision.findMany({
       where: { modelId: model.id, ...(before === undefined ? {} : { cycle: { lt: before } }) },
-      orderBy: { cycle: 'desc' },
-      take: limit,
+      orderBy: [{ cycle: 'desc' }, { id: 'asc' }],
+      ...pageArgs(page),
     });
-    const body: DecisionsResponse = { model: model.name, decisions: decisions.map(presentDecision) };
+    const { items, nextCursor } = pageOf(rows, page);
+    const body: DecisionsResponse = { model: model.name, decisions: items.map(presentDecision), nextCursor };
     res.json(body);
   });
 
   router.get('/models/:model/incidents', async (req, res) => {
     const model = await modelOf(req.params);
-    const { limit, status } = parseOrThrow(incidentsQuery, req.query, 'query');
-    const incidents = await store.incident.findMany({
+    const { status, ...page } = parseOrThrow(incidentsQuery, req.query, 'query');
+    const rows = await store.incident.findMany({
       where: { modelId: model.id, ...(status ? { status } : {}) },
-      orderBy: { openedAt: 'desc' },
-      take: limit,
+      orderBy: [{ openedAt: 'desc' }, { id: 'asc' }],
+      ...pageArgs(page),
       include: { _count: { select: { decisions: true, actions: true } } },
     });
+    const { items: incidents, nextCursor } = pageOf(rows, page);
     const body: IncidentsResponse = {
       model: model.name,
+      nextCursor,
       incidents: incidents.map(({ _count, ...incident }) => ({
         ...presentIncident(incident, model.name),
         decisions: _count.decisions,
@@ -750,11 +1014,12 @@ export function historyRoutes({ store }: ApiContext): Router {
         ...(query.from || query.to ? { createdAt } : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      take: query.limit + 1,
+      ...pageArgs(query),
       include: { model: { select: { name: true } } },
     });
-    const truncated = rows.length > query.limit;
-    const actions = rows.slice(0, query.limit).map((a) => presentAction(a, a.model.name));
+    const { items, nextCursor } = pageOf(rows, query);
+    const truncated = nextCursor !== null;
+    const actions = items.map((a) => presentAction(a, a.model.name));
     if (query.format === 'csv') {
       const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19);
       res
@@ -763,11 +1028,12 @@ export function historyRoutes({ store }: ApiContext): Router {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="homeostat-actions-${stamp}.csv"`,
           'x-homeostat-truncated': String(truncated),
+          ...(nextCursor ? { 'x-homeostat-next-cursor': nextCursor } : {}),
         })
         .send(actionsCsv(actions));
       return;
     }
-    const body: ActionsResponse = { actions, truncated, limit: query.limit };
+    const body: ActionsResponse = { actions, truncated, limit: query.limit, nextCursor };
     res.json(body);
   });
 

@@ -12,6 +12,7 @@ import { ROLES } from '../../lib/domain.ts';
 import { logger } from '../../lib/log.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
+import { pageArgs, pageOf, pageParams } from '../paging.ts';
 
 export const createKeyBody = z
   .object({
@@ -26,12 +27,20 @@ export const createKeyBody = z
   })
   .strict();
 
+export const keysQuery = z.strictObject(pageParams(100, 1000));
+
 export function keyRoutes({ store }: ApiContext): Router {
   const router = Router();
 
-  router.get('/', async (_req, res) => {
-    const keys = await store.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+  router.get('/', async (req, res) => {
+    const page = parseOrThrow(keysQuery, req.query, 'query');
+    const rows = await store.apiKey.findMany({
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      ...pageArgs(page),
+    });
+    const { items: keys, nextCursor } = pageOf(rows, page);
     res.json({
+      nextCursor,
       keys: keys.map((k) => ({
         name: k.name,
         role: k.role,

@@ -14,7 +14,13 @@ import { ensureAgent } from '../../lib/temporal.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
+import { pageArgs, pageOf, pageParams } from '../paging.ts';
 import { policyFor } from '../secrets.ts';
+
+/** Models by name; the fleet pages the same way. */
+export const modelsQuery = z.strictObject(pageParams(100, 1000));
+/** The policy's version history, newest first. */
+export const policyQuery = z.strictObject(pageParams(100, 1000));
 
 export const registerModelBody = z
   .object({
@@ -105,11 +111,14 @@ export function modelRoutes(context: ApiContext): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const models = await store.model.findMany({
+    const page = parseOrThrow(modelsQuery, req.query, 'query');
+    const rows = await store.model.findMany({
       where: visibleModels(req.identity!),
       orderBy: { name: 'asc' },
+      ...pageArgs(page),
     });
-    res.json({ models: models.map(present) });
+    const { items, nextCursor } = pageOf(rows, page);
+    res.json({ models: items.map(present), nextCursor });
   });
 
   router.post('/', async (req, res) => {
@@ -155,15 +164,19 @@ export function modelRoutes(context: ApiContext): Router {
   router.patch('/:model', updateModelSettings);
 
   router.get('/:model/policy', async (req, res) => {
+    const page = parseOrThrow(policyQuery, req.query, 'query');
     const model = await findModelOr404(store, req.params.model);
-    const [current, history] = await Promise.all([
+    const [current, rows] = await Promise.all([
       readPolicy(store, model.id),
-      policyHistory(store, model.id),
+      policyHistory(store, model.id, pageArgs(page)),
     ]);
+    const { items, nextCursor } = pageOf(rows, page);
     res.json({
       ...current,
       policy: policyFor(req.identity, current.policy),
-      history: history.map((h) => ({ ...h, createdAt: h.createdAt.toISOString() })),
+      // The history is paged: nextCursor leads to older versions.
+      history: items.map(({ id: _id, ...h }) => ({ ...h, createdAt: h.createdAt.toISOString() })),
+      nextCursor,
     });
   });
 

@@ -33,6 +33,7 @@ import {
 import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
+import { pageArgs, pageOf, pageParams } from '../paging.ts';
 import { artifactFor, requireAdmin } from '../secrets.ts';
 
 type Params = { model: string; version?: string; revision?: string };
@@ -54,7 +55,8 @@ function registryHandler(handler: Handler): RequestHandler<Params> {
 
 const versionParams = z.object({ version: z.coerce.number().int().min(1) });
 const revisionParams = z.object({ revision: z.coerce.number().int().min(1) });
-const revisionsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const revisionsQuery = z.strictObject(pageParams(100, 1000));
+export const versionsQuery = z.strictObject(pageParams(100, 1000));
 const statusBody = z.strictObject({ status: z.enum(MANUAL_STATUSES) });
 
 type VersionSummary = Awaited<ReturnType<typeof listVersions>>[number];
@@ -139,8 +141,10 @@ export function registryRoutes({ store }: ApiContext): Router {
   };
 
   const listVersionsRoute: Handler = async (req, res) => {
+    const page = parseOrThrow(versionsQuery, req.query, 'query');
     const model = await findModel(store, req.params.model);
-    res.json({ versions: (await listVersions(store, model.id)).map(presentSummary) });
+    const { items, nextCursor } = pageOf(await listVersions(store, model.id, pageArgs(page)), page);
+    res.json({ versions: items.map(presentSummary), nextCursor });
   };
 
   const getVersionRoute: Handler = async (req, res) => {
@@ -174,10 +178,11 @@ export function registryRoutes({ store }: ApiContext): Router {
   };
 
   const listRevisionsRoute: Handler = async (req, res) => {
-    const { limit } = parseOrThrow(revisionsQuery, req.query, 'query');
+    const page = parseOrThrow(revisionsQuery, req.query, 'query');
     const model = await findModel(store, req.params.model);
     const present = await revisionPresenter(store, model.id);
-    res.json({ revisions: (await listRevisions(store, model.id, limit)).map(present) });
+    const { items, nextCursor } = pageOf(await listRevisions(store, model.id, pageArgs(page)), page);
+    res.json({ revisions: items.map(present), nextCursor });
   };
 
   const restoreRevisionRoute: Handler = async (req, res) => {

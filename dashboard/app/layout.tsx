@@ -2,6 +2,8 @@ import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { NavLinks } from '../components/NavLinks';
+import { SessionBar } from '../components/SessionBar';
+import { SessionProvider } from '../lib/session';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -15,16 +17,19 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <header className="topbar">
-          <Link href="/" className="brand">
-            Homeostat
-          </Link>
-          <NavLinks />
-        </header>
-        <main id="main">{children}</main>
+        <SessionProvider>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <header className="topbar">
+            <Link href="/" className="brand">
+              Homeostat
+            </Link>
+            <NavLinks />
+            <SessionBar />
+          </header>
+          <main id="main">{children}</main>
+        </SessionProvider>
       </body>
     </html>
   );

@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import { ACTION_TYPES } from '../../lib/domain';
-import { usePolling } from '../lib/api';
+import { apiFetchAll, usePolling } from '../lib/api';
 import { formatDateTime, incidentHref, modelHref } from '../lib/format';
 import type { ActionsResponse, ActionView, ModelsResponse } from '../lib/types';
 import { ErrorNotice, StatusBadge } from './HealthBadge';
@@ -36,6 +36,9 @@ function queryOf(filters: Filters): URLSearchParams {
   return query;
 }
 
+/** Every model for the filter, page after page. */
+const readModels = (path: string, init: RequestInit) => apiFetchAll<ModelsResponse>(path, 'models', init);
+
 export function ActionsView() {
   const id = useId();
   const [draft, setDraft] = useState<Filters>(EMPTY);
@@ -43,7 +46,7 @@ export function ActionsView() {
   const query = useMemo(() => queryOf(applied), [applied]);
   const path = `/v1/actions${query.size ? `?${query}` : ''}`;
   const { data, error, updatedAt, refresh } = usePolling<ActionsResponse>(path, 3000);
-  const models = usePolling<ModelsResponse>('/v1/models', 10_000);
+  const models = usePolling<ModelsResponse>('/v1/models', 10_000, readModels);
 
   const exportHref = (format: 'csv' | 'json') => {
     const q = new URLSearchParams(query);

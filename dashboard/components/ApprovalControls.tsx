@@ -20,7 +20,7 @@ export function ApprovalControls({
   /** Gets the confirmation: the caller shows it once the approval (and with it this form) is gone. */
   onChanged: (confirmation: string) => void;
 }) {
-  const answer = (verb: 'approve' | 'reject') => async (input: { reason: string; actor: string }) => {
+  const answer = (verb: 'approve' | 'reject') => async (input: { reason: string }) => {
     await operatorRequest(agentPath(model, verb), { approvalId: approval.id, ...input });
     const confirmation =
       verb === 'approve'

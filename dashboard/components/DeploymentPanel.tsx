@@ -85,10 +85,10 @@ export function DeploymentPanel({
                     label={`Restore revision ${r.revision}`}
                     secondary
                     placeholder="e.g. the new version misbehaves"
-                    submit={async ({ reason, actor }) => {
+                    submit={async ({ reason }) => {
                       const answer = await operatorRequest<{ deployment: Revision; changed: boolean }>(
                         `/v1/models/${encodeURIComponent(model)}/revisions/${r.revision}/restore`,
-                        { reason, actor: `human:${actor}` },
+                        { reason },
                       );
                       onChanged();
                       return answer.changed

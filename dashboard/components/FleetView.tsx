@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
-import { usePolling } from '../lib/api';
+import { apiFetchAll, usePolling } from '../lib/api';
 import { formatAgo, formatNumber, formatSigned, incidentHref, modelHref } from '../lib/format';
 import type { FleetEntry, FleetResponse, Health } from '../lib/types';
 import { LiveApproval } from './ApprovalControls';
@@ -56,8 +56,22 @@ function compare(a: string | number | null, b: string | number | null): number {
   return a < b ? -1 : 1;
 }
 
+/** Every model that matches the filters, page after page: a fleet larger than a page is shown whole. */
+const readFleet = (path: string, init: RequestInit) => apiFetchAll<FleetResponse>(path, 'models', init);
+
+/** The fleet's path with the filters, which the API applies (and pages) over the whole fleet. */
+function fleetPath(health: Health | '', search: string): string {
+  const query = new URLSearchParams();
+  if (health) query.set('health', health);
+  if (search.trim()) query.set('search', search.trim());
+  const text = query.toString();
+  return text ? `/v1/fleet?${text}` : '/v1/fleet';
+}
+
 export function FleetView() {
-  const { data, error, updatedAt } = usePolling<FleetResponse>('/v1/fleet', 2000);
+  const [health, setHealth] = useState<Health | ''>('');
+  const [search, setSearch] = useState('');
+  const { data, error, updatedAt } = usePolling<FleetResponse>(fleetPath(health, search), 2000, readFleet);
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'health', dir: 1 });
 
   const rows = useMemo(() => {
@@ -70,11 +84,16 @@ export function FleetView() {
     });
   }, [data, sort]);
 
-  const counts = useMemo(() => {
-    const byHealth = new Map<Health, number>();
-    for (const e of data?.models ?? []) byHealth.set(e.health, (byHealth.get(e.health) ?? 0) + 1);
-    return [...byHealth].sort((a, b) => HEALTH_RANK[a[0]] - HEALTH_RANK[b[0]]);
-  }, [data]);
+  // Counted by the API over the whole fleet, whatever the filters.
+  const counts = useMemo(
+    () =>
+      (Object.entries(data?.counts ?? {}) as [Health, number][])
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => HEALTH_RANK[a[0]] - HEALTH_RANK[b[0]]),
+    [data],
+  );
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const filtered = health !== '' || search.trim() !== '';
 
   const toggle = (key: SortKey) =>
     setSort((s) => (s.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
@@ -84,7 +103,11 @@ export function FleetView() {
       <div className="page-head">
         <h1>Fleet</h1>
         <p className="muted small" aria-live="off">
-          {data ? `${data.models.length} model${data.models.length === 1 ? '' : 's'}` : 'Loading…'}
+          {data
+            ? filtered
+              ? `${data.matching} of ${total} model${total === 1 ? '' : 's'}`
+              : `${total} model${total === 1 ? '' : 's'}`
+            : 'Loading…'}
           {updatedAt ? ` · updated ${new Date(updatedAt).toLocaleTimeString()}` : ''} · refreshes every 2 s
         </p>
       </div>
@@ -102,6 +125,26 @@ export function FleetView() {
         <h2 id="fleet-table" className="visually-hidden">
           Models
         </h2>
+        <div className="actions-row">
+          <label htmlFor="fleet-health">Health</label>
+          <select id="fleet-health" value={health} onChange={(e) => setHealth(e.target.value as Health | '')}>
+            <option value="">any</option>
+            {(Object.keys(HEALTH_RANK) as Health[]).map((h) => (
+              <option key={h} value={h}>
+                {h} ({data?.counts[h] ?? 0})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fleet-search">Model name</label>
+          <input
+            id="fleet-search"
+            type="search"
+            value={search}
+            maxLength={64}
+            placeholder="contains…"
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </div>
         <div className="narrow-sort actions-row">
           <label htmlFor="fleet-sort">Sort by</label>
           <select
@@ -123,7 +166,9 @@ export function FleetView() {
             {sort.dir === 1 ? 'Ascending' : 'Descending'}
           </button>
         </div>
-        {data && data.models.length === 0 ? (
+        {data && data.models.length === 0 && filtered ? (
+          <p>No model matches these filters.</p>
+        ) : data && data.models.length === 0 ? (
           <p>
             No model is registered yet. Register one with <code>POST /v1/models</code>; its agent starts at
             once.
@@ -168,10 +213,11 @@ export function FleetView() {
         )}
       </section>
       <p className="muted small">
-        Health comes from the history store: <b>paused</b> when the last pause/resume was a pause,{' '}
-        <b>escalated</b> when the open incident was escalated, <b>recovering</b> when an open incident’s
-        metric is back or its recovery is being verified, <b>degraded</b> while an incident is open,{' '}
-        <b>healthy</b> otherwise.
+        Health comes from the history store, by the agent’s own rule: <b>paused</b> when the last pause/resume
+        was a pause, <b>escalated</b> when the open incident was escalated, <b>recovering</b> when an open
+        incident’s metric is back or a remedy is being verified, <b>degraded</b> while any other incident is
+        open (a fallback held while its cause persists protects users but is not a recovery), <b>healthy</b>{' '}
+        otherwise.
       </p>
     </>
   );

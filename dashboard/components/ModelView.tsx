@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useCallback, useState } from 'react';
+import { factsOfAgent, statusFrom } from '../../lib/brain/status';
 import { usePolling } from '../lib/api';
 import {
   formatAgo,
@@ -100,7 +101,14 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
       ? justChanged.state
       : agent.data?.agent;
   const paused = live?.paused ?? e?.paused ?? false;
-  const health = paused ? 'paused' : (e?.health ?? 'starting');
+  // The header shows the store's status (the fleet entry); right after a pause or resume, until the entry
+  // is read again, the status of the state the agent answered with, through the same rule.
+  const answered =
+    justChanged && (!entry.updatedAt || entry.updatedAt < justChanged.at)
+      ? statusFrom(factsOfAgent(justChanged.state))
+      : null;
+  const health = answered?.health ?? e?.health ?? 'starting';
+  const doing = answered?.doing ?? e?.doing;
   const d =
     e?.lastWindow?.accuracy != null && e.baseline.accuracy != null
       ? e.lastWindow.accuracy - e.baseline.accuracy
@@ -118,12 +126,15 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
         <h1>{name}</h1>
         {e && (
           <span data-testid="model-health">
-            <HealthBadge health={health} reason={e.healthReason} large />
+            <HealthBadge health={health} reason={answered?.reason ?? e.healthReason} large />
           </span>
         )}
-        <p className="muted">
-          {e ? (paused && e.health !== 'paused' ? 'paused by an operator' : e.healthReason) : 'Loading…'}
-        </p>
+        <p className="muted">{e ? (answered?.reason ?? e.healthReason) : 'Loading…'}</p>
+        {doing && (
+          <p className="small" data-testid="agent-doing">
+            Agent: {doing}
+          </p>
+        )}
       </div>
       <ErrorNotice error={entry.error} what="the model" />
       <AgentApproval model={name} agent={agent} onChanged={refreshAll} />
@@ -160,6 +171,15 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
                 <dd>
                   {formatNumber(e?.baseline.accuracy)}
                   {e && !e.baseline.ready ? <span className="muted small"> forming</span> : null}
+                  {e && e.baseline.pendingWindows > 0 ? (
+                    <span
+                      className="muted small"
+                      title="healthy windows that join once newer labelled rows have come"
+                    >
+                      {' '}
+                      +{e.baseline.pendingWindows} waiting
+                    </span>
+                  ) : null}
                 </dd>
               </div>
               <div>
@@ -208,6 +228,8 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
               {live ? (
                 <>
                   <b>{live.paused ? 'Paused' : 'Running'}</b> · cycle {live.cycle} · live health {live.health}
+                  <br />
+                  {statusFrom(factsOfAgent(live)).doing}
                 </>
               ) : agent.error ? (
                 <span className="muted">The agent did not answer: {agent.error.message}</span>

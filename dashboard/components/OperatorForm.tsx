@@ -1,8 +1,7 @@
 'use client';
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
-import { ApiError, type ApiIssue, apiFetch } from '../lib/api';
-
-const OPERATOR_KEY = 'homeostat.operator';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { ApiError, type ApiIssue, apiFetch, signInHref } from '../lib/api';
+import { mayUse, useCaller } from '../lib/session';
 
 /** Sends an operator's request to the API (JSON body); the API's refusal is thrown as an ApiError. */
 export function operatorRequest<T>(path: string, body: object, method: 'POST' | 'PUT' = 'POST'): Promise<T> {
@@ -14,10 +13,11 @@ export const agentPath = (model: string, verb?: string) =>
   `/v1/models/${encodeURIComponent(model)}/agent${verb ? `/${verb}` : ''}`;
 
 /**
- * Every operator control: a reason (required, audited) and the operator's name (remembered in this
- * browser), a submit button, and the API's answer — its message and field issues on a refusal, the
- * control's own confirmation on success. `submit` gets the reason and the operator and returns what to
- * confirm; `children` adds fields above the reason (a policy document).
+ * Every operator control: a reason (required, audited), a submit button, and the API's answer — its
+ * message and field issues on a refusal, the control's own confirmation on success. The audit trail
+ * names the person signed in. A person whose role does not grant operator, or nobody, sees the control
+ * disabled with the reason why. `submit` gets the reason and returns what to confirm; `children` adds
+ * fields above the reason (a policy document).
  */
 export function OperatorForm({
   label,
@@ -33,19 +33,17 @@ export function OperatorForm({
   help?: ReactNode;
   placeholder?: string;
   secondary?: boolean;
-  submit: (input: { reason: string; actor: string }) => Promise<string>;
+  submit: (input: { reason: string }) => Promise<string>;
   children?: ReactNode;
 }) {
   const id = useId();
   const [reason, setReason] = useState('');
-  const [actor, setActor] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; issues: ApiIssue[] } | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  useEffect(() => {
-    setActor(window.localStorage.getItem(OPERATOR_KEY) ?? '');
-  }, []);
+  const caller = useCaller();
+  const allowed = mayUse(caller, 'operator');
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -53,8 +51,7 @@ export function OperatorForm({
     setError(null);
     setDone(null);
     try {
-      const confirmation = await submit({ reason, actor });
-      window.localStorage.setItem(OPERATOR_KEY, actor);
+      const confirmation = await submit({ reason });
       setReason('');
       setDone(confirmation);
     } catch (err) {
@@ -75,37 +72,29 @@ export function OperatorForm({
           {help}
         </p>
       )}
-      {children}
-      <div className="field">
-        <label htmlFor={`${id}-reason`}>Reason</label>
-        <input
-          id={`${id}-reason`}
-          name="reason"
-          required
-          maxLength={500}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-          placeholder={placeholder}
-        />
-      </div>
-      <div className="field" style={{ marginTop: '0.5rem' }}>
-        <label htmlFor={`${id}-actor`}>Operator</label>
-        <input
-          id={`${id}-actor`}
-          name="actor"
-          required
-          maxLength={100}
-          autoComplete="username"
-          value={actor}
-          onChange={(e) => setActor(e.target.value)}
-        />
-        <span className="hint">Recorded in the audit trail as human:&lt;operator&gt;.</span>
-      </div>
-      <div className="actions-row" style={{ marginTop: '0.75rem' }}>
-        <button type="submit" disabled={busy} className={secondary ? 'secondary' : undefined}>
-          {busy ? busyLabel : label}
-        </button>
-      </div>
+      <fieldset disabled={!allowed} className="plain">
+        {children}
+        <div className="field">
+          <label htmlFor={`${id}-reason`}>Reason</label>
+          <input
+            id={`${id}-reason`}
+            name="reason"
+            required
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            placeholder={placeholder}
+          />
+        </div>
+        <div className="actions-row" style={{ marginTop: '0.75rem' }}>
+          <button type="submit" disabled={busy} className={secondary ? 'secondary' : undefined}>
+            {busy ? busyLabel : label}
+          </button>
+        </div>
+      </fieldset>
+      {caller !== undefined && !allowed && (
+        <NotAllowed role={caller?.kind === 'person' ? caller.role : null} />
+      )}
       {error && (
         <div className="notice error" role="alert">
           {error.message}
@@ -126,5 +115,20 @@ export function OperatorForm({
         </p>
       )}
     </form>
+  );
+}
+
+/** Why a control is disabled: the person's role does not grant it, or nobody is signed in. */
+function NotAllowed({ role }: { role: string | null }) {
+  return (
+    <p className="notice small" data-testid="not-allowed">
+      {role ? (
+        <>Your role ({role}) may not do this: it needs operator.</>
+      ) : (
+        <>
+          <a href={signInHref()}>Sign in</a> as an operator to do this.
+        </>
+      )}
+    </p>
   );
 }

@@ -105,14 +105,14 @@ export function PolicyPanel({
           label="Apply policy"
           help="The agent validates the whole document and applies all of it or nothing; a rejected document is shown with every problem."
           placeholder="e.g. require approval before retraining"
-          submit={async ({ reason, actor }) => {
+          submit={async ({ reason }) => {
             let policy: unknown;
             try {
               policy = JSON.parse(text);
             } catch (err) {
               throw new Error(`The policy is not valid JSON: ${(err as Error).message}`);
             }
-            await operatorRequest(agentPath(model, 'policy'), { policy, reason, actor }, 'PUT');
+            await operatorRequest(agentPath(model, 'policy'), { policy, reason }, 'PUT');
             setDraft(null);
             await stored.refresh();
             onChanged();

@@ -22,6 +22,23 @@ export class ApiError extends Error {
   }
 }
 
+/** The session's CSRF token (lib/session.tsx sets it): sent with every state-changing request. */
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+export const SIGN_IN_PATH = '/signin';
+
+/** The sign-in page, coming back here afterwards. */
+export function signInHref(): string {
+  const here = `${window.location.pathname}${window.location.search}`;
+  return `${SIGN_IN_PATH}?next=${encodeURIComponent(here)}`;
+}
+
 interface ErrorBody {
   error?: { code?: string; message?: string; issues?: ApiIssue[] };
 }
@@ -30,10 +47,15 @@ interface ErrorBody {
 export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
   let res: Response;
   try {
+    const method = (init.method ?? 'GET').toUpperCase();
     res = await fetch(`/api${path}`, {
       ...init,
       cache: 'no-store',
-      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        accept: 'application/json',
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(csrfToken && !SAFE_METHODS.has(method) ? { 'x-csrf-token': csrfToken } : {}),
+      },
     });
   } catch (err) {
     throw new ApiError(0, 'network', `the dashboard could not be reached: ${(err as Error).message}`);
@@ -41,6 +63,14 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
   const body = (await res.json().catch(() => null)) as (T & ErrorBody) | null;
   if (!res.ok) {
     const error = body?.error;
+    // The session ended (signed out elsewhere, expired, idle): sign in again, then come back.
+    if (
+      res.status === 401 &&
+      error?.code === 'unauthenticated' &&
+      window.location.pathname !== SIGN_IN_PATH
+    ) {
+      window.location.assign(signInHref());
+    }
     throw new ApiError(
       res.status,
       error?.code ?? 'error',
@@ -49,6 +79,25 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
     );
   }
   return body as T;
+}
+
+/**
+ * Reads every page of a paged list (api/paging.ts): follows `nextCursor` and joins the `key` lists, for
+ * views that show every item (the fleet, the model filter) rather than the first page.
+ */
+export async function apiFetchAll<T extends { nextCursor: string | null }>(
+  path: string,
+  key: keyof T & string,
+  init: RequestInit = {},
+): Promise<T> {
+  let page = await apiFetch<T>(path, init);
+  const items = [...(page[key] as unknown[])];
+  while (page.nextCursor) {
+    const next = `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(page.nextCursor)}`;
+    page = await apiFetch<T>(next, init);
+    items.push(...(page[key] as unknown[]));
+  }
+  return { ...page, [key]: items, nextCursor: null };
 }
 
 export interface Polled<T> {
@@ -66,7 +115,12 @@ const EMPTY = { data: undefined, error: null, updatedAt: null };
  * Fetches `path` now and then `intervalMs` after each answer (never two requests at once), so the page
  * stays live without a reload. Polling skips while the tab is hidden. A null path fetches nothing.
  */
-export function usePolling<T>(path: string | null, intervalMs = 2000): Polled<T> {
+export function usePolling<T>(
+  path: string | null,
+  intervalMs = 2000,
+  /** How to read `path`: one request by default; apiFetchAll for a paged list shown whole. */
+  read: (path: string, init: RequestInit) => Promise<T> = apiFetch,
+): Polled<T> {
   const [state, setState] = useState<Omit<Polled<T>, 'refresh'>>(EMPTY);
   const kick = useRef<() => Promise<void>>(async () => {});
 
@@ -78,7 +132,7 @@ export function usePolling<T>(path: string | null, intervalMs = 2000): Polled<T>
     setState(EMPTY);
 
     const fetchOnce = () => {
-      running ??= apiFetch<T>(path, { signal: controller.signal })
+      running ??= read(path, { signal: controller.signal })
         .then(
           (data) => {
             if (!controller.signal.aborted) setState({ data, error: null, updatedAt: Date.now() });
@@ -113,7 +167,7 @@ export function usePolling<T>(path: string | null, intervalMs = 2000): Polled<T>
       controller.abort();
       clearTimeout(timer);
     };
-  }, [path, intervalMs]);
+  }, [path, intervalMs, read]);
 
   const refresh = useCallback(() => kick.current(), []);
   return { ...state, refresh };

@@ -1,6 +1,7 @@
 // The API's response shapes, defined once by the API and imported here as types only.
+
+import type { AgentState } from '../../lib/brain/types.ts';
 import type { Policy } from '../../lib/policy/policy.ts';
-import type { AgentState } from '../../workflows/types.ts';
 
 export type {
   ActionsResponse,
@@ -22,9 +23,9 @@ export type {
   WindowPoint,
   WindowsResponse,
 } from '../../api/routes/history.ts';
+export type { AgentState, Health, PendingApproval, RemedyAttempt } from '../../lib/brain/types.ts';
 export type { ReferenceProfile } from '../../lib/monitor/reference.ts';
 export type { Policy } from '../../lib/policy/policy.ts';
-export type { AgentState, Health, PendingApproval, RemedyAttempt } from '../../workflows/types.ts';
 
 /** GET /v1/models/:model/agent (api/routes/agents.ts): the agent workflow's own status query. */
 export interface AgentResponse {
@@ -34,6 +35,7 @@ export interface AgentResponse {
 /** GET /v1/models (api/routes/models.ts). */
 export interface ModelsResponse {
   models: { name: string; task: string; createdAt: string }[];
+  nextCursor: string | null;
 }
 
 // api/routes/registry.ts builds its answers with presenter functions that it does not export as types;

@@ -1,7 +1,7 @@
 // API keys. A key is `hs_` + 32 random bytes (base64url): high-entropy, so a plain SHA-256 is a safe way
 // to store it (no salt or slow hash needed, unlike passwords), and lookups stay one indexed read.
 // Each key has a role (what it may do) and a scope (which models it may do it to).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../db/client.ts';
 import { modelNameSchema, type Role } from '../domain.ts';
@@ -19,6 +19,8 @@ export interface KeyIdentity {
   name: string;
   role: Role;
   models: ModelScope;
+  /** Set when a person signed in acts through a session (lib/auth/sessions.ts); the name is theirs. */
+  session?: { id: string; csrfToken: string };
 }
 
 /** Stored as a JSON array: the names, or ["*"]. */
@@ -43,10 +45,22 @@ const PREFIX_LENGTH = 10;
 /** How long a verified (or unknown) key is remembered: how late a revocation made by another process bites. */
 export const KEY_CACHE_MS = 5_000;
 
-/** Per process, by key hash; changes made through this module evict their entries at once. */
-const cache = new Map<string, { identity: KeyIdentity | null; until: number }>();
+/**
+ * Per process, by key hash; changes made through this module evict their entries at once. Unknown keys
+ * are remembered apart, so that a flood of made-up keys fills and clears only their own map, never
+ * evicting the real keys the gateway's hot path relies on.
+ */
+const cache = new Map<string, { identity: KeyIdentity; until: number }>();
+const unknownCache = new Map<string, number>();
+const MAX_CACHED = 10_000;
 
 export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** Compares secrets in constant time (a hash of each first, so lengths do not tell either). */
+export function sameSecret(sent: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(sent), digest(expected));
+}
 
 export class KeyExistsError extends Error {}
 
@@ -113,11 +127,19 @@ export function createKeyVerifier(store: Store, cacheMs = KEY_CACHE_MS) {
     const now = Date.now();
     const hit = cache.get(hash);
     if (hit && hit.until > now) return hit.identity;
+    if ((unknownCache.get(hash) ?? 0) > now) return null;
     const row = await store.apiKey.findUnique({ where: { hash } });
     const identity =
       row && !row.revokedAt ? { name: row.name, role: row.role as Role, models: scopeOf(row.models) } : null;
-    if (cache.size > 10_000) cache.clear(); // bounded: guessing keys must not grow memory
-    cache.set(hash, { identity, until: now + cacheMs });
+    // Bounded: guessing keys must not grow memory.
+    if (identity) {
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(hash, { identity, until: now + cacheMs });
+    } else {
+      cache.delete(hash);
+      if (unknownCache.size >= MAX_CACHED) unknownCache.clear();
+      unknownCache.set(hash, now + cacheMs);
+    }
     return identity;
   };
 }

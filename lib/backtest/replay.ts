@@ -1,18 +1,16 @@
-// The backtest engine: replays a historical stream through the agent's own Monitor → Detect → Decide code
-// in simulated time, and simulates the actions on the replayed data. Windows are measured by
-// activities/monitor.ts measureWindow (the monitor activity's work without the store), judged by
-// workflows/detect.ts detect, and decided by workflows/decide.ts decide; nothing here re-implements them.
+// The backtest engine: replays a historical stream through the agent's own code in simulated time, and
+// simulates the actions on the replayed data. Windows are measured by lib/monitor/measure.ts measureWindow
+// (the monitor activity's work without the store); everything after — detect, decide, the incident, its
+// approvals, holds, verification, undo and escalation — is lib/brain/lifecycle.ts step(), as in the agent.
+// This file only interprets step()'s commands, with simulated effects instead of activities and children.
 //
-// What is simulated, at the window boundary where the decision was taken:
+// What is simulated, at the window boundary where a command was given:
 // - the deployment is a list of revisions, served through lib/registry/routing.ts chooseRoute: rows keep
 //   their recorded prediction (if the file has one) until the first deployment change, and are scored by
 //   the serving version afterwards; a disabled model serves nothing (its rows are not traffic);
 // - with a deployment history (lib/backtest/deployments.ts), each change a person made is applied at its
 //   time as theirs (decide's deployment-change-rollback sees it as the live agent did), and every row is
 //   scored by the version serving it then: recorded predictions carry the live agent's remedies;
-// - a promoted retrain or a rollback resets what the detector learnt of the old model, as the agent does
-//   (workflows/detect.ts afterModelChange); a person's change of the production version drops only its
-//   sequential statistics (afterProductionChange);
 // - retrain trains a candidate of the production version's kind on the labelled rows since the
 //   incident's onset (waiting up to policy.retrain.maxWait for policy.retrain.minRows of them), holds out
 //   the most recent share, and promotes it only when it beats production on those rows at
@@ -21,39 +19,44 @@
 //   judgeCanary); a shadow promotion is simulated as a direct one;
 // - rollback restores the decision's revision, fallback serves the fallback version, disable stops serving;
 // - verification waits for policy.verification.minRows labelled rows served since the action and judges
-//   them against the pre-failure baseline (lib/recovery/judge.ts), within verification.maxWait.
+//   them against the pre-failure baseline (lib/recovery/judge.ts), within verification.maxWait;
+// - a probe of production (after a protective remedy for failures) answers once the finding has cleared:
+//   a backtest has no model server to ask.
 // Latency and failures are replayed as recorded: the file cannot say how another version would have fared.
-import type { DeploymentFacts, ServedComparison } from '../../activities/contracts.ts';
-import { measureWindow } from '../../activities/monitor.ts';
-import { baselineFor } from '../../workflows/baseline.ts';
-import { decide } from '../../workflows/decide.ts';
-import {
-  afterModelChange,
-  afterProductionChange,
-  type DetectSettings,
-  detect,
-  initialDetectorState,
-} from '../../workflows/detect.ts';
+
+import type { DeploymentFacts, ServedComparison } from '../brain/contracts.ts';
+import { initialLifecycleState, step } from '../brain/lifecycle.ts';
 import type {
-  Decision,
-  DetectorState,
-  Finding,
-  OpenIncident,
-  RemedyAttempt,
-  RemedyRecord,
-  WindowSummary,
-} from '../../workflows/types.ts';
-import type { FindingKind, ServingMode, Severity } from '../domain.ts';
+  LifecycleCommand,
+  LifecycleEvent,
+  LifecycleState,
+  RemedyResult,
+} from '../brain/lifecycle-types.ts';
+import type { Finding, VerificationBaseline, WindowSummary } from '../brain/types.ts';
+import type { ServingMode } from '../domain.ts';
 import { rowValidator } from '../ingest/validate.ts';
-import { builtInTrainerOf, type ModelArtifact, type TrainerKind } from '../models/index.ts';
+import {
+  builtInTrainerOf,
+  loadModel,
+  type ModelArtifact,
+  type TrainerKind,
+  trainModel,
+} from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
+import { measureWindow } from '../monitor/measure.ts';
 import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
-import { CANARY_DEFAULTS, judgeCanary, verificationFor } from '../recovery/judge.ts';
+import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../recovery/judge.ts';
 import { addScore, emptyTotals, rowScorer, type ScoreTotals } from '../recovery/outcomes.ts';
+import {
+  compareRollingOrigin,
+  describeComparison,
+  judgeRefit,
+  rollingOriginFolds,
+} from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
-import { compareCandidate, judgeEvidence } from './judgement.ts';
+import { evidenceFor, scoreBoth } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
 import { BacktestInputError, type StreamFile, type StreamRow } from './stream-file.ts';
 import {
@@ -62,6 +65,7 @@ import {
   type LabelledRows,
   type ModelShape,
   makeVersion,
+  sliceRows,
   splitHoldout,
   trainVersion,
 } from './versions.ts';
@@ -121,12 +125,13 @@ interface Revision {
   changedBy: string;
 }
 
-/** A remedy in flight: decide may not start another while one is (DecisionContext.remedyInProgress). */
-type Pending =
-  | { kind: 'approval'; decision: Decision; expiresAt: number }
-  | { kind: 'retrain'; since: number; deadline: number }
-  | { kind: 'holding'; action: Remedy; before: number; deadline: number }
-  | { kind: 'verify'; action: Remedy; since: number; deadline: number; before: number; after: number }
+/**
+ * The simulated effect of a lifecycle command that waits (workflows/remedies.ts retrain and its canary,
+ * verifyWorkflow), looked at again at every window boundary until it answers with its event.
+ */
+type Effect =
+  /** rowsNeeded: an inconclusive comparison asked for this many rows since the onset. */
+  | { kind: 'retrain'; since: number; deadline: number; rowsNeeded?: number }
   | {
       kind: 'canary';
       candidate: number;
@@ -137,28 +142,18 @@ type Pending =
       before: number;
       /** The held-out comparison that let the candidate into its canary. */
       trained: string;
+    }
+  | {
+      kind: 'verify';
+      action: string;
+      since: number;
+      deadline: number;
+      baseline: VerificationBaseline;
+      verification: Policy['verification'];
     };
-
-type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
-/** Remedies that protect users while the cause is outside the model (workflows/agent.ts PROTECTIVE). */
-const PROTECTIVE = new Set<string>(['fallback', 'disable']);
 
 /** The canary split's key in a backtest: fixed, so a report is reproducible; no client is involved. */
 export const BACKTEST_ROUTING_SECRET = 'homeostat-backtest';
-/**
- * Incidents whose cause is outside the model, behind which a protective remedy holds until it is gone
- * (workflows/agent.ts HOLD_UNTIL; a backtest cannot probe a failing server, so failures hold until the
- * finding clears too). For the others the model itself is at fault: the protective step only protects.
- */
-const HOLD_KINDS = new Set<FindingKind>(['data_quality', 'stale_data', 'failures']);
-type IncidentOpening = { kind: FindingKind; severity: Severity; summary: string };
-type IncidentStep = NonNullable<OpenIncident['status']> | 'recovered';
-
-interface Incident {
-  state: OpenIncident;
-  report: ReportIncident;
-}
-
 export async function runBacktest(options: BacktestOptions): Promise<BacktestReport> {
   const replay = new Replay(options);
   return replay.run();
@@ -171,16 +166,22 @@ class Replay {
   private readonly served: (Served | undefined)[];
   private readonly versions: BacktestVersion[] = [];
   private readonly revisions: Revision[] = [];
-  private readonly settings: DetectSettings;
   private readonly score: ReturnType<typeof rowScorer>;
-  private detector: DetectorState = initialDetectorState();
-  private remedies: RemedyRecord[] = [];
-  private incident: Incident | null = null;
-  private pending: Pending | null = null;
+  /** The agent's state, moved on only by lib/brain/lifecycle.ts step(). */
+  private agent: LifecycleState;
+  private effect: Effect | null = null;
+  /** Deadlines the lifecycle asked for (approvals, holds), answered by a 'timer' event once passed. */
+  private timers: number[] = [];
+  private readonly events: LifecycleEvent[] = [];
+  private draining = false;
+  /** The window boundary being simulated, and what served the window's last rows. */
+  private seq = 0;
+  private now = 0;
+  private servedBy: Revision | null = null;
+  private readonly incidents = new Map<string, ReportIncident>();
   private deploymentChanged = false;
   /** The deployment history's changes not applied yet, in time order. */
   private humanChanges: DeploymentChange[] = [];
-  private incidentCount = 0;
   private readonly report: BacktestReport;
 
   constructor(private readonly options: BacktestOptions) {
@@ -210,7 +211,7 @@ class Replay {
     this.rows = stream.rows;
     this.first = trainRows;
     this.served = new Array(stream.rows.length);
-    this.settings = { detection: policy.detection, minRows: policy.window.minRows, floors: policy.floors };
+    this.agent = { ...initialLifecycleState('backtest'), policy: { version: 0, document: policy } };
     this.score = rowScorer(stream.task, stream.classes);
     this.report = {
       format: 1,
@@ -250,6 +251,7 @@ class Replay {
         decisionsActed: 0,
         incidents: 0,
         recovered: 0,
+        rebaselined: 0,
         escalated: 0,
         open: 0,
       },
@@ -266,9 +268,11 @@ class Replay {
     let previousArrival: number | null = this.first > 0 ? this.rows[this.first - 1]!.ts : null;
     for (let seq = 0; seq < bounds.length; seq++) {
       const { startAt, endAt } = bounds[seq]!;
+      this.seq = seq;
+      this.now = endAt;
       const from = arrival;
       while (arrival < this.rows.length && this.rows[arrival]!.ts <= endAt) arrival++;
-      await this.serve(from, arrival, endAt, seq);
+      await this.serve(from, arrival, endAt);
       // What served the window's last rows, before the remedies its close may apply.
       const servedBy = this.current;
       // Production's answers are its performance; labels of other versions' answers only show that labels
@@ -301,31 +305,26 @@ class Replay {
         minRows: this.options.policy.window.minRows,
       });
       if (arrivals.length > 0) previousArrival = this.rows[arrivals.at(-1)!]!.ts;
-      const detected = detect(summary, this.detector, this.settings);
-      const before = this.detector;
-      this.detector = detected.state;
-      await this.advancePending(seq, endAt);
-      const decision = decide({
-        findings: detected.findings,
-        policy: this.options.policy,
-        now: endAt,
-        cycle: seq,
-        openIncident: this.incident?.state ?? null,
+      this.servedBy = servedBy;
+      // What waited for this boundary answers first (a verdict, a trained candidate, a deadline), then the
+      // window itself: as the agent takes the events that came in while a window was being measured.
+      await this.advanceEffect();
+      const due = this.timers.filter((t) => t <= endAt);
+      this.timers = this.timers.filter((t) => t > endAt);
+      if (due.length > 0) await this.dispatch({ kind: 'timer', at: endAt });
+      await this.dispatch({
+        kind: 'window',
+        at: endAt,
+        window: summary,
         deployment: this.facts(),
-        remedies: this.remedies,
-        remedyInProgress: this.pending !== null,
-        // As the agent passes it: a deployment change is the suspected cause when it came before this.
-        windowStart: startAt,
-        retrainAgain: true,
+        incidentId: `incident-${this.incidents.size + 1}`,
       });
-      this.recordWindow(seq, summary, detected.findings, servedBy);
-      await this.apply(decision, summary, before, endAt);
       if (
         this.options.onProgress &&
         (seq + 1) % (this.options.progressEvery ?? BACKTEST_DEFAULTS.progressEvery) === 0
       ) {
         this.options.onProgress(
-          `backtest: window ${seq + 1}/${bounds.length}, ${arrival - this.first} rows, ${this.incidentCount} incident(s)`,
+          `backtest: window ${seq + 1}/${bounds.length}, ${arrival - this.first} rows, ${this.incidents.size} incident(s)`,
         );
       }
     }
@@ -431,10 +430,8 @@ class Replay {
   }
 
   /** Applies a change from the deployment history mid-replay, and reports it. */
-  private applyHumanChange(c: DeploymentChange, seq: number): void {
+  private applyHumanChange(c: DeploymentChange): void {
     const before = this.current.revision;
-    // Another version serves: the old one's error charts and CUSUMs go, its baselines stay, as in the agent.
-    if (c.production !== this.current.production) this.detector = afterProductionChange(this.detector);
     this.pushHumanChange(c);
     this.deploymentChanged = true;
     const roles = [
@@ -443,12 +440,11 @@ class Replay {
       ...(c.canary ? [`canary v${c.canary.version} (${c.canary.share})`] : []),
     ];
     this.recordAction(
-      seq,
-      c.at,
       'deployment',
       `by ${c.actor}`,
       `${c.mode}, ${roles.join(', ')} as revision ${this.current.revision} (recorded revision ${c.revision}): ${c.reason}`,
       { revisionBefore: before, revisionAfter: this.current.revision },
+      c.at,
     );
   }
 
@@ -526,7 +522,7 @@ class Replay {
    * Answers rows [from, to) of a window ending at `endAt`: as the deployment at the window's start would
    * have, and from each change of the deployment history (made in the window) on, as it says.
    */
-  private async serve(from: number, to: number, endAt: number, seq: number): Promise<void> {
+  private async serve(from: number, to: number, endAt: number): Promise<void> {
     let start = from;
     for (let i = from; i <= to; i++) {
       const until = i < to ? this.rows[i]!.ts : endAt;
@@ -534,7 +530,7 @@ class Replay {
       while (this.humanChanges.length > 0 && this.humanChanges[0]!.at <= until) {
         await this.serveRows(start, i);
         start = i;
-        this.applyHumanChange(this.humanChanges.shift()!, seq);
+        this.applyHumanChange(this.humanChanges.shift()!);
       }
     }
     await this.serveRows(start, to);
@@ -699,103 +695,157 @@ class Replay {
     }
   }
 
-  // ---- decisions and actions ----------------------------------------------------------------------
-  // The agent's act-and-verify (workflows/agent.ts runRemedy) in simulated time: a remedy is applied at
-  // the decision's window boundary, and what it waits for (labelled rows to train on, a finding to clear
-  // behind a protective step, verification evidence) is looked at again at every following boundary.
+  // ---- the lifecycle, interpreted -----------------------------------------------------------------
+  // lib/brain/lifecycle.ts step() judges, decides and moves the incident on, as in the agent; here its
+  // commands take effect on the simulated deployment at the boundary where they are given, and what
+  // waits (a retrain's labelled rows and canary, a verification's evidence, a deadline) is looked at again
+  // at every following boundary. Nothing here decides anything.
 
-  private async apply(decision: Decision, window: WindowSummary, before: DetectorState, now: number) {
-    const seq = window.seq;
+  /** Takes `event` after those before it; the events its commands answer with are taken in turn. */
+  private async dispatch(event: LifecycleEvent): Promise<void> {
+    this.events.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.events.shift(); next; next = this.events.shift()) {
+        const { state, commands } = step(this.agent, next);
+        this.agent = state;
+        const open = state.openIncident;
+        if (open && this.incidents.has(open.id)) this.incidents.get(open.id)!.attempts = open.attempts;
+        for (const command of commands) await this.perform(command);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async perform(command: LifecycleCommand): Promise<void> {
+    const { seq, now } = this;
+    switch (command.kind) {
+      case 'record-cycle':
+        return this.recordCycle(command);
+      case 'record-incident': {
+        const report = this.incidents.get(command.record.incidentId)!;
+        const { step: entry, status, close } = command.record;
+        report.attempts = command.incident.attempts;
+        report.timeline.push({ window: seq, at: entry.at, status: entry.phase, note: entry.summary });
+        if (entry.phase === 'escalated') {
+          report.outcome = 'escalated';
+          this.report.totals.escalated++;
+        }
+        if (close && status === 'recovered') this.closeReport(report, entry.at, 'recovered');
+        return;
+      }
+      case 'record-action':
+        // The remedies' own rows are the simulation's (below); an approval's answer is the lifecycle's.
+        if (command.record.type.startsWith('approve:'))
+          this.recordAction(command.record.type, command.record.status, command.record.reason);
+        return;
+      case 'record-operator-action':
+      case 'escalate': // nobody answers in a backtest: the incident stays escalated
+        return;
+      case 'await-approval':
+        if (this.options.approvals === 'expire') {
+          this.timers.push(command.until);
+          return;
+        }
+        this.note('approvals are simulated as granted at once (--approvals grant)');
+        return this.dispatch({
+          kind: 'approval',
+          at: now,
+          approved: true,
+          actor: 'backtest',
+          reason: 'granted at once (--approvals grant)',
+        });
+      case 'hold':
+        this.timers.push(command.until);
+        return;
+      case 'run-remedy':
+        return this.runRemedy(command);
+      case 'probe': {
+        // A backtest cannot probe a model server: production answers again once the finding has cleared.
+        const kind = this.agent.openIncident?.kind;
+        const cleared = !kind || (this.agent.detector.persistence[kind]?.state ?? 'clear') === 'clear';
+        return this.dispatch({ kind: 'probe-result', at: now, ok: cleared });
+      }
+      case 'restore': {
+        const action =
+          this.agent.inFlight && 'action' in this.agent.inFlight ? this.agent.inFlight.action : '';
+        const before = this.current.revision;
+        this.restore(command.revision, now);
+        this.recordAction(
+          action,
+          command.purpose === 'undo' ? 'undone' : 'restored',
+          `${command.reason}: restored revision ${command.revision}`,
+          { revisionBefore: before, revisionAfter: this.current.revision },
+        );
+        return this.dispatch({ kind: 'restored', at: now, deployment: this.facts() });
+      }
+      case 'verify': {
+        const action =
+          this.agent.inFlight && 'action' in this.agent.inFlight ? this.agent.inFlight.action : '';
+        const deadline = now + durationMs(command.verification.maxWait);
+        const { baseline, verification } = command;
+        this.effect = { kind: 'verify', action, since: now, deadline, baseline, verification };
+        return;
+      }
+    }
+  }
+
+  /** The window's row, the decision's and the incident it opens or closes, in the report. */
+  private recordCycle(command: Extract<LifecycleCommand, { kind: 'record-cycle' }>): void {
+    const { decision, window } = command;
+    const { seq, now } = this;
+    this.recordWindow(seq, window, command.findings, this.servedBy!);
     if (decision.rule !== 'healthy') this.report.decisions.push({ window: seq, at: iso(now), ...decision });
     if (decision.action !== 'none') this.report.totals.decisionsActed++;
-    if (decision.incident && 'open' in decision.incident)
-      this.openIncident(decision.incident.open, window, before, now);
-    else if (decision.incident && 'close' in decision.incident && this.incident) {
-      this.closeIncident(seq, now, decision.reason);
+    if (decision.incident && 'close' in decision.incident && command.openIncidentId) {
+      const report = this.incidents.get(command.openIncidentId)!;
+      const { close } = decision.incident;
+      report.timeline.push({ window: seq, at: iso(now), status: close, note: decision.reason });
+      this.closeReport(report, iso(now), close);
     }
-    if (decision.action === 'alert') this.recordAction(seq, now, 'alert', 'sent', decision.reason);
-    if (!this.incident) return;
-    if (decision.escalate) this.escalate(decision.escalate.reason, seq, now);
-    else if (isRemedy(decision.action)) await this.runRemedy(decision, seq, now);
-  }
-
-  private openIncident(
-    open: IncidentOpening,
-    window: WindowSummary,
-    before: DetectorState,
-    now: number,
-  ): void {
-    const id = `incident-${++this.incidentCount}`;
-    // As the agent does: the onset is the start of the window that opened the incident, and the
-    // baseline comes from the detector's healthy windows before it.
-    const baseline = baselineFor(open.kind, before, window);
-    this.incident = {
-      state: {
-        id,
-        kind: open.kind,
-        openedAtCycle: window.seq,
-        severity: open.severity,
-        openedAt: now,
-        onsetAt: window.startAt,
-        status: 'open',
-        attempts: [],
-        baseline,
-      },
-      report: {
-        id,
-        kind: open.kind,
-        severity: open.severity,
-        summary: open.summary,
-        onsetAt: window.startAt,
-        openedWindow: window.seq,
+    const opened = this.agent.openIncident;
+    if (command.newIncidentId && opened?.id === command.newIncidentId) {
+      const { summary } = (decision.incident as { open: { summary: string } }).open;
+      const report: ReportIncident = {
+        id: opened.id,
+        kind: opened.kind,
+        severity: opened.severity,
+        summary,
+        onsetAt: opened.onsetAt,
+        openedWindow: seq,
         openedAt: iso(now),
-        baseline,
-        attempts: [],
-        timeline: [{ window: window.seq, at: iso(now), status: 'open', note: open.summary }],
+        baseline: opened.baseline,
+        attempts: opened.attempts,
+        timeline: [{ window: seq, at: iso(now), status: 'open', note: summary }],
         outcome: 'open',
         closedAt: null,
-      },
-    };
-    this.incident.report.attempts = this.incident.state.attempts!;
-    this.report.incidents.push(this.incident.report);
-    this.report.totals.incidents++;
+      };
+      this.incidents.set(opened.id, report);
+      this.report.incidents.push(report);
+      this.report.totals.incidents++;
+    }
+    if (decision.action === 'alert') this.recordAction('alert', 'sent', decision.reason);
   }
 
-  private step(status: IncidentStep, seq: number, now: number, note: string): void {
-    const incident = this.incident!;
-    if (status !== 'recovered') incident.state.status = status;
-    incident.report.timeline.push({ window: seq, at: iso(now), status, note });
-  }
-
-  private closeIncident(seq: number, now: number, note: string): void {
-    this.step('recovered', seq, now, note);
-    this.incident!.report.outcome = 'recovered';
-    this.incident!.report.closedAt = iso(now);
-    this.report.totals.recovered++;
-    this.incident = null;
-    this.pending = null;
-  }
-
-  /** Hands the incident to a human and holds the model as it is: nobody answers in a backtest. */
-  private escalate(reason: string, seq: number, now: number): void {
-    this.step('escalated', seq, now, reason);
-    this.incident!.report.outcome = 'escalated';
-    this.report.totals.escalated++;
-    this.pending = null;
+  private closeReport(report: ReportIncident, at: string, outcome: 'recovered' | 'rebaselined'): void {
+    report.outcome = outcome;
+    report.closedAt = at;
+    this.report.totals[outcome]++;
   }
 
   private recordAction(
-    seq: number,
-    now: number,
     action: string,
     outcome: string,
     detail: string,
     extra: Partial<ReportAction> = {},
+    at = this.now,
   ) {
     this.report.actions.push({
-      window: seq,
-      at: iso(now),
-      incidentId: this.incident?.state.id ?? null,
+      window: this.seq,
+      at: iso(at),
+      incidentId: this.agent.openIncident?.id ?? null,
       action,
       outcome,
       detail,
@@ -803,209 +853,97 @@ class Replay {
     });
   }
 
-  private attempt(): RemedyAttempt {
-    return this.incident!.state.attempts!.at(-1)!;
-  }
-
-  /** The attempt ends and the incident is open again: decide takes the next rung, or escalates. */
-  private reopen(outcome: RemedyAttempt['outcome'], detail: string, seq: number, now: number): void {
-    Object.assign(this.attempt(), { outcome, detail });
-    this.pending = null;
-    this.step('open', seq, now, `${this.attempt().action} ${outcome.replace('_', ' ')}: ${detail}`);
-  }
-
-  private async runRemedy(decision: Decision, seq: number, now: number): Promise<void> {
-    this.incident!.state.attempts!.push({ action: decision.action, at: now, outcome: 'pending', detail: '' });
-    const approval = decision.approval;
-    if (approval && this.options.approvals === 'expire') {
-      this.pending = { kind: 'approval', decision, expiresAt: now + durationMs(approval.timeout) };
-      this.step('awaiting_approval', seq, now, `${decision.action} waits for approval: ${decision.reason}`);
-      return;
-    }
-    if (approval) this.note('approvals are simulated as granted at once (--approvals grant)');
-    await this.startRemedy(decision.action as Remedy, decision.rollbackTo ?? null, decision.reason, seq, now);
-  }
-
-  private async startRemedy(
-    action: Remedy,
-    rollbackTo: number | null,
-    reason: string,
-    seq: number,
-    now: number,
-  ) {
-    this.attempt().action = action;
-    this.remedies.push({ action, at: now });
-    this.step('mitigating', seq, now, `${action}: ${reason}`);
+  /** A remedy's effect on the simulated deployment (workflows/remedies.ts, without the store). */
+  private async runRemedy(command: Extract<LifecycleCommand, { kind: 'run-remedy' }>): Promise<void> {
+    const { action } = command;
     const before = this.current.revision;
-    const applied = (detail: string, extra: Partial<ReportAction> = {}) => {
-      this.recordAction(seq, now, action, 'applied', detail, {
+    const applied = (detail: string) => {
+      this.recordAction(action, 'applied', detail, {
         revisionBefore: before,
         revisionAfter: this.current.revision,
-        ...extra,
       });
-      this.attempt().detail = detail;
-      return this.afterApplied(action, before, seq, now);
-    };
-    const failed = (detail: string) => {
-      this.recordAction(seq, now, action, 'failed', detail);
-      this.reopen('failed', detail, seq, now);
+      return this.answer({ outcome: 'applied', before, after: this.current.revision, detail });
     };
     switch (action) {
       case 'rollback': {
-        const target = this.revisions.find((r) => r.revision === rollbackTo);
-        if (!target) return failed('no revision to roll back to');
-        this.restore(target.revision, now);
-        // Another model serves now: what the detector learnt of the old one no longer applies.
-        this.detector = afterModelChange(this.detector);
+        const target = this.revisions.find((r) => r.revision === command.rollbackTo);
+        if (!target) return this.remedyFailed(action, 'no revision to roll back to');
+        this.restore(target.revision, this.now);
         return applied(`restored revision ${target.revision} as revision ${this.current.revision}`);
       }
       case 'fallback':
-        if (this.current.fallback === null) return failed('no fallback version');
-        this.deploy({ mode: 'fallback' }, now);
+        if (this.current.fallback === null) return this.remedyFailed(action, 'no fallback version');
+        this.deploy({ mode: 'fallback' }, this.now);
         return applied(`serving fallback version ${this.current.fallback}`);
       case 'disable':
-        this.deploy({ mode: 'disabled' }, now);
+        this.deploy({ mode: 'disabled' }, this.now);
         return applied('predictions disabled');
       case 'retrain':
-        this.pending = {
+        this.effect = {
           kind: 'retrain',
-          since: Date.parse(this.incident!.state.onsetAt!),
-          deadline: now + durationMs(this.options.policy.retrain.maxWait),
+          since: Date.parse(command.since),
+          deadline: this.now + durationMs(command.retrain.maxWait),
         };
-        return this.tryRetrain(seq, now);
+        return this.tryRetrain();
     }
   }
 
-  /** Protective steps hold until the finding clears; the others are verified at once. */
-  private afterApplied(action: Remedy, before: number, seq: number, now: number): void {
-    const after = this.current.revision;
-    if (PROTECTIVE.has(action) && !HOLD_KINDS.has(this.incident!.state.kind)) {
-      // The model itself is at fault: users stay protected while the next rung repairs it.
-      const detail = `${this.attempt().detail}; users protected while the model itself is repaired`;
-      Object.assign(this.attempt(), { outcome: 'protected', detail });
-      this.pending = null;
-      this.step('open', seq, now, detail);
-      return;
-    }
-    if (PROTECTIVE.has(action)) {
-      const deadline = now + durationMs(this.options.policy.verification.maxWait);
-      this.pending = { kind: 'holding', action, before, deadline };
-      this.step(
-        'holding',
-        seq,
-        now,
-        `${action} in place; waiting for the ${this.incident!.state.kind} to clear`,
-      );
-      return;
-    }
-    this.verify(action, before, after, seq, now);
+  /** The remedy's result, with the deployment as it is now, back to the lifecycle. */
+  private answer(result: RemedyResult): Promise<void> {
+    return this.dispatch({ kind: 'remedy-result', at: this.now, result, deployment: this.facts() });
   }
 
-  private verify(action: Remedy, before: number, after: number, seq: number, now: number): void {
-    const incident = this.incident!;
-    if (!incident.state.baseline) {
-      Object.assign(this.attempt(), { outcome: 'recovered' });
-      this.attempt().detail += '; no pre-failure baseline to verify against, the finding cleared';
-      this.closeIncident(seq, now, this.attempt().detail);
-      return;
-    }
-    const deadline = now + durationMs(this.options.policy.verification.maxWait);
-    this.pending = { kind: 'verify', action, since: now, deadline, before, after };
-    const b = incident.state.baseline;
-    this.step('verifying', seq, now, `verifying ${b.metric} against the pre-failure ${fmt(b.value)}`);
+  private remedyFailed(action: string, detail: string): Promise<void> {
+    this.effect = null;
+    this.recordAction(action, 'failed', detail);
+    const revision = this.current.revision;
+    return this.answer({ outcome: 'failed', before: revision, after: revision, detail });
   }
 
-  /** Moves the remedy in flight on at a window's close, before decide sees the state. */
-  private async advancePending(seq: number, now: number): Promise<void> {
-    const pending = this.pending;
-    if (!pending || !this.incident) return;
-    switch (pending.kind) {
-      case 'approval': {
-        if (now < pending.expiresAt) return;
-        const { onTimeout, timeout } = pending.decision.approval!;
-        this.recordAction(
-          seq,
-          now,
-          pending.decision.action,
-          'expired',
-          `nobody answered in ${timeout}; taking ${onTimeout}`,
-        );
-        this.pending = null;
-        if (isRemedy(onTimeout))
-          return this.startRemedy(onTimeout, null, `approval expired: ${onTimeout}`, seq, now);
-        return this.reopen(
-          'expired',
-          `approval expired after ${timeout}; took the safe action ${onTimeout}`,
-          seq,
-          now,
-        );
-      }
-      case 'retrain':
-        return this.tryRetrain(seq, now);
-      case 'canary':
-        return this.judgeCanaryNow(pending, seq, now);
-      case 'holding': {
-        const cleared = (this.detector.persistence[this.incident.state.kind]?.state ?? 'clear') === 'clear';
-        if (!cleared) {
-          if (now >= pending.deadline) {
-            const detail = `${this.attempt().detail}; the ${this.incident.state.kind} did not clear within ${this.options.policy.verification.maxWait} (users stay protected)`;
-            this.reopen('not_recovered', detail, seq, now);
-          }
-          return;
-        }
-        this.restore(pending.before, now);
-        this.recordAction(
-          seq,
-          now,
-          pending.action,
-          'restored',
-          `the ${this.incident.state.kind} cleared; restored revision ${pending.before}`,
-        );
-        return this.verify(pending.action, pending.before, this.current.revision, seq, now);
-      }
-      case 'verify': {
-        const baseline = this.incident.state.baseline ?? null;
-        const judged = judgeEvidence(
-          baseline,
-          this.evidence(pending.since, now),
-          verificationFor(this.options.policy, baseline?.metric ?? null),
-        );
-        if (judged.verdict === 'insufficient' && now < pending.deadline) return;
-        const verdict = judged.verdict === 'recovered' ? 'recovered' : 'not_recovered';
-        const why =
-          judged.verdict === 'insufficient'
-            ? `no verdict by ${this.options.policy.verification.maxWait}: ${judged.detail}`
-            : judged.detail;
-        const detail = `${this.attempt().detail}; ${verdict}: ${why}`;
-        this.recordAction(seq, now, pending.action, `verified ${verdict.replace('_', ' ')}`, why);
-        if (verdict === 'recovered') {
-          Object.assign(this.attempt(), { outcome: 'recovered', detail });
-          return this.closeIncident(seq, now, detail);
-        }
-        // As the agent (workflows/agent.ts): a promoted retrain beat the model it replaced, so it stays as the
-        // best model available; any other change that did not help is undone before the next rung.
-        const improvedRetrain = pending.action === 'retrain';
-        if (improvedRetrain) this.attempt().bestAvailable = true;
-        if (!PROTECTIVE.has(pending.action) && !improvedRetrain && pending.before !== pending.after) {
-          this.restore(pending.before, now);
-          this.recordAction(seq, now, pending.action, 'undone', `restored revision ${pending.before}`);
-        }
-        return this.reopen('not_recovered', detail, seq, now);
-      }
-    }
+  /** Moves the effect in flight on at a window's close, before the window itself is judged. */
+  private async advanceEffect(): Promise<void> {
+    const effect = this.effect;
+    if (!effect) return;
+    if (effect.kind === 'retrain') return this.tryRetrain();
+    if (effect.kind === 'canary') return this.judgeCanaryNow(effect);
+    const { now } = this;
+    const measured = evidenceFor(effect.baseline.metric, this.evidence(effect.since, now));
+    const judged = judgeRecovery(effect.baseline, measured, effect.verification);
+    if (judged.verdict === 'insufficient' && now < effect.deadline) return;
+    this.effect = null;
+    const verdict = judged.verdict === 'recovered' ? 'recovered' : 'not_recovered';
+    const why =
+      judged.verdict === 'insufficient'
+        ? `no verdict by ${effect.verification.maxWait}: ${judged.detail}`
+        : judged.detail;
+    this.recordAction(effect.action, `verified ${verdict.replace('_', ' ')}`, why);
+    return this.dispatch({
+      kind: 'verdict',
+      at: now,
+      verdict: {
+        verdict,
+        rows: measured.rows,
+        value: measured.value,
+        baseline: effect.baseline.value,
+        pValue: judged.pValue,
+        detail: why,
+      },
+    });
   }
 
-  private async tryRetrain(seq: number, now: number): Promise<void> {
-    const pending = this.pending as Extract<Pending, { kind: 'retrain' }>;
+  /** As workflows/remedies.ts retrainWorkflow: wait for the rows, train, compare, bring the candidate in. */
+  private async tryRetrain(): Promise<void> {
+    const pending = this.effect as Extract<Effect, { kind: 'retrain' }>;
+    const { now } = this;
     const settings = this.options.policy.retrain;
     const production = this.version(this.current.production);
     const trainer = production ? builtInTrainerOf(production.artifact) : null;
-    const failed = (detail: string) => {
-      this.recordAction(seq, now, 'retrain', 'failed', detail);
-      this.reopen('failed', detail, seq, now);
-    };
-    if (!production) return failed('no production version');
-    if (!trainer) return failed('the production version is an HTTP model: a backtest cannot retrain it');
+    if (!production) return this.remedyFailed('retrain', 'no production version');
+    if (!trainer)
+      return this.remedyFailed(
+        'retrain',
+        'the production version is an HTTP model: a backtest cannot retrain it',
+      );
     const data = this.labelledRows(
       Math.max(this.first, this.indexAt(pending.since)),
       this.rows.length,
@@ -1014,56 +952,88 @@ class Replay {
     );
     if (data.rows.length < settings.minRows) {
       if (now >= pending.deadline) {
-        failed(
+        return this.remedyFailed(
+          'retrain',
           `only ${data.rows.length} labelled rows since the onset; ${settings.minRows} needed to retrain`,
         );
       }
       return;
     }
-    const { training, holdout } = splitHoldout(data, settings.holdoutShare);
-    const candidate = await trainVersion(this.shape, {
-      version: this.nextVersionNumber(),
-      origin: 'retrain',
-      trainer,
-      training,
-      holdout,
+    if (data.rows.length < (pending.rowsNeeded ?? 0) && now < pending.deadline) return;
+    // As the retrain activity (activities/retrain.ts): rolling origin over the rows since the onset; the
+    // last fold's candidate is the one kept.
+    const folds = rollingOriginFolds(data.rows.length, settings.holdoutShare);
+    if (folds.length === 0) return;
+    const kept: BacktestVersion[] = [];
+    const comparison = await compareRollingOrigin(this.shape.task, folds, async (fold) => {
+      const training = sliceRows(data, 0, fold.trainEnd);
+      const tested = sliceRows(data, fold.trainEnd, fold.testEnd);
+      if (fold !== folds.at(-1)) {
+        const model = loadModel(
+          await trainModel(
+            trainer.kind,
+            this.shape.task,
+            this.shape.schema,
+            training,
+            trainer.options as never,
+          ),
+        );
+        return scoreBoth(model, production.model, tested, this.score);
+      }
+      const version = await trainVersion(this.shape, {
+        version: this.nextVersionNumber(),
+        origin: 'retrain',
+        trainer,
+        training,
+        holdout: tested,
+      });
+      kept.push(version);
+      return scoreBoth(version.model, production.model, tested, this.score);
     });
-    this.addVersion(candidate);
-    const comparison = await compareCandidate(
-      this.shape,
-      candidate.model,
-      production.model,
-      holdout,
-      this.score,
-    );
-    const summary = `${comparison.metric} ${fmt(comparison.candidate)} vs production ${fmt(comparison.production)} on ${holdout.rows.length} held-out rows (p = ${fmt(comparison.pValue)})`;
-    const better =
-      comparison.metric === 'accuracy'
-        ? comparison.candidate > comparison.production
-        : comparison.candidate < comparison.production;
-    const info = {
-      candidate: { version: candidate.version, trainRows: training.rows.length, ...comparison },
-    };
-    if (!better || comparison.pValue >= settings.alpha) {
-      const detail = `candidate v${candidate.version} did not beat production: ${summary}`;
-      this.recordAction(seq, now, 'retrain', 'rejected', detail, info);
-      // As the agent: production is the best model available for the recent data (decide escalates).
-      this.attempt().bestAvailable = true;
-      return this.reopen('rejected', detail, seq, now);
+    const candidate = kept[0]!;
+    const judged = judgeRefit(comparison, {
+      alpha: settings.alpha,
+      rows: data.rows.length,
+      testShare: settings.holdoutShare,
+      maxRows: settings.maxRows,
+      materialGain: this.options.policy.verification.tolerance,
+    });
+    const summary = describeComparison(comparison);
+    if (judged.verdict === 'inconclusive' && now < pending.deadline) {
+      // Better but not yet significantly: wait for the rows that would show it, then train again.
+      pending.rowsNeeded = judged.rowsNeeded;
+      return;
     }
+    this.effect = null;
+    this.addVersion(candidate);
+    const info = {
+      candidate: { version: candidate.version, trainRows: candidate.trainRows, ...comparison },
+    };
     const before = this.current.revision;
-    if (settings.promotion === 'canary') {
+    if (judged.verdict !== 'better') {
+      const why =
+        judged.verdict === 'inconclusive' ? `inconclusive by the time limit: ${judged.why}` : judged.why;
+      const detail = `candidate v${candidate.version} did not beat production: ${summary}; ${why}`;
+      this.recordAction('retrain', 'rejected', detail, info);
+      const rejected = { outcome: 'rejected', before, after: before, detail } as const;
+      if (judged.verdict === 'not-better' && judged.immaterial) {
+        const { metric, production: value, rows } = comparison;
+        return this.answer({ ...rejected, noBetterModel: 'immaterial', level: { metric, value, rows } });
+      }
+      return this.answer({ ...rejected, noBetterModel: 'unproven' });
+    }
+    const way = promotionFor(settings.promotion, this.current.mode);
+    if (way.promotion === 'canary') {
       // As the agent's canary (workflows/remedies.ts trial): a share of the traffic, routed by prediction
       // id, goes to the candidate, which is judged against production at every window from now on.
       this.deploy({ canary: { version: candidate.version, share: settings.canaryShare } }, now);
       const detail = `candidate v${candidate.version} (${summary}) serves ${settings.canaryShare} of the traffic as a canary`;
-      this.recordAction(seq, now, 'retrain', 'canary', detail, {
+      this.recordAction('retrain', 'canary', detail, {
         ...info,
         revisionBefore: before,
         revisionAfter: this.current.revision,
       });
-      this.attempt().detail = detail;
-      this.pending = {
+      this.effect = {
         kind: 'canary',
         candidate: candidate.version,
         production: production.version,
@@ -1075,30 +1045,26 @@ class Replay {
       };
       return;
     }
-    if (settings.promotion !== 'direct') {
-      this.note(`retrain promotion '${settings.promotion}' is simulated as a direct promotion`);
+    if (way.promotion !== 'direct') {
+      this.note(`retrain promotion '${way.promotion}' is simulated as a direct promotion`);
     }
-    this.promote(
+    return this.promote(
       candidate.version,
       production.version,
       before,
-      `candidate v${candidate.version} promoted (${summary})`,
-      seq,
-      now,
+      `candidate v${candidate.version} promoted (${summary})${way.why ? `; ${way.why}` : ''}`,
       info,
     );
   }
 
-  /** Production becomes the candidate, as the agent promotes one (workflows/remedies.ts promote); then verified. */
+  /** Production becomes the candidate, as the agent promotes one (workflows/remedies.ts promote). */
   private promote(
     candidate: number,
     production: number,
     before: number,
     detail: string,
-    seq: number,
-    now: number,
     extra: Partial<ReportAction> = {},
-  ): void {
+  ): Promise<void> {
     this.deploy(
       {
         // A model held on its fallback serves again; the old production stays as the fallback when there is none.
@@ -1107,48 +1073,50 @@ class Replay {
         fallback: this.current.fallback ?? production,
         canary: null,
       },
-      now,
+      this.now,
     );
-    // Another model serves now: what the detector learnt of the old one no longer applies.
-    this.detector = afterModelChange(this.detector);
-    this.recordAction(seq, now, 'retrain', 'applied', detail, {
+    const after = this.current.revision;
+    this.recordAction('retrain', 'applied', detail, {
       ...extra,
       revisionBefore: before,
-      revisionAfter: this.current.revision,
+      revisionAfter: after,
     });
-    this.attempt().detail = detail;
-    this.pending = null;
-    this.verify('retrain', before, this.current.revision, seq, now);
+    this.effect = null;
+    return this.answer({ outcome: 'applied', before, after, detail, candidateVersion: candidate });
   }
 
   /** A canary's look at a window's close: promote, abort (undone) or go on, as workflows/remedies.ts trial. */
-  private judgeCanaryNow(pending: Extract<Pending, { kind: 'canary' }>, seq: number, now: number): void {
+  private judgeCanaryNow(pending: Extract<Effect, { kind: 'canary' }>): Promise<void> | undefined {
+    const { now } = this;
     const settings = this.options.policy.retrain;
     const comparison = this.servedComparison(pending.candidate, pending.production, pending.since, now);
-    const ready = Math.min(comparison.candidate.rows, comparison.baseline.rows) >= settings.canaryMinRows;
-    if (ready) pending.look++;
-    const judged = judgeCanary(comparison, {
-      minRows: settings.canaryMinRows,
-      alpha: settings.alpha,
-      margin: settings.canaryMargin,
-      looks: CANARY_DEFAULTS.looks,
-      ...(ready ? { look: pending.look } : {}),
-    });
+    const polled = canaryPoll(
+      comparison,
+      {
+        minRows: settings.canaryMinRows,
+        alpha: settings.alpha,
+        margin: settings.canaryMargin,
+        looks: CANARY_DEFAULTS.looks,
+      },
+      pending.look,
+    );
+    pending.look = polled.looksTaken;
+    const judged = polled.judged;
     if (judged.verdict === 'promote') {
       const detail = `candidate v${pending.candidate} (${pending.trained}); canary: ${judged.detail}`;
-      this.promote(pending.candidate, pending.production, pending.before, detail, seq, now);
-      return;
+      return this.promote(pending.candidate, pending.production, pending.before, detail);
     }
     if (judged.verdict === 'continue' && now < pending.deadline) return;
     const why =
       judged.verdict === 'abort' ? judged.detail : `no decision by ${settings.maxWait}: ${judged.detail}`;
+    this.effect = null;
     this.restore(pending.before, now);
     const detail = `candidate v${pending.candidate} (${pending.trained}); canary aborted: ${why}`;
-    this.recordAction(seq, now, 'retrain', 'rejected', detail, {
+    this.recordAction('retrain', 'rejected', detail, {
       revisionBefore: pending.before,
       revisionAfter: this.current.revision,
     });
-    this.reopen('rejected', detail, seq, now);
+    return this.answer({ outcome: 'rejected', before: pending.before, after: pending.before, detail });
   }
 
   /** Labelled outcomes, by `now`, of the rows each version served since `since` (activities/retrain.ts compareServed). */
@@ -1196,7 +1164,7 @@ class Replay {
    */
   private labelledRows(from: number, to: number, labelsBy: number, clean = false): LabelledRows {
     const validate = clean ? rowValidator(this.shape.schema) : null;
-    const data: LabelledRows = { rows: [], labels: [], timestamps: [] };
+    const data: LabelledRows = { rows: [], labels: [], timestamps: [], recorded: [] };
     for (let i = from; i < to; i++) {
       const row = this.rows[i]!;
       if (row.label === null || row.labelTs! > labelsBy) continue;
@@ -1204,6 +1172,12 @@ class Replay {
       data.rows.push(row.features);
       data.labels.push(row.label);
       data.timestamps.push(new Date(row.ts));
+      const served = this.served[i];
+      data.recorded!.push(
+        served?.route === 'recorded' && served.prediction !== null
+          ? { prediction: served.prediction, confidence: served.confidence }
+          : null,
+      );
     }
     return data;
   }
@@ -1245,7 +1219,8 @@ class Replay {
     const totals = this.report.totals;
     totals.windows = this.report.windows.length;
     totals.open = this.report.incidents.filter((i) => i.outcome === 'open').length;
-    if (this.pending) this.note(`the stream ended while a ${this.pending.kind} was in progress`);
+    const inProgress = this.effect?.kind ?? this.agent.inFlight?.phase;
+    if (inProgress) this.note(`the stream ended while a ${inProgress} was in progress`);
     if (this.options.deployments) {
       this.note(
         'a deployment history was given: every row was scored by the version serving it in the backtest, not by its recorded prediction',
@@ -1255,10 +1230,6 @@ class Replay {
     }
     this.note('latency and failures are replayed as recorded, whichever version serves');
   }
-}
-
-function isRemedy(action: string): action is 'rollback' | 'retrain' | 'fallback' | 'disable' {
-  return action === 'rollback' || action === 'retrain' || action === 'fallback' || action === 'disable';
 }
 
 function iso(ms: number): string {

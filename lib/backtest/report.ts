@@ -5,7 +5,7 @@ import type {
   RemedyAttempt,
   VerificationBaseline,
   WindowSummary,
-} from '../../workflows/types.ts';
+} from '../brain/types.ts';
 import type { FeatureSchema, FindingKind, ServingMode, Task } from '../domain.ts';
 import type { ModelArtifact } from '../models/index.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -70,10 +70,10 @@ export interface ReportIncident {
   openedAt: string;
   baseline: VerificationBaseline | null;
   attempts: RemedyAttempt[];
-  /** open → mitigating → verifying → recovered | escalated (or back to open for the next rung). */
+  /** open → mitigating → verifying → recovered | rebaselined | escalated (or open for the next rung). */
   timeline: { window: number; at: string; status: string; note: string }[];
   /** 'open': the stream ended first. */
-  outcome: 'recovered' | 'escalated' | 'open';
+  outcome: 'recovered' | 'rebaselined' | 'escalated' | 'open';
   closedAt: string | null;
 }
 
@@ -125,6 +125,7 @@ export interface BacktestReport {
     decisionsActed: number;
     incidents: number;
     recovered: number;
+    rebaselined: number;
     escalated: number;
     open: number;
   };
@@ -179,7 +180,7 @@ export function formatSummary(report: BacktestReport): string {
     for (const t of i.timeline) lines.push(`    window ${t.window} ${t.status}: ${t.note}`);
   }
   lines.push(
-    `Totals: ${totals.incidents} incident(s), ${totals.recovered} recovered, ${totals.escalated} escalated, ${totals.open} open at the end`,
+    `Totals: ${totals.incidents} incident(s), ${totals.recovered} recovered, ${totals.rebaselined} rebaselined, ${totals.escalated} escalated, ${totals.open} open at the end`,
   );
   for (const note of report.notes) lines.push(`Note: ${note}`);
   return lines.join('\n');

@@ -39,11 +39,32 @@ export interface LabelledRows {
   rows: FeatureRow[];
   labels: Label[];
   timestamps: Date[];
+  /**
+   * What production answered each row in the stream's own record, where the stream has it (null where
+   * not): a candidate is compared with those answers, not with a re-scoring by the backtest's version.
+   */
+  recorded?: (RecordedAnswer | null)[];
+}
+
+/** A prediction as the stream recorded it. */
+export interface RecordedAnswer {
+  prediction: string | number;
+  confidence: number | null;
 }
 
 /** The default trainer per task when the backtest trains version 1 itself. */
 export function defaultTrainer(task: Task): TrainerKind {
   return task === 'regression' ? 'linear-regression' : 'logistic-regression';
+}
+
+/** Rows [from, to) of time-ordered labelled rows. */
+export function sliceRows(data: LabelledRows, from: number, to?: number): LabelledRows {
+  return {
+    rows: data.rows.slice(from, to),
+    labels: data.labels.slice(from, to),
+    timestamps: data.timestamps.slice(from, to),
+    ...(data.recorded ? { recorded: data.recorded.slice(from, to) } : {}),
+  };
 }
 
 /** The most recent `share` of time-ordered rows held out: a stream's future is what a model must predict. */
@@ -52,12 +73,7 @@ export function splitHoldout(
   share: number,
 ): { training: LabelledRows; holdout: LabelledRows } {
   const cut = data.rows.length - Math.round(data.rows.length * share);
-  const part = (from: number, to?: number): LabelledRows => ({
-    rows: data.rows.slice(from, to),
-    labels: data.labels.slice(from, to),
-    timestamps: data.timestamps.slice(from, to),
-  });
-  return { training: part(0, cut), holdout: part(cut) };
+  return { training: sliceRows(data, 0, cut), holdout: sliceRows(data, cut) };
 }
 
 /**

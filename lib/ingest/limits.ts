@@ -25,14 +25,15 @@ export function batchTooLarge(list: unknown, what: string): string | null {
  */
 export const IDS_PER_QUERY = 900;
 
-/** Runs a query over the ids in slices of IDS_PER_QUERY and joins the rows. */
-export async function queryInSlices<T>(
-  ids: string[],
-  query: (slice: string[]) => Promise<T[]>,
+/** Runs a query over the ids (or items) in slices of `perQuery`, one after the other, and joins the rows. */
+export async function queryInSlices<I, T>(
+  ids: I[],
+  query: (slice: I[]) => Promise<T[]>,
+  perQuery = IDS_PER_QUERY,
 ): Promise<T[]> {
   const rows: T[] = [];
-  for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-    rows.push(...(await query(ids.slice(start, start + IDS_PER_QUERY))));
+  for (let start = 0; start < ids.length; start += perQuery) {
+    rows.push(...(await query(ids.slice(start, start + perQuery))));
   }
   return rows;
 }

@@ -162,6 +162,29 @@ export class PredictionIdConflict extends Error {
   }
 }
 
+/** The writer already holds as many rows as it may: the request is refused, nothing of it queued. */
+export class WriteQueueFull extends Error {
+  override readonly name = 'WriteQueueFull';
+  constructor(queued: number, limit: number) {
+    super(
+      `the prediction writer holds ${queued} rows waiting for the database (limit ${limit}, ` +
+        'HOMEOSTAT_WRITE_QUEUE_ROWS): retry after Retry-After',
+    );
+  }
+}
+
+/** HOMEOSTAT_WRITE_QUEUE_ROWS (default 20 000): rows a writer may hold waiting for the database. */
+export function writeQueueRowsFromEnv(raw = process.env.HOMEOSTAT_WRITE_QUEUE_ROWS): number {
+  if (raw === undefined || raw === '') return 20_000;
+  const rows = Number(raw);
+  if (!Number.isInteger(rows) || rows < MAX_ROWS_PER_INSERT) {
+    throw new Error(
+      `HOMEOSTAT_WRITE_QUEUE_ROWS must be an integer of at least ${MAX_ROWS_PER_INSERT}, not "${raw}"`,
+    );
+  }
+  return rows;
+}
+
 interface Pending {
   records: PredictionRecord[];
   /** Absent for detached writes. */
@@ -176,8 +199,14 @@ const writers = new Set<PredictionWriter>();
  */
 export const MAX_CONCURRENT_COMMITS = 2;
 
+/**
+ * The queue is bounded (maxQueuedRows): when the database is slower than the traffic, or down, requests
+ * are refused at once (WriteQueueFull, a 503 overloaded) instead of piling up in memory and timing out.
+ */
 export class PredictionWriter {
   private queue: Pending[] = [];
+  /** Rows in `queue`, not yet taken by a commit. */
+  private queuedRows = 0;
   private readonly committers = new Set<Promise<void>>();
   /** Commits made and rows they stored; their ratio is the mean group size. */
   commits = 0;
@@ -185,23 +214,47 @@ export class PredictionWriter {
   /** Work that will write through this writer (shadow scoring), awaited by `drain`. */
   private readonly tracked = new Set<Promise<unknown>>();
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    readonly maxQueuedRows = writeQueueRowsFromEnv(),
+  ) {
     writers.add(this);
   }
 
-  /** Resolves once the records are committed; rejects with PredictionIdConflict if an id was taken. */
+  /**
+   * Resolves once the records are committed; rejects with PredictionIdConflict if an id was taken, and
+   * at once with WriteQueueFull when the queue has no room for them.
+   */
   write(records: PredictionRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
+    if (!this.hasRoomFor(records)) {
+      return Promise.reject(new WriteQueueFull(this.queuedRows, this.maxQueuedRows));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, settle: { resolve, reject } });
-      this.start();
+      this.enqueue({ records, settle: { resolve, reject } });
     });
   }
 
-  /** Queues records nobody waits for; a failure is logged. */
+  /** Queues records nobody waits for; a failure is logged. Dropped (and logged) when the queue is full. */
   writeDetached(records: PredictionRecord[]): void {
     if (records.length === 0) return;
-    this.queue.push({ records });
+    if (!this.hasRoomFor(records)) {
+      logger.warn(
+        { rows: records.length, queued: this.queuedRows },
+        'write queue full: detached rows dropped',
+      );
+      return;
+    }
+    this.enqueue({ records });
+  }
+
+  private hasRoomFor(records: PredictionRecord[]): boolean {
+    return this.queuedRows + records.length <= this.maxQueuedRows;
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    this.queuedRows += pending.records.length;
     this.start();
   }
 
@@ -248,6 +301,7 @@ export class PredictionWriter {
       batch.push(this.queue.shift()!);
       rows += next.records.length;
     }
+    this.queuedRows -= rows;
     return batch;
   }
 

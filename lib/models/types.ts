@@ -100,6 +100,15 @@ const headerEnvMap = z.record(
 /** Training takes minutes, not milliseconds: ten minutes unless configured. */
 const trainingTimeoutMs = z.number().int().positive().default(600_000);
 
+const webhookTrainerConfigSchema = z.strictObject({
+  type: z.literal('webhook'),
+  url: httpUrl,
+  headers: headerMap.optional(),
+  /** Header name → environment variable holding its value. */
+  headerEnv: headerEnvMap.optional(),
+  timeoutMs: trainingTimeoutMs,
+});
+
 /** A training pipeline outside Homeostat; the contracts are described in external-trainer.ts. */
 export const externalTrainerConfigSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -112,14 +121,7 @@ export const externalTrainerConfigSchema = z.discriminatedUnion('type', [
     env: z.record(z.string(), z.string()).optional(),
     timeoutMs: trainingTimeoutMs,
   }),
-  z.strictObject({
-    type: z.literal('webhook'),
-    url: httpUrl,
-    headers: headerMap.optional(),
-    /** Header name → environment variable holding its value. */
-    headerEnv: headerEnvMap.optional(),
-    timeoutMs: trainingTimeoutMs,
-  }),
+  webhookTrainerConfigSchema,
 ]);
 export type ExternalTrainerConfig = z.infer<typeof externalTrainerConfigSchema>;
 /** As written in a policy or API call, before defaults are filled in. */

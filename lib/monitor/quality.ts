@@ -4,6 +4,7 @@ import type { FeatureSpec } from '../domain.ts';
 import { twoProportionZTest } from '../stats/index.ts';
 import type { FeatureColumn, ProblemCounts } from './columns.ts';
 import type { FeatureProfile } from './reference.ts';
+import type { Misreading } from './validity.ts';
 
 export const QUALITY_DEFAULTS = {
   /** Unseen categorical values listed per feature, most frequent first. */
@@ -37,6 +38,11 @@ export interface FeatureQuality {
    * default. Null without a reference or with fewer values than the minimum sample size.
    */
   constant: boolean | null;
+  /**
+   * The column arrives in other units or under another feature's name (lib/monitor/validity.ts): every
+   * value is wrong though each may look valid. Null when not judged or not misread.
+   */
+  misread: Misreading | null;
 }
 
 export function featureQuality(
@@ -72,6 +78,7 @@ export function featureQuality(
             .map(([value, count]) => ({ value, rows: count }))
         : [],
     constant: becameConstant(column, reference, minSampleSize),
+    misread: null,
   };
 }
 

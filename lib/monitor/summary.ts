@@ -4,7 +4,9 @@
 // the workflow gets this summary: a fixed set of numbers plus at most `listed` features per section,
 // about 2 kB whatever the schema. `count`, `labelled`, `correct` and `accuracy` mean what they mean in
 // the workflow's WindowSummary.
+
 import { VALUE_PROBLEMS, type ValueProblem } from '../ingest/validate.ts';
+import type { Misreading } from './validity.ts';
 import type { WindowMetrics } from './window.ts';
 
 export const SUMMARY_DEFAULTS = {
@@ -32,8 +34,13 @@ export interface DriftDigest {
 export interface QualityDigest {
   name: string;
   invalidRate: number;
-  /** The problem kind with the most rows; null when the issue is the null rate or a constant column. */
-  mainProblem: ValueProblem | null;
+  /**
+   * The problem kind with the most rows, or how the column is misread (then every row counts as invalid);
+   * null when the issue is the null rate or a constant column.
+   */
+  mainProblem: ValueProblem | Misreading['kind'] | null;
+  /** How the column is misread: "×1000" (its values in other units) or "swapped with x"; null when not. */
+  misread?: string | null;
   nullRate: number;
   referenceNullRate: number | null;
   /** p-value of the null rate's change against the reference; null when not judged. */
@@ -116,20 +123,31 @@ export function summarizeForAgent(
   const qualityIssues = metrics.quality
     .filter(
       (q) =>
-        (q.invalidRate ?? 0) > 0 || q.constant === true || (q.nullRateChange?.pValue ?? 1) < settings.alpha,
+        (q.invalidRate ?? 0) > 0 ||
+        q.constant === true ||
+        q.misread !== null ||
+        (q.nullRateChange?.pValue ?? 1) < settings.alpha,
     )
     .map((q): QualityDigest => {
       const mainProblem = VALUE_PROBLEMS.reduce((worst, p) =>
         q.problems[p] > q.problems[worst] ? p : worst,
       );
-      return {
+      const common = {
         name: q.name,
-        invalidRate: q.invalidRate ?? 0,
-        mainProblem: q.problems[mainProblem] > 0 ? mainProblem : null,
         nullRate: q.nullRate ?? 0,
         referenceNullRate: q.referenceNullRate,
         nullRateChangePValue: q.nullRateChange?.pValue ?? null,
         constant: q.constant,
+      };
+      if (q.misread !== null) {
+        const misread =
+          q.misread.kind === 'rescaled' ? `×${q.misread.factor}` : `swapped with ${q.misread.with}`;
+        return { ...common, invalidRate: 1, mainProblem: q.misread.kind, misread };
+      }
+      return {
+        ...common,
+        invalidRate: q.invalidRate ?? 0,
+        mainProblem: q.problems[mainProblem] > 0 ? mainProblem : null,
       };
     })
     .sort(

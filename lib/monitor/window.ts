@@ -33,6 +33,7 @@ import {
 import { type FeatureQuality, featureQuality } from './quality.ts';
 import { REFERENCE_PROFILE_FORMAT, type ReferenceProfile } from './reference.ts';
 import { type ArrivalMetrics, arrivalMetrics, type LatencyMetrics, latencyMetrics } from './system.ts';
+import { misreadColumns, VALIDITY_DEFAULTS, withLearnedRanges } from './validity.ts';
 
 /** Bumped whenever the shape of WindowMetrics changes. */
 export const WINDOW_METRICS_FORMAT = 1;
@@ -189,8 +190,10 @@ export function computeWindowMetrics(input: WindowInput): WindowMetrics {
   const { valid } = tally;
   const invalid = Object.values(tally.invalid).reduce((sum, c) => sum + c, 0);
 
+  // Values are judged against the schema, and where it gives no range, against the range learnt from
+  // the reference (lib/monitor/validity.ts).
   const columns = readFeatureColumns(
-    schema,
+    reference ? withLearnedRanges(schema, reference) : schema,
     predictions.map((p) => p.features),
   );
   const quality: FeatureQuality[] = [];
@@ -215,6 +218,15 @@ export function computeWindowMetrics(input: WindowInput): WindowMetrics {
     featureDrift.push({ ...drift, name: spec.name, type: spec.type, adjustedPValue: null });
   });
   adjustForMultipleTesting(featureDrift);
+  if (reference) {
+    const drifted = new Set(
+      featureDrift
+        .filter((d) => d.adjustedPValue !== null && d.adjustedPValue < VALIDITY_DEFAULTS.alpha)
+        .map((d) => d.name),
+    );
+    const misread = misreadColumns(schema, columns, reference, drifted, settings.minSampleSize);
+    for (const q of quality) q.misread = misread.get(q.name) ?? null;
+  }
 
   const referencePrediction = reference?.prediction ?? null;
   const predictionDrift =

@@ -1,10 +1,31 @@
 // The per-model policy: one declarative, validated document that says how the agent watches a model and
-// what it may do about it. Every field has a default, written next to it, so `{}` is a sound policy
-// (`prefault` runs a missing section through its own schema, which fills in the field defaults); an
-// invalid policy is rejected with a message per field and never half-applied. Workflows import only types.
+// what it may do about it. Every field has a default (lib/policy/defaults.ts, read here), so `{}` is a
+// sound policy (`prefault` runs a missing section through its own schema, which fills in the field
+// defaults); an invalid policy is rejected with a message per field and never half-applied. This module
+// loads zod: the API and activities validate with it, the workflow bundle imports only its types.
 import { z } from 'zod';
 import { ACTION_TYPES, FINDING_KINDS } from '../domain.ts';
+import { BUILT_IN_TRAINER, PYTHON_PIPELINES, PYTHON_TRAINER_PREFIX } from '../models/trainers.ts';
+import {
+  DEFAULT_APPROVAL,
+  DEFAULT_BUDGETS,
+  DEFAULT_COOLDOWNS,
+  DEFAULT_LADDERS,
+  DEFAULT_POLICY,
+  ERROR_RATE_MODES,
+  REMEDIES,
+} from './defaults.ts';
 import { DURATION_PATTERN } from './duration.ts';
+
+export {
+  DEFAULT_BUDGETS,
+  DEFAULT_COOLDOWNS,
+  DEFAULT_LADDERS,
+  DEFAULT_POLICY,
+  ERROR_RATE_MODES,
+  type ErrorRateMode,
+  REMEDIES,
+} from './defaults.ts';
 
 /** A Temporal-style duration: '90s', '15 minutes', '6 hours', '1 day'. */
 export const durationSchema = z
@@ -12,20 +33,17 @@ export const durationSchema = z
   .regex(DURATION_PATTERN, 'a duration such as "90s", "15 minutes", "6 hours" or "1 day"');
 
 const fraction = z.number().min(0).max(1);
-/** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
-export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
-/** The operating points of detect's error-rate watch (policy `detection.errorRateMode`). */
-export const ERROR_RATE_MODES = ['fast', 'conservative'] as const;
-export type ErrorRateMode = (typeof ERROR_RATE_MODES)[number];
+const minEffect = DEFAULT_POLICY.detection.minEffect;
+const persistenceDefaults = DEFAULT_POLICY.detection.persistence;
 const remedy = z.enum(REMEDIES);
 
 const approvalSchema = z
   .object({
     /** auto: act at once; approve: wait for a human, then take `onTimeout` when nobody answered. */
-    mode: z.enum(['auto', 'approve']).default('auto'),
-    timeout: durationSchema.default('30 minutes'),
+    mode: z.enum(['auto', 'approve']).default(DEFAULT_APPROVAL.mode),
+    timeout: durationSchema.default(DEFAULT_APPROVAL.timeout),
     /** The safe action taken when an approval expires: protect users, never optimise unasked. */
-    onTimeout: z.enum(['none', 'alert', 'fallback', 'disable']).default('fallback'),
+    onTimeout: z.enum(['none', 'alert', 'fallback', 'disable']).default(DEFAULT_APPROVAL.onTimeout),
   })
   .strict();
 
@@ -34,10 +52,10 @@ const budgetSchema = z.object({ max: z.number().int().min(0), per: durationSchem
 const persistenceSchema = z
   .object({
     /** A finding is confirmed when at least `confirmM` of the last `confirmN` windows are bad. */
-    confirmM: z.number().int().min(1).default(2),
-    confirmN: z.number().int().min(1).default(3),
+    confirmM: z.number().int().min(1).default(persistenceDefaults.confirmM),
+    confirmN: z.number().int().min(1).default(persistenceDefaults.confirmN),
     /** ...and cleared after `clearAfter` consecutive good windows (hysteresis). */
-    clearAfter: z.number().int().min(1).default(2),
+    clearAfter: z.number().int().min(1).default(persistenceDefaults.clearAfter),
   })
   .strict()
   .refine((p) => p.confirmM <= p.confirmN, {
@@ -50,53 +68,52 @@ export const policySchema = z
     window: z
       .object({
         /** count: every `rows` predictions; time: every `every`. */
-        kind: z.enum(['count', 'time']).default('time'),
-        rows: z.number().int().min(10).max(1_000_000).default(1000),
-        every: durationSchema.default('1 minute'),
+        kind: z.enum(['count', 'time']).default(DEFAULT_POLICY.window.kind),
+        rows: z.number().int().min(10).max(1_000_000).default(DEFAULT_POLICY.window.rows),
+        every: durationSchema.default(DEFAULT_POLICY.window.every),
         /** Below this many rows (or labels, for performance) a window says it cannot judge. */
-        minRows: z.number().int().min(1).default(30),
+        minRows: z.number().int().min(1).default(DEFAULT_POLICY.window.minRows),
       })
       .strict()
       .prefault({}),
     detection: z
       .object({
         /** Significance after Benjamini–Hochberg correction across features. */
-        alpha: z.number().gt(0).lt(0.5).default(0.01),
+        alpha: z.number().gt(0).lt(0.5).default(DEFAULT_POLICY.detection.alpha),
         /** Practical relevance: a finding also needs an effect at least this large. */
         minEffect: z
           .object({
-            psi: z.number().min(0).default(0.2),
-            ks: fraction.default(0.1),
-            jensenShannon: fraction.default(0.1),
-            accuracyDrop: fraction.default(0.05),
+            psi: z.number().min(0).default(minEffect.psi),
+            ks: fraction.default(minEffect.ks),
+            accuracyDrop: fraction.default(minEffect.accuracyDrop),
             /** Relative increase of an error metric (RMSE, MAE) for regression. */
-            errorIncrease: z.number().min(0).default(0.2),
-            latencyIncrease: z.number().min(0).default(0.5),
+            errorIncrease: z.number().min(0).default(minEffect.errorIncrease),
+            latencyIncrease: z.number().min(0).default(minEffect.latencyIncrease),
             /** ...and by at least this many milliseconds: sub-millisecond models double on any hiccup. */
-            latencyIncreaseMs: z.number().min(0).default(20),
-            failureRate: fraction.default(0.05),
-            missingRate: fraction.default(0.05),
+            latencyIncreaseMs: z.number().min(0).default(minEffect.latencyIncreaseMs),
+            failureRate: fraction.default(minEffect.failureRate),
+            missingRate: fraction.default(minEffect.missingRate),
           })
           .strict()
           .prefault({}),
         persistence: persistenceSchema.prefault({}),
         /** Inter-arrival gap, in multiples of the usual one, that counts as traffic stopping. */
-        staleGapFactor: z.number().min(1).default(10),
+        staleGapFactor: z.number().min(1).default(DEFAULT_POLICY.detection.staleGapFactor),
         /**
-         * How a classifier's error rate trades false alarms for delay (workflows/detect.ts
+         * How a classifier's error rate trades false alarms for delay (lib/brain/findings/concept-drift.ts
          * ERROR_RATE_MODE_SETTINGS; docs/agent-logic.md "Choosing the error-rate mode"): `fast` finds a small rise
          * sooner than Page–Hinkley with fewer false alarms; `conservative` raises fewer false alarms
          * than ADWIN and still finds a rise sooner than it.
          */
-        errorRateMode: z.enum(ERROR_RATE_MODES).default('fast'),
+        errorRateMode: z.enum(ERROR_RATE_MODES).default(DEFAULT_POLICY.detection.errorRateMode),
       })
       .strict()
       .prefault({}),
     /** Critical collapse: past these the agent protects users at once, before diagnosing. */
     floors: z
       .object({
-        accuracy: fraction.default(0.5),
-        failureRate: fraction.default(0.5),
+        accuracy: fraction.default(DEFAULT_POLICY.floors.accuracy),
+        failureRate: fraction.default(DEFAULT_POLICY.floors.failureRate),
       })
       .strict()
       .prefault({}),
@@ -107,7 +124,10 @@ export const policySchema = z
       .transform((given) => ({ ...DEFAULT_LADDERS, ...given })),
     /** Evidence strength (0–1) below which the agent only alerts, and above which it acts. */
     confidence: z
-      .object({ alertAbove: fraction.default(0.5), actAbove: fraction.default(0.8) })
+      .object({
+        alertAbove: fraction.default(DEFAULT_POLICY.confidence.alertAbove),
+        actAbove: fraction.default(DEFAULT_POLICY.confidence.actAbove),
+      })
       .strict()
       .refine((c) => c.alertAbove <= c.actAbove, {
         message: 'alertAbove cannot exceed actAbove',
@@ -126,12 +146,12 @@ export const policySchema = z
     verification: z
       .object({
         /** Fresh labelled rows needed before a recovery is judged. */
-        minRows: z.number().int().min(10).default(200),
+        minRows: z.number().int().min(10).default(DEFAULT_POLICY.verification.minRows),
         /** Give up and climb the ladder (or escalate) when recovery is not shown by then. */
-        maxWait: durationSchema.default('30 minutes'),
+        maxWait: durationSchema.default(DEFAULT_POLICY.verification.maxWait),
         /** Recovered = not worse than the pre-failure baseline by more than this (absolute). */
-        tolerance: fraction.default(0.02),
-        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        tolerance: fraction.default(DEFAULT_POLICY.verification.tolerance),
+        alpha: z.number().gt(0).lt(0.5).default(DEFAULT_POLICY.verification.alpha),
       })
       .strict()
       .prefault({}),
@@ -139,50 +159,51 @@ export const policySchema = z
     retrain: z
       .object({
         /** Labelled rows since the onset needed to train; the agent waits (up to maxWait) for them. */
-        minRows: z.number().int().min(20).default(300),
-        /** Most recent share of those rows held out to compare candidate and production. */
-        holdoutShare: z.number().gt(0).lt(0.9).default(0.3),
-        /** A candidate must beat production on the held-out rows at this significance. */
-        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        minRows: z.number().int().min(20).default(DEFAULT_POLICY.retrain.minRows),
+        /**
+         * While a refit is better but not yet significantly, the agent waits for the rows that would show
+         * it (power 0.8), up to this many rows since the onset (and maxWait); a smaller improvement is none.
+         */
+        maxRows: z.number().int().min(20).default(DEFAULT_POLICY.retrain.maxRows),
+        /**
+         * Most recent share of those rows on which candidate and production are compared out of time: each
+         * of two consecutive segments is predicted by a candidate trained on all rows before it.
+         */
+        holdoutShare: z.number().gt(0).lt(0.9).default(DEFAULT_POLICY.retrain.holdoutShare),
+        /** A candidate must beat production on the tested rows at this significance. */
+        alpha: z.number().gt(0).lt(0.5).default(DEFAULT_POLICY.retrain.alpha),
         /** canary: a share of live traffic first; shadow: scored beside production; direct: promote at once. */
-        promotion: z.enum(['canary', 'shadow', 'direct']).default('canary'),
-        canaryShare: z.number().gt(0).lt(1).default(0.2),
+        promotion: z.enum(['canary', 'shadow', 'direct']).default(DEFAULT_POLICY.retrain.promotion),
+        canaryShare: z.number().gt(0).lt(1).default(DEFAULT_POLICY.retrain.canaryShare),
         /** Labelled rows the canary (or shadow) needs before it can be promoted. */
-        canaryMinRows: z.number().int().min(10).default(100),
+        canaryMinRows: z.number().int().min(10).default(DEFAULT_POLICY.retrain.canaryMinRows),
         /** The canary may be worse than production by at most this (absolute accuracy, relative RMSE). */
-        canaryMargin: fraction.default(0.02),
+        canaryMargin: fraction.default(DEFAULT_POLICY.retrain.canaryMargin),
         /** Give up (reject the candidate) when training data or canary evidence is not there by then. */
-        maxWait: durationSchema.default('2 hours'),
+        maxWait: durationSchema.default(DEFAULT_POLICY.retrain.maxWait),
+        /**
+         * Who trains the candidate: 'built-in' (production's own mljs kind and options) or
+         * 'python:<pipeline>' (the Python worker, python/homeostat_trainer; the candidate is ONNX). An
+         * external trainer (command or webhook) is not accepted here yet: a policy arrives through the API,
+         * and where the worker connects or what it runs must be an admin's decision (api/secrets.ts).
+         */
+        trainer: z
+          .union([
+            z.literal(BUILT_IN_TRAINER),
+            z.enum(PYTHON_PIPELINES.map((p) => `${PYTHON_TRAINER_PREFIX}${p}` as const)),
+          ])
+          .default(DEFAULT_POLICY.retrain.trainer),
       })
       .strict()
+      .refine((r) => r.maxRows >= r.minRows, {
+        message: 'retrain.maxRows must be at least retrain.minRows',
+        path: ['maxRows'],
+      })
       .prefault({}),
     /** Where escalations go (signed, retried POST to an http or https URL); none: the dashboard only. */
     escalationWebhook: z.url({ protocol: /^https?$/ }).optional(),
   })
   .strict();
-
-export const DEFAULT_LADDERS: Record<(typeof FINDING_KINDS)[number], (typeof ACTION_TYPES)[number][]> = {
-  data_quality: ['fallback', 'alert'],
-  concept_drift: ['retrain', 'rollback', 'fallback'],
-  // Drift without a performance impact only alerts whatever the ladder says; this ladder is for drift that hurts.
-  data_drift: ['retrain', 'fallback'],
-  anomaly: ['none'],
-  latency: ['rollback', 'fallback'],
-  failures: ['rollback', 'fallback', 'disable'],
-  stale_data: ['alert'],
-};
-export const DEFAULT_COOLDOWNS: Record<(typeof REMEDIES)[number], string> = {
-  rollback: '15 minutes',
-  retrain: '1 hour',
-  fallback: '5 minutes',
-  disable: '5 minutes',
-};
-export const DEFAULT_BUDGETS: Record<(typeof REMEDIES)[number], { max: number; per: string }> = {
-  rollback: { max: 3, per: '1 day' },
-  retrain: { max: 3, per: '1 day' },
-  fallback: { max: 6, per: '1 day' },
-  disable: { max: 2, per: '1 day' },
-};
 
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
@@ -206,5 +227,3 @@ export function parsePolicy(
     })),
   };
 }
-
-export const DEFAULT_POLICY: Policy = policySchema.parse({});

@@ -2,8 +2,9 @@
 // (judgeRecovery), and may a candidate in canary or shadow replace production (judgeCanary)? Pure and
 // deterministic — the workflows call them in workflow code — so no I/O, clocks or Node imports here;
 // only lib/stats, whose tails are checked against SciPy.
-import type { Evidence, OutcomeCounts, ServedComparison } from '../../activities/contracts.ts';
-import type { VerificationBaseline } from '../../workflows/types.ts';
+import type { Evidence, OutcomeCounts, ServedComparison } from '../brain/contracts.ts';
+import type { VerificationBaseline } from '../brain/types.ts';
+import type { ServingMode } from '../domain.ts';
 import type { Policy } from '../policy/policy.ts';
 import { normalSf, studentTSf, twoProportionZTest } from '../stats/index.ts';
 
@@ -15,11 +16,6 @@ export interface RecoveryOptions {
   alpha: number;
   /** Rows below which no verdict but 'not recovered' (and only a significant one) is given. */
   minRows: number;
-  /**
-   * How many times minRows to wait when the point estimate is beyond the threshold but not significantly
-   * (INCONCLUSIVE_ROWS by default; 1 decides at minRows, as verifications recorded before this rule did).
-   */
-  inconclusiveRows?: number;
 }
 
 export interface RecoveryJudgement {
@@ -155,7 +151,7 @@ export function judgeRecovery(
   if (!beyond) return result('recovered', 'within the tolerance');
   // Beyond the threshold, but not significantly: the noise of minRows rows can be larger than the
   // tolerance. Wait for more evidence, up to INCONCLUSIVE_ROWS × minRows; then the point estimate decides.
-  if (evidence.rows < (opts.inconclusiveRows ?? INCONCLUSIVE_ROWS) * opts.minRows && test)
+  if (evidence.rows < INCONCLUSIVE_ROWS * opts.minRows && test)
     return result('insufficient', `beyond the tolerance but within the noise; waiting for more rows`);
   return result('not_recovered', 'beyond the tolerance');
 }
@@ -337,6 +333,51 @@ export function judgeCanary(comparison: ServedComparison, opts: CanaryOptions): 
     ? `non-inferiority within ${margin} not shown yet (p = ${fmt(tests.inferior)} ≥ ${fmt(alphaPerLook)})`
     : `fewer than ${opts.minRows} rows per arm`;
   return last ? judgement('abort', `${pending} at the last look`) : judgement('continue', pending);
+}
+
+/**
+ * How a candidate shown better than production comes in: as the policy says while production serves;
+ * directly while the model is held on its fallback or disabled. A canary or a shadow would wait for
+ * production traffic the agent itself turned off (only the fallback, or nothing, serves), and the
+ * candidate was already judged on the most recent labelled rows; verification then judges it live.
+ */
+export function promotionFor(
+  policy: Policy['retrain']['promotion'],
+  mode: ServingMode,
+): { promotion: Policy['retrain']['promotion']; why: string | null } {
+  if (mode === 'serving' || policy === 'direct') return { promotion: policy, why: null };
+  return {
+    promotion: 'direct',
+    why: `promoted directly: the model is held (${mode}), so a ${policy} would wait for traffic that does not flow`,
+  };
+}
+
+/**
+ * One poll of a running canary or shadow by the agent or the backtest. Looks fall at milestones of
+ * evidence, not of time: the k-th once both arms have k × minRows labelled rows, so the ten looks alpha
+ * is split over span ten times the minimum rows however fast labels come (a look per window spent them
+ * on a slow model's first few hundred rows and aborted a better candidate at the last). Between looks a
+ * significantly worse candidate is still aborted at once; it is promoted only at a look.
+ */
+export function canaryPoll(
+  comparison: ServedComparison,
+  opts: Omit<CanaryOptions, 'look'>,
+  looksTaken: number,
+): { judged: CanaryJudgement; looksTaken: number } {
+  const rows = Math.min(comparison.candidate.rows, comparison.baseline.rows);
+  const due = rows >= (looksTaken + 1) * opts.minRows;
+  const look = due ? looksTaken + 1 : looksTaken;
+  const judged = judgeCanary(comparison, due ? { ...opts, look } : opts);
+  if (judged.verdict !== 'promote' || due) return { judged, looksTaken: look };
+  const next = (look + 1) * opts.minRows;
+  return {
+    judged: {
+      ...judged,
+      verdict: 'continue',
+      detail: `${judged.detail}; promotion waits for look ${look + 1} at ${next} rows per arm`,
+    },
+    looksTaken: look,
+  };
 }
 
 function fmt(x: number): string {

@@ -4,7 +4,7 @@
 // label and a correct prediction as the windows that raised the incident. A row without a valid output
 // (a failure, an unknown class) or without a valid label scores nothing: failures are judged by the
 // failure rate, not by accuracy, as in the monitor.
-import type { Evidence } from '../../activities/contracts.ts';
+import type { Evidence } from '../brain/contracts.ts';
 import type { Task } from '../domain.ts';
 import { type OutputRow, tallyOutputs } from '../monitor/outputs.ts';
 
@@ -52,7 +52,7 @@ export function addScore(totals: ScoreTotals, score: RowScore | null): void {
   totals.sumSquaredErrorSq += score.squaredError ** 2;
 }
 
-/** Accuracy or RMSE evidence (activities/contracts.ts) from the totals of the scored rows. */
+/** Accuracy or RMSE evidence (lib/brain/contracts.ts) from the totals of the scored rows. */
 export function scoredEvidence(metric: 'accuracy' | 'rmse', totals: ScoreTotals): Evidence {
   const { rows } = totals;
   if (metric === 'accuracy') {

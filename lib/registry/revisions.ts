@@ -3,12 +3,14 @@
 // `restoredFrom`), so the history is never rewritten and any state can be brought back. Version statuses
 // follow the deployment in the same transaction.
 import { z } from 'zod';
+import { sealAuditRow } from '../audit/chain.ts';
 import type { Store } from '../db/client.ts';
+import { takeWriteLock } from '../db/write-lock.ts';
 import { SERVING_MODES, type ServingMode, type VersionStatus } from '../domain.ts';
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
 import { markServingChanged } from './changes.ts';
 import { parseBody, RegistryError, type RegistryIssue } from './errors.ts';
-import { findModel, findVersion, type MANUAL_STATUSES } from './versions.ts';
+import { findModel, findVersion, type MANUAL_STATUSES, type PageArgs } from './versions.ts';
 
 type Tx = Omit<Store, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
@@ -136,11 +138,11 @@ export function currentRevision(store: Tx, modelId: string) {
   return store.deploymentRevision.findFirst({ where: { modelId }, orderBy: { revision: 'desc' } });
 }
 
-export function listRevisions(store: Store, modelId: string, limit = 100) {
+export function listRevisions(store: Store, modelId: string, page: PageArgs) {
   return store.deploymentRevision.findMany({
     where: { modelId },
     orderBy: { revision: 'desc' },
-    take: limit,
+    ...page,
   });
 }
 
@@ -186,6 +188,7 @@ async function writeRevision(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await store.$transaction(async (tx) => {
+        await takeWriteLock(tx); // reads, then writes: see lib/db/write-lock.ts
         const done = key ? await tx.deploymentRevision.findUnique({ where: { idempotencyKey: key } }) : null;
         if (done) return { revision: done, changed: false };
         const current = await currentRevision(tx, model.id);
@@ -206,6 +209,7 @@ async function writeRevision(
             idempotencyKey: key ?? null,
           },
         });
+        await sealAuditRow(tx, 'DeploymentRevision', revision);
         await updateStatuses(tx, specOf(current), spec);
         return { revision, changed: true };
       });

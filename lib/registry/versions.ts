@@ -430,11 +430,19 @@ export async function findVersion(store: Store, model: { id: string; name: strin
   return found;
 }
 
+/** A page of a list (the API's paging: take one more than the page, start after a row's id). */
+export interface PageArgs {
+  take: number;
+  skip?: number;
+  cursor?: { id: string };
+}
+
 /** Versions without their artifacts and reference profiles, newest first. */
-export function listVersions(store: Store, modelId: string) {
+export function listVersions(store: Store, modelId: string, page: PageArgs) {
   return store.modelVersion.findMany({
     where: { modelId },
     orderBy: { version: 'desc' },
+    ...page,
     select: {
       id: true,
       version: true,

@@ -2,7 +2,7 @@
 // production model they put in front of each scenario. Both live here, beside the scenarios, because a
 // scenario's expected response is only honest if that model can actually be recovered in its world —
 // test/unit/sim-recoverability.test.ts checks exactly that with the same definitions.
-import type { VerificationBaseline } from '../../workflows/types.ts';
+import type { VerificationBaseline } from '../brain/types.ts';
 import type { DemoModel } from './demo-models.ts';
 
 /**

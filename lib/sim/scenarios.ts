@@ -162,9 +162,9 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     expected: {
       finding: 'data_drift',
-      response: 'escalate',
+      response: 'alert',
       rationale:
-        'A riskier segment arrives in a step and accuracy falls by several points, but the model is still right about it: a refit on its labelled rows does no better (test/unit/sim-recoverability.test.ts), so the agent can try a retrain and must then hand the new, lower level of accuracy to a human.',
+        'A riskier segment arrives in a step and accuracy falls by several points, but the model is still right about it: a refit on its labelled rows does no better (test/unit/sim-recoverability.test.ts). The agent may try a retrain; once a refit is shown unable to do materially better, the lower level is the new baseline. Tell the operator; there is nothing to repair and nothing to page a person for.',
     },
   },
   {

@@ -3,6 +3,7 @@
 // The demo, the integration tests and the recovery benchmark all start from this state.
 import type { JsonCall } from '../api-client.ts';
 import type { FeatureRow } from '../domain.ts';
+import { fitPythonPipeline } from '../models/python-fit.ts';
 import { creditDefault, type DemoModel } from './demo-models.ts';
 import { Random } from './random.ts';
 
@@ -21,6 +22,11 @@ export interface SetupOptions {
   rows?: number;
   /** A policy document (lib/policy) for the model's agent, set through the agent once it runs. */
   policy?: Record<string, unknown>;
+  /**
+   * Versions fitted by this pipeline of the Python package (python/homeostat_trainer) and registered as
+   * ONNX artifacts, instead of the built-in trainers' (needs the Python requirements installed).
+   */
+  pythonPipeline?: string;
 }
 
 /** Class labels as the registry stores them: the demo classifiers answer '0' or '1'. */
@@ -91,10 +97,21 @@ export async function setUpDemoModel(
       fallback ? Math.max(200, Math.floor(rows / 10)) : rows,
       seed + Number(fallback),
     );
-    const res = await call('POST', `/v1/models/${name}/versions`, {
-      train: { trainer: trainerFor(model, fallback) },
-      data,
-    });
+    const res = await call(
+      'POST',
+      `/v1/models/${name}/versions`,
+      options.pythonPipeline
+        ? {
+            artifact: await fitPythonPipeline(options.pythonPipeline, {
+              task: model.task,
+              schema: model.schema,
+              data,
+              classes: demoLabels(model),
+            }),
+            data,
+          }
+        : { train: { trainer: trainerFor(model, fallback) }, data },
+    );
     await expectStatus(`training the ${fallback ? 'fallback' : 'production'} version`, res, [201]);
     return (res.body as { version: { version: number } }).version.version;
   };

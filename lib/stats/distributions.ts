@@ -143,6 +143,50 @@ export function normalSf(z: number): number {
   return z >= 0 ? upper : 1 - upper;
 }
 
+/**
+ * The standard normal quantile z with P(Z ≤ z) = p (scipy.stats.norm.ppf). Acklam's rational
+ * approximation (relative error about 1e-9) polished by one Halley step on normalSf, which brings it to
+ * the precision of normalSf itself.
+ */
+export function normalQuantile(p: number): number {
+  if (Number.isNaN(p) || p < 0 || p > 1) return Number.NaN;
+  if (p === 0) return Number.NEGATIVE_INFINITY;
+  if (p === 1) return Number.POSITIVE_INFINITY;
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) => {
+    const r = Math.sqrt(-2 * Math.log(q));
+    return (
+      (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
+      ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1)
+    );
+  };
+  let x: number;
+  if (p < 0.02425) x = tail(p);
+  else if (p > 1 - 0.02425) x = -tail(1 - p);
+  else {
+    const q = p - 0.5;
+    const r = q * q;
+    x =
+      ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+      (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  }
+  // Halley: e = Φ(x) − p, u = e·√(2π)·exp(x²/2), x ← x − u / (1 + x·u/2).
+  const e = (x < 0 ? normalSf(-x) : 1 - normalSf(x)) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
 /** P(T > t) for Student's t with (possibly fractional) df degrees of freedom (scipy.stats.t.sf). */
 export function studentTSf(t: number, df: number): number {
   if (Number.isNaN(t) || Number.isNaN(df)) return Number.NaN;

@@ -22,9 +22,15 @@ export {
   standardDeviation,
   variance,
 } from './descriptive.ts';
-export { chiSquareSf, normalSf, studentTSf } from './distributions.ts';
+export { chiSquareSf, normalQuantile, normalSf, studentTSf } from './distributions.ts';
 export { jensenShannonDistance } from './jensen-shannon.ts';
-export { KS_EXACT_MAX_N, KS_EXACT_MAX_WORK, type KsResult, ksTwoSample } from './ks.ts';
+export {
+  KS_EXACT_MAX_N,
+  KS_EXACT_MAX_WORK,
+  type KsResult,
+  ksStatistic,
+  ksTwoSample,
+} from './ks.ts';
 export { type MannWhitneyResult, mannWhitneyU } from './mann-whitney.ts';
 export { benjaminiHochberg, bonferroni } from './multiple-testing.ts';
 export { type ProportionCounts, type TwoProportionResult, twoProportionZTest } from './proportions.ts';

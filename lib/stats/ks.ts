@@ -52,7 +52,12 @@ export function ksTwoSample(reference: readonly number[], current: readonly numb
   return { statistic: d, pValue: kolmogorovSmirnovSf(en, d), method: 'asymptotic' };
 }
 
-function maxEcdfGap(a: Float64Array, b: Float64Array): number {
+/** The two-sample KS statistic of samples already sorted ascending: the largest gap between their ECDFs. */
+export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return maxEcdfGap(a, b);
+}
+
+function maxEcdfGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;

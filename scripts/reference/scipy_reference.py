@@ -409,6 +409,53 @@ paired = {
     ],
 }
 
+
+# Sample sizes of the one-sided paired tests (lib/recovery/sample-size.ts) and the normal quantile behind
+# them. Paired means: the exact answer, the smallest n whose noncentral-t power reaches the target.
+# Paired proportions: Connor's (1987) formula, re-implemented here, beside the exact power of the mid-p
+# McNemar test at that n (enumerated over the discordant count), which shows what the formula delivers.
+def paired_t_rows(delta, sd, alpha, power):
+    n = 2
+    while True:
+        df = n - 1
+        achieved = stats.nct.sf(stats.t.ppf(1 - alpha, df), df, delta / sd * math.sqrt(n))
+        if achieved >= power:
+            return n
+        n += 1
+
+
+def connor_rows(p10, p01, alpha, power):
+    delta, psi = p10 - p01, p10 + p01
+    z_a, z_b = stats.norm.ppf(1 - alpha), stats.norm.ppf(power)
+    return math.ceil((z_a * math.sqrt(psi) + z_b * math.sqrt(psi - delta * delta)) ** 2 / delta ** 2)
+
+
+def mcnemar_mid_p_power(n, p10, p01, alpha):
+    psi = p10 + p01
+    achieved = 0.0
+    for m in range(n + 1):
+        b = np.arange(m + 1)
+        mid_p = stats.binom.sf(b, m, 0.5) + 0.5 * stats.binom.pmf(b, m, 0.5)
+        achieved += stats.binom.pmf(m, n, psi) * stats.binom.pmf(b, m, p10 / psi)[mid_p < alpha].sum()
+    return achieved
+
+
+sample_size = {
+    "normalPpf": [[p, f(stats.norm.ppf(p))]
+                  for p in [1e-12, 1e-6, 0.001, 0.01, 0.025, 0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999]],
+    "pairedMeanRows": [[delta, sd, alpha, power, paired_t_rows(delta, sd, alpha, power)]
+                       for delta, sd, alpha, power in [(0.5, 1.0, 0.05, 0.8), (0.2, 1.0, 0.05, 0.8),
+                                                       (0.1, 1.0, 0.05, 0.8), (1.0, 1.0, 0.05, 0.8),
+                                                       (0.3, 2.0, 0.01, 0.9), (2.0, 1.0, 0.05, 0.8)]],
+    "pairedProportionRows": [
+        [p10, p01, alpha, power, n, f(mcnemar_mid_p_power(n, p10, p01, alpha))]
+        for p10, p01, alpha, power in [(0.10, 0.05, 0.05, 0.8), (0.15, 0.05, 0.05, 0.8),
+                                       (0.08, 0.06, 0.05, 0.8), (0.30, 0.10, 0.05, 0.8),
+                                       (0.12, 0.04, 0.01, 0.9)]
+        for n in [connor_rows(p10, p01, alpha, power)]
+    ],
+}
+
 fixture = {
     "meta": {
         "generatedBy": "scripts/reference/scipy_reference.py",
@@ -432,6 +479,7 @@ fixture = {
     "multipleTesting": multiple_testing,
     "descriptive": descriptive,
     "paired": paired,
+    "sampleSize": sample_size,
 }
 
 OUTPUT.parent.mkdir(parents=True, exist_ok=True)

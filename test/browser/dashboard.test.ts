@@ -2,13 +2,17 @@
 // worker and the API as processes on a SQLite database, the dashboard built with `next build` and served by
 // `next start`, and Debian's Chromium driven by playwright-core. The agent cycles every second while
 // labelled traffic flows through the API: healthy, then bad (an incident opens), then healthy again
-// (it recovers); an operator then pauses the agent from the model page. A credit model deployed with three
+// (it recovers); an operator, signed in, then pauses the agent from the model page, and the audit trail
+// names her. Before signing in the dashboard shows the fleet read-only, with its own viewer key; a wrong
+// password is refused. A credit model deployed with three
 // versions is escalated while it gets no traffic and acknowledged by an operator, then shows its per-feature
 // drift, deployment, versions side by side and policy; a third model's operator requires approval in the
-// policy editor and approves the remedy the agent asks for. No console error is allowed. Screenshots of
-// every page go to test-output/screenshots/.
+// policy editor and approves the remedy the agent asks for. Then a viewer signs in: the controls are
+// disabled, and the API refuses them anyway; requests from another host name, or without a session, are
+// refused. No console error is allowed. Screenshots of every page go to test-output/screenshots/.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +20,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
+import { createUser } from '../../lib/auth/users.ts';
 import { REPO_ROOT } from '../../lib/db/config.ts';
 import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
@@ -42,6 +47,11 @@ const MODEL = 'credit';
 /** Deployed credit models (real versions with reference profiles): one for the views, one for approvals. */
 const SCORING = 'scoring';
 const APPROVALS = 'approvals';
+/** The people who sign in: an operator who acts, and a viewer who may not. */
+const OPERATOR = 'alice';
+const VIEWER = 'victor';
+const PASSWORD = 'a long password for the test';
+const OPERATOR_ACTOR = `human:${OPERATOR}`;
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -251,6 +261,8 @@ beforeAll(async () => {
   ]);
   const apiUrl = String(listening.url);
   call = jsonClient(apiUrl, await authHeader(db.store));
+  await createUser(db.store, OPERATOR, 'operator', PASSWORD);
+  await createUser(db.store, VIEWER, 'viewer', PASSWORD);
   await build;
 
   const port = await freePort();
@@ -264,7 +276,8 @@ beforeAll(async () => {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
         HOMEOSTAT_API_URL: apiUrl,
-        HOMEOSTAT_DASHBOARD_API_KEY: (await authHeader(db.store, 'operator')).authorization!.slice(
+        // Its own key shows the fleet to nobody signed in: read-only, so a viewer key.
+        HOMEOSTAT_DASHBOARD_API_KEY: (await authHeader(db.store, 'viewer')).authorization!.slice(
           'Bearer '.length,
         ),
         TEMPORAL_UI_URL,
@@ -307,6 +320,22 @@ afterEach(() => {
   expect(errors, dashboardOutput.slice(-2000)).toEqual([]);
 });
 
+/** Signs in on the sign-in page, which brings the person back to the page they came from. */
+async function signIn(name: string, password = PASSWORD): Promise<void> {
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Takes one console error the test caused on purpose (a refused request) out of the list. */
+async function expectedConsoleError(status: number, url: string): Promise<void> {
+  const at = await waitFor(`the ${status} in the console`, async () => {
+    const found = browserErrors.findIndex((e) => e.includes(`status of ${status}`) && e.includes(url));
+    return found >= 0 ? found : undefined;
+  });
+  browserErrors.splice(at, 1);
+}
+
 const PHONE = { width: 390, height: 844 };
 
 /** A second page at a phone's size (CSS pixels). */
@@ -318,13 +347,45 @@ async function phonePage(): Promise<Page> {
 
 /** Nothing on the page is wider than the phone's screen (wide content scrolls in its own box). */
 async function expectNoSidewaysScroll(phone: Page): Promise<void> {
-  // Runs in the page; the tests are type-checked without the DOM's types.
-  const scrollWidth = await phone.evaluate(
-    () =>
-      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
-        .documentElement.scrollWidth,
-  );
-  expect(scrollWidth).toBeLessThanOrEqual(PHONE.width);
+  // Runs in the page; the tests are type-checked without the DOM's types. Besides the page's width it
+  // names the elements that stick out of the screen without a scrolling box to hold them, so a failure
+  // says what to fix. An absolutely positioned element escapes every scrolling box below its containing
+  // block (the nearest positioned ancestor).
+  const { scrollWidth, tooWide } = await phone.evaluate((limit) => {
+    type El = {
+      tagName: string;
+      className: unknown;
+      textContent: string | null;
+      parentElement: El | null;
+      getBoundingClientRect(): { right: number };
+    };
+    const page = globalThis as unknown as {
+      document: { documentElement: { scrollWidth: number }; querySelectorAll(s: string): El[] };
+      getComputedStyle(el: El): { overflowX: string; position: string };
+    };
+    const heldByScrollingBox = (el: El) => {
+      const position = page.getComputedStyle(el).position;
+      if (position === 'fixed') return false;
+      let escaping = position === 'absolute';
+      for (let up = el.parentElement; up; up = up.parentElement) {
+        const style = page.getComputedStyle(up);
+        if (style.overflowX !== 'visible' && !escaping) return true;
+        if (escaping && style.position !== 'static') {
+          escaping = false;
+          if (style.overflowX !== 'visible') return true;
+        }
+      }
+      return false;
+    };
+    const tooWide = [...page.document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > limit && !heldByScrollingBox(el))
+      .map(
+        (el) =>
+          `<${el.tagName.toLowerCase()} class="${String(el.className)}"> ${(el.textContent ?? '').slice(0, 50)}`,
+      );
+    return { scrollWidth: page.document.documentElement.scrollWidth, tooWide };
+  }, PHONE.width);
+  expect({ scrollWidth, tooWide }).toEqual({ scrollWidth: Math.min(scrollWidth, PHONE.width), tooWide: [] });
 }
 
 describe('dashboard', () => {
@@ -341,8 +402,24 @@ describe('dashboard', () => {
     const credit = { accuracy: 0.9 };
     const traffic = startTraffic(MODEL, incomeBatches(credit));
     try {
-      // Fleet: healthy, then degraded and healthy again as the data changes, all without a reload.
+      // Nobody signed in: the fleet, read-only.
       await page.goto(`${dashboardUrl}/`);
+      await page.locator(`tr[data-model="${MODEL}"]`).waitFor();
+      const session = page.getByTestId('session');
+      expect(await session.textContent()).toBe('read-onlySign in');
+      await session.getByRole('link', { name: 'Sign in' }).click();
+      await page.waitForURL(`${dashboardUrl}/signin?next=%2F`);
+      await signIn(OPERATOR, 'not the password');
+      await page.getByRole('alert').filter({ hasText: 'the name or the password is wrong' }).waitFor();
+      await expectedConsoleError(401, '/api/v1/sessions');
+      await signIn(OPERATOR);
+      await page.getByTestId('signed-in-as').filter({ hasText: OPERATOR }).waitFor();
+      expect(page.url()).toBe(`${dashboardUrl}/`);
+      // The session cookie: for this dashboard's pages only, out of scripts' reach.
+      const [cookie] = await context.cookies(dashboardUrl);
+      expect(cookie).toMatchObject({ name: 'homeostat_session', httpOnly: true, sameSite: 'Strict' });
+
+      // Fleet: healthy, then degraded and healthy again as the data changes, all without a reload.
       const badge = page.locator(`tr[data-model="${MODEL}"] .badge[data-health]`);
       await badge.and(page.locator('[data-health="healthy"]')).waitFor({ timeout: 30_000 });
       await waitFor('a ready baseline', async () =>
@@ -398,7 +475,6 @@ describe('dashboard', () => {
       await pauseButton.click(); // no reason yet: the browser keeps the form from being sent
       expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(false);
       await agentPanel.getByLabel('Reason').fill('investigating the income feature pipeline');
-      await agentPanel.getByLabel('Operator').fill('alice');
       await pauseButton.click();
       await page.getByRole('status').filter({ hasText: 'The agent is paused.' }).waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="model-health"] [data-health="paused"]').waitFor();
@@ -428,7 +504,10 @@ describe('dashboard', () => {
       expect(await csv.text()).toContain('human:alice');
       const jsonHref = await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href');
       const json = await (await context.request.get(`${dashboardUrl}${jsonHref}`)).json();
-      expect(json.actions).toMatchObject([{ type: 'pause', actor: 'human:alice (key test-operator)' }]);
+      // The person signed in is the actor: the dashboard has no key that could act.
+      expect(json.actions).toMatchObject([
+        { type: 'pause', actor: 'human:alice', detail: { via: 'session' } },
+      ]);
 
       // The proxy refuses a state-changing request from another site, and forwards only the API.
       const forged = await fetch(`${dashboardUrl}/api/v1/models/${MODEL}/agent/resume`, {
@@ -479,14 +558,13 @@ describe('dashboard', () => {
     expect(openIncident).toMatchObject({ kind: 'stale_data', status: 'escalated' });
     await screenshot('model-escalated');
     await escalation.getByLabel('Reason').fill('the upstream feed is being reconnected');
-    await escalation.getByLabel('Operator').fill('dana');
     await escalation.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByRole('status').filter({ hasText: 'Acknowledged:' }).waitFor({ timeout: 15_000 });
     expect((await call('GET', `/v1/incidents/${openIncident.id}`)).body.incident.closedAt).not.toBeNull();
     const acknowledged = (await call('GET', `/v1/actions?model=${SCORING}&type=acknowledge`)).body.actions;
     expect(acknowledged).toMatchObject([
       {
-        actor: 'human:dana (key test-operator)',
+        actor: OPERATOR_ACTOR,
         reason: 'the upstream feed is being reconnected',
         incidentId: openIncident.id,
       },
@@ -572,22 +650,21 @@ describe('dashboard', () => {
       await deployment.getByText('Earlier revisions (1)').click();
       await deployment.locator('summary', { hasText: 'Restore revision 1' }).click();
       await deployment.getByLabel('Reason').fill('the canary answers too slowly');
-      await deployment.getByLabel('Operator').fill('erin');
       await deployment.getByRole('button', { name: 'Restore revision 1' }).click();
       await deployment
         .getByRole('status')
         .filter({ hasText: 'Revision 1 restored as revision 3.' })
         .waitFor();
       await roles.locator('[data-role="canary"] dd').filter({ hasText: 'none' }).waitFor();
-      expect(await deployment.getByText('Revision 3 (restored from revision 1) by human:erin').count()).toBe(
-        1,
-      );
+      expect(
+        await deployment.getByText(`Revision 3 (restored from revision 1) by ${OPERATOR_ACTOR}`).count(),
+      ).toBe(1);
       const [latest] = (await call('GET', `/v1/models/${SCORING}/revisions?limit=1`)).body.revisions;
-      // The person the operator named, and the key the dashboard acted with.
+      // The person signed in, whatever the request's body may say.
       expect(latest).toMatchObject({
         revision: 3,
         restoredFrom: 1,
-        actor: 'human:erin (key test-operator)',
+        actor: OPERATOR_ACTOR,
         canary: null,
       });
 
@@ -621,7 +698,6 @@ describe('dashboard', () => {
       await policyPanel.getByText('Edit the policy').click();
       const editor = policyPanel.getByLabel('Policy (JSON)');
       await policyPanel.getByLabel('Reason').fill('approve remedies by hand this week');
-      await policyPanel.getByLabel('Operator').fill('carol');
       await editor.fill(JSON.stringify({ approvals: { retrain: { mode: 'sometimes' } } }));
       await policyPanel.getByRole('button', { name: 'Apply policy' }).click();
       const refusal = policyPanel.getByRole('alert');
@@ -630,11 +706,7 @@ describe('dashboard', () => {
         'body.policy.approvals.retrain.mode',
       ]);
       // Chromium reports the refusal (an HTTP 422) in the console: expected here, and only here.
-      const refused = await waitFor('the refusal in the console', async () => {
-        const at = browserErrors.findIndex((e) => e.includes('status of 422') && e.includes('/agent/policy'));
-        return at >= 0 ? at : undefined;
-      });
-      browserErrors.splice(refused, 1);
+      await expectedConsoleError(422, '/agent/policy');
       const approve = { mode: 'approve', timeout: '10 minutes', onTimeout: 'alert' };
       const approvals = { retrain: approve, rollback: approve, fallback: approve, disable: approve };
       await editor.fill(JSON.stringify({ approvals }, null, 2));
@@ -667,7 +739,6 @@ describe('dashboard', () => {
 
       await screenshot('model-approval');
       await pending.getByLabel('Reason').first().fill('the retraining data looks sound');
-      await pending.getByLabel('Operator').first().fill('carol');
       await pending.getByRole('button', { name: `Approve ${pendingApproval.action}` }).click();
       await page.getByRole('status').filter({ hasText: 'Approved:' }).waitFor({ timeout: 15_000 });
       await waitFor('the approval to be taken', async () => {
@@ -677,8 +748,8 @@ describe('dashboard', () => {
 
       // What the approval caused, in the audit trail: the agent's request answered...
       const trail = async () => (await call('GET', `/v1/actions?model=${APPROVALS}`)).body.actions;
-      // The person the operator typed, and the key the dashboard's request carried.
-      const APPROVER = 'human:carol (key test-operator)';
+      // The person signed in approved: the remedy runs as their act.
+      const APPROVER = OPERATOR_ACTOR;
       const approval = await waitFor('the answered approval', async () =>
         (await trail()).find(
           (a: { type: string; status: string }) =>
@@ -726,6 +797,76 @@ describe('dashboard', () => {
       }
     } finally {
       await traffic.stop();
+    }
+  });
+
+  it('shows a viewer the controls refused, and refuses other hosts and requests without a session', {
+    timeout: 60_000,
+  }, async () => {
+    await page.goto(`${dashboardUrl}/models/${MODEL}`);
+    const operatorCookie = (await context.cookies(dashboardUrl))[0]!.value;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${dashboardUrl}/signin`);
+    // Signed out is ended in the store, not only forgotten by this browser.
+    const stale = await fetch(`${dashboardUrl}/api/v1/sessions/current`, {
+      headers: { cookie: `homeostat_session=${operatorCookie}` },
+    });
+    expect(stale.status).toBe(401);
+
+    await page.goto(`${dashboardUrl}/signin?next=${encodeURIComponent(`/models/${MODEL}`)}`);
+    await signIn(VIEWER);
+    await page.getByTestId('signed-in-as').filter({ hasText: VIEWER }).waitFor();
+    const agentPanel = page.locator('section[aria-labelledby="agent-title"]');
+    await agentPanel.getByTestId('not-allowed').waitFor();
+    expect(await agentPanel.getByTestId('not-allowed').textContent()).toBe(
+      'Your role (viewer) may not do this: it needs operator.',
+    );
+    expect(await agentPanel.getByRole('button', { name: 'Resume agent' }).isDisabled()).toBe(true);
+    expect(await agentPanel.getByLabel('Reason').isDisabled()).toBe(true);
+    await screenshot('model-viewer');
+
+    // Sent anyway from the page, with the session's token: the API refuses the role; without the token,
+    // the request.
+    const attempt = await page.evaluate(async (model) => {
+      const who = (await (await fetch('/api/v1/sessions/current')).json()) as { csrfToken: string };
+      const send = async (headers: Record<string, string>) => {
+        const res = await fetch(`/api/v1/models/${model}/agent/resume`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ reason: 'a viewer tries', actor: 'alice' }),
+        });
+        const body = (await res.json()) as { error: { code: string } };
+        return { status: res.status, code: body.error.code };
+      };
+      return [await send({ 'x-csrf-token': who.csrfToken }), await send({})];
+    }, MODEL);
+    expect(attempt).toEqual([
+      { status: 403, code: 'forbidden' },
+      { status: 403, code: 'csrf_token_mismatch' },
+    ]);
+    await expectedConsoleError(403, '/agent/resume');
+    await expectedConsoleError(403, '/agent/resume');
+    expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(true);
+
+    // Nobody signed in: reads go with the dashboard's viewer key, nothing state-changing goes at all.
+    const anonymous = await fetch(`${dashboardUrl}/api/v1/models/${MODEL}/agent/resume`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'anonymous' }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect((await fetch(`${dashboardUrl}/api/v1/fleet`)).status).toBe(200);
+    // Another host name (DNS rebinding) is refused, pages and API alike.
+    for (const target of ['/', '/api/v1/fleet']) {
+      const res = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${dashboardUrl}${target}`, { headers: { host: 'evil.example' } }, (r) => {
+          r.resume();
+          resolve(r.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect([target, res]).toEqual([target, 403]);
     }
   });
 });

@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.ts';
+import { type RateLimits, rateLimitsFromEnv } from '../../api/rate-limit.ts';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Store } from '../../lib/db/client.ts';
@@ -31,12 +32,21 @@ export async function startTestApi(
   store: Store,
   givenTemporal?: Client,
   agentOptions: AgentOptions = { taskQueue: 'test' },
+  /**
+   * The rate limits. By default the environment's, except the per-address limit of refused requests:
+   * access tests send many refused requests from one address on purpose.
+   */
+  limits: RateLimits = rateLimitsFromEnv({ ...process.env, HOMEOSTAT_REFUSED_LIMIT: '0' }),
 ): Promise<TestApi> {
   const temporal = givenTemporal ?? (await unreachableTemporal({ failFast: true }));
-  const app = createApp({ store, temporal, agentOptions });
+  const app = createApp({ store, temporal, agentOptions }, limits);
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  // Idle keep-alive sockets stay open for the test's life: a server that closes one (after its default
+  // 5 s) just as the client, on an event loop stalled by load, sends the next request on it resets that
+  // request (fetch failed: ECONNRESET), as concurrent scenario runs saw on a loaded machine.
+  server.keepAliveTimeout = 10 * 60_000;
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

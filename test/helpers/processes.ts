@@ -12,9 +12,22 @@ export interface RunningProcess {
 }
 
 export function startEntryPoint(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
+  return startProcess(entry, process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env,
+  });
+}
+
+/** Any process that logs JSON lines with a "msg" (the Python worker too), named `entry` in errors. */
+export function startProcess(
+  entry: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): RunningProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

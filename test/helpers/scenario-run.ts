@@ -9,10 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { DeploymentFacts } from '../../activities/contracts.ts';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { verifyWebhookSignature } from '../../activities/incidents.ts';
 import type { JsonCall } from '../../lib/api-client.ts';
+import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
+import type { AgentState, VerificationBaseline, WindowSummary } from '../../lib/brain/types.ts';
 import type { FeatureRow } from '../../lib/domain.ts';
 import { loadModel, type ModelAdapter, parseModelArtifact } from '../../lib/models/index.ts';
 import type { PolicyInput } from '../../lib/policy/policy.ts';
@@ -22,9 +23,9 @@ import { scenarioTrainer, withinRecoveryTolerance } from '../../lib/sim/recovery
 import type { ExpectedResponse, Scenario } from '../../lib/sim/scenarios.ts';
 import { referenceData } from '../../lib/sim/setup.ts';
 import { generateStream, type SimEvent } from '../../lib/sim/stream.ts';
+import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
-import type { AgentState, VerificationBaseline, WindowSummary } from '../../workflows/types.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startTimeSkippingServer, workflowBundle } from './temporal.ts';
@@ -54,7 +55,7 @@ export const SCENARIO_POLICY: PolicyInput = {
   verification: { minRows: 600 },
 };
 
-const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
+export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
 const MODELS: Record<string, DemoModel> = { 'credit-default': creditDefault, demand };
 
 /** Per-scenario pacing; see planFor for the defaults. */
@@ -358,6 +359,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Extra policy fields over SCENARIO_POLICY. */
   policy?: PolicyInput;
+  /**
+   * Whether the on-call engineer acknowledges an escalation through the API (the default). A differential
+   * run against the backtest has nobody answer: a backtest has no human acts.
+   */
+  acknowledge?: boolean;
   /** Plays an operator after every cycle (after the harness's own acknowledgement of an escalation). */
   operator?: (turn: OperatorTurn) => Promise<void>;
 }
@@ -457,6 +463,11 @@ export async function runScenario(
   }
 }
 
+/** The model a run of the scenario registers and drives. */
+export function modelNameOf(scenario: Scenario, seed: number): string {
+  return `${scenario.id}-${seed}`.slice(0, 60);
+}
+
 /** The run itself; the model servers it starts go into `servers`, which the caller closes. */
 async function drive(
   senv: ScenarioEnv,
@@ -468,7 +479,7 @@ async function drive(
   const log = options.log ?? (() => undefined);
   const plan = planFor(scenario, options.plan);
   const model = MODELS[scenario.models[0]!]!;
-  const name = `${scenario.id}-${seed}`.slice(0, 60);
+  const name = modelNameOf(scenario, seed);
   const { call } = senv.api;
   const store = senv.db.store;
   const path = (p: string) => `/v1/models/${name}${p}`;
@@ -540,8 +551,11 @@ async function drive(
       reason: 'scenario: test-sized evidence thresholds',
       policy: { ...withSections(SCENARIO_POLICY, options.policy), escalationWebhook: senv.webhook.url },
     },
-    [200],
+    // 202: accepted but not finished within the API's wait (a loaded machine); the traffic must not
+    // start before the agent runs on this policy, so wait for it to show the stored version.
+    [200, 202],
   );
+  await until('the scenario policy in force', async () => ((await query()).policy?.version ?? 0) >= 1);
 
   // 2. The stream: one simulated minute of events per window, labels in the window they come back in.
   const onsetEvent = plan.warmupWindows * plan.rowsPerWindow;
@@ -686,7 +700,7 @@ async function drive(
       if (state.openIncident.id === incidentId) baseline = state.openIncident.baseline ?? baseline;
     }
     // An escalated incident is a human's: acknowledge it through the API, as the on-call engineer would.
-    if (state.openIncident?.status === 'escalated' && !acknowledged) {
+    if (state.openIncident?.status === 'escalated' && !acknowledged && options.acknowledge !== false) {
       await expectStatus(
         call,
         'POST',
@@ -760,6 +774,52 @@ interface CollectInput {
   versions: ScenarioRunResult['versions'];
 }
 
+interface IncidentStepRecord {
+  key: string;
+  summary: string;
+  detail?: Record<string, unknown>;
+}
+
+/** The steps the agent recorded on an incident (its evidence), in order. */
+function stepsOf(incident: { evidence: unknown } | null): IncidentStepRecord[] {
+  return ((incident?.evidence as { steps?: IncidentStepRecord[] } | null)?.steps ??
+    []) as IncidentStepRecord[];
+}
+
+/** An incident's remedies in order, from their audit rows and the incident's steps. */
+export function attemptsOf(
+  actions: { type: string; incidentId: string | null; detail: unknown }[],
+  incident: { id: string; evidence: unknown },
+): AttemptRecord[] {
+  const steps = stepsOf(incident);
+  const step = (key: string) => steps.find((s) => s.key === key);
+  return actions
+    .filter((a) => a.incidentId === incident.id && (REMEDIES as readonly string[]).includes(a.type))
+    .map((a) => {
+      const detail = (a.detail ?? {}) as {
+        attempt?: number;
+        rule?: string;
+        outcome?: string;
+        result?: string;
+      };
+      const n = detail.attempt ?? -1;
+      const result = detail.outcome ?? null;
+      const ended = step(`${n}:recovered`) ?? step(`${n}:outcome`);
+      // The agent's own word when its step carries it; otherwise what the step and the result imply.
+      const stated = ended?.detail?.outcome as AttemptRecord['outcome'] | undefined;
+      const outcome: AttemptRecord['outcome'] =
+        stated ??
+        (step(`${n}:recovered`)
+          ? 'recovered'
+          : !ended
+            ? 'pending'
+            : result === 'rejected' || result === 'failed'
+              ? result
+              : 'not_recovered');
+      return { action: a.type, rule: detail.rule ?? null, result, outcome, detail: ended?.summary ?? '' };
+    });
+}
+
 async function collect(input: CollectInput): Promise<ScenarioRunResult> {
   const { senv, name, scenario, injectedAtCycle } = input;
   const store = senv.db.store;
@@ -813,34 +873,8 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
     actions.filter((a) => [...REMEDIES, 'escalate'].includes(a.type)).map((a) => a.incidentId),
   );
   const incident = after.find((i) => actedOn.has(i.id)) ?? after[0] ?? null;
-  type Step = { key: string; summary: string; detail?: Record<string, unknown> };
-  const steps = ((incident?.evidence as { steps?: Step[] } | null)?.steps ?? []) as Step[];
-  const step = (key: string) => steps.find((s) => s.key === key);
-  const attempts: AttemptRecord[] = actions
-    .filter((a) => a.incidentId === incident?.id && (REMEDIES as readonly string[]).includes(a.type))
-    .map((a) => {
-      const detail = (a.detail ?? {}) as {
-        attempt?: number;
-        rule?: string;
-        outcome?: string;
-        result?: string;
-      };
-      const n = detail.attempt ?? -1;
-      const result = detail.outcome ?? null;
-      const ended = step(`${n}:recovered`) ?? step(`${n}:outcome`);
-      // The agent's own word when its step carries it; otherwise what the step and the result imply.
-      const stated = ended?.detail?.outcome as AttemptRecord['outcome'] | undefined;
-      const outcome: AttemptRecord['outcome'] =
-        stated ??
-        (step(`${n}:recovered`)
-          ? 'recovered'
-          : !ended
-            ? 'pending'
-            : result === 'rejected' || result === 'failed'
-              ? result
-              : 'not_recovered');
-      return { action: a.type, rule: detail.rule ?? null, result, outcome, detail: ended?.summary ?? '' };
-    });
+  const attempts = incident ? attemptsOf(actions, incident) : [];
+  const steps = stepsOf(incident);
   const recoveredStep = steps.find((s) => s.key.endsWith(':recovered'));
   const verdict = recoveredStep?.detail?.verdict as { value?: number | null; baseline?: number } | undefined;
   const recoveredValue = verdict?.value ?? null;

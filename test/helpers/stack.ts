@@ -1,10 +1,14 @@
 // The stack as users run it, for integration tests: a Temporal dev server, SQLite, the API as its own
 // process, and workers started (and killed) by the test.
+
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
+import { REPO_ROOT } from '../../lib/db/config.ts';
+import { pythonExecutable } from '../../lib/models/python-fit.ts';
 import { authHeader } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { type RunningProcess, startEntryPoint } from './processes.ts';
+import { type RunningProcess, startEntryPoint, startProcess } from './processes.ts';
 import { startDevServer } from './temporal.ts';
 
 export interface ProcessStack {
@@ -12,7 +16,12 @@ export interface ProcessStack {
   db: TestDatabase;
   /** The API, with an admin key. */
   call: JsonCall;
+  api: RunningProcess;
+  /** Where the API listens. */
+  url: string;
   startWorker(): RunningProcess;
+  /** The Python training worker (python/homeostat_trainer), as `npm run worker:python` starts it. */
+  startPythonWorker(): RunningProcess;
   /** Kills every process and drops the server and database. */
   stop(): Promise<void>;
 }
@@ -39,12 +48,23 @@ export async function startProcessStack(
     return child;
   };
   const api = start('api/server.ts', { ...processEnv, ...apiEnv });
-  const call = jsonClient(String((await api.waitForLog('api listening')).url), await authHeader(db.store));
+  const url = String((await api.waitForLog('api listening')).url);
+  const call = jsonClient(url, await authHeader(db.store));
   return {
     env,
     db,
     call,
+    api,
+    url,
     startWorker: () => start('worker/main.ts'),
+    startPythonWorker() {
+      const child = startProcess('homeostat_trainer', pythonExecutable(), ['-m', 'homeostat_trainer'], {
+        cwd: path.join(REPO_ROOT, 'python'),
+        env: processEnv,
+      });
+      running.push(child);
+      return child;
+    },
     async stop() {
       await Promise.all(running.map((p) => p.stop('SIGKILL')));
       await Promise.all([env.teardown(), db.drop()]);

@@ -4,18 +4,20 @@ import net from 'node:net';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { lazyClient } from '../../lib/temporal.ts';
+import type { AgentState } from '../../lib/brain/types.ts';
+import { devServerSearchAttributeArgs } from '../../lib/search-attributes.ts';
+import { agentWorkflowId, lazyClient } from '../../lib/temporal.ts';
 import { temporalCliPath, temporalTestServerPath } from '../../lib/temporal-binaries.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
-import { agentWorkflowId, statusQuery } from '../../workflows/messages.ts';
-import type { AgentState } from '../../workflows/types.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 
 /** The full dev server (what users run): updates, queries, continueAsNew exactly as in production. */
 export function startDevServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
-      extraArgs: ['--log-level', 'error', ...extraArgs],
+      // The agents' search attributes, as a user's dev server registers them (lib/search-attributes.ts).
+      extraArgs: ['--log-level', 'error', ...devServerSearchAttributeArgs(), ...extraArgs],
     },
   });
 }

@@ -9,8 +9,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
+import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { agentWorkflowId, pauseUpdate } from '../../workflows/messages.ts';
+import { pauseUpdate } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { eventually } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -67,8 +68,9 @@ async function sleepsBegunSincePause(handle: WorkflowHandle, count: number): Pro
 }
 
 describe('API with a running agent', () => {
-  it('reports its health', async () => {
-    expect(await api.call('GET', '/healthz')).toMatchObject({
+  it('reports itself live and ready', async () => {
+    expect(await api.call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await api.call('GET', '/readyz')).toMatchObject({
       status: 200,
       body: { status: 'ok', db: 'ok', temporal: 'ok' },
     });

@@ -5,6 +5,7 @@
 // promotion and a complete audit trail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonCall } from '../../lib/api-client.ts';
+import { verifyAuditChain } from '../../lib/audit/chain.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { drive } from '../../lib/sim/drive.ts';
 import { findScenario } from '../../lib/sim/scenarios.ts';
@@ -151,5 +152,10 @@ describe('worker crash in the middle of a retrain', () => {
     });
     const cycles = decisions.map((d) => d.cycle);
     expect(cycles).toEqual(cycles.map((_, i) => i)); // one decision per cycle, none lost to the crash
+
+    // The crash left the tamper-evident chain whole: every audit row sealed, each version once.
+    const audit = await verifyAuditChain(db.store, MODEL);
+    expect(audit.models[0]?.problems).toEqual([]);
+    expect(audit.ok).toBe(true);
   });
 });

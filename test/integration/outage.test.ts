@@ -3,12 +3,13 @@
 // with Retry-After instead of hanging. The worker's periodic reconcile starts the agent of a model
 // registered during the outage, without a restart. A control the API gave up on (no worker) is never
 // applied when a worker comes back.
+
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonCall, JsonResponse } from '../../lib/api-client.ts';
+import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { agentWorkflowId } from '../../workflows/messages.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { type ProcessStack, startProcessStack } from '../helpers/stack.ts';
@@ -71,15 +72,17 @@ describe('the API while Temporal is unreachable', () => {
     expect(registered.body.agent).toEqual({ started: false, reason: expect.stringContaining('reconcile') });
     expect(await stack.db.store.model.count({ where: { name: 'during-outage' } })).toBe(1);
 
-    const [status, health, ...controls] = await Promise.all([
+    const [status, live, ready, ...controls] = await Promise.all([
       stack.call('GET', '/v1/models/during-outage/agent'),
       stack.call('GET', '/healthz'),
+      stack.call('GET', '/readyz'),
       ...CONTROLS.map(([method, verb, body]) =>
         stack.call(method, `/v1/models/during-outage/agent/${verb}`, body),
       ),
     ]);
     for (const res of [status!, ...controls]) expectUnavailable(res);
-    expect(health).toMatchObject({ status: 503, body: { db: 'ok', temporal: 'unavailable' } });
+    expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(ready).toMatchObject({ status: 503, body: { db: 'ok', temporal: 'unavailable' } });
   });
 
   it("starts the agent of a model registered during the outage at the worker's next reconcile", {

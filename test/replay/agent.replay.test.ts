@@ -1,12 +1,13 @@
 // Replays every committed history against the current workflow code. Compatible histories must replay;
 // the deliberately incompatible one must fail with a determinism violation.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
-import { agentWorkflowId } from '../../workflows/messages.ts';
+import { agentWorkflowId } from '../../lib/temporal.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 
 const dir = path.join(import.meta.dirname, '..', 'histories');

@@ -4,9 +4,10 @@
 // health, time series, the incident timeline and the audit trail (JSON and CSV) are read back over HTTP.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../lib/audit/chain.ts';
+import type { AgentState } from '../../lib/brain/types.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import type { AgentState } from '../../workflows/types.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
@@ -85,11 +86,12 @@ describeEachProvider('history API on %s', (provider) => {
     for (let w = 0; w < 3; w++) await window(w);
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'healthy',
+      activity: 'watching',
       paused: false,
       openIncident: null,
       lastWindow: { seq: 2, count: 60, labelled: 60, accuracy: 0.9 },
       lastDecision: { cycle: 2, action: 'none', rule: 'healthy' },
-      baseline: { accuracy: 0.9, windows: 3, ready: true },
+      baseline: { accuracy: 0.9, windows: 3, ready: true, pendingWindows: 0 },
       lastAction: null,
     });
 
@@ -100,17 +102,27 @@ describeEachProvider('history API on %s', (provider) => {
     const degraded = await fleetEntry('credit');
     expect(degraded).toMatchObject({
       health: 'degraded',
-      openIncident: { id: creditIncident, kind: 'concept_drift', status: 'open', model: 'credit' },
+      activity: 'deciding',
+      openIncident: {
+        id: creditIncident,
+        kind: 'concept_drift',
+        status: 'open',
+        phase: 'open',
+        model: 'credit',
+      },
       lastDecision: { cycle: 4, action: 'alert', rule: 'no-applicable-rung-alert' },
       lastFindings: [{ kind: 'concept_drift', state: 'confirmed', windowSeq: 4 }],
       lastAction: { type: 'alert', actor: 'agent', incidentId: creditIncident },
       baseline: { accuracy: 0.9, windows: 3 },
     });
     expect(degraded.healthReason).toContain('concept_drift');
+    // The agent's own query says the same, by the same rule (lib/brain/status.ts).
+    expect(opened.health).toBe('degraded');
     expect(degraded.lastFindings[0].evidence).toMatchObject({ accuracy: 0.6, baselineAccuracy: 0.9 });
 
     await window(5);
-    await window(6); // metric is back: recovering
+    const easing = await window(6); // metric is back: recovering
+    expect(easing.health).toBe('recovering');
     expect((await fleetEntry('credit')).health).toBe('recovering');
     const last = await window(7); // cleared: incident closes
     const recovered = await fleetEntry('credit');
@@ -120,6 +132,7 @@ describeEachProvider('history API on %s', (provider) => {
       accuracy: last.detector.baselineCorrect / last.detector.baselineLabelled,
       windows: last.detector.baselineWindows,
       ready: true,
+      pendingWindows: last.detector.pendingBaseline?.length ?? 0,
     });
     expect(recovered.baseline.windows).toBe(4);
 
@@ -128,6 +141,8 @@ describeEachProvider('history API on %s', (provider) => {
     expect((await control('pause', 'alice', 'investigating the upstream feature pipeline')).status).toBe(200);
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'paused',
+      healthReason: 'paused by human:alice (key test-admin): investigating the upstream feature pipeline',
+      activity: 'paused',
       paused: true,
       lastAction: { type: 'pause', actor: 'human:alice (key test-admin)' },
     });
@@ -155,6 +170,19 @@ describeEachProvider('history API on %s', (provider) => {
       lastWindow: null,
       baseline: { accuracy: null, ready: false },
     });
+
+    // Every audit row written (the agent's alerts, the pause and resume, and any revision or policy
+    // version) is sealed in its model's chain, once.
+    const audit = await verifyAuditChain(db.store);
+    expect(audit.ok).toBe(true);
+    const where = { model: { name: 'credit' } };
+    const [actions, revisions, policies] = await Promise.all([
+      db.store.action.count({ where }),
+      db.store.deploymentRevision.count({ where }),
+      db.store.policyVersion.count({ where }),
+    ]);
+    expect(actions).toBeGreaterThanOrEqual(3);
+    expect(audit.models.find((m) => m.modelName === 'credit')?.entries).toBe(actions + revisions + policies);
   });
 
   it('serves the time series of windows, oldest first', async () => {

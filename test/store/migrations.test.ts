@@ -78,6 +78,8 @@ describeEachProvider('%s migration set', (provider) => {
       [
         'Action',
         'ApiKey',
+        'AuditEntry',
+        'AuditHead',
         'Decision',
         'DeploymentRevision',
         'Finding',
@@ -89,6 +91,8 @@ describeEachProvider('%s migration set', (provider) => {
         'PolicyVersion',
         'Prediction',
         'ServerSecret',
+        'Session',
+        'User',
       ].sort(),
     );
   });

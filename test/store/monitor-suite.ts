@@ -6,18 +6,19 @@
 // One suite, run by one file per database (monitor.sqlite.test.ts, monitor.postgresql.test.ts): it is the
 // longest of the store tests, and as two files its halves run in parallel.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createMonitorActivities, type StoredWindowMetrics } from '../../activities/monitor.ts';
+import { createMonitorActivities } from '../../activities/monitor.ts';
+import { detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import type { DetectorState, Finding, WindowSummary } from '../../lib/brain/types.ts';
 import type { DatabaseProvider } from '../../lib/db/config.ts';
 import type { FindingKind } from '../../lib/domain.ts';
 import { logger } from '../../lib/log.ts';
 import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
+import type { StoredWindowMetrics } from '../../lib/monitor/measure.ts';
 import { changeDeployment } from '../../lib/registry/revisions.ts';
 import { registerVersion } from '../../lib/registry/versions.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { SCENARIOS, type Scenario } from '../../lib/sim/scenarios.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
-import { detect, initialDetectorState } from '../../workflows/detect.ts';
-import type { DetectorState, Finding, WindowSummary } from '../../workflows/types.ts';
 import { CREDIT_LABELS, creditData } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 

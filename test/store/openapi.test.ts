@@ -2,7 +2,7 @@
 // the validators those routes use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
-import { ACCESS_RULES } from '../../api/auth.ts';
+import { ACCESS_RULES, PUBLIC_ROUTES } from '../../api/auth.ts';
 import { mountedRoutes, OPERATIONS } from '../../api/openapi.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -24,13 +24,16 @@ describe('OpenAPI document', () => {
     const mounted = mountedRoutes(app);
     expect(mounted.length).toBeGreaterThan(25);
     expect(mounted).toEqual(Object.keys(OPERATIONS).sort());
-    // Every /v1 route has its own access rule, and every rule names a route.
-    expect(mounted.filter((route) => route.includes(' /v1/'))).toEqual(Object.keys(ACCESS_RULES).sort());
+    // Every /v1 route has its own access rule or is public (signing in), and every rule names a route.
+    expect(mounted.filter((route) => route.includes(' /v1/'))).toEqual(
+      [...Object.keys(ACCESS_RULES), ...PUBLIC_ROUTES].sort(),
+    );
   });
 
   it('is served without a key, with schemas generated from the validators', async () => {
     const res = await fetch(`${api.url}/openapi.json`);
     expect(res.status).toBe(200);
+    // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document, read by path below
     const doc = (await res.json()) as any;
     expect(doc.openapi).toBe('3.0.3');
     const register = doc.paths['/v1/models'].post;
@@ -43,7 +46,23 @@ describe('OpenAPI document', () => {
     expect(register.responses['201'].description).toContain('`agent.started`');
     const pause = doc.paths['/v1/models/{model}/agent/pause'].post;
     expect(pause.description).toContain('nothing was sent and nothing changes');
-    expect(Object.keys(pause.responses)).toEqual(['200', '202', '409', '503', '2XX', '4XX', '5XX']);
+    expect(Object.keys(pause.responses)).toEqual([
+      ...['200', '202', '401', '403', '409', '429', '503'],
+      ...['2XX', '4XX', '5XX'],
+    ]);
+    // Every /v1 operation states what authentication, rate limits and outages answer.
+    for (const [route, operations] of Object.entries(
+      doc.paths as Record<string, Record<string, { responses: object }>>,
+    )) {
+      for (const operation of Object.values(operations)) {
+        const statuses = Object.keys(operation.responses);
+        if (route.startsWith('/v1/'))
+          expect(statuses).toEqual(expect.arrayContaining(['401', '403', '429', '503']));
+        else expect(statuses).not.toContain('401');
+      }
+    }
+    expect(doc.paths['/v1/models'].get.responses['503'].description).toContain('database_unavailable');
+    expect(doc.paths['/readyz'].get.security).toEqual([]);
     expect(pause.responses['503'].content['application/json'].schema.properties.error).toBeDefined();
     expect(doc.paths['/v1/models/{model}/predict'].post['x-required-role']).toBe('ingest');
     expect(doc.paths['/v1/keys'].post['x-required-role']).toBe('admin');
@@ -53,5 +72,21 @@ describe('OpenAPI document', () => {
     const actions = doc.paths['/v1/actions'].get.parameters.map((p: { name: string }) => p.name);
     expect(actions).toEqual(expect.arrayContaining(['model', 'actor', 'type', 'from', 'to', 'format']));
     expect(doc.paths['/healthz'].get.security).toEqual([]);
+    // Signing in needs no key; the session it starts is a second way in.
+    expect(doc.paths['/v1/sessions'].post.security).toEqual([]);
+    expect(doc.paths['/v1/sessions/current'].delete['x-required-role']).toBe('viewer');
+    expect(doc.security).toEqual([{ apiKey: [] }, { session: [] }]);
+  });
+
+  it('answers 405 with Allow for a method a served path does not take, 404 for a path it does not serve', async () => {
+    const put = await api.call('PUT', '/v1/models');
+    expect(put.status).toBe(405);
+    expect(put.body.error.code).toBe('method_not_allowed');
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD');
+    const remove = await api.call('DELETE', '/v1/models/credit/versions/3');
+    expect(remove.headers.get('allow')).toBe('GET, PATCH, HEAD');
+    const open = await fetch(`${api.url}/healthz`, { method: 'POST' });
+    expect([open.status, open.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect((await api.call('GET', '/v1/nothing-here')).status).toBe(404);
   });
 });

@@ -351,7 +351,10 @@ describeEachProvider('registry on %s', (provider) => {
       status: 404,
       body: { error: { code: 'not_deployed' } },
     });
-    expect((await api.call('GET', '/v1/models/credit/revisions')).body).toEqual({ revisions: [] });
+    expect((await api.call('GET', '/v1/models/credit/revisions')).body).toEqual({
+      revisions: [],
+      nextCursor: null,
+    });
   });
 
   const statuses = async () =>

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CycleRecord } from '../../activities/audit.ts';
 import { createActivities } from '../../activities/index.ts';
 import type { MonitorRequest } from '../../activities/monitor.ts';
-import type { Decision, WindowSummary } from '../../workflows/types.ts';
+import type { Decision, WindowSummary } from '../../lib/brain/types.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
@@ -33,6 +33,22 @@ describeEachProvider('store on %s', (provider) => {
     confidence: 0.9,
     ...extra,
   });
+
+  it('queues a transaction behind a slow one instead of failing it', async () => {
+    // SQLite runs one transaction at a time; Prisma's default gives up on a queued one after 2 s (and
+    // ends a running one after 5 s, less than SQLite's own busy wait), which answered requests with 500s
+    // on a loaded machine. Three seconds is past that default and well within the store's own limits.
+    const slow = db.store.$transaction(async (tx) => {
+      await tx.model.count();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      return 'slow';
+    });
+    const queued = db.store.$transaction(async (tx) => {
+      await tx.model.count();
+      return 'queued';
+    });
+    expect(await Promise.all([slow, queued])).toEqual(['slow', 'queued']);
+  }, 30_000);
 
   it('stores a batch of logged predictions and their late labels', async () => {
     const before = await counts();
@@ -169,6 +185,9 @@ describeEachProvider('store on %s', (provider) => {
       reason: 'concept_drift confirmed',
       alternatives: [{ action: 'none', rejectedBecause: 'persistent' }],
       incident: { open: { kind: 'concept_drift', severity: 'warning', summary: 'accuracy fell' } },
+      judgement: 'persistent',
+      severity: 'warning',
+      strength: 0.8,
     };
     const record: CycleRecord = {
       modelName: 'credit',
@@ -181,7 +200,7 @@ describeEachProvider('store on %s', (provider) => {
           severity: 'warning' as const,
           state: 'confirmed' as const,
           summary: 's',
-          evidence: { z: 4 },
+          evidence: { window: 0, labelled: 400, z: 4 },
         },
       ],
       decision,

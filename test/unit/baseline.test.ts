@@ -1,9 +1,9 @@
 // baselineFor: the pre-failure level an incident's recovery is verified against, per finding kind, from
 // the detector's healthy windows first and the serving version's reference only when none was seen.
 import { describe, expect, it } from 'vitest';
-import { baselineFor } from '../../workflows/baseline.ts';
-import { initialDetectorState } from '../../workflows/detect.ts';
-import type { DetectorState, RunningBaseline, WindowSummary } from '../../workflows/types.ts';
+import { baselineFor } from '../../lib/brain/baseline.ts';
+import { initialDetectorState } from '../../lib/brain/detect.ts';
+import type { DetectorState, RunningBaseline, WindowSummary } from '../../lib/brain/types.ts';
 
 /** A running baseline of values with mean `mean` and standard deviation `sd` over `n` windows. */
 const running = (n: number, mean: number, sd: number): RunningBaseline => ({

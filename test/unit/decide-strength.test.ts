@@ -7,14 +7,17 @@
 // failureRate 0.05, missingRate 0.05, staleGapFactor 10; DETECT_DEFAULTS: minZ 3, latencySigmas 4,
 // calibrationH 5, regressionCusumH 5, burstFactor 1.5, labelStaleShare 0.5, labelDelayFactor 5.
 import { describe, expect, it } from 'vitest';
+import { evidenceStrength } from '../../lib/brain/decide.ts';
+import type { Finding, FindingFeature } from '../../lib/brain/types.ts';
 import { DEFAULT_POLICY, type Policy } from '../../lib/policy/policy.ts';
-import { evidenceStrength } from '../../workflows/decide.ts';
-import type { Finding, FindingEvidence, FindingFeature } from '../../workflows/types.ts';
+
+type Evidence = Record<string, number | string | boolean | null>;
 
 const strengthOf = (m: number) => Math.round((m / (m + 0.5)) * 1000) / 1000;
 
-function finding(kind: Finding['kind'], evidence: FindingEvidence, over: Partial<Finding> = {}): Finding {
-  return { kind, severity: 'warning', state: 'confirmed', summary: kind, evidence, ...over };
+/** A finding with only the evidence fields a case needs (detect writes more; decide reads these). */
+function finding(kind: Finding['kind'], evidence: Evidence, over: Partial<Finding> = {}): Finding {
+  return { kind, severity: 'warning', state: 'confirmed', summary: kind, evidence, ...over } as Finding;
 }
 
 const feature = (effect: number | null, pValue: number | null): FindingFeature => ({
@@ -66,8 +69,8 @@ describe('evidence strength of a concept drift', () => {
     // Fewer positives than expected count as much as more: min(0.3 / 0.12, 15 / 5) = 2.5
     expect(strength(calibration(-0.3, 15, 0.12))).toBe(strengthOf(2.5));
     expect(strength(calibration(0.3, 15, 0.12))).toBe(strengthOf(2.5));
-    // Recorded without a threshold: the legacy 0.08, so min(0.3 / 0.08, 3) = 3
-    expect(strength(calibration(0.3, 15))).toBe(strengthOf(3));
+    // Recorded without a threshold: today's (0.12), so min(0.3 / 0.12, 3) = 2.5
+    expect(strength(calibration(0.3, 15))).toBe(strengthOf(2.5));
     // The statistic binds: min(2.5, 7.5 / 5) = 1.5
     expect(strength(calibration(0.3, 7.5, 0.12))).toBe(strengthOf(1.5));
   });

@@ -3,12 +3,13 @@
 // evidence fields detect writes for their kind; two cases take their findings from detect itself.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DeploymentFacts } from '../../activities/contracts.ts';
+import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
+import { DECISION_RULES, type DecisionContext, decide, evidenceStrength } from '../../lib/brain/decide.ts';
+import { detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import type { Decision, Finding, OpenIncident, RemedyAttempt, WindowSummary } from '../../lib/brain/types.ts';
 import { DURATION_PATTERN, durationMs } from '../../lib/policy/duration.ts';
-import { DEFAULT_POLICY, durationSchema, type Policy, parsePolicy } from '../../lib/policy/policy.ts';
-import { DECISION_RULES, type DecisionContext, decide, evidenceStrength } from '../../workflows/decide.ts';
-import { detect, initialDetectorState } from '../../workflows/detect.ts';
-import type { Decision, Finding, OpenIncident, RemedyAttempt, WindowSummary } from '../../workflows/types.ts';
+import { DEFAULT_POLICY, durationSchema } from '../../lib/policy/policy.ts';
+import { openIncident, policyWith, servingFacts } from '../helpers/brain.ts';
 
 const NOW = Date.UTC(2026, 0, 15, 12);
 const MINUTE = 60_000;
@@ -170,39 +171,10 @@ const labelsLate: Finding = {
 
 // ---- context --------------------------------------------------------------------------------------
 
-const serving: DeploymentFacts = {
-  task: 'binary',
-  revision: 5,
-  mode: 'serving',
-  productionVersion: 3,
-  fallbackVersion: 1,
-  canaryVersion: null,
-  canaryShare: 0,
-  shadowVersion: null,
-  changedAt: NOW - DAY,
-  changedBy: 'human:ops',
-  lastKnownGoodRevision: 4,
-};
+const serving: DeploymentFacts = servingFacts(NOW - DAY);
 
-function policyWith(input: unknown): Policy {
-  const parsed = parsePolicy(input);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-  return parsed.policy;
-}
-
-function incident(kind: Finding['kind'], over: Partial<OpenIncident> = {}): OpenIncident {
-  return {
-    id: 'inc-1',
-    kind,
-    openedAtCycle: 8,
-    severity: 'warning',
-    openedAt: NOW - 20 * MINUTE,
-    status: 'open',
-    attempts: [],
-    baseline: { metric: 'accuracy', value: 0.9, rows: 4000 },
-    ...over,
-  };
-}
+const incident = (kind: Finding['kind'], over: Partial<OpenIncident> = {}): OpenIncident =>
+  openIncident(kind, over, NOW - 20 * MINUTE);
 
 const attempt = (action: RemedyAttempt['action'], outcome: RemedyAttempt['outcome']): RemedyAttempt => ({
   action,
@@ -295,6 +267,16 @@ const rows: Row[] = [
     ctx: { findings: [conceptDrift()], openIncident: incident('concept_drift', { status: 'escalated' }) },
     rule: 'escalated-awaiting-human',
     action: 'none',
+    incident: null,
+  },
+  {
+    name: 'an escalation waiting for a human does not leave users unprotected from a collapse',
+    ctx: {
+      findings: [conceptDrift({ accuracy: 0.3 })],
+      openIncident: incident('concept_drift', { status: 'escalated' }),
+    },
+    rule: 'critical-collapse-protect',
+    action: 'fallback',
     incident: null,
   },
   {
@@ -399,11 +381,39 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'a promoted retrain that fell short of the baseline stays: escalate, no fallback',
+    name: 'a retrain could not do materially better either: the level changed; alert, close, no escalation',
+    ctx: {
+      findings: [dataDrift('degraded')],
+      openIncident: incident('data_drift', {
+        attempts: [
+          {
+            ...attempt('retrain', 'rejected'),
+            bestAvailable: true,
+            newLevel: { metric: 'accuracy', value: 0.8312, rows: 1502 },
+          },
+        ],
+      }),
+    },
+    rule: 'level-changed-rebaseline',
+    action: 'alert',
+    incident: 'close',
+    check: (d) => {
+      expect(d.incident).toEqual({ close: 'rebaselined' });
+      expect(d.escalate ?? null).toBeNull();
+      expect(rejected(d, 'fallback')).toMatch(/best model available for the recent data/);
+      expect(d.reason).toMatch(/the level changed, not the model/);
+      expect(d.reason).toMatch(/accuracy 0.831 on 1502 rows since the onset becomes the baseline/);
+    },
+  },
+  {
+    name: 'a promoted retrain that fell short of the baseline twice stays: escalate, no fallback',
     ctx: {
       findings: [conceptDrift()],
       openIncident: incident('concept_drift', {
-        attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
+        attempts: [
+          { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
+          { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
+        ],
       }),
     },
     rule: 'no-better-model-escalate',
@@ -419,7 +429,6 @@ const rows: Row[] = [
         attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
       }),
       remedies: [{ action: 'retrain', at: NOW - 10 * 60_000 }],
-      retrainAgain: true,
     },
     rule: 'retrain-again-on-more-rows',
     action: 'retrain',
@@ -436,7 +445,6 @@ const rows: Row[] = [
           { ...attempt('retrain', 'not_recovered'), bestAvailable: true },
         ],
       }),
-      retrainAgain: true,
     },
     rule: 'no-better-model-escalate',
     action: 'alert',
@@ -452,7 +460,6 @@ const rows: Row[] = [
           attempt('retrain', 'rejected'),
         ],
       }),
-      retrainAgain: true,
     },
     rule: 'no-better-model-escalate',
     action: 'alert',
@@ -467,7 +474,6 @@ const rows: Row[] = [
         attempts: [{ ...attempt('retrain', 'not_recovered'), bestAvailable: true }],
       }),
       remedies: [1, 2, 3].map((h) => ({ action: 'retrain' as const, at: NOW - h * 3_600_000 })),
-      retrainAgain: true,
     },
     rule: 'no-better-model-escalate',
     action: 'alert',

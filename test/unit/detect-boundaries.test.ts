@@ -11,15 +11,17 @@ import {
   detect,
   featureDrifted,
   initialDetectorState,
-} from '../../workflows/detect.ts';
+} from '../../lib/brain/detect.ts';
+import { findingOf as findingOfKind } from '../../lib/brain/findings/index.ts';
 import type {
   DetectorState,
   Finding,
+  FindingOf,
   RunningBaseline,
   WindowDrift,
   WindowQuality,
   WindowSummary,
-} from '../../workflows/types.ts';
+} from '../../lib/brain/types.ts';
 
 /** A baseline of `n` windows with mean `mean` and standard deviation `sd`. */
 const baseline = (mean: number, sd = 0, n = 5): RunningBaseline => ({
@@ -48,13 +50,13 @@ function stateWith(over: Partial<DetectorState> = {}): DetectorState {
   return { ...initialDetectorState(), trafficSeen: true, ...over };
 }
 
-function findingOf(
-  kind: Finding['kind'],
+function findingOf<K extends Finding['kind']>(
+  kind: K,
   w: WindowSummary,
   state = stateWith(),
   settings: DetectSettings = DEFAULT_DETECT_SETTINGS,
-): Finding | undefined {
-  return detect(w, state, settings).findings.find((f) => f.kind === kind);
+): FindingOf<K> | undefined {
+  return findingOfKind(detect(w, state, settings).findings, kind);
 }
 
 const quality = (over: Partial<WindowQuality>): WindowQuality => ({

@@ -2,8 +2,6 @@
 // findings expected on the last; plus persistence (M of N, hysteresis), the policy seam, small windows
 // and windows recorded before the full monitor (old histories).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, policySchema } from '../../lib/policy/policy.ts';
-import { Random } from '../../lib/sim/random.ts';
 import {
   advancePersistence,
   afterModelChange,
@@ -15,57 +13,13 @@ import {
   detectSettings,
   featureDrifted,
   initialDetectorState,
-} from '../../workflows/detect.ts';
-import type { DetectorState, Finding, WindowDrift, WindowSummary } from '../../workflows/types.ts';
+} from '../../lib/brain/detect.ts';
+import { findingOf } from '../../lib/brain/findings/index.ts';
+import type { DetectorState, Finding, WindowDrift, WindowSummary } from '../../lib/brain/types.ts';
+import { DEFAULT_POLICY, policySchema } from '../../lib/policy/policy.ts';
+import { Random } from '../../lib/sim/random.ts';
 import { binomialBound } from '../helpers/bounds.ts';
-
-const FEATURES = ['income', 'age', 'debt_to_income', 'channel'];
-
-function stableDrift(): WindowDrift[] {
-  return FEATURES.map((name) => ({
-    name,
-    test: name === 'channel' ? 'chi_square' : 'kolmogorov_smirnov',
-    statistic: 0.02,
-    pValue: 0.6,
-    adjustedPValue: 0.9,
-    psi: 0.01,
-  }));
-}
-
-/** A healthy window of 500 predictions, 450 labelled at accuracy 0.9, with a reference. */
-function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
-  const labelled = over.labelled ?? 450;
-  const accuracy = over.accuracy === undefined ? 0.9 : over.accuracy;
-  return {
-    seq,
-    startAt: new Date(seq * 100_000).toISOString(),
-    endAt: new Date((seq + 1) * 100_000).toISOString(),
-    count: 500,
-    labelled,
-    correct: accuracy === null ? 0 : Math.round(labelled * accuracy),
-    accuracy,
-    reference: 'used',
-    task: 'binary',
-    referenceAccuracy: 0.9,
-    estimatedAccuracy: 0.9,
-    estimateTrustworthy: true,
-    referenceMeanConfidence: 0.9,
-    failureRate: 0.002,
-    latencyP95Ms: 60 + (seq % 3),
-    throughputPerMinute: 300 + (seq % 2) * 6,
-    gapRatio: 2,
-    longestGapRatio: 6,
-    labelDelayP95Seconds: 150,
-    featuresJudged: FEATURES.length,
-    drift: stableDrift(),
-    quality: [],
-    positives: 100,
-    expectedPositives: 100,
-    positivesVariance: 70,
-    positivesRows: labelled,
-    ...over,
-  };
-}
+import { stableDrift, healthyWindow as win } from '../helpers/brain.ts';
 
 function run(
   windows: WindowSummary[],
@@ -144,8 +98,8 @@ function errorWindows(
 /** The first window with a confirmed concept drift, and the row of the stream its evidence names. */
 function firstConceptAlarm(windows: WindowSummary[], settings: DetectSettings = DEFAULT_DETECT_SETTINGS) {
   for (const [i, r] of run(windows, initialDetectorState(), settings).results.entries()) {
-    const f = r.findings.find((x) => x.kind === 'concept_drift' && x.state === 'confirmed');
-    if (f) {
+    const f = findingOf(r.findings, 'concept_drift');
+    if (f?.state === 'confirmed') {
       const row = f.evidence.errorChangeRow;
       return { window: i, row: typeof row === 'number' ? i * windows[0]!.labelled + row : null, finding: f };
     }
@@ -193,7 +147,7 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
         // Confirmed on the window that holds that row, not two windows later.
         expect(alarm!.window).toBe(Math.floor((alarm!.row! - 1) / 250));
         expect(alarm!.finding.evidence).toMatchObject({ errorTest: 'bernoulli_cusum' });
-        const baseline = alarm!.finding.evidence.baselineErrorRate as number;
+        const baseline = alarm!.finding.evidence.baselineErrorRate!;
         expect(Math.abs(baseline - 0.1), `seed ${seed} baseline`).toBeLessThan(
           binomialBound(0.1, baselineRows),
         );
@@ -250,7 +204,7 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     });
   });
 
-  it('tests a window against a young baseline as the estimate it is (revision 3; revision 2 did not)', () => {
+  it('tests a window against a young baseline as the estimate it is', () => {
     // Four windows put the baseline at 0.925 by chance (1,000 rows); two ordinary windows at 0.868
     // follow. Against 0.925 as if known, z = 3.4 twice: a confirmed drift. As two estimates, z = 2.9.
     const windows = [
@@ -264,9 +218,6 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     expect(kinds(now.findings, 'confirmed')).not.toContain('concept_drift');
     const performance = now.findings.find((f) => f.kind === 'concept_drift');
     expect(performance?.evidence.test ?? 'two_proportion_z').toBe('two_proportion_z');
-    const before = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, revision: 2 }).last;
-    expect(kinds(before.findings, 'confirmed')).toContain('concept_drift');
-    expect(before.findings.find((f) => f.kind === 'concept_drift')?.evidence.test).toBe('one_proportion_z');
   });
 
   it('holds the finding while the rate stays up and clears once it is back', () => {
@@ -353,11 +304,6 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     // Two settling windows, then the fallback serves: its answers' labels arrive, production has none.
     const windows = [win(6), win(7), win(8, { labelled: 0, accuracy: null, labelledElsewhere: 450 })];
     expect(staleAfter(windows)).toEqual(['clear', 'clear', 'clear']);
-    // Runs begun before: a settling window's labels were dropped and looked like labels had stopped.
-    expect(staleAfter(windows.slice(0, 2), { ...DEFAULT_DETECT_SETTINGS, revision: 1 })).toEqual([
-      'suspect',
-      'confirmed',
-    ]);
   });
 
   it('leaves a fall in performance to the inputs when a listed feature is significant before correction', () => {
@@ -631,7 +577,8 @@ const cases: Case[] = [
       ...[5, 6, 7, 8].map((seq) => win(seq, { positives: 118, expectedPositives: 100 })),
     ],
     confirmed: ['concept_drift'],
-    check: (f) => expect(f[0]!.evidence.calibrationTest).toBe('calibration_in_the_large_cusum'),
+    check: (f) =>
+      expect(findingOf(f, 'concept_drift')?.evidence.calibrationTest).toBe('calibration_in_the_large_cusum'),
   },
   {
     name: 'regression error well above the spread of healthy windows is concept drift',
@@ -680,16 +627,12 @@ describe('detect', () => {
     expect(JSON.parse(JSON.stringify(last.state))).toEqual(last.state);
   });
 
-  it("a model's constant 10 % calibration offset is not a drift; runs begun before judged it one", () => {
+  it("a model's constant 10 % calibration offset is not a drift", () => {
     // 90 positives where the model expects 100, window after window: a miscalibrated model, not a change.
     const windows = Array.from({ length: 30 }, (_, seq) =>
       win(seq, { positives: 90, expectedPositives: 100 }),
     );
     expect(kinds(run(windows).last.findings, 'confirmed')).toEqual([]);
-    const legacy = run(windows, initialDetectorState(), { ...DEFAULT_DETECT_SETTINGS, revision: 1 });
-    const f = legacy.last.findings.find((x) => x.kind === 'concept_drift');
-    expect(f?.state).toBe('confirmed');
-    expect(f?.evidence.calibrationMinEffect).toBe(0.08);
   });
 
   describe('regression error CUSUM', () => {
@@ -723,16 +666,6 @@ describe('detect', () => {
       expect(states).toEqual(['recovering', undefined, undefined, undefined]);
       // Cleared with the finding: the next rise starts from zero.
       expect(state.rmseCusum?.statistic).toBe(0);
-    });
-
-    it('is off for agent runs begun before it: the same windows confirm nothing', () => {
-      const risen = [6, 7, 8, 9, 10].map((seq) => regression(seq, 15.4));
-      const { last } = run([...healthyRegression(6), ...risen], initialDetectorState(), {
-        ...DEFAULT_DETECT_SETTINGS,
-        revision: 1,
-      });
-      expect(kinds(last.findings, 'confirmed')).toEqual([]);
-      expect(last.state.rmseCusum).toBeUndefined();
     });
 
     it('one heavy-tailed window alone does not cross it', () => {

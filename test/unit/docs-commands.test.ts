@@ -16,6 +16,8 @@ function filesUnder(dir: string, ext: RegExp): string[] {
 const places = [
   'README.md',
   ...filesUnder('docs', /\.md$/),
+  ...filesUnder('examples', /\.(md|ts)$/),
+  ...filesUnder('python', /\.(md|py)$/),
   ...['scripts', 'lib', 'api', 'worker', 'bench'].flatMap((d) => filesUnder(d, /\.(ts|sh)$/)),
 ];
 const named = places.flatMap((file) =>
@@ -28,7 +30,7 @@ const named = places.flatMap((file) =>
 describe('commands the docs name', () => {
   it('finds the commands it checks (README and docs name several)', () => {
     expect(named.filter((n) => n.file === 'README.md').map((n) => n.script)).toEqual(
-      expect.arrayContaining(['demo', 'keys', 'simulate', 'backtest']),
+      expect.arrayContaining(['demo', 'keys', 'simulate', 'backtest', 'worker:python', 'example:sklearn']),
     );
   });
 

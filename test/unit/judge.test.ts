@@ -2,12 +2,18 @@
 // paired tests behind trainCandidate (lib/recovery/paired.ts) against SciPy reference values.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Evidence, ServedComparison } from '../../activities/contracts.ts';
+import type { Evidence, ServedComparison } from '../../lib/brain/contracts.ts';
+import type { VerificationBaseline } from '../../lib/brain/types.ts';
 import { compareScores } from '../../lib/recovery/compare.ts';
-import { INCONCLUSIVE_ROWS, judgeCanary, judgeRecovery } from '../../lib/recovery/judge.ts';
+import {
+  canaryPoll,
+  INCONCLUSIVE_ROWS,
+  judgeCanary,
+  judgeRecovery,
+  promotionFor,
+} from '../../lib/recovery/judge.ts';
 import { mcnemarMidP, pairedTTestGreater } from '../../lib/recovery/paired.ts';
 import { normalSf, studentTSf } from '../../lib/stats/index.ts';
-import type { VerificationBaseline } from '../../workflows/types.ts';
 
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/scipy-reference.json', import.meta.url), 'utf8'),
@@ -70,6 +76,7 @@ describe('compareScores', () => {
       production: 2 / 5,
       rows: 5,
       ...mcnemarMidP(3, 1),
+      effect: { test: 'mcnemar', candidateOnly: 3 / 5, productionOnly: 1 / 5 },
     });
   });
 
@@ -80,6 +87,8 @@ describe('compareScores', () => {
     closeTo(result.candidate, Math.sqrt(14 / 3));
     closeTo(result.production, Math.sqrt(38 / 3));
     expect(result.pValue).toBe(pairedTTestGreater([4, 9, 25], [1, 4, 9]).pValue);
+    // Differences production − candidate: 3, 5, 16 (mean 8, sd √49 = 7).
+    expect(result.effect).toEqual({ test: 'paired-t', meanDifference: 8, sdDifference: 7 });
   });
 });
 
@@ -285,5 +294,54 @@ describe('judgeCanary', () => {
       baseline: { rows: 1000, sumSquaredError: 2000 },
     };
     expect(judgeCanary(bare, canaryOpts).verdict).toBe('continue');
+  });
+});
+
+describe('canaryPoll', () => {
+  it('looks at milestones of evidence: the k-th once both arms have k × minRows rows', () => {
+    // 150 rows per arm: look 1 is due (100), look 2 is not (200).
+    const clearlyBetter = accuracyArms([140, 150], [120, 150]);
+    const first = canaryPoll(clearlyBetter, canaryOpts, 0);
+    expect(first).toMatchObject({ looksTaken: 1, judged: { verdict: 'promote' } });
+    // The same evidence polled again after look 1: no look is due, so no promotion yet.
+    const again = canaryPoll(clearlyBetter, canaryOpts, 1);
+    expect(again.looksTaken).toBe(1);
+    expect(again.judged.verdict).toBe('continue');
+    expect(again.judged.detail).toContain('look 2 at 200 rows per arm');
+  });
+
+  it('aborts a significantly worse candidate between looks', () => {
+    const worse = accuracyArms([60, 150], [140, 150]);
+    expect(canaryPoll(worse, canaryOpts, 1)).toMatchObject({ looksTaken: 1, judged: { verdict: 'abort' } });
+  });
+
+  it('the last look decides, however many polls came before it', () => {
+    // A candidate a little better than production: not shown non-inferior at 1,000 rows per arm at
+    // alpha / 10 would be aborted at look 10, never continued.
+    const close = accuracyArms([795, 1000], [800, 1000]);
+    expect(canaryPoll(close, canaryOpts, 9)).toMatchObject({ looksTaken: 10, judged: { verdict: 'abort' } });
+    // Before the tenth milestone the same poll goes on.
+    const early = accuracyArms([795, 999], [800, 1000]);
+    expect(canaryPoll(early, canaryOpts, 9)).toMatchObject({
+      looksTaken: 9,
+      judged: { verdict: 'continue' },
+    });
+  });
+});
+
+describe('promotionFor', () => {
+  it('brings a candidate in as the policy says while production serves', () => {
+    for (const policy of ['canary', 'shadow', 'direct'] as const) {
+      expect(promotionFor(policy, 'serving')).toEqual({ promotion: policy, why: null });
+    }
+  });
+
+  it('promotes directly while the model is held: no step waits on traffic the agent turned off', () => {
+    expect(promotionFor('canary', 'fallback')).toEqual({
+      promotion: 'direct',
+      why: expect.stringContaining('held (fallback)'),
+    });
+    expect(promotionFor('shadow', 'disabled').promotion).toBe('direct');
+    expect(promotionFor('direct', 'fallback')).toEqual({ promotion: 'direct', why: null });
   });
 });

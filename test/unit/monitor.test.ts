@@ -714,7 +714,8 @@ describe('drift against the reference profile', () => {
     expect(summary.drift[0]).toMatchObject({ name: 'income', test: 'kolmogorov_smirnov' });
     expect(summary.drift).toHaveLength(5);
     expect(summary.quality).toEqual([
-      expect.objectContaining({ name: 'income', mainProblem: 'out_of_range' }),
+      // Out of the schema's range, and more precisely the reference in other units.
+      expect.objectContaining({ name: 'income', mainProblem: 'rescaled', misread: '×1000', invalidRate: 1 }),
     ]);
     expect(summary.estimateTrustworthy).toBe(false);
     expect(summary.accuracy).toBe(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LADDERS, DEFAULT_POLICY, parsePolicy } from '../../lib/policy/policy.ts';
+import { DEFAULT_LADDERS, DEFAULT_POLICY } from '../../lib/policy/defaults.ts';
+import { parsePolicy, policySchema } from '../../lib/policy/policy.ts';
 
 describe('policy', () => {
   it('fills every section from its defaults, so an empty policy is a sound one', () => {
@@ -9,6 +10,12 @@ describe('policy', () => {
     expect(DEFAULT_POLICY.ladders).toEqual(DEFAULT_LADDERS);
     // Safe by default: corrupted input is never answered with a retrain.
     expect(DEFAULT_POLICY.ladders.data_quality).not.toContain('retrain');
+  });
+
+  it('writes each default once: the schema fills `{}` with exactly the plain, zod-free defaults', () => {
+    // The workflow bundle reads lib/policy/defaults.ts; the API and activities validate with the schema.
+    expect(policySchema.parse({})).toStrictEqual(DEFAULT_POLICY);
+    expect(policySchema.parse(DEFAULT_POLICY)).toStrictEqual(DEFAULT_POLICY);
   });
 
   it('keeps what was given and defaults the rest, field by field', () => {

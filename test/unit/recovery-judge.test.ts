@@ -2,10 +2,10 @@
 // worse, absolute or relative tolerance), evidence too thin for a test, and the tolerance the agent gives
 // the noisier relative metrics. The SciPy-checked tails themselves are in judge.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { Evidence } from '../../activities/contracts.ts';
+import type { Evidence } from '../../lib/brain/contracts.ts';
+import type { VerificationBaseline } from '../../lib/brain/types.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
 import { judgeRecovery, verificationFor } from '../../lib/recovery/judge.ts';
-import type { VerificationBaseline } from '../../workflows/types.ts';
 
 const opts = { tolerance: 0.02, alpha: 0.05, minRows: 100 };
 

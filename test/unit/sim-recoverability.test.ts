@@ -6,6 +6,7 @@
 // its definition of "recovered" (lib/sim/recovery-goal.ts), with test sets large enough that the
 // comparison is not a coin toss, for the seeds the benchmark runs.
 import { describe, expect, it } from 'vitest';
+import type { VerificationBaseline } from '../../lib/brain/types.ts';
 import type { FeatureRow } from '../../lib/domain.ts';
 import { loadModel, type ModelArtifact, trainModel } from '../../lib/models/index.ts';
 import { creditDefault, type DemoModel, demand } from '../../lib/sim/demo-models.ts';
@@ -13,7 +14,6 @@ import { scenarioTrainer, withinRecoveryTolerance } from '../../lib/sim/recovery
 import { GRADUAL_RAMP, SCENARIOS, type Scenario } from '../../lib/sim/scenarios.ts';
 import { referenceData } from '../../lib/sim/setup.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
-import type { VerificationBaseline } from '../../workflows/types.ts';
 
 const MODELS: Record<string, DemoModel> = { 'credit-default': creditDefault, demand };
 /** The benchmark's seeds, and its production model: 2,000 reference rows (test/helpers/scenario-run.ts). */

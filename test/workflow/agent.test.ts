@@ -1,15 +1,16 @@
 // The agent loop on the time-skipping test server, with the real activities and a real SQLite store:
 // a healthy baseline, a persistent accuracy drop that opens an incident, recovery that closes it, and
 // several continueAsNew hand-overs along the way. The run's history must replay.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentInput, AgentState } from '../../lib/brain/types.ts';
+import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { agentWorkflowId } from '../../workflows/messages.ts';
-import type { AgentInput, AgentState } from '../../workflows/types.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';

@@ -13,7 +13,7 @@ import {
   check,
   expectFallbackThenRestored,
   expectRecovered,
-  expectRetrainRejectedThenEscalated,
+  expectRetrainRejectedThenRebaselined,
   keepChildHistory,
   replays,
   run,
@@ -115,7 +115,7 @@ describe('remedies and their outcomes on the real agent', () => {
     });
   });
 
-  it('retrain rejected (abrupt-covariate-shift, seed 2): no better model, nothing deployed, escalated', {
+  it('retrain rejected (abrupt-covariate-shift, seed 2): no refit could do materially better, nothing deployed, the new level is the baseline', {
     timeout: 400_000,
   }, async () => {
     const result = await run('abrupt-covariate-shift', { seed: 2 });
@@ -123,7 +123,7 @@ describe('remedies and their outcomes on the real agent', () => {
     check(result, () => {
       expect(result.firstConfirmed?.kind).toBe('data_drift');
       expect(result.children.map((c) => c.type)).toEqual(['retrainWorkflow']);
-      expectRetrainRejectedThenEscalated(result);
+      expectRetrainRejectedThenRebaselined(result);
     });
   });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
-import type { DeploymentChangeSpec } from '../../activities/contracts.ts';
+import type { DeploymentChangeSpec } from '../../lib/brain/contracts.ts';
 import { findScenario } from '../../lib/sim/scenarios.ts';
 import {
   type ChildRun,
@@ -135,13 +135,21 @@ export function expectFallbackThenRestored(result: ScenarioRunResult) {
  * A world no refit does better in: the one retrain is rejected (no better model on held-out recent rows),
  * nothing was deployed, and the incident goes to a human — never to the weaker fallback.
  */
-export function expectRetrainRejectedThenEscalated(result: ScenarioRunResult) {
+/**
+ * A retrain whose refit did no better, nor could have done materially better: its candidate rejected,
+ * nothing deployed, the incident closed as rebaselined with an alert and no escalation.
+ */
+export function expectRetrainRejectedThenRebaselined(result: ScenarioRunResult) {
   expect(result.attempts).toMatchObject([{ action: 'retrain', result: 'rejected', outcome: 'rejected' }]);
   expect(result.attempts[0]!.detail).toContain('did not beat production');
-  expect(result.timeline.some((e) => e.rule === 'no-better-model-escalate')).toBe(true);
-  expect(result.incident).toMatchObject({ kind: result.expected.finding, status: 'escalated', closed: true });
-  expect(result.escalations.delivered).toBeGreaterThanOrEqual(1);
-  expect(result.escalations.verified).toBe(result.escalations.delivered);
+  expect(result.attempts[0]!.detail).toContain('nor could it do materially better');
+  expect(result.timeline.some((e) => e.rule === 'level-changed-rebaseline')).toBe(true);
+  expect(result.incident).toMatchObject({
+    kind: result.expected.finding,
+    status: 'rebaselined',
+    closed: true,
+  });
+  expect(result.escalations.delivered).toBe(0);
   expect(agentChanges(result)).toEqual([]);
   expect(result.actions.filter((a) => a.type === 'version_status')).toMatchObject([
     { detail: { status: 'rejected' } },

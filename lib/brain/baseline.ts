@@ -1,0 +1,19 @@
+// The pre-failure baseline an incident's recovery is verified against. Pure: the agent takes it when an
+// incident opens, and the backtest takes it the same way.
+import type { FindingKind } from '../domain.ts';
+import { verificationBaselineOf } from './findings/index.ts';
+import type { DetectorState, VerificationBaseline, WindowSummary } from './types.ts';
+
+/**
+ * The pre-failure level of the metric an incident of `kind` hurts, from the detector's healthy windows
+ * (never the training data); the serving version's reference only when no healthy window was seen yet.
+ * Null when nothing the model serves can show a recovery (stale data) or nothing is known. Each kind's
+ * rule says which metric (lib/brain/findings).
+ */
+export function baselineFor(
+  kind: FindingKind,
+  detector: DetectorState,
+  window: WindowSummary | null,
+): VerificationBaseline | null {
+  return verificationBaselineOf(kind, detector, window);
+}

@@ -1,0 +1,75 @@
+// anomaly: a traffic burst — throughput well above its healthy baseline. Not a model fault: decide alerts.
+// A burst is over by the next window, so one bad window confirms it.
+import type { WindowSummary } from '../types.ts';
+import type { DetectSettings, FindingRule } from './rule.ts';
+import {
+  baselineMean,
+  baselineSd,
+  effectMargins,
+  notJudged,
+  performanceBaseline,
+  SHARED_DEFAULTS,
+} from './shared.ts';
+
+export interface AnomalyEvidence {
+  window: number;
+  throughputPerMinute: number | null;
+  /** The test against the baseline rate (absent when the window was not judged). */
+  test?: 'poisson_z';
+  baselineThroughputPerMinute?: number;
+  effect?: number;
+  statistic?: number;
+}
+
+export const ANOMALY_DEFAULTS = {
+  /** Windows shorter than this do not judge (or learn) the arrival rate. */
+  minRateWindowSeconds: 30,
+  /** Throughput at least this many times the baseline, significant, is an anomaly (burst). */
+  burstFactor: 1.5,
+} as const;
+
+/** A rate means something over a window of some duration and rows (not over a burst of milliseconds). */
+export function rateJudged(w: WindowSummary, s: DetectSettings): boolean {
+  const seconds = (Date.parse(w.endAt) - Date.parse(w.startAt)) / 1000;
+  return w.count >= s.minRows && seconds >= ANOMALY_DEFAULTS.minRateWindowSeconds;
+}
+
+export const anomaly: FindingRule<'anomaly'> = {
+  kind: 'anomaly',
+  origin: 'traffic',
+  priority: 6,
+  defaults: ANOMALY_DEFAULTS,
+  observe({ window: w, state, settings: s }) {
+    const evidence: AnomalyEvidence = { window: w.seq, throughputPerMinute: w.throughputPerMinute ?? null };
+    const base = baselineMean(state.baselines?.throughput);
+    if (!rateJudged(w, s) || w.throughputPerMinute == null || base === null || base <= 0)
+      return notJudged('anomaly', 'no traffic baseline or window too small', evidence);
+    const b = state.baselines?.throughput;
+    const ratioToBase = w.throughputPerMinute / base;
+    const sigmas = b ? (w.throughputPerMinute - base) / Math.max(baselineSd(b), 0.05 * base) : 0;
+    // Poisson counts: the window's rows against those the baseline rate predicts over the same time.
+    const expected = w.count / ratioToBase;
+    const z = (w.count - expected) / Math.sqrt(Math.max(expected, 1));
+    const bad =
+      ratioToBase >= ANOMALY_DEFAULTS.burstFactor &&
+      z >= SHARED_DEFAULTS.minZ &&
+      sigmas >= SHARED_DEFAULTS.latencySigmas;
+    return {
+      kind: 'anomaly',
+      judged: true,
+      bad,
+      severity: 'warning',
+      summary: bad ? `traffic burst: ${ratioToBase.toFixed(1)}× the usual rate` : 'traffic at its usual rate',
+      evidence: {
+        ...evidence,
+        test: 'poisson_z',
+        baselineThroughputPerMinute: base,
+        effect: ratioToBase - 1,
+        statistic: z,
+      },
+    };
+  },
+  margins: (f) => effectMargins(f.evidence, ANOMALY_DEFAULTS.burstFactor - 1, SHARED_DEFAULTS.minZ),
+  verificationBaseline: performanceBaseline,
+  holdUntil: null,
+};

@@ -1,0 +1,173 @@
+// Is a refit on the rows since a failure's onset better than production? Both the retrain activity and
+// the backtest ask it, the same way:
+// - rolling origin: the most recent `testShare` of the rows is cut into `folds` consecutive segments;
+//   each segment is predicted by a candidate trained on every row before it, and by production. All the
+//   tested rows count, not one small holdout, and no candidate ever sees its own future;
+// - the paired test of lib/recovery/compare.ts on all those rows, at the policy's alpha;
+// - an improvement the rows cannot show yet is "inconclusive", with the rows a test of power
+//   REFIT_POWER would need for the improvement seen so far (lib/recovery/sample-size.ts): the retrain
+//   waits for them and tries again, up to the policy's limits in rows and time. A refit no better than
+//   production is tried again on twice the rows (a drift still under way leaves few rows of the new world
+//   at first); an improvement too small to show within the row limit, or none on rows doubled past it,
+//   is "not better";
+// - "not better" says whether the refit is shown to be *no materially better* either: when even the
+//   gain the rows cannot rule out (the one-sided upper confidence bound at alpha) is below the policy's
+//   material difference, no model trained on these rows would serve materially better than production.
+//   Then the metric's level changed, not the model's quality: there is nothing for a person to repair.
+import type { Task } from '../domain.ts';
+import { normalQuantile } from '../stats/index.ts';
+import { compareScores, type HoldoutComparison } from './compare.ts';
+import type { RowScore } from './outcomes.ts';
+import { pairedMeanRows, pairedProportionRows } from './sample-size.ts';
+
+/** The power the retrain sizes its evidence for (the conventional 0.8). */
+export const REFIT_POWER = 0.8;
+/**
+ * Consecutive test segments of the rolling origin. Two: the registered candidate (the last segment's)
+ * keeps a validation set as large as a single holdout had, and its baseline after a promotion is measured
+ * on that many rows (a small segment gave an optimistic baseline that live accuracy then fell short of).
+ */
+export const REFIT_FOLDS = 2;
+
+/** Train on rows [0, trainEnd), test on rows [trainEnd, testEnd) (row indices in time order). */
+export interface Fold {
+  trainEnd: number;
+  testEnd: number;
+}
+
+/** The rolling-origin folds over `rows` time-ordered rows; empty when there are too few to train on. */
+export function rollingOriginFolds(rows: number, testShare: number, folds = REFIT_FOLDS): Fold[] {
+  const tested = Math.min(rows - 2, Math.round(rows * testShare));
+  const segments = Math.min(folds, tested);
+  if (segments < 1) return [];
+  const start = rows - tested;
+  return Array.from({ length: segments }, (_, k) => ({
+    trainEnd: start + Math.round((tested * k) / segments),
+    testEnd: start + Math.round((tested * (k + 1)) / segments),
+  }));
+}
+
+/** Scores of the fold's candidate and of production on the fold's test rows, aligned by row. */
+export interface FoldScores {
+  candidate: readonly (RowScore | null)[];
+  production: readonly (RowScore | null)[];
+}
+
+/** The paired comparison over every fold's test rows. */
+export async function compareRollingOrigin(
+  task: Task,
+  folds: readonly Fold[],
+  scoreFold: (fold: Fold) => Promise<FoldScores>,
+): Promise<HoldoutComparison> {
+  const candidate: (RowScore | null)[] = [];
+  const production: (RowScore | null)[] = [];
+  for (const fold of folds) {
+    const scores = await scoreFold(fold);
+    candidate.push(...scores.candidate);
+    production.push(...scores.production);
+  }
+  return compareScores(task, candidate, production);
+}
+
+/** A comparison in one line, as the agent's and the backtest's retrain details state it. */
+export function describeComparison(c: {
+  metric: HoldoutComparison['metric'];
+  candidate: number;
+  production: number;
+  rows: number;
+  pValue: number;
+}): string {
+  const fmt = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(3)).toString() : String(x));
+  return `${c.metric} ${fmt(c.candidate)} vs production ${fmt(c.production)} on ${c.rows} rows tested out of time (p = ${fmt(c.pValue)})`;
+}
+
+export type RefitVerdict =
+  | { verdict: 'better' }
+  /** `immaterial`: the gain the rows cannot rule out is below the material difference too. */
+  | { verdict: 'not-better'; immaterial: boolean; why: string }
+  /** Wait until the rows since the onset reach `rowsNeeded`, then judge again. */
+  | { verdict: 'inconclusive'; rowsNeeded: number; why: string };
+
+export interface RefitLimits {
+  alpha: number;
+  /** The rows since the onset the comparison was made on, and the share of them tested. */
+  rows: number;
+  testShare: number;
+  /** The most rows the retrain may wait for. */
+  maxRows: number;
+  /**
+   * The smallest gain that matters (the policy's verification tolerance): accuracy points for
+   * classifiers, a relative reduction of RMSE for regressors.
+   */
+  materialGain: number;
+}
+
+/**
+ * Is the largest gain the comparison cannot rule out (its one-sided upper confidence bound at `alpha`)
+ * below `materialGain`? McNemar's paired differences have mean b − c and variance b + c − (b − c)² per
+ * row (b, c the shares only the candidate, only production got right); RMSE falls by `materialGain`
+ * (relative) when the mean squared error falls by MSE · (1 − (1 − materialGain)²).
+ */
+export function refitGainImmaterial(
+  comparison: HoldoutComparison,
+  alpha: number,
+  materialGain: number,
+): boolean {
+  const n = comparison.rows;
+  if (n < 2) return false;
+  const z = normalQuantile(1 - alpha);
+  const effect = comparison.effect;
+  if (effect.test === 'mcnemar') {
+    const gain = effect.candidateOnly - effect.productionOnly;
+    const variance = effect.candidateOnly + effect.productionOnly - gain * gain;
+    return gain + z * Math.sqrt(Math.max(0, variance) / n) < materialGain;
+  }
+  const material = comparison.production ** 2 * (1 - (1 - materialGain) ** 2);
+  return effect.meanDifference + (z * effect.sdDifference) / Math.sqrt(n) < material;
+}
+
+/** The verdict on a rolling-origin comparison (see the file's header). */
+export function judgeRefit(comparison: HoldoutComparison, limits: RefitLimits): RefitVerdict {
+  const notBetter = (why: string): RefitVerdict => {
+    const immaterial = refitGainImmaterial(comparison, limits.alpha, limits.materialGain);
+    return {
+      verdict: 'not-better',
+      immaterial,
+      why: immaterial ? `${why}; nor could it do materially better (by ${limits.materialGain} or more)` : why,
+    };
+  };
+  const better =
+    comparison.metric === 'accuracy'
+      ? comparison.candidate > comparison.production
+      : comparison.candidate < comparison.production;
+  if (better && comparison.pValue < limits.alpha) return { verdict: 'better' };
+  if (!better) {
+    // No better yet. While a drift is still unfolding the rows since its onset are mostly of the old world;
+    // a refit on twice as many has more of the new one. Doubling keeps the tries few (log₂ of the limit).
+    const doubled = 2 * limits.rows;
+    if (doubled > limits.maxRows) {
+      return notBetter(`the refit does no better than production on ${limits.rows} rows since the onset`);
+    }
+    return {
+      verdict: 'inconclusive',
+      rowsNeeded: doubled,
+      why: `the refit does no better than production yet on ${limits.rows} rows since the onset; trying again on ${doubled}`,
+    };
+  }
+  const effect = comparison.effect;
+  const testedNeeded =
+    effect.test === 'mcnemar'
+      ? pairedProportionRows(effect.candidateOnly, effect.productionOnly, limits.alpha, REFIT_POWER)
+      : pairedMeanRows(effect.meanDifference, effect.sdDifference, limits.alpha, REFIT_POWER);
+  const rowsNeeded = Math.max(limits.rows + 1, Math.ceil(testedNeeded / limits.testShare));
+  if (rowsNeeded > limits.maxRows) {
+    return notBetter(
+      `the improvement seen would take ${Number.isFinite(rowsNeeded) ? rowsNeeded : 'unboundedly many'} rows to show, over the limit of ${limits.maxRows}`,
+    );
+  }
+  return {
+    verdict: 'inconclusive',
+    rowsNeeded,
+    why: `better but not yet significantly (p = ${comparison.pValue.toPrecision(2)}); ${rowsNeeded} rows would show it with power ${REFIT_POWER}`,
+  };
+}

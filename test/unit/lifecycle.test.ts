@@ -1,0 +1,472 @@
+// The incident lifecycle (lib/brain/lifecycle.ts step) on its own: every event kind, and every way a
+// remedy can end — failed, rejected, protected, held until the cause goes (or not), verified recovered,
+// verified short (undone, or kept as the best model), approved, rejected, expired — with the commands
+// each step asks its interpreter for. Windows come in the monitor's shape and go through the real
+// detect and decide.
+import { describe, expect, it } from 'vitest';
+import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
+import { holdUntil } from '../../lib/brain/findings/index.ts';
+import { step } from '../../lib/brain/lifecycle.ts';
+import type {
+  InFlight,
+  LifecycleCommand,
+  LifecycleEvent,
+  LifecycleState,
+  VerifyResult,
+} from '../../lib/brain/lifecycle-types.ts';
+import type { Decision, OpenIncident } from '../../lib/brain/types.ts';
+import { DEFAULT_POLICY } from '../../lib/policy/defaults.ts';
+import type { Policy } from '../../lib/policy/policy.ts';
+import { agentState, healthyWindow, openIncident, policyWith, servingFacts } from '../helpers/brain.ts';
+
+const MINUTE = 60_000;
+const T = Date.UTC(2026, 0, 15, 12);
+const LONG_AGO = T - 30 * 24 * 60 * MINUTE;
+
+const kinds = (commands: LifecycleCommand[]) => commands.map((c) => c.kind);
+const only = <K extends LifecycleCommand['kind']>(commands: LifecycleCommand[], kind: K) =>
+  commands.filter((c): c is Extract<LifecycleCommand, { kind: K }> => c.kind === kind);
+
+/** Feeds windows (healthy, then `bad` failing ones) to a new agent; returns the state and the last step's commands. */
+function feed(bad: number, deployment: DeploymentFacts, policy: Policy = DEFAULT_POLICY) {
+  let state = agentState({ policy: { version: 0, document: policy } });
+  let commands: LifecycleCommand[] = [];
+  for (let seq = 0; seq < 6 + bad; seq++) {
+    const window = healthyWindow(seq, seq >= 6 ? { failureRate: 0.15 } : {});
+    ({ state, commands } = step(state, {
+      kind: 'window',
+      at: Date.parse(window.endAt),
+      window,
+      deployment,
+      incidentId: `inc-${seq}`,
+    }));
+  }
+  return { state, commands };
+}
+
+const decision = (action: Decision['action'], over: Partial<Decision> = {}): Decision => ({
+  action,
+  rule: 'system-regression-fallback',
+  reason: 'failures above the baseline',
+  alternatives: [],
+  incident: null,
+  judgement: 'persistent',
+  severity: 'warning',
+  strength: 0.9,
+  ...over,
+});
+
+/** An agent whose open incident of `kind` has the step `inFlight` running for its first attempt. */
+function inFlight(
+  kind: OpenIncident['kind'],
+  flight: InFlight,
+  over: Partial<OpenIncident> = {},
+): LifecycleState {
+  const action = 'action' in flight ? flight.action : flight.decision.action;
+  return agentState({
+    policy: { version: 0, document: DEFAULT_POLICY },
+    cycle: 12,
+    deployment: servingFacts(LONG_AGO),
+    openIncident: openIncident(kind, {
+      status: 'mitigating',
+      attempts: [{ action, at: T, outcome: 'pending', detail: '' }],
+      ...over,
+    }),
+    inFlight: flight,
+  });
+}
+
+const remedy = (action: 'rollback' | 'retrain' | 'fallback' | 'disable'): InFlight => ({
+  phase: 'remedy',
+  attempt: 0,
+  action,
+  decision: decision(action),
+  actor: 'agent',
+});
+
+const applied = (before: number, after: number): LifecycleEvent => ({
+  kind: 'remedy-result',
+  at: T + MINUTE,
+  result: { outcome: 'applied', before, after, detail: 'done' },
+  deployment: servingFacts(LONG_AGO, { revision: after }),
+});
+
+const verdict = (v: VerifyResult['verdict']): LifecycleEvent => ({
+  kind: 'verdict',
+  at: T + 20 * MINUTE,
+  verdict: { verdict: v, rows: 400, value: 0.8, baseline: 0.9, pValue: 0.01, detail: 'measured' },
+});
+
+/** The incident's timeline rows a step recorded, as phase:key. */
+const timeline = (commands: LifecycleCommand[]) =>
+  only(commands, 'record-incident').map((c) => `${c.record.step.phase}:${c.record.step.key}`);
+
+describe('a window measured', () => {
+  it('records every cycle, opens an incident on a persistent failure and starts the decided remedy', () => {
+    const { state, commands } = feed(2, servingFacts(LONG_AGO));
+    expect(state.cycle).toBe(8);
+    expect(state.lastDecision?.rule).toBe('system-regression-fallback');
+    expect(state.openIncident).toMatchObject({ id: 'inc-7', kind: 'failures', status: 'mitigating' });
+    expect(state.openIncident?.onsetAt).toBe(healthyWindow(7).startAt);
+    expect(kinds(commands)).toEqual(['record-cycle', 'record-action', 'record-incident', 'run-remedy']);
+    expect(only(commands, 'record-cycle')[0]).toMatchObject({ cycle: 7, newIncidentId: 'inc-7' });
+    expect(only(commands, 'run-remedy')[0]).toMatchObject({
+      action: 'fallback',
+      key: 'incident:inc-7:0:fallback',
+      since: state.openIncident?.onsetAt,
+    });
+    expect(state.inFlight).toMatchObject({ phase: 'remedy', action: 'fallback' });
+  });
+
+  it('rolls back a change of the deployment made just before the failure', () => {
+    const { commands } = feed(
+      2,
+      servingFacts(healthyWindow(5).startAt ? Date.parse(healthyWindow(5).startAt) : 0),
+    );
+    expect(only(commands, 'run-remedy')[0]).toMatchObject({ action: 'rollback', rollbackTo: 4 });
+  });
+
+  it('tells decide a remedy is in progress while one is in flight', () => {
+    const { state } = feed(2, servingFacts(LONG_AGO));
+    const window = healthyWindow(8, { failureRate: 0.15 });
+    const next = step(state, {
+      kind: 'window',
+      at: T,
+      window,
+      deployment: state.deployment,
+      incidentId: 'x',
+    });
+    expect(next.state.lastDecision?.rule).toBe('remedy-in-progress');
+    expect(kinds(next.commands)).toEqual(['record-cycle']);
+  });
+
+  it('drops the sequential statistics when another production version serves', () => {
+    const { state } = feed(0, servingFacts(LONG_AGO));
+    // The calibration CUSUM has drifted up on the old version: a new one starts it again at zero.
+    const side = { statistic: 3, observed: 130, expected: 100, rows: 900 };
+    state.detector.calibrationCusum = { up: side, down: { ...side, statistic: 0 } };
+    const window = healthyWindow(6);
+    const moved = step(state, {
+      kind: 'window',
+      at: T,
+      window,
+      deployment: servingFacts(LONG_AGO, { productionVersion: 7 }),
+      incidentId: 'x',
+    });
+    expect(moved.state.judgedVersion).toBe(7);
+    const same = step(state, {
+      kind: 'window',
+      at: T,
+      window,
+      deployment: state.deployment,
+      incidentId: 'x',
+    });
+    expect(same.state.detector.calibrationCusum?.up.statistic).toBeGreaterThan(2);
+    expect(moved.state.detector.calibrationCusum?.up.statistic).toBeLessThan(1);
+  });
+
+  it('leaves the state it was given as it was', () => {
+    const { state } = feed(1, servingFacts(LONG_AGO));
+    const before = structuredClone(state);
+    const window = healthyWindow(7, { failureRate: 0.15 });
+    step(state, { kind: 'window', at: T, window, deployment: state.deployment, incidentId: 'y' });
+    expect(state).toEqual(before);
+  });
+});
+
+describe('a remedy result', () => {
+  it('failed or rejected: the attempt ends and the incident is open for the next rung', () => {
+    const failed = step(inFlight('failures', remedy('rollback')), {
+      kind: 'remedy-result',
+      at: T,
+      result: { outcome: 'failed', before: null, after: null, detail: 'no revision to roll back to' },
+      deployment: null,
+    });
+    expect(failed.state.openIncident?.attempts[0]).toMatchObject({ outcome: 'failed' });
+    expect(failed.state.openIncident?.status).toBe('open');
+    expect(failed.state.inFlight).toBeNull();
+    expect(failed.state.remedies).toEqual([{ action: 'rollback', at: T }]);
+    expect(timeline(failed.commands)).toEqual(['open:0:outcome']);
+    expect(only(failed.commands, 'record-action')[0]?.record).toMatchObject({
+      type: 'rollback',
+      status: 'failed',
+    });
+
+    const rejected = step(inFlight('concept_drift', remedy('retrain')), {
+      kind: 'remedy-result',
+      at: T,
+      result: { outcome: 'rejected', before: 5, after: 5, detail: 'no better', noBetterModel: 'unproven' },
+      deployment: null,
+    });
+    expect(rejected.state.openIncident?.attempts[0]).toMatchObject({
+      outcome: 'rejected',
+      bestAvailable: true,
+    });
+  });
+
+  it('a refit that could not do materially better: the next window closes the incident as rebaselined and the detector takes the new level', () => {
+    const level = { metric: 'accuracy', value: 0.83, rows: 1500 } as const;
+    const rejected = step(inFlight('concept_drift', remedy('retrain')), {
+      kind: 'remedy-result',
+      at: T,
+      result: {
+        outcome: 'rejected',
+        before: 5,
+        after: 5,
+        detail: 'no better',
+        noBetterModel: 'immaterial',
+        level,
+      },
+      deployment: servingFacts(LONG_AGO, { revision: 5 }),
+    });
+    expect(rejected.state.openIncident?.attempts[0]).toMatchObject({ bestAvailable: true, newLevel: level });
+    const old = { n: 6, mean: 0.9, meanSq: 0.81 };
+    const learnt = {
+      ...rejected.state,
+      detector: {
+        ...rejected.state.detector,
+        baselines: { estimatedAccuracy: old, latencyP95: old },
+        baselineLabelled: 3000,
+        baselineCorrect: 2700,
+        baselineWindows: 8,
+      },
+    };
+    const window = healthyWindow(13);
+    const next = step(learnt, {
+      kind: 'window',
+      at: Date.parse(window.endAt),
+      window,
+      deployment: servingFacts(LONG_AGO, { revision: 5 }),
+      incidentId: 'unused',
+    });
+    expect(next.state.lastDecision).toMatchObject({
+      rule: 'level-changed-rebaseline',
+      action: 'alert',
+      incident: { close: 'rebaselined' },
+    });
+    expect(next.state.lastDecision?.escalate ?? null).toBeNull();
+    expect(next.state.openIncident).toBeNull();
+    expect(kinds(next.commands)).not.toContain('escalate');
+    // The accuracy baseline is the new level; the old level's label-free estimate is learnt again, the
+    // system baselines stay.
+    expect(next.state.detector).toMatchObject({
+      baselineLabelled: 1500,
+      baselineCorrect: 1245,
+      baselineWindows: 3,
+    });
+    expect(next.state.detector.baselines).not.toHaveProperty('estimatedAccuracy');
+    expect(next.state.detector.baselines?.latencyP95?.n).toBeGreaterThanOrEqual(6);
+  });
+
+  it('protective, the model at fault: users stay protected while the next rung repairs it', () => {
+    expect(holdUntil('concept_drift')).toBeNull();
+    const next = step(inFlight('concept_drift', remedy('fallback')), applied(5, 6));
+    expect(next.state.openIncident?.attempts[0]?.outcome).toBe('protected');
+    expect(next.state.inFlight).toBeNull();
+    expect(kinds(next.commands)).toEqual(['record-action', 'record-incident']);
+  });
+
+  it('protective, the cause outside: holds, probes at a window, restores, verifies, recovers', () => {
+    let { state, commands } = step(inFlight('failures', remedy('fallback')), applied(5, 6));
+    expect(state.inFlight).toMatchObject({ phase: 'holding', hold: 'probe', before: 5 });
+    expect(only(commands, 'hold')).toEqual([{ kind: 'hold', until: T + MINUTE + 30 * MINUTE }]);
+    expect(timeline(commands)).toEqual(['mitigating:0:holding']);
+
+    const window = healthyWindow(12);
+    ({ state, commands } = step(state, {
+      kind: 'window',
+      at: T + 2 * MINUTE,
+      window,
+      deployment: state.deployment,
+      incidentId: 'z',
+    }));
+    expect(only(commands, 'probe')).toEqual([{ kind: 'probe', version: 3 }]);
+    // A failing probe: still holding, probed again at the next window.
+    const failing = step(state, { kind: 'probe-result', at: T + 3 * MINUTE, ok: false });
+    expect(failing.state.inFlight).toMatchObject({ phase: 'holding', probing: false });
+
+    ({ state, commands } = step(state, { kind: 'probe-result', at: T + 3 * MINUTE, ok: true }));
+    expect(only(commands, 'restore')[0]).toMatchObject({
+      purpose: 'restore',
+      revision: 5,
+      key: 'incident:inc-1:0:restore',
+    });
+    ({ state, commands } = step(state, {
+      kind: 'restored',
+      at: T + 4 * MINUTE,
+      deployment: servingFacts(LONG_AGO, { revision: 7 }),
+    }));
+    expect(state.deployment?.revision).toBe(7);
+    expect(only(commands, 'verify')[0]).toMatchObject({
+      key: 'incident:inc-1:0:verify',
+      baseline: { metric: 'accuracy' },
+    });
+    expect(state.openIncident?.status).toBe('verifying');
+
+    ({ state, commands } = step(state, verdict('recovered')));
+    expect(state.openIncident).toBeNull();
+    expect(state.inFlight).toBeNull();
+    expect(only(commands, 'record-incident')[0]).toMatchObject({
+      record: { status: 'recovered', close: true },
+      incident: { attempts: [{ outcome: 'recovered' }] },
+    });
+  });
+
+  it('holding on inputs: no probe until the finding has cleared; the hold ends unrecovered at its deadline', () => {
+    const flight: InFlight = {
+      phase: 'holding',
+      attempt: 0,
+      action: 'fallback',
+      hold: 'inputs-clear',
+      until: T + 30 * MINUTE,
+      before: 5,
+      probing: false,
+    };
+    const state = inFlight('data_quality', flight, { status: 'holding' });
+    state.detector.persistence.data_quality = { state: 'confirmed', badStreak: 3, goodStreak: 0 };
+    const early = step(state, { kind: 'timer', at: T + 10 * MINUTE });
+    expect(early.state.inFlight).toEqual(flight);
+    const late = step(state, { kind: 'timer', at: T + 30 * MINUTE });
+    expect(late.state.openIncident?.attempts[0]?.outcome).toBe('not_recovered');
+    expect(late.state.openIncident?.status).toBe('open');
+  });
+
+  it('verified short: a rollback is undone before the next rung, a retrain stays as the best model', () => {
+    let { state, commands } = step(inFlight('latency', remedy('rollback')), applied(5, 6));
+    expect(state.detector.settleWindows).toBeGreaterThan(0); // another model serves: the detector starts afresh
+    expect(only(commands, 'verify')).toHaveLength(1);
+    ({ state, commands } = step(state, verdict('not_recovered')));
+    expect(only(commands, 'restore')[0]).toMatchObject({
+      purpose: 'undo',
+      revision: 5,
+      key: 'incident:inc-1:0:undo',
+    });
+    expect(state.inFlight?.phase).toBe('undoing');
+    ({ state, commands } = step(state, { kind: 'restored', at: T, deployment: null }));
+    expect(state.openIncident?.attempts[0]?.outcome).toBe('not_recovered');
+    expect(timeline(commands)).toEqual(['open:0:outcome']);
+
+    ({ state, commands } = step(inFlight('concept_drift', remedy('retrain')), applied(5, 6)));
+    ({ state, commands } = step(state, verdict('not_recovered')));
+    expect(only(commands, 'restore')).toEqual([]);
+    expect(state.openIncident?.attempts[0]).toMatchObject({ outcome: 'not_recovered', bestAvailable: true });
+  });
+
+  it('without a pre-failure baseline the finding having cleared is the recovery', () => {
+    const { state, commands } = step(
+      inFlight('latency', remedy('rollback'), { baseline: null }),
+      applied(5, 6),
+    );
+    expect(state.openIncident).toBeNull();
+    expect(only(commands, 'verify')).toEqual([]);
+  });
+
+  it('a step that failed for good ends the attempt as failed', () => {
+    const { state } = step(inFlight('latency', remedy('rollback')), {
+      kind: 'step-failed',
+      at: T,
+      error: 'boom',
+    });
+    expect(state.openIncident?.attempts[0]).toMatchObject({ outcome: 'failed', detail: 'failed: boom' });
+    expect(state.inFlight).toBeNull();
+  });
+});
+
+describe('approvals', () => {
+  const policy = policyWith({
+    approvals: { fallback: { mode: 'approve', timeout: '10 minutes', onTimeout: 'disable' } },
+  });
+
+  function awaiting(): LifecycleState {
+    const { state } = feed(2, servingFacts(LONG_AGO), policy);
+    return state;
+  }
+
+  it('a remedy the policy makes wait asks for an answer, then runs as the approver', () => {
+    const state = awaiting();
+    expect(state.inFlight?.phase).toBe('approval');
+    expect(state.pendingApproval).toMatchObject({ id: 'inc-7:0', action: 'fallback', onTimeout: 'disable' });
+    const next = step(state, { kind: 'approval', at: T, approved: true, actor: 'ana', reason: 'go' });
+    expect(only(next.commands, 'run-remedy')[0]).toMatchObject({ action: 'fallback', actor: 'human:ana' });
+    expect(only(next.commands, 'record-action')[0]?.record).toMatchObject({
+      type: 'approve:fallback',
+      status: 'succeeded',
+    });
+    expect(next.state.pendingApproval).toBeNull();
+  });
+
+  it('rejected: not taken, the incident is open', () => {
+    const next = step(awaiting(), { kind: 'approval', at: T, approved: false, actor: 'ana', reason: 'no' });
+    expect(next.state.openIncident?.attempts[0]).toMatchObject({
+      outcome: 'rejected',
+      detail: 'rejected by ana: no',
+    });
+    expect(timeline(next.commands)).toEqual(['open:0:not-taken']);
+  });
+
+  it('expired: the policy’s onTimeout remedy is taken by the agent', () => {
+    const state = awaiting();
+    expect(step(state, { kind: 'timer', at: state.pendingApproval!.expiresAt - 1 }).commands).toEqual([]);
+    const next = step(state, { kind: 'timer', at: state.pendingApproval!.expiresAt });
+    expect(only(next.commands, 'run-remedy')[0]).toMatchObject({ action: 'disable', actor: 'agent' });
+    expect(next.state.openIncident?.attempts[0]?.action).toBe('disable');
+  });
+});
+
+describe('human acts', () => {
+  it('pause and resume flip the flag and are audited', () => {
+    const request = { actor: 'ana', reason: 'maintenance' };
+    const paused = step(agentState(), { kind: 'pause', at: T, request });
+    expect(paused.state).toMatchObject({ paused: true, health: 'paused' });
+    expect(paused.commands).toEqual([{ kind: 'record-operator-action', type: 'pause', request, cycle: 0 }]);
+    expect(step(paused.state, { kind: 'resume', at: T, request }).state.paused).toBe(false);
+  });
+
+  it('acknowledge closes the escalated incident', () => {
+    const state = agentState({ openIncident: openIncident('stale_data', { status: 'escalated' }) });
+    const next = step(state, { kind: 'acknowledge', at: T, request: { actor: 'ana', reason: 'on it' } });
+    expect(next.state.openIncident).toBeNull();
+    expect(timeline(next.commands)).toEqual(['acknowledged:acknowledged']);
+  });
+
+  it('a policy change and a person’s change of the deployment are taken as they come', () => {
+    const policy = { version: 3, document: policyWith({ window: { rows: 250 } }) };
+    expect(step(agentState(), { kind: 'policy-changed', at: T, policy }).state.policy).toEqual(policy);
+    const deployment = servingFacts(T, { revision: 9 });
+    expect(step(agentState(), { kind: 'deployment-changed', at: T, deployment }).state.deployment).toEqual(
+      deployment,
+    );
+  });
+});
+
+describe('escalation', () => {
+  it('an exhausted ladder hands the incident to a human with the evidence pack', () => {
+    const failed = (action: 'rollback' | 'fallback' | 'disable') => ({
+      action,
+      at: T,
+      outcome: 'failed' as const,
+      detail: '',
+    });
+    const state = agentState({
+      policy: { version: 0, document: DEFAULT_POLICY },
+      cycle: 12,
+      deployment: servingFacts(LONG_AGO),
+      openIncident: openIncident('failures', {
+        attempts: [failed('rollback'), failed('fallback'), failed('disable')],
+      }),
+    });
+    const window = healthyWindow(12, { failureRate: 0.15 });
+    const next = step(state, {
+      kind: 'window',
+      at: T,
+      window,
+      deployment: state.deployment,
+      incidentId: 'q',
+    });
+    expect(next.state.openIncident?.status).toBe('escalated');
+    expect(only(next.commands, 'escalate')[0]).toMatchObject({
+      key: 'incident:inc-1:escalation',
+      pack: { incident: { id: 'inc-1' }, attempts: state.openIncident?.attempts },
+    });
+  });
+});
