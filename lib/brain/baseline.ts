@@ -2,7 +2,7 @@
 // incident opens, and the backtest takes it the same way.
 import type { FindingKind } from '../domain.ts';
 import { verificationBaselineOf } from './findings/index.ts';
-import type { DetectorState, VerificationBaseline, WindowSummary } from './types.ts';
+import type { DetectorState, MetricLevel, VerificationBaseline, WindowSummary } from './types.ts';
 
 /**
  * The pre-failure level of the metric an incident of `kind` hurts, from the detector's healthy windows
@@ -16,4 +16,17 @@ export function baselineFor(
   window: WindowSummary | null,
 ): VerificationBaseline | null {
   return verificationBaselineOf(kind, detector, window);
+}
+
+/**
+ * The level the serving model's task metric stands at in `window`: accuracy of a classifier, RMSE of a
+ * regressor, on the window's labelled rows. Null when nothing is labelled.
+ */
+export function levelOf(window: WindowSummary): MetricLevel | null {
+  if (window.labelled <= 0) return null;
+  if (window.task === 'regression')
+    return window.rmse == null ? null : { metric: 'rmse', value: window.rmse, rows: window.labelled };
+  return window.accuracy === null
+    ? null
+    : { metric: 'accuracy', value: window.accuracy, rows: window.labelled };
 }

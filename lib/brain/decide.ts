@@ -10,6 +10,7 @@
 // remedies come from remedy-plans.ts.
 
 import type { Severity } from '../domain.ts';
+import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { DeploymentFacts } from './contracts.ts';
 import type { DecisionRule } from './decision-rules.ts';
@@ -27,7 +28,15 @@ import {
   type Situation,
   walk,
 } from './remedy-plans.ts';
-import type { Alternative, Decision, Finding, OpenIncident, RemedyAttempt, RemedyRecord } from './types.ts';
+import type {
+  Alternative,
+  Decision,
+  Finding,
+  MetricLevel,
+  OpenIncident,
+  RemedyAttempt,
+  RemedyRecord,
+} from './types.ts';
 
 export { DECISION_RULES, type DecisionRule } from './decision-rules.ts';
 export { isRemedy, PROTECTIVE } from './remedy-plans.ts';
@@ -52,6 +61,8 @@ export interface DecisionContext {
    * changed just before the failure" compares store times. Falls back to `now`.
    */
   windowStart?: number;
+  /** The serving model's measured level in the window being judged (baseline.ts levelOf). */
+  level?: MetricLevel | null;
 }
 
 /** Outcomes after which the next rung is taken. */
@@ -458,6 +469,41 @@ function openNew(ctx: DecisionContext): Decision {
   return decision(ctx, plan, basis, opens(top));
 }
 
+/**
+ * Policy `escalation.unanswered: 'accept'`: an escalation about the model's own quality that nobody
+ * answered within `acceptAfter` is closed as a level change, the level the model serves at now becoming
+ * the baseline, so that the agent is free to act on the next incident instead of holding for good. Not
+ * while the model is shielded (the shield's level is not the model's), nor for broken inputs, latency,
+ * failures or stale data (their level is harm, not a new normal), nor without labelled rows to measure.
+ */
+function acceptUnanswered(ctx: DecisionContext, incident: OpenIncident): Decision | null {
+  const { unanswered, acceptAfter } = ctx.policy.escalation;
+  const level = ctx.level;
+  if (
+    unanswered !== 'accept' ||
+    incident.escalatedAt === undefined ||
+    ctx.now - incident.escalatedAt < durationMs(acceptAfter) ||
+    FINDING_RULES[incident.kind].origin !== 'model' ||
+    incident.attempts.at(-1)?.outcome === 'protected' ||
+    !level
+  )
+    return null;
+  return decision(
+    ctx,
+    {
+      rule: 'unanswered-escalation-rebaseline',
+      action: 'alert',
+      reason: `incident ${incident.id}: escalated and unanswered for ${acceptAfter}; the policy accepts the best available model: ${level.metric} ${Number(level.value.toPrecision(3))} on ${level.rows} rows becomes the baseline`,
+      alternatives: [{ action: 'none', rejectedBecause: "policy escalation.unanswered is 'accept'" }],
+    },
+    basisOf(
+      ctx.findings.find((f) => f.kind === incident.kind),
+      ctx.policy,
+    ),
+    { close: 'rebaselined' },
+  );
+}
+
 export function decide(ctx: DecisionContext): Decision {
   const incident = ctx.openIncident;
   const busy =
@@ -478,6 +524,7 @@ export function decide(ctx: DecisionContext): Decision {
   if (incident?.status === 'escalated')
     return (
       protectFromCollapse(ctx) ??
+      acceptUnanswered(ctx, incident) ??
       decision(
         ctx,
         watch(

@@ -44,6 +44,11 @@ export const DECISION_RULES = [
       'No refit could do materially better: the level changed, not the model; alert, close, re-baseline.',
   },
   {
+    name: 'unanswered-escalation-rebaseline',
+    description:
+      'Nobody answered a model-quality escalation within acceptAfter and the policy accepts: close, re-baseline.',
+  },
+  {
     name: 'budget-exhausted-escalate',
     description: 'The only remedies left have spent their budget: escalate instead of acting again.',
   },

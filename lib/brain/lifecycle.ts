@@ -14,7 +14,7 @@
 import { DEFAULT_POLICY } from '../policy/defaults.ts';
 import { durationMs } from '../policy/duration.ts';
 import { verificationFor } from '../recovery/judge.ts';
-import { baselineFor } from './baseline.ts';
+import { baselineFor, levelOf } from './baseline.ts';
 import type { Remedy } from './contracts.ts';
 import { decide, isRemedy, PROTECTIVE } from './decide.ts';
 import {
@@ -144,6 +144,7 @@ class Step {
       remedies: s.remedies,
       remedyInProgress: s.inFlight !== null,
       windowStart: Date.parse(window.startAt),
+      level: levelOf(window),
     });
     const opens = decision.incident && 'open' in decision.incident ? decision.incident.open : null;
     this.commands.push({
@@ -174,7 +175,7 @@ class Step {
         baseline: baselineFor(opens.kind, healthyBefore, window),
       };
     } else if (decision.incident && 'close' in decision.incident) {
-      const newLevel = s.openIncident?.attempts.at(-1)?.newLevel;
+      const newLevel = s.openIncident?.attempts.at(-1)?.newLevel ?? levelOf(window);
       if (decision.incident.close === 'rebaselined' && newLevel)
         s.detector = afterLevelChange(s.detector, newLevel);
       s.openIncident = null;
@@ -521,6 +522,7 @@ class Step {
   private escalate(incident: OpenIncident, reason: string) {
     const s = this.state;
     incident.status = 'escalated';
+    incident.escalatedAt = this.now;
     this.incidentStep('escalated', 'escalated', reason, { attempts: incident.attempts });
     this.commands.push({
       kind: 'escalate',

@@ -268,6 +268,8 @@ export interface OpenIncident {
   attempts: RemedyAttempt[];
   /** The pre-failure baseline verification compares with (the detector's healthy windows). */
   baseline: VerificationBaseline | null;
+  /** Epoch ms (workflow time) the incident was handed to a human; absent until it is. */
+  escalatedAt?: number;
 }
 
 /** One remedy the agent took (or tried to take) for an incident. */

@@ -32,6 +32,9 @@ export const DEFAULT_BUDGETS: Record<(typeof REMEDIES)[number], { max: number; p
   fallback: { max: 6, per: '1 day' },
   disable: { max: 2, per: '1 day' },
 };
+/** What the agent does with an escalation nobody answers (policy `escalation.unanswered`). */
+export const UNANSWERED_ESCALATION = ['hold', 'accept'] as const;
+
 /** The defaults of one approval entry (policy `approvals.<remedy>`), which has no entry by default. */
 export const DEFAULT_APPROVAL = {
   mode: 'auto',
@@ -69,6 +72,7 @@ export const DEFAULT_POLICY = {
   budgets: DEFAULT_BUDGETS,
   approvals: {},
   verification: { minRows: 200, maxWait: '30 minutes', tolerance: 0.02, alpha: 0.05 },
+  escalation: { unanswered: 'hold' as (typeof UNANSWERED_ESCALATION)[number], acceptAfter: '1 day' },
   retrain: {
     minRows: 300,
     maxRows: 5000,

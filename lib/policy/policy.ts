@@ -14,6 +14,7 @@ import {
   DEFAULT_POLICY,
   ERROR_RATE_MODES,
   REMEDIES,
+  UNANSWERED_ESCALATION,
 } from './defaults.ts';
 import { DURATION_PATTERN } from './duration.ts';
 
@@ -199,6 +200,21 @@ export const policySchema = z
         message: 'retrain.maxRows must be at least retrain.minRows',
         path: ['maxRows'],
       })
+      .prefault({}),
+    /**
+     * An escalation nobody answers. `hold` (the default): the model stays as it is until a person
+     * acknowledges; protection from a collapse keeps working meanwhile. `accept`: after `acceptAfter`
+     * without an answer, an incident about the model's own quality (concept drift, drift with impact)
+     * whose model is not shielded takes the level it now serves at as the new baseline and closes
+     * `rebaselined`, so the agent can act on what comes next; a shielded model, broken inputs, latency,
+     * failures and stale data keep holding, because accepting those levels would accept harm.
+     */
+    escalation: z
+      .object({
+        unanswered: z.enum(UNANSWERED_ESCALATION).default(DEFAULT_POLICY.escalation.unanswered),
+        acceptAfter: durationSchema.default(DEFAULT_POLICY.escalation.acceptAfter),
+      })
+      .strict()
       .prefault({}),
     /** Where escalations go (signed, retried POST to an http or https URL); none: the dashboard only. */
     escalationWebhook: z.url({ protocol: /^https?$/ }).optional(),

@@ -279,6 +279,7 @@ const rows: Row[] = [
     action: 'fallback',
     incident: null,
   },
+  ...unansweredEscalationRows(),
   {
     name: 'accuracy below the floor: fall back at once, severity critical',
     ctx: { findings: [conceptDrift({ accuracy: 0.4, drop: 0.5 })] },
@@ -704,6 +705,78 @@ const rows: Row[] = [
     },
   },
 ];
+
+/** Policy `escalation.unanswered`: when an unanswered escalation is accepted as a level change, and when not. */
+function unansweredEscalationRows(): Row[] {
+  const accept = policyWith({ escalation: { unanswered: 'accept' } });
+  const level = { metric: 'accuracy' as const, value: 0.82, rows: 400 };
+  const escalated = (kind: Finding['kind'], over: Partial<OpenIncident> = {}) =>
+    incident(kind, { status: 'escalated', escalatedAt: NOW - DAY, ...over });
+  const holds = (name: string, ctx: Partial<DecisionContext>): Row => ({
+    name,
+    ctx,
+    rule: 'escalated-awaiting-human',
+    action: 'none',
+    incident: null,
+  });
+  return [
+    {
+      name: 'accept: a concept-drift escalation unanswered for acceptAfter (1 day) closes as a level change',
+      ctx: { findings: [conceptDrift()], policy: accept, level, openIncident: escalated('concept_drift') },
+      rule: 'unanswered-escalation-rebaseline',
+      action: 'alert',
+      incident: 'close',
+      check: (d) => {
+        expect(d.incident).toEqual({ close: 'rebaselined' });
+        expect(d.reason).toContain('accuracy 0.82 on 400 rows becomes the baseline');
+      },
+    },
+    {
+      name: "accept: drift with impact is the model's quality too",
+      ctx: { findings: [], policy: accept, level, openIncident: escalated('data_drift') },
+      rule: 'unanswered-escalation-rebaseline',
+      action: 'alert',
+      incident: 'close',
+    },
+    holds('accept: a minute short of acceptAfter, it still holds', {
+      findings: [conceptDrift()],
+      policy: accept,
+      level,
+      openIncident: escalated('concept_drift', { escalatedAt: NOW - DAY + MINUTE }),
+    }),
+    holds('hold (the default): a week unanswered still holds', {
+      findings: [conceptDrift()],
+      level,
+      openIncident: escalated('concept_drift', { escalatedAt: NOW - 7 * DAY }),
+    }),
+    holds('accept: never while the model is shielded by its fallback', {
+      findings: [conceptDrift()],
+      policy: accept,
+      level,
+      openIncident: escalated('concept_drift', {
+        attempts: [{ action: 'fallback', at: NOW - 2 * DAY, outcome: 'protected', detail: '' }],
+      }),
+    }),
+    holds('accept: never a latency level', {
+      findings: [latency()],
+      policy: accept,
+      level,
+      openIncident: escalated('latency'),
+    }),
+    holds('accept: never broken inputs', {
+      findings: [],
+      policy: accept,
+      level,
+      openIncident: escalated('data_quality'),
+    }),
+    holds('accept: not without labelled rows to measure the level on', {
+      findings: [conceptDrift()],
+      policy: accept,
+      level: null,
+      openIncident: escalated('concept_drift'),
+    }),
+  ];
+}
 
 describe('decide: one row per rule', () => {
   it.each(rows)('$name → $rule', ({ ctx, rule, action, incident: change, check }) => {

@@ -464,9 +464,37 @@ describe('escalation', () => {
       incidentId: 'q',
     });
     expect(next.state.openIncident?.status).toBe('escalated');
+    expect(next.state.openIncident?.escalatedAt).toBe(T);
     expect(only(next.commands, 'escalate')[0]).toMatchObject({
       key: 'incident:inc-1:escalation',
       pack: { incident: { id: 'inc-1' }, attempts: state.openIncident?.attempts },
     });
+  });
+
+  it("unanswered for acceptAfter under policy 'accept': the incident closes rebaselined at the window's level", () => {
+    const accept = policyWith({ escalation: { unanswered: 'accept', acceptAfter: '6 hours' } });
+    const escalated = (escalatedAt: number) =>
+      agentState({
+        policy: { version: 1, document: accept },
+        cycle: 20,
+        deployment: servingFacts(LONG_AGO),
+        openIncident: openIncident('concept_drift', { status: 'escalated', escalatedAt }),
+      });
+    const window = healthyWindow(20, { accuracy: 0.8, labelled: 500 });
+    const at = (state: LifecycleState) =>
+      step(state, { kind: 'window', at: T, window, deployment: servingFacts(LONG_AGO), incidentId: 'q' });
+
+    const early = at(escalated(T - 5 * 60 * MINUTE));
+    expect(early.state.lastDecision?.rule).toBe('escalated-awaiting-human');
+    expect(early.state.openIncident?.status).toBe('escalated');
+
+    const late = at(escalated(T - 6 * 60 * MINUTE));
+    expect(late.state.lastDecision).toMatchObject({
+      rule: 'unanswered-escalation-rebaseline',
+      incident: { close: 'rebaselined' },
+    });
+    expect(late.state.openIncident).toBeNull();
+    expect(late.state.detector).toMatchObject({ baselineLabelled: 500, baselineCorrect: 400 });
+    expect(kinds(late.commands)).not.toContain('escalate');
   });
 });
