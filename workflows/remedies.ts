@@ -22,7 +22,7 @@ import {
 import { durationMs } from '../lib/policy/duration.ts';
 import type { Policy } from '../lib/policy/policy.ts';
 import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../lib/recovery/judge.ts';
-import { describeComparison } from '../lib/recovery/refit-evidence.ts';
+import { describeComparison, noMaterialGain } from '../lib/recovery/refit-evidence.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 
 const acts = proxyActivities<Activities>(STEP_OPTIONS);
@@ -266,7 +266,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       outcome: 'rejected',
       before: facts.revision,
       after: facts.revision,
-      detail: `candidate v${candidate} did not beat production: ${comparison}`,
+      detail: `candidate v${candidate} did not beat production: ${comparison}${trained.immaterial ? `; ${noMaterialGain(input.materialGain)}` : ''}`,
       candidateVersion: candidate,
       ...(trained.immaterial
         ? {

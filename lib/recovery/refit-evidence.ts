@@ -126,6 +126,11 @@ export function refitGainImmaterial(
   return effect.meanDifference + (z * effect.sdDifference) / Math.sqrt(n) < material;
 }
 
+/** How a rejection reads when even the best gain the rows allow is below the material difference. */
+export function noMaterialGain(materialGain: number): string {
+  return `nor could it do materially better (by ${materialGain} or more)`;
+}
+
 /** The verdict on a rolling-origin comparison (see the file's header). */
 export function judgeRefit(comparison: HoldoutComparison, limits: RefitLimits): RefitVerdict {
   const notBetter = (why: string): RefitVerdict => {
@@ -133,7 +138,7 @@ export function judgeRefit(comparison: HoldoutComparison, limits: RefitLimits): 
     return {
       verdict: 'not-better',
       immaterial,
-      why: immaterial ? `${why}; nor could it do materially better (by ${limits.materialGain} or more)` : why,
+      why: immaterial ? `${why}; ${noMaterialGain(limits.materialGain)}` : why,
     };
   };
   const better =

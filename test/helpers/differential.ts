@@ -14,7 +14,7 @@ import path from 'node:path';
 import { type DeploymentHistory, readDeploymentsFile } from '../../lib/backtest/deployments.ts';
 import { exportStream } from '../../lib/backtest/export.ts';
 import { runBacktest } from '../../lib/backtest/replay.ts';
-import type { BacktestReport } from '../../lib/backtest/report.ts';
+import type { BacktestReport, ReportIncident } from '../../lib/backtest/report.ts';
 import { readStreamFile } from '../../lib/backtest/stream-file.ts';
 import { exportWindows, readWindowsFile } from '../../lib/backtest/windows.ts';
 import type { Store } from '../../lib/db/client.ts';
@@ -74,6 +74,13 @@ function acting(d: WindowDecision): boolean {
   return (REMEDIES as readonly string[]).includes(d.action) || d.rule.endsWith('-escalate');
 }
 
+/** The incident statuses the backtest's report names as they are; it reports every other as 'open'. */
+const CONCLUDED: readonly string[] = [
+  'recovered',
+  'rebaselined',
+  'escalated',
+] satisfies ReportIncident['outcome'][];
+
 /** The agent's trace, from the store it wrote. */
 async function temporalTrace(store: Store, name: string): Promise<Trace> {
   const model = await store.model.findUniqueOrThrow({ where: { name } });
@@ -91,8 +98,9 @@ async function temporalTrace(store: Store, name: string): Promise<Trace> {
     incidents: incidents.map((i) => ({
       kind: i.kind,
       openedWindow: openedIn(i.id),
-      // An escalated incident keeps its status, acknowledged or not; every other status is still open.
-      outcome: i.status === 'recovered' || i.status === 'escalated' ? i.status : 'open',
+      // A closed or escalated incident keeps its status (acknowledged or not); every other status is
+      // still open, as in the backtest's report.
+      outcome: CONCLUDED.includes(i.status) ? i.status : 'open',
       remedies: attemptsOf(actions, i).map((a) => ({ action: a.action, outcome: a.outcome })),
     })),
   };
