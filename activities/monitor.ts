@@ -62,7 +62,8 @@ export function policyFor(model: { name?: string; policy: unknown }): Policy {
   return DEFAULT_POLICY;
 }
 
-const PREDICTION_FIELDS = {
+/** What the monitor reads of a prediction. */
+export const PREDICTION_FIELDS = {
   id: true,
   features: true,
   output: true,

@@ -2,7 +2,7 @@
 // of mixed types (10 numeric of several shapes, 6 categorical, 4 boolean) and a binary classifier with
 // probabilities, 60 % labelled. Deterministic for a seed.
 import type { FeatureRow, FeatureSchema } from '../domain.ts';
-import type { WindowPrediction } from '../monitor/index.ts';
+import { buildReferenceProfile, type ReferenceProfile, type WindowPrediction } from '../monitor/index.ts';
 import type { Random } from '../sim/random.ts';
 
 export const WINDOW_START_MS = Date.parse('2026-01-01T00:00:00.000Z');
@@ -90,4 +90,17 @@ export function* windowRows(
         : null,
     };
   }
+}
+
+/** The reference profile of rows drawn at shift 0, as the registry would store it. */
+export function windowReference(rows: readonly WindowPrediction[]): ReferenceProfile {
+  return buildReferenceProfile({
+    schema: WINDOW_SCHEMA,
+    task: 'binary',
+    labels: ['0', '1'],
+    rows: rows.map((r) => r.features),
+    outputs: rows.map((r) => ({ ...r.output!, confidence: r.confidence })),
+    truth: rows.map((r) => r.label?.value ?? null),
+    timestamps: rows.map((r) => r.receivedAt),
+  });
 }

@@ -5,14 +5,14 @@
 // Beyond, it compacts as Munro & Paterson (1980): a full buffer of 2k values of weight w is sorted and
 // every other value is kept with weight 2w (the kept parity alternates per level so errors tend to
 // cancel), carried up a hierarchy of levels like a binary counter; k = exactValues / 2. Memory is
-// (2 + levels) · k doubles, levels = ⌈log2(n / 2k)⌉: about 1.6 MB at 10 million values with the
+// (2 + levels) · k doubles, levels = ⌊log2(n / 2k)⌋ + 1: about 0.8 MB at 10 million values with the
 // window default (exactValues 16,384).
 //
 // Error: one compaction at weight w moves any value's rank by at most w, and a level of weight w
 // compacts at most n / (2k·w) times, so each level adds at most n / 2k to any rank and the normalised
 // rank error is at most levels / 2k (rankErrorBound, computed from the compactions actually made: at
 // 10 million values and k = 8,192 it is ≤ 6.1e-4). A statistic read from the sample adds the sample's
-// own discretisation, at most 1 / sampleSize in rank.
+// own discretisation, at most 1 / sampleSize in rank (docs/agent-logic.md, "Windows of any size").
 
 import { quantileSorted } from './descriptive.ts';
 

@@ -3,9 +3,8 @@
 // values themselves; beyond, every order statistic stays within the documented rank error of the exact
 // one (docs/agent-logic.md "Windows of any size").
 import { describe, expect, it } from 'vitest';
-import { WINDOW_SCHEMA, windowRows } from '../../lib/bench/window-rows.ts';
+import { WINDOW_SCHEMA, windowReference, windowRows } from '../../lib/bench/window-rows.ts';
 import {
-  buildReferenceProfile,
   computeWindowMetrics,
   type NumericDrift,
   type WindowInput,
@@ -84,15 +83,7 @@ describe('QuantileSketch', () => {
 
 const rng = new Random(20_261_205);
 const referenceRows = [...windowRows(rng, 5000, 0)];
-const reference = buildReferenceProfile({
-  schema: WINDOW_SCHEMA,
-  task: 'binary',
-  labels: ['0', '1'],
-  rows: referenceRows.map((r) => r.features),
-  outputs: referenceRows.map((r) => ({ ...r.output!, confidence: r.confidence })),
-  truth: referenceRows.map((r) => r.label?.value ?? null),
-  timestamps: referenceRows.map((r) => r.receivedAt),
-});
+const reference = windowReference(referenceRows);
 
 function windowInput(predictions: WindowPrediction[], exactValues?: number): WindowInput {
   const last = predictions.at(-1)!.receivedAt.getTime();
