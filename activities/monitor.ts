@@ -113,28 +113,38 @@ function toWindowPrediction(
   };
 }
 
-/** Where the next keyset page starts: after the last row read, in (receivedAt, id) order. */
-type KeysetAfter =
-  | { OR: [{ receivedAt: { gt: Date } }, { receivedAt: Date; id: { gt: string } }] }
-  | Record<string, never>;
+/**
+ * The receivedAt range a keyset page reads, and past the first page, the rows of the last page's
+ * receivedAt to skip (id at most the last one read). The range's lower bound is the last row's own
+ * receivedAt, so that each page starts where the index range starts rather than filtering from the
+ * window's start again: a filter alone (receivedAt > t OR (receivedAt = t AND id > i)) made every page
+ * scan the rows before it, quadratic in the window's size.
+ */
+type KeysetRange = {
+  receivedAt: { gt: Date; lte: Date } | { gte: Date; lte: Date };
+  OR?: [{ receivedAt: { gt: Date } }, { id: { gt: string } }];
+};
 
 /**
- * The rows of a window in keyset pages of `pageSize`, ordered by (receivedAt, id): each page is a range
- * of the (modelId, receivedAt, id) index, so a window of any size is read in the memory of one page and
- * no page costs more than the first.
+ * The rows received in (from, to] in keyset pages of `pageSize`, ordered by (receivedAt, id): each page
+ * is a range of the (modelId, receivedAt, id) index, so a window of any size is read in the memory of
+ * one page and no page costs more than the first.
  */
 async function* keysetPages<Row extends { id: string; receivedAt: Date }>(
-  read: (after: KeysetAfter, take: number) => Promise<Row[]>,
+  read: (range: KeysetRange, take: number) => Promise<Row[]>,
+  from: Date,
+  to: Date,
   pageSize: number,
 ): AsyncGenerator<Row[]> {
-  let after: KeysetAfter = {};
+  let range: KeysetRange = { receivedAt: { gt: from, lte: to } };
   for (;;) {
-    const page = await read(after, pageSize);
+    const page = await read(range, pageSize);
     if (page.length > 0) yield page;
     if (page.length < pageSize) return;
     const last = page[page.length - 1]!;
-    after = {
-      OR: [{ receivedAt: { gt: last.receivedAt } }, { receivedAt: last.receivedAt, id: { gt: last.id } }],
+    range = {
+      receivedAt: { gte: last.receivedAt, lte: to },
+      OR: [{ receivedAt: { gt: last.receivedAt } }, { id: { gt: last.id } }],
     };
   }
 }
@@ -200,12 +210,11 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
         : null;
       const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
-      const window = { receivedAt: { gt: scanFrom, lte: endAt } };
       const predictionPages = () =>
         keysetPages(
-          (after, take) =>
+          (range, take) =>
             store.prediction.findMany({
-              where: { AND: [{ modelId: model.id, source: served, ...window }, after] },
+              where: { modelId: model.id, source: served, ...range },
               orderBy: [...KEYSET_ORDER],
               take,
               select: {
@@ -213,13 +222,15 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
                 label: { select: { value: true, observedAt: true, receivedAt: true } },
               },
             }),
+          scanFrom,
+          endAt,
           pageSize,
         );
       const labelPages = () =>
         keysetPages(
-          (after, take) =>
+          (range, take) =>
             store.label.findMany({
-              where: { AND: [{ modelId: model.id, prediction: { source: served }, ...window }, after] },
+              where: { modelId: model.id, prediction: { source: served }, ...range },
               orderBy: [...KEYSET_ORDER],
               take,
               select: {
@@ -230,6 +241,8 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
                 prediction: { select: { ...PREDICTION_FIELDS, versionId: true } },
               },
             }),
+          scanFrom,
+          endAt,
           pageSize,
         );
 
