@@ -1,23 +1,8 @@
-// The dashboard in a real browser against the whole stack as users run it: a Temporal dev server, the
-// worker and the API as processes on a SQLite database, the dashboard built with `next build` and served by
-// `next start`, and Debian's Chromium driven by playwright-core. The agent cycles every second while
-// labelled traffic flows through the API: healthy, then bad (an incident opens), then healthy again
-// (it recovers); an operator, signed in, then pauses the agent from the model page, and the audit trail
-// names her. Before signing in the dashboard shows the fleet read-only, with its own viewer key; a wrong
-// password is refused. A credit model deployed with three
-// versions is escalated while it gets no traffic and acknowledged by an operator, then shows its per-feature
-// drift, deployment, versions side by side and policy; a third model's operator requires approval in the
-// policy editor and approves the remedy the agent asks for. Then a viewer signs in: the controls are
-// disabled, and the API refuses them anyway; requests from another host name, or without a session, are
-// refused. No console error is allowed. Screenshots of every page go to test-output/screenshots/.
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { createUser } from '../../lib/auth/users.ts';
@@ -27,21 +12,17 @@ import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { authHeader } from '../helpers/api.ts';
 import { creditData, registerCreditModel, registerCreditVersion } from '../helpers/credit-model.ts';
+import {
+  buildDashboard,
+  launchChromium,
+  type RunningDashboard,
+  startDashboard,
+} from '../helpers/dashboard.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
-const NEXT_BIN = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 const MODEL = 'credit';
 /** Deployed credit models (real versions with reference profiles): one for the views, one for approvals. */
@@ -56,45 +37,13 @@ const OPERATOR_ACTOR = `human:${OPERATOR}`;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let call: JsonCall;
-let dashboard: ChildProcess | undefined;
-let dashboardOutput = '';
+let dashboard: RunningDashboard | undefined;
 let dashboardUrl: string;
-let userDataDir: string;
+let chromiumProcess: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let context: BrowserContext;
 let page: Page;
 const processes: RunningProcess[] = [];
 const browserErrors: string[] = [];
-
-/** Runs a command to completion; rejects with its output when it fails. */
-function run(args: string[], extraEnv: Record<string, string>, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c));
-    child.stderr.on('data', (c: Buffer) => (output += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -239,11 +188,8 @@ async function fleetHealth(): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium"`);
-  }
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const build = run([NEXT_BIN, 'build', 'dashboard'], { NEXT_TELEMETRY_DISABLED: '1' }, 150_000);
+  const build = buildDashboard();
   [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
   const processEnv = {
     TEMPORAL_ADDRESS: env.address,
@@ -265,39 +211,17 @@ beforeAll(async () => {
   await createUser(db.store, VIEWER, 'viewer', PASSWORD);
   await build;
 
-  const port = await freePort();
-  dashboardUrl = `http://127.0.0.1:${port}`;
-  dashboard = spawn(
-    process.execPath,
-    [NEXT_BIN, 'start', 'dashboard', '-p', String(port), '-H', '127.0.0.1'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        NEXT_TELEMETRY_DISABLED: '1',
-        HOMEOSTAT_API_URL: apiUrl,
-        // Its own key shows the fleet to nobody signed in: read-only, so a viewer key.
-        HOMEOSTAT_DASHBOARD_API_KEY: (await authHeader(db.store, 'viewer')).authorization!.slice(
-          'Bearer '.length,
-        ),
-        TEMPORAL_UI_URL,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  dashboard.stdout?.on('data', (c: Buffer) => (dashboardOutput += c));
-  dashboard.stderr?.on('data', (c: Buffer) => (dashboardOutput += c));
-  await waitFor('the dashboard', async () =>
-    (await fetch(`${dashboardUrl}/api/v1/fleet`)).ok ? true : undefined,
-  );
-
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 900 },
+  dashboard = await startDashboard(apiUrl, {
+    // Its own key shows the fleet to nobody signed in: read-only, so a viewer key.
+    HOMEOSTAT_DASHBOARD_API_KEY: (await authHeader(db.store, 'viewer')).authorization!.slice(
+      'Bearer '.length,
+    ),
+    TEMPORAL_UI_URL,
   });
+  dashboardUrl = dashboard.url;
+
+  chromiumProcess = await launchChromium();
+  context = chromiumProcess.context;
   page = context.pages()[0] ?? (await context.newPage());
   context.on('console', (message) => {
     if (message.type() === 'error')
@@ -307,17 +231,16 @@ beforeAll(async () => {
 }, 170_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  dashboard?.kill('SIGTERM');
+  await chromiumProcess?.close();
+  dashboard?.stop();
   await Promise.all(processes.map((p) => p.stop('SIGKILL')));
   await Promise.all([env?.teardown(), db?.drop()]);
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 }, 60_000);
 
 /** No test may leave an error in the browser's console (a failed request, a React warning, a crash). */
 afterEach(() => {
   const errors = browserErrors.splice(0);
-  expect(errors, dashboardOutput.slice(-2000)).toEqual([]);
+  expect(errors, dashboard?.output().slice(-2000)).toEqual([]);
 });
 
 /** Signs in on the sign-in page, which brings the person back to the page they came from. */
