@@ -100,13 +100,20 @@ export async function startDashboard(apiUrl: string, env: Record<string, string>
 }
 
 /** Chromium with a fresh profile; `close` removes the profile too. */
-export async function launchChromium(viewport = { width: 1280, height: 900 }) {
+export async function launchChromium({
+  viewport = { width: 1280, height: 900 },
+  javaScriptEnabled = true,
+}: {
+  viewport?: { width: number; height: number };
+  javaScriptEnabled?: boolean;
+} = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport,
+    javaScriptEnabled,
   });
   return {
     context,
