@@ -21,7 +21,8 @@ import type { Page } from 'playwright-core';
 import { FLEET_PAGE_SIZE } from '../dashboard/lib/fleet-query.ts';
 import { jsonClient } from '../lib/api-client.ts';
 import { authHeader } from '../test/helpers/api.ts';
-import { buildDashboard, launchChromium, startDashboard } from '../test/helpers/dashboard.ts';
+import { launchChromiumProfile } from '../test/helpers/browser.ts';
+import { buildDashboard, startDashboard } from '../test/helpers/dashboard.ts';
 import { createTestDatabase } from '../test/helpers/db.ts';
 import { startEntryPoint } from '../test/helpers/processes.ts';
 import { startDevServer } from '../test/helpers/temporal.ts';
@@ -74,7 +75,7 @@ async function navigationTiming(page: Page): Promise<{ loadMs: number; responseM
 
 async function measure(
   models: number,
-  chromium: Awaited<ReturnType<typeof launchChromium>>,
+  chromium: Awaited<ReturnType<typeof launchChromiumProfile>>,
   temporalAddress: string,
 ) {
   const db = await createTestDatabase(PROVIDER);
@@ -149,7 +150,7 @@ async function run() {
   // agent's pending approval, which an API without Temporal answers only after its connection gives up
   // (some 6 s), holding the browser's connections meanwhile.
   const [temporal] = await Promise.all([startDevServer(), buildDashboard()]);
-  const chromium = await launchChromium();
+  const chromium = await launchChromiumProfile();
   const sizes = [];
   try {
     for (const n of SIZES) sizes.push(await measure(n, chromium, temporal.address));

@@ -11,13 +11,9 @@ import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { authHeader } from '../helpers/api.ts';
+import { launchChromiumProfile } from '../helpers/browser.ts';
 import { creditData, registerCreditModel, registerCreditVersion } from '../helpers/credit-model.ts';
-import {
-  buildDashboard,
-  launchChromium,
-  type RunningDashboard,
-  startDashboard,
-} from '../helpers/dashboard.ts';
+import { buildDashboard, type RunningDashboard, startDashboard } from '../helpers/dashboard.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
 import { startDevServer } from '../helpers/temporal.ts';
@@ -40,7 +36,7 @@ let db: TestDatabase;
 let call: JsonCall;
 let dashboard: RunningDashboard | undefined;
 let dashboardUrl: string;
-let chromiumProcess: Awaited<ReturnType<typeof launchChromium>> | undefined;
+let chromiumProcess: Awaited<ReturnType<typeof launchChromiumProfile>> | undefined;
 let context: BrowserContext;
 let page: Page;
 const processes: RunningProcess[] = [];
@@ -221,7 +217,7 @@ beforeAll(async () => {
   });
   dashboardUrl = dashboard.url;
 
-  chromiumProcess = await launchChromium();
+  chromiumProcess = await launchChromiumProfile();
   context = chromiumProcess.context;
   page = context.pages()[0] ?? (await context.newPage());
   context.on('console', (message) => {
@@ -885,7 +881,7 @@ describe('dashboard', () => {
     browserErrors.splice(0, browserErrors.length, ...browserErrors.filter((e) => !agentless.test(e)));
 
     // Without JavaScript: the server-rendered links and the filter form still page and search.
-    const noScript = await launchChromium({ javaScriptEnabled: false });
+    const noScript = await launchChromiumProfile({ javaScriptEnabled: false });
     try {
       const plain = noScript.context.pages()[0] ?? (await noScript.context.newPage());
       await plain.goto(`${dashboardUrl}/?search=fleet-page&limit=25`);

@@ -1,23 +1,12 @@
 // The dashboard as users run it, for the browser test and the fleet-page benchmark: built with
-// `next build`, served by `next start` against an API, and Debian's Chromium driven by playwright-core
-// (its own browser download does not work offline: docs in /work/shared/notes/offline-stack.md).
+// `next build` and served by `next start` against an API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
 import { REPO_ROOT } from '../../lib/db/config.ts';
+import { CHROMIUM } from './browser.ts';
+import { freePort } from './temporal.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const NEXT_BIN = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 /** Runs a command to completion; rejects with its output when it fails. */
@@ -36,17 +25,6 @@ function run(args: string[], extraEnv: Record<string, string>, timeoutMs: number
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(new Error(`${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`));
-    });
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }
@@ -97,29 +75,4 @@ export async function startDashboard(apiUrl: string, env: Record<string, string>
     await new Promise((r) => setTimeout(r, 250));
   }
   return { url, child, output: () => output, stop: () => child.kill('SIGTERM') };
-}
-
-/** Chromium with a fresh profile; `close` removes the profile too. */
-export async function launchChromium({
-  viewport = { width: 1280, height: 900 },
-  javaScriptEnabled = true,
-}: {
-  viewport?: { width: number; height: number };
-  javaScriptEnabled?: boolean;
-} = {}) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-chromium-'));
-  const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport,
-    javaScriptEnabled,
-  });
-  return {
-    context,
-    async close() {
-      await context.close().catch(() => {});
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
 }
