@@ -89,6 +89,12 @@ function control(summary: string, body: z.ZodType): OperationDoc {
   };
 }
 
+/** Rows are the model's own: what a static document cannot say about traffic of every model at once. */
+const FEATURES_OF_THE_MODEL =
+  "Each row's features are checked against the model's feature schema (GET /v1/models/{model}): with " +
+  'onInvalid "reject" a violation answers 400 invalid_features and stores nothing; with "flag" (the ' +
+  'default) the row is stored with its violations.';
+
 /**
  * What any /v1 operation may answer besides its own statuses: from the authentication and rate-limit
  * middleware (api/auth.ts, api/rate-limit.ts) and from an unavailable database or a full write queue.
@@ -183,6 +189,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models': {
     summary: 'Register a model and start its agent',
+    description: 'Feature names are unique within featureSchema (400 otherwise).',
     body: registerModelBody,
     responses: {
       '201':
@@ -198,14 +205,24 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models/{model}/predict': {
     summary: 'Serve predictions through the gateway (one row, or { rows } for a batch)',
+    description: FEATURES_OF_THE_MODEL,
     body: z.union([predictRowSchema, predictBatchSchema]),
+    responses: {
+      '503':
+        'model_disabled: the model is disabled and its disabledResponse is "unavailable"; or, as for ' +
+        'every operation, database_unavailable or overloaded. Retry-After says when to retry',
+    },
   },
   'POST /v1/models/{model}/predictions': {
     summary: 'Log predictions made by your own serving stack',
+    description: `${FEATURES_OF_THE_MODEL} A prediction's value must be one of a classifier's labels (a number for regression: 400 invalid_prediction); a version the model does not have answers 422.`,
     body: predictionsBody,
   },
   'POST /v1/models/{model}/labels': {
     summary: 'Ground truth by prediction id, whenever it arrives',
+    description:
+      "A label must be one of a classifier's labels, a number for regression (400 invalid_label); a " +
+      'prediction id this model never received answers 422 unknown_prediction. Nothing is stored then.',
     body: labelsBody,
   },
   'GET /v1/models/{model}/policy': {
@@ -237,6 +254,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/models/{model}/agent/resume': control('Resume the agent (audited workflow update)', operatorBody),
   'POST /v1/models/{model}/versions': {
     summary: 'Register (or train) a model version',
+    description:
+      'Besides the schema: data and validation carry as many labels as rows; trainingWindow.from is not ' +
+      "after .to; rows fit the model's feature schema (400 invalid_data); the artifact is one of the kinds " +
+      "with the model's task and labels (400 invalid_artifact); parentVersion and incidentId exist (422).",
     body: registerVersionSchema,
   },
   'GET /v1/models/{model}/versions': { summary: 'List versions, newest first (paged)', query: versionsQuery },
@@ -250,6 +271,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/models/{model}/deployment': { summary: 'The current deployment revision' },
   'POST /v1/models/{model}/deployment': {
     summary: 'Change the deployment: a new revision',
+    description:
+      'The deployment it leads to must be able to serve (400 invalid_deployment: the serving mode needs a ' +
+      'production version, the fallback mode a fallback, a version holds one role); versions it names must ' +
+      'exist (422 unknown_version).',
     body: deploymentChangeBody,
   },
   'GET /v1/models/{model}/revisions': {
@@ -303,7 +328,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/models/{model}/decisions': { summary: 'Decisions, newest first', query: decisionsQuery },
   'GET /v1/models/{model}/incidents': { summary: 'Incidents, newest first', query: incidentsQuery },
   'GET /v1/incidents/{id}': { summary: 'An incident with its timeline' },
-  'GET /v1/actions': { summary: 'The audit trail, filterable; JSON or CSV', query: actionsQuery },
+  'GET /v1/actions': {
+    summary: 'The audit trail, filterable; JSON or CSV',
+    description: 'from is not after to (400 otherwise).',
+    query: actionsQuery,
+  },
 };
 
 interface Layer {
