@@ -143,11 +143,11 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
   const { stdout: versionLine } = await promisify(execFile)(cli, ['--version']);
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-fuzz-'));
   const reportPath = path.join(reportDir, 'report.ndjson');
-  const args = (authorization: string) => [
+  const args = (url: string, authorization: string, report: string) => [
     '--config-file',
     path.relative(REPO_ROOT, SCHEMATHESIS_CONFIG),
     'run',
-    `${target.api.url}/openapi.json`,
+    `${url}/openapi.json`,
     '--checks',
     'all',
     '--phases',
@@ -165,11 +165,11 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
     '--report',
     'ndjson',
     '--report-ndjson-path',
-    reportPath,
+    report,
     '--no-color',
   ];
   const started = Date.now();
-  const child = spawn(cli, args(target.authorization), {
+  const child = spawn(cli, args(target.api.url, target.authorization, reportPath), {
     cwd: REPO_ROOT,
     env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' },
   });
@@ -191,7 +191,11 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
   fs.rmSync(reportDir, { recursive: true, force: true });
   return {
     version: versionLine.trim().replace(/^.*version /, ''),
-    command: ['schemathesis', ...args('Bearer <admin key>')].join(' '),
+    // Without what changes from run to run (the port, the key, the temporary report).
+    command: [
+      'schemathesis',
+      ...args('http://127.0.0.1:<port>', 'Bearer <admin key>', '<report.ndjson>'),
+    ].join(' '),
     exitCode,
     ...summarise(events),
     seconds: (Date.now() - started) / 1000,

@@ -10,6 +10,7 @@ import {
   type FuzzResult,
   type FuzzTarget,
   runSchemathesis,
+  schemathesisCli,
   startFuzzTarget,
 } from '../helpers/fuzz.ts';
 
@@ -26,6 +27,17 @@ afterAll(async () => {
 });
 
 describe('Schemathesis against the running API', () => {
+  it('fails with how to install Schemathesis when it is missing, never skips', () => {
+    const given = process.env.SCHEMATHESIS_PATH;
+    process.env.SCHEMATHESIS_PATH = '/nonexistent/schemathesis';
+    try {
+      expect(() => schemathesisCli()).toThrow(/bash scripts\/bootstrap\.sh --fuzz/);
+    } finally {
+      if (given === undefined) delete process.env.SCHEMATHESIS_PATH;
+      else process.env.SCHEMATHESIS_PATH = given;
+    }
+  });
+
   it('finds no failure and no error with every check', () => {
     // On failure the CLI's own report (with a curl line per failure) is the message.
     expect(result.failures, result.output).toEqual([]);
