@@ -65,7 +65,7 @@ interface OperationDoc {
 }
 
 /** An operator control: a workflow update with a deadline, sent only to an agent that answers. */
-function control(summary: string, body: z.ZodType): OperationDoc {
+function control(summary: string, body: z.ZodType, responses: Record<string, string> = {}): OperationDoc {
   return {
     summary,
     body,
@@ -85,6 +85,7 @@ function control(summary: string, body: z.ZodType): OperationDoc {
       '503':
         'Temporal or the agent did not answer in time (code agent_unresponsive, temporal_unavailable: ' +
         'nothing changed; control_pending: sent, may still be applied); Retry-After says when to retry',
+      ...responses,
     },
   };
 }
@@ -196,6 +197,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
         'Registered (the store is the source of truth). `agent.started` says whether its agent runs; when ' +
         `Temporal did not start it within ${AGENT_START_DEADLINE_MS / 1000} s it is false, \`agent.reason\` ` +
         "says why, and the worker's periodic reconcile starts the agent once Temporal is reachable",
+      '409': 'A model of that name is registered (code model_exists); nothing changed',
     },
   },
   'GET /v1/models/{model}': { summary: 'One model' },
@@ -208,6 +210,9 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description: FEATURES_OF_THE_MODEL,
     body: z.union([predictRowSchema, predictBatchSchema]),
     responses: {
+      '409':
+        'not_deployed (the model has no deployment yet) or prediction_exists (an id already used); ' +
+        'nothing was stored',
       '503':
         'model_disabled: the model is disabled and its disabledResponse is "unavailable"; or, as for ' +
         'every operation, database_unavailable or overloaded. Retry-After says when to retry',
@@ -217,6 +222,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Log predictions made by your own serving stack',
     description: `${FEATURES_OF_THE_MODEL} A prediction's value must be one of a classifier's labels (a number for regression: 400 invalid_prediction); a version the model does not have answers 422.`,
     body: predictionsBody,
+    responses: {
+      '409': 'A prediction id was already ingested (code prediction_exists); nothing was stored',
+      '422':
+        'A prediction names a version the model does not have (code unknown_version); nothing was stored',
+    },
   },
   'POST /v1/models/{model}/labels': {
     summary: 'Ground truth by prediction id, whenever it arrives',
@@ -224,6 +234,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       "A label must be one of a classifier's labels, a number for regression (400 invalid_label); a " +
       'prediction id this model never received answers 422 unknown_prediction. Nothing is stored then.',
     body: labelsBody,
+    responses: {
+      '409': 'A prediction already has a label (code label_exists); nothing was stored',
+      '422':
+        'A label refers to a prediction this model never received (code unknown_prediction); nothing was stored',
+    },
   },
   'GET /v1/models/{model}/policy': {
     summary: 'The current policy (defaults filled in) and its version history, newest first (paged)',
@@ -250,6 +265,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'PUT /v1/models/{model}/agent/policy': control(
     "Replace the model's policy: validated (422 with every issue), versioned, audited",
     documentedPolicyBody,
+    { '422': 'The policy is invalid (code invalid_policy; issues lists every problem); nothing changed' },
   ),
   'POST /v1/models/{model}/agent/resume': control('Resume the agent (audited workflow update)', operatorBody),
   'POST /v1/models/{model}/versions': {
@@ -259,6 +275,9 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       "after .to; rows fit the model's feature schema (400 invalid_data); the artifact is one of the kinds " +
       "with the model's task and labels (400 invalid_artifact); parentVersion and incidentId exist (422).",
     body: registerVersionSchema,
+    responses: {
+      '422': 'parentVersion or incidentId names nothing of this model (unknown_version, unknown_incident)',
+    },
   },
   'GET /v1/models/{model}/versions': { summary: 'List versions, newest first (paged)', query: versionsQuery },
   'GET /v1/models/{model}/versions/{version}': {
@@ -267,6 +286,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'PATCH /v1/models/{model}/versions/{version}': {
     summary: 'Set a version candidate, retired or rejected',
     body: statusBody,
+    responses: {
+      '409':
+        'The version has a role in the current deployment (code version_deployed): change the deployment first',
+    },
   },
   'GET /v1/models/{model}/deployment': { summary: 'The current deployment revision' },
   'POST /v1/models/{model}/deployment': {
@@ -276,6 +299,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'production version, the fallback mode a fallback, a version holds one role); versions it names must ' +
       'exist (422 unknown_version).',
     body: deploymentChangeBody,
+    responses: {
+      '200': 'Nothing changed: the deployment already is what was asked (no new revision)',
+      '201': 'A new revision',
+      '422': 'A version it names does not exist (code unknown_version); nothing changed',
+    },
   },
   'GET /v1/models/{model}/revisions': {
     summary: 'Deployment revisions, newest first (paged)',
@@ -286,7 +314,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     body: restoreRevisionBody,
   },
   'GET /v1/keys': { summary: 'List API keys, oldest first (never their secrets; paged)', query: keysQuery },
-  'POST /v1/keys': { summary: 'Create an API key; the secret is in this answer only', body: createKeyBody },
+  'POST /v1/keys': {
+    summary: 'Create an API key; the secret is in this answer only',
+    body: createKeyBody,
+    responses: { '409': 'An active key of that name exists (code key_exists); nothing changed' },
+  },
   'DELETE /v1/keys/{name}': { summary: 'Revoke an API key' },
   'GET /v1/audit/verify': {
     summary: 'Verify the tamper-evident audit chain: audit rows or entries changed, inserted or deleted',
