@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -26,20 +25,12 @@ import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { authHeader } from '../helpers/api.ts';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../helpers/browser.ts';
 import { creditData, registerCreditModel, registerCreditVersion } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
-import { startDevServer } from '../helpers/temporal.ts';
+import { freePort, startDevServer } from '../helpers/temporal.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const NEXT_BIN = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
@@ -81,17 +72,6 @@ function run(args: string[], extraEnv: Record<string, string>, timeoutMs: number
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(new Error(`${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }
