@@ -25,7 +25,13 @@ import {
 } from '../../lib/brain/status.ts';
 import type { Alternative, Health } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
-import { FINDING_KINDS, type FindingKind, HEALTHS, INCIDENT_STATUSES } from '../../lib/domain.ts';
+import {
+  FINDING_KINDS,
+  type FindingKind,
+  HEALTHS,
+  INCIDENT_STATUSES,
+  MAX_STORED_INT,
+} from '../../lib/domain.ts';
 import { queryInSlices } from '../../lib/ingest/limits.ts';
 import { storeProvider } from '../../lib/ingest/prediction-writer.ts';
 import type { FeatureDrift, WindowMetrics } from '../../lib/monitor/window.ts';
@@ -34,6 +40,7 @@ import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
 import { limitParam, pageArgs, pageOf, pageParams } from '../paging.ts';
+import { PATH_PARAMS } from '../params.ts';
 
 // ---- What the endpoints answer (the dashboard imports these types) ----
 
@@ -269,17 +276,12 @@ export const fleetQuery = z
   .strict();
 export const driftQuery = z.object({ windows: limitParam(50, 500) }).strict();
 export const decisionsQuery = z
-  .object({ ...pageParams(50, 1000), before: z.coerce.number().int().min(0).optional() })
+  .object({ ...pageParams(50, 1000), before: z.coerce.number().int().min(0).max(MAX_STORED_INT).optional() })
   .strict();
 export const incidentsQuery = z
   .object({ ...pageParams(50, 500), status: z.enum(INCIDENT_STATUSES).optional() })
   .strict();
-const incidentParams = z.object({
-  id: z
-    .string()
-    .max(128)
-    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" and "_"'),
-});
+const incidentParams = z.object({ id: PATH_PARAMS.id });
 
 export const ACTIONS_LIMITS = { default: 1000, max: 10_000 } as const;
 export const actionsQuery = z

@@ -211,6 +211,14 @@ describeEachProvider('history API on %s', (provider) => {
     });
   });
 
+  // Found by the fuzzer: a cycle past 32 bits reached PostgreSQL's integer column (a 500).
+  it('refuses a before= cycle that no stored cycle can reach', async () => {
+    const res = await api.call('GET', `/v1/models/credit/decisions?before=${2 ** 31}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['query.before']);
+    expect((await api.call('GET', `/v1/models/credit/decisions?before=${2 ** 31 - 1}`)).status).toBe(200);
+  });
+
   it('lists a model’s incidents and tells one incident as a timeline of the loop', async () => {
     const list = await api.call('GET', '/v1/models/credit/incidents');
     expect(list.status).toBe(200);
