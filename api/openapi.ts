@@ -346,9 +346,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     responses: { '400': 'The request carries an API key, not a session (code not_a_session)' },
   },
   'GET /v1/fleet': {
-    summary: 'Every model with its health, open incident and last decision, by name (paged, filterable)',
+    summary:
+      'Every model with its health, open incident and last decision, by name (paged both ways, filterable)',
     description:
-      'health, incidentKind and search (a case-insensitive part of the name) select the models; matching says how many do over every page, and counts how many models of the whole fleet the key may see have each health, whatever the filters.',
+      'health, incidentKind and search (a case-insensitive part of the name) select the models, in code-point ' +
+      'order of their names. Pages are keyset: nextCursor ("after.<model>") and prevCursor ("before.<model>") ' +
+      'name the model a page starts after or ends before, so a page stays put when models are added or removed ' +
+      'elsewhere; null when no page lies on that side. matching says how many models match over every page, ' +
+      'offset how many of them come before this page, total how many the caller may see. counts (models by ' +
+      'health) follow search and incidentKind, incidentCounts (models by open-incident kind) follow search ' +
+      'and health: what each choice of the other filter would match.',
     query: fleetQuery,
   },
   'GET /v1/fleet/{model}': { summary: "One model's fleet entry" },
