@@ -9,7 +9,6 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../lib/auth/sessions.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
-import { deploymentChangeSchema, revisionMetaSchema } from '../lib/registry/revisions.ts';
 import { registerVersionSchema } from '../lib/registry/versions.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(
@@ -17,13 +16,14 @@ const PACKAGE_VERSION: string = JSON.parse(
 ).version;
 
 import { ACCESS_RULES, isPublicRoute } from './auth.ts';
+import { PATH_PARAMS, type PathParamName } from './params.ts';
 import {
   acknowledgeBody,
   approvalBody,
   CONTROL_CHECK_MS,
   CONTROL_DEADLINE_MS,
+  documentedPolicyBody,
   operatorBody,
-  policyBody,
   revertBody,
 } from './routes/agents.ts';
 import { auditVerifyQuery } from './routes/audit.ts';
@@ -45,7 +45,13 @@ import {
   policyQuery,
   registerModelBody,
 } from './routes/models.ts';
-import { revisionsQuery, versionsQuery } from './routes/registry.ts';
+import {
+  deploymentChangeBody,
+  restoreRevisionBody,
+  revisionsQuery,
+  statusBody,
+  versionsQuery,
+} from './routes/registry.ts';
 import { signInBody } from './routes/sessions.ts';
 
 interface OperationDoc {
@@ -59,7 +65,7 @@ interface OperationDoc {
 }
 
 /** An operator control: a workflow update with a deadline, sent only to an agent that answers. */
-function control(summary: string, body: z.ZodType): OperationDoc {
+function control(summary: string, body: z.ZodType, responses: Record<string, string> = {}): OperationDoc {
   return {
     summary,
     body,
@@ -79,9 +85,16 @@ function control(summary: string, body: z.ZodType): OperationDoc {
       '503':
         'Temporal or the agent did not answer in time (code agent_unresponsive, temporal_unavailable: ' +
         'nothing changed; control_pending: sent, may still be applied); Retry-After says when to retry',
+      ...responses,
     },
   };
 }
+
+/** Rows are the model's own: what a static document cannot say about traffic of every model at once. */
+const FEATURES_OF_THE_MODEL =
+  "Each row's features are checked against the model's feature schema (GET /v1/models/{model}): with " +
+  'onInvalid "reject" a violation answers 400 invalid_features and stores nothing; with "flag" (the ' +
+  'default) the row is stored with its violations.';
 
 /**
  * What any /v1 operation may answer besides its own statuses: from the authentication and rate-limit
@@ -101,6 +114,66 @@ const COMMON_RESPONSES: Record<string, string> = {
     'overloaded (the write queue is full), or a Temporal code for agent routes; Retry-After says when to retry',
 };
 
+/**
+ * Operations whose answer names something a path takes (a created model, the first of a list), and where:
+ * every operation whose path parameters one supplies gets an OpenAPI link from that answer, so that a
+ * client (and the fuzzer's stateful phase) can follow a model to its versions, deployment, agent and
+ * history. (Not GET /v1/keys: its first key is the oldest, whose revocation would lock the caller out.)
+ */
+const LINK_SOURCES: Record<
+  string,
+  { status: '200' | '201'; supplies: Partial<Record<PathParamName, string>> }
+> = {
+  'POST /v1/models': { status: '201', supplies: { model: '$response.body#/model/name' } },
+  'GET /v1/models': { status: '200', supplies: { model: '$response.body#/models/0/name' } },
+  'POST /v1/models/{model}/versions': {
+    status: '201',
+    supplies: { model: '$request.path.model', version: '$response.body#/version/version' },
+  },
+  'GET /v1/models/{model}/versions': {
+    status: '200',
+    supplies: { model: '$request.path.model', version: '$response.body#/versions/0/version' },
+  },
+  'POST /v1/models/{model}/deployment': {
+    status: '201',
+    supplies: { model: '$request.path.model', revision: '$response.body#/deployment/revision' },
+  },
+  'GET /v1/models/{model}/revisions': {
+    status: '200',
+    supplies: { model: '$request.path.model', revision: '$response.body#/revisions/0/revision' },
+  },
+  'GET /v1/models/{model}/incidents': { status: '200', supplies: { id: '$response.body#/incidents/0/id' } },
+  'POST /v1/keys': { status: '201', supplies: { name: '$response.body#/name' } },
+};
+
+const pathParamsOf = (route: string) => [...route.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as PathParamName);
+
+/** The links of a source's answer: to every other operation whose path parameters it supplies. */
+function linksFrom(
+  key: string,
+  routes: string[],
+): { status: string; links: Record<string, object> } | undefined {
+  const source = LINK_SOURCES[key];
+  if (!source) return undefined;
+  const supplied = source.supplies;
+  const created = Object.entries(supplied)
+    .filter(([, expression]) => expression.startsWith('$response'))
+    .map(([name]) => name);
+  const links: Record<string, object> = {};
+  for (const target of routes) {
+    const [method, route] = target.split(' ') as [string, string];
+    const params = pathParamsOf(route);
+    if (target === key || !params.some((name) => created.includes(name))) continue;
+    if (!params.every((name) => supplied[name])) continue;
+    const pointer = route.replaceAll('~', '~0').replaceAll('/', '~1');
+    links[target.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')] = {
+      operationRef: `#/paths/${pointer}/${method.toLowerCase()}`,
+      parameters: Object.fromEntries(params.map((name) => [name, supplied[name]])),
+    };
+  }
+  return { status: source.status, links };
+}
+
 export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /healthz': {
     summary: 'Liveness: the process answers HTTP (checks nothing else, answers at once)',
@@ -117,12 +190,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models': {
     summary: 'Register a model and start its agent',
+    description: 'Feature names are unique within featureSchema (400 otherwise).',
     body: registerModelBody,
     responses: {
       '201':
         'Registered (the store is the source of truth). `agent.started` says whether its agent runs; when ' +
         `Temporal did not start it within ${AGENT_START_DEADLINE_MS / 1000} s it is false, \`agent.reason\` ` +
         "says why, and the worker's periodic reconcile starts the agent once Temporal is reachable",
+      '409': 'A model of that name is registered (code model_exists); nothing changed',
     },
   },
   'GET /v1/models/{model}': { summary: 'One model' },
@@ -132,15 +207,38 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models/{model}/predict': {
     summary: 'Serve predictions through the gateway (one row, or { rows } for a batch)',
+    description: FEATURES_OF_THE_MODEL,
     body: z.union([predictRowSchema, predictBatchSchema]),
+    responses: {
+      '409':
+        'not_deployed (the model has no deployment yet) or prediction_exists (an id already used); ' +
+        'nothing was stored',
+      '503':
+        'model_disabled: the model is disabled and its disabledResponse is "unavailable"; or, as for ' +
+        'every operation, database_unavailable or overloaded. Retry-After says when to retry',
+    },
   },
   'POST /v1/models/{model}/predictions': {
     summary: 'Log predictions made by your own serving stack',
+    description: `${FEATURES_OF_THE_MODEL} A prediction's value must be one of a classifier's labels (a number for regression: 400 invalid_prediction); a version the model does not have answers 422.`,
     body: predictionsBody,
+    responses: {
+      '409': 'A prediction id was already ingested (code prediction_exists); nothing was stored',
+      '422':
+        'A prediction names a version the model does not have (code unknown_version); nothing was stored',
+    },
   },
   'POST /v1/models/{model}/labels': {
     summary: 'Ground truth by prediction id, whenever it arrives',
+    description:
+      "A label must be one of a classifier's labels, a number for regression (400 invalid_label); a " +
+      'prediction id this model never received answers 422 unknown_prediction. Nothing is stored then.',
     body: labelsBody,
+    responses: {
+      '409': 'A prediction already has a label (code label_exists); nothing was stored',
+      '422':
+        'A label refers to a prediction this model never received (code unknown_prediction); nothing was stored',
+    },
   },
   'GET /v1/models/{model}/policy': {
     summary: 'The current policy (defaults filled in) and its version history, newest first (paged)',
@@ -166,22 +264,46 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   ),
   'PUT /v1/models/{model}/agent/policy': control(
     "Replace the model's policy: validated (422 with every issue), versioned, audited",
-    policyBody,
+    documentedPolicyBody,
+    { '422': 'The policy is invalid (code invalid_policy; issues lists every problem); nothing changed' },
   ),
   'POST /v1/models/{model}/agent/resume': control('Resume the agent (audited workflow update)', operatorBody),
   'POST /v1/models/{model}/versions': {
     summary: 'Register (or train) a model version',
+    description:
+      'Besides the schema: data and validation carry as many labels as rows; trainingWindow.from is not ' +
+      "after .to; rows fit the model's feature schema (400 invalid_data); the artifact is one of the kinds " +
+      "with the model's task and labels (400 invalid_artifact); parentVersion and incidentId exist (422).",
     body: registerVersionSchema,
+    responses: {
+      '422': 'parentVersion or incidentId names nothing of this model (unknown_version, unknown_incident)',
+    },
   },
   'GET /v1/models/{model}/versions': { summary: 'List versions, newest first (paged)', query: versionsQuery },
   'GET /v1/models/{model}/versions/{version}': {
     summary: 'One version with its artifact and reference profile',
   },
-  'PATCH /v1/models/{model}/versions/{version}': { summary: 'Set a version candidate, retired or rejected' },
+  'PATCH /v1/models/{model}/versions/{version}': {
+    summary: 'Set a version candidate, retired or rejected',
+    body: statusBody,
+    responses: {
+      '409':
+        'The version has a role in the current deployment (code version_deployed): change the deployment first',
+    },
+  },
   'GET /v1/models/{model}/deployment': { summary: 'The current deployment revision' },
   'POST /v1/models/{model}/deployment': {
     summary: 'Change the deployment: a new revision',
-    body: deploymentChangeSchema,
+    description:
+      'The deployment it leads to must be able to serve (400 invalid_deployment: the serving mode needs a ' +
+      'production version, the fallback mode a fallback, a version holds one role); versions it names must ' +
+      'exist (422 unknown_version).',
+    body: deploymentChangeBody,
+    responses: {
+      '200': 'Nothing changed: the deployment already is what was asked (no new revision)',
+      '201': 'A new revision',
+      '422': 'A version it names does not exist (code unknown_version); nothing changed',
+    },
   },
   'GET /v1/models/{model}/revisions': {
     summary: 'Deployment revisions, newest first (paged)',
@@ -189,10 +311,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models/{model}/revisions/{revision}/restore': {
     summary: 'Restore an earlier revision (itself a new revision)',
-    body: revisionMetaSchema,
+    body: restoreRevisionBody,
   },
   'GET /v1/keys': { summary: 'List API keys, oldest first (never their secrets; paged)', query: keysQuery },
-  'POST /v1/keys': { summary: 'Create an API key; the secret is in this answer only', body: createKeyBody },
+  'POST /v1/keys': {
+    summary: 'Create an API key; the secret is in this answer only',
+    body: createKeyBody,
+    responses: { '409': 'An active key of that name exists (code key_exists); nothing changed' },
+  },
   'DELETE /v1/keys/{name}': { summary: 'Revoke an API key' },
   'GET /v1/audit/verify': {
     summary: 'Verify the tamper-evident audit chain: audit rows or entries changed, inserted or deleted',
@@ -220,9 +346,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     responses: { '400': 'The request carries an API key, not a session (code not_a_session)' },
   },
   'GET /v1/fleet': {
-    summary: 'Every model with its health, open incident and last decision, by name (paged, filterable)',
+    summary:
+      'Every model with its health, open incident and last decision, by name (paged both ways, filterable)',
     description:
-      'health, incidentKind and search (a case-insensitive part of the name) select the models; matching says how many do over every page, and counts how many models of the whole fleet the key may see have each health, whatever the filters.',
+      'health, incidentKind and search (a case-insensitive part of the name) select the models, in code-point ' +
+      'order of their names. Pages are keyset: nextCursor ("after.<model>") and prevCursor ("before.<model>") ' +
+      'name the model a page starts after or ends before, so a page stays put when models are added or removed ' +
+      'elsewhere; null when no page lies on that side. matching says how many models match over every page, ' +
+      'offset how many of them come before this page, total how many the caller may see. counts (models by ' +
+      'health) follow search and incidentKind, incidentCounts (models by open-incident kind) follow search ' +
+      'and health: what each choice of the other filter would match.',
     query: fleetQuery,
   },
   'GET /v1/fleet/{model}': { summary: "One model's fleet entry" },
@@ -234,7 +367,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/models/{model}/decisions': { summary: 'Decisions, newest first', query: decisionsQuery },
   'GET /v1/models/{model}/incidents': { summary: 'Incidents, newest first', query: incidentsQuery },
   'GET /v1/incidents/{id}': { summary: 'An incident with its timeline' },
-  'GET /v1/actions': { summary: 'The audit trail, filterable; JSON or CSV', query: actionsQuery },
+  'GET /v1/actions': {
+    summary: 'The audit trail, filterable; JSON or CSV',
+    description: 'from is not after to (400 otherwise).',
+    query: actionsQuery,
+  },
 };
 
 interface Layer {
@@ -291,20 +428,64 @@ const ERROR = {
   },
 };
 
+/** What the validators of an operation answer: from its body, query and path parameters. */
+function validationResponses(doc: OperationDoc | undefined, params: PathParamName[]): Record<string, string> {
+  const validated = [doc?.body && 'body', doc?.query && 'query', params.length > 0 && 'path'].filter(Boolean);
+  return {
+    ...(validated.length > 0
+      ? {
+          '400':
+            `Invalid request: the ${validated.join(', ')} breaks this document's schema (code invalid_request; ` +
+            'issues names each problem by path); nothing changed',
+        }
+      : {}),
+    ...(params.length > 0 ? { '404': `No such ${params.join(' / ')}` } : {}),
+    ...(doc?.body
+      ? {
+          '413': 'The body is over HOMEOSTAT_BODY_LIMIT (default 2 MB; code payload_too_large): split it',
+        }
+      : {}),
+  };
+}
+
 const jsonSchema = (schema: z.ZodType) =>
-  z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+  z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => statePropertyNames(zodSchema, jsonSchema),
+  });
+
+/**
+ * OpenAPI 3.0 has no propertyNames, so a record keyed by an enumeration (z.record(enum) needs every key,
+ * z.partialRecord any of them) would lose its keys: spell them out as properties instead.
+ */
+function statePropertyNames(schema: z.core.$ZodType, json: Record<string, unknown>): void {
+  const def = schema._zod.def;
+  if (def.type !== 'record') return;
+  const { keyType, partial } = def as z.core.$ZodRecordDef & { partial?: boolean };
+  const keyDef = keyType._zod.def;
+  if (keyDef.type !== 'enum') return;
+  const keys = Object.values((keyDef as z.core.$ZodEnumDef).entries).map(String);
+  json.properties = Object.fromEntries(keys.map((key) => [key, json.additionalProperties]));
+  json.additionalProperties = false;
+  delete json.propertyNames;
+  if (!partial) json.required = keys;
+}
 
 export function buildOpenApi(app: Express): object {
   const paths: Record<string, Record<string, object>> = {};
-  for (const key of mountedRoutes(app)) {
+  const routes = mountedRoutes(app);
+  for (const key of routes) {
     const [method, route] = key.split(' ') as [string, string];
     const doc = OPERATIONS[key];
-    const params = [...route.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1],
+    const params = pathParamsOf(route).map((name) => ({
+      name,
       in: 'path',
       required: true,
-      schema: { type: 'string' },
+      schema: jsonSchema(PATH_PARAMS[name]),
     }));
+    const links = linksFrom(key, routes);
     const query = doc?.query ? jsonSchema(doc.query) : null;
     const queryParams = Object.entries((query?.properties ?? {}) as Record<string, object>).map(
       ([name, schema]) => ({
@@ -331,9 +512,17 @@ export function buildOpenApi(app: Express): object {
         : {}),
       responses: {
         ...Object.fromEntries(
-          Object.entries({ ...(open ? {} : COMMON_RESPONSES), ...doc?.responses }).map(
-            ([status, description]) => [status, status < '400' ? { description } : { ...ERROR, description }],
-          ),
+          Object.entries({
+            ...(open ? {} : COMMON_RESPONSES),
+            ...validationResponses(doc, pathParamsOf(route)),
+            ...(links ? { [links.status]: links.status === '201' ? 'Created' : 'Success' } : {}),
+            ...doc?.responses,
+          }).map(([status, description]) => [
+            status,
+            status < '400'
+              ? { description, ...(status === links?.status ? { links: links.links } : {}) }
+              : { ...ERROR, description },
+          ]),
         ),
         '2XX': { description: 'Success' },
         '4XX': ERROR,

@@ -42,6 +42,22 @@ export const featureSchemaSchema = z
   });
 export type FeatureSchema = z.infer<typeof featureSchemaSchema>;
 
+/** The largest number the database's integer columns hold (PostgreSQL's integer is 32-bit). */
+export const MAX_STORED_INT = 2 ** 31 - 1;
+
+/** A model version's number: 1, 2, … per model. */
+export const versionNumberSchema = z.number().int().min(1).max(MAX_STORED_INT);
+
+/**
+ * Free text a person types (a reason, an actor): trimmed, then 1 to `max` characters. The pattern says in
+ * the OpenAPI document what trimming means: blank text is refused.
+ */
+export const trimmedText = (max: number) =>
+  z.string().trim().min(1).max(max).regex(/\S/, 'must not be blank');
+
+/** Who acts, as an API caller names them (the API records it with the key's or person's name). */
+export const apiActor = trimmedText(100).optional();
+
 export const featureValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 export type FeatureValue = z.infer<typeof featureValueSchema>;
 export type FeatureRow = Record<string, FeatureValue>;

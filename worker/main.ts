@@ -7,6 +7,7 @@ import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { logger } from '../lib/log.ts';
 import { egressPolicyAtStart } from '../lib/net/egress.ts';
+import { searchAttributesAtStart } from '../lib/search-attributes-admin.ts';
 import { agentOptionsFromEnv, lazyClient, temporalSettings } from '../lib/temporal.ts';
 import { reconcileIntervalFromEnv, startReconciler } from './reconcile.ts';
 import { workerTuningFromEnv } from './tuning.ts';
@@ -18,6 +19,22 @@ await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);
 const settings = temporalSettings();
 const tuning = workerTuningFromEnv();
+const attributes = await searchAttributesAtStart(
+  settings.address,
+  settings.namespace,
+  process.env.HOMEOSTAT_REGISTER_SEARCH_ATTRIBUTES === '1',
+);
+if (attributes.status === 'missing') {
+  logger.fatal(
+    { missing: attributes.names, namespace: settings.namespace },
+    'the namespace lacks Homeostat search attributes, so every agent would fail: register them with `npm run temporal:search-attributes` (docs/operations.md), or set HOMEOSTAT_REGISTER_SEARCH_ATTRIBUTES=1',
+  );
+  process.exit(1);
+}
+if (attributes.status === 'unchecked')
+  logger.warn({ why: attributes.why }, 'could not list search attributes; assuming they are registered');
+if (attributes.status === 'registered')
+  logger.info({ added: attributes.names }, 'registered search attributes');
 const connection = await NativeConnection.connect({ address: settings.address });
 const worker = await createHomeostatWorker({
   tuning,

@@ -15,6 +15,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -28,7 +29,10 @@ import type {
   LifecycleState,
   RemedyResult,
 } from '../lib/brain/lifecycle-types.ts';
-import type { AgentInput, ApprovalAnswer, PauseRequest } from '../lib/brain/types.ts';
+import { type AgentIndex, agentIndexOf } from '../lib/brain/status.ts';
+import type { AgentInput, AgentState, ApprovalAnswer, PauseRequest } from '../lib/brain/types.ts';
+import { spokenDuration } from '../lib/policy/duration.ts';
+import { SEARCH_ATTRIBUTES } from '../lib/search-attributes.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 import {
   acknowledgeUpdate,
@@ -87,6 +91,26 @@ function validateOperatorRequest(request: PauseRequest): void {
   requireText(request.actor, 'actor');
 }
 
+/**
+ * Keeps the agent's search attributes (lib/search-attributes.ts) equal to its state, so that the Temporal
+ * UI filters agents by health, incident and remedy. Only a changed value is upserted: each upsert is an
+ * event in the history. A continued run starts from the attributes its predecessor left.
+ */
+function searchAttributeIndexer(): (state: AgentState) => void {
+  const roles = Object.keys(SEARCH_ATTRIBUTES) as (keyof AgentIndex)[];
+  const { typedSearchAttributes } = workflowInfo();
+  const published = new Map(
+    roles.map((role) => [role, typedSearchAttributes.get(SEARCH_ATTRIBUTES[role]) ?? null]),
+  );
+  return (state) => {
+    const index = agentIndexOf(state);
+    const changed = roles.filter((role) => index[role] !== published.get(role));
+    if (changed.length === 0) return;
+    upsertSearchAttributes(changed.map((role) => ({ key: SEARCH_ATTRIBUTES[role], value: index[role] })));
+    for (const role of changed) published.set(role, index[role]);
+  };
+}
+
 export async function agentWorkflow(input: AgentInput): Promise<never> {
   let state: LifecycleState = input.state ?? initialLifecycleState(input.modelName);
   const cycleInterval = input.cycleInterval ?? AGENT_DEFAULTS.cycleInterval;
@@ -99,11 +123,13 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
 
   // ---- the event queue: one event at a time, through step(), its commands carried out in order ----
   let queue: Promise<void> = Promise.resolve();
+  const index = searchAttributeIndexer();
   /** Takes `event` after every event before it; resolves once its commands are done (rejects if one failed). */
   function dispatch(event: LifecycleEvent): Promise<void> {
     const taken = queue.then(async () => {
       const next = step(state, event);
       state = next.state;
+      index(state);
       for (const command of next.commands) await perform(command);
     });
     queue = taken.catch(() => undefined);
@@ -160,6 +186,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
           const answered = await condition(
             () => state.pendingApproval?.id !== command.approvalId,
             Math.max(1, command.until - Date.now()),
+            { summary: `wait for a person to approve, until ${new Date(command.until).toISOString()}` },
           );
           return answered ? null : { kind: 'timer', at: Date.now() };
         });
@@ -168,6 +195,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
           const ended = await condition(
             () => state.inFlight?.phase !== 'holding',
             Math.max(1, command.until - Date.now()),
+            { summary: `hold the remedy in place until ${new Date(command.until).toISOString()}` },
           );
           return ended ? null : { kind: 'timer', at: Date.now() };
         });
@@ -189,6 +217,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
             result = await executeChild(REMEDY_WORKFLOWS[command.action], {
               workflowId: `${workflowId}:${command.key}`,
               args: [remedyInput],
+              staticSummary: `${command.action} ${modelName} (incident ${command.incidentId})`,
+              staticDetails: command.reason,
             });
           } catch (error) {
             result = {
@@ -223,6 +253,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
           const since = await acts.storeTime();
           const verdict = await executeChild(verifyWorkflow, {
             workflowId: `${workflowId}:${command.key}`,
+            staticSummary: `verify ${modelName} against its pre-failure baseline (incident ${command.incidentId})`,
             args: [
               {
                 modelName,
@@ -380,12 +411,16 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   let sleepFirst = input.state !== undefined;
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     if (sleepFirst) {
-      await condition(() => wake, cycleInterval);
+      await condition(() => wake, cycleInterval, {
+        summary: `wait ${spokenDuration(cycleInterval)} for the next cycle`,
+      });
       wake = false;
     }
     sleepFirst = true;
     if (!state.paused) {
-      const window = await monitorWindow({ modelName, seq: state.cycle });
+      const window = await monitorWindow.executeWithOptions({ summary: `measure window ${state.cycle}` }, [
+        { modelName, seq: state.cycle },
+      ]);
       const deployment = await readDeployment();
       await dispatch({ kind: 'window', at: Date.now(), window, deployment, incidentId: uuid4() });
     }

@@ -19,7 +19,7 @@ import {
   type PythonTrainingActivities,
   pythonPipelineOf,
 } from '../lib/models/trainers.ts';
-import { durationMs } from '../lib/policy/duration.ts';
+import { durationMs, spokenDuration } from '../lib/policy/duration.ts';
 import type { Policy } from '../lib/policy/policy.ts';
 import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../lib/recovery/judge.ts';
 import { describeComparison, noMaterialGain } from '../lib/recovery/refit-evidence.ts';
@@ -232,7 +232,9 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     }
     if (trained.status === 'trained' || Date.now() + durationMs(input.pollInterval) > deadline) break;
     attempt++;
-    await sleep(input.pollInterval);
+    await sleep(input.pollInterval, {
+      summary: `wait ${spokenDuration(input.pollInterval)} for ${needed} labelled rows`,
+    });
   }
   if (trained.status !== 'trained' && inconclusive) {
     // Better, but the rows did not show it in time: production stays the best model shown to be so.
@@ -301,6 +303,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
   const result = await executeChild(child, {
     workflowId: `${workflowInfo().workflowId}:${way.promotion}`,
     args: [promotion],
+    staticSummary: `${way.promotion} of v${candidate} beside production v${facts.productionVersion}`,
   });
   return {
     outcome: result.verdict === 'promoted' ? 'applied' : 'rejected',
@@ -317,8 +320,11 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
  */
 async function trainCandidate(trainer: unknown, req: TrainCandidateRequest): Promise<TrainCandidateResult> {
   const pipeline = pythonPipelineOf(trainer);
-  if (pipeline === null) return training.trainCandidate(req);
-  const collected = await training.collectTrainingSet(req);
+  const summary = {
+    summary: `train a candidate on the labelled rows since ${req.since} (at least ${req.minRows})`,
+  };
+  if (pipeline === null) return training.trainCandidate.executeWithOptions(summary, [req]);
+  const collected = await training.collectTrainingSet.executeWithOptions(summary, [req]);
   if (collected.status !== 'collected') return collected;
   // The training rows go to the Python worker; registration finds them (and the held-out ones) by id.
   const { status: _, task, schema, classes, training: rows, ...ref } = collected;
@@ -366,7 +372,9 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
   let look = 0;
   try {
     for (;;) {
-      await sleep(input.pollInterval);
+      await sleep(input.pollInterval, {
+        summary: `wait ${spokenDuration(input.pollInterval)}, then compare the candidate with production`,
+      });
       const comparison = await acts.compareServed({
         modelName: input.modelName,
         candidateVersion: input.candidateVersion,
@@ -429,7 +437,9 @@ export async function shadowWorkflow(input: PromotionInput): Promise<PromotionRe
 export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
   const deadline = Date.now() + durationMs(input.verification.maxWait);
   for (;;) {
-    await sleep(input.pollInterval);
+    await sleep(input.pollInterval, {
+      summary: `wait ${spokenDuration(input.pollInterval)}, then measure against the pre-failure baseline`,
+    });
     const evidence = await acts.measureEvidence({
       modelName: input.modelName,
       metric: input.baseline.metric,

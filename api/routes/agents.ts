@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { readPolicy } from '../../activities/policy.ts';
 import type { AgentState, PauseRequest } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
-import { parsePolicy } from '../../lib/policy/policy.ts';
+import { apiActor, trimmedText } from '../../lib/domain.ts';
+import { parsePolicy, policySchema } from '../../lib/policy/policy.ts';
 import { agentWorkflowId, isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
   acknowledgeUpdate,
@@ -31,9 +32,9 @@ import { policyFor, REDACTED, requireAdmin } from '../secrets.ts';
 
 export const operatorBody = z
   .object({
-    reason: z.string().trim().min(1).max(500),
+    reason: trimmedText(500),
     /** Who is acting, as the operator says (the dashboard sends the operator's name); recorded with the key. */
-    actor: z.string().trim().min(1).max(100).optional(),
+    actor: apiActor,
   })
   .strict();
 
@@ -41,6 +42,11 @@ export const approvalBody = operatorBody.extend({ approvalId: z.string().min(1).
 export const acknowledgeBody = operatorBody.extend({ incidentId: z.string().min(1).max(200) }).strict();
 export const revertBody = operatorBody.extend({ actionId: z.string().min(1).max(200) }).strict();
 export const policyBody = operatorBody.extend({ policy: z.record(z.string(), z.unknown()) }).strict();
+/**
+ * The policy body as the OpenAPI document states it: the route takes any object first (a viewer's copy
+ * carries redacted secrets to put back) and then validates it as a policy (422 invalid_policy).
+ */
+export const documentedPolicyBody = policyBody.extend({ policy: policySchema });
 
 /** A query is answered by a worker; without one it would wait for the whole RPC timeout. */
 const QUERY_DEADLINE_MS = 5_000;

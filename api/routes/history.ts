@@ -25,7 +25,13 @@ import {
 } from '../../lib/brain/status.ts';
 import type { Alternative, Health } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
-import { FINDING_KINDS, HEALTHS, INCIDENT_STATUSES } from '../../lib/domain.ts';
+import {
+  FINDING_KINDS,
+  type FindingKind,
+  HEALTHS,
+  INCIDENT_STATUSES,
+  MAX_STORED_INT,
+} from '../../lib/domain.ts';
 import { queryInSlices } from '../../lib/ingest/limits.ts';
 import { storeProvider } from '../../lib/ingest/prediction-writer.ts';
 import type { FeatureDrift, WindowMetrics } from '../../lib/monitor/window.ts';
@@ -34,6 +40,7 @@ import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
 import { limitParam, pageArgs, pageOf, pageParams } from '../paging.ts';
+import { PATH_PARAMS } from '../params.ts';
 
 // ---- What the endpoints answer (the dashboard imports these types) ----
 
@@ -148,12 +155,26 @@ interface Paged {
   nextCursor: string | null;
 }
 export interface FleetResponse extends Paged {
-  /** The page of models that match the filters, by name. */
+  /** The page of models that match the filters, in name order (code-point order of the names). */
   models: FleetEntry[];
+  /** The cursor of the page before (pass it as ?cursor=); null on the first page. */
+  prevCursor: string | null;
   /** How many models match the filters, over every page. */
   matching: number;
-  /** How many models have each health, over the whole fleet the caller may see (filters aside). */
+  /** How many of them come before this page: the page shows matching models offset+1 to offset+models.length. */
+  offset: number;
+  /** How many models the caller may see, whatever the filters. */
+  total: number;
+  /**
+   * How many models have each health among those the other filters (search, incidentKind) select: what
+   * each choice of the health filter would match.
+   */
   counts: Record<Health, number>;
+  /**
+   * How many models have an open incident of each kind among those the other filters (search, health)
+   * select: what each choice of the incidentKind filter would match.
+   */
+  incidentCounts: Record<FindingKind, number>;
   generatedAt: string;
 }
 export interface FleetModelResponse {
@@ -215,9 +236,31 @@ const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 const modelParam = z.object({ model: z.string().min(1).max(64) });
 
 export const windowsQuery = z.object(pageParams(200, 2000)).strict();
+/**
+ * A fleet page's cursor: the model name the page starts after (nextCursor) or ends before (prevCursor).
+ * A name rather than a row id, so that a page stays where it was whatever was added or removed on either
+ * side of it meanwhile, and the model it names need not exist any more.
+ */
+const FLEET_CURSOR = /^(after|before)\.([A-Za-z0-9_-]{1,64})$/;
+export type FleetCursor = { side: 'after' | 'before'; name: string };
+const fleetCursorOf = (side: FleetCursor['side'], name: string) => `${side}.${name}`;
+
+export const FLEET_LIMITS = { default: 100, max: 1000 } as const;
 export const fleetQuery = z
   .object({
-    ...pageParams(100, 1000),
+    limit: limitParam(FLEET_LIMITS.default, FLEET_LIMITS.max).describe('Models per page'),
+    cursor: z
+      .string()
+      .max(71)
+      .regex(FLEET_CURSOR, 'a nextCursor or prevCursor of a fleet page ("after.<model>" or "before.<model>")')
+      .transform((cursor): FleetCursor => {
+        const [, side, name] = FLEET_CURSOR.exec(cursor)!;
+        return { side: side as FleetCursor['side'], name: name! };
+      })
+      .optional()
+      .describe(
+        'nextCursor (the page after) or prevCursor (the page before) of a page; absent: the first page',
+      ),
     health: z.enum(HEALTHS).optional().describe('Only the models of this health'),
     incidentKind: z
       .enum(FINDING_KINDS)
@@ -233,17 +276,12 @@ export const fleetQuery = z
   .strict();
 export const driftQuery = z.object({ windows: limitParam(50, 500) }).strict();
 export const decisionsQuery = z
-  .object({ ...pageParams(50, 1000), before: z.coerce.number().int().min(0).optional() })
+  .object({ ...pageParams(50, 1000), before: z.coerce.number().int().min(0).max(MAX_STORED_INT).optional() })
   .strict();
 export const incidentsQuery = z
   .object({ ...pageParams(50, 500), status: z.enum(INCIDENT_STATUSES).optional() })
   .strict();
-const incidentParams = z.object({
-  id: z
-    .string()
-    .max(128)
-    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" and "_"'),
-});
+const incidentParams = z.object({ id: PATH_PARAMS.id });
 
 export const ACTIONS_LIMITS = { default: 1000, max: 10_000 } as const;
 export const actionsQuery = z
@@ -724,6 +762,45 @@ export async function fleetEntry(store: Store, model: ModelRow): Promise<FleetEn
   return (await fleetEntries(store, [model]))[0]!;
 }
 
+/** Code-point order of model names: the same on every database, and what fleet cursors compare with. */
+const compareNames = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * One page of `sorted` (ascending by `nameOf`, names unique) by keyset: the `limit` items after the
+ * cursor's name, or the `limit` items before it, and the cursors of the pages on either side.
+ */
+function keysetPage<T>(
+  sorted: T[],
+  nameOf: (item: T) => string,
+  limit: number,
+  cursor: FleetCursor | undefined,
+) {
+  // Index of the first item whose name is after `name` (or, `inclusive`, not before it).
+  const boundary = (name: string, inclusive: boolean) => {
+    const i = sorted.findIndex((item) => compareNames(nameOf(item), name) >= (inclusive ? 0 : 1));
+    return i === -1 ? sorted.length : i;
+  };
+  let start = 0;
+  let end = Math.min(limit, sorted.length);
+  if (cursor?.side === 'after') {
+    start = boundary(cursor.name, false);
+    end = Math.min(start + limit, sorted.length);
+  } else if (cursor?.side === 'before') {
+    end = boundary(cursor.name, true);
+    start = Math.max(0, end - limit);
+  }
+  const items = sorted.slice(start, end);
+  // An empty page (the cursor's side holds nothing) still leads back to where it came from.
+  const first = items.length > 0 ? nameOf(items[0]!) : cursor?.name;
+  const last = items.length > 0 ? nameOf(items.at(-1)!) : cursor?.name;
+  return {
+    items,
+    offset: start,
+    prevCursor: start > 0 && first !== undefined ? fleetCursorOf('before', first) : null,
+    nextCursor: end < sorted.length && last !== undefined ? fleetCursorOf('after', last) : null,
+  };
+}
+
 // ---- Incident timeline ----
 
 /** Order of sources inside one cycle: the detector's findings, then the decision, then what was done. */
@@ -842,33 +919,39 @@ export function historyRoutes({ store }: ApiContext): Router {
     // batched queries; only the page's models are then read in full.
     const models = await store.model.findMany({
       where: visibleModels(req.identity!),
-      orderBy: { name: 'asc' },
       select: { id: true, name: true, task: true, createdAt: true },
     });
+    // Ordered here, by code points, rather than by the database, whose order of text depends on its
+    // collation (PostgreSQL's may ignore case and punctuation): cursors compare names the same way.
+    models.sort((a, b) => compareNames(a.name, b.name));
     const healths = await fleetHealth(store, models);
-    const counts = Object.fromEntries(HEALTHS.map((h) => [h, 0])) as Record<Health, number>;
-    for (const h of healths) counts[h.status.health] += 1;
     const needle = search?.toLowerCase();
-    // A cursor is the id of the last model of the page before; the next page starts after it in name
-    // order, whether or not that model still matches (its health may have changed meanwhile).
-    const start = cursor === undefined ? 0 : models.findIndex((m) => m.id === cursor) + 1;
-    const matching = healths.filter(
-      (h) =>
-        (health === undefined || h.status.health === health) &&
-        (incidentKind === undefined || h.openIncident?.kind === incidentKind) &&
-        (needle === undefined || h.model.name.toLowerCase().includes(needle)),
-    );
-    const position = new Map(models.map((m, i) => [m.id, i]));
-    // An unknown cursor (a model deleted since) gives an empty page, as it did with the store's cursor.
-    const rest =
-      cursor !== undefined && start === 0 ? [] : matching.filter((h) => position.get(h.model.id)! >= start);
-    const page = rest.slice(0, limit);
+    const searched =
+      needle === undefined ? healths : healths.filter((h) => h.model.name.toLowerCase().includes(needle));
+    const ofHealth = (h: ModelHealth) => health === undefined || h.status.health === health;
+    const ofKind = (h: ModelHealth) => incidentKind === undefined || h.openIncident?.kind === incidentKind;
+    const counts = Object.fromEntries(HEALTHS.map((h) => [h, 0])) as Record<Health, number>;
+    const incidentCounts = Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<
+      FindingKind,
+      number
+    >;
+    for (const h of searched) {
+      if (ofKind(h)) counts[h.status.health] += 1;
+      const kind = h.openIncident?.kind as FindingKind | undefined;
+      if (kind !== undefined && ofHealth(h) && kind in incidentCounts) incidentCounts[kind] += 1;
+    }
+    const matching = searched.filter((h) => ofHealth(h) && ofKind(h));
+    const page = keysetPage(matching, (h) => h.model.name, limit, cursor);
     const body: FleetResponse = {
-      models: await fleetEntriesOf(store, page),
+      models: await fleetEntriesOf(store, page.items),
+      nextCursor: page.nextCursor,
+      prevCursor: page.prevCursor,
       matching: matching.length,
+      offset: page.offset,
+      total: models.length,
       counts,
+      incidentCounts,
       generatedAt: new Date().toISOString(),
-      nextCursor: rest.length > limit ? page.at(-1)!.model.id : null,
     };
     res.json(body);
   });

@@ -6,7 +6,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../lib/db/client.ts';
-import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
+import { type FeatureValue, featureValueSchema, versionNumberSchema } from '../../lib/domain.ts';
 import {
   countFlagged,
   countRejected,
@@ -44,7 +44,7 @@ export const loggedPredictionSchema = z
     /** The serving stack's error for a failed inference. */
     error: z.string().min(1).max(MAX_ERROR_LENGTH).optional(),
     /** The version that served it: its registry number, or its id. */
-    version: z.number().int().min(1).optional(),
+    version: versionNumberSchema.optional(),
     versionId: z.string().min(1).max(MAX_ID_LENGTH).optional(),
     ts: timestamp.optional(),
   })
@@ -59,6 +59,11 @@ export const loggedPredictionSchema = z
     if (p.version !== undefined && p.versionId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['versionId'], message: 'give version or versionId, not both' });
     }
+  })
+  // The same rules, for the OpenAPI document.
+  .meta({
+    anyOf: [{ required: ['prediction'] }, { required: ['error'] }],
+    not: { required: ['version', 'versionId'] },
   });
 
 export const predictionsBody = z.strictObject({ predictions: z.array(loggedPredictionSchema).min(1) });

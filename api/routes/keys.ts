@@ -13,14 +13,11 @@ import { logger } from '../../lib/log.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { pageArgs, pageOf, pageParams } from '../paging.ts';
+import { keyNameSchema } from '../params.ts';
 
 export const createKeyBody = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .max(64)
-      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "-" and "_"'),
+    name: keyNameSchema,
     role: z.enum(ROLES),
     /** The models the key may use: their names, or "*" for every model (existing and future). */
     models: modelScopeSchema,

@@ -52,6 +52,17 @@ export const registerModelBody = z
     if (body.task === 'binary' && body.labels && body.labels.length !== 2) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a binary model has exactly two labels' });
     }
+  })
+  // The same rules, for the OpenAPI document.
+  .meta({
+    anyOf: [
+      { properties: { task: { enum: ['regression'] } }, not: { required: ['labels'] } },
+      {
+        properties: { task: { enum: ['binary'] }, labels: { minItems: 2, maxItems: 2 } },
+        required: ['labels'],
+      },
+      { properties: { task: { enum: ['multiclass'] } }, required: ['labels'] },
+    ],
   });
 
 export const modelSettingsBody = z
@@ -59,7 +70,8 @@ export const modelSettingsBody = z
     onInvalid: z.enum(ON_INVALID).optional(),
     disabledResponse: z.enum(DISABLED_RESPONSES).optional(),
   })
-  .refine((body) => Object.keys(body).length > 0, 'nothing to change: give onInvalid or disabledResponse');
+  .refine((body) => Object.keys(body).length > 0, 'nothing to change: give onInvalid or disabledResponse')
+  .meta({ minProperties: 1 });
 
 /**
  * How long registration waits for Temporal to start the agent. Starting needs the Temporal server only

@@ -14,13 +14,16 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Store } from '../../lib/db/client.ts';
+import { apiActor } from '../../lib/domain.ts';
 import { RegistryError } from '../../lib/registry/errors.ts';
 import {
   changeDeployment,
   currentRevision,
+  deploymentChangeOf,
   listRevisions,
   type RevisionMeta,
   restoreRevision,
+  revisionMetaOf,
   setVersionStatus,
 } from '../../lib/registry/revisions.ts';
 import {
@@ -34,6 +37,7 @@ import { actingAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { pageArgs, pageOf, pageParams } from '../paging.ts';
+import { PATH_PARAMS } from '../params.ts';
 import { artifactFor, requireAdmin } from '../secrets.ts';
 
 type Params = { model: string; version?: string; revision?: string };
@@ -53,11 +57,11 @@ function registryHandler(handler: Handler): RequestHandler<Params> {
   };
 }
 
-const versionParams = z.object({ version: z.coerce.number().int().min(1) });
-const revisionParams = z.object({ revision: z.coerce.number().int().min(1) });
+const versionParams = z.object({ version: PATH_PARAMS.version });
+const revisionParams = z.object({ revision: PATH_PARAMS.revision });
 export const revisionsQuery = z.strictObject(pageParams(100, 1000));
 export const versionsQuery = z.strictObject(pageParams(100, 1000));
-const statusBody = z.strictObject({ status: z.enum(MANUAL_STATUSES) });
+export const statusBody = z.strictObject({ status: z.enum(MANUAL_STATUSES) });
 
 type VersionSummary = Awaited<ReturnType<typeof listVersions>>[number];
 type VersionRow = Awaited<ReturnType<typeof findVersion>>;
@@ -121,7 +125,11 @@ function withApiActor(req: Request): RevisionMeta {
   return { ...(req.body ?? {}), actor: `human:${actingAs(req.identity!, actor)}` } as RevisionMeta;
 }
 
-const apiActorSchema = z.looseObject({ actor: z.string().trim().min(1).max(100).optional() });
+const apiActorSchema = z.looseObject({ actor: apiActor });
+
+/** The bodies as an API caller sends them: the actor is theirs (up to 100 characters), before the prefix. */
+export const deploymentChangeBody = deploymentChangeOf(apiActor);
+export const restoreRevisionBody = revisionMetaOf(apiActor);
 
 export function registryRoutes({ store }: ApiContext): Router {
   const router = Router({ mergeParams: true });

@@ -1,13 +1,25 @@
-'use client';
+// The fleet page, rendered on the server for one page of the fleet: its state (filters, page size,
+// cursor) is the URL's, so it survives a reload, can be shared, and its links and filter form work
+// without JavaScript. With JavaScript the page renders itself again every few seconds (RefreshEvery).
+import Form from 'next/form';
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
-import { apiFetchAll, usePolling } from '../lib/api';
+import { FINDING_KINDS, HEALTHS } from '../../lib/domain';
+import {
+  FLEET_PAGE_SIZE,
+  FLEET_PAGE_SIZES,
+  type FleetQuery,
+  fleetHref,
+  pageHref,
+  pageRange,
+} from '../lib/fleet-query';
 import { formatAgo, formatNumber, formatSigned, incidentHref, modelHref } from '../lib/format';
+import type { ApiRead } from '../lib/server-api';
 import type { FleetEntry, FleetResponse, Health } from '../lib/types';
 import { LiveApproval } from './ApprovalControls';
 import { ErrorNotice, HealthBadge } from './HealthBadge';
+import { RefreshEvery } from './RefreshEvery';
 
-/** Worst first: the default order puts the models that need a human at the top. */
+/** Worst first: the counts put the models that need a human first. */
 const HEALTH_RANK: Record<Health, number> = {
   escalated: 0,
   degraded: 1,
@@ -16,107 +28,56 @@ const HEALTH_RANK: Record<Health, number> = {
   starting: 4,
   healthy: 5,
 };
+const HEALTHS_WORST_FIRST = [...HEALTHS].sort((a, b) => HEALTH_RANK[a] - HEALTH_RANK[b]);
+
+const REFRESH_MS = 2000;
 
 const delta = (e: FleetEntry) =>
   e.lastWindow?.accuracy != null && e.baseline.accuracy != null
     ? e.lastWindow.accuracy - e.baseline.accuracy
     : null;
 
-type SortKey = 'name' | 'health' | 'accuracy' | 'delta' | 'traffic' | 'incident' | 'action';
+const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
 
-const COLUMNS: {
-  key: SortKey;
-  label: string;
-  numeric?: boolean;
-  value: (e: FleetEntry) => string | number | null;
-}[] = [
-  { key: 'name', label: 'Model', value: (e) => e.model.name },
-  { key: 'health', label: 'Health', value: (e) => HEALTH_RANK[e.health] },
-  {
-    key: 'accuracy',
-    label: 'Accuracy (last window)',
-    numeric: true,
-    value: (e) => e.lastWindow?.accuracy ?? null,
-  },
-  { key: 'delta', label: 'vs baseline', numeric: true, value: delta },
-  {
-    key: 'traffic',
-    label: 'Traffic (last window)',
-    numeric: true,
-    value: (e) => e.lastWindow?.count ?? null,
-  },
-  { key: 'incident', label: 'Open incident', value: (e) => e.openIncident?.openedAt ?? null },
-  { key: 'action', label: 'Last action', value: (e) => e.lastAction?.createdAt ?? null },
-];
-
-function compare(a: string | number | null, b: string | number | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1; // missing values last, whatever the direction
-  if (b === null) return -1;
-  return a < b ? -1 : 1;
-}
-
-/** Every model that matches the filters, page after page: a fleet larger than a page is shown whole. */
-const readFleet = (path: string, init: RequestInit) => apiFetchAll<FleetResponse>(path, 'models', init);
-
-/** The fleet's path with the filters, which the API applies (and pages) over the whole fleet. */
-function fleetPath(health: Health | '', search: string): string {
-  const query = new URLSearchParams();
-  if (health) query.set('health', health);
-  if (search.trim()) query.set('search', search.trim());
-  const text = query.toString();
-  return text ? `/v1/fleet?${text}` : '/v1/fleet';
-}
-
-export function FleetView() {
-  const [health, setHealth] = useState<Health | ''>('');
-  const [search, setSearch] = useState('');
-  const { data, error, updatedAt } = usePolling<FleetResponse>(fleetPath(health, search), 2000, readFleet);
-  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'health', dir: 1 });
-
-  const rows = useMemo(() => {
-    const column = COLUMNS.find((c) => c.key === sort.key) ?? COLUMNS[0]!;
-    return [...(data?.models ?? [])].sort((a, b) => {
-      const va = column.value(a);
-      const vb = column.value(b);
-      if (va === null || vb === null) return compare(va, vb) || a.model.name.localeCompare(b.model.name);
-      return sort.dir * compare(va, vb) || a.model.name.localeCompare(b.model.name);
-    });
-  }, [data, sort]);
-
-  // Counted by the API over the whole fleet, whatever the filters.
-  const counts = useMemo(
-    () =>
-      (Object.entries(data?.counts ?? {}) as [Health, number][])
-        .filter(([, n]) => n > 0)
-        .sort((a, b) => HEALTH_RANK[a[0]] - HEALTH_RANK[b[0]]),
-    [data],
-  );
-  const total = counts.reduce((sum, [, n]) => sum + n, 0);
-  const filtered = health !== '' || search.trim() !== '';
-
-  const toggle = (key: SortKey) =>
-    setSort((s) => (s.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
-
+export function FleetView({ query, result }: { query: FleetQuery; result: ApiRead<FleetResponse> }) {
+  const fleet = result.ok ? result.data : null;
+  const filtered = Boolean(query.search || query.health || query.incidentKind);
+  // Another filter value starts again at the first page: the cursor belonged to the old selection.
+  const filterHref = (change: FleetQuery) => fleetHref({ ...query, ...change, cursor: undefined });
+  const previous = fleet && pageHref(query, fleet.prevCursor);
+  const next = fleet && pageHref(query, fleet.nextCursor);
   return (
     <>
+      <RefreshEvery ms={REFRESH_MS} />
       <div className="page-head">
         <h1>Fleet</h1>
-        <p className="muted small" aria-live="off">
-          {data
-            ? filtered
-              ? `${data.matching} of ${total} model${total === 1 ? '' : 's'}`
-              : `${total} model${total === 1 ? '' : 's'}`
-            : 'Loading…'}
-          {updatedAt ? ` · updated ${new Date(updatedAt).toLocaleTimeString()}` : ''} · refreshes every 2 s
+        <p className="muted small" aria-live="off" data-testid="fleet-range">
+          {fleet
+            ? `${pageRange(fleet)} of ${filtered ? `${fleet.matching.toLocaleString('en')} matching · ` : ''}${plural(fleet.total, 'model')}`
+            : ''}
+          {fleet ? ` · as of ${new Date(fleet.generatedAt).toISOString().slice(11, 19)} UTC` : ''} · refreshes
+          every {REFRESH_MS / 1000} s
         </p>
       </div>
-      <ErrorNotice error={error} what="the fleet" />
-      {counts.length > 0 && (
+      {result.ok ? null : (
+        <ErrorNotice
+          what="the fleet"
+          error={{
+            message: [result.message, ...result.issues.map((i) => `${i.path}: ${i.message}`)].join('; '),
+          }}
+        />
+      )}
+      {fleet && (
         <ul className="summary-counts" aria-label="Models by health">
-          {counts.map(([health, n]) => (
-            <li key={health}>
-              <HealthBadge health={health} /> <span className="small">× {n}</span>
+          {HEALTHS_WORST_FIRST.filter((h) => fleet.counts[h] > 0 || query.health === h).map((h) => (
+            <li key={h}>
+              <Link
+                href={filterHref({ health: query.health === h ? undefined : h })}
+                aria-current={query.health === h ? 'true' : undefined}
+                title={query.health === h ? 'Show every health' : `Only the ${h} models`}
+              >
+                <HealthBadge health={h} /> <span className="small">× {fleet.counts[h]}</span>
+              </Link>
             </li>
           ))}
         </ul>
@@ -125,99 +86,111 @@ export function FleetView() {
         <h2 id="fleet-table" className="visually-hidden">
           Models
         </h2>
-        <div className="actions-row">
-          <label htmlFor="fleet-health">Health</label>
-          <select id="fleet-health" value={health} onChange={(e) => setHealth(e.target.value as Health | '')}>
-            <option value="">any</option>
-            {(Object.keys(HEALTH_RANK) as Health[]).map((h) => (
-              <option key={h} value={h}>
-                {h} ({data?.counts[h] ?? 0})
-              </option>
-            ))}
-          </select>
+        <Form action="/" className="actions-row" key={fleetHref(query)} aria-label="Filter the fleet">
           <label htmlFor="fleet-search">Model name</label>
           <input
             id="fleet-search"
+            name="search"
             type="search"
-            value={search}
+            defaultValue={query.search ?? ''}
             maxLength={64}
             placeholder="contains…"
-            onChange={(e) => setSearch(e.target.value)}
           />
-        </div>
-        <div className="narrow-sort actions-row">
-          <label htmlFor="fleet-sort">Sort by</label>
-          <select
-            id="fleet-sort"
-            value={sort.key}
-            onChange={(e) => setSort((s) => ({ ...s, key: e.target.value as SortKey }))}
-          >
-            {COLUMNS.map((c) => (
-              <option key={c.key} value={c.key}>
-                {c.label}
+          <label htmlFor="fleet-health">Health</label>
+          <select id="fleet-health" name="health" defaultValue={query.health ?? ''}>
+            <option value="">any</option>
+            {HEALTHS_WORST_FIRST.map((h) => (
+              <option key={h} value={h}>
+                {h} ({fleet?.counts[h] ?? 0})
               </option>
             ))}
           </select>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => setSort((s) => ({ ...s, dir: s.dir === 1 ? -1 : 1 }))}
-          >
-            {sort.dir === 1 ? 'Ascending' : 'Descending'}
-          </button>
-        </div>
-        {data && data.models.length === 0 && filtered ? (
+          <label htmlFor="fleet-incident">Open incident</label>
+          <select id="fleet-incident" name="incidentKind" defaultValue={query.incidentKind ?? ''}>
+            <option value="">any or none</option>
+            {FINDING_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k} ({fleet?.incidentCounts[k] ?? 0})
+              </option>
+            ))}
+          </select>
+          <label htmlFor="fleet-limit">Per page</label>
+          <select id="fleet-limit" name="limit" defaultValue={query.limit ?? FLEET_PAGE_SIZE}>
+            {[...new Set([...FLEET_PAGE_SIZES, query.limit ?? FLEET_PAGE_SIZE])].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+          <button type="submit">Apply filters</button>
+          {filtered ? <Link href="/">Clear</Link> : null}
+        </Form>
+        {fleet && fleet.models.length === 0 && fleet.matching > 0 ? (
+          <p>
+            No model on this page. <Link href={filterHref({})}>Back to the first page</Link>
+          </p>
+        ) : fleet && fleet.models.length === 0 && filtered ? (
           <p>No model matches these filters.</p>
-        ) : data && data.models.length === 0 ? (
+        ) : fleet && fleet.models.length === 0 ? (
           <p>
             No model is registered yet. Register one with <code>POST /v1/models</code>; its agent starts at
             once.
           </p>
-        ) : (
+        ) : fleet ? (
           <div className="table-wrap">
             <table className="cards">
               <thead>
                 <tr>
-                  {COLUMNS.map((c) => (
-                    <th
-                      key={c.key}
-                      scope="col"
-                      className={c.numeric ? 'num' : undefined}
-                      aria-sort={
-                        sort.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined
-                      }
-                    >
-                      <button
-                        type="button"
-                        className="sort-button"
-                        data-active={sort.key === c.key}
-                        onClick={() => toggle(c.key)}
-                      >
-                        {c.label}
-                        <span aria-hidden="true">
-                          {sort.key === c.key ? (sort.dir === 1 ? '▲' : '▼') : '↕'}
-                        </span>
-                      </button>
-                    </th>
-                  ))}
+                  <th scope="col">Model</th>
+                  <th scope="col">Health</th>
+                  <th scope="col" className="num">
+                    Accuracy (last window)
+                  </th>
+                  <th scope="col" className="num">
+                    vs baseline
+                  </th>
+                  <th scope="col" className="num">
+                    Traffic (last window)
+                  </th>
+                  <th scope="col">Open incident</th>
+                  <th scope="col">Last action</th>
                   <th scope="col">Last decision</th>
                 </tr>
               </thead>
               <tbody>
-                {rows.map((e) => (
+                {fleet.models.map((e) => (
                   <FleetRow key={e.model.name} entry={e} />
                 ))}
               </tbody>
             </table>
           </div>
-        )}
+        ) : null}
+        {fleet && (previous || next) ? (
+          <nav className="actions-row pager" aria-label="Pages of the fleet">
+            {fleet.offset > 0 ? <Link href={filterHref({})}>First page</Link> : null}
+            {previous ? (
+              <Link href={previous} rel="prev">
+                ← Previous {query.limit ?? FLEET_PAGE_SIZE}
+              </Link>
+            ) : null}
+            <span className="muted small">
+              {pageRange(fleet)} of {fleet.matching.toLocaleString('en')}
+            </span>
+            {next ? (
+              <Link href={next} rel="next">
+                Next {query.limit ?? FLEET_PAGE_SIZE} →
+              </Link>
+            ) : null}
+          </nav>
+        ) : null}
       </section>
       <p className="muted small">
-        Health comes from the history store, by the agent’s own rule: <b>paused</b> when the last pause/resume
-        was a pause, <b>escalated</b> when the open incident was escalated, <b>recovering</b> when an open
-        incident’s metric is back or a remedy is being verified, <b>degraded</b> while any other incident is
-        open (a fallback held while its cause persists protects users but is not a recovery), <b>healthy</b>{' '}
-        otherwise.
+        Models are listed by name. Health comes from the history store, by the agent’s own rule: <b>paused</b>{' '}
+        when the last pause/resume was a pause, <b>escalated</b> when the open incident was escalated,{' '}
+        <b>recovering</b> when an open incident’s metric is back or a remedy is being verified,{' '}
+        <b>degraded</b> while any other incident is open (a fallback held while its cause persists protects
+        users but is not a recovery), <b>healthy</b> otherwise. The counts by health follow the name and
+        incident filters; those by incident kind follow the name and health filters.
       </p>
     </>
   );

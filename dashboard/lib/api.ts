@@ -1,6 +1,7 @@
 'use client';
 // The browser's only way to the Homeostat API: the dashboard's own /api proxy (app/api/[...path]).
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { SIGN_IN_PATH, signInHrefFor } from './format';
 
 export interface ApiIssue {
   path: string;
@@ -31,13 +32,10 @@ export function setCsrfToken(token: string | null): void {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
-export const SIGN_IN_PATH = '/signin';
+export { SIGN_IN_PATH };
 
 /** The sign-in page, coming back here afterwards. */
-export function signInHref(): string {
-  const here = `${window.location.pathname}${window.location.search}`;
-  return `${SIGN_IN_PATH}?next=${encodeURIComponent(here)}`;
-}
+export const signInHref = () => signInHrefFor(`${window.location.pathname}${window.location.search}`);
 
 interface ErrorBody {
   error?: { code?: string; message?: string; issues?: ApiIssue[] };

@@ -49,5 +49,10 @@ export function temporalWorkflowUrl(uiUrl: string, namespace: string, modelName:
   return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/agent:${encodeURIComponent(modelName)}`;
 }
 
+export const SIGN_IN_PATH = '/signin';
+
+/** The sign-in page, coming back to `here` (a path with its query) afterwards. */
+export const signInHrefFor = (here: string) => `${SIGN_IN_PATH}?next=${encodeURIComponent(here)}`;
+
 export const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
 export const incidentHref = (id: string) => `/incidents/${encodeURIComponent(id)}`;

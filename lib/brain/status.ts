@@ -3,7 +3,7 @@
 // them from its state (workflows/agent.ts, GET /v1/models/:model/agent); the API's fleet view computes
 // them from the rows the agent stored (api/routes/history.ts), through the same rules; the dashboard
 // shows one or the other. Pure and zod-free: the workflow bundle imports it.
-import type { ActionType, Health } from '../domain.ts';
+import type { ActionType, FindingKind, Health, Severity } from '../domain.ts';
 import { DETECT_DEFAULTS, initialDetectorState, learnAccuracy, SETTLE_WINDOWS } from './detect.ts';
 import { PROTECTIVE } from './remedy-plans.ts';
 import type { AgentState, DetectorState, OpenIncident } from './types.ts';
@@ -172,6 +172,30 @@ export function factsOfAgent(state: AgentState): StatusFacts {
 
 /** The agent's health (AgentState.health). */
 export const healthOf = (state: AgentState): Health => statusFrom(factsOfAgent(state)).health;
+
+/**
+ * What an agent is filtered by in the Temporal UI and `temporal workflow list` (lib/search-attributes.ts
+ * names them on the server): its model, health, open incident's kind and severity, and the remedy in
+ * flight; null where there is none.
+ */
+export interface AgentIndex {
+  model: string;
+  health: Health;
+  incidentKind: FindingKind | null;
+  severity: Severity | null;
+  remedy: ActionType | null;
+}
+
+export function agentIndexOf(state: AgentState): AgentIndex {
+  const incident = state.openIncident;
+  return {
+    model: state.modelName,
+    health: healthOf(state),
+    incidentKind: incident?.kind ?? null,
+    severity: incident?.severity ?? null,
+    remedy: incident ? currentRemedy(incident) : null,
+  };
+}
 
 // ---- The accuracy baseline ----
 

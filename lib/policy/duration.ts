@@ -38,3 +38,7 @@ export function durationMs(duration: string | number): number {
     throw new TypeError(`not a duration: "${duration}" (expected e.g. "90s", "15 minutes", "1 day")`);
   return Number(match[1]) * unit;
 }
+
+/** A duration as people read it (timer summaries in the Temporal UI): text stays, milliseconds get a unit. */
+export const spokenDuration = (duration: string | number): string =>
+  typeof duration === 'number' ? `${duration} ms` : duration;

@@ -6,7 +6,13 @@ import { z } from 'zod';
 import { sealAuditRow } from '../audit/chain.ts';
 import type { Store } from '../db/client.ts';
 import { takeWriteLock } from '../db/write-lock.ts';
-import { SERVING_MODES, type ServingMode, type VersionStatus } from '../domain.ts';
+import {
+  SERVING_MODES,
+  type ServingMode,
+  trimmedText,
+  type VersionStatus,
+  versionNumberSchema,
+} from '../domain.ts';
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
 import { markServingChanged } from './changes.ts';
 import { parseBody, RegistryError, type RegistryIssue } from './errors.ts';
@@ -34,37 +40,43 @@ const EMPTY: DeploymentSpec = {
   shadowVersionId: null,
 };
 
-const versionNumber = z.number().int().min(1);
-
-export const revisionMetaSchema = z.strictObject({
-  reason: z.string().trim().min(1).max(500),
-  // Up to 100 characters from an API caller; the API adds the key's name (api/routes/registry.ts).
-  actor: z.string().trim().min(1).max(200).default('api'),
-});
+/**
+ * Why and by whom, given an actor field: the registry's own (up to 200 characters: the API's actor
+ * prefixed with the key's name, api/routes/registry.ts) or an API caller's.
+ */
+export const revisionMetaOf = <Actor extends z.ZodType>(actor: Actor) =>
+  z.strictObject({ reason: trimmedText(500), actor });
+export const revisionMetaSchema = revisionMetaOf(trimmedText(200).default('api'));
 export type RevisionMeta = z.input<typeof revisionMetaSchema>;
 
+const DEPLOYMENT_FIELDS = ['production', 'fallback', 'canary', 'shadow', 'mode'] as const;
+
 /** A change to the current deployment; omitted fields keep their value, null clears a role. */
-export const deploymentChangeSchema = revisionMetaSchema
-  .extend({
-    production: versionNumber.nullable().optional(),
-    fallback: versionNumber.nullable().optional(),
-    canary: z
-      .strictObject({
-        version: versionNumber,
-        share: z
-          .number()
-          .gt(0, 'must be above 0')
-          .lt(1, 'must be below 1: promote the canary to serve all traffic'),
-      })
-      .nullable()
-      .optional(),
-    shadow: versionNumber.nullable().optional(),
-    mode: z.enum(SERVING_MODES).optional(),
-  })
-  .refine(
-    (c) => ['production', 'fallback', 'canary', 'shadow', 'mode'].some((key) => key in c),
-    'nothing to change: give at least one of production, fallback, canary, shadow, mode',
-  );
+export const deploymentChangeOf = <Actor extends z.ZodType>(actor: Actor) =>
+  revisionMetaOf(actor)
+    .extend({
+      production: versionNumberSchema.nullable().optional(),
+      fallback: versionNumberSchema.nullable().optional(),
+      canary: z
+        .strictObject({
+          version: versionNumberSchema,
+          share: z
+            .number()
+            .gt(0, 'must be above 0')
+            .lt(1, 'must be below 1: promote the canary to serve all traffic'),
+        })
+        .nullable()
+        .optional(),
+      shadow: versionNumberSchema.nullable().optional(),
+      mode: z.enum(SERVING_MODES).optional(),
+    })
+    .refine(
+      (c) => DEPLOYMENT_FIELDS.some((key) => key in c),
+      `nothing to change: give at least one of ${DEPLOYMENT_FIELDS.join(', ')}`,
+    )
+    // The same rule, for the OpenAPI document.
+    .meta({ anyOf: DEPLOYMENT_FIELDS.map((key) => ({ required: [key] })) });
+export const deploymentChangeSchema = deploymentChangeOf(revisionMetaSchema.shape.actor);
 export type DeploymentChange = z.input<typeof deploymentChangeSchema>;
 
 const ROLES = [

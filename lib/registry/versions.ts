@@ -14,6 +14,7 @@ import {
   featureSchemaSchema,
   type Task,
   type VersionStatus,
+  versionNumberSchema,
 } from '../domain.ts';
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
 import { rowValidator } from '../ingest/validate.ts';
@@ -24,6 +25,7 @@ import {
   logModelFailure,
   type ModelArtifact,
   type ModelOutput,
+  modelArtifactSchema,
   parseModelArtifact,
   trainModel,
 } from '../models/index.ts';
@@ -58,7 +60,16 @@ const dataset = (labels: 'optional' | 'required') =>
 export const registerVersionSchema = z
   .strictObject({
     /** A model artifact (lib/models/types.ts), e.g. from the external training pipeline. */
-    artifact: z.unknown().optional(),
+    // Parsed by checkArtifact (400 invalid_artifact, with the model's task and classes); the document
+    // states its outline.
+    artifact: z
+      .unknown()
+      .optional()
+      .meta({
+        type: 'object',
+        required: ['kind', 'task'],
+        properties: { kind: { enum: modelArtifactSchema.options.map((option) => option.shape.kind.value) } },
+      }),
     /** Or: train one here on `data` with a built-in trainer. */
     train: z
       .strictObject({
@@ -86,7 +97,7 @@ export const registerVersionSchema = z
       .strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
       .optional(),
     /** Lineage: the version this one was derived from (a retrain's production version). */
-    parentVersion: z.number().int().min(1).optional(),
+    parentVersion: versionNumberSchema.optional(),
     /** Lineage: the incident that caused this version. */
     incidentId: z.string().min(1).max(128).optional(),
   })
@@ -114,6 +125,15 @@ export const registerVersionSchema = z
     if (body.trainingWindow && Date.parse(body.trainingWindow.from) > Date.parse(body.trainingWindow.to)) {
       ctx.addIssue({ code: 'custom', path: ['trainingWindow', 'from'], message: 'must not be after to' });
     }
+  })
+  // The rules JSON Schema can state, for the OpenAPI document (as many labels as rows, and from before
+  // to, it cannot: the operation's description says them).
+  .meta({
+    oneOf: [{ required: ['artifact'] }, { required: ['train'] }],
+    anyOf: [
+      { not: { required: ['train'] } },
+      { required: ['data'], properties: { data: { required: ['labels'] } } },
+    ],
   });
 export type RegisterVersionInput = z.input<typeof registerVersionSchema>;
 

@@ -2,41 +2,58 @@
 // Temporal that is down.
 import net from 'node:net';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AgentState } from '../../lib/brain/types.ts';
+import type { Store } from '../../lib/db/client.ts';
 import { devServerSearchAttributeArgs } from '../../lib/search-attributes.ts';
+import { addSearchAttributes } from '../../lib/search-attributes-admin.ts';
 import { agentWorkflowId, lazyClient } from '../../lib/temporal.ts';
 import { temporalCliPath, temporalTestServerPath } from '../../lib/temporal-binaries.ts';
-import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { createHomeostatWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 
-/** The full dev server (what users run): updates, queries, continueAsNew exactly as in production. */
-export function startDevServer(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+/**
+ * The full dev server (what users run): updates, queries, continueAsNew exactly as in production. With
+ * `uiPort`, the Temporal UI too.
+ */
+export function startDevServer(
+  extraArgs: string[] = [],
+  { uiPort }: { uiPort?: number } = {},
+): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       // The agents' search attributes, as a user's dev server registers them (lib/search-attributes.ts).
       extraArgs: ['--log-level', 'error', ...devServerSearchAttributeArgs(), ...extraArgs],
+      ...(uiPort === undefined ? {} : { ui: true, uiPort }),
     },
   });
 }
 
 /** The time-skipping test server: timers fire as soon as nothing else is pending. */
-export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
   });
+  // It takes no --search-attribute flag: the agents' attributes are added once it runs.
+  await addSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
-/** A loopback address where nothing listens (a port the OS handed out, then closed): Temporal is down. */
-export async function closedLoopbackAddress(): Promise<string> {
+/** A loopback port the OS handed out, then closed: free for a server to take, or where nothing listens. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
-  return `127.0.0.1:${port}`;
+  return port;
 }
+
+/** A loopback address where nothing listens: Temporal is down. */
+export const closedLoopbackAddress = async (): Promise<string> => `127.0.0.1:${await freePort()}`;
 
 /**
  * A client of a Temporal that is down, built as the API builds its own (lib/temporal.ts). `failFast`
@@ -84,4 +101,38 @@ export async function waitForCycle(query: () => Promise<AgentState>, cycle: numb
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`agent did not complete cycle ${cycle}`);
+}
+
+/** The ids of the workflows a visibility query (the Temporal UI's filter) finds. */
+export async function listWorkflowIds(env: TestWorkflowEnvironment, query: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const execution of env.client.workflow.list({ query })) ids.push(execution.workflowId);
+  return ids;
+}
+
+/** The summaries the workflow gave its activities, timers and children, in history order. */
+export function summariesOf(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const summary = event.userMetadata?.summary;
+    return summary ? [defaultPayloadConverter.fromPayload<string>(summary)] : [];
+  });
+}
+
+/** A Homeostat worker on `taskQueue`, running until the returned stop() has drained it. */
+export async function runWorker(
+  env: TestWorkflowEnvironment,
+  store: Store,
+  taskQueue: string,
+): Promise<() => Promise<void>> {
+  const worker = await createHomeostatWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    store,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
 }

@@ -9,13 +9,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
+import { SEARCH_ATTRIBUTES } from '../../lib/search-attributes.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { pauseUpdate } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { eventually } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startDevServer, workflowBundle } from '../helpers/temporal.ts';
+import { listWorkflowIds, startDevServer, summariesOf, workflowBundle } from '../helpers/temporal.ts';
 
 const TASK_QUEUE = 'api-test';
 let env: TestWorkflowEnvironment;
@@ -161,6 +162,13 @@ describe('API with a running agent', () => {
     // paused, and the count must not have moved.
     const status = async () => (await api.call('GET', '/v1/models/credit/agent')).body.agent;
     expect(await status()).toMatchObject({ paused: true, health: 'paused' });
+    // The Temporal UI finds it by the agent's search attributes (visibility trails by a moment).
+    const pausedAgents = async () => {
+      const query = `${SEARCH_ATTRIBUTES.model.name} = "credit" AND ${SEARCH_ATTRIBUTES.health.name} = "paused"`;
+      const ids = await listWorkflowIds(env, query);
+      return ids.length > 0 ? ids : null;
+    };
+    expect(await eventually(pausedAgents, 10_000)).toEqual(['agent:credit']);
     await sleepsBegunSincePause(handle, 1);
     const cycleWhilePaused = (await status()).cycle;
     expect(cycleWhilePaused).toBeGreaterThanOrEqual(paused.body.agent.cycle);
@@ -180,6 +188,10 @@ describe('API with a running agent', () => {
     ]);
 
     const history = await handle.fetchHistory();
+    // The history reads like the product in the Temporal UI: each window and each wait says what it is.
+    const summaries = summariesOf(history);
+    expect(summaries).toContain('measure window 0');
+    expect(summaries).toContain('wait 1 second for the next cycle');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
     if (process.env.HOMEOSTAT_WRITE_HISTORIES === '1') {
       fs.writeFileSync(

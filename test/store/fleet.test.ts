@@ -1,6 +1,7 @@
 // The fleet over HTTP with one model of each health written straight into the store, on SQLite and on
 // PostgreSQL: the batched reads give each model its own facts, the filters (health, incident kind,
-// name search) select and page, the counts cover the whole fleet, and malformed filters answer 400.
+// name search) select, the counts by health and by incident kind follow the other filters, keyset pages
+// go forward and back and stay put while models are added, and malformed parameters answer 400.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Store } from '../../lib/db/client.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
@@ -170,38 +171,125 @@ describeEachProvider('fleet filters and counts on %s', (provider) => {
     }
   });
 
-  it.each([
-    ['?health=degraded', ['beta-degraded'], 1],
-    ['?health=starting', ['zeta-starting'], 1],
-    ['?incidentKind=data_quality', ['beta-degraded', 'delta-escalated'], 2],
-    ['?incidentKind=concept_drift&health=recovering', ['gamma-recovering'], 1],
-    ['?incidentKind=concept_drift&health=degraded', [], 0],
-    ['?search=HEALTHY', ['alpha-healthy', 'Eta-Healthy'], 2],
-    ['?search=ta-&health=healthy', ['Eta-Healthy'], 1],
-  ])('filters %s, counts still over the whole fleet', async (query, expected, matching) => {
-    const body = await fleet(query);
-    expect([...names(body)].sort()).toEqual([...expected].sort());
-    expect(body.matching).toBe(matching);
-    expect(body.counts).toEqual(WHOLE_FLEET);
+  const NO_INCIDENTS = {
+    data_drift: 0,
+    concept_drift: 0,
+    anomaly: 0,
+    data_quality: 0,
+    latency: 0,
+    failures: 0,
+    stale_data: 0,
+  };
+  /** The models whose name contains "ta-", by health. */
+  const TA_HEALTHS = { healthy: 1, degraded: 1, escalated: 1, starting: 1 };
+  const NO_HEALTH = { healthy: 0, degraded: 0, recovering: 0, escalated: 0, paused: 0, starting: 0 };
+
+  it('counts the whole fleet by health and by open-incident kind when nothing is filtered', async () => {
+    const body = await fleet();
+    expect(body).toMatchObject({ total: 7, matching: 7, offset: 0, prevCursor: null, nextCursor: null });
+    expect(body.incidentCounts).toEqual({ ...NO_INCIDENTS, data_quality: 2, concept_drift: 1 });
   });
 
-  it('pages through a filtered fleet', async () => {
+  it.each([
+    ['?health=degraded', ['beta-degraded'], WHOLE_FLEET, { data_quality: 1 }],
+    ['?health=starting', ['zeta-starting'], WHOLE_FLEET, {}],
+    // The health counts follow the incident kind; the kind counts do not follow the kind filter itself.
+    [
+      '?incidentKind=data_quality',
+      ['beta-degraded', 'delta-escalated'],
+      { degraded: 1, escalated: 1 },
+      { data_quality: 2, concept_drift: 1 },
+    ],
+    [
+      '?incidentKind=concept_drift&health=recovering',
+      ['gamma-recovering'],
+      { recovering: 1 },
+      { concept_drift: 1 },
+    ],
+    ['?incidentKind=concept_drift&health=degraded', [], { recovering: 1 }, { data_quality: 1 }],
+    // Both counts follow the search.
+    ['?search=HEALTHY', ['alpha-healthy', 'Eta-Healthy'], { healthy: 2 }, {}],
+    ['?search=ta-&health=healthy', ['Eta-Healthy'], TA_HEALTHS, {}],
+    [
+      '?search=ta-',
+      ['Eta-Healthy', 'beta-degraded', 'delta-escalated', 'zeta-starting'],
+      TA_HEALTHS,
+      { data_quality: 2 },
+    ],
+  ])('filters %s; counts follow the other filters', async (query, expected, counts, incidentCounts) => {
+    const body = await fleet(query);
+    expect([...names(body)].sort()).toEqual([...expected].sort());
+    expect(body.matching).toBe(expected.length);
+    expect(body.total).toBe(7);
+    expect(body.counts).toEqual({ ...NO_HEALTH, ...counts });
+    expect(body.incidentCounts).toEqual({ ...NO_INCIDENTS, ...incidentCounts });
+  });
+
+  it('pages through a filtered fleet, forward and back', async () => {
     const first = await fleet('?health=healthy&limit=1');
-    expect(first.models).toHaveLength(1);
-    expect(first.nextCursor).not.toBeNull();
+    // Code-point order: capitals first.
+    expect(first).toMatchObject({ offset: 0, prevCursor: null, matching: 2 });
+    expect(names(first)).toEqual(['Eta-Healthy']);
     const second = await fleet(`?health=healthy&limit=1&cursor=${first.nextCursor}`);
-    expect(second.models).toHaveLength(1);
-    expect(second.nextCursor).toBeNull();
-    expect([...names(first), ...names(second)].sort()).toEqual(['Eta-Healthy', 'alpha-healthy']);
-    // Unfiltered pages of 3 cover every model once.
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await fleet(`?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      seen.push(...names(page));
-      cursor = page.nextCursor;
-    } while (cursor);
-    expect(seen).toEqual(names(await fleet()));
+    expect(names(second)).toEqual(['alpha-healthy']);
+    expect(second).toMatchObject({ offset: 1, nextCursor: null });
+    const back = await fleet(`?health=healthy&limit=1&cursor=${second.prevCursor}`);
+    expect(names(back)).toEqual(['Eta-Healthy']);
+    expect(back).toMatchObject({ offset: 0, prevCursor: null, nextCursor: first.nextCursor });
+  });
+
+  it('walks every page forward and back, the same models each way', async () => {
+    const all = names(await fleet());
+    expect(all).toEqual([...all].sort((a, b) => (a < b ? -1 : 1)));
+    const forward: string[][] = [];
+    let page = await fleet('?limit=3');
+    forward.push(names(page));
+    while (page.nextCursor) {
+      page = await fleet(`?limit=3&cursor=${page.nextCursor}`);
+      expect(page.offset).toBe(forward.flat().length);
+      forward.push(names(page));
+    }
+    expect(forward.flat()).toEqual(all);
+    const backward: string[][] = [names(page)];
+    while (page.prevCursor) {
+      page = await fleet(`?limit=3&cursor=${page.prevCursor}`);
+      backward.unshift(names(page));
+    }
+    expect(backward).toEqual(forward);
+  });
+
+  it('keeps a page where it was while models are added before and after it, or its first model goes', async () => {
+    const first = await fleet('?limit=2&search=a');
+    const second = await fleet(`?limit=2&search=a&cursor=${first.nextCursor}`);
+    const earlier = await registerTestModel(db.store, 'aaa-added-first');
+    const later = await registerTestModel(db.store, 'zzz-added-last');
+    try {
+      const again = await fleet(`?limit=2&search=a&cursor=${first.nextCursor}`);
+      expect(names(again)).toEqual(names(second));
+      // One more before it: the offset says so, and the page before now ends with the new model.
+      expect(again.offset).toBe(second.offset + 1);
+      expect(again.matching).toBe(second.matching + 2);
+      const back = await fleet(`?limit=2&search=a&cursor=${again.prevCursor}`);
+      expect(names(back)).toEqual(['aaa-added-first', 'alpha-healthy']);
+      const start = await fleet(`?limit=2&search=a&cursor=${back.prevCursor}`);
+      expect(names(start)).toEqual(['Eta-Healthy']);
+      expect(start).toMatchObject({ offset: 0, prevCursor: null });
+      // A cursor whose model is gone still marks the place.
+      await db.store.model.delete({ where: { id: earlier.id } });
+      expect(names(await fleet('?limit=2&search=a&cursor=after.aaa-added-first'))).toEqual([
+        'alpha-healthy',
+        'beta-degraded',
+      ]);
+    } finally {
+      await db.store.model.deleteMany({ where: { id: { in: [earlier.id, later.id] } } });
+    }
+  });
+
+  it('answers an empty page on either side of the fleet, with the way back', async () => {
+    const past = await fleet('?cursor=after.zzzz');
+    expect(past).toMatchObject({ models: [], nextCursor: null, prevCursor: 'before.zzzz', offset: 7 });
+    const before = await fleet('?cursor=before.AAAA');
+    expect(before).toMatchObject({ models: [], prevCursor: null, nextCursor: 'after.AAAA', offset: 0 });
   });
 
   it.each([
@@ -210,6 +298,17 @@ describeEachProvider('fleet filters and counts on %s', (provider) => {
     ['?search=', 'query.search'],
     [`?search=${'x'.repeat(65)}`, 'query.search'],
     ['?state=healthy', 'query'],
+    ['?health=healthy&health=degraded', 'query.health'],
+    ['?limit=0', 'query.limit'],
+    ['?limit=1001', 'query.limit'],
+    ['?limit=ten', 'query.limit'],
+    ['?limit=1.5', 'query.limit'],
+    ['?cursor=', 'query.cursor'],
+    ['?cursor=model-1', 'query.cursor'],
+    ['?cursor=after.', 'query.cursor'],
+    ['?cursor=sideways.model-1', 'query.cursor'],
+    ['?cursor=after.model%201', 'query.cursor'],
+    [`?cursor=after.${'m'.repeat(65)}`, 'query.cursor'],
   ])('answers 400 for GET /v1/fleet%s, naming %s', async (query, issuePath) => {
     const res = await api.call('GET', `/v1/fleet${query}`);
     expect(res.status).toBe(400);

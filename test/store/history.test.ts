@@ -7,10 +7,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../lib/audit/chain.ts';
 import type { AgentState } from '../../lib/brain/types.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
-import { createHomeostatWorker } from '../../worker/worker.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
-import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
+import { agentStatus, runWorker, startTimeSkippingServer, waitForCycle } from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const AGENTS = { taskQueue: 'history-test', cycleInterval: '1 minute' };
@@ -36,17 +35,7 @@ describeEachProvider('history API on %s', (provider) => {
 
   beforeAll(async () => {
     [env, db] = await Promise.all([startTimeSkippingServer(), createTestDatabase(provider)]);
-    const worker = await createHomeostatWorker({
-      connection: env.nativeConnection,
-      taskQueue: AGENTS.taskQueue,
-      store: db.store,
-      workflowBundle: await workflowBundle(),
-    });
-    const running = worker.run();
-    stopWorker = async () => {
-      worker.shutdown();
-      await running;
-    };
+    stopWorker = await runWorker(env, db.store, AGENTS.taskQueue);
     api = await startTestApi(db.store, env.client, AGENTS);
     for (const name of ['credit', 'fraud', 'idle'])
       modelIds[name] = (await registerTestModel(db.store, name)).id;
@@ -220,6 +209,14 @@ describeEachProvider('history API on %s', (provider) => {
       workflowId: 'agent:credit',
       evidence: { window: { seq: 4, accuracy: 0.6 } },
     });
+  });
+
+  // Found by the fuzzer: a cycle past 32 bits reached PostgreSQL's integer column (a 500).
+  it('refuses a before= cycle that no stored cycle can reach', async () => {
+    const res = await api.call('GET', `/v1/models/credit/decisions?before=${2 ** 31}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['query.before']);
+    expect((await api.call('GET', `/v1/models/credit/decisions?before=${2 ** 31 - 1}`)).status).toBe(200);
   });
 
   it('lists a model’s incidents and tells one incident as a timeline of the loop', async () => {

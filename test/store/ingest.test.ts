@@ -53,6 +53,17 @@ describeEachProvider('ingestion on %s', (provider) => {
   });
   const post = (body: unknown, model = 'logged') => api.call('POST', `/v1/models/${model}/predictions`, body);
 
+  // Found by the fuzzer: a version number past 32 bits reached PostgreSQL's integer column (a 500).
+  it('refuses a version number past 32 bits with a 400, storing nothing', async () => {
+    const before = await counts();
+    const res = await post({ predictions: [logged('p-huge-version', { version: 2 ** 31 })] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual([
+      'body.predictions.0.version',
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
   it('writes predictions that Prisma reads back exactly and filters by time like its own', async () => {
     expect(await storeProvider(db.store)).toBe(provider);
     const modelId = (await db.store.model.findUniqueOrThrow({ where: { name: 'elsewhere' } })).id;

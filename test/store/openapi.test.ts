@@ -47,7 +47,7 @@ describe('OpenAPI document', () => {
     const pause = doc.paths['/v1/models/{model}/agent/pause'].post;
     expect(pause.description).toContain('nothing was sent and nothing changes');
     expect(Object.keys(pause.responses)).toEqual([
-      ...['200', '202', '401', '403', '409', '429', '503'],
+      ...['200', '202', '400', '401', '403', '404', '409', '413', '429', '503'],
       ...['2XX', '4XX', '5XX'],
     ]);
     // Every /v1 operation states what authentication, rate limits and outages answer.
@@ -66,9 +66,18 @@ describe('OpenAPI document', () => {
     expect(pause.responses['503'].content['application/json'].schema.properties.error).toBeDefined();
     expect(doc.paths['/v1/models/{model}/predict'].post['x-required-role']).toBe('ingest');
     expect(doc.paths['/v1/keys'].post['x-required-role']).toBe('admin');
+    // Path parameters state what the routes accept: a model name's pattern, digits-only numbers.
     expect(doc.paths['/v1/models/{model}/labels'].post.parameters).toEqual([
-      { name: 'model', in: 'path', required: true, schema: { type: 'string' } },
+      {
+        name: 'model',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' },
+      },
     ]);
+    const version = doc.paths['/v1/models/{model}/versions/{version}'].get;
+    expect(version.parameters[1].schema).toEqual({ type: 'string', pattern: '^[1-9][0-9]{0,8}$' });
+    expect(Object.keys(version.responses)).toEqual(expect.arrayContaining(['400', '404']));
     const actions = doc.paths['/v1/actions'].get.parameters.map((p: { name: string }) => p.name);
     expect(actions).toEqual(expect.arrayContaining(['model', 'actor', 'type', 'from', 'to', 'format']));
     expect(doc.paths['/healthz'].get.security).toEqual([]);
@@ -76,6 +85,40 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/v1/sessions'].post.security).toEqual([]);
     expect(doc.paths['/v1/sessions/current'].delete['x-required-role']).toBe('viewer');
     expect(doc.security).toEqual([{ apiKey: [] }, { session: [] }]);
+  });
+
+  it('states the cross-field rules of the validators and links created things to their routes', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document, read by path below
+    const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as any;
+    const body = (route: string, method = 'post') =>
+      doc.paths[route][method].requestBody.content['application/json'].schema;
+    // A binary model has exactly two labels, a regression model none.
+    expect(body('/v1/models').anyOf).toContainEqual({
+      properties: { task: { enum: ['binary'] }, labels: { minItems: 2, maxItems: 2 } },
+      required: ['labels'],
+    });
+    expect(body('/v1/models/{model}/deployment').anyOf).toContainEqual({ required: ['mode'] });
+    // An API caller's actor is at most 100 characters (the registry stores it prefixed, up to 200).
+    expect(body('/v1/models/{model}/deployment').properties.actor.maxLength).toBe(100);
+    expect(body('/v1/models/{model}/versions').oneOf).toEqual([
+      { required: ['artifact'] },
+      { required: ['train'] },
+    ]);
+    expect(body('/v1/models/{model}', 'patch').minProperties).toBe(1);
+    // A record keyed by an enumeration names its keys (OpenAPI 3.0 has no propertyNames).
+    const approvals = body('/v1/models/{model}/agent/policy', 'put').properties.policy.properties.approvals;
+    expect(Object.keys(approvals.properties)).toEqual(['rollback', 'retrain', 'fallback', 'disable']);
+    expect([approvals.additionalProperties, approvals.required]).toEqual([false, undefined]);
+    // A registered model's name leads to every route under it.
+    const links = doc.paths['/v1/models'].post.responses['201'].links;
+    expect(links.GET_v1_models_model_agent).toEqual({
+      operationRef: '#/paths/~1v1~1models~1{model}~1agent/get',
+      parameters: { model: '$response.body#/model/name' },
+    });
+    expect(
+      doc.paths['/v1/models/{model}/versions'].get.responses['200'].links.GET_v1_models_model_versions_version
+        .parameters,
+    ).toEqual({ model: '$request.path.model', version: '$response.body#/versions/0/version' });
   });
 
   it('answers 405 with Allow for a method a served path does not take, 404 for a path it does not serve', async () => {

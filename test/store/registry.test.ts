@@ -566,6 +566,34 @@ describeEachProvider('registry on %s', (provider) => {
     expect(await counts()).toEqual(before);
   });
 
+  // Found by the fuzzer (test/integration/fuzz.test.ts): path numbers were read with Number(), so "1e0"
+  // and " 1" named version 1, and numbers past 32 bits reached PostgreSQL's integer columns (a 500).
+  it.each([
+    ['GET', '/v1/models/credit/versions/1e0', undefined],
+    ['GET', '/v1/models/credit/versions/%201', undefined],
+    ['GET', '/v1/models/credit/versions/0x1', undefined],
+    ['GET', '/v1/models/credit/versions/2147483648', undefined],
+    ['PATCH', '/v1/models/credit/versions/1.0', { status: 'retired' }],
+    ['POST', '/v1/models/credit/revisions/1e0/restore', { reason: 'x' }],
+    ['POST', '/v1/models/credit/revisions/99999999999/restore', { reason: 'x' }],
+  ])('refuses %s %s: path numbers are digits only, up to 9 of them', async (method, path, body) => {
+    const before = await counts();
+    const res = await api.call(method, path, body);
+    expect(res.status).toBe(400);
+    expect(issuePaths(res.body)[0]).toMatch(/^params\.(version|revision)$/);
+    expect(await counts()).toEqual(before);
+  });
+
+  it.each([
+    ['production', { production: 2 ** 31 }],
+    ['a canary', { canary: { version: 2 ** 31, share: 0.1 } }],
+  ])('refuses %s version number past 32 bits with a 400, changing nothing', async (_what, change) => {
+    const before = await counts();
+    const res = await api.call('POST', '/v1/models/credit/deployment', { ...change, reason: 'x' });
+    expect(res.status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
   it('numbers concurrent revisions and versions without gaps or duplicates', async () => {
     const { revision: start } = (await api.call('GET', '/v1/models/other/revisions')).body.revisions[0] ?? {
       revision: 0,

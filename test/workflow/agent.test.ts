@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentInput, AgentState } from '../../lib/brain/types.ts';
+import { SEARCH_ATTRIBUTES } from '../../lib/search-attributes.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -52,6 +53,8 @@ describe('agent workflow', () => {
     // Window n's traffic, then the timer to cycle n: accuracy 0.9 for four windows, 0.5 for two, 0.9 again.
     const plan = [0.9, 0.9, 0.9, 0.9, 0.5, 0.5, 0.9, 0.9];
     const states: AgentState[] = [];
+    /** What the Temporal UI filters by after each cycle: the agent's search attributes, as the server holds them. */
+    const indexed: { health?: string; incidentKind: string | null; remedy: string | null }[] = [];
 
     await worker.runUntil(async () => {
       await env.client.workflow.start('agentWorkflow', {
@@ -65,6 +68,14 @@ describe('agent workflow', () => {
         await seedLabelledTraffic(db.store, model.id, `w${n}`, 100, accuracy);
         await env.sleep('1 minute');
         states.push(await waitForCycle(query, n + 2));
+        const { typedSearchAttributes } = await env.client.workflow
+          .getHandle(agentWorkflowId(name))
+          .describe();
+        indexed.push({
+          health: typedSearchAttributes.get(SEARCH_ATTRIBUTES.health),
+          incidentKind: typedSearchAttributes.get(SEARCH_ATTRIBUTES.incidentKind) ?? null,
+          remedy: typedSearchAttributes.get(SEARCH_ATTRIBUTES.remedy) ?? null,
+        });
       }
     });
 
@@ -90,6 +101,11 @@ describe('agent workflow', () => {
       'recovering',
       'healthy',
     ]);
+    // The server's index follows the state, across continueAsNew; no remedy applied here, so none is in flight.
+    expect(indexed).toEqual(
+      states.map((s) => ({ health: s.health, incidentKind: s.openIncident?.kind ?? null, remedy: null })),
+    );
+    expect(indexed.map((i) => i.incidentKind)).toContain('concept_drift');
     const last = states.at(-1)!;
     expect(last.health).toBe('healthy');
     expect(last.openIncident).toBeNull();

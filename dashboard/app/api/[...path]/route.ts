@@ -1,53 +1,19 @@
-// Server-side proxy to the Homeostat API, so that the browser talks only to the dashboard's origin.
-// HOMEOSTAT_API_URL names the API (default http://127.0.0.1:3000). A person's requests carry their
-// session: the session cookie and the X-CSRF-Token header go to the API, which checks both, and the
-// cookie the API sets on signing in comes back (Secure when the browser came over HTTPS). The host the
-// browser used goes in X-Forwarded-Host, set here whatever the browser sent, for the API's host check.
-// Nobody signed in: reads go with HOMEOSTAT_DASHBOARD_API_KEY when it is set, and only when it is a viewer
-// key (checked with the API once); nothing state-changing ever goes with it.
+// Server-side proxy to the Homeostat API, so that the browser talks only to the dashboard's origin. Who
+// the request comes from is lib/upstream.ts's: the session cookie (and the X-CSRF-Token header, which the
+// API checks with it), else the viewer key for reads. The cookie the API sets on signing in comes back
+// (Secure when the browser came over HTTPS). X-Forwarded-Host is set here whatever the browser sent.
 import type { NextRequest } from 'next/server';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../../../lib/auth/sessions';
+import { apiUrl, SAFE_METHODS, setCaller, UPSTREAM_TIMEOUT_MS } from '../../../lib/upstream';
 
 const REQUEST_HEADERS = ['accept', 'content-type', CSRF_HEADER];
 const RESPONSE_HEADERS = ['content-type', 'content-disposition', 'retry-after', 'x-homeostat-truncated'];
-const UPSTREAM_TIMEOUT_MS = 15_000;
-const SAFE_METHODS = new Set(['GET', 'HEAD']);
-
-const apiUrl = () => (process.env.HOMEOSTAT_API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
 
 function errorResponse(status: number, code: string, message: string): Response {
   return Response.json(
     { error: { status, code, message } },
     { status, headers: { 'cache-control': 'no-store' } },
   );
-}
-
-/**
- * The dashboard's own key, when it is a viewer key. Its role is asked of the API once per process (again
- * after the API could not answer); a key of any other role is never used: the dashboard answers 500.
- */
-let serviceKeyRole: Promise<string | null> | undefined;
-
-async function viewerKey(): Promise<string | null> {
-  const key = process.env.HOMEOSTAT_DASHBOARD_API_KEY;
-  if (!key) return null;
-  serviceKeyRole ??= fetch(`${apiUrl()}/v1/sessions/current`, {
-    headers: { authorization: `Bearer ${key}` },
-    cache: 'no-store',
-    signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
-  })
-    .then(async (res) => (res.ok ? ((await res.json()) as { role: string }).role : null))
-    .catch(() => null);
-  const role = await serviceKeyRole;
-  if (role === null) serviceKeyRole = undefined; // the API was unreachable or refused: ask again next time
-  if (role !== 'viewer') {
-    throw new Error(
-      role === null
-        ? 'HOMEOSTAT_DASHBOARD_API_KEY could not be checked with the API'
-        : `HOMEOSTAT_DASHBOARD_API_KEY must be a viewer key, not ${role}: the dashboard refuses to use it`,
-    );
-  }
-  return key;
 }
 
 /** Headers for the API: the caller's content negotiation, session and CSRF token, or the viewer key. */
@@ -57,15 +23,11 @@ async function upstreamHeaders(request: NextRequest): Promise<Headers> {
     const value = request.headers.get(name);
     if (value) headers.set(name, value);
   }
-  const host = request.headers.get('host');
-  if (host) headers.set('x-forwarded-host', host);
-  const session = request.cookies.get(SESSION_COOKIE)?.value;
-  if (session) {
-    headers.set('cookie', `${SESSION_COOKIE}=${session}`);
-  } else if (SAFE_METHODS.has(request.method)) {
-    const key = await viewerKey();
-    if (key) headers.set('authorization', `Bearer ${key}`);
-  }
+  await setCaller(headers, {
+    session: request.cookies.get(SESSION_COOKIE)?.value,
+    host: request.headers.get('host'),
+    method: request.method,
+  });
   return headers;
 }
 

@@ -1,0 +1,259 @@
+// Schemathesis against a running Homeostat API: the real Express app on SQLite, a Temporal dev server
+// and a worker (so agent routes answer from a live agent), fuzzed over HTTP from the OpenAPI document the
+// app serves. Shared by test/integration/fuzz.test.ts (short, seeded) and bench/fuzz.ts (longer).
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { rateLimitsFromEnv } from '../../api/rate-limit.ts';
+import { rotateApiKey } from '../../lib/auth/keys.ts';
+import { REPO_ROOT } from '../../lib/db/config.ts';
+import { schemathesisPath } from '../../lib/temporal-binaries.ts';
+import { createHomeostatWorker } from '../../worker/worker.ts';
+import { startTestApi, type TestApi } from './api.ts';
+import { creditData, registerCreditModel } from './credit-model.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { startDevServer, workflowBundle } from './temporal.ts';
+
+export interface FuzzTarget {
+  api: TestApi;
+  db: TestDatabase;
+  /** "Authorization: Bearer …" of an admin key: every operation is reachable. */
+  authorization: string;
+  close(): Promise<void>;
+}
+
+const TASK_QUEUE = 'fuzz';
+/** The checks' settings and the few rules a static document cannot state (each explained there). */
+export const SCHEMATHESIS_CONFIG = path.join(REPO_ROOT, 'test', 'fuzz', 'schemathesis.toml');
+
+export async function startFuzzTarget(): Promise<FuzzTarget> {
+  const [env, db]: [TestWorkflowEnvironment, TestDatabase] = await Promise.all([
+    startDevServer(),
+    createTestDatabase('sqlite'),
+  ]);
+  const worker: Worker = await createHomeostatWorker({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    store: db.store,
+    workflowBundle: await workflowBundle(),
+  });
+  const workerRun = worker.run();
+  // The fuzzer sends thousands of requests from one address, many refused on purpose: neither limit
+  // may turn its answers into 429s (the limits have their own tests).
+  const limits = rateLimitsFromEnv({ HOMEOSTAT_RATE_LIMIT: '0', HOMEOSTAT_REFUSED_LIMIT: '0' });
+  // A long cycle: agents of fuzzed models idle instead of loading two shared cores with monitor turns.
+  const api = await startTestApi(
+    db.store,
+    env.client,
+    { taskQueue: TASK_QUEUE, cycleInterval: '1 hour' },
+    limits,
+  );
+  // A key of its own: authHeader would re-key the one api.call uses.
+  const authorization = `Bearer ${await rotateApiKey(db.store, 'fuzz-admin', 'admin')}`;
+  await seedDeployedModel(api);
+  return {
+    api,
+    db,
+    authorization,
+    async close() {
+      await api.close();
+      worker.shutdown();
+      await workerRun;
+      await Promise.all([env.teardown(), db.drop()]);
+    },
+  };
+}
+
+/**
+ * One model with a trained version in production and a second revision, so that the list operations the
+ * OpenAPI links start from name real versions and revisions from the first request on (the fuzzer's own
+ * registrations rarely carry a trainable data set).
+ */
+async function seedDeployedModel(api: TestApi): Promise<void> {
+  await registerCreditModel(api.call, 'credit');
+  const trained = await api.call('POST', '/v1/models/credit/versions', {
+    train: { trainer: 'logistic-regression', options: { steps: 50 } },
+    data: creditData(200, 1),
+  });
+  if (trained.status !== 201) throw new Error(`seeding a version: ${JSON.stringify(trained.body)}`);
+  for (const change of [{ production: 1 }, { mode: 'disabled' }, { mode: 'serving' }]) {
+    const res = await api.call('POST', '/v1/models/credit/deployment', { ...change, reason: 'fuzz seed' });
+    if (res.status !== 201) throw new Error(`seeding a deployment: ${JSON.stringify(res.body)}`);
+  }
+}
+
+export interface FuzzOptions {
+  maxExamples: number;
+  seed: number;
+  /** Schemathesis's phases: examples, coverage, fuzzing, stateful. */
+  phases: string[];
+  /** Concurrent Schemathesis workers. */
+  workers: number;
+}
+
+/**
+ * The suite's run (test/integration/fuzz.test.ts): every phase, test cases per operation and phase bounded
+ * and seeded so that CI gets the same run each time. One Schemathesis worker: with more, Hypothesis's
+ * lambda parsing raced in threads on Python 3.11 ("AST constructor recursion depth mismatch").
+ */
+export const CI_FUZZ: FuzzOptions = {
+  maxExamples: 15,
+  seed: 1,
+  phases: ['examples', 'coverage', 'fuzzing', 'stateful'],
+  workers: 1,
+};
+
+/** Per check: how many responses it judged and how many it failed. */
+export type CheckCounts = Record<string, { passed: number; failed: number }>;
+
+export interface FuzzResult {
+  version: string;
+  /** The command line, with the key replaced by a placeholder. */
+  command: string;
+  exitCode: number;
+  operations: { total: number; tested: number };
+  /** Test cases Schemathesis generated and sent. */
+  cases: number;
+  checks: CheckCounts;
+  failures: { operation: string; check: string; message: string }[];
+  errors: string[];
+  seconds: number;
+  /** What the CLI printed (its summary names each failure with a curl line to reproduce it). */
+  output: string;
+}
+
+/** Schemathesis's CLI, or an error that says how to install it: a missing fuzzer is a failure, never a skip. */
+export function schemathesisCli(): string {
+  try {
+    return schemathesisPath();
+  } catch (error) {
+    throw new Error(
+      `Schemathesis is not installed (${(error as Error).message}). Install it with "bash scripts/bootstrap.sh --fuzz" ` +
+        '(the test command bootstraps with --test, which implies --fuzz).',
+    );
+  }
+}
+
+export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions): Promise<FuzzResult> {
+  const cli = schemathesisCli();
+  const { stdout: versionLine } = await promisify(execFile)(cli, ['--version']);
+  const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-fuzz-'));
+  const reportPath = path.join(reportDir, 'report.ndjson');
+  const args = (url: string, authorization: string, report: string) => [
+    '--config-file',
+    path.relative(REPO_ROOT, SCHEMATHESIS_CONFIG),
+    'run',
+    `${url}/openapi.json`,
+    '--checks',
+    'all',
+    '--phases',
+    options.phases.join(','),
+    '--max-examples',
+    String(options.maxExamples),
+    '--seed',
+    String(options.seed),
+    '--workers',
+    String(options.workers),
+    '--header',
+    `Authorization:${authorization}`,
+    '--request-timeout',
+    '30',
+    '--report',
+    'ndjson',
+    '--report-ndjson-path',
+    report,
+    '--no-color',
+  ];
+  const started = Date.now();
+  const child = spawn(cli, args(target.api.url, target.authorization, reportPath), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  const events = fs.existsSync(reportPath)
+    ? fs
+        .readFileSync(reportPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    : [];
+  fs.rmSync(reportDir, { recursive: true, force: true });
+  return {
+    version: versionLine.trim().replace(/^.*version /, ''),
+    // Without what changes from run to run (the port, the key, the temporary report).
+    command: [
+      'schemathesis',
+      ...args('http://127.0.0.1:<port>', 'Bearer <admin key>', '<report.ndjson>'),
+    ].join(' '),
+    exitCode,
+    ...summarise(events),
+    seconds: (Date.now() - started) / 1000,
+    output,
+  };
+}
+
+interface ScenarioFinished {
+  phase: string;
+  recorder?: {
+    label: string;
+    cases?: Record<string, unknown>;
+    checks?: Record<
+      string,
+      { name: string; status: string; failure_info?: { failure?: { title?: string; message?: string } } }[]
+    >;
+  };
+}
+
+/** The counts of Schemathesis's NDJSON event stream (one event a line, keyed by its kind). */
+function summarise(
+  events: Record<string, unknown>[],
+): Pick<FuzzResult, 'operations' | 'cases' | 'checks' | 'failures' | 'errors'> {
+  const checks: CheckCounts = {};
+  const failures: FuzzResult['failures'] = [];
+  const errors: string[] = [];
+  const tested = new Set<string>();
+  let total = 0;
+  let cases = 0;
+  for (const event of events) {
+    const loading = event.LoadingFinished as { statistic: { operations: { total: number } } } | undefined;
+    if (loading) total = loading.statistic.operations.total;
+    const error = event.NonFatalError as
+      | { label: string; value: { type: string; message: string } }
+      | undefined;
+    if (error) errors.push(`${error.label}: ${error.value.type}: ${error.value.message}`);
+    const scenario = event.ScenarioFinished as ScenarioFinished | undefined;
+    if (!scenario?.recorder) continue;
+    const { label, cases: recorded = {}, checks: judged = {} } = scenario.recorder;
+    // A stateful scenario is labelled by its phase, not by an operation.
+    if (scenario.phase !== 'stateful' && Object.keys(recorded).length > 0) tested.add(label);
+    cases += Object.keys(recorded).length;
+    for (const results of Object.values(judged)) {
+      for (const check of results) {
+        checks[check.name] ??= { passed: 0, failed: 0 };
+        const count = checks[check.name]!;
+        if (check.status === 'success') count.passed += 1;
+        else {
+          count.failed += 1;
+          const failure = check.failure_info?.failure;
+          failures.push({
+            operation: label,
+            check: check.name,
+            message: failure?.title ?? failure?.message ?? '',
+          });
+        }
+      }
+    }
+  }
+  return { operations: { total, tested: tested.size }, cases, checks, failures, errors };
+}

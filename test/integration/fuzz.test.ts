@@ -1,0 +1,75 @@
+// Schemathesis against the running API (real Express app, SQLite store, Temporal dev server and worker),
+// with every check, its coverage, fuzzing and stateful phases (following the OpenAPI links from created
+// and listed models, versions and revisions to the routes they name): no failures, no errors. Seeded and
+// bounded so that CI on two cores gets the same run; npm run bench:fuzz runs a longer one. A missing
+// Schemathesis fails here with how to install it (the test command bootstraps with --test, which
+// installs it), never a silent skip.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CI_FUZZ,
+  type FuzzResult,
+  type FuzzTarget,
+  runSchemathesis,
+  schemathesisCli,
+  startFuzzTarget,
+} from '../helpers/fuzz.ts';
+
+let target: FuzzTarget;
+let result: FuzzResult;
+
+beforeAll(async () => {
+  target = await startFuzzTarget();
+  result = await runSchemathesis(target, CI_FUZZ);
+}, 300_000);
+
+afterAll(async () => {
+  await target?.close();
+});
+
+describe('Schemathesis against the running API', () => {
+  it('fails with how to install Schemathesis when it is missing, never skips', () => {
+    const given = process.env.SCHEMATHESIS_PATH;
+    process.env.SCHEMATHESIS_PATH = '/nonexistent/schemathesis';
+    try {
+      expect(() => schemathesisCli()).toThrow(/bash scripts\/bootstrap\.sh --fuzz/);
+    } finally {
+      if (given === undefined) delete process.env.SCHEMATHESIS_PATH;
+      else process.env.SCHEMATHESIS_PATH = given;
+    }
+  });
+
+  it('finds no failure and no error with every check', () => {
+    // On failure the CLI's own report (with a curl line per failure) is the message.
+    expect(result.failures, result.output).toEqual([]);
+    expect(result.errors, result.output).toEqual([]);
+    expect(result.exitCode, result.output).toBe(0);
+  });
+
+  it('tests every operation of the document, with every check', () => {
+    expect(result.operations.total).toBeGreaterThan(40);
+    expect(result.operations.tested).toBe(result.operations.total);
+    expect(result.cases).toBeGreaterThan(1000);
+    expect(Object.keys(result.checks).sort()).toEqual(
+      expect.arrayContaining([
+        'ensure_resource_availability',
+        'ignored_auth',
+        'negative_data_rejection',
+        'not_a_server_error',
+        'positive_data_acceptance',
+        'response_schema_conformance',
+        'status_code_conformance',
+        'unsupported_method',
+        'use_after_free',
+      ]),
+    );
+  });
+
+  it('reaches deep routes with real ids through the OpenAPI links', async () => {
+    // The stateful phase registered models of its own and followed their names to the agent routes:
+    // agents were started and answered (the seeded model is the one the harness made).
+    const models = await target.db.store.model.findMany({ select: { name: true } });
+    expect(models.length).toBeGreaterThan(1);
+    const agentCalls = await target.db.store.action.count({ where: { type: { in: ['pause', 'resume'] } } });
+    expect(agentCalls).toBeGreaterThan(0);
+  });
+});
