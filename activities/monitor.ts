@@ -17,7 +17,8 @@ import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
 import { logger } from '../lib/log.ts';
 import type { RawOutput, ReferenceProfile, WindowPrediction } from '../lib/monitor/index.ts';
-import { measureWindow, type StoredWindowMetrics } from '../lib/monitor/measure.ts';
+import { type StoredWindowMetrics, WindowMeasurer } from '../lib/monitor/measure.ts';
+import { windowClasses } from '../lib/monitor/window.ts';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { modelNotFound } from './errors.ts';
 
@@ -30,10 +31,17 @@ export interface MonitorRequest {
 export const MONITOR_DEFAULTS = {
   /** Rows stamped this long before a window closed may commit after it: the next window re-reads them. */
   lagMs: 250,
+  /**
+   * Rows read from the store at a time: a window is measured page by page (lib/monitor/measure.ts
+   * WindowMeasurer), so the worker's memory is a page plus fixed-size sketches whatever the window's size.
+   * 2,000 rows of 20 features are a few MB as Prisma returns them.
+   */
+  pageSize: 2000,
 };
 
 export interface MonitorOptions {
   lagMs?: number;
+  pageSize?: number;
   /** The clock; tests and backtests drive it. */
   now?: () => Date;
 }
@@ -54,7 +62,8 @@ export function policyFor(model: { name?: string; policy: unknown }): Policy {
   return DEFAULT_POLICY;
 }
 
-const PREDICTION_FIELDS = {
+/** What the monitor reads of a prediction. */
+export const PREDICTION_FIELDS = {
   id: true,
   features: true,
   output: true,
@@ -104,8 +113,47 @@ function toWindowPrediction(
   };
 }
 
+/**
+ * The receivedAt range a keyset page reads, and past the first page, the rows of the last page's
+ * receivedAt to skip (id at most the last one read). The range's lower bound is the last row's own
+ * receivedAt, so that each page starts where the index range starts rather than filtering from the
+ * window's start again: a filter alone (receivedAt > t OR (receivedAt = t AND id > i)) made every page
+ * scan the rows before it, quadratic in the window's size.
+ */
+type KeysetRange = {
+  receivedAt: { gt: Date; lte: Date } | { gte: Date; lte: Date };
+  OR?: [{ receivedAt: { gt: Date } }, { id: { gt: string } }];
+};
+
+/**
+ * The rows received in (from, to] in keyset pages of `pageSize`, ordered by (receivedAt, id): each page
+ * is a range of the (modelId, receivedAt, id) index, so a window of any size is read in the memory of
+ * one page and no page costs more than the first.
+ */
+async function* keysetPages<Row extends { id: string; receivedAt: Date }>(
+  read: (range: KeysetRange, take: number) => Promise<Row[]>,
+  from: Date,
+  to: Date,
+  pageSize: number,
+): AsyncGenerator<Row[]> {
+  let range: KeysetRange = { receivedAt: { gt: from, lte: to } };
+  for (;;) {
+    const page = await read(range, pageSize);
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1]!;
+    range = {
+      receivedAt: { gte: last.receivedAt, lte: to },
+      OR: [{ receivedAt: { gt: last.receivedAt } }, { id: { gt: last.id } }],
+    };
+  }
+}
+
+const KEYSET_ORDER = [{ receivedAt: 'asc' }, { id: 'asc' }] as const;
+
 export function createMonitorActivities(store: Store, options: MonitorOptions = {}) {
   const lagMs = options.lagMs ?? MONITOR_DEFAULTS.lagMs;
+  const pageSize = options.pageSize ?? MONITOR_DEFAULTS.pageSize;
   const clock = options.now ?? (() => new Date());
   return {
     /**
@@ -136,34 +184,14 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
       const countedPredictions = new Set(counted?.predictions ?? []);
       const countedLabels = new Set(counted?.labels ?? []);
       const policy = policyFor(model);
+      const task = model.task as Task;
 
       // Shadow copies are another version's answers to the same requests: not this model's traffic.
       const served = { not: 'shadow' };
-      const [revision, predictionRows, allLabelRows, before] = await Promise.all([
+      const [revision, before] = await Promise.all([
         store.deploymentRevision.findFirst({
           where: { modelId: model.id },
           orderBy: { revision: 'desc' },
-        }),
-        store.prediction.findMany({
-          where: { modelId: model.id, source: served, receivedAt: { gt: scanFrom, lte: endAt } },
-          select: {
-            ...PREDICTION_FIELDS,
-            label: { select: { value: true, observedAt: true, receivedAt: true } },
-          },
-        }),
-        store.label.findMany({
-          where: {
-            modelId: model.id,
-            receivedAt: { gt: scanFrom, lte: endAt },
-            prediction: { source: served },
-          },
-          select: {
-            id: true,
-            value: true,
-            observedAt: true,
-            receivedAt: true,
-            prediction: { select: { ...PREDICTION_FIELDS, versionId: true } },
-          },
         }),
         store.prediction.findFirst({
           where: { modelId: model.id, source: served, receivedAt: { lte: startAt } },
@@ -171,46 +199,114 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           select: { receivedAt: true },
         }),
       ]);
-      const arrivalRows = predictionRows.filter((p) => !countedPredictions.has(p.id));
-      const labelRows = allLabelRows.filter((l) => !countedLabels.has(l.id));
-      const tailFrom = endAt.getTime() - lagMs;
-      // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
-      // can be shorter than the lag): the next window skips them all.
-      const tail = {
-        predictions: predictionRows.filter((p) => p.receivedAt.getTime() > tailFrom).map((p) => p.id),
-        labels: allLabelRows.filter((l) => l.receivedAt.getTime() > tailFrom).map((l) => l.id),
-      };
+      const productionVersionId = revision?.productionVersionId ?? null;
       // The serving production version's profile; none (no revision, no production version, no
       // profile) leaves drift unjudged and the metrics say `reference: 'none'`.
-      const version = revision?.productionVersionId
+      const version = productionVersionId
         ? await store.modelVersion.findUnique({
-            where: { id: revision.productionVersionId },
+            where: { id: productionVersionId },
             select: { referenceStats: true },
           })
         : null;
       const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
-      const productionLabels = labelRows.filter((l) =>
-        servedByProduction(l.prediction.versionId, revision?.productionVersionId ?? null),
-      );
-      // For the arrivals, the labels received by the window's close (their coverage so far).
-      const arrivals = arrivalRows.map((p) =>
-        toWindowPrediction(p, p.label && p.label.receivedAt <= endAt ? p.label : null),
-      );
-      const { metrics, summary } = measureWindow({
-        seq,
-        schema: model.featureSchema as unknown as FeatureSchema,
-        task: model.task as Task,
-        labels: (model.labels ?? null) as string[] | null,
-        reference,
-        arrivals,
-        labelledInWindow: productionLabels.map((l) => toWindowPrediction(l.prediction, l)),
-        labelledElsewhere: labelRows.length - productionLabels.length,
-        previousArrival: before?.receivedAt ?? null,
-        startAt,
-        endAt,
-        minRows: policy.window.minRows,
+      const predictionPages = () =>
+        keysetPages(
+          (range, take) =>
+            store.prediction.findMany({
+              where: { modelId: model.id, source: served, ...range },
+              orderBy: [...KEYSET_ORDER],
+              take,
+              select: {
+                ...PREDICTION_FIELDS,
+                label: { select: { value: true, observedAt: true, receivedAt: true } },
+              },
+            }),
+          scanFrom,
+          endAt,
+          pageSize,
+        );
+      const labelPages = () =>
+        keysetPages(
+          (range, take) =>
+            store.label.findMany({
+              where: { modelId: model.id, prediction: { source: served }, ...range },
+              orderBy: [...KEYSET_ORDER],
+              take,
+              select: {
+                id: true,
+                value: true,
+                observedAt: true,
+                receivedAt: true,
+                prediction: { select: { ...PREDICTION_FIELDS, versionId: true } },
+              },
+            }),
+          scanFrom,
+          endAt,
+          pageSize,
+        );
+
+      // A classifier without declared labels or a reference uses the classes it is seen to use: only
+      // then is the window read twice.
+      let observedNeeded = false;
+      let classes = windowClasses(task, model.labels as string[] | null, reference, () => {
+        observedNeeded = true;
+        return [];
       });
+      if (observedNeeded) {
+        const seen = new Set<unknown>();
+        for await (const page of predictionPages()) {
+          for (const p of page) {
+            seen.add((p.output as RawOutput | null)?.prediction);
+            if (p.label) seen.add(p.label.value);
+          }
+        }
+        for await (const page of labelPages()) {
+          for (const l of page) {
+            seen.add(l.value);
+            seen.add((l.prediction.output as RawOutput | null)?.prediction);
+          }
+        }
+        classes = windowClasses(task, model.labels as string[] | null, reference, () => seen);
+      }
+
+      const measurer = new WindowMeasurer(
+        {
+          seq,
+          schema: model.featureSchema as unknown as FeatureSchema,
+          task,
+          reference,
+          previousArrival: before?.receivedAt ?? null,
+          startAt,
+          endAt,
+          minRows: policy.window.minRows,
+        },
+        classes,
+      );
+      const tailFrom = endAt.getTime() - lagMs;
+      // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
+      // can be shorter than the lag): the next window skips them all.
+      const tail: StoredWindowMetrics['tail'] = { predictions: [], labels: [] };
+      for await (const page of predictionPages()) {
+        for (const p of page) if (p.receivedAt.getTime() > tailFrom) tail.predictions.push(p.id);
+        // For the arrivals, the labels received by the window's close (their coverage so far).
+        measurer.addArrivals(
+          page
+            .filter((p) => !countedPredictions.has(p.id))
+            .map((p) => toWindowPrediction(p, p.label && p.label.receivedAt <= endAt ? p.label : null)),
+        );
+      }
+      for await (const page of labelPages()) {
+        for (const l of page) if (l.receivedAt.getTime() > tailFrom) tail.labels.push(l.id);
+        const fresh = page.filter((l) => !countedLabels.has(l.id));
+        const production = fresh.filter((l) =>
+          servedByProduction(l.prediction.versionId, productionVersionId),
+        );
+        measurer
+          .addLabelled(production.map((l) => toWindowPrediction(l.prediction, l)))
+          .addLabelledElsewhere(fresh.length - production.length);
+      }
+      const { metrics, summary } = measurer.result();
       await store.metricWindow.upsert({
         where: { modelId_seq: { modelId: model.id, seq } },
         create: {

@@ -10,6 +10,7 @@ import {
   type ValueProblem,
   valueChecker,
 } from '../ingest/validate.ts';
+import { QuantileSketch } from '../stats/quantile-sketch.ts';
 
 /** Rows per problem; `unknown_feature` concerns a row's extra fields, which ingestion flags. */
 export type ProblemCounts = Record<ValueProblem, number>;
@@ -25,10 +26,16 @@ interface ColumnBase {
 export interface NumericColumn extends ColumnBase {
   type: 'numeric';
   /**
-   * The finite numbers, ascending. Values outside the schema's range are kept (and counted as
-   * out_of_range): a unit change is drift evidence as well as a quality problem.
+   * The finite numbers, ascending: all of them up to the reader's `exactValues`, beyond that a
+   * representative sample of them (QuantileSketch.sample). Values outside the schema's range are kept
+   * (and counted as out_of_range): a unit change is drift evidence as well as a quality problem.
    */
   values: number[];
+  /** How many finite numbers were read (values.length while exact). */
+  count: number;
+  /** Exact, whatever the sample. */
+  min: number;
+  max: number;
 }
 
 /** Categorical and boolean features; booleans are the categories 'false' and 'true'. */
@@ -56,19 +63,38 @@ function noProblems(): ProblemCounts {
   return Object.fromEntries(VALUE_PROBLEMS.map((p) => [p, 0])) as ProblemCounts;
 }
 
-/**
- * Every feature of the schema, in schema order, read in one pass over the rows: row by row rather than
- * feature by feature, because a window's rows are scattered over the heap and visiting each once (with
- * all its fields) costs a fraction of visiting each once per feature.
- */
+/** Every feature of the schema, in schema order, with every numeric value kept (readFeatureColumns). */
 export function readFeatureColumns(schema: FeatureSchema, rows: readonly FeatureRow[]): FeatureColumn[] {
-  const readers = schema.map((spec) =>
-    spec.type === 'numeric' ? new NumericReader(spec, rows.length) : new CategoricalReader(spec),
-  );
-  for (const row of rows) {
-    for (const reader of readers) reader.read(featureValue(row, reader.name));
+  return new FeatureColumnsReader(schema, Number.POSITIVE_INFINITY).read(rows).columns();
+}
+
+/**
+ * Every feature of the schema, in schema order, read page by page. Each page is read in one pass row by
+ * row rather than feature by feature, because a window's rows are scattered over the heap and visiting
+ * each once (with all its fields) costs a fraction of visiting each once per feature. Numeric values go
+ * to a quantile sketch per feature that keeps `exactValues` of them verbatim: memory stays flat over
+ * windows of any size.
+ */
+export class FeatureColumnsReader {
+  private readonly readers: ColumnReader[];
+
+  constructor(schema: FeatureSchema, exactValues: number) {
+    this.readers = schema.map((spec) =>
+      spec.type === 'numeric' ? new NumericReader(spec, exactValues) : new CategoricalReader(spec),
+    );
   }
-  return readers.map((reader) => reader.column());
+
+  read(rows: readonly FeatureRow[]): this {
+    const { readers } = this;
+    for (const row of rows) {
+      for (const reader of readers) reader.read(featureValue(row, reader.name));
+    }
+    return this;
+  }
+
+  columns(): FeatureColumn[] {
+    return this.readers.map((reader) => reader.column());
+  }
 }
 
 abstract class ColumnReader {
@@ -97,28 +123,24 @@ abstract class ColumnReader {
 }
 
 class NumericReader extends ColumnReader {
-  // Filled, then sorted in place: a typed array sorts numbers several times faster than Array#sort, and
-  // every consumer (KS, Wasserstein, the reference's quantiles, the constant check) sorts or wants
-  // sorted values — sorting sorted values again is cheap.
-  private readonly buffer: Float64Array;
-  private count = 0;
+  // The sketch keeps values in a typed array and sorts them as one (several times faster than
+  // Array#sort); every consumer (KS, Wasserstein, the reference's quantiles) wants them sorted.
+  private readonly sketch: QuantileSketch;
 
-  constructor(spec: Extract<FeatureSpec, { type: 'numeric' }>, capacity: number) {
+  constructor(spec: Extract<FeatureSpec, { type: 'numeric' }>, exactValues: number) {
     super(spec);
-    this.buffer = new Float64Array(capacity);
+    this.sketch = new QuantileSketch(exactValues);
   }
 
   read(value: FeatureValue | undefined): void {
     const problem = this.check(value);
-    if ((problem === null && value !== null) || problem === 'out_of_range') {
-      this.buffer[this.count++] = value as number;
-    }
+    if ((problem === null && value !== null) || problem === 'out_of_range') this.sketch.add(value as number);
   }
 
   column(): NumericColumn {
-    const { rows, nullOrAbsent, problems } = this;
-    const values = Array.from(this.buffer.subarray(0, this.count).sort());
-    return { type: 'numeric', rows, nullOrAbsent, problems, values };
+    const { rows, nullOrAbsent, problems, sketch } = this;
+    const { count, min, max } = sketch;
+    return { type: 'numeric', rows, nullOrAbsent, problems, values: sketch.sample(), count, min, max };
   }
 }
 

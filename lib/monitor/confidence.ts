@@ -1,7 +1,7 @@
 // How sure a classifier is of its predictions. A falling confidence or a rising entropy often precedes
 // a measurable drop in accuracy: the inputs have moved to where the model has seen little data.
-import { quantiles } from '../stats/index.ts';
-import { presentConfidences, type ValidOutputs } from './outputs.ts';
+import { QuantileSketch } from '../stats/quantile-sketch.ts';
+import type { ValidOutputs } from './outputs.ts';
 
 export const CONFIDENCE_DEFAULTS = {
   /** Predictions with a confidence below this count as low-confidence. */
@@ -30,46 +30,70 @@ export interface ConfidenceMetrics {
   entropyCount: number;
 }
 
+/**
+ * Confidence statistics folded page by page; confidenceMetrics is the one-page case. The quantiles and
+ * the confidence drift test read `confidences`, a quantile sketch (exact up to `exactValues`).
+ */
+export class ConfidenceAccumulator {
+  readonly confidences: QuantileSketch;
+  private low = 0;
+  private entropyCount = 0;
+  private entropySum = 0;
+
+  constructor(
+    exactValues: number,
+    private readonly lowConfidenceThreshold = CONFIDENCE_DEFAULTS.lowConfidenceThreshold,
+  ) {
+    this.confidences = new QuantileSketch(exactValues);
+  }
+
+  add(valid: ValidOutputs): this {
+    const k = valid.classCount;
+    const logK = Math.log(k);
+    for (let i = 0; i < valid.count; i++) {
+      const c = valid.confidence[i]!;
+      if (!Number.isNaN(c)) {
+        this.confidences.add(c);
+        if (c < this.lowConfidenceThreshold) this.low++;
+      }
+      if (Number.isNaN(valid.probabilities[i * k]!)) continue;
+      let entropy = 0;
+      for (let j = 0; j < k; j++) {
+        const p = valid.probabilities[i * k + j]!;
+        if (p > 0) entropy -= p * Math.log(p);
+      }
+      this.entropyCount++;
+      this.entropySum += k > 1 ? entropy / logK : 0;
+    }
+    return this;
+  }
+
+  /** Null without confidences. */
+  result(): ConfidenceMetrics | null {
+    const { confidences, entropyCount } = this;
+    const n = confidences.count;
+    if (n === 0) return null;
+    const q = confidences.quantiles([0.05, 0.25, 0.5, 0.75, 0.95]);
+    return {
+      count: n,
+      mean: confidences.sum / n,
+      p05: q[0]!,
+      p25: q[1]!,
+      p50: q[2]!,
+      p75: q[3]!,
+      p95: q[4]!,
+      lowConfidenceShare: this.low / n,
+      lowConfidenceThreshold: this.lowConfidenceThreshold,
+      meanEntropy: entropyCount > 0 ? this.entropySum / entropyCount : null,
+      entropyCount,
+    };
+  }
+}
+
 /** Over the valid outputs with a confidence; null without any. */
 export function confidenceMetrics(
   valid: ValidOutputs,
   lowConfidenceThreshold = CONFIDENCE_DEFAULTS.lowConfidenceThreshold,
 ): ConfidenceMetrics | null {
-  const confidences = presentConfidences(valid);
-  const n = confidences.length;
-  if (n === 0) return null;
-  let sum = 0;
-  let low = 0;
-  for (const c of confidences) {
-    sum += c;
-    if (c < lowConfidenceThreshold) low++;
-  }
-  const q = quantiles(confidences, [0.05, 0.25, 0.5, 0.75, 0.95]);
-  const k = valid.classCount;
-  const logK = Math.log(k);
-  let entropyCount = 0;
-  let entropySum = 0;
-  for (let i = 0; i < valid.count; i++) {
-    if (Number.isNaN(valid.probabilities[i * k]!)) continue;
-    let entropy = 0;
-    for (let j = 0; j < k; j++) {
-      const p = valid.probabilities[i * k + j]!;
-      if (p > 0) entropy -= p * Math.log(p);
-    }
-    entropyCount++;
-    entropySum += k > 1 ? entropy / logK : 0;
-  }
-  return {
-    count: n,
-    mean: sum / n,
-    p05: q[0]!,
-    p25: q[1]!,
-    p50: q[2]!,
-    p75: q[3]!,
-    p95: q[4]!,
-    lowConfidenceShare: low / n,
-    lowConfidenceThreshold,
-    meanEntropy: entropyCount > 0 ? entropySum / entropyCount : null,
-    entropyCount,
-  };
+  return new ConfidenceAccumulator(Number.POSITIVE_INFINITY, lowConfidenceThreshold).add(valid).result();
 }

@@ -179,16 +179,22 @@ function tooSmall(referenceN: number, currentN: number, minSampleSize: number): 
   };
 }
 
-/** Drift of a numeric variable; `current` holds the window's values (any order; sorted is fastest). */
+/**
+ * Drift of a numeric variable; `current` holds the window's values (any order; sorted is fastest), or a
+ * representative sample of its `currentN` values (a window read in pages, QuantileSketch.sample): KS D,
+ * PSI and Wasserstein are then read from the sample, within the sketch's rank error (docs/agent-logic.md
+ * "Windows of any size"), and the p-value from the true sizes.
+ */
 export function numericDrift(
   reference: NumericDistribution | null,
   current: readonly number[],
   minSampleSize = DRIFT_DEFAULTS.minSampleSize,
+  currentN = current.length,
 ): NumericDrift | NotJudged {
-  if (reference === null) return noReference(current.length);
-  const small = tooSmall(reference.sample.length, current.length, minSampleSize);
+  if (reference === null) return noReference(currentN);
+  const small = tooSmall(reference.sample.length, currentN, minSampleSize);
   if (small) return small;
-  const ks = ksTwoSample(reference.sample, current);
+  const ks = ksTwoSample(reference.sample, current, currentN);
   return {
     judged: true,
     test: 'kolmogorov_smirnov',
@@ -198,7 +204,7 @@ export function numericDrift(
     psi: psiFromCounts(reference.counts, histogram(current, reference.edges)),
     wasserstein: wasserstein(reference.sample, current).normalized,
     referenceN: reference.sample.length,
-    currentN: current.length,
+    currentN,
   };
 }
 

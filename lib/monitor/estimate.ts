@@ -89,6 +89,61 @@ export interface PerformanceEstimate {
   trustBasis: 'window' | 'reference' | 'none';
 }
 
+/**
+ * The estimate folded page by page: every part is a sum (the expected confusion matrix, the calibration
+ * bins), so a window of any size gives exactly what one page of it all would. estimatePerformance is the
+ * one-page case.
+ */
+export class EstimateAccumulator {
+  private count = 0;
+  private confidenceSum = 0;
+  private readonly confusion: ExpectedConfusion;
+  private readonly calibration: CalibrationBins;
+
+  constructor(
+    private readonly task: Exclude<Task, 'regression'>,
+    classCount: number,
+    private readonly referenceCalibration: CalibrationCheck | null,
+    settings: CalibrationSettings = CALIBRATION_DEFAULTS,
+  ) {
+    this.confusion = new ExpectedConfusion(classCount);
+    this.calibration = new CalibrationBins(settings);
+  }
+
+  add(valid: ValidOutputs): this {
+    for (let i = 0; i < valid.count; i++) {
+      const c = valid.confidence[i]!;
+      if (Number.isNaN(c)) continue;
+      this.count++;
+      this.confidenceSum += c;
+    }
+    this.confusion.add(valid);
+    this.calibration.add(valid);
+    return this;
+  }
+
+  /** Null without confidences. */
+  result(): PerformanceEstimate | null {
+    const { count, referenceCalibration } = this;
+    if (count === 0) return null;
+    const calibration = this.calibration.check();
+    const basis = calibration.judged
+      ? calibration
+      : referenceCalibration?.judged
+        ? referenceCalibration
+        : null;
+    return {
+      method: 'cbpe',
+      count,
+      expectedAccuracy: this.confidenceSum / count,
+      expectedF1: this.confusion.f1(this.task),
+      calibration,
+      trustworthy: basis?.judged === true && basis.calibrated,
+      trustBasis: basis === null ? 'none' : basis === calibration ? 'window' : 'reference',
+    };
+  }
+}
+
 /** Over the valid outputs with a confidence; null without any. */
 export function estimatePerformance(
   task: Exclude<Task, 'regression'>,
@@ -96,64 +151,59 @@ export function estimatePerformance(
   referenceCalibration: CalibrationCheck | null,
   settings: CalibrationSettings = CALIBRATION_DEFAULTS,
 ): PerformanceEstimate | null {
-  let count = 0;
-  let confidenceSum = 0;
-  for (let i = 0; i < valid.count; i++) {
-    const c = valid.confidence[i]!;
-    if (Number.isNaN(c)) continue;
-    count++;
-    confidenceSum += c;
-  }
-  if (count === 0) return null;
-  const calibration = checkCalibration(valid, settings);
-  const basis = calibration.judged ? calibration : referenceCalibration?.judged ? referenceCalibration : null;
-  return {
-    method: 'cbpe',
-    count,
-    expectedAccuracy: confidenceSum / count,
-    expectedF1: expectedF1(task, valid),
-    calibration,
-    trustworthy: basis?.judged === true && basis.calibrated,
-    trustBasis: basis === null ? 'none' : basis === calibration ? 'window' : 'reference',
-  };
+  return new EstimateAccumulator(task, valid.classCount, referenceCalibration, settings).add(valid).result();
 }
 
-function expectedF1(task: Exclude<Task, 'regression'>, valid: ValidOutputs): number | null {
-  const k = valid.classCount;
-  const truePositives = new Float64Array(k);
-  const falsePositives = new Float64Array(k);
-  const falseNegatives = new Float64Array(k);
-  let rowsWithProbabilities = 0;
-  for (let i = 0; i < valid.count; i++) {
-    if (Number.isNaN(valid.probabilities[i * k]!)) continue;
-    rowsWithProbabilities++;
-    const predicted = valid.predicted[i]!;
-    for (let j = 0; j < k; j++) {
-      const p = valid.probabilities[i * k + j]!;
-      if (j === predicted) {
-        truePositives[j]! += p;
-        falsePositives[j]! += 1 - p;
-      } else {
-        falseNegatives[j]! += p;
+/** The expected confusion matrix of the rows with class probabilities, and its F1. */
+class ExpectedConfusion {
+  private readonly truePositives: Float64Array;
+  private readonly falsePositives: Float64Array;
+  private readonly falseNegatives: Float64Array;
+  private rowsWithProbabilities = 0;
+
+  constructor(private readonly k: number) {
+    this.truePositives = new Float64Array(k);
+    this.falsePositives = new Float64Array(k);
+    this.falseNegatives = new Float64Array(k);
+  }
+
+  add(valid: ValidOutputs): void {
+    const { k } = this;
+    for (let i = 0; i < valid.count; i++) {
+      if (Number.isNaN(valid.probabilities[i * k]!)) continue;
+      this.rowsWithProbabilities++;
+      const predicted = valid.predicted[i]!;
+      for (let j = 0; j < k; j++) {
+        const p = valid.probabilities[i * k + j]!;
+        if (j === predicted) {
+          this.truePositives[j]! += p;
+          this.falsePositives[j]! += 1 - p;
+        } else {
+          this.falseNegatives[j]! += p;
+        }
       }
     }
   }
-  if (rowsWithProbabilities === 0) return null;
-  const f1 = (j: number) => {
-    const denominator = 2 * truePositives[j]! + falsePositives[j]! + falseNegatives[j]!;
-    return denominator > 0 ? (2 * truePositives[j]!) / denominator : 0;
-  };
-  if (task === 'binary') return k >= 2 ? f1(1) : null;
-  let sum = 0;
-  let classes = 0;
-  for (let j = 0; j < k; j++) {
-    // As in the realised macro F1: only classes that are expected to occur or are predicted.
-    if (truePositives[j]! + falsePositives[j]! + falseNegatives[j]! > 0) {
-      sum += f1(j);
-      classes++;
+
+  f1(task: Exclude<Task, 'regression'>): number | null {
+    const { k, truePositives, falsePositives, falseNegatives } = this;
+    if (this.rowsWithProbabilities === 0) return null;
+    const f1 = (j: number) => {
+      const denominator = 2 * truePositives[j]! + falsePositives[j]! + falseNegatives[j]!;
+      return denominator > 0 ? (2 * truePositives[j]!) / denominator : 0;
+    };
+    if (task === 'binary') return k >= 2 ? f1(1) : null;
+    let sum = 0;
+    let classes = 0;
+    for (let j = 0; j < k; j++) {
+      // As in the realised macro F1: only classes that are expected to occur or are predicted.
+      if (truePositives[j]! + falsePositives[j]! + falseNegatives[j]! > 0) {
+        sum += f1(j);
+        classes++;
+      }
     }
+    return classes > 0 ? sum / classes : null;
   }
-  return classes > 0 ? sum / classes : null;
 }
 
 /** Calibration of the confidences against correctness, on the valid outputs whose label has arrived. */
@@ -161,79 +211,107 @@ export function checkCalibration(
   valid: ValidOutputs,
   settings: CalibrationSettings = CALIBRATION_DEFAULTS,
 ): CalibrationCheck {
-  const binCount = new Float64Array(settings.bins);
-  const binConfidence = new Float64Array(settings.bins);
-  const binCorrect = new Float64Array(settings.bins);
-  const binVariance = new Float64Array(settings.bins);
-  let n = 0;
-  for (let i = 0; i < valid.count; i++) {
-    const confidence = valid.confidence[i]!;
-    const truth = valid.truth[i]!;
-    if (Number.isNaN(confidence) || Number.isNaN(truth)) continue;
-    n++;
-    // Bin b holds [b/B, (b+1)/B); a confidence of exactly 1 goes to the last bin.
-    const b = Math.min(settings.bins - 1, Math.floor(confidence * settings.bins));
-    binCount[b]!++;
-    binConfidence[b]! += confidence;
-    binVariance[b]! += confidence * (1 - confidence);
-    if (truth === valid.predicted[i]) binCorrect[b]!++;
+  const bins = new CalibrationBins(settings);
+  bins.add(valid);
+  return bins.check();
+}
+
+/** The labelled rows with a confidence, binned by confidence: all checkCalibration needs. */
+class CalibrationBins {
+  private readonly binCount: Float64Array;
+  private readonly binConfidence: Float64Array;
+  private readonly binCorrect: Float64Array;
+  private readonly binVariance: Float64Array;
+  private n = 0;
+
+  constructor(private readonly settings: CalibrationSettings) {
+    this.binCount = new Float64Array(settings.bins);
+    this.binConfidence = new Float64Array(settings.bins);
+    this.binCorrect = new Float64Array(settings.bins);
+    this.binVariance = new Float64Array(settings.bins);
   }
-  const { minRows } = settings;
-  if (n < minRows) {
+
+  add(valid: ValidOutputs): void {
+    const { settings } = this;
+    for (let i = 0; i < valid.count; i++) {
+      const confidence = valid.confidence[i]!;
+      const truth = valid.truth[i]!;
+      if (Number.isNaN(confidence) || Number.isNaN(truth)) continue;
+      this.n++;
+      // Bin b holds [b/B, (b+1)/B); a confidence of exactly 1 goes to the last bin.
+      const b = Math.min(settings.bins - 1, Math.floor(confidence * settings.bins));
+      this.binCount[b]!++;
+      this.binConfidence[b]! += confidence;
+      this.binVariance[b]! += confidence * (1 - confidence);
+      if (truth === valid.predicted[i]) this.binCorrect[b]!++;
+    }
+  }
+
+  check(): CalibrationCheck {
+    const { settings, n, binCount, binConfidence, binCorrect, binVariance } = this;
+    const { minRows } = settings;
+    if (n < minRows) {
+      return {
+        judged: false,
+        reason: 'too_small',
+        message: `too small to judge: ${n} labelled rows with a confidence, at least ${minRows} are needed`,
+        count: n,
+      };
+    }
+    let confidenceSum = 0;
+    let correctSum = 0;
+    let varianceSum = 0;
+    let ece = 0;
+    let eceNoise = 0;
+    const bins: CalibrationBin[] = [];
+    for (let b = 0; b < settings.bins; b++) {
+      const count = binCount[b]!;
+      if (count === 0) continue;
+      confidenceSum += binConfidence[b]!;
+      correctSum += binCorrect[b]!;
+      varianceSum += binVariance[b]!;
+      const meanConfidence = binConfidence[b]! / count;
+      const accuracy = binCorrect[b]! / count;
+      ece += (count / n) * Math.abs(accuracy - meanConfidence);
+      eceNoise += (Math.sqrt(2 / Math.PI) * Math.sqrt(binVariance[b]!)) / n;
+      bins.push({
+        lower: b / settings.bins,
+        upper: (b + 1) / settings.bins,
+        count,
+        meanConfidence,
+        accuracy,
+      });
+    }
+    const expectedAccuracy = confidenceSum / n;
+    const realisedAccuracy = correctSum / n;
+    const gap = realisedAccuracy - expectedAccuracy;
+    const sd = Math.sqrt(varianceSum) / n;
+    const z = sd > 0 ? gap / sd : null;
+    const gapFails = Math.abs(gap) > settings.maxGap && (z === null || Math.abs(z) > settings.z);
+    // Each bin's |accuracy - confidence| is a half-normal under calibration: mean √(2/π)·σ_b (summed in
+    // eceNoise) and variance (1 - 2/π)·σ_b², with Σ σ_b² = Σ c(1 - c) / n² over the bins.
+    const eceSd = Math.sqrt((1 - 2 / Math.PI) * varianceSum) / n;
+    const excessEce = ece - eceNoise;
+    const eceFails = excessEce > settings.maxExcessEce && excessEce > settings.z * eceSd;
+    const calibrated = !gapFails && !eceFails;
+    const describeGap = `accuracy ${realisedAccuracy.toFixed(3)}, estimated ${expectedAccuracy.toFixed(3)}`;
+    const message = calibrated
+      ? `calibrated: ${describeGap}, ECE ${ece.toFixed(3)}`
+      : gapFails
+        ? `miscalibrated: ${describeGap}${z === null ? '' : ` (z = ${z.toFixed(1)})`}`
+        : `miscalibrated: ECE ${ece.toFixed(3)} against a noise level of ${eceNoise.toFixed(3)}`;
     return {
-      judged: false,
-      reason: 'too_small',
-      message: `too small to judge: ${n} labelled rows with a confidence, at least ${minRows} are needed`,
+      judged: true,
+      calibrated,
+      message,
       count: n,
+      expectedAccuracy,
+      realisedAccuracy,
+      gap,
+      z,
+      ece,
+      eceNoise,
+      bins,
     };
   }
-  let confidenceSum = 0;
-  let correctSum = 0;
-  let varianceSum = 0;
-  let ece = 0;
-  let eceNoise = 0;
-  const bins: CalibrationBin[] = [];
-  for (let b = 0; b < settings.bins; b++) {
-    const count = binCount[b]!;
-    if (count === 0) continue;
-    confidenceSum += binConfidence[b]!;
-    correctSum += binCorrect[b]!;
-    varianceSum += binVariance[b]!;
-    const meanConfidence = binConfidence[b]! / count;
-    const accuracy = binCorrect[b]! / count;
-    ece += (count / n) * Math.abs(accuracy - meanConfidence);
-    eceNoise += (Math.sqrt(2 / Math.PI) * Math.sqrt(binVariance[b]!)) / n;
-    bins.push({ lower: b / settings.bins, upper: (b + 1) / settings.bins, count, meanConfidence, accuracy });
-  }
-  const expectedAccuracy = confidenceSum / n;
-  const realisedAccuracy = correctSum / n;
-  const gap = realisedAccuracy - expectedAccuracy;
-  const sd = Math.sqrt(varianceSum) / n;
-  const z = sd > 0 ? gap / sd : null;
-  const gapFails = Math.abs(gap) > settings.maxGap && (z === null || Math.abs(z) > settings.z);
-  // Each bin's |accuracy - confidence| is a half-normal under calibration: mean √(2/π)·σ_b (summed in
-  // eceNoise) and variance (1 - 2/π)·σ_b², with Σ σ_b² = Σ c(1 - c) / n² over the bins.
-  const eceSd = Math.sqrt((1 - 2 / Math.PI) * varianceSum) / n;
-  const excessEce = ece - eceNoise;
-  const eceFails = excessEce > settings.maxExcessEce && excessEce > settings.z * eceSd;
-  const calibrated = !gapFails && !eceFails;
-  const describeGap = `accuracy ${realisedAccuracy.toFixed(3)}, estimated ${expectedAccuracy.toFixed(3)}`;
-  const message = calibrated
-    ? `calibrated: ${describeGap}, ECE ${ece.toFixed(3)}`
-    : gapFails
-      ? `miscalibrated: ${describeGap}${z === null ? '' : ` (z = ${z.toFixed(1)})`}`
-      : `miscalibrated: ECE ${ece.toFixed(3)} against a noise level of ${eceNoise.toFixed(3)}`;
-  return {
-    judged: true,
-    calibrated,
-    message,
-    count: n,
-    expectedAccuracy,
-    realisedAccuracy,
-    gap,
-    z,
-    ece,
-    eceNoise,
-    bins,
-  };
 }

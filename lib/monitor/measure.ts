@@ -1,22 +1,30 @@
-// A window's measurement from rows in memory: the monitor activity's work without the store, and the
-// digest the agent carries. Pure, so the monitor activity, the backtest and the benches measure alike.
+// A window's measurement, from rows in pages (the monitor activity reads the store page by page) or in
+// memory (one page: the backtest and the benches), and the digest the agent carries. Pure, so the
+// monitor activity, the backtest and the benches measure alike.
 import type { WindowSummary } from '../brain/types.ts';
 import type { FeatureSchema, Task } from '../domain.ts';
 import {
-  computeWindowMetrics,
   errorRuns,
   type ReferenceProfile,
   summarizeForAgent,
-  tallyOutputs,
   type WindowMetrics,
+  type WindowOptions,
   type WindowPrediction,
 } from './index.ts';
+import type { ValidOutputs } from './outputs.ts';
+import { observedClasses, WindowAccumulator, windowClasses } from './window.ts';
 
 /**
  * Runs of the per-row error stream a window summary carries at most (≈ 6 bytes each in the workflow
  * history): 10,000 covers 50,000 labelled rows at a 10 % error rate. Beyond, detect reads the counts.
  */
 const MAX_ERROR_RUNS = 10_000;
+
+/**
+ * Labelled rows whose error stream a window orders (about 60 bytes each): beyond 100,000 labelled rows a
+ * window carries no error runs and detect reads the counts, as it does beyond MAX_ERROR_RUNS.
+ */
+const MAX_ERROR_STREAM_ROWS = 100_000;
 
 /** What MetricWindow.metrics holds: the full metrics of the window's arrivals, the realised performance, the digest. */
 export type StoredWindowMetrics = WindowMetrics & {
@@ -100,104 +108,187 @@ export function summarizeWindow(input: {
   };
 }
 
-/** Measures one window from rows in memory (the activity's work without the store). */
-export function measureWindow(input: {
+/** What a window's measurement needs besides its rows. */
+export interface MeasureContext {
   seq: number;
   schema: FeatureSchema;
   task: Task;
-  labels: readonly string[] | null;
   reference: ReferenceProfile | null;
-  arrivals: readonly WindowPrediction[];
-  /** Predictions whose label arrived in the window and that production answered: performance. */
-  labelledInWindow: readonly WindowPrediction[];
-  /** Labels that arrived in the window for answers other versions gave (see servedByProduction). */
-  labelledElsewhere?: number;
   previousArrival: Date | null;
   startAt: Date;
   endAt: Date;
   minRows: number;
-}): { metrics: Omit<StoredWindowMetrics, 'tail'>; summary: WindowSummary } {
-  const common = { schema: input.schema, task: input.task, labels: input.labels, reference: input.reference };
+  options?: WindowOptions;
+}
+
+/**
+ * A window measured page by page (the monitor activity reads the store in keyset pages): the arrivals'
+ * metrics and the realised performance are WindowAccumulators; calibration in the large is a sum; the
+ * error stream keeps (label time, id, wrong) of at most MAX_ERROR_STREAM_ROWS labelled rows, because its
+ * order is the labels' and the pages come in arrival order. measureWindow is the one-page case.
+ */
+export class WindowMeasurer {
+  private readonly arrivals: WindowAccumulator;
+  private readonly realised: WindowAccumulator;
+  private readonly positiveClass: string | null;
+  private readonly positives = { rows: 0, observed: 0, expected: 0, variance: 0 };
+  private errorStream: { observedAt: number[]; ids: string[]; wrong: number[] } | null;
+  private labelledRows = 0;
+  private labelledElsewhere = 0;
+
+  constructor(
+    private readonly context: MeasureContext,
+    classes: string[] | null,
+  ) {
+    const common = {
+      schema: context.schema,
+      task: context.task,
+      classes,
+      reference: context.reference,
+      windowStart: context.startAt,
+      now: context.endAt,
+      ...(context.options ? { options: context.options } : {}),
+    };
+    this.arrivals = new WindowAccumulator({ ...common, previousArrival: context.previousArrival });
+    this.realised = new WindowAccumulator(common);
+    this.positiveClass = classes?.length === 2 ? classes[1]! : null;
+    this.errorStream =
+      context.task === 'regression' || classes === null ? null : { observedAt: [], ids: [], wrong: [] };
+  }
+
+  /** Predictions received in the window, with their labels received by its close. */
+  addArrivals(page: readonly WindowPrediction[]): this {
+    this.arrivals.add(page);
+    return this;
+  }
+
+  /** Predictions whose label arrived in the window and that production answered: performance. */
+  addLabelled(page: readonly WindowPrediction[]): this {
+    this.labelledRows += page.length;
+    this.addPositives(page);
+    this.realised.add(page, (valid) => this.addErrors(page, valid));
+    return this;
+  }
+
+  /** Labels that arrived in the window for answers other versions gave (see servedByProduction). */
+  addLabelledElsewhere(count: number): this {
+    this.labelledElsewhere += count;
+    return this;
+  }
+
+  result(): { metrics: Omit<StoredWindowMetrics, 'tail'>; summary: WindowSummary } {
+    const arrivals = this.arrivals.result();
+    const realised = this.realised.result();
+    const summary = storable({
+      ...summarizeWindow({ ...this.context, arrivals, realised }),
+      ...(this.labelledElsewhere ? { labelledElsewhere: this.labelledElsewhere } : {}),
+      ...this.positiveRate(),
+      ...this.errorRuns(),
+    });
+    return {
+      metrics: {
+        ...arrivals,
+        realised: {
+          basis: 'labels_received_in_window',
+          rows: this.labelledRows,
+          performance: realised.performance,
+          labels: realised.labels,
+          estimate: realised.estimate,
+        },
+        summary,
+        accuracy: summary.accuracy,
+        correct: summary.correct,
+      },
+      summary,
+    };
+  }
+
+  /**
+   * Calibration in the large on the rows labelled in the window (binary classifiers with probabilities):
+   * how many were positive against how many the model expected (Σ p). A concept drift that changes who
+   * defaults shows here long before accuracy moves, because a rare positive class barely moves accuracy.
+   */
+  private addPositives(rows: readonly WindowPrediction[]): void {
+    const positive = this.positiveClass;
+    if (positive === null) return;
+    for (const row of rows) {
+      const p = row.output?.probabilities?.[positive];
+      if (row.label === null || typeof p !== 'number' || !(p >= 0 && p <= 1)) continue;
+      this.positives.rows++;
+      if (String(row.label.value) === positive) this.positives.observed++;
+      this.positives.expected += p;
+      this.positives.variance += p * (1 - p);
+    }
+  }
+
+  private positiveRate(): Pick<
+    WindowSummary,
+    'positives' | 'expectedPositives' | 'positivesVariance' | 'positivesRows'
+  > {
+    const { rows, observed, expected, variance } = this.positives;
+    return rows > 0
+      ? { positives: observed, expectedPositives: expected, positivesVariance: variance, positivesRows: rows }
+      : {};
+  }
+
+  private addErrors(page: readonly WindowPrediction[], valid: ValidOutputs): void {
+    const stream = this.errorStream;
+    if (stream === null) return;
+    for (let i = 0; i < valid.count; i++) {
+      const truth = valid.truth[i]!;
+      if (Number.isNaN(truth)) continue;
+      if (stream.ids.length === MAX_ERROR_STREAM_ROWS) {
+        this.errorStream = null;
+        return;
+      }
+      const row = page[valid.row[i]!]!;
+      stream.observedAt.push(row.label?.observedAt.getTime() ?? 0);
+      stream.ids.push(row.id);
+      stream.wrong.push(truth === valid.predicted[i] ? 0 : 1);
+    }
+  }
+
+  /** The labelled rows' 0/1 error stream in label-time order (then id), run-length encoded. */
+  private errorRuns(): Pick<WindowSummary, 'errorRuns'> {
+    const stream = this.errorStream;
+    if (stream === null || stream.ids.length === 0) return {};
+    const { observedAt, ids, wrong } = stream;
+    const order = Array.from(ids.keys()).sort(
+      (a, b) => observedAt[a]! - observedAt[b]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0),
+    );
+    const runs = errorRuns(
+      order.map((i) => wrong[i]!),
+      MAX_ERROR_RUNS,
+    );
+    return runs ? { errorRuns: runs } : {};
+  }
+}
+
+/** Measures one window from rows in memory (the activity's work without the store): one page of each. */
+export function measureWindow(
+  input: MeasureContext & {
+    labels: readonly string[] | null;
+    arrivals: readonly WindowPrediction[];
+    /** Predictions whose label arrived in the window and that production answered: performance. */
+    labelledInWindow: readonly WindowPrediction[];
+    /** Labels that arrived in the window for answers other versions gave (see servedByProduction). */
+    labelledElsewhere?: number;
+  },
+): { metrics: Omit<StoredWindowMetrics, 'tail'>; summary: WindowSummary } {
   // Label-arrival order (then id, for a deterministic order among equal times): the error stream's order.
   const labelledInWindow = [...input.labelledInWindow].sort(
     (a, b) =>
       (a.label?.observedAt.getTime() ?? 0) - (b.label?.observedAt.getTime() ?? 0) ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  const arrivals = computeWindowMetrics({
-    ...common,
-    predictions: input.arrivals,
-    previousArrival: input.previousArrival,
-    windowStart: input.startAt,
-    now: input.endAt,
-  });
-  const realised = computeWindowMetrics({
-    ...common,
-    predictions: labelledInWindow,
-    windowStart: input.startAt,
-    now: input.endAt,
-  });
-  const summary = storable({
-    ...summarizeWindow({ ...input, arrivals, realised }),
-    ...(input.labelledElsewhere ? { labelledElsewhere: input.labelledElsewhere } : {}),
-    ...positiveRate(realised.classes, labelledInWindow),
-    ...errorStream(input.task, realised.classes, labelledInWindow),
-  });
-  return {
-    metrics: {
-      ...arrivals,
-      realised: {
-        basis: 'labels_received_in_window',
-        rows: input.labelledInWindow.length,
-        performance: realised.performance,
-        labels: realised.labels,
-        estimate: realised.estimate,
-      },
-      summary,
-      accuracy: summary.accuracy,
-      correct: summary.correct,
-    },
-    summary,
-  };
-}
-
-/**
- * Calibration in the large on the rows labelled in the window (binary classifiers with probabilities):
- * how many were positive against how many the model expected (Σ p). A concept drift that changes who
- * defaults shows here long before accuracy moves, because a rare positive class barely moves accuracy.
- */
-function positiveRate(
-  classes: string[] | null,
-  rows: readonly WindowPrediction[],
-): Pick<WindowSummary, 'positives' | 'expectedPositives' | 'positivesVariance' | 'positivesRows'> {
-  const positive = classes?.length === 2 ? classes[1]! : null;
-  if (positive === null) return {};
-  let n = 0;
-  let observed = 0;
-  let expected = 0;
-  let variance = 0;
-  for (const row of rows) {
-    const p = row.output?.probabilities?.[positive];
-    if (row.label === null || typeof p !== 'number' || !(p >= 0 && p <= 1)) continue;
-    n++;
-    if (String(row.label.value) === positive) observed++;
-    expected += p;
-    variance += p * (1 - p);
-  }
-  return n > 0
-    ? { positives: observed, expectedPositives: expected, positivesVariance: variance, positivesRows: n }
-    : {};
-}
-
-/** The labelled rows' 0/1 error stream, run-length encoded, for detect's sequential test (classifiers). */
-function errorStream(
-  task: Task,
-  classes: string[] | null,
-  rows: readonly WindowPrediction[],
-): Pick<WindowSummary, 'errorRuns'> {
-  if (task === 'regression' || classes === null || rows.length === 0) return {};
-  const runs = errorRuns(tallyOutputs(task, classes, rows).valid, MAX_ERROR_RUNS);
-  return runs ? { errorRuns: runs } : {};
+  const classes = windowClasses(input.task, input.labels, input.reference, () =>
+    observedClasses([input.arrivals, labelledInWindow]),
+  );
+  return new WindowMeasurer(input, classes)
+    .addArrivals(input.arrivals)
+    .addLabelled(labelledInWindow)
+    .addLabelledElsewhere(input.labelledElsewhere ?? 0)
+    .result();
 }
 
 /**

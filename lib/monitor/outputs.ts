@@ -67,6 +67,8 @@ export interface ValidOutputs {
   probabilities: Float64Array;
   /** Class index or true value; NaN where no valid label has arrived. */
   truth: Float64Array;
+  /** Index of the row each valid output was read from. */
+  row: Uint32Array;
 }
 
 export interface OutputTally {
@@ -125,17 +127,11 @@ export function tallyOutputs(
     confidence: new Float64Array(n).fill(Number.NaN),
     probabilities: new Float64Array(n * k).fill(Number.NaN),
     truth: new Float64Array(n).fill(Number.NaN),
+    row: new Uint32Array(n),
   };
-  const tally: OutputTally = {
-    rows: n,
-    failed: 0,
-    invalid: { missing_output: 0, not_a_number: 0, unknown_class: 0, out_of_range: 0 },
-    invalidProbabilities: 0,
-    invalidConfidence: 0,
-    invalidTruth: 0,
-    valid,
-  };
-  for (const row of rows) {
+  const tally: OutputTally = { ...emptyOutputCounts(), rows: n, valid };
+  for (let rowIndex = 0; rowIndex < n; rowIndex++) {
+    const row = rows[rowIndex]!;
     let truth = Number.NaN;
     if (row.label !== null) {
       const value = row.label.value;
@@ -198,9 +194,33 @@ export function tallyOutputs(
       }
     }
     valid.truth[i] = truth;
+    valid.row[i] = rowIndex;
     valid.count++;
   }
   return tally;
+}
+
+/** A tally without its valid outputs: what a window read in pages adds up (addOutputCounts). */
+export type OutputCounts = Omit<OutputTally, 'valid'>;
+
+export function emptyOutputCounts(): OutputCounts {
+  return {
+    rows: 0,
+    failed: 0,
+    invalid: { missing_output: 0, not_a_number: 0, unknown_class: 0, out_of_range: 0 },
+    invalidProbabilities: 0,
+    invalidConfidence: 0,
+    invalidTruth: 0,
+  };
+}
+
+export function addOutputCounts(total: OutputCounts, page: OutputCounts): void {
+  total.rows += page.rows;
+  total.failed += page.failed;
+  for (const reason of INVALID_OUTPUT_REASONS) total.invalid[reason] += page.invalid[reason];
+  total.invalidProbabilities += page.invalidProbabilities;
+  total.invalidConfidence += page.invalidConfidence;
+  total.invalidTruth += page.invalidTruth;
 }
 
 /** Rows predicted per class, in class order. */

@@ -90,9 +90,8 @@ function becameConstant(
   const distribution = reference?.distribution ?? null;
   if (distribution === null) return null;
   if (column.type === 'numeric') {
-    const { values } = column;
-    if (values.length < minSampleSize || distribution.type !== 'numeric') return null;
-    return values[0] === values[values.length - 1] && distribution.min < distribution.max;
+    if (column.count < minSampleSize || distribution.type !== 'numeric') return null;
+    return column.min === column.max && distribution.min < distribution.max;
   }
   const valid = column.counts.reduce((sum, c) => sum + c, column.other);
   if (valid < minSampleSize || distribution.type !== 'categorical') return null;

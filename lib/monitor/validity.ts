@@ -68,7 +68,7 @@ export function misreadColumns(
     const column = columns[i]!;
     const distribution = reference.features.find((f) => f.name === spec.name)?.distribution;
     if (column.type !== 'numeric' || distribution?.type !== 'numeric') return;
-    if (column.values.length < minSampleSize || distribution.sample.length < minSampleSize) return;
+    if (column.count < minSampleSize || distribution.sample.length < minSampleSize) return;
     if (distinctValues(distribution.sample) < VALIDITY_DEFAULTS.minDistinctValues) return;
     numeric.set(spec.name, { values: column.values, reference: distribution });
   });

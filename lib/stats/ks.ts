@@ -31,19 +31,28 @@ export interface KsResult {
   method: 'exact' | 'asymptotic';
 }
 
-export function ksTwoSample(reference: readonly number[], current: readonly number[]): KsResult {
+/**
+ * `currentN`: how many values `current` stands for, when it is a representative sample of a larger
+ * window (QuantileSketch.sample): the statistic is read from the sample, the p-value from the sizes.
+ */
+export function ksTwoSample(
+  reference: readonly number[],
+  current: readonly number[],
+  currentN = current.length,
+): KsResult {
   if (reference.length === 0 || current.length === 0) {
     throw new RangeError('ksTwoSample: both samples must be non-empty');
   }
   const a = Float64Array.from(reference).sort();
   const b = Float64Array.from(current).sort();
   const n1 = a.length;
-  const n2 = b.length;
+  const n2 = currentN;
   const d = maxEcdfGap(a, b);
 
   const g = gcd(n1, n2);
   const lcm = (n1 / g) * n2;
-  if (Math.max(n1, n2) <= KS_EXACT_MAX_N) {
+  // The exact lattice count needs the samples themselves, not a summary of one.
+  if (Math.max(n1, n2) <= KS_EXACT_MAX_N && n2 === b.length) {
     const h = Math.round(d * lcm);
     const pValue = exactPValue(n1, n2, g, h);
     if (pValue !== undefined) return { statistic: h / lcm, pValue, method: 'exact' };

@@ -203,6 +203,36 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       }
     }, 120_000);
 
+    it('reads a window in keyset pages: pages of 7 rows store exactly what one page of the window stores', async () => {
+      const scenario = creditScenarios.find((s) => s.id === 'gradual-covariate-shift')!;
+      const name = 'credit-paged';
+      const startMs = Date.now() + 1000;
+      const { model, events } = await writeTraffic(db, name, scenario, startMs);
+      const lastMs = Date.parse(events.at(-1)!.ts);
+      const measureAll = async (pageSize: number) => {
+        let now = new Date(startMs);
+        const { monitorWindow } = createMonitorActivities(db.store, { now: () => now, pageSize });
+        for (let seq = 0; startMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
+          now = new Date(startMs + (seq + 1) * WINDOW_MS);
+          await monitorWindow({ modelName: name, seq });
+        }
+        const stored = await db.store.metricWindow.findMany({
+          where: { modelId: model.id },
+          orderBy: { seq: 'asc' },
+          select: { seq: true, startAt: true, endAt: true, count: true, labelled: true, metrics: true },
+        });
+        await db.store.metricWindow.deleteMany({ where: { modelId: model.id } });
+        return stored;
+      };
+      const paged = await measureAll(7);
+      const whole = await measureAll(1_000_000);
+      // Windows of about 250 predictions and labels: dozens of pages each, the page edges inside runs of
+      // equal receivedAt as often as not.
+      expect(whole.length).toBeGreaterThan(5);
+      expect(Math.min(...whole.map((w) => w.count))).toBeGreaterThan(7 * 10);
+      expect(paged).toEqual(whole);
+    }, 120_000);
+
     it("judges production's answers: labels of the fallback's answers show that labels arrive, nothing more", async () => {
       const name = 'credit-fallback-labels';
       const { model, version } = await deployCreditModel(db, name);
