@@ -4,6 +4,7 @@ import { sameSecret } from '../lib/auth/keys.ts';
 import { type SessionTimes, sessionTimesFromEnv } from '../lib/auth/sessions.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { authenticate, routePattern } from './auth.ts';
+import { jsonBody } from './body.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, HttpError, notFoundHandler } from './errors.ts';
 import { addHealthRoutes } from './health.ts';
@@ -19,8 +20,6 @@ import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { registryRoutes } from './routes/registry.ts';
 import { sessionRoutes } from './routes/sessions.ts';
-
-export const BODY_LIMIT = process.env.HOMEOSTAT_BODY_LIMIT ?? '2mb';
 
 /**
  * A path the app serves, asked with a method it does not serve: 405 with the methods it does (Allow),
@@ -78,7 +77,7 @@ export function createApp(
   addHealthRoutes(app, context);
   // Keys are checked before bodies are parsed: an unauthenticated request costs no parsing.
   app.use(authenticate(context.store, limits, sessionTimes));
-  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(jsonBody());
 
   // The gateway first: it takes the most requests, and each router passed costs a path match.
   app.use('/v1/models/:model', gatewayRoutes(context));

@@ -448,13 +448,30 @@ function validationResponses(doc: OperationDoc | undefined, params: PathParamNam
   };
 }
 
-const jsonSchema = (schema: z.ZodType) =>
+const jsonSchema = (schema: z.ZodType, { body = false } = {}) =>
   z.toJSONSchema(schema, {
     target: 'openapi-3.0',
     io: 'input',
     unrepresentable: 'any',
-    override: ({ zodSchema, jsonSchema }) => statePropertyNames(zodSchema, jsonSchema),
+    override: ({ zodSchema, jsonSchema }) => {
+      statePropertyNames(zodSchema, jsonSchema);
+      if (body) forbidNul(jsonSchema);
+    },
   });
+
+/**
+ * A body's text may not hold U+0000 (api/body.ts refuses it: PostgreSQL cannot store it). A string with
+ * a format or a fixed set of values excludes it already; one with a pattern of its own gets both (OpenAPI
+ * 3.0 allows one pattern per schema).
+ */
+function forbidNul(json: Record<string, unknown>): void {
+  if (json.type !== 'string' || 'format' in json || 'enum' in json || 'const' in json) return;
+  if (typeof json.pattern === 'string') {
+    json.allOf = [{ pattern: json.pattern }, { pattern: NO_NUL_PATTERN }];
+    delete json.pattern;
+  } else json.pattern = NO_NUL_PATTERN;
+}
+const NO_NUL_PATTERN = '^[^\\u0000]*$';
 
 /**
  * OpenAPI 3.0 has no propertyNames, so a record keyed by an enumeration (z.record(enum) needs every key,
@@ -506,7 +523,7 @@ export function buildOpenApi(app: Express): object {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(doc.body) } },
+              content: { 'application/json': { schema: jsonSchema(doc.body, { body: true }) } },
             },
           }
         : {}),

@@ -1,5 +1,5 @@
-// Schemathesis against a running Homeostat API: the real Express app on SQLite, a Temporal dev server
-// and a worker (so agent routes answer from a live agent), fuzzed over HTTP from the OpenAPI document the
+// Schemathesis against a running Homeostat API: the real Express app on SQLite or PostgreSQL, a Temporal
+// dev server and a worker (so agent routes answer from a live agent), fuzzed over HTTP from the OpenAPI document the
 // app serves. Shared by test/integration/fuzz.test.ts (short, seeded) and bench/fuzz.ts (longer).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { rateLimitsFromEnv } from '../../api/rate-limit.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
-import { REPO_ROOT } from '../../lib/db/config.ts';
+import type { Store } from '../../lib/db/client.ts';
+import { type DatabaseProvider, REPO_ROOT } from '../../lib/db/config.ts';
 import { schemathesisPath } from '../../lib/temporal-binaries.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { startTestApi, type TestApi } from './api.ts';
@@ -27,13 +28,15 @@ export interface FuzzTarget {
 }
 
 const TASK_QUEUE = 'fuzz';
+/** The model the harness registers, trains, deploys and gives an incident. */
+export const SEEDED_MODEL = 'credit';
 /** The checks' settings and the few rules a static document cannot state (each explained there). */
 export const SCHEMATHESIS_CONFIG = path.join(REPO_ROOT, 'test', 'fuzz', 'schemathesis.toml');
 
-export async function startFuzzTarget(): Promise<FuzzTarget> {
+export async function startFuzzTarget(provider: DatabaseProvider = 'sqlite'): Promise<FuzzTarget> {
   const [env, db]: [TestWorkflowEnvironment, TestDatabase] = await Promise.all([
     startDevServer(),
-    createTestDatabase('sqlite'),
+    createTestDatabase(provider),
   ]);
   const worker: Worker = await createHomeostatWorker({
     connection: env.nativeConnection,
@@ -55,6 +58,7 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   // A key of its own: authHeader would re-key the one api.call uses.
   const authorization = `Bearer ${await rotateApiKey(db.store, 'fuzz-admin', 'admin')}`;
   await seedDeployedModel(api);
+  await seedIncident(db.store, SEEDED_MODEL);
   return {
     api,
     db,
@@ -74,16 +78,53 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
  * registrations rarely carry a trainable data set).
  */
 async function seedDeployedModel(api: TestApi): Promise<void> {
-  await registerCreditModel(api.call, 'credit');
-  const trained = await api.call('POST', '/v1/models/credit/versions', {
+  await registerCreditModel(api.call, SEEDED_MODEL);
+  const trained = await api.call('POST', `/v1/models/${SEEDED_MODEL}/versions`, {
     train: { trainer: 'logistic-regression', options: { steps: 50 } },
     data: creditData(200, 1),
   });
   if (trained.status !== 201) throw new Error(`seeding a version: ${JSON.stringify(trained.body)}`);
   for (const change of [{ production: 1 }, { mode: 'disabled' }, { mode: 'serving' }]) {
-    const res = await api.call('POST', '/v1/models/credit/deployment', { ...change, reason: 'fuzz seed' });
+    const res = await api.call('POST', `/v1/models/${SEEDED_MODEL}/deployment`, {
+      ...change,
+      reason: 'fuzz seed',
+    });
     if (res.status !== 201) throw new Error(`seeding a deployment: ${JSON.stringify(res.body)}`);
   }
+}
+
+/**
+ * A recovered incident with the decision that opened it, as the agent's recordCycle writes them (an idle
+ * agent of a fuzzed model opens none): the incidents listing's OpenAPI link then hands the fuzzer a real
+ * incident id for GET /v1/incidents/{id}, whose timeline joins the decision.
+ */
+async function seedIncident(store: Store, modelName: string): Promise<void> {
+  const { id: modelId } = await store.model.findUniqueOrThrow({ where: { name: modelName } });
+  const incident = await store.incident.create({
+    data: {
+      modelId,
+      status: 'recovered',
+      kind: 'concept_drift',
+      severity: 'high',
+      summary: 'accuracy 0.71 is 0.15 below the baseline 0.86 while the inputs are stable',
+      closedAt: new Date(),
+    },
+  });
+  await store.decision.create({
+    data: {
+      idempotencyKey: `fuzz-seed:${incident.id}`,
+      modelId,
+      cycle: 1,
+      action: 'retrain',
+      rule: 'performance-degraded-retrain',
+      reason: incident.summary,
+      evidence: {},
+      alternatives: [],
+      incidentId: incident.id,
+      workflowId: `agent:${modelName}`,
+      runId: 'fuzz-seed',
+    },
+  });
 }
 
 export interface FuzzOptions {

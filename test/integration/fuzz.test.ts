@@ -1,10 +1,12 @@
-// Schemathesis against the running API (real Express app, SQLite store, Temporal dev server and worker),
+// Schemathesis against the running API (real Express app on SQLite and on PostgreSQL, Temporal dev server
+// and worker),
 // with every check, its coverage, fuzzing and stateful phases (following the OpenAPI links from created
 // and listed models, versions and revisions to the routes they name): no failures, no errors. Seeded and
 // bounded so that CI on two cores gets the same run; npm run bench:fuzz runs a longer one. A missing
 // Schemathesis fails here with how to install it (the test command bootstraps with --test, which
 // installs it), never a silent skip.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachProvider } from '../helpers/db.ts';
 import {
   CI_FUZZ,
   type FuzzResult,
@@ -14,19 +16,7 @@ import {
   startFuzzTarget,
 } from '../helpers/fuzz.ts';
 
-let target: FuzzTarget;
-let result: FuzzResult;
-
-beforeAll(async () => {
-  target = await startFuzzTarget();
-  result = await runSchemathesis(target, CI_FUZZ);
-}, 300_000);
-
-afterAll(async () => {
-  await target?.close();
-});
-
-describe('Schemathesis against the running API', () => {
+describe('Schemathesis', () => {
   it('fails with how to install Schemathesis when it is missing, never skips', () => {
     const given = process.env.SCHEMATHESIS_PATH;
     process.env.SCHEMATHESIS_PATH = '/nonexistent/schemathesis';
@@ -36,6 +26,21 @@ describe('Schemathesis against the running API', () => {
       if (given === undefined) delete process.env.SCHEMATHESIS_PATH;
       else process.env.SCHEMATHESIS_PATH = given;
     }
+  });
+});
+
+describeEachProvider('Schemathesis against the running API on %s', (provider) => {
+  let target: FuzzTarget;
+  let result: FuzzResult;
+
+  beforeAll(async () => {
+    target = await startFuzzTarget(provider);
+    result = await runSchemathesis(target, CI_FUZZ);
+    // About three minutes on two quiet cores; much longer when the machine is shared.
+  }, 900_000);
+
+  afterAll(async () => {
+    await target?.close();
   });
 
   it('finds no failure and no error with every check', () => {

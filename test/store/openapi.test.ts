@@ -44,6 +44,15 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     // What an answer means when Temporal is down is part of the contract.
     expect(register.responses['201'].description).toContain('`agent.started`');
+    // Free text in a body excludes U+0000 (api/body.ts refuses it), and the document says so.
+    const reason =
+      doc.paths['/v1/models/{model}/agent/pause'].post.requestBody.content['application/json'].schema
+        .properties.reason;
+    const accepts = (text: string) =>
+      reason.allOf.every((p: { pattern: string }) => new RegExp(p.pattern).test(text));
+    expect(accepts('late night')).toBe(true);
+    expect(accepts('late\u0000night')).toBe(false);
+    expect(accepts('  ')).toBe(false);
     const pause = doc.paths['/v1/models/{model}/agent/pause'].post;
     expect(pause.description).toContain('nothing was sent and nothing changes');
     expect(Object.keys(pause.responses)).toEqual([
