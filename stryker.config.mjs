@@ -3,11 +3,13 @@
 // a mutant the tests do not notice ("survived") is behaviour no test pins down.
 // bench/mutation-report.ts turns the JSON report into bench/results/mutation.json and docs/benchmarks.md.
 
-/** The pure core, one glob per module group. The incident state machine joins this list when it exists
- *  (DESIGN.md, "One brain"): add its paths here and its unit tests to vitest.mutation.config.ts. */
+/** The pure core, one glob per module group: detection, decision and the incident state machine
+ *  (DESIGN.md, "One brain"), the finding rules, statistics, detectors and recovery judgement. */
 export const core = [
   'lib/brain/detect.ts',
   'lib/brain/decide.ts',
+  'lib/brain/decision-rules.ts',
+  'lib/brain/lifecycle.ts',
   'lib/brain/remedy-plans.ts',
   'lib/brain/baseline.ts',
   'lib/brain/findings/**/*.ts',

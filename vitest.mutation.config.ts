@@ -12,6 +12,7 @@ export default defineConfig({
       'test/unit/judge*.test.ts',
       'test/unit/stats*.test.ts',
       'test/unit/baseline*.test.ts',
+      'test/unit/lifecycle*.test.ts',
       'test/unit/recovery*.test.ts',
       'test/unit/refit-evidence*.test.ts',
     ],
