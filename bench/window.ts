@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createMonitorActivities, PREDICTION_FIELDS } from '../activities/monitor.ts';
+import { createMonitorActivities } from '../activities/monitor.ts';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../lib/bench/window-rows.ts';
 import { createStore, type Store } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
@@ -204,6 +204,18 @@ async function measureWhole(store: Store, model: { id: string; createdAt: Date }
     minRows: 30,
   }).summary;
 }
+
+/** What the monitor read of a prediction through Prisma before its pages became one SQL join each. */
+const PREDICTION_FIELDS = {
+  id: true,
+  features: true,
+  output: true,
+  confidence: true,
+  latencyMs: true,
+  error: true,
+  predictedAt: true,
+  receivedAt: true,
+} as const;
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
