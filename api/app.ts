@@ -13,7 +13,7 @@ import { buildOpenApi, mountedRoutes } from './openapi.ts';
 import { type RateLimits, rateLimitsFromEnv, trustProxyFromEnv } from './rate-limit.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { gatewayRoutes } from './routes/gateway.ts';
+import { predictHandler } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -79,8 +79,9 @@ export function createApp(
   app.use(authenticate(context.store, limits, sessionTimes));
   app.use(jsonBody());
 
-  // The gateway first: it takes the most requests, and each router passed costs a path match.
-  app.use('/v1/models/:model', gatewayRoutes(context));
+  // The gateway first and mounted on the app itself: it takes the most requests, and each router passed
+  // (a nested one too) costs path matching and parameter handling.
+  app.post('/v1/models/:model/predict', predictHandler(context));
   app.use('/v1/models', modelRoutes(context));
   app.use('/v1/models/:model/agent', agentRoutes(context));
   app.use('/v1/models/:model', ingestRoutes(context));

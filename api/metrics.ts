@@ -5,6 +5,9 @@ import type { Request, RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { ingestCounters } from '../lib/ingest/counters.ts';
 
+/** Label sets whose series are kept at hand; past it the cache starts again (the series stay registered). */
+const MAX_CACHED_SERIES = 10_000;
+
 export interface ApiMetrics {
   registry: Registry;
   middleware: RequestHandler;
@@ -97,12 +100,29 @@ export function createApiMetrics(): ApiMetrics {
       })),
   );
 
+  // Each request's series, looked up by one string: prom-client hashes a labels object on every inc and
+  // observe, which cost the gateway more than the counting itself. Bounded like the rate limiter's buckets.
+  const seriesByKey = new Map<string, { count(): void; observe(seconds: number): void }>();
+  const seriesOf = (method: string, route: string, status: number, model: string) => {
+    const key = `${method} ${route} ${status} ${model}`;
+    let series = seriesByKey.get(key);
+    if (!series) {
+      const counted = requests.labels({ method, route, status: String(status), model });
+      const timed = duration.labels({ method, route, model });
+      series = { count: () => counted.inc(), observe: (seconds) => timed.observe(seconds) };
+      if (seriesByKey.size >= MAX_CACHED_SERIES) seriesByKey.clear();
+      seriesByKey.set(key, series);
+    }
+    return series;
+  };
+
   const middleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
       const { route, model } = routeOf(req);
-      requests.inc({ method: req.method, route, status: String(res.statusCode), model });
-      duration.observe({ method: req.method, route, model }, Number(process.hrtime.bigint() - start) / 1e9);
+      const series = seriesOf(req.method, route, res.statusCode, model);
+      series.count();
+      series.observe(Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();
   };

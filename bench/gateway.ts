@@ -12,7 +12,9 @@
 //   (c) the floor, in the same run: Node's own HTTP server doing the same work without the product around
 //       it — parse the body, score the row with the same adapter, commit the same record through the same
 //       prediction writer, answer — measured with (a) and (b). The gateway's figures divided by the
-//       floor's are what holds across machines; the goal is within 1.5× of the floor.
+//       floor's are what holds across machines; the goal is within 1.5× of the floor. The two are
+//       measured in alternating rounds (gateway, floor, floor, gateway, …), so that a change of load on a
+//       shared machine falls on both alike instead of on whichever ran second.
 // The HTTP clients run in a worker thread, so they do not take CPU from the gateway's event loop.
 // Results go to bench/results/gateway.json and, rendered from that JSON, to the "## Gateway" section of
 // docs/benchmarks.md.
@@ -47,6 +49,8 @@ const ROW_POOL = 5000;
 const BATCH_ROWS = 100;
 const OVERHEAD_SAMPLES = 2000;
 const WARMUP_REQUESTS = 500;
+/** Rounds the gateway and the floor alternate in (ABBA order), each with its share of the requests. */
+const ROUNDS = 4;
 
 const { values: args } = parseArgs({
   options: {
@@ -127,6 +131,42 @@ interface LoadResult {
   statuses: Record<string, number>;
   elapsedMs: number;
   latencies: number[];
+}
+
+/** Rounds of one server's load as one result: requests, time and latencies added up. */
+function mergeLoads(rounds: LoadResult[]): LoadResult {
+  const statuses: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  return {
+    sent: rounds.reduce((n, r) => n + r.sent, 0),
+    ok: rounds.reduce((n, r) => n + r.ok, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    statuses,
+    elapsedMs: rounds.reduce((n, r) => n + r.elapsedMs, 0),
+    latencies: rounds.flatMap((r) => r.latencies),
+  };
+}
+
+/**
+ * Runs the gateway's and the floor's load in ROUNDS alternating rounds (ABBA: gateway first in even
+ * rounds, the floor first in odd ones) and merges each side's rounds.
+ */
+async function alternate(
+  gateway: (round: number) => Promise<LoadResult>,
+  floor: (round: number) => Promise<LoadResult>,
+): Promise<{ gateway: LoadResult; floor: LoadResult }> {
+  const rounds = { gateway: [] as LoadResult[], floor: [] as LoadResult[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      rounds.gateway.push(await gateway(round));
+      rounds.floor.push(await floor(round));
+    } else {
+      rounds.floor.push(await floor(round));
+      rounds.gateway.push(await gateway(round));
+    }
+  }
+  return { gateway: mergeLoads(rounds.gateway), floor: mergeLoads(rounds.floor) };
 }
 
 function runLoad(
@@ -270,102 +310,129 @@ async function benchmark(provider: DatabaseProvider, rows: Record<string, unknow
     if (deployed.status !== 201) throw new Error(`deployment: ${JSON.stringify(deployed.body)}`);
     const accuracy = version.body.version.metrics.accuracy as number;
 
-    const load = (
-      label: string,
-      idPrefix: string,
-      batchRows: number,
-      concurrency: number,
-      maxRequests: number,
-    ) =>
-      runLoad(`${provider} ${label}`, {
-        port,
-        path: '/v1/models/credit-default/predict',
-        rows,
-        idPrefix,
-        batchRows,
-        concurrency,
-        maxRequests,
-        maxMs: settings.maxSeconds * 1000,
-        authorization: ingest,
-      });
-
-    log(`${provider}: warming up (${WARMUP_REQUESTS} requests)`);
-    await load('warm-up', 'warm-', 0, settings.concurrency, WARMUP_REQUESTS);
-
-    log(`${provider}: (a) throughput, ${settings.concurrency} clients, single rows`);
-    const single = await load('single rows', 'single-', 0, settings.concurrency, settings.maxRequests);
-    log(`${provider}: (a) throughput, ${settings.concurrency} clients, batches of ${BATCH_ROWS}`);
-    const batches = await load(
-      'batches',
-      'batch-',
-      BATCH_ROWS,
-      settings.concurrency,
-      Math.ceil(settings.maxRequests / BATCH_ROWS) * 4,
-    );
-    await drainPredictionWriters();
-    const stored = {
-      single: await store.prediction.count({ where: { id: { startsWith: 'single-' } } }),
-      batch: await store.prediction.count({ where: { id: { startsWith: 'batch-' } } }),
-    };
-
-    log(`${provider}: (b) added latency, 1 client, ${OVERHEAD_SAMPLES} sequential requests`);
     const stored1 = await store.modelVersion.findFirstOrThrow({
       select: { id: true, modelId: true, artifact: true },
     });
     const adapter = loadModel(parseModelArtifact(stored1.artifact));
-    for (let i = 0; i < WARMUP_REQUESTS; i++) await adapter.predict([rows[i % rows.length] as never]);
-    const direct: number[] = [];
-    for (let i = 0; i < OVERHEAD_SAMPLES; i++) {
-      const started = performance.now();
-      await adapter.predict([rows[i % rows.length] as never]);
-      direct.push(performance.now() - started);
-    }
-    timing = true;
-    const sequential = await load('sequential', 'seq-', 0, 1, OVERHEAD_SAMPLES);
-    timing = false;
-    const overhead = sequential.latencies.map((ms, i) => ms - direct[i]!);
-    const serverOverhead = serverMs.map((ms, i) => ms - direct[i]!);
-
-    log(`${provider}: (c) the floor: Node's HTTP server, the same adapter and commit`);
     const floorServer = await startFloorServer(
       store,
       { modelId: stored1.modelId, versionId: stored1.id },
       adapter,
     );
-    const floorLoad = (label: string, idPrefix: string, concurrency: number, maxRequests: number) =>
-      runLoad(`${provider} floor ${label}`, {
-        port: (floorServer.address() as AddressInfo).port,
-        path: '/',
+    /** One load against the gateway or the floor, within `maxMs`. */
+    const load = (
+      target: 'gateway' | 'floor',
+      label: string,
+      idPrefix: string,
+      batchRows: number,
+      concurrency: number,
+      maxRequests: number,
+      maxMs = settings.maxSeconds * 1000,
+    ) =>
+      runLoad(`${provider} ${target} ${label}`, {
+        ...(target === 'gateway'
+          ? { port, path: '/v1/models/credit-default/predict', authorization: ingest }
+          : { port: (floorServer.address() as AddressInfo).port, path: '/', authorization: '' }),
         rows,
         idPrefix,
-        batchRows: 0,
+        batchRows,
         concurrency,
         maxRequests,
-        maxMs: settings.maxSeconds * 1000,
-        authorization: '',
+        maxMs,
       });
+    const perRound = Math.ceil(settings.maxRequests / ROUNDS);
+    const sequentialPerRound = OVERHEAD_SAMPLES / ROUNDS;
+
+    let single: LoadResult;
+    let batches: LoadResult;
+    let sequential: LoadResult;
     let floor: { single: LoadResult; sequential: LoadResult; stored: number };
+    const stored = { single: 0, batch: 0 };
+    // The adapter's own time on each row a sequential round sends (rows[i] for its i-th request).
+    const direct: number[] = [];
     try {
-      await floorLoad('warm-up', 'floor-warm-', settings.concurrency, WARMUP_REQUESTS);
-      const floorSingle = await floorLoad(
-        'single rows',
-        'floor-single-',
-        settings.concurrency,
-        settings.maxRequests,
+      log(`${provider}: warming up (${WARMUP_REQUESTS} requests each)`);
+      await load('gateway', 'warm-up', 'warm-', 0, settings.concurrency, WARMUP_REQUESTS);
+      await load('floor', 'warm-up', 'floor-warm-', 0, settings.concurrency, WARMUP_REQUESTS);
+
+      log(
+        `${provider}: (a) and (c) throughput, ${settings.concurrency} clients, single rows, ${ROUNDS} alternating rounds`,
       );
-      const floorSequential = await floorLoad('sequential', 'floor-seq-', 1, OVERHEAD_SAMPLES);
+      const throughput = await alternate(
+        (r) =>
+          load(
+            'gateway',
+            `single rows ${r + 1}/${ROUNDS}`,
+            `single-${r}-`,
+            0,
+            settings.concurrency,
+            perRound,
+            (settings.maxSeconds * 1000) / ROUNDS,
+          ),
+        (r) =>
+          load(
+            'floor',
+            `single rows ${r + 1}/${ROUNDS}`,
+            `floor-single-${r}-`,
+            0,
+            settings.concurrency,
+            perRound,
+            (settings.maxSeconds * 1000) / ROUNDS,
+          ),
+      );
+      single = throughput.gateway;
+      log(`${provider}: (a) throughput, ${settings.concurrency} clients, batches of ${BATCH_ROWS}`);
+      batches = await load(
+        'gateway',
+        'batches',
+        'batch-',
+        BATCH_ROWS,
+        settings.concurrency,
+        Math.ceil(settings.maxRequests / BATCH_ROWS) * 4,
+      );
+
+      log(`${provider}: (b) added latency, 1 client, ${OVERHEAD_SAMPLES} sequential requests each`);
+      for (let i = 0; i < WARMUP_REQUESTS; i++) await adapter.predict([rows[i % rows.length] as never]);
+      for (let i = 0; i < sequentialPerRound; i++) {
+        const started = performance.now();
+        await adapter.predict([rows[i % rows.length] as never]);
+        direct.push(performance.now() - started);
+      }
+      const latency = await alternate(
+        async (r) => {
+          timing = true;
+          const result = await load(
+            'gateway',
+            `sequential ${r + 1}/${ROUNDS}`,
+            `seq-${r}-`,
+            0,
+            1,
+            sequentialPerRound,
+          );
+          timing = false;
+          return result;
+        },
+        (r) => load('floor', `sequential ${r + 1}/${ROUNDS}`, `floor-seq-${r}-`, 0, 1, sequentialPerRound),
+      );
+      sequential = latency.gateway;
       await drainPredictionWriters();
+      stored.single = await store.prediction.count({ where: { id: { startsWith: 'single-' } } });
+      stored.batch = await store.prediction.count({ where: { id: { startsWith: 'batch-' } } });
       floor = {
-        single: floorSingle,
-        sequential: floorSequential,
+        single: throughput.floor,
+        sequential: latency.floor,
         stored: await store.prediction.count({ where: { id: { startsWith: 'floor-single-' } } }),
       };
     } finally {
       await new Promise((resolve) => floorServer.close(resolve));
       floorServer.closeAllConnections();
     }
+    /** A sequential request's round trip minus the adapter's time on its row. */
+    const added = (latencies: number[]) => latencies.map((ms, i) => ms - direct[i % sequentialPerRound]!);
+    const overhead = added(sequential.latencies);
+    const serverOverhead = added(serverMs);
     const floorPerSecond = Math.round(floor.single.ok / (floor.single.elapsedMs / 1000));
-    const floorAdded = percentiles(floor.sequential.latencies.map((ms, i) => ms - direct[i]!));
+    const floorAdded = percentiles(added(floor.sequential.latencies));
     const gatewayPerSecond = Math.round(single.ok / (single.elapsedMs / 1000));
     const gatewayAdded = percentiles(overhead);
 
@@ -491,7 +558,7 @@ function renderSection(r: typeof report): string {
 
 Command: \`${r.command}\` (${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC; ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}, load average at the end ${r.machine.loadAverage.join(' ')}). Loopback HTTP clients in a worker thread, each request with an ingest API key; every prediction is committed before it is answered (stored rows are counted against answered requests). Generated from \`bench/results/gateway.json\` of the same run.
 
-The **floor** is Node's own HTTP server doing the same work in the same run — parse the body, score the row with the same adapter, commit the same record through the same writer — without Express, authentication, validation, routing, metrics or logging. The ratios to it are the figures that hold across machines.
+The **floor** is Node's own HTTP server doing the same work in the same run — parse the body, score the row with the same adapter, commit the same record through the same writer (one INSERT per group of concurrent requests, each answered after that commit, exactly as the gateway's) — without Express, authentication, validation, routing, metrics or logging. The gateway and the floor are measured in ${ROUNDS} alternating rounds (ABBA), so that a change of load on the shared machine falls on both alike. The ratios to the floor are the figures that hold across machines.
 
 | database | single rows/s (${r.results[rows[0]![0]]?.throughput.clients} clients): gateway · floor · ratio | added p99 (ms): gateway · floor · ratio | latency under load p50 / p99 (ms) | batches of ${BATCH_ROWS}: rows/s | added p50 / p99 (ms) | of which in the server p50 / p99 (ms) | adapter alone p50 / p99 (ms) |
 |---|---|---|---|---|---|---|---|

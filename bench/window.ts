@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createMonitorActivities, PREDICTION_FIELDS } from '../activities/monitor.ts';
+import { createMonitorActivities } from '../activities/monitor.ts';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../lib/bench/window-rows.ts';
 import { createStore, type Store } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
@@ -26,7 +26,6 @@ import { measureWindow } from '../lib/monitor/measure.ts';
 import { Random } from '../lib/sim/random.ts';
 import { writeBenchmarkSection } from './doc-section.ts';
 
-const COMMAND = 'npm run bench:window';
 const DEFAULT_SIZES = [100_000, 1_000_000, 10_000_000];
 const BASELINE_ROWS = 100_000;
 const REFERENCE_ROWS = 20_000;
@@ -205,6 +204,18 @@ async function measureWhole(store: Store, model: { id: string; createdAt: Date }
   }).summary;
 }
 
+/** What the monitor read of a prediction through Prisma before its pages became one SQL join each. */
+const PREDICTION_FIELDS = {
+  id: true,
+  features: true,
+  output: true,
+  confidence: true,
+  latencyMs: true,
+  error: true,
+  predictedAt: true,
+  receivedAt: true,
+} as const;
+
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 /** Runs this file in a fresh process with `args` and returns the JSON it prints last. */
@@ -242,7 +253,8 @@ async function main(): Promise<void> {
     });
     return;
   }
-  const sizes = (argument('--sizes') ?? DEFAULT_SIZES.join(',')).split(',').map(Number);
+  const sizesArgument = argument('--sizes');
+  const sizes = (sizesArgument ?? DEFAULT_SIZES.join(',')).split(',').map(Number);
   const started = performance.now();
   const results: Record<string, unknown>[] = [];
   for (const rows of sizes) {
@@ -265,7 +277,7 @@ async function main(): Promise<void> {
   }
 
   const result = {
-    command: COMMAND,
+    command: `npm run bench:window${sizesArgument ? ` -- --sizes ${sizesArgument}` : ''}`,
     date: new Date().toISOString(),
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -283,6 +295,7 @@ async function main(): Promise<void> {
 }
 
 function renderSection(result: {
+  command: string;
   date: string;
   node: string;
   cpu: string;
@@ -292,10 +305,11 @@ function renderSection(result: {
   const lines = [
     '## Window metrics',
     '',
-    `Command: \`${COMMAND}\` (${result.cpu}, Node ${result.node}, ${result.date.slice(0, 10)}, ${result.seconds} s). One window of`,
+    `Command: \`${result.command}\` (${result.cpu}, Node ${result.node}, ${result.date.slice(0, 10)}, ${result.seconds} s). One window of`,
     '20 mixed features (10 numeric, 6 categorical, 4 boolean; a binary classifier with probabilities, 60 %',
     'labelled) against a reference profile of 20,000 rows, measured by the monitor activity from a SQLite',
-    'store in keyset pages of 2,000 rows ("paged"), each size in a fresh process; "whole" is the 100,000-row',
+    'store in keyset pages of 2,000 rows ("paged"; each page one SQL query joining predictions with their',
+    'labels), each size in a fresh process; "whole" is the 100,000-row',
     'window read into memory at once and measured as one page, as the monitor did before it paged. Peak RSS',
     "is the measuring process's, idle RSS the same process before it read the window. Seeding is batched",
     'raw inserts, 50,000 rows per transaction. Metrics are exact up to 16,384 values per numeric stream and',

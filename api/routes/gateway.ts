@@ -5,7 +5,7 @@
 // recorded — output or error, with its version and latency — before the answer goes out. A shadow
 // version scores a copy of the rows after the answer is sent, so it never changes it or delays it.
 import { randomUUID } from 'node:crypto';
-import { type Request, type Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
 import { countRejected, countShadowSkipped } from '../../lib/ingest/counters.ts';
@@ -103,8 +103,13 @@ async function score(
   }
 }
 
-export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {}): Router {
-  const router = Router({ mergeParams: true });
+/** The handler of POST /v1/models/:model/predict. */
+export function predictHandler(
+  { store }: ApiContext,
+  options: GatewayOptions = {},
+): RequestHandler<{
+  model: string;
+}> {
   const serving = new ServingStateCache(store, options.servingCacheMs);
   const adapters = new ModelAdapterCache(store);
   const writer = new PredictionWriter(store);
@@ -208,7 +213,7 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
     const groups = new Map<string, Group>();
     const key = await secret();
     for (const [i, row] of rows.entries()) {
-      const decision = chooseRoute(deployment, routingShare(key, row.id), model.disabledResponse);
+      const decision = chooseRoute(deployment, () => routingShare(key, row.id), model.disabledResponse);
       if (decision.route === 'unavailable') {
         throw new HttpError(
           503,
@@ -297,6 +302,5 @@ export function gatewayRoutes({ store }: ApiContext, options: GatewayOptions = {
     res.json(batch ? { predictions: answers } : answers[0]);
   };
 
-  router.post('/predict', predict);
-  return router;
+  return predict;
 }

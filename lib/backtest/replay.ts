@@ -562,7 +562,11 @@ class Replay {
         };
         continue;
       }
-      const route = chooseRoute(deployment, routingShare(BACKTEST_ROUTING_SECRET, row.id), 'unavailable');
+      const route = chooseRoute(
+        deployment,
+        () => routingShare(BACKTEST_ROUTING_SECRET, row.id),
+        'unavailable',
+      );
       if (route.route === 'unavailable') {
         this.served[i] = { version: null, route: 'unavailable', prediction: null, confidence: null };
         continue;

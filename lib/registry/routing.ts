@@ -62,10 +62,13 @@ export function answeringVersionIds(
   return [];
 }
 
-/** The route of a request whose routing share (routingShare of its id) is `share`. */
+/**
+ * The route of a request whose routing share is `share()` (routingShare of its id). The share is asked
+ * only when the deployment splits traffic: its HMAC was the dearest step of routing a gateway request.
+ */
 export function chooseRoute(
   deployment: ServingDeployment,
-  share: number,
+  share: () => number,
   disabledResponse: DisabledResponse,
 ): RouteDecision {
   const fallback = deployment.fallback
@@ -77,7 +80,7 @@ export function chooseRoute(
     case 'fallback':
       return fallback;
     case 'serving':
-      if (deployment.canary && share < deployment.canaryShare) {
+      if (deployment.canary && share() < deployment.canaryShare) {
         return { route: 'canary', version: deployment.canary };
       }
       return deployment.production ? { route: 'production', version: deployment.production } : fallback;

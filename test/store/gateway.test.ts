@@ -147,7 +147,7 @@ describeEachProvider('gateway on %s', (provider) => {
     const served = new Map(stored.map((p) => [p.id, p.versionId]));
     const secret = await loadRoutingSecret(db.store);
     for (const id of ids) {
-      const decision = chooseRoute(deployment, routingShare(secret, id), 'unavailable');
+      const decision = chooseRoute(deployment, () => routingShare(secret, id), 'unavailable');
       const expected = decision.route === 'canary' ? versionIds[2] : versionIds[1];
       expect(served.get(id)).toBe(expected);
     }

@@ -22,7 +22,7 @@ const SECRET = 'a-routing-secret-of-at-least-32-characters';
 function routed(deployment: ServingDeployment, response: (typeof DISABLED_RESPONSES)[number]): string[] {
   const ids = new Set<string>();
   for (const id of IDS) {
-    const route = chooseRoute(deployment, routingShare(SECRET, id), response);
+    const route = chooseRoute(deployment, () => routingShare(SECRET, id), response);
     if (route.route !== 'unavailable') ids.add(route.version.id);
   }
   return [...ids].sort();

@@ -55,7 +55,7 @@ export async function servedAnswers(
     };
     const route = chooseRoute(
       deployment,
-      routingShare(BACKTEST_ROUTING_SECRET, stream.rows[i]!.id),
+      () => routingShare(BACKTEST_ROUTING_SECRET, stream.rows[i]!.id),
       'unavailable',
     );
     if (route.route === 'unavailable') continue;
