@@ -25,7 +25,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { Client } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { jsonClient } from '../lib/api-client.ts';
 import { rotateApiKey } from '../lib/auth/keys.ts';
@@ -38,6 +37,7 @@ import { creditDefault } from '../lib/sim/demo-models.ts';
 import { Random } from '../lib/sim/random.ts';
 import { quantiles } from '../lib/stats/descriptive.ts';
 import { createEmptyDatabase } from '../test/helpers/db.ts';
+import { unreachableTemporal } from '../test/helpers/temporal.ts';
 import { writeBenchmarkSection } from './doc-section.ts';
 
 const GOAL_PREDICTIONS_PER_SECOND = 2000;
@@ -265,8 +265,11 @@ async function benchmark(provider: DatabaseProvider, rows: Record<string, unknow
   const empty = await createEmptyDatabase(provider);
   await migrateDatabase(empty.config);
   const store = await createStore(empty.config);
-  // A lazy Temporal client that never connects: the routes measured here do not use Temporal.
-  const app = createApp({ store, temporal: new Client(), agentOptions: { taskQueue: 'bench' } });
+  // The routes measured here do not use Temporal, but registering the model starts its agent: the client
+  // points at a refused loopback port, so the bench never starts agents in a Temporal it did not start
+  // (a default client would reach whatever dev server listens on 127.0.0.1:7233, the demo's say).
+  const temporal = await unreachableTemporal({ failFast: true });
+  const app = createApp({ store, temporal, agentOptions: { taskQueue: 'bench' } });
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
