@@ -190,7 +190,9 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'POST /v1/models': {
     summary: 'Register a model and start its agent',
-    description: 'Feature names are unique within featureSchema (400 otherwise).',
+    description:
+      "Feature names are unique within featureSchema, and a numeric feature's min is not above its max " +
+      '(400 otherwise).',
     body: registerModelBody,
     responses: {
       '201':

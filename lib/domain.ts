@@ -17,13 +17,26 @@ const featureBase = {
   nullable: z.boolean().default(false),
 };
 
+/**
+ * A schema bound's magnitude limit. SQLite keeps JSON numbers to 15 significant digits, so a bound within
+ * a rounding of Number.MAX_VALUE (1.7976931348623157e308) comes back from it as infinity, that is null, and
+ * the model's stored schema would no longer load.
+ */
+export const MAX_SCHEMA_BOUND = 1e308;
+const schemaBound = z.number().min(-MAX_SCHEMA_BOUND).max(MAX_SCHEMA_BOUND).optional();
+
 export const featureSpecSchema = z.discriminatedUnion('type', [
-  z.object({
-    ...featureBase,
-    type: z.literal('numeric'),
-    min: z.number().optional(),
-    max: z.number().optional(),
-  }),
+  z
+    .object({
+      ...featureBase,
+      type: z.literal('numeric'),
+      min: schemaBound,
+      max: schemaBound,
+    })
+    .refine((spec) => spec.min === undefined || spec.max === undefined || spec.min <= spec.max, {
+      message: 'min must not be above max',
+      path: ['min'],
+    }),
   z.object({
     ...featureBase,
     type: z.literal('categorical'),

@@ -147,6 +147,35 @@ describeEachProvider('store on %s', (provider) => {
     },
   );
 
+  it.each([
+    [
+      'a bound within a rounding of the largest double',
+      { min: Number.MAX_VALUE },
+      'body.featureSchema.0.min',
+    ],
+    ['a min above the max', { min: 2, max: 1 }, 'body.featureSchema.0.min'],
+  ])('refuses %s in a feature schema and registers nothing', async (_name, bounds, path) => {
+    // Found by the fuzzer: SQLite kept Number.MAX_VALUE as null (15 significant digits overflow), and the
+    // model's stored schema then failed to load on every prediction (500).
+    const models = await db.store.model.count();
+    const res = await api.call('POST', '/v1/models', {
+      name: 'bounded',
+      task: 'regression',
+      featureSchema: [{ name: 'x', type: 'numeric', ...bounds }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
+    expect(await db.store.model.count()).toBe(models);
+  });
+
+  it('keeps the widest schema bounds it accepts exactly', async () => {
+    const featureSchema = [{ name: 'x', type: 'numeric', min: -1e308, max: 1e308, nullable: false }];
+    const res = await api.call('POST', '/v1/models', { name: 'widest', task: 'regression', featureSchema });
+    expect(res.status).toBe(201);
+    const stored = await db.store.model.findUniqueOrThrow({ where: { name: 'widest' } });
+    expect(stored.featureSchema).toEqual(featureSchema);
+  });
+
   it('accepts an escaped backslash before "u0000" (text that only looks like the escape)', async () => {
     const res = await api.call('POST', '/v1/models/credit/predictions', {
       predictions: [prediction('n3', { features: { x: 'C:\\u0000' } })],
