@@ -3,7 +3,6 @@
 // key, a deployment change without its audit row or with two, a row changed behind the chain's back and
 // an incident without an outcome are each reported. What the database itself refuses (a second row under
 // one key) is planted in the rows the pure checks judge.
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeploymentActivities } from '../../activities/deployment.ts';
 import {
@@ -12,7 +11,7 @@ import {
   deploymentAuditViolations,
   predictionViolations,
 } from '../../lib/bench/chaos-invariants.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase, tamper } from '../helpers/db.ts';
 
 describe('chaos invariants, as pure checks', () => {
   it('a prediction stored twice or not at all is a violation; once is not', () => {
@@ -67,13 +66,13 @@ describe('chaos invariants, as pure checks', () => {
   });
 });
 
-describe('chaos invariants on a stored model', () => {
+describeEachProvider('chaos invariants on a stored model (%s)', (provider) => {
   let db: TestDatabase;
   let modelId: string;
   const name = 'chaos-checked';
 
   beforeAll(async () => {
-    db = await createTestDatabase('sqlite');
+    db = await createTestDatabase(provider);
     const model = await db.store.model.create({
       data: { name, task: 'binary', featureSchema: [], labels: ['0', '1'] },
     });
@@ -110,15 +109,6 @@ describe('chaos invariants on a stored model', () => {
 
   const check = (ids: string[], settled = true) =>
     checkStoredInvariants(db.store, name, ids, { settled }).then((r) => r.violations.map((v) => v.invariant));
-  const tamper = (sql: string) => {
-    const raw = new Database(db.config.url);
-    try {
-      raw.exec(sql);
-    } finally {
-      raw.close();
-    }
-  };
-
   // In this order: each plant stays, so each test adds one more kind of violation.
   it('passes a clean model', async () => {
     expect(await check(['p1', 'p2', 'p3'])).toEqual([]);
@@ -138,7 +128,7 @@ describe('chaos invariants on a stored model', () => {
   });
 
   it('reports an agent change whose Action is missing (and the chain, which misses the row too)', async () => {
-    tamper(`DELETE FROM "Action" WHERE "idempotencyKey" = 'agent:1'`);
+    await tamper(db.config, `DELETE FROM "Action" WHERE "idempotencyKey" = 'agent:1'`);
     expect(await check(['p1'], false)).toEqual(['audit-chain-verifies']);
     expect(await check(['p1'])).toEqual([
       'deployment-change-audited-once',
@@ -148,7 +138,7 @@ describe('chaos invariants on a stored model', () => {
   });
 
   it('reports a deployment revision changed behind the chain', async () => {
-    tamper(`UPDATE "DeploymentRevision" SET "reason" = 'rewritten' WHERE "revision" = 1`);
+    await tamper(db.config, `UPDATE "DeploymentRevision" SET "reason" = 'rewritten' WHERE "revision" = 1`);
     const report = await checkStoredInvariants(db.store, name, [], { settled: false });
     expect(report.violations.map((v) => v.detail)).toContainEqual(
       expect.stringMatching(/changed DeploymentRevision:/),
