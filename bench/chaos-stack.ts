@@ -255,15 +255,19 @@ export class ChaosStack {
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops everything; `keep` leaves the folder (database, Temporal's file, logs) for a post-mortem. */
+  async close({ keep = false } = {}): Promise<void> {
     for (const child of [this.api?.child, this.worker?.child, this.temporal]) {
       if (child && this.isRunning(child)) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         this.killed.add(child);
         child.kill('SIGKILL');
+        await exited;
       }
     }
     if (this.postgresUp) await this.postgres.stop().catch(() => {});
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (keep) this.options.log(`kept ${this.dir} (pg_ctl -D ${this.postgres.data} start to look inside)`);
+    else fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   private spawnTemporal(): ChildProcess {
@@ -292,13 +296,18 @@ export class ChaosStack {
     return !!child && child.exitCode === null && child.signalCode === null;
   }
 
-  /** Counts a death nobody caused: a component that cannot stand an outage of another is a finding. */
+  /**
+   * Keeps each process's log in the folder (kept when the run found a violation), and counts a death
+   * nobody caused: a component that cannot stand an outage of another is a finding.
+   */
   private watch(kind: FaultKind, child: ChildProcess): ChildProcess {
+    const running = kind === 'worker' ? this.worker : kind === 'api' ? this.api : null;
     child.once('exit', (code, signal) => {
+      const output = running?.output() ?? '';
+      if (output) fs.appendFileSync(path.join(this.dir, `${kind}.log`), output);
       if (this.killed.has(child)) return;
       this.unexpectedExits[kind]++;
-      const output = kind === 'worker' ? this.worker?.output() : kind === 'api' ? this.api?.output() : '';
-      this.options.log(`${kind} exited on its own (${signal ?? code}): ${output?.slice(-1500) ?? ''}`);
+      this.options.log(`${kind} exited on its own (${signal ?? code}): ${output.slice(-1500)}`);
     });
     return child;
   }

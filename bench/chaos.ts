@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     rate: { type: 'string', default: String(demo.DEMO_SPEEDS.fast.rate) },
     /** How long to wait for a remedy in flight before faulting the plain monitoring loop instead. */
-    'remedy-wait': { type: 'string', default: '15' },
+    'remedy-wait': { type: 'string', default: '10' },
     /** How long the run may take to settle (every incident with an outcome) after the last fault. */
     'settle-minutes': { type: 'string', default: '8' },
     /** Write the results here instead of bench/results/chaos.json (and leave the docs alone). */
@@ -50,8 +50,8 @@ if (!(targetFaults > 0 && rate > 0 && remedyWaitMs >= 0 && settleMs > 0))
 
 /** Longest outage of a component before it is started again. */
 const MAX_OUTAGE_MS = 3000;
-/** Chance that a round takes down a second component with the first. */
-const SECOND_FAULT = 0.3;
+/** Chance that a round takes down a second component with the first (their restarts overlap in one round). */
+const SECOND_FAULT = 0.5;
 /** How long the agent may take to complete a cycle after the restart before "not resumed" is reported. */
 const RESUME_TIMEOUT_MS = 180_000;
 
@@ -69,6 +69,8 @@ const speed = demo.DEMO_SPEEDS.fast;
 const stack = await ChaosStack.start({ cycleInterval: speed.cycle, log });
 const { call } = stack;
 const traffic = new AbortController();
+/** The stack's folder stays for a post-mortem unless the run ended clean. */
+let keepFolder = true;
 try {
   log('setting up the demo model (trains production, fallback and a bad release)');
   await demo.setUpDemo(call);
@@ -268,7 +270,8 @@ try {
   writeChaosResults(json, args.out);
   log(`done: ${faults} faults in ${rounds} rounds, ${violations.length} invariant violations`);
   if (violations.length > 0) process.exitCode = 1;
+  keepFolder = violations.length > 0;
 } finally {
   traffic.abort();
-  await stack.close();
+  await stack.close({ keep: keepFolder });
 }

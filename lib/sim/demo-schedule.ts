@@ -183,8 +183,9 @@ async function acknowledgeEscalation(call: JsonCall, say: (line: string) => void
     reason: 'demo on-call: upstream restarted',
     actor: 'demo-on-call',
   });
+  // 202: the agent accepted it and finishes it on its next step.
   say(
-    ack.status === 200
+    ack.status === 200 || ack.status === 202
       ? `on-call acknowledged incident ${incident.id.slice(0, 8)}`
       : `acknowledge failed: ${JSON.stringify(ack.body)}`,
   );
