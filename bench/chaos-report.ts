@@ -52,6 +52,15 @@ const INVARIANT_TEXT: Record<Invariant, string> = {
   'agent-resumed': 'the agent resumed (a cycle completed) after every round',
 };
 
+const seconds = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)} s`);
+
+/** The remedy steps the issue names; a run may not catch each one in flight. */
+const REMEDY_STEPS = ['retrain', 'canary', 'rollback', 'fallback', 'restore', 'verify'];
+const missed = (byPoint: Record<string, number>) => {
+  const none = REMEDY_STEPS.filter((step) => !byPoint[step]);
+  return none.length === 0 ? '' : ` (no fault landed during: ${none.join(', ')})`;
+};
+
 const list = (counts: Record<string, number>) =>
   Object.entries(counts)
     .sort(([, a], [, b]) => b - a)
@@ -70,9 +79,9 @@ export function renderChaosSection(r: ChaosJson): string {
 
 Command: \`${r.command}\` (${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC; ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}; ${r.wallSeconds} s; load average ${r.machine.loadAverage.start.join(', ')} at the start, ${r.machine.loadAverage.end.join(', ')} at the end, the machine shared with other work). Written from \`bench/results/chaos.json\` by bench/chaos-report.ts.
 
-The demo's failure schedule (lib/sim/demo-schedule.ts: an upstream unit change → fallback and restore, a bad release → rollback, a concept drift → retrain and canary, each verified) plays at ${r.setup.predictionsPerSecond} predictions/s through the gateway, agent cycle ${r.setup.cycleInterval}, on a ${r.setup.database}, a Temporal dev server, the worker and the API (bench/chaos-stack.ts). Each round waits for a remedy in flight (the agent's status names its step), kills one component, or two (chance ${r.setup.secondFaultChance}): the worker, the API or the Temporal server by kill -9, PostgreSQL by \`pg_ctl stop -m immediate\`; starts them again after up to ${r.setup.maxOutageMs / 1000} s; waits for the agent to complete a cycle; and checks the invariants on the database (lib/bench/chaos-invariants.ts). After the last fault the run settles (traffic on, faults off) until every incident has an outcome, and a last check covers all ${r.acknowledgedPredictions} acknowledged predictions.
+The demo's failure schedule (lib/sim/demo-schedule.ts: an upstream unit change → fallback and restore, a bad release → rollback, a concept drift → retrain and canary, each verified) plays at ${r.setup.predictionsPerSecond} predictions/s through the gateway, agent cycle ${r.setup.cycleInterval}, on a private PostgreSQL cluster, a Temporal dev server, the worker and the API (bench/chaos-stack.ts). Each round waits a little for a remedy in flight (the agent's status names its step; "monitoring" below: none came in time), kills one component, or two (chance ${r.setup.secondFaultChance}): the worker, the API or the Temporal server by kill -9, PostgreSQL by \`pg_ctl stop -m immediate\`; starts them again after up to ${r.setup.maxOutageMs / 1000} s; waits for the agent to complete a cycle; and checks the invariants on the database (lib/bench/chaos-invariants.ts). After the last fault the run settles (traffic on, faults off) until every incident has an outcome, and a last check covers all ${r.acknowledgedPredictions} acknowledged predictions.
 
-**${r.rounds} rounds, ${r.faults.total} faults, ${r.violations.total} invariant violations.** Time to resume (restart → the agent's next completed cycle, ${r.resume.samples} rounds): p50 ${r.resume.p50Seconds ?? '–'} s, max ${r.resume.maxSeconds ?? '–'} s. Settled in ${r.settle.seconds} s${r.settle.settled ? '' : ' (timed out)'}.
+**${r.rounds} rounds, ${r.faults.total} faults, ${r.violations.total} invariant violations.** Time to resume (restart → the agent's next completed cycle, ${r.resume.samples} rounds): p50 ${seconds(r.resume.p50Seconds)}, max ${seconds(r.resume.maxSeconds)} (a worker's restart includes bundling its workflows). Settled in ${r.settle.seconds} s${r.settle.settled ? '' : ' (timed out)'}.
 
 | faults per kind | |
 |---|---|
@@ -80,7 +89,7 @@ ${Object.entries(r.faults.byKind)
   .map(([k, n]) => `| ${k} | ${n} |`)
   .join('\n')}
 
-Faults by the step in flight: ${list(r.faults.byPoint)}. Components that died without being killed: ${exits === 0 ? 'none' : list(r.unexpectedExits)}. Incidents at the end: ${list(r.incidents) || 'none'}.
+Faults by the step in flight: ${list(r.faults.byPoint)}${missed(r.faults.byPoint)}. Components that died without being killed: ${exits === 0 ? 'none' : list(r.unexpectedExits)}. Incidents at the end: ${list(r.incidents) || 'none'}.
 
 | invariant | violations |
 |---|---|
