@@ -21,10 +21,13 @@ import { createStore } from '../lib/db/client.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { devServerSearchAttributeArgs } from '../lib/search-attributes.ts';
 import { creditDefault } from '../lib/sim/demo-models.ts';
-import { drive } from '../lib/sim/drive.ts';
-import { findScenario } from '../lib/sim/scenarios.ts';
-import { brokenPipelineData, setUpDemoModel } from '../lib/sim/setup.ts';
-import { generateStream } from '../lib/sim/stream.ts';
+import {
+  DEMO_MODEL,
+  DEMO_SPEEDS,
+  playSchedule,
+  registerBadRelease,
+  setUpDemo,
+} from '../lib/sim/demo-schedule.ts';
 import { temporalCliPath } from '../lib/temporal-binaries.ts';
 
 const { values: args } = parseArgs({
@@ -34,73 +37,14 @@ const { values: args } = parseArgs({
     rate: { type: 'string' },
   },
 });
-// Both speeds give the agent about 200 predictions per window: enough labels to judge accuracy.
-const speed = args.fast
-  ? { cycle: '2 seconds', phase: 0.4, rate: 100, labelDelayMs: 300 }
-  : { cycle: '10 seconds', phase: 1, rate: 20, labelDelayMs: 1000 };
+const speed = args.fast ? DEMO_SPEEDS.fast : DEMO_SPEEDS.normal;
 const rate = args.rate === undefined ? speed.rate : Number(args.rate);
 if (!(rate > 0 && rate <= 2000)) fail('--rate must be a number of predictions per second in (0, 2000]');
 const durationSeconds = args.duration === undefined ? null : Number(args.duration);
 if (durationSeconds !== null && !(durationSeconds > 0))
   fail('--duration must be a positive number of seconds');
 
-const MODEL = creditDefault.name;
-/**
- * The failure schedule, repeated: each phase draws traffic from one simulator scenario (in the world the
- * phase says: the concept drift, once it came, stays). Four failures the agent must handle on its own:
- * three it can repair, one (the upstream going silent) that only a human can.
- */
-const SCHEDULE: readonly Phase[] = [
-  { scenario: 'steady', seconds: 60, note: 'healthy traffic: the agent learns its baseline' },
-  {
-    scenario: 'unit-change',
-    seconds: 60,
-    note: 'INJECTED: upstream sends income in cents (×1000) → expect fallback',
-  },
-  { scenario: 'steady', seconds: 100, note: 'upstream fixed → expect production restored and verified' },
-  {
-    scenario: 'steady',
-    seconds: 100,
-    release: 'bad',
-    note: 'INJECTED: a bad release (version trained on corrupted labels) is deployed → expect rollback',
-  },
-  {
-    scenario: 'concept-drift',
-    seconds: 180,
-    note: 'INJECTED: rates rise, defaults follow a new rule → expect retrain',
-  },
-  {
-    scenario: 'concept-drift',
-    seconds: 60,
-    silent: true,
-    note: 'INJECTED: the upstream goes silent → expect escalation',
-  },
-  { scenario: 'concept-drift', seconds: 60, note: 'traffic is back; the escalation waits for a human' },
-];
-
-interface Phase {
-  scenario: string;
-  seconds: number;
-  note: string;
-  /** Deploy this release as production when the phase starts (what a CD pipeline would do). */
-  release?: 'bad';
-  /** No traffic at all during the phase. */
-  silent?: boolean;
-}
-
-/**
- * The demo's policy: the defaults, with evidence sizes and waits scaled to a demo's few hundred
- * predictions per minute (a production model would see far more, and keep the defaults). Verification
- * allows 0.03 of accuracy rather than 0.02: the demo's pre-failure baseline rests on a few windows of
- * about 200 labels (±0.01 by chance), and after its concept drift the best a refit reaches is about 0.01
- * below the old level (test/unit/sim-recoverability.test.ts measures the same world), so at 0.02 a good
- * retrain is escalated on some runs by chance alone.
- */
-const DEMO_POLICY = {
-  retrain: { minRows: 600, canaryMinRows: 80, canaryShare: 0.3, maxWait: '10 minutes' },
-  verification: { minRows: 400, tolerance: 0.03, maxWait: '10 minutes' },
-  cooldowns: { rollback: '1 minute', retrain: '2 minutes', fallback: '1 minute', disable: '1 minute' },
-};
+const MODEL = DEMO_MODEL;
 
 const dataDir = path.join(REPO_ROOT, 'data');
 const logDir = path.join(dataDir, 'logs');
@@ -279,9 +223,7 @@ else fail(`could not register ${MODEL}: ${JSON.stringify(registered.body)}`);
 // 3b. Its production version (logistic regression on reference data) and a simpler fallback (a random
 // forest on a tenth of it), trained by the registry and deployed behind the gateway; and a bad release
 // kept aside for later (a version trained on corrupted labels, as a broken training pipeline would make).
-const setup = await setUpDemoModel(call, creditDefault, { rows: 4000, policy: DEMO_POLICY }).catch((error) =>
-  fail(String(error)),
-);
+const setup = await setUpDemo(call).catch((error) => fail(String(error)));
 if (setup.production !== null) {
   say(`trained version ${setup.production} (production) and ${setup.fallback} (fallback) and deployed them`);
 }
@@ -322,67 +264,25 @@ void watchAgent();
 
 // 5. Traffic, phase by phase
 if (durationSeconds !== null) setTimeout(() => void shutdown(0), durationSeconds * 1000);
-const runId = Date.now().toString(36);
-for (let round = 0; !stop.signal.aborted; round++) {
-  for (const [i, phase] of SCHEDULE.entries()) {
-    if (stop.signal.aborted) break;
-    const seconds = phase.seconds * speed.phase;
-    say(`traffic: ${phase.note} (${Math.round(seconds)} s)`);
-    if (i === 0 && round > 0) await startOver();
-    if (phase.release === 'bad')
-      await deploy(badRelease, 'release 1.1 (a bad release, injected by the demo)');
-    const phaseStop = AbortSignal.any([stop.signal, AbortSignal.timeout(seconds * 1000)]);
-    if (phase.silent) {
-      await new Promise<void>((resolve) =>
-        phaseStop.addEventListener('abort', () => resolve(), { once: true }),
-      );
-      continue;
-    }
-    const scenario = { ...findScenario(phase.scenario)!, onset: 0 };
-    const count = Math.ceil(seconds * rate);
-    await drive({
-      call,
-      modelName: MODEL,
-      events: generateStream({ model: creditDefault, scenario, seed: round * 10 + i + 1, count })[
-        Symbol.iterator
-      ](),
-      serve: 'gateway',
-      ratePerSecond: rate,
-      labelDelayMs: speed.labelDelayMs,
-      idPrefix: `${runId}-${round}-${i}`,
-      signal: phaseStop,
-      onError: (message) => say(`traffic: ${message}`),
-    });
-  }
+await playSchedule({
+  call,
+  speed,
+  rate,
+  badRelease,
+  runId: Date.now().toString(36),
+  signal: stop.signal,
+  say,
   // Stopping (Ctrl-C) takes the API down first: there is nobody left to ask.
-  if (!stop.signal.aborted) await summarise(round);
-}
+  onRoundEnd: summarise,
+});
 
 /** The bad release's version number: registered once, on corrupted labels, and remembered in data/. */
 async function ensureBadRelease(): Promise<number> {
   const remembered = path.join(dataDir, 'demo-bad-release.json');
   if (fs.existsSync(remembered)) return JSON.parse(fs.readFileSync(remembered, 'utf8')).version;
-  // A broken training pipeline (lib/sim/setup.ts brokenPipelineData): it answers, just worse.
-  const data = brokenPipelineData();
-  const res = await call('POST', `/v1/models/${MODEL}/versions`, {
-    train: { trainer: 'logistic-regression' },
-    data,
-  });
-  if (res.status !== 201) fail(`could not register the bad release: ${JSON.stringify(res.body)}`);
-  fs.writeFileSync(remembered, JSON.stringify({ version: res.body.version.version }));
-  return res.body.version.version;
-}
-
-async function deploy(version: number, reason: string) {
-  const res = await call('POST', `/v1/models/${MODEL}/deployment`, {
-    production: version,
-    // Serving it, even when the agent left the model on its fallback (an escalated incident does).
-    mode: 'serving',
-    reason,
-    actor: 'release-pipeline',
-  });
-  if (res.status === 201 || res.status === 200) say(`deployed version ${version} to production: ${reason}`);
-  else say(`could not deploy version ${version}: ${JSON.stringify(res.body)}`);
+  const version = await registerBadRelease(call).catch((error) => fail(String(error)));
+  fs.writeFileSync(remembered, JSON.stringify({ version }));
+  return version;
 }
 
 /** What the agent did in a round: every incident and how it ended. */
@@ -395,39 +295,6 @@ async function summarise(round: number) {
       `  ${incident.openedAt.slice(11, 19)} ${incident.kind.padEnd(13)} ${incident.status.padEnd(10)} ${incident.summary}`,
     );
   }
-}
-
-/**
- * Between rounds the demo plays the on-call human: it acknowledges the escalation so the loop carries
- * on, and puts release 1.0 back (unless it serves already). The next round's traffic comes from the
- * world before the concept drift, which the version retrained on the drifted world no longer fits: left
- * serving, it would be a real concept drift of its own, and the next round's failures would land in the
- * middle of handling it.
- */
-async function startOver() {
-  await acknowledgeEscalation();
-  const versions = await call('GET', `/v1/models/${MODEL}/versions`);
-  // setUpDemoModel trains production before anything else: release 1.0 is the model's first version.
-  const first = Math.min(...(versions.body?.versions ?? []).map((v: { version: number }) => v.version));
-  const { deployment } = (await call('GET', `/v1/models/${MODEL}/deployment`)).body ?? {};
-  if (Number.isFinite(first) && (deployment?.production?.version !== first || deployment?.mode !== 'serving'))
-    await deploy(first, 'release 1.0 again: the next round starts where the first did');
-}
-
-async function acknowledgeEscalation() {
-  const res = await call('GET', `/v1/models/${MODEL}/agent`);
-  const incident = res.body?.agent?.openIncident;
-  if (incident?.status !== 'escalated') return;
-  const ack = await call('POST', `/v1/models/${MODEL}/agent/acknowledge`, {
-    incidentId: incident.id,
-    reason: 'demo on-call: upstream restarted',
-    actor: 'demo-on-call',
-  });
-  say(
-    ack.status === 200
-      ? `on-call acknowledged incident ${incident.id.slice(0, 8)}`
-      : `acknowledge failed: ${JSON.stringify(ack.body)}`,
-  );
 }
 
 /** True when dashboard/ has a file newer than its last production build (or was never built). */

@@ -41,6 +41,8 @@ export interface DriveOptions {
   signal: AbortSignal;
   tickMs?: number;
   onError?: (message: string) => void;
+  /** Ids of the predictions the API acknowledged (answered 2xx): stored, and owed to the caller. */
+  onAcknowledged?: (ids: string[]) => void;
 }
 
 export interface DriveStats {
@@ -96,6 +98,7 @@ export async function drive(options: DriveOptions, stats: DriveStats = { predict
             });
       if (res.status === 200 || res.status === 202) {
         stats.predictions += served.length;
+        options.onAcknowledged?.(served.map(id));
         for (const e of served) {
           if (e.label !== null)
             pendingLabels.push({

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { createStore, type Store } from '../../lib/db/client.ts';
@@ -92,4 +93,24 @@ export async function createTestDatabase(provider: DatabaseProvider = 'sqlite'):
 /** Rows of the tables traffic writes to: tests compare them before and after a refused request. */
 export async function trafficCounts(store: Store): Promise<{ predictions: number; labels: number }> {
   return { predictions: await store.prediction.count(), labels: await store.label.count() };
+}
+
+/** Runs SQL as someone with direct access to the database would (bypassing the audited path). */
+export async function tamper(config: DatabaseConfig, sql: string): Promise<void> {
+  if (config.provider === 'sqlite') {
+    const db = new Database(config.url);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: config.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }

@@ -4,38 +4,15 @@
 // its model.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auditOnce, createIncidentActivities } from '../../activities/incidents.ts';
 import { type AuditReport, verifyAuditChain } from '../../lib/audit/chain.ts';
-import type { DatabaseConfig } from '../../lib/db/config.ts';
 import { REPO_ROOT } from '../../lib/db/config.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { registerCreditModel, registerCreditVersion, trainCreditModel } from '../helpers/credit-model.ts';
-import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, describeEachProvider, type TestDatabase, tamper } from '../helpers/db.ts';
 
 const run = promisify(execFile);
-
-/** Runs SQL as someone with direct access to the database would (bypassing the audited path). */
-async function tamper(config: DatabaseConfig, sql: string): Promise<void> {
-  if (config.provider === 'sqlite') {
-    const db = new Database(config.url);
-    try {
-      db.exec(sql);
-    } finally {
-      db.close();
-    }
-    return;
-  }
-  const client = new pg.Client({ connectionString: config.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 const problems = (report: AuditReport, model: string) =>
   report.models.find((m) => m.modelName === model)?.problems.map((p) => `${p.kind} ${p.where}`) ?? [];
