@@ -1,6 +1,7 @@
 // All activities of the worker, built around one store. Workflows import only the type.
 
 import type { RecoveryActivities } from '../lib/brain/contracts.ts';
+import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
 import type { Store } from '../lib/db/client.ts';
 import { createAuditActivities } from './audit.ts';
 import { createDeploymentActivities } from './deployment.ts';
@@ -10,7 +11,12 @@ import { createMonitorActivities } from './monitor.ts';
 import { createPolicyActivities } from './policy.ts';
 import { createRetrainActivities } from './retrain.ts';
 
-export function createActivities(store: Store) {
+/** What the worker adds to the core: the user's own finding rules (docs/extending.md). */
+export interface Extensions {
+  findingRules?: readonly CustomFindingRule[];
+}
+
+export function createActivities(store: Store, extensions: Extensions = {}) {
   const retrain = createRetrainActivities(store);
   const recovery: RecoveryActivities = {
     ...createDeploymentActivities(store),
@@ -22,7 +28,7 @@ export function createActivities(store: Store) {
   // A training on the Python worker: its rows are collected and its candidate registered here.
   const { collectTrainingSet, registerCandidate } = retrain;
   return {
-    ...createMonitorActivities(store),
+    ...createMonitorActivities(store, { findingRules: extensions.findingRules ?? [] }),
     ...createAuditActivities(store),
     ...recovery,
     collectTrainingSet,

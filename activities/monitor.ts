@@ -12,6 +12,7 @@
 // everything else: drift, data quality, system metrics, confidence and the label-free estimate (which
 // stands in for performance while labels lag).
 
+import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
 import type { WindowSummary } from '../lib/brain/types.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
@@ -44,6 +45,8 @@ export interface MonitorOptions {
   pageSize?: number;
   /** The clock; tests and backtests drive it. */
   now?: () => Date;
+  /** The user's own finding rules (lib/extensions/finding-rules.ts), judged on every window. */
+  findingRules?: readonly CustomFindingRule[];
 }
 
 /**
@@ -280,6 +283,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           startAt,
           endAt,
           minRows: policy.window.minRows,
+          findingRules: { modelName, rules: options.findingRules ?? [] },
         },
         classes,
       );

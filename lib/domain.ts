@@ -84,6 +84,8 @@ export const FINDING_KINDS = [
   'latency',
   'failures',
   'stale_data',
+  /** The user's own finding rules (docs/extending.md). */
+  'custom',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

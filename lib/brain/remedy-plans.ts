@@ -273,6 +273,9 @@ export function judge(f: Finding, s: Situation): Plan {
       return alertPlan('labels-delayed-alert', `${what}; performance cannot be measured meanwhile`, [
         { action: 'retrain', rejectedBecause: 'no fresh labels to retrain on' },
       ]);
+    case 'custom':
+      // The user's rule measured what only they can judge: their ladder says what to try (by default: alert).
+      return remedyPlan('custom-rule-ladder', s, what);
   }
 }
 

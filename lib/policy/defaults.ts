@@ -19,6 +19,7 @@ export const DEFAULT_LADDERS: Record<FindingKind, ActionType[]> = {
   latency: ['rollback', 'fallback'],
   failures: ['rollback', 'fallback', 'disable'],
   stale_data: ['alert'],
+  custom: ['alert'],
 };
 export const DEFAULT_COOLDOWNS: Record<(typeof REMEDIES)[number], string> = {
   rollback: '15 minutes',

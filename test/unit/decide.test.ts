@@ -87,6 +87,25 @@ function dataQuality(rate = 0.3): Finding {
   };
 }
 
+/** A user's own rule (docs/extending.md) past its threshold by `margin`. */
+function custom(margin = 3): Finding {
+  const verdict = {
+    rule: 'manual-review-load',
+    judged: true,
+    bad: true,
+    summary: 'too many reviews',
+    margin,
+  };
+  return {
+    kind: 'custom',
+    severity: 'warning',
+    state: 'confirmed',
+    summary: `manual-review-load: ${verdict.summary}`,
+    evidence: { window: 12, rules: [{ ...verdict, severity: 'warning' }] },
+    windows: [11, 12],
+  };
+}
+
 function latency(effect = 1.5, statistic = 20): Finding {
   return {
     kind: 'latency',
@@ -600,6 +619,13 @@ const rows: Row[] = [
     action: 'fallback',
     incident: 'open:latency',
     check: (d) => expect(rejected(d, 'rollback')).toMatch(/no recent deployment change/),
+  },
+  {
+    name: "a user's own rule with its own ladder: the ladder's first rung",
+    ctx: { findings: [custom()], policy: policyWith({ ladders: { custom: ['fallback'] } }) },
+    rule: 'custom-rule-ladder',
+    action: 'fallback',
+    incident: 'open:custom',
   },
   {
     name: 'failure regression with a change longer ago than maxWait: fall back',
