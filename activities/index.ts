@@ -10,6 +10,7 @@ import { createIncidentActivities } from './incidents.ts';
 import { createMonitorActivities } from './monitor.ts';
 import { createPolicyActivities } from './policy.ts';
 import { createRetrainActivities } from './retrain.ts';
+import { createWebhookRemedyActivities } from './webhook-remedy.ts';
 
 /** What the worker adds to the core: the user's own finding rules (docs/extending.md). */
 export interface Extensions {
@@ -24,6 +25,7 @@ export function createActivities(store: Store, extensions: Extensions = {}) {
     ...createEvidenceActivities(store),
     ...createIncidentActivities(store),
     ...createPolicyActivities(store),
+    ...createWebhookRemedyActivities(store),
   };
   // A training on the Python worker: its rows are collected and its candidate registered here.
   const { collectTrainingSet, registerCandidate } = retrain;

@@ -893,6 +893,12 @@ class Replay {
           deadline: this.now + durationMs(command.retrain.maxWait),
         };
         return this.tryRetrain();
+      case 'webhook':
+        // The user's own system acts outside the replay: the backtest cannot know what it would do.
+        return this.remedyFailed(
+          action,
+          'a webhook remedy asks a system outside the backtest: not simulated',
+        );
     }
   }
 

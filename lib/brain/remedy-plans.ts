@@ -79,6 +79,10 @@ function judgementRejects(remedy: Remedy, s: Situation): string | null {
       return null;
     case 'disable':
       return d.mode === 'disabled' ? 'predictions are already disabled' : null;
+    case 'webhook':
+      return s.ctx.policy.remedyWebhook?.url
+        ? null
+        : 'no remedy webhook is configured (policy remedyWebhook.url)';
   }
 }
 
