@@ -31,9 +31,8 @@ export interface RemedyOutcome {
 }
 
 export interface ReceiverOptions {
-  /** Where Homeostat's API is, and an operator key of the model. */
-  homeostatUrl: string;
-  apiKey: string;
+  /** Homeostat's API, called with an operator key of the model (homeostatApi). */
+  api: HomeostatCall;
   /** HOMEOSTAT_WEBHOOK_SECRET: the worker signs with it. */
   secret: string;
   port?: number;
@@ -46,6 +45,19 @@ export type HomeostatCall = (
   path: string,
   body?: unknown,
 ) => Promise<{ status: number; body: unknown }>;
+
+/** Calls Homeostat's API at `url` with `apiKey`. */
+export function homeostatApi(url: string, apiKey: string): HomeostatCall {
+  return async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
 
 export interface Receiver {
   url: string;
@@ -85,15 +97,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   const act = options.act ?? rollBackToStable;
-  const api: HomeostatCall = async (method, path, body) => {
-    const res = await fetch(`${options.homeostatUrl}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const { api } = options;
   const requests: RemedyRequest[] = [];
   const reported = new Map<string, { outcome: RemedyOutcome; status: number }>();
   const work: Promise<void>[] = [];
@@ -145,8 +149,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     return value;
   };
   const receiver = await startReceiver({
-    homeostatUrl: need('HOMEOSTAT_URL'),
-    apiKey: need('HOMEOSTAT_API_KEY'),
+    api: homeostatApi(need('HOMEOSTAT_URL'), need('HOMEOSTAT_API_KEY')),
     secret: need('HOMEOSTAT_WEBHOOK_SECRET'),
     port: Number(process.env.PORT ?? 4100),
   });

@@ -7,7 +7,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from '../../examples/webhook-remedy/receiver.ts';
+import { homeostatApi, type Receiver, startReceiver } from '../../examples/webhook-remedy/receiver.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   api = await startTestApi(db.store, env.client, { taskQueue: TASK_QUEUE });
   // The rollout system holds an operator key of its own.
   const operatorKey = await rotateApiKey(db.store, 'rollout-system', 'operator');
-  receiver = await startReceiver({ homeostatUrl: api.url, apiKey: operatorKey, secret: SECRET });
+  receiver = await startReceiver({ api: homeostatApi(api.url, operatorKey), secret: SECRET });
 
   await expectCall(
     'POST',
@@ -150,8 +150,7 @@ describe('the webhook remedy', () => {
   it('refuses a contradicting second answer, and takes a repeated one', { timeout: 120_000 }, async () => {
     const delivery = `${agentWorkflowId(MODEL)}:incident-2:1:webhook`;
     const answerOnce = await startReceiver({
-      homeostatUrl: api.url,
-      apiKey: 'unused',
+      api: homeostatApi(api.url, 'unused'),
       secret: SECRET,
       act: async () => ({ outcome: 'failed', detail: 'never reported' }),
     });
@@ -174,8 +173,7 @@ describe('the webhook remedy', () => {
 
   it('fails when the rollout system never reports within the timeout', { timeout: 120_000 }, async () => {
     const silent = await startReceiver({
-      homeostatUrl: api.url,
-      apiKey: 'unused',
+      api: homeostatApi(api.url, 'unused'),
       secret: SECRET,
       act: () => new Promise<never>(() => undefined),
     });
