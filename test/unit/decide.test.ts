@@ -628,6 +628,28 @@ const rows: Row[] = [
     incident: 'open:custom',
   },
   {
+    name: "a webhook rung with an address: the user's rollout system is asked",
+    ctx: {
+      findings: [latency()],
+      policy: policyWith({
+        ladders: { latency: ['webhook', 'fallback'] },
+        remedyWebhook: { url: 'https://rollouts.example.com/hook' },
+      }),
+    },
+    rule: 'system-regression-fallback',
+    action: 'webhook',
+    incident: 'open:latency',
+  },
+  {
+    name: 'a webhook rung without an address never applies: the next rung',
+    ctx: { findings: [latency()], policy: policyWith({ ladders: { latency: ['webhook', 'fallback'] } }) },
+    rule: 'system-regression-fallback',
+    action: 'fallback',
+    incident: 'open:latency',
+    check: (d) =>
+      expect(rejected(d, 'webhook')).toBe('no remedy webhook is configured (policy remedyWebhook.url)'),
+  },
+  {
     name: 'failure regression with a change longer ago than maxWait: fall back',
     ctx: { findings: [failures(0.2)], deployment: { ...serving, changedAt: NOW - 31 * MINUTE } },
     rule: 'system-regression-fallback',
