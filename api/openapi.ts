@@ -274,13 +274,14 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'The delivery id is the `delivery` field of the signed request the remedy webhook received. The ' +
       'result goes to the remedy waiting for it (a workflow update); succeeded goes on to verification, ' +
-      'failed climbs the ladder. Reporting the same outcome again is answered as the first time.',
+      'failed climbs the ladder. Reporting the same outcome again (a retry) is answered as the first time, ' +
+      'also after the remedy went on.',
     body: webhookResultBody,
     responses: {
       '200': 'Taken: the result the remedy goes on with',
       '404': 'No webhook remedy of this model has that delivery id (code remedy_not_found)',
       '409':
-        'The remedy is no longer waiting (answered or timed out: remedy_not_waiting), or a different ' +
+        'The remedy is no longer waiting (another result was taken, or none in time: remedy_not_waiting), or a different ' +
         'outcome was reported before (remedy_rejected); nothing changed',
       '503': 'Temporal did not answer in time (code temporal_unavailable); send it again after Retry-After',
     },

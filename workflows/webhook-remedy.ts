@@ -69,5 +69,6 @@ export async function webhookRemedyWorkflow(input: RemedyInput): Promise<RemedyR
     before: before.revision,
     after,
     detail: `the remedy webhook reported ${answer.outcome} (${answer.actor})${said}`,
+    reported: answer,
   };
 }

@@ -29,6 +29,12 @@ const deliveryParams = z.object({ delivery: PATH_PARAMS.delivery });
 const WAITING_TYPE = 'webhookRemedyWorkflow';
 const ANSWER_DEADLINE_MS = 5_000;
 
+function reportedBefore(delivery: string, status: string): string {
+  return status === 'COMPLETED'
+    ? `the webhook remedy "${delivery}" is no longer waiting: another result was taken, or none came in time`
+    : `the webhook remedy "${delivery}" is no longer waiting for a result (${status.toLowerCase()})`;
+}
+
 export function remedyRoutes({ store, temporal }: ApiContext): Router {
   const router = Router({ mergeParams: true });
 
@@ -52,12 +58,13 @@ export function remedyRoutes({ store, temporal }: ApiContext): Router {
       .withDeadline(Date.now() + ANSWER_DEADLINE_MS, async () => {
         const described = await handle.describe();
         if (described.type !== WAITING_TYPE) throw notFound;
+        if (described.status.name === 'COMPLETED') {
+          // A retried report of the result the remedy went on with is answered as the first time was.
+          const { reported } = await handle.result();
+          if (reported?.outcome === answer.outcome) return reported;
+        }
         if (described.status.name !== 'RUNNING') {
-          throw new HttpError(
-            409,
-            'remedy_not_waiting',
-            `the webhook remedy "${delivery}" is no longer waiting for a result (${described.status.name.toLowerCase()}): it was answered or timed out`,
-          );
+          throw new HttpError(409, 'remedy_not_waiting', reportedBefore(delivery, described.status.name));
         }
         return handle.executeUpdate(webhookRemedyResultUpdate, { args: [answer] });
       })

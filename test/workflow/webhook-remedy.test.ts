@@ -140,11 +140,15 @@ describe('the webhook remedy', () => {
     });
     expect(result.after).toBe((result.before ?? 0) + 1);
 
-    // The same report again, as a retried call would send it: not waiting any more, refused plainly.
+    // The same report again, as a retried call would send it: answered as the first time; another
+    // outcome, now that the remedy went on, is refused.
     const path = request.answer.path;
     const again = await api.call('POST', path, { outcome: 'succeeded' });
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ error: { code: 'remedy_not_waiting' } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ delivery, result: { outcome: 'succeeded' } });
+    const other = await api.call('POST', path, { outcome: 'failed' });
+    expect(other.status).toBe(409);
+    expect(other.body).toMatchObject({ error: { code: 'remedy_not_waiting' } });
   });
 
   it('refuses a contradicting second answer, and takes a repeated one', { timeout: 120_000 }, async () => {
