@@ -177,15 +177,25 @@ describe('the backtest loads the same rules', () => {
       findingRules: loaded,
     });
     expect(report.windows.length).toBeGreaterThan(3);
-    // A review team staffed for near certainty: every window is over its load.
+    // A review team staffed for near certainty: every window is over its load. Its ladder asks the
+    // rollout system first, which a backtest cannot simulate, then would fall back.
+    const ladder = parsePolicy({
+      ladders: { custom: ['webhook', 'fallback'] },
+      remedyWebhook: { url: 'https://rollouts.example.com/hook' },
+    });
+    if (!ladder.ok) throw new Error('invalid policy');
     const strict = await runBacktest({
       stream,
-      policy: DEFAULT_POLICY,
+      policy: ladder.policy,
       trainRows: 2000,
       findingRules: [manualReviewLoad({ minMeanConfidence: 0.999 })],
     });
     expect(strict.totals.confirmedFindings.custom).toBeGreaterThan(0);
     expect(strict.incidents[0]).toMatchObject({ kind: 'custom' });
+    // The webhook rung is not simulated (failed); this replay registered no fallback: a human decides.
+    expect(strict.incidents[0]!.attempts).toMatchObject([{ action: 'webhook', outcome: 'failed' }]);
+    expect(strict.incidents[0]!.attempts[0]!.detail).toMatch(/not simulated/);
+    expect(strict.incidents[0]!.outcome).toBe('escalated');
     expect(report.incidents.filter((i) => i.kind === 'custom')).toEqual([]);
   }, 60_000);
 });
