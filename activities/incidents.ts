@@ -206,29 +206,49 @@ function escalationWebhook(
 /** True only when HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED says so: escalations are signed unless opted out. */
 const allowUnsigned = () => /^(1|true|yes)$/i.test(process.env.HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED ?? '');
 
-async function deliver(url: string, body: string, key: string): Promise<number> {
+/**
+ * What a signed webhook is for, in its messages and error types: an escalation, or a remedy webhook
+ * (activities/webhook-remedy.ts), which are delivered alike.
+ */
+export interface WebhookPurpose {
+  /** 'escalation': "escalation not sent", "escalation webhook unreachable"... */
+  noun: string;
+  /** The prefix of the ApplicationFailure types: EscalationUnsigned, EscalationUndelivered... */
+  errorPrefix: string;
+}
+const ESCALATION: WebhookPurpose = { noun: 'escalation', errorPrefix: 'Escalation' };
+
+/**
+ * POSTs `body` to `url`, signed with HOMEOSTAT_WEBHOOK_SECRET, through the egress policy; throws for
+ * Temporal to retry, except when retrying cannot help (unsigned, an address the policy refuses).
+ */
+export async function deliver(
+  url: string,
+  body: string,
+  key: string,
+  { noun, errorPrefix }: WebhookPurpose = ESCALATION,
+): Promise<number> {
   const secret = process.env.HOMEOSTAT_WEBHOOK_SECRET;
   if (!secret && !allowUnsigned()) {
     // Retrying cannot help: a receiver could not tell this request from a forged one.
     throw ApplicationFailure.create({
-      type: 'EscalationUnsigned',
-      message:
-        'escalation not sent: HOMEOSTAT_WEBHOOK_SECRET is not set, so it could not be signed; set it (receivers verify with it), or set HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED=true to send unsigned escalations',
+      type: `${errorPrefix}Unsigned`,
+      message: `${noun} not sent: HOMEOSTAT_WEBHOOK_SECRET is not set, so it could not be signed; set it (receivers verify with it), or set HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED=true to send unsigned ${noun}s`,
       nonRetryable: true,
     });
   }
   if (!secret)
-    logger.warn(
-      { host: hostForLog(url), key },
-      'escalation sent unsigned (HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED)',
-    );
+    logger.warn({ host: hostForLog(url), key }, `${noun} sent unsigned (HOMEOSTAT_WEBHOOK_ALLOW_UNSIGNED)`);
   // The messages name no URL: they reach the audit trail, which viewers read.
   const undelivered = (why: string, cause?: unknown) => {
     logger.warn(
       { host: hostForLog(url), key, cause: (cause as Error | undefined)?.message },
-      `escalation ${why}`,
+      `${noun} ${why}`,
     );
-    return ApplicationFailure.create({ type: 'EscalationUndelivered', message: `escalation webhook ${why}` });
+    return ApplicationFailure.create({
+      type: `${errorPrefix}Undelivered`,
+      message: `${noun} webhook ${why}`,
+    });
   };
   let response: EgressResponse;
   try {
@@ -246,8 +266,8 @@ async function deliver(url: string, body: string, key: string): Promise<number> 
   } catch (error) {
     if (error instanceof EgressDeniedError) {
       throw ApplicationFailure.create({
-        type: 'EscalationRefused',
-        message: `escalation webhook not called: a ${error.use} address, which ${EGRESS_ALLOW_ENV} does not allow`,
+        type: `${errorPrefix}Refused`,
+        message: `${noun} webhook not called: a ${error.use} address, which ${EGRESS_ALLOW_ENV} does not allow`,
         nonRetryable: true,
       });
     }

@@ -13,6 +13,7 @@
 // stands in for performance while labels lag).
 
 import { raw, type Sql, sqltag as sql } from '@prisma/client/runtime/client';
+import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
 import type { WindowSummary } from '../lib/brain/types.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
@@ -45,6 +46,8 @@ export interface MonitorOptions {
   pageSize?: number;
   /** The clock; tests and backtests drive it. */
   now?: () => Date;
+  /** The user's own finding rules (lib/extensions/finding-rules.ts), judged on every window. */
+  findingRules?: readonly CustomFindingRule[];
 }
 
 /**
@@ -305,6 +308,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           startAt,
           endAt,
           minRows: policy.window.minRows,
+          findingRules: { modelName, rules: options.findingRules ?? [] },
         },
         classes,
       );

@@ -19,6 +19,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { modelRoutes } from './routes/models.ts';
 import { registryRoutes } from './routes/registry.ts';
+import { remedyRoutes } from './routes/remedies.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 
 /**
@@ -84,6 +85,7 @@ export function createApp(
   app.post('/v1/models/:model/predict', predictHandler(context));
   app.use('/v1/models', modelRoutes(context));
   app.use('/v1/models/:model/agent', agentRoutes(context));
+  app.use('/v1/models/:model/remedies', remedyRoutes(context));
   app.use('/v1/models/:model', ingestRoutes(context));
   app.use('/v1/models/:model', registryRoutes(context));
   app.use('/v1/keys', keyRoutes(context));

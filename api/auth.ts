@@ -60,6 +60,8 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'POST /v1/models/{model}/agent/acknowledge': { role: 'operator', models: 'path' },
   'POST /v1/models/{model}/agent/revert': { role: 'operator', models: 'path' },
   'PUT /v1/models/{model}/agent/policy': { role: 'operator', models: 'path' },
+  // The user's rollout system reports a webhook remedy's result with an operator key of the model.
+  'POST /v1/models/{model}/remedies/{delivery}/result': { role: 'operator', models: 'path' },
   'POST /v1/models/{model}/versions': { role: 'operator', models: 'path' },
   'GET /v1/models/{model}/versions': { role: 'viewer', models: 'path' },
   'GET /v1/models/{model}/versions/{version}': { role: 'viewer', models: 'path' },

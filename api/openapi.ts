@@ -52,6 +52,7 @@ import {
   statusBody,
   versionsQuery,
 } from './routes/registry.ts';
+import { webhookResultBody } from './routes/remedies.ts';
 import { signInBody } from './routes/sessions.ts';
 
 interface OperationDoc {
@@ -270,6 +271,23 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     { '422': 'The policy is invalid (code invalid_policy; issues lists every problem); nothing changed' },
   ),
   'POST /v1/models/{model}/agent/resume': control('Resume the agent (audited workflow update)', operatorBody),
+  'POST /v1/models/{model}/remedies/{delivery}/result': {
+    summary: "Report the result of a webhook remedy (the user's rollout system answers the agent)",
+    description:
+      'The delivery id is the `delivery` field of the signed request the remedy webhook received. The ' +
+      'result goes to the remedy waiting for it (a workflow update); succeeded goes on to verification, ' +
+      'failed climbs the ladder. Reporting the same outcome again (a retry) is answered as the first time, ' +
+      'also after the remedy went on.',
+    body: webhookResultBody,
+    responses: {
+      '200': 'Taken: the result the remedy goes on with',
+      '404': 'No webhook remedy of this model has that delivery id (code remedy_not_found)',
+      '409':
+        'The remedy is no longer waiting (another result was taken, or none in time: remedy_not_waiting), or a different ' +
+        'outcome was reported before (remedy_rejected); nothing changed',
+      '503': 'Temporal did not answer in time (code temporal_unavailable); send it again after Retry-After',
+    },
+  },
   'POST /v1/models/{model}/versions': {
     summary: 'Register (or train) a model version',
     description:

@@ -30,6 +30,11 @@ export const PATH_PARAMS = {
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "-" and "_"'),
   /** An API key's name. */
   name: keyNameSchema,
+  /** A webhook remedy's delivery id: its child workflow's id, agent:<model>:<incident>:<attempt>:webhook. */
+  delivery: z
+    .string()
+    .max(400)
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, ".", ":", "-" and "_"'),
 } satisfies Record<string, z.ZodType>;
 
 export type PathParamName = keyof typeof PATH_PARAMS;

@@ -29,9 +29,36 @@ export function artifactFor(identity: KeyIdentity | undefined, artifact: unknown
   };
 }
 
-/** A policy document as the caller may read it: the escalation webhook only for admins. */
+type PolicyDocument = Record<string, unknown>;
+
+/** A field of a policy that names an address the worker calls out to: admins set and read it. */
+export interface PolicyAddress {
+  name: string;
+  read(policy: PolicyDocument): unknown;
+  write(policy: PolicyDocument, value: unknown): PolicyDocument;
+}
+
+export const POLICY_ADDRESSES: PolicyAddress[] = [
+  {
+    name: 'escalationWebhook',
+    read: (p) => p.escalationWebhook,
+    write: (p, value) => ({ ...p, escalationWebhook: value }),
+  },
+  {
+    name: 'remedyWebhook.url',
+    read: (p) => (p.remedyWebhook as { url?: unknown } | undefined)?.url,
+    write: (p, value) => ({
+      ...p,
+      remedyWebhook: { ...(p.remedyWebhook as object | undefined), url: value },
+    }),
+  },
+];
+
+/** A policy document as the caller may read it: the addresses it names only for admins. */
 export function policyFor<P>(identity: KeyIdentity | undefined, policy: P): P {
-  const webhook = (policy as { escalationWebhook?: unknown } | null)?.escalationWebhook;
-  if (isAdmin(identity) || webhook === undefined) return policy;
-  return { ...policy, escalationWebhook: REDACTED };
+  if (isAdmin(identity) || policy === null || typeof policy !== 'object') return policy;
+  let shown = policy as PolicyDocument;
+  for (const address of POLICY_ADDRESSES)
+    if (address.read(shown) !== undefined) shown = address.write(shown, REDACTED);
+  return shown as P;
 }

@@ -97,6 +97,8 @@ export const FINDING_KINDS = [
   'latency',
   'failures',
   'stale_data',
+  /** The user's own finding rules (docs/extending.md). */
+  'custom',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -110,7 +112,16 @@ export type FindingState = (typeof FINDING_STATES)[number];
 export const HEALTHS = ['healthy', 'degraded', 'recovering', 'escalated', 'paused', 'starting'] as const;
 export type Health = (typeof HEALTHS)[number];
 
-export const ACTION_TYPES = ['none', 'alert', 'rollback', 'retrain', 'fallback', 'disable'] as const;
+/** `webhook`: the user's own system (a rollout controller, a CI job) is asked to act (docs/extending.md). */
+export const ACTION_TYPES = [
+  'none',
+  'alert',
+  'rollback',
+  'retrain',
+  'fallback',
+  'disable',
+  'webhook',
+] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '../lib/backtest/stream-file.ts';
 import { exportWindows, readWindowsFile } from '../lib/backtest/windows.ts';
 import { createStore } from '../lib/db/client.ts';
+import { findingRulesFromEnv } from '../lib/extensions/finding-rules.ts';
 import { type ModelArtifact, parseModelArtifact, type TrainerKind } from '../lib/models/index.ts';
 import { type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { BUILT_IN_TRAINERS } from '../lib/registry/versions.ts';
@@ -171,6 +172,8 @@ async function replay(file: string, values: Values): Promise<void> {
     fallback,
     deployments,
     windows: values.windows === undefined ? undefined : readWindowsFile(values.windows),
+    // The worker's own finding rules (HOMEOSTAT_FINDING_RULES), so the replay judges as the agent does.
+    findingRules: await findingRulesFromEnv(),
     approvals: only('approvals', ['grant', 'expire'] as const, values.approvals),
     progressEvery: positiveInteger('progress-every', values['progress-every']),
     onProgress: (line) => console.error(line),

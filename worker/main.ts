@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createStore } from '../lib/db/client.ts';
 import { resolveDatabaseConfig } from '../lib/db/config.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
+import { findingRulesFromEnv } from '../lib/extensions/finding-rules.ts';
 import { logger } from '../lib/log.ts';
 import { egressPolicyAtStart } from '../lib/net/egress.ts';
 import { searchAttributesAtStart } from '../lib/search-attributes-admin.ts';
@@ -35,6 +36,14 @@ if (attributes.status === 'unchecked')
   logger.warn({ why: attributes.why }, 'could not list search attributes; assuming they are registered');
 if (attributes.status === 'registered')
   logger.info({ added: attributes.names }, 'registered search attributes');
+// The user's own finding rules (HOMEOSTAT_FINDING_RULES): a module that cannot be used stops the worker
+// here, with its reason, rather than leaving the agents to judge without it.
+const findingRules = await findingRulesFromEnv().catch((error: Error) => {
+  logger.fatal(error.message);
+  process.exit(1);
+});
+if (findingRules.length > 0)
+  logger.info({ rules: findingRules.map((r) => r.name) }, 'custom finding rules loaded');
 const connection = await NativeConnection.connect({ address: settings.address });
 const worker = await createHomeostatWorker({
   tuning,
@@ -42,6 +51,7 @@ const worker = await createHomeostatWorker({
   namespace: settings.namespace,
   taskQueue: settings.taskQueue,
   store,
+  extensions: { findingRules },
 });
 
 const client = lazyClient();

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, type Extensions } from '../activities/index.ts';
 import type { Store } from '../lib/db/client.ts';
 import { type WorkerTuning, workerTuningFromEnv } from './tuning.ts';
 
@@ -23,6 +23,8 @@ export interface HomeostatWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Cache and concurrency; by default from the environment (tuning.ts). */
   tuning?: WorkerTuning;
+  /** The user's own finding rules and remedies (docs/extending.md). */
+  extensions?: Extensions;
 }
 
 export function createHomeostatWorker(options: HomeostatWorkerOptions): Promise<Worker> {
@@ -30,7 +32,7 @@ export function createHomeostatWorker(options: HomeostatWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
-    activities: createActivities(options.store),
+    activities: createActivities(options.store, options.extensions),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),

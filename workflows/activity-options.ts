@@ -12,3 +12,18 @@ export const STEP_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: FINAL_ERRORS },
 };
+
+/**
+ * A signed webhook (an escalation, a remedy request): a receiver that is down must not hold the agent
+ * forever, so about an hour of retries, then the delivery has failed.
+ */
+export const WEBHOOK_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: FINAL_ERRORS,
+  },
+};

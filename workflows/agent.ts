@@ -33,7 +33,7 @@ import { type AgentIndex, agentIndexOf } from '../lib/brain/status.ts';
 import type { AgentInput, AgentState, ApprovalAnswer, PauseRequest } from '../lib/brain/types.ts';
 import { spokenDuration } from '../lib/policy/duration.ts';
 import { SEARCH_ATTRIBUTES } from '../lib/search-attributes.ts';
-import { STEP_OPTIONS } from './activity-options.ts';
+import { STEP_OPTIONS, WEBHOOK_OPTIONS } from './activity-options.ts';
 import {
   acknowledgeUpdate,
   approveUpdate,
@@ -52,6 +52,7 @@ import {
   rollbackWorkflow,
   verifyWorkflow,
 } from './remedies.ts';
+import { webhookRemedyWorkflow } from './webhook-remedy.ts';
 
 const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -62,23 +63,15 @@ const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Act
   },
 });
 const acts = proxyActivities<Activities>(STEP_OPTIONS);
-// An escalation that cannot be delivered must not hold the agent forever: about an hour of retries,
-// then the failure is audited and the dashboard remains the channel.
-const escalation = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    maximumAttempts: 10,
-  },
-});
+// An escalation that could not be delivered is audited, and the dashboard remains the channel.
+const escalation = proxyActivities<Activities>(WEBHOOK_OPTIONS);
 
 const REMEDY_WORKFLOWS = {
   rollback: rollbackWorkflow,
   retrain: retrainWorkflow,
   fallback: fallbackWorkflow,
   disable: disableWorkflow,
+  webhook: webhookRemedyWorkflow,
 } satisfies Record<Remedy, (input: RemedyInput) => Promise<RemedyResult>>;
 
 function requireText(value: unknown, name: string): void {

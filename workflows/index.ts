@@ -9,3 +9,4 @@ export {
   shadowWorkflow,
   verifyWorkflow,
 } from './remedies.ts';
+export { webhookRemedyWorkflow } from './webhook-remedy.ts';

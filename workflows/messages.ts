@@ -1,5 +1,6 @@
 // Queries and updates of the agent workflow, imported by the workflow and by its callers (API, tests).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { WebhookRemedyAnswer } from '../lib/brain/contracts.ts';
 import type {
   AcknowledgeRequest,
   AgentState,
@@ -17,3 +18,7 @@ export const rejectUpdate = defineUpdate<AgentState, [ApprovalAnswer]>('reject')
 export const acknowledgeUpdate = defineUpdate<AgentState, [AcknowledgeRequest]>('acknowledge');
 export const revertUpdate = defineUpdate<AgentState, [RevertActionRequest]>('revert');
 export const setPolicyUpdate = defineUpdate<AgentState, [PolicyChangeRequest]>('setPolicy');
+/** The user's system reports the result of a `webhook` remedy to the child waiting for it. */
+export const webhookRemedyResultUpdate = defineUpdate<WebhookRemedyAnswer, [WebhookRemedyAnswer]>(
+  'webhookRemedyResult',
+);

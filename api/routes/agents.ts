@@ -28,7 +28,7 @@ import { auditedAs } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
 import { findModelOr404 } from '../models.ts';
-import { policyFor, REDACTED, requireAdmin } from '../secrets.ts';
+import { POLICY_ADDRESSES, policyFor, REDACTED, requireAdmin } from '../secrets.ts';
 
 export const operatorBody = z
   .object({
@@ -100,15 +100,19 @@ function present(req: Request, modelName: string, state: AgentState) {
 }
 
 /**
- * The policy to store: REDACTED as the webhook (what a non-admin reads back) keeps the current one, so an
- * operator can change the rest of a policy they cannot fully see. Setting, changing or removing the
- * webhook decides where the worker calls out to: admins only.
+ * The policy to store: REDACTED as an address (what a non-admin reads back) keeps the current one, so an
+ * operator can change the rest of a policy they cannot fully see. Setting, changing or removing an
+ * address decides where the worker calls out to: admins only.
  */
 async function policyToStore(req: Request, store: Store, modelId: string, sent: Record<string, unknown>) {
-  const current = (await readPolicy(store, modelId)).policy.escalationWebhook;
-  const policy = sent.escalationWebhook === REDACTED ? { ...sent, escalationWebhook: current } : sent;
-  if (policy.escalationWebhook !== current) {
-    requireAdmin(req, 'setting, changing or removing escalationWebhook (an address the worker calls)');
+  const stored = (await readPolicy(store, modelId)).policy as unknown as Record<string, unknown>;
+  let policy = sent;
+  for (const address of POLICY_ADDRESSES) {
+    const current = address.read(stored);
+    if (address.read(policy) === REDACTED) policy = address.write(policy, current);
+    if (address.read(policy) !== current) {
+      requireAdmin(req, `setting, changing or removing ${address.name} (an address the worker calls)`);
+    }
   }
   return policy;
 }

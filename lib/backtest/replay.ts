@@ -25,6 +25,7 @@
 // Latency and failures are replayed as recorded: the file cannot say how another version would have fared.
 
 import type { DeploymentFacts, ServedComparison } from '../brain/contracts.ts';
+import type { CustomFindingRule } from '../brain/findings/custom.ts';
 import { initialLifecycleState, step } from '../brain/lifecycle.ts';
 import type {
   LifecycleCommand,
@@ -98,6 +99,8 @@ export interface BacktestOptions {
    * Windows that end before the first replayed row are skipped; rows after the last window are not judged.
    */
   windows?: WindowBounds[];
+  /** The user's own finding rules (lib/extensions/finding-rules.ts): the worker's, judged alike. */
+  findingRules?: readonly CustomFindingRule[];
   /** A remedy the policy makes wait for a human: granted at once, or left to expire into its onTimeout. */
   approvals?: 'grant' | 'expire';
   progressEvery?: number;
@@ -303,6 +306,11 @@ class Replay {
         startAt: new Date(startAt),
         endAt: new Date(endAt),
         minRows: this.options.policy.window.minRows,
+        // A stream names no model: the deployment history's, if given.
+        findingRules: {
+          modelName: this.options.deployments?.model ?? 'backtest',
+          rules: this.options.findingRules ?? [],
+        },
       });
       if (arrivals.length > 0) previousArrival = this.rows[arrivals.at(-1)!]!.ts;
       this.servedBy = servedBy;
@@ -889,6 +897,12 @@ class Replay {
           deadline: this.now + durationMs(command.retrain.maxWait),
         };
         return this.tryRetrain();
+      case 'webhook':
+        // The user's own system acts outside the replay: the backtest cannot know what it would do.
+        return this.remedyFailed(
+          action,
+          'a webhook remedy asks a system outside the backtest: not simulated',
+        );
     }
   }
 

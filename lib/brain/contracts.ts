@@ -9,7 +9,7 @@ import type { IncidentStatus, ServingMode, Task } from '../domain.ts';
 import type { Policy } from '../policy/policy.ts';
 
 /** Remedies: the actions that change how a model serves. */
-export type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable';
+export type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable' | 'webhook';
 
 /** Who did something: 'agent', or 'human:<name>'. */
 export type Actor = string;
@@ -229,6 +229,31 @@ export interface EscalationResult {
   webhook: 'policy' | 'deployment' | null;
 }
 
+/** Asks the user's own system to act (the `webhook` remedy); `key` is the delivery id it answers to. */
+export interface WebhookRemedyRequest {
+  modelName: string;
+  incidentId: string;
+  key: string;
+  reason: string;
+  actor: Actor;
+  /** The deployment as it was asked from: the receiver knows what it is asked to change. */
+  deployment: DeploymentFacts;
+}
+
+export interface WebhookRemedyDelivery {
+  status: number;
+  /** How long the remedy waits for the answer (the policy's remedyWebhook.timeout). */
+  timeout: string;
+}
+
+/** What the user's system reports back through the API (POST /v1/models/{model}/remedies/{delivery}/result). */
+export interface WebhookRemedyAnswer {
+  outcome: 'succeeded' | 'failed';
+  detail: string;
+  /** Who answered: the API key's name (and the actor it says). */
+  actor: Actor;
+}
+
 export interface StoredPolicy {
   version: number;
   policy: Policy;
@@ -269,6 +294,7 @@ export interface RecoveryActivities {
   updateIncident(req: IncidentUpdate): Promise<void>;
   recordAction(req: ActionRecord): Promise<{ actionId: string }>;
   sendEscalation(req: EscalationRequest): Promise<EscalationResult>;
+  requestWebhookRemedy(req: WebhookRemedyRequest): Promise<WebhookRemedyDelivery>;
   loadPolicy(req: { modelName: string }): Promise<StoredPolicy>;
   savePolicy(req: SavePolicyRequest): Promise<StoredPolicy>;
 }

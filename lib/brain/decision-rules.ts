@@ -85,6 +85,10 @@ export const DECISION_RULES = [
     description: 'Latency or failure regression with no recent deployment change: fall back and alert.',
   },
   {
+    name: 'custom-rule-ladder',
+    description: "A user's own finding rule is confirmed: take the first applicable rung of ladders.custom.",
+  },
+  {
     name: 'no-applicable-rung-alert',
     description: 'The finding calls for a remedy but none applies now (cooldown, no fallback...): alert.',
   },

@@ -5,7 +5,7 @@
 // Plain JSON throughout: events and commands cross the workflow sandbox and the state crosses continueAsNew.
 
 import type { Policy } from '../policy/policy.ts';
-import type { DeploymentFacts, Remedy } from './contracts.ts';
+import type { DeploymentFacts, Remedy, WebhookRemedyAnswer } from './contracts.ts';
 import type { HoldUntil } from './findings/index.ts';
 import type {
   AgentState,
@@ -34,6 +34,8 @@ export interface RemedyResult {
   noBetterModel?: 'unproven' | 'immaterial';
   /** With noBetterModel 'immaterial': production's level on the rows the refit was tested on. */
   level?: MetricLevel;
+  /** Webhook: the result the user's system reported (absent: none came); a retried report is checked against it. */
+  reported?: WebhookRemedyAnswer;
 }
 
 /** What the verification of a remedy concluded against the pre-failure baseline. */

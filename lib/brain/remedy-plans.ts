@@ -79,6 +79,10 @@ function judgementRejects(remedy: Remedy, s: Situation): string | null {
       return null;
     case 'disable':
       return d.mode === 'disabled' ? 'predictions are already disabled' : null;
+    case 'webhook':
+      return s.ctx.policy.remedyWebhook?.url
+        ? null
+        : 'no remedy webhook is configured (policy remedyWebhook.url)';
   }
 }
 
@@ -273,6 +277,9 @@ export function judge(f: Finding, s: Situation): Plan {
       return alertPlan('labels-delayed-alert', `${what}; performance cannot be measured meanwhile`, [
         { action: 'retrain', rejectedBecause: 'no fresh labels to retrain on' },
       ]);
+    case 'custom':
+      // The user's rule measured what only they can judge: their ladder says what to try (by default: alert).
+      return remedyPlan('custom-rule-ladder', s, what);
   }
 }
 

@@ -8,6 +8,7 @@ import type { Policy } from '../policy/policy.ts';
 import type { DeploymentFacts } from './contracts.ts';
 import type { AnomalyEvidence } from './findings/anomaly.ts';
 import type { ConceptDriftEvidence } from './findings/concept-drift.ts';
+import type { CustomEvidence, CustomVerdict } from './findings/custom.ts';
 import type { DataDriftEvidence } from './findings/data-drift.ts';
 import type { DataQualityEvidence } from './findings/data-quality.ts';
 import type { FailuresEvidence } from './findings/failures.ts';
@@ -96,6 +97,8 @@ export interface WindowSummary {
    * window has too many runs to carry, and detect then uses the window's counts.
    */
   errorRuns?: number[];
+  /** The verdicts of the user's own finding rules on the window (findings/custom.ts); absent: none loaded. */
+  custom?: CustomVerdict[];
 }
 
 /** One drifted feature and one feature with a quality issue, as the monitor digests them. */
@@ -111,6 +114,7 @@ export interface EvidenceByKind {
   latency: LatencyEvidence;
   failures: FailuresEvidence;
   stale_data: StaleDataEvidence;
+  custom: CustomEvidence;
 }
 
 export type FindingEvidence = EvidenceByKind[FindingKind];

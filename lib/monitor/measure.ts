@@ -1,8 +1,10 @@
 // A window's measurement, from rows in pages (the monitor activity reads the store page by page) or in
 // memory (one page: the backtest and the benches), and the digest the agent carries. Pure, so the
 // monitor activity, the backtest and the benches measure alike.
+import type { CustomFindingRule } from '../brain/findings/custom.ts';
 import type { WindowSummary } from '../brain/types.ts';
 import type { FeatureSchema, Task } from '../domain.ts';
+import { judgeByFindingRules } from '../extensions/finding-rules.ts';
 import {
   errorRuns,
   type ReferenceProfile,
@@ -119,6 +121,8 @@ export interface MeasureContext {
   endAt: Date;
   minRows: number;
   options?: WindowOptions;
+  /** The user's own finding rules (lib/extensions/finding-rules.ts), judged on the window measured. */
+  findingRules?: { modelName: string; rules: readonly CustomFindingRule[] };
 }
 
 /**
@@ -185,6 +189,11 @@ export class WindowMeasurer {
       ...this.positiveRate(),
       ...this.errorRuns(),
     });
+    const own = this.context.findingRules;
+    if (own && own.rules.length > 0) {
+      const input = { modelName: own.modelName, window: summary, metrics: arrivals };
+      summary.custom = storable(judgeByFindingRules(own.rules, input));
+    }
     return {
       metrics: {
         ...arrivals,

@@ -5,7 +5,7 @@
 import type { ActionType, FindingKind } from '../domain.ts';
 
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
-export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
+export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable', 'webhook'] as const;
 /** The operating points of detect's error-rate watch (policy `detection.errorRateMode`). */
 export const ERROR_RATE_MODES = ['fast', 'conservative'] as const;
 export type ErrorRateMode = (typeof ERROR_RATE_MODES)[number];
@@ -19,18 +19,21 @@ export const DEFAULT_LADDERS: Record<FindingKind, ActionType[]> = {
   latency: ['rollback', 'fallback'],
   failures: ['rollback', 'fallback', 'disable'],
   stale_data: ['alert'],
+  custom: ['alert'],
 };
 export const DEFAULT_COOLDOWNS: Record<(typeof REMEDIES)[number], string> = {
   rollback: '15 minutes',
   retrain: '1 hour',
   fallback: '5 minutes',
   disable: '5 minutes',
+  webhook: '15 minutes',
 };
 export const DEFAULT_BUDGETS: Record<(typeof REMEDIES)[number], { max: number; per: string }> = {
   rollback: { max: 3, per: '1 day' },
   retrain: { max: 3, per: '1 day' },
   fallback: { max: 6, per: '1 day' },
   disable: { max: 2, per: '1 day' },
+  webhook: { max: 3, per: '1 day' },
 };
 /** What the agent does with an escalation nobody answers (policy `escalation.unanswered`). */
 export const UNANSWERED_ESCALATION = ['hold', 'accept'] as const;
@@ -72,6 +75,7 @@ export const DEFAULT_POLICY = {
   budgets: DEFAULT_BUDGETS,
   approvals: {},
   verification: { minRows: 200, maxWait: '30 minutes', tolerance: 0.02, alpha: 0.05 },
+  remedyWebhook: { timeout: '30 minutes' },
   escalation: { unanswered: 'hold' as (typeof UNANSWERED_ESCALATION)[number], acceptAfter: '1 day' },
   retrain: {
     minRows: 300,

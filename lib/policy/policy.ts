@@ -216,6 +216,19 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The `webhook` remedy (docs/extending.md): a signed POST asks the user's own system (a rollout
+     * controller, a CI job) to act, and the agent waits up to `timeout` for the result it reports back
+     * (POST /v1/models/{model}/remedies/{delivery}/result); no answer by then is a failed remedy. Without
+     * a url the remedy never applies. Like escalationWebhook, only admins set or read the url.
+     */
+    remedyWebhook: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        timeout: durationSchema.default(DEFAULT_POLICY.remedyWebhook.timeout),
+      })
+      .strict()
+      .prefault({}),
     /** Where escalations go (signed, retried POST to an http or https URL); none: the dashboard only. */
     escalationWebhook: z.url({ protocol: /^https?$/ }).optional(),
   })

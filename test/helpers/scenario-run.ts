@@ -55,7 +55,7 @@ export const SCENARIO_POLICY: PolicyInput = {
   verification: { minRows: 600 },
 };
 
-export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'] as const;
+export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable', 'webhook'] as const;
 const MODELS: Record<string, DemoModel> = { 'credit-default': creditDefault, demand };
 
 /** Per-scenario pacing; see planFor for the defaults. */

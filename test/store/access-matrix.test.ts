@@ -47,6 +47,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /v1/models/{model}/agent/acknowledge': { incidentId: 'i-1', reason: 'matrix' },
   'POST /v1/models/{model}/agent/revert': { actionId: 'x-1', reason: 'matrix' },
   'PUT /v1/models/{model}/agent/policy': { policy: {}, reason: 'matrix' },
+  'POST /v1/models/{model}/remedies/{delivery}/result': { outcome: 'succeeded' },
   'POST /v1/models/{model}/versions': {
     train: { trainer: 'logistic-regression' },
     data: { rows: ROWS, labels: ROWS.map((r) => (r.x > 9 ? 'yes' : 'no')) },
@@ -129,7 +130,8 @@ describeEachProvider('the role matrix on %s', (provider) => {
       .replace('{version}', '1')
       .replace('{revision}', '1')
       .replace('{id}', incidentId)
-      .replace('{name}', 'victim');
+      .replace('{name}', 'victim')
+      .replace('{delivery}', 'agent:credit:i-1:1:webhook');
 
   it('covers every mounted route with a rule, and every rule with a route', () => {
     const app = createApp({ store: db.store, temporal: {} as never, agentOptions: { taskQueue: 'test' } });

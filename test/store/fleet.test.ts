@@ -179,6 +179,7 @@ describeEachProvider('fleet filters and counts on %s', (provider) => {
     latency: 0,
     failures: 0,
     stale_data: 0,
+    custom: 0,
   };
   /** The models whose name contains "ta-", by health. */
   const TA_HEALTHS = { healthy: 1, degraded: 1, escalated: 1, starting: 1 };

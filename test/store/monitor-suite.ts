@@ -331,6 +331,43 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual([]);
     });
 
+    it("records the verdicts of the user's own finding rules in the window it measures", async () => {
+      await db.store.model.create({
+        data: { name: 'ruled', task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },
+      });
+      const seen: string[] = [];
+      const { monitorWindow } = createMonitorActivities(db.store, {
+        findingRules: [
+          {
+            name: 'sees-the-model',
+            observe: ({ modelName, window }) => {
+              seen.push(modelName);
+              return { judged: true, bad: window.count === 0, severity: 'warning', summary: 'no traffic' };
+            },
+          },
+          {
+            name: 'throws',
+            observe: () => {
+              throw new Error('boom');
+            },
+          },
+        ],
+      });
+      const summary = await monitorWindow({ modelName: 'ruled', seq: 0 });
+      expect(seen).toEqual(['ruled']);
+      expect(summary.custom).toEqual([
+        { rule: 'sees-the-model', judged: true, bad: true, severity: 'warning', summary: 'no traffic' },
+        {
+          rule: 'throws',
+          judged: false,
+          bad: false,
+          severity: 'info',
+          summary: 'the rule failed: threw: boom',
+          error: 'threw: boom',
+        },
+      ]);
+    });
+
     it.each(creditScenarios.map((s) => [s.id, s] as const))(
       '%s: the expected finding, confirmed soon after the onset, and no other',
       async (_id, scenario) => {

@@ -116,7 +116,13 @@ describe('OpenAPI document', () => {
     expect(body('/v1/models/{model}', 'patch').minProperties).toBe(1);
     // A record keyed by an enumeration names its keys (OpenAPI 3.0 has no propertyNames).
     const approvals = body('/v1/models/{model}/agent/policy', 'put').properties.policy.properties.approvals;
-    expect(Object.keys(approvals.properties)).toEqual(['rollback', 'retrain', 'fallback', 'disable']);
+    expect(Object.keys(approvals.properties)).toEqual([
+      'rollback',
+      'retrain',
+      'fallback',
+      'disable',
+      'webhook',
+    ]);
     expect([approvals.additionalProperties, approvals.required]).toEqual([false, undefined]);
     // A registered model's name leads to every route under it.
     const links = doc.paths['/v1/models'].post.responses['201'].links;

@@ -111,4 +111,39 @@ describeEachProvider('secrets in the API on %s', (provider) => {
     }
     expect(await db.store.policyVersion.count({ where: { modelId: model.id } })).toBe(1);
   });
+
+  it("shows the remedy webhook's address to admins only, and lets only admins change it", async () => {
+    const model = await db.store.model.findUniqueOrThrow({ where: { name: 'credit' } });
+    const url = 'https://rollouts.example.com/hooks/secret-path';
+    await db.store.policyVersion.create({
+      data: {
+        modelId: model.id,
+        version: 2,
+        document: { remedyWebhook: { url, timeout: '5 minutes' } },
+        actor: 'human:admin',
+        reason: 'our rollout system',
+        idempotencyKey: 'secrets-test-2',
+      },
+    });
+    const seen = await viewer('GET', '/v1/models/credit/policy');
+    expect(seen.body.policy.remedyWebhook).toEqual({ url: '[redacted]', timeout: '5 minutes' });
+    expect(JSON.stringify(seen.body)).not.toContain('secret-path');
+    expect((await api.call('GET', '/v1/models/credit/policy')).body.policy.remedyWebhook.url).toBe(url);
+
+    // The policy as an operator reads it back keeps the address; another address is refused.
+    const kept = await operator('PUT', '/v1/models/credit/agent/policy', {
+      reason: 'a longer wait',
+      policy: { remedyWebhook: { url: '[redacted]', timeout: '30 minutes' } },
+    });
+    expect(kept.status).not.toBe(403);
+    const res = await operator('PUT', '/v1/models/credit/agent/policy', {
+      reason: 'mine now',
+      policy: { remedyWebhook: { url: 'http://169.254.169.254/latest' } },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'setting, changing or removing remedyWebhook.url (an address the worker calls) needs the admin role; key "test-operator" has operator',
+    );
+    expect(await db.store.policyVersion.count({ where: { modelId: model.id } })).toBe(2);
+  });
 });

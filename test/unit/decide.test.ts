@@ -87,6 +87,25 @@ function dataQuality(rate = 0.3): Finding {
   };
 }
 
+/** A user's own rule (docs/extending.md) past its threshold by `margin`. */
+function custom(margin = 3): Finding {
+  const verdict = {
+    rule: 'manual-review-load',
+    judged: true,
+    bad: true,
+    summary: 'too many reviews',
+    margin,
+  };
+  return {
+    kind: 'custom',
+    severity: 'warning',
+    state: 'confirmed',
+    summary: `manual-review-load: ${verdict.summary}`,
+    evidence: { window: 12, rules: [{ ...verdict, severity: 'warning' }] },
+    windows: [11, 12],
+  };
+}
+
 function latency(effect = 1.5, statistic = 20): Finding {
   return {
     kind: 'latency',
@@ -600,6 +619,35 @@ const rows: Row[] = [
     action: 'fallback',
     incident: 'open:latency',
     check: (d) => expect(rejected(d, 'rollback')).toMatch(/no recent deployment change/),
+  },
+  {
+    name: "a user's own rule with its own ladder: the ladder's first rung",
+    ctx: { findings: [custom()], policy: policyWith({ ladders: { custom: ['fallback'] } }) },
+    rule: 'custom-rule-ladder',
+    action: 'fallback',
+    incident: 'open:custom',
+  },
+  {
+    name: "a webhook rung with an address: the user's rollout system is asked",
+    ctx: {
+      findings: [latency()],
+      policy: policyWith({
+        ladders: { latency: ['webhook', 'fallback'] },
+        remedyWebhook: { url: 'https://rollouts.example.com/hook' },
+      }),
+    },
+    rule: 'system-regression-fallback',
+    action: 'webhook',
+    incident: 'open:latency',
+  },
+  {
+    name: 'a webhook rung without an address never applies: the next rung',
+    ctx: { findings: [latency()], policy: policyWith({ ladders: { latency: ['webhook', 'fallback'] } }) },
+    rule: 'system-regression-fallback',
+    action: 'fallback',
+    incident: 'open:latency',
+    check: (d) =>
+      expect(rejected(d, 'webhook')).toBe('no remedy webhook is configured (policy remedyWebhook.url)'),
   },
   {
     name: 'failure regression with a change longer ago than maxWait: fall back',

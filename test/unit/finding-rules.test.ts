@@ -85,6 +85,11 @@ const BAD: Record<FindingKind, Partial<WindowSummary>> = {
   latency: { latencyP95Ms: 200 },
   failures: { failureRate: 0.2 },
   stale_data: { count: 0, labelled: 0, accuracy: null, drift: undefined, quality: undefined },
+  custom: {
+    custom: [
+      { rule: 'approval-rate', judged: true, bad: true, severity: 'warning', summary: 'low', margin: 1.5 },
+    ],
+  },
 };
 
 /** The findings after six healthy windows and two of the kind's bad ones. */
@@ -146,6 +151,7 @@ describe('finding rules', () => {
       'data_drift',
       'stale_data',
       'anomaly',
+      'custom',
     ]);
     expect(new Set(FINDING_KINDS.map((k) => FINDING_RULES[k].priority)).size).toBe(FINDING_KINDS.length);
   });
@@ -159,6 +165,7 @@ describe('finding rules', () => {
       latency: 'serving',
       failures: 'serving',
       stale_data: 'traffic',
+      custom: 'model',
     });
   });
 
@@ -171,6 +178,7 @@ describe('finding rules', () => {
       latency: null,
       failures: 'probe',
       stale_data: 'inputs-clear',
+      custom: null,
     });
   });
 

@@ -20,7 +20,7 @@ import { workflowBundle } from '../helpers/temporal.ts';
 
 const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
 export const SEED = 1;
-export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable'];
+export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable', 'webhook'];
 
 /** Runs a simulator scenario end to end (seed 1 unless given) in an environment of its own. */
 export async function run(id: string, options: Partial<RunOptions> = {}): Promise<ScenarioRunResult> {

@@ -6,6 +6,7 @@ import type { Policy } from '../../policy/policy.ts';
 import type { DetectorState, Finding, FindingOf, VerificationBaseline, WindowSummary } from '../types.ts';
 import { anomaly } from './anomaly.ts';
 import { conceptDrift } from './concept-drift.ts';
+import { custom } from './custom.ts';
 import { dataDrift } from './data-drift.ts';
 import { dataQuality } from './data-quality.ts';
 import { failures } from './failures.ts';
@@ -21,6 +22,7 @@ export const FINDING_RULES = {
   latency,
   failures,
   stale_data: staleData,
+  custom,
 } as const satisfies { [K in FindingKind]: FindingRule<K> } & Record<FindingKind, FindingRule>;
 
 type Rules = { [K in FindingKind]: FindingRule<K> };
