@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
-import { REPO_ROOT } from '../../lib/db/config.ts';
+import { type DatabaseProvider, REPO_ROOT } from '../../lib/db/config.ts';
 import { pythonExecutable } from '../../lib/models/python-fit.ts';
 import { authHeader } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -19,6 +19,8 @@ export interface ProcessStack {
   api: RunningProcess;
   /** Where the API listens. */
   url: string;
+  /** Another API process on the same Temporal and database, and where it listens. */
+  startApi(): Promise<{ api: RunningProcess; url: string }>;
   startWorker(): RunningProcess;
   /** The Python training worker (python/homeostat_trainer), as `npm run worker:python` starts it. */
   startPythonWorker(): RunningProcess;
@@ -26,17 +28,21 @@ export interface ProcessStack {
   stop(): Promise<void>;
 }
 
-/** `extraEnv` goes to every process; `apiEnv` to the API only (say, a Temporal it cannot reach). */
+/**
+ * `extraEnv` goes to every process; `apiEnv` to the APIs only (say, a Temporal they cannot reach).
+ * `provider` is the database every process shares (the test's PostgreSQL for 'postgresql').
+ */
 export async function startProcessStack(
   taskQueue: string,
   extraEnv: Record<string, string> = {},
   apiEnv: Record<string, string> = {},
+  provider: DatabaseProvider = 'sqlite',
 ) {
-  const [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
+  const [env, db] = await Promise.all([startDevServer(), createTestDatabase(provider)]);
   const running: RunningProcess[] = [];
   const processEnv = {
     TEMPORAL_ADDRESS: env.address,
-    DATABASE_URL: `file:${db.config.url}`,
+    DATABASE_URL: provider === 'sqlite' ? `file:${db.config.url}` : db.config.url,
     HOMEOSTAT_TASK_QUEUE: taskQueue,
     HOMEOSTAT_CYCLE_INTERVAL: '1 second',
     PORT: '0',
@@ -47,8 +53,11 @@ export async function startProcessStack(
     running.push(child);
     return child;
   };
-  const api = start('api/server.ts', { ...processEnv, ...apiEnv });
-  const url = String((await api.waitForLog('api listening')).url);
+  const startApi = async () => {
+    const api = start('api/server.ts', { ...processEnv, ...apiEnv });
+    return { api, url: String((await api.waitForLog('api listening')).url) };
+  };
+  const { api, url } = await startApi();
   const call = jsonClient(url, await authHeader(db.store));
   return {
     env,
@@ -56,6 +65,7 @@ export async function startProcessStack(
     call,
     api,
     url,
+    startApi,
     startWorker: () => start('worker/main.ts'),
     startPythonWorker() {
       const child = startProcess('homeostat_trainer', pythonExecutable(), ['-m', 'homeostat_trainer'], {
