@@ -34,6 +34,7 @@ import type {
   RemedyResult,
 } from '../brain/lifecycle-types.ts';
 import type { Finding, VerificationBaseline, WindowSummary } from '../brain/types.ts';
+import { cutWindows, type WindowBounds } from '../brain/windows.ts';
 import type { ServingMode } from '../domain.ts';
 import { rowValidator } from '../ingest/validate.ts';
 import {
@@ -70,7 +71,6 @@ import {
   splitHoldout,
   trainVersion,
 } from './versions.ts';
-import type { WindowBounds } from './windows.ts';
 
 export const BACKTEST_DEFAULTS = {
   /** Share of the first rows held out when the backtest trains version 1 itself. */
@@ -635,8 +635,8 @@ class Replay {
 
   // ---- windows ------------------------------------------------------------------------------------
 
-  /** Windows of the replayed rows as the policy cuts them: every `rows` arrivals, or every `every`. */
-  private windowBounds(): { startAt: number; endAt: number }[] {
+  /** Windows of the replayed rows as the policy cuts them (lib/brain/windows.ts). */
+  private windowBounds(): WindowBounds[] {
     const { window } = this.options.policy;
     if (this.options.windows) {
       const first = this.rows[this.first]!.ts;
@@ -655,27 +655,8 @@ class Replay {
       return bounds;
     }
     // Windows are (startAt, endAt]: the first starts just before the first replayed row.
-    const start = this.rows[this.first]!.ts - 1;
-    const last = this.rows.at(-1)!.ts;
-    const bounds: { startAt: number; endAt: number }[] = [];
-    if (window.kind === 'count') {
-      let startAt = start;
-      for (let i = this.first; i < this.rows.length; i += window.rows) {
-        let end = Math.min(i + window.rows, this.rows.length) - 1;
-        // Rows that share a timestamp share a window.
-        while (end + 1 < this.rows.length && this.rows[end + 1]!.ts === this.rows[end]!.ts) end++;
-        const endAt = this.rows[end]!.ts;
-        if (endAt <= startAt) continue;
-        bounds.push({ startAt, endAt });
-        startAt = endAt;
-        i = end + 1 - window.rows;
-      }
-    } else {
-      const every = durationMs(window.every);
-      for (let startAt = start; startAt < last; startAt += every)
-        bounds.push({ startAt, endAt: startAt + every });
-    }
-    return bounds;
+    const ts = this.rows.slice(this.first).map((r) => r.ts);
+    return cutWindows(ts, ts[0]! - 1, window);
   }
 
   /** Replayed rows with a label, in the order their labels arrive. */

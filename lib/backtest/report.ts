@@ -6,6 +6,7 @@ import type {
   VerificationBaseline,
   WindowSummary,
 } from '../brain/types.ts';
+import { describeWindows } from '../brain/windows.ts';
 import type { FeatureSchema, FindingKind, ServingMode, Task } from '../domain.ts';
 import type { ModelArtifact } from '../models/index.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -155,7 +156,7 @@ export function formatSummary(report: BacktestReport): string {
   const values = report.windows.map((w) => w.summary[metric]).filter((x): x is number => x != null);
   lines.push('');
   lines.push(
-    `Windows: ${totals.windows} (${report.policy.window.kind === 'count' ? `${report.policy.window.rows} rows` : report.policy.window.every} each); ${metric} per window from ${num(Math.min(...values))} to ${num(Math.max(...values))}`,
+    `Windows: ${totals.windows} (${describeWindows(report.policy.window)}); ${metric} per window from ${num(Math.min(...values))} to ${num(Math.max(...values))}`,
   );
   const confirmed = Object.entries(totals.confirmedFindings);
   lines.push(

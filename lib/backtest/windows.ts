@@ -6,6 +6,7 @@
 // `--windows` replays it.
 import fs from 'node:fs';
 import { z } from 'zod';
+import type { WindowBounds } from '../brain/windows.ts';
 import type { Store } from '../db/client.ts';
 import { describeIssues } from '../models/index.ts';
 import { findModel } from '../registry/versions.ts';
@@ -20,10 +21,7 @@ export interface WindowsFile {
   windows: { seq: number; startAt: string; endAt: string }[];
 }
 
-export interface WindowBounds {
-  startAt: number;
-  endAt: number;
-}
+export type { WindowBounds } from '../brain/windows.ts';
 
 /** A time as the backtest's JSON files write it. */
 export const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');

@@ -6,6 +6,9 @@ import type { ActionType, FindingKind } from '../domain.ts';
 
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
 export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable', 'webhook'] as const;
+/** How windows close (policy `window.kind`; lib/brain/windows.ts). */
+export const WINDOW_KINDS = ['count', 'time', 'adaptive'] as const;
+export type WindowKind = (typeof WINDOW_KINDS)[number];
 /** The operating points of detect's error-rate watch (policy `detection.errorRateMode`). */
 export const ERROR_RATE_MODES = ['fast', 'conservative'] as const;
 export type ErrorRateMode = (typeof ERROR_RATE_MODES)[number];
@@ -51,7 +54,7 @@ export const DEFAULT_APPROVAL = {
  * policy.test.ts (parsing `{}` gives it back), the two are checked against each other.
  */
 export const DEFAULT_POLICY = {
-  window: { kind: 'time' as const, rows: 1000, every: '1 minute', minRows: 30 },
+  window: { kind: 'adaptive' as WindowKind, rows: 1000, every: '1 minute', minRows: 30, maxSpan: '1 hour' },
   detection: {
     alpha: 0.01,
     minEffect: {

@@ -15,6 +15,7 @@ import {
   ERROR_RATE_MODES,
   REMEDIES,
   UNANSWERED_ESCALATION,
+  WINDOW_KINDS,
 } from './defaults.ts';
 import { DURATION_PATTERN } from './duration.ts';
 
@@ -68,12 +69,16 @@ export const policySchema = z
   .object({
     window: z
       .object({
-        /** count: every `rows` predictions; time: every `every`. */
-        kind: z.enum(['count', 'time']).default(DEFAULT_POLICY.window.kind),
+        /**
+         * count: every `rows` predictions; time: every `every`; adaptive: `every` once it holds `minRows`
+         * rows, sooner at `rows`, at the latest `maxSpan` (lib/brain/windows.ts says why).
+         */
+        kind: z.enum(WINDOW_KINDS).default(DEFAULT_POLICY.window.kind),
         rows: z.number().int().min(10).max(1_000_000).default(DEFAULT_POLICY.window.rows),
         every: durationSchema.default(DEFAULT_POLICY.window.every),
         /** Below this many rows (or labels, for performance) a window says it cannot judge. */
         minRows: z.number().int().min(1).default(DEFAULT_POLICY.window.minRows),
+        maxSpan: durationSchema.default(DEFAULT_POLICY.window.maxSpan),
       })
       .strict()
       .prefault({}),

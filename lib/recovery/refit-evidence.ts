@@ -126,6 +126,13 @@ export function refitGainImmaterial(
   return effect.meanDifference + (z * effect.sdDifference) / Math.sqrt(n) < material;
 }
 
+/** The candidate's gain over production as the material difference is stated: accuracy points, or RMSE's relative fall. */
+export function refitGainSeen(comparison: HoldoutComparison): number {
+  return comparison.metric === 'accuracy'
+    ? comparison.candidate - comparison.production
+    : 1 - comparison.candidate / comparison.production;
+}
+
 /** How a rejection reads when even the best gain the rows allow is below the material difference. */
 export function noMaterialGain(materialGain: number): string {
   return `nor could it do materially better (by ${materialGain} or more)`;
@@ -133,13 +140,18 @@ export function noMaterialGain(materialGain: number): string {
 
 /** The verdict on a rolling-origin comparison (see the file's header). */
 export function judgeRefit(comparison: HoldoutComparison, limits: RefitLimits): RefitVerdict {
+  // Every "not better" below is reached at the row limit: no more rows will come to narrow the gain, so
+  // the gain seen is the best estimate there will be. Below the material difference, that is a level
+  // change to accept, as much as a gain whose upper bound is below it: no person could repair it either.
   const notBetter = (why: string): RefitVerdict => {
-    const immaterial = refitGainImmaterial(comparison, limits.alpha, limits.materialGain);
-    return {
-      verdict: 'not-better',
-      immaterial,
-      why: immaterial ? `${why}; ${noMaterialGain(limits.materialGain)}` : why,
-    };
+    const { materialGain } = limits;
+    const bounded = refitGainImmaterial(comparison, limits.alpha, materialGain);
+    const seen = refitGainSeen(comparison);
+    const immaterial = bounded || seen < materialGain;
+    const because = bounded
+      ? noMaterialGain(materialGain)
+      : `the gain seen (${seen.toPrecision(2)}) is below the material ${materialGain} and the row limit is reached`;
+    return { verdict: 'not-better', immaterial, why: immaterial ? `${why}; ${because}` : why };
   };
   const better =
     comparison.metric === 'accuracy'
