@@ -4,10 +4,10 @@ import { sameSecret } from '../lib/auth/keys.ts';
 import { type SessionTimes, sessionTimesFromEnv } from '../lib/auth/sessions.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
 import { authenticate, routePattern } from './auth.ts';
-import { jsonBody } from './body.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, HttpError, notFoundHandler } from './errors.ts';
 import { addHealthRoutes } from './health.ts';
+import { jsonBody, queryWithoutNul } from './input.ts';
 import { createApiMetrics } from './metrics.ts';
 import { buildOpenApi, mountedRoutes } from './openapi.ts';
 import { type RateLimits, rateLimitsFromEnv, trustProxyFromEnv } from './rate-limit.ts';
@@ -78,6 +78,7 @@ export function createApp(
   addHealthRoutes(app, context);
   // Keys are checked before bodies are parsed: an unauthenticated request costs no parsing.
   app.use(authenticate(context.store, limits, sessionTimes));
+  app.use(queryWithoutNul());
   app.use(jsonBody());
 
   // The gateway first and mounted on the app itself: it takes the most requests, and each router passed

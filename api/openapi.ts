@@ -468,21 +468,21 @@ function validationResponses(doc: OperationDoc | undefined, params: PathParamNam
   };
 }
 
-const jsonSchema = (schema: z.ZodType, { body = false } = {}) =>
+const jsonSchema = (schema: z.ZodType, { text = false } = {}) =>
   z.toJSONSchema(schema, {
     target: 'openapi-3.0',
     io: 'input',
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema }) => {
       statePropertyNames(zodSchema, jsonSchema);
-      if (body) forbidNul(jsonSchema);
+      if (text) forbidNul(jsonSchema);
     },
   });
 
 /**
- * A body's text may not hold U+0000 (api/body.ts refuses it: PostgreSQL cannot store it). A string with
- * a format or a fixed set of values excludes it already; one with a pattern of its own gets both (OpenAPI
- * 3.0 allows one pattern per schema).
+ * The text of a body or a query may not hold U+0000 (api/input.ts refuses it: PostgreSQL cannot store
+ * it). A string with a format or a fixed set of values excludes it already; one with a pattern of its own
+ * gets both (OpenAPI 3.0 allows one pattern per schema).
  */
 function forbidNul(json: Record<string, unknown>): void {
   if (json.type !== 'string' || 'format' in json || 'enum' in json || 'const' in json) return;
@@ -523,7 +523,7 @@ export function buildOpenApi(app: Express): object {
       schema: jsonSchema(PATH_PARAMS[name]),
     }));
     const links = linksFrom(key, routes);
-    const query = doc?.query ? jsonSchema(doc.query) : null;
+    const query = doc?.query ? jsonSchema(doc.query, { text: true }) : null;
     const queryParams = Object.entries((query?.properties ?? {}) as Record<string, object>).map(
       ([name, schema]) => ({
         name,
@@ -543,7 +543,7 @@ export function buildOpenApi(app: Express): object {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: jsonSchema(doc.body, { body: true }) } },
+              content: { 'application/json': { schema: jsonSchema(doc.body, { text: true }) } },
             },
           }
         : {}),

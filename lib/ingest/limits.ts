@@ -1,5 +1,5 @@
 // Size limits of the gateway and ingestion endpoints. The request body limit itself is the API's
-// (BODY_LIMIT in api/body.ts, HOMEOSTAT_BODY_LIMIT, 2 MB by default, answered with 413).
+// (BODY_LIMIT in api/input.ts, HOMEOSTAT_BODY_LIMIT, 2 MB by default, answered with 413).
 
 /** Rows per gateway batch, predictions or labels per ingestion batch. */
 export const MAX_BATCH_ROWS = 1000;

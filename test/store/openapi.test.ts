@@ -44,7 +44,7 @@ describe('OpenAPI document', () => {
     expect(body.additionalProperties).toBe(false);
     // What an answer means when Temporal is down is part of the contract.
     expect(register.responses['201'].description).toContain('`agent.started`');
-    // Free text in a body excludes U+0000 (api/body.ts refuses it), and the document says so.
+    // Free text in a body excludes U+0000 (api/input.ts refuses it), and the document says so.
     const reason =
       doc.paths['/v1/models/{model}/agent/pause'].post.requestBody.content['application/json'].schema
         .properties.reason;

@@ -176,6 +176,18 @@ describeEachProvider('store on %s', (provider) => {
     expect(stored.featureSchema).toEqual(featureSchema);
   });
 
+  it('refuses the NUL character in a query parameter with a 400 naming it', async () => {
+    // Found by the fuzzer: PostgreSQL cannot compare text holding U+0000 (a 500 there).
+    const res = await api.call('GET', '/v1/actions?model=a%00b&limit=5');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'invalid_request',
+      message: 'query parameters must not contain the NUL character (U+0000): found at query.model',
+    });
+    // A "%00" that is not a parameter's NUL (an encoded percent sign before "00") is no reason to refuse.
+    expect((await api.call('GET', '/v1/actions?model=credit&actor=ops%2500')).status).toBe(200);
+  });
+
   it('accepts an escaped backslash before "u0000" (text that only looks like the escape)', async () => {
     // A model of its own: the window tests below count the traffic of 'credit'.
     await registerTestModel(db.store, 'escaped');

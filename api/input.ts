@@ -1,7 +1,8 @@
-// Request bodies: JSON within the size limit, and no NUL character in any text. PostgreSQL cannot store
-// U+0000 in text or jsonb (it answers "unsupported Unicode escape sequence"), so a body carrying one would
-// fail at the database with a 500 on PostgreSQL and be stored on SQLite: refused on both, up front, as a
-// precise 400 that names where the character is.
+// Request input: JSON bodies within the size limit, and no NUL character in any text of a body or of the
+// query string. PostgreSQL cannot store or compare U+0000 in text or jsonb (it answers "unsupported Unicode
+// escape sequence" or "invalid byte sequence"), so such input would fail at the database with a 500 on
+// PostgreSQL and be stored on SQLite: refused on both, up front, as a precise 400 that names where the
+// character is.
 import type { RequestHandler } from 'express';
 import express from 'express';
 import { HttpError } from './errors.ts';
@@ -58,4 +59,18 @@ export function jsonBody(): RequestHandler[] {
       );
     },
   ];
+}
+
+/** Refuses a query string whose parameters hold U+0000 (`?model=a%00b`), naming the parameter. */
+export function queryWithoutNul(): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.originalUrl.includes('%00')) return next();
+    const at = nulCharacterPath(req.query, 'query');
+    if (at === null) return next();
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `query parameters must not contain the NUL character (U+0000): found at ${at}`,
+    );
+  };
 }
