@@ -146,9 +146,9 @@ async function measure(
 
 async function run() {
   const start = os.loadavg().map(round);
-  // Temporal runs, as in production, though no agent does: a row with an open incident asks for its
-  // agent's pending approval, which an API without Temporal answers only after its connection gives up
-  // (some 6 s), holding the browser's connections meanwhile.
+  // Temporal runs, as in production, though no agent does: a row whose incident awaits approval asks
+  // its agent for the approval, which an API without Temporal answers only after its connection gives
+  // up (some 6 s), holding the browser's connections meanwhile.
   const [temporal] = await Promise.all([startDevServer(), buildDashboard()]);
   const chromium = await launchChromiumProfile();
   const sizes = [];

@@ -228,7 +228,9 @@ function FleetRow({ entry: e }: { entry: FleetEntry }) {
             <div className="muted small">
               {e.openIncident.status} · {formatAgo(e.openIncident.openedAt)}
             </div>
-            <LiveApproval model={e.model.name} active />
+            {/* Only a row the store says awaits approval asks its agent (a Temporal query) for it: with
+                Temporal down, every other row renders without waiting on one. */}
+            <LiveApproval model={e.model.name} active={e.openIncident.phase === 'awaiting_approval'} />
           </>
         ) : (
           <span className="muted">none</span>
