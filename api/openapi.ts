@@ -481,15 +481,13 @@ const jsonSchema = (schema: z.ZodType, { text = false } = {}) =>
 
 /**
  * The text of a body or a query may not hold U+0000 (api/input.ts refuses it: PostgreSQL cannot store
- * it). A string with a format or a fixed set of values excludes it already; one with a pattern of its own
- * gets both (OpenAPI 3.0 allows one pattern per schema).
+ * it). A string with a format, a fixed set of values or a pattern of its own excludes it already (every
+ * pattern the validators use does; lib/domain.ts trimmedText says why its own does).
  */
 function forbidNul(json: Record<string, unknown>): void {
-  if (json.type !== 'string' || 'format' in json || 'enum' in json || 'const' in json) return;
-  if (typeof json.pattern === 'string') {
-    json.allOf = [{ pattern: json.pattern }, { pattern: NO_NUL_PATTERN }];
-    delete json.pattern;
-  } else json.pattern = NO_NUL_PATTERN;
+  if (json.type !== 'string' || 'pattern' in json || 'format' in json || 'enum' in json || 'const' in json)
+    return;
+  json.pattern = NO_NUL_PATTERN;
 }
 const NO_NUL_PATTERN = '^[^\\u0000]*$';
 

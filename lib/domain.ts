@@ -63,10 +63,17 @@ export const versionNumberSchema = z.number().int().min(1).max(MAX_STORED_INT);
 
 /**
  * Free text a person types (a reason, an actor): trimmed, then 1 to `max` characters. The pattern says in
- * the OpenAPI document what trimming means: blank text is refused.
+ * the OpenAPI document what trimming means (blank text is refused) and that U+0000 is refused too
+ * (api/input.ts: PostgreSQL cannot store it), in the one pattern OpenAPI 3.0 allows a schema.
  */
 export const trimmedText = (max: number) =>
-  z.string().trim().min(1).max(max).regex(/\S/, 'must not be blank');
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is named to be refused
+    .regex(/^[^\u0000]*[^\s\u0000][^\u0000]*$/, 'must not be blank, nor hold the NUL character');
 
 /** Who acts, as an API caller names them (the API records it with the key's or person's name). */
 export const apiActor = trimmedText(100).optional();
