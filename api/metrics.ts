@@ -27,7 +27,8 @@ function routeOf(req: Request): { route: string; model: string } {
   const modelIndex = segments[0] === 'v1' && segments[1] === 'models' && segments.length > 2 ? 2 : -1;
   if (modelIndex >= 0 && modelIndex < mount.length) mount[modelIndex] = ':model';
   const model = modelIndex >= 0 ? decodeURIComponent(segments[modelIndex]!) : '';
-  return { route: `/${mount.join('/')}${routePath}` || '/', model };
+  // A route mounted on the app itself has no mount segments: no leading slash of the mount's own.
+  return { route: `${mount.map((segment) => `/${segment}`).join('')}${routePath}` || '/', model };
 }
 
 /** A counter whose value is read from the ingestion counters at scrape time. */

@@ -24,12 +24,20 @@ export interface FuzzTarget {
   db: TestDatabase;
   /** "Authorization: Bearer …" of an admin key: every operation is reachable. */
   authorization: string;
+  /** Real values of each path parameter, which the fuzzer draws half the time (see fuzzConfig). */
+  realIds: RealIds;
   close(): Promise<void>;
 }
+
+/** Per path parameter of the document, values that name something the harness seeded. */
+export type RealIds = Record<'model' | 'id' | 'version' | 'revision' | 'name', (string | number)[]>;
 
 const TASK_QUEUE = 'fuzz';
 /** The model the harness registers, trains, deploys and gives an incident. */
 export const SEEDED_MODEL = 'credit';
+/** Its versions: 1 in production, 2 registered and deployed nowhere (so its status may be changed by hand). */
+const SEEDED_VERSIONS = [1, 2];
+const SPARE_KEY = 'fuzz-spare';
 /** The checks' settings and the few rules a static document cannot state (each explained there). */
 export const SCHEMATHESIS_CONFIG = path.join(REPO_ROOT, 'test', 'fuzz', 'schemathesis.toml');
 
@@ -58,11 +66,25 @@ export async function startFuzzTarget(provider: DatabaseProvider = 'sqlite'): Pr
   // A key of its own: authHeader would re-key the one api.call uses.
   const authorization = `Bearer ${await rotateApiKey(db.store, 'fuzz-admin', 'admin')}`;
   await seedDeployedModel(api);
-  await seedIncident(db.store, SEEDED_MODEL);
+  const incidentId = await seedIncident(db.store, SEEDED_MODEL);
+  // A key the fuzzer may revoke (DELETE /v1/keys/{name}): never its own.
+  await rotateApiKey(db.store, SPARE_KEY, 'viewer');
+  const { id: modelId } = await db.store.model.findUniqueOrThrow({ where: { name: SEEDED_MODEL } });
+  const revisions = await db.store.deploymentRevision.findMany({
+    where: { modelId },
+    select: { revision: true },
+  });
   return {
     api,
     db,
     authorization,
+    realIds: {
+      model: [SEEDED_MODEL],
+      id: [incidentId],
+      version: SEEDED_VERSIONS,
+      revision: revisions.map((r) => r.revision),
+      name: [SPARE_KEY],
+    },
     async close() {
       await api.close();
       worker.shutdown();
@@ -73,17 +95,19 @@ export async function startFuzzTarget(provider: DatabaseProvider = 'sqlite'): Pr
 }
 
 /**
- * One model with a trained version in production and a second revision, so that the list operations the
- * OpenAPI links start from name real versions and revisions from the first request on (the fuzzer's own
- * registrations rarely carry a trainable data set).
+ * One model with a trained version in production, a second version deployed nowhere and several
+ * revisions, so that deep routes have real versions and revisions to name from the first request on (the
+ * fuzzer's own registrations rarely carry a trainable data set).
  */
 async function seedDeployedModel(api: TestApi): Promise<void> {
   await registerCreditModel(api.call, SEEDED_MODEL);
-  const trained = await api.call('POST', `/v1/models/${SEEDED_MODEL}/versions`, {
-    train: { trainer: 'logistic-regression', options: { steps: 50 } },
-    data: creditData(200, 1),
-  });
-  if (trained.status !== 201) throw new Error(`seeding a version: ${JSON.stringify(trained.body)}`);
+  for (const seed of SEEDED_VERSIONS) {
+    const trained = await api.call('POST', `/v1/models/${SEEDED_MODEL}/versions`, {
+      train: { trainer: 'logistic-regression', options: { steps: 50 } },
+      data: creditData(200, seed),
+    });
+    if (trained.status !== 201) throw new Error(`seeding a version: ${JSON.stringify(trained.body)}`);
+  }
   for (const change of [{ production: 1 }, { mode: 'disabled' }, { mode: 'serving' }]) {
     const res = await api.call('POST', `/v1/models/${SEEDED_MODEL}/deployment`, {
       ...change,
@@ -98,7 +122,7 @@ async function seedDeployedModel(api: TestApi): Promise<void> {
  * agent of a fuzzed model opens none): the incidents listing's OpenAPI link then hands the fuzzer a real
  * incident id for GET /v1/incidents/{id}, whose timeline joins the decision.
  */
-async function seedIncident(store: Store, modelName: string): Promise<void> {
+async function seedIncident(store: Store, modelName: string): Promise<string> {
   const { id: modelId } = await store.model.findUniqueOrThrow({ where: { name: modelName } });
   const incident = await store.incident.create({
     data: {
@@ -125,6 +149,34 @@ async function seedIncident(store: Store, modelName: string): Promise<void> {
       runId: 'fuzz-seed',
     },
   });
+  return incident.id;
+}
+
+/** Share of generated requests whose path parameter is a real value rather than a generated one. */
+const REAL_ID_PROBABILITY = 0.5;
+
+/**
+ * The run's configuration file: the committed settings plus a dictionary per path parameter of the
+ * values the harness seeded. Links alone reach a deep route only when the stateful phase happens to
+ * walk there from a created resource; with the dictionaries, every phase sends real ids half the time,
+ * so the deep routes answer from the state they exist for, not only 404.
+ */
+function fuzzConfig(realIds: RealIds, dir: string): string {
+  const toml = (value: string | number) =>
+    typeof value === 'number' ? String(value) : JSON.stringify(value);
+  const lines = ['', '# Added by test/helpers/fuzz.ts for this run: the seeded ids.', '[dictionaries]'];
+  for (const [parameter, values] of Object.entries(realIds)) {
+    lines.push(`real-${parameter} = { values = [${values.map(toml).join(', ')}] }`);
+  }
+  lines.push('', '[parameters]');
+  for (const parameter of Object.keys(realIds)) {
+    lines.push(
+      `"path.${parameter}" = { dictionary = "real-${parameter}", probability = ${REAL_ID_PROBABILITY} }`,
+    );
+  }
+  const file = path.join(dir, 'schemathesis.toml');
+  fs.writeFileSync(file, `${fs.readFileSync(SCHEMATHESIS_CONFIG, 'utf8')}${lines.join('\n')}\n`);
+  return file;
 }
 
 export interface FuzzOptions {
@@ -184,9 +236,10 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
   const { stdout: versionLine } = await promisify(execFile)(cli, ['--version']);
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-fuzz-'));
   const reportPath = path.join(reportDir, 'report.ndjson');
-  const args = (url: string, authorization: string, report: string) => [
+  const config = fuzzConfig(target.realIds, reportDir);
+  const args = (url: string, authorization: string, report: string, configFile: string) => [
     '--config-file',
-    path.relative(REPO_ROOT, SCHEMATHESIS_CONFIG),
+    configFile,
     'run',
     `${url}/openapi.json`,
     '--checks',
@@ -210,7 +263,7 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
     '--no-color',
   ];
   const started = Date.now();
-  const child = spawn(cli, args(target.api.url, target.authorization, reportPath), {
+  const child = spawn(cli, args(target.api.url, target.authorization, reportPath, config), {
     cwd: REPO_ROOT,
     env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false', NO_COLOR: '1' },
   });
@@ -235,7 +288,12 @@ export async function runSchemathesis(target: FuzzTarget, options: FuzzOptions):
     // Without what changes from run to run (the port, the key, the temporary report).
     command: [
       'schemathesis',
-      ...args('http://127.0.0.1:<port>', 'Bearer <admin key>', '<report.ndjson>'),
+      ...args(
+        'http://127.0.0.1:<port>',
+        'Bearer <admin key>',
+        '<report.ndjson>',
+        `<${path.relative(REPO_ROOT, SCHEMATHESIS_CONFIG)} and the seeded ids>`,
+      ),
     ].join(' '),
     exitCode,
     ...summarise(events),
