@@ -30,30 +30,62 @@ export interface WindowBounds {
 }
 
 /**
- * The windows over arrival times `ts` (ascending), the first opening at `startAt`; rows that share a
- * timestamp share a window. The last window ends at or after the last arrival.
+ * The windows over arrival times `ts` (ascending) that have closed by `now`, the first opening at
+ * `startAt`; rows that share a timestamp share a window. `ts` must hold every arrival after `startAt` up
+ * to `now` (later ones are not needed: a window whose close depends on them has not closed). A window
+ * still open is not returned: a count or adaptive window short of `rows` rows before its time limit, a
+ * time window before its span is over. A long gap closes several windows: one per `every` (time) or per
+ * `maxSpan` (adaptive); a count window never closes on traffic that stopped.
  */
-export function cutWindows(ts: readonly number[], startAt: number, rule: WindowRule): WindowBounds[] {
+export function closedWindows(
+  ts: readonly number[],
+  startAt: number,
+  now: number,
+  rule: WindowRule,
+): WindowBounds[] {
   const bounds: WindowBounds[] = [];
-  if (ts.length === 0) return bounds;
-  const last = ts.at(-1)!;
+  const next = windowEnds(ts, rule);
+  for (let endAt = next(startAt); endAt <= now; endAt = next(startAt)) {
+    bounds.push({ startAt, endAt });
+    startAt = endAt;
+  }
+  return bounds;
+}
+
+/**
+ * Where the window opening at `startAt` closes, given the arrivals `ts`; infinity when only an arrival
+ * not among them can close it. Each bound only grows with later arrivals, so a close computed from the
+ * arrivals up to `now` is final once it is at or before `now`.
+ */
+function windowEnds(ts: readonly number[], rule: WindowRule): (startAt: number) => number {
   const every = durationMs(rule.every);
   const maxSpan = Math.max(every, durationMs(rule.maxSpan));
   /** The time of the n-th arrival (1-based) from index i; none: never. */
   const nth = (i: number, n: number) => (i + n - 1 < ts.length ? ts[i + n - 1]! : Number.POSITIVE_INFINITY);
   let i = 0;
-  while (startAt < last) {
+  return (startAt) => {
     while (i < ts.length && ts[i]! <= startAt) i++;
-    let endAt: number;
-    if (rule.kind === 'time') endAt = startAt + every;
-    else if (rule.kind === 'count') endAt = Math.min(nth(i, rule.rows), last);
-    else {
-      const full = nth(i, rule.rows);
-      const judgeable = nth(i, rule.minRows);
-      endAt = Math.min(full, Math.max(startAt + every, judgeable), startAt + maxSpan);
-    }
-    bounds.push({ startAt, endAt });
-    startAt = endAt;
+    if (rule.kind === 'time') return startAt + every;
+    if (rule.kind === 'count') return nth(i, rule.rows);
+    const full = nth(i, rule.rows);
+    const judgeable = nth(i, rule.minRows);
+    return Math.min(full, Math.max(startAt + every, judgeable), startAt + maxSpan);
+  };
+}
+
+/**
+ * Every window over arrival times `ts` (ascending), the first opening at `startAt`, as a replay of the
+ * whole stream cuts them: the windows closed by the last arrival, then the one still open, which ends
+ * where its rule would close it (a count window: at the last arrival).
+ */
+export function cutWindows(ts: readonly number[], startAt: number, rule: WindowRule): WindowBounds[] {
+  if (ts.length === 0) return [];
+  const last = ts.at(-1)!;
+  const bounds = closedWindows(ts, startAt, last, rule);
+  const openAt = bounds.at(-1)?.endAt ?? startAt;
+  if (openAt < last) {
+    const endAt = windowEnds(ts, rule)(openAt);
+    bounds.push({ startAt: openAt, endAt: Number.isFinite(endAt) ? endAt : last });
   }
   return bounds;
 }

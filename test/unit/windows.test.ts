@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutWindows, type WindowRule } from '../../lib/brain/windows.ts';
+import { closedWindows, cutWindows, type WindowRule } from '../../lib/brain/windows.ts';
 
 const MINUTE = 60_000;
 const rule = (over: Partial<WindowRule> = {}): WindowRule => ({
@@ -54,5 +54,56 @@ describe('cutWindows: where a window closes', () => {
   it('count windows keep rows that share a timestamp together', () => {
     const ts = [1, 2, 2, 2, 3, 4];
     expect(sizes(ts, cutWindows(ts, 0, rule({ kind: 'count', rows: 2 })))).toEqual([4, 2]);
+  });
+});
+
+describe('closedWindows: the windows the live agent may measure by now', () => {
+  it('a long gap becomes several windows, one per maxSpan, however few rows they hold', () => {
+    // 60 rows a minute for a minute, then nothing for five hours.
+    const ts = arrivals(60, 1000);
+    const windows = closedWindows(ts, 0, 60 * 1000 + 5 * 60 * MINUTE - 1, rule());
+    expect(sizes(ts, windows)).toEqual([60, 0, 0, 0, 0]);
+    expect(windows.slice(1).map((w) => w.endAt - w.startAt)).toEqual(Array(4).fill(60 * MINUTE));
+    // The fifth empty hour is a millisecond short of its end: that window is still open.
+    expect(windows.at(-1)!.endAt).toBe(60 * 1000 + 4 * 60 * MINUTE);
+  });
+
+  it('time windows after a gap: one per `every`, empty or not', () => {
+    const windows = closedWindows([], 0, 10 * MINUTE + 1, rule({ kind: 'time' }));
+    expect(windows.map((w) => w.endAt)).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * MINUTE));
+  });
+
+  it('on sparse traffic nothing closes until minRows arrived (after `every`) or maxSpan passed', () => {
+    const ts = arrivals(29, MINUTE); // one row a minute: 29 rows by minute 29
+    expect(closedWindows(ts, 0, 29 * MINUTE, rule())).toEqual([]);
+    const thirty = arrivals(30, MINUTE);
+    expect(closedWindows(thirty, 0, 30 * MINUTE, rule())).toEqual([{ startAt: 0, endAt: 30 * MINUTE }]);
+    // A handful of rows wait out the hour, then close as one window.
+    const few = arrivals(5, MINUTE);
+    expect(closedWindows(few, 0, 60 * MINUTE - 1, rule())).toEqual([]);
+    expect(sizes(few, closedWindows(few, 0, 60 * MINUTE, rule()))).toEqual([5]);
+  });
+
+  it('a full adaptive window closes at its `rows`-th arrival, before `every`', () => {
+    const ts = arrivals(2500, 10);
+    const windows = closedWindows(ts, 0, 25_000, rule());
+    expect(sizes(ts, windows)).toEqual([1000, 1000]);
+    expect(windows.at(-1)!.endAt).toBe(20_000);
+  });
+
+  it('count windows close when full and never on traffic that stopped', () => {
+    const ts = [1, 2, 2, 2, 3, 4, 5];
+    const windows = closedWindows(ts, 0, 1e12, rule({ kind: 'count', rows: 2 }));
+    expect(sizes(ts, windows)).toEqual([4, 2]);
+    expect(windows.at(-1)!.endAt).toBe(4);
+  });
+
+  it('agrees with cutWindows on every window the replay closed by the same time', () => {
+    const ts = [...arrivals(100, 5000), 500_000 + 10 * 60 * MINUTE];
+    const all = cutWindows(ts, 0, rule());
+    for (const now of [30_000, 150_000, 500_000, 4 * 60 * MINUTE, ts.at(-1)!]) {
+      const seen = ts.filter((t) => t <= now);
+      expect(closedWindows(seen, 0, now, rule())).toEqual(all.filter((w) => w.endAt <= now));
+    }
   });
 });
