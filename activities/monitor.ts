@@ -1,6 +1,9 @@
-// Monitor: measures one window of a model's traffic from the store.
+// Monitor: measures the windows of a model's traffic that have closed, from the store.
 //
-// Window n holds the predictions received since window n−1 closed, up to now. A row's receivedAt is set
+// Where a window closes is the policy's rule (lib/brain/windows.ts closedWindows) applied to the arrival
+// times: each cycle the agent asks for the windows that closed since the last one it judged, so a quiet
+// model waits for a window it can judge and a long gap is measured as several windows. Window n holds the
+// predictions received after window n−1 closed, up to its own close. A row's receivedAt is set
 // before its transaction commits, so a row stamped just before a window closed may become visible only
 // after: to lose none, each window also re-reads the last `lagMs` of its predecessor and skips the rows
 // its predecessor already counted (their ids are stored with it, `tail`). Rows that take longer than
@@ -15,6 +18,7 @@
 import { raw, type Sql, sqltag as sql } from '@prisma/client/runtime/client';
 import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
 import type { WindowSummary } from '../lib/brain/types.ts';
+import { closedWindows, type WindowBounds, type WindowRule } from '../lib/brain/windows.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
 import { logger } from '../lib/log.ts';
@@ -26,8 +30,23 @@ import { modelNotFound } from './errors.ts';
 
 export interface MonitorRequest {
   modelName: string;
-  /** Window number; one per agent cycle, so a retried activity measures the same window again. */
+  /**
+   * The number of the first window the agent has not judged. A window is stored under its number with
+   * its bounds, so a retried activity returns the windows an earlier attempt measured, as they were.
+   */
+  fromSeq: number;
+}
+
+/** A window that has closed: its number, bounds (epoch ms; lib/brain/windows.ts) and arrivals. */
+export interface ClosedWindow extends WindowBounds {
   seq: number;
+  /** The predictions it holds, as counted when it was cut or measured; null: a time window, cut unread. */
+  rows: number | null;
+}
+
+export interface MeasureRequest {
+  modelName: string;
+  windows: ClosedWindow[];
 }
 
 export const MONITOR_DEFAULTS = {
@@ -39,11 +58,20 @@ export const MONITOR_DEFAULTS = {
    * 2,000 rows of 20 features are a few MB as Prisma returns them.
    */
   pageSize: 2000,
+  /** Windows measured in one cycle at most: a longer backlog (after an outage) is caught up over cycles. */
+  maxWindows: 24,
+  /**
+   * Arrival times read at once to find where windows close (a window of `rows` rows needs that many: the
+   * read is never below rows + 1). A backlog beyond it closes the windows it covers now, the rest later.
+   */
+  maxArrivals: 50_000,
 };
 
 export interface MonitorOptions {
   lagMs?: number;
   pageSize?: number;
+  maxWindows?: number;
+  maxArrivals?: number;
   /** The clock; tests and backtests drive it. */
   now?: () => Date;
   /** The user's own finding rules (lib/extensions/finding-rules.ts), judged on every window. */
@@ -167,7 +195,7 @@ async function* keysetPages<Row extends { receivedAt: Date; id: string }>(
 // A page is one SQL query joining predictions and labels. Prisma's relation loading (a page, then a
 // second query with one bound parameter per row, joined in memory) and its row mapping took most of a
 // paged window's time: at 100,000 rows the paged monitor was 3× slower than reading the window whole.
-// `source <> 'shadow'` is the `served` filter of monitorWindow.
+// `source <> 'shadow'` is the `served` filter of measureWindow.
 
 /** The window's predictions with the labels received for them, one page. */
 function arrivalPage(store: Store, modelId: string, to: Date) {
@@ -212,151 +240,237 @@ function labelPage(store: Store, modelId: string, to: Date) {
   };
 }
 
+/**
+ * The arrival times after `from` up to `now` that decide where the next windows close, and the time up to
+ * which they are complete: `now`, or just before the last time read when the read was capped (rows of
+ * that millisecond may lie beyond the cap). A time window closes by the clock alone: nothing is read.
+ */
+async function arrivalsAfter(
+  store: Store,
+  modelId: string,
+  from: Date,
+  now: Date,
+  rule: WindowRule,
+  maxArrivals: number,
+): Promise<{ ts: number[]; until: number }> {
+  if (rule.kind === 'time') return { ts: [], until: now.getTime() };
+  const take = Math.max(maxArrivals, rule.rows + 1);
+  const rows = await store.$queryRaw<{ receivedAt: Date }[]>`
+    SELECT p."receivedAt" FROM "Prediction" p
+    WHERE p."modelId" = ${modelId} AND p.source <> 'shadow' AND p."receivedAt" > ${from}
+      AND p."receivedAt" <= ${now}
+    ORDER BY p."receivedAt"
+    LIMIT ${take}`;
+  const ts = rows.map((r) => new Date(r.receivedAt).getTime());
+  if (ts.length < take) return { ts, until: now.getTime() };
+  const until = ts.at(-1)! - 1;
+  return { ts: ts.filter((t) => t <= until), until };
+}
+
 export function createMonitorActivities(store: Store, options: MonitorOptions = {}) {
   const lagMs = options.lagMs ?? MONITOR_DEFAULTS.lagMs;
   const pageSize = options.pageSize ?? MONITOR_DEFAULTS.pageSize;
+  const maxWindows = options.maxWindows ?? MONITOR_DEFAULTS.maxWindows;
+  const maxArrivals = options.maxArrivals ?? MONITOR_DEFAULTS.maxArrivals;
   const clock = options.now ?? (() => new Date());
-  return {
-    /**
-     * Closes window `seq` and stores its metrics (MetricWindow.metrics: StoredWindowMetrics).
-     * Idempotent: a window that was already stored is returned as it was.
-     */
-    async monitorWindow({ modelName, seq }: MonitorRequest): Promise<WindowSummary> {
-      const model = await store.model.findUnique({ where: { name: modelName } });
-      if (!model) throw modelNotFound(modelName);
-      const existing = await store.metricWindow.findUnique({
-        where: { modelId_seq: { modelId: model.id, seq } },
-      });
-      if (existing) {
-        // Windows stored before the full monitor hold the summary itself.
-        const stored = existing.metrics as unknown as Partial<StoredWindowMetrics> & WindowSummary;
-        return stored.summary ?? stored;
-      }
 
-      const previous = await store.metricWindow.findFirst({
-        where: { modelId: model.id, seq: { lt: seq } },
-        orderBy: { seq: 'desc' },
-      });
-      const startAt = previous?.endAt ?? model.createdAt;
-      const now = clock();
-      const endAt = new Date(Math.max(now.getTime(), startAt.getTime()));
-      const scanFrom = new Date(startAt.getTime() - (previous ? lagMs : 0));
-      const counted = (previous?.metrics as { tail?: StoredWindowMetrics['tail'] } | null)?.tail;
-      const countedPredictions = new Set(counted?.predictions ?? []);
-      const countedLabels = new Set(counted?.labels ?? []);
-      const policy = policyFor(model);
-      const task = model.task as Task;
+  /** Measures `window`, which follows `previous` (none: the model's first), and stores it. */
+  async function measureWindow(
+    model: StoredModel,
+    window: ClosedWindow,
+    previous: StoredWindow | null,
+  ): Promise<StoredWindow> {
+    const modelName = model.name;
+    const { seq } = window;
+    const startAt = new Date(window.startAt);
+    const endAt = new Date(window.endAt);
+    const scanFrom = new Date(startAt.getTime() - (previous ? lagMs : 0));
+    const counted = (previous?.metrics as { tail?: StoredWindowMetrics['tail'] } | null)?.tail;
+    const countedPredictions = new Set(counted?.predictions ?? []);
+    const countedLabels = new Set(counted?.labels ?? []);
+    const policy = policyFor(model);
+    const task = model.task as Task;
 
-      // Shadow copies are another version's answers to the same requests: not this model's traffic.
-      const served = { not: 'shadow' };
-      const [revision, before] = await Promise.all([
-        store.deploymentRevision.findFirst({
-          where: { modelId: model.id },
-          orderBy: { revision: 'desc' },
-        }),
-        store.prediction.findFirst({
-          where: { modelId: model.id, source: served, receivedAt: { lte: startAt } },
-          orderBy: { receivedAt: 'desc' },
-          select: { receivedAt: true },
-        }),
-      ]);
-      const productionVersionId = revision?.productionVersionId ?? null;
-      // The serving production version's profile; none (no revision, no production version, no
-      // profile) leaves drift unjudged and the metrics say `reference: 'none'`.
-      const version = productionVersionId
-        ? await store.modelVersion.findUnique({
-            where: { id: productionVersionId },
-            select: { referenceStats: true },
-          })
-        : null;
-      const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
+    // Shadow copies are another version's answers to the same requests: not this model's traffic.
+    const served = { not: 'shadow' };
+    const [revision, before] = await Promise.all([
+      store.deploymentRevision.findFirst({
+        where: { modelId: model.id },
+        orderBy: { revision: 'desc' },
+      }),
+      store.prediction.findFirst({
+        where: { modelId: model.id, source: served, receivedAt: { lte: startAt } },
+        orderBy: { receivedAt: 'desc' },
+        select: { receivedAt: true },
+      }),
+    ]);
+    const productionVersionId = revision?.productionVersionId ?? null;
+    // The serving production version's profile; none (no revision, no production version, no
+    // profile) leaves drift unjudged and the metrics say `reference: 'none'`.
+    const version = productionVersionId
+      ? await store.modelVersion.findUnique({
+          where: { id: productionVersionId },
+          select: { referenceStats: true },
+        })
+      : null;
+    const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
-      const predictionPages = () => keysetPages(arrivalPage(store, model.id, endAt), scanFrom, pageSize);
-      const labelPages = () => keysetPages(labelPage(store, model.id, endAt), scanFrom, pageSize);
+    const predictionPages = () => keysetPages(arrivalPage(store, model.id, endAt), scanFrom, pageSize);
+    const labelPages = () => keysetPages(labelPage(store, model.id, endAt), scanFrom, pageSize);
 
-      // A classifier without declared labels or a reference uses the classes it is seen to use: only
-      // then is the window read twice.
-      let observedNeeded = false;
-      let classes = windowClasses(task, model.labels as string[] | null, reference, () => {
-        observedNeeded = true;
-        return [];
-      });
-      if (observedNeeded) {
-        const seen = new Set<unknown>();
-        for await (const page of predictionPages()) {
-          for (const p of page) {
-            seen.add((p.output as RawOutput | null)?.prediction);
-            if (p.labelReceivedAt) seen.add(p.labelValue);
-          }
-        }
-        for await (const page of labelPages()) {
-          for (const l of page) {
-            seen.add(l.value);
-            seen.add((l.prediction.output as RawOutput | null)?.prediction);
-          }
-        }
-        classes = windowClasses(task, model.labels as string[] | null, reference, () => seen);
-      }
-
-      const measurer = new WindowMeasurer(
-        {
-          seq,
-          schema: model.featureSchema as unknown as FeatureSchema,
-          task,
-          reference,
-          previousArrival: before?.receivedAt ?? null,
-          startAt,
-          endAt,
-          minRows: policy.window.minRows,
-          findingRules: { modelName, rules: options.findingRules ?? [] },
-        },
-        classes,
-      );
-      const tailFrom = endAt.getTime() - lagMs;
-      // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
-      // can be shorter than the lag): the next window skips them all.
-      const tail: StoredWindowMetrics['tail'] = { predictions: [], labels: [] };
+    // A classifier without declared labels or a reference uses the classes it is seen to use: only
+    // then is the window read twice.
+    let observedNeeded = false;
+    let classes = windowClasses(task, model.labels as string[] | null, reference, () => {
+      observedNeeded = true;
+      return [];
+    });
+    if (observedNeeded) {
+      const seen = new Set<unknown>();
       for await (const page of predictionPages()) {
-        for (const p of page) if (p.receivedAt.getTime() > tailFrom) tail.predictions.push(p.id);
-        // For the arrivals, the labels received by the window's close (their coverage so far).
-        measurer.addArrivals(
-          page
-            .filter((p) => !countedPredictions.has(p.id))
-            .map((p) =>
-              toWindowPrediction(
-                p,
-                p.labelReceivedAt && p.labelReceivedAt <= endAt
-                  ? { value: p.labelValue, observedAt: p.labelObservedAt! }
-                  : null,
-              ),
-            ),
-        );
+        for (const p of page) {
+          seen.add((p.output as RawOutput | null)?.prediction);
+          if (p.labelReceivedAt) seen.add(p.labelValue);
+        }
       }
       for await (const page of labelPages()) {
-        for (const l of page) if (l.receivedAt.getTime() > tailFrom) tail.labels.push(l.id);
-        const fresh = page.filter((l) => !countedLabels.has(l.id));
-        const production = fresh.filter((l) =>
-          servedByProduction(l.prediction.versionId, productionVersionId),
-        );
-        measurer
-          .addLabelled(production.map((l) => toWindowPrediction(l.prediction, l)))
-          .addLabelledElsewhere(fresh.length - production.length);
+        for (const l of page) {
+          seen.add(l.value);
+          seen.add((l.prediction.output as RawOutput | null)?.prediction);
+        }
       }
-      const { metrics, summary } = measurer.result();
-      await store.metricWindow.upsert({
-        where: { modelId_seq: { modelId: model.id, seq } },
-        create: {
-          modelId: model.id,
-          seq,
-          startAt,
-          endAt,
-          count: summary.count,
-          labelled: summary.labelled,
-          metrics: { ...metrics, tail } as object,
-        },
-        update: {},
-      });
-      return summary;
+      classes = windowClasses(task, model.labels as string[] | null, reference, () => seen);
+    }
+
+    const measurer = new WindowMeasurer(
+      {
+        seq,
+        schema: model.featureSchema as unknown as FeatureSchema,
+        task,
+        reference,
+        previousArrival: before?.receivedAt ?? null,
+        startAt,
+        endAt,
+        minRows: policy.window.minRows,
+        findingRules: { modelName, rules: options.findingRules ?? [] },
+      },
+      classes,
+    );
+    const tailFrom = endAt.getTime() - lagMs;
+    // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
+    // can be shorter than the lag): the next window skips them all.
+    const tail: StoredWindowMetrics['tail'] = { predictions: [], labels: [] };
+    for await (const page of predictionPages()) {
+      for (const p of page) if (p.receivedAt.getTime() > tailFrom) tail.predictions.push(p.id);
+      // For the arrivals, the labels received by the window's close (their coverage so far).
+      measurer.addArrivals(
+        page
+          .filter((p) => !countedPredictions.has(p.id))
+          .map((p) =>
+            toWindowPrediction(
+              p,
+              p.labelReceivedAt && p.labelReceivedAt <= endAt
+                ? { value: p.labelValue, observedAt: p.labelObservedAt! }
+                : null,
+            ),
+          ),
+      );
+    }
+    for await (const page of labelPages()) {
+      for (const l of page) if (l.receivedAt.getTime() > tailFrom) tail.labels.push(l.id);
+      const fresh = page.filter((l) => !countedLabels.has(l.id));
+      const production = fresh.filter((l) => servedByProduction(l.prediction.versionId, productionVersionId));
+      measurer
+        .addLabelled(production.map((l) => toWindowPrediction(l.prediction, l)))
+        .addLabelledElsewhere(fresh.length - production.length);
+    }
+    const { metrics, summary } = measurer.result();
+    // A window another attempt stored first stays as it was.
+    return store.metricWindow.upsert({
+      where: { modelId_seq: { modelId: model.id, seq } },
+      create: {
+        modelId: model.id,
+        seq,
+        startAt,
+        endAt,
+        count: summary.count,
+        labelled: summary.labelled,
+        metrics: { ...metrics, tail } as object,
+      },
+      update: {},
+    });
+  }
+
+  return {
+    /**
+     * The windows that closed after the last one the agent judged (window `fromSeq` on), at most
+     * `maxWindows`, each with its number and the rows it holds: first those an earlier attempt of the
+     * agent's measured (stored with their bounds), then those the policy's rule closes by now.
+     */
+    async closedWindowsSince({ modelName, fromSeq }: MonitorRequest): Promise<ClosedWindow[]> {
+      const model = await store.model.findUnique({ where: { name: modelName } });
+      if (!model) throw modelNotFound(modelName);
+      const [stored, before] = await Promise.all([
+        store.metricWindow.findMany({
+          where: { modelId: model.id, seq: { gte: fromSeq } },
+          orderBy: { seq: 'asc' },
+          take: maxWindows,
+          select: { seq: true, startAt: true, endAt: true, count: true },
+        }),
+        store.metricWindow.findFirst({
+          where: { modelId: model.id, seq: { lt: fromSeq } },
+          orderBy: { seq: 'desc' },
+          select: { endAt: true },
+        }),
+      ]);
+      const windows: ClosedWindow[] = stored.map((w) => ({
+        seq: w.seq,
+        startAt: w.startAt.getTime(),
+        endAt: w.endAt.getTime(),
+        rows: w.count,
+      }));
+      if (windows.length === maxWindows) return windows;
+      const from = windows.at(-1)?.endAt ?? (before?.endAt ?? model.createdAt).getTime();
+      const rule = policyFor(model).window;
+      const { ts, until } = await arrivalsAfter(store, model.id, new Date(from), clock(), rule, maxArrivals);
+      let seq = windows.at(-1)?.seq ?? fromSeq - 1;
+      for (const bounds of closedWindows(ts, from, until, rule).slice(0, maxWindows - windows.length)) {
+        const rows =
+          rule.kind === 'time' ? null : ts.filter((t) => t > bounds.startAt && t <= bounds.endAt).length;
+        windows.push({ seq: ++seq, ...bounds, rows });
+      }
+      return windows;
+    },
+
+    /**
+     * Measures `windows` (as closedWindowsSince returned them, in order) and stores their metrics
+     * (MetricWindow.metrics: StoredWindowMetrics) with their bounds. Idempotent: a window already stored
+     * under its number is returned as it was.
+     */
+    async monitorWindows({ modelName, windows }: MeasureRequest): Promise<WindowSummary[]> {
+      const model = await store.model.findUnique({ where: { name: modelName } });
+      if (!model) throw modelNotFound(modelName);
+      const summaries: WindowSummary[] = [];
+      for (const window of windows) {
+        const [existing, previous] = await Promise.all([
+          store.metricWindow.findUnique({ where: { modelId_seq: { modelId: model.id, seq: window.seq } } }),
+          store.metricWindow.findFirst({
+            where: { modelId: model.id, seq: { lt: window.seq } },
+            orderBy: { seq: 'desc' },
+          }),
+        ]);
+        summaries.push(summaryOf(existing ?? (await measureWindow(model, window, previous))));
+      }
+      return summaries;
     },
   };
+}
+
+type StoredModel = NonNullable<Awaited<ReturnType<Store['model']['findUnique']>>>;
+type StoredWindow = NonNullable<Awaited<ReturnType<Store['metricWindow']['findUnique']>>>;
+
+function summaryOf(window: StoredWindow): WindowSummary {
+  // Windows stored before the full monitor hold the summary itself.
+  const metrics = window.metrics as unknown as Partial<StoredWindowMetrics> & WindowSummary;
+  return metrics.summary ?? metrics;
 }

@@ -10,7 +10,7 @@ type History = proto.temporal.api.history.v1.IHistory;
 const EventType = temporal.api.enums.v1.EventType;
 
 /** The activity that opens every cycle (workflows/agent.ts): its scheduling is the cycle running. */
-const CYCLE_ACTIVITY = 'monitorWindow';
+const CYCLE_ACTIVITY = 'closedWindowsSince';
 
 export interface HistoryFigures {
   events: number;

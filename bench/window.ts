@@ -139,7 +139,12 @@ async function measure(file: string, mode: 'paged' | 'whole', lastArrival: Date)
   const started = performance.now();
   const summary =
     mode === 'paged'
-      ? await createMonitorActivities(store, { now: () => endAt }).monitorWindow({ modelName: MODEL, seq: 0 })
+      ? (
+          await createMonitorActivities(store).monitorWindows({
+            modelName: MODEL,
+            windows: [{ seq: 0, startAt: model.createdAt.getTime(), endAt: endAt.getTime(), rows: null }],
+          })
+        )[0]!
       : await measureWhole(store, model, endAt);
   const seconds = (performance.now() - started) / 1000;
   await store.$disconnect();

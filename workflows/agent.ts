@@ -1,5 +1,6 @@
 // The per-model agent: a long-running entity workflow that interprets the incident lifecycle
-// (lib/brain/lifecycle.ts). Every cycle it measures a window and hands it to step(), with the updates of
+// (lib/brain/lifecycle.ts). Every cycle it measures the windows that closed since the last (the policy's
+// rule, lib/brain/windows.ts; none on a quiet model, several after a gap) and hands each to step(), with the updates of
 // people (pause, approvals, acknowledge, revert, policy) as further events; it carries out the commands
 // step() returns — activities, child workflows, timers — and feeds their outcomes back as events. Events
 // are taken one at a time, in order, so nothing else ever writes the state; work that waits (a remedy, a
@@ -20,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { ClosedWindow } from '../activities/monitor.ts';
 import { AGENT_DEFAULTS } from '../lib/agent-defaults.ts';
 import type { Remedy } from '../lib/brain/contracts.ts';
 import { initialLifecycleState, step } from '../lib/brain/lifecycle.ts';
@@ -54,14 +56,16 @@ import {
 } from './remedies.ts';
 import { webhookRemedyWorkflow } from './webhook-remedy.ts';
 
-const { monitorWindow, recordCycle, recordOperatorAction } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['ModelNotFound'],
+const { closedWindowsSince, monitorWindows, recordCycle, recordOperatorAction } = proxyActivities<Activities>(
+  {
+    startToCloseTimeout: '1 minute',
+    retry: {
+      initialInterval: '1 second',
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['ModelNotFound'],
+    },
   },
-});
+);
 const acts = proxyActivities<Activities>(STEP_OPTIONS);
 // An escalation that could not be delivered is audited, and the dashboard remains the channel.
 const escalation = proxyActivities<Activities>(WEBHOOK_OPTIONS);
@@ -102,6 +106,15 @@ function searchAttributeIndexer(): (state: AgentState) => void {
     upsertSearchAttributes(changed.map((role) => ({ key: SEARCH_ATTRIBUTES[role], value: index[role] })));
     for (const role of changed) published.set(role, index[role]);
   };
+}
+
+/** "measure windows 812–814: 200, 180, 35 rows", as the Temporal UI shows the activity. */
+function measureSummary(windows: readonly ClosedWindow[]): string {
+  const first = windows[0]!.seq;
+  const last = windows.at(-1)!.seq;
+  const which = first === last ? `window ${first}` : `windows ${first}–${last}`;
+  const rows = windows.map((w) => w.rows);
+  return rows.includes(null) ? `measure ${which}` : `measure ${which}: ${rows.join(', ')} rows`;
 }
 
 export async function agentWorkflow(input: AgentInput): Promise<never> {
@@ -394,7 +407,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     { validator: validateOperatorRequest },
   );
 
-  // ---- the loop: a window every cycle ----
+  // ---- the loop: every cycle, the windows that closed ----
   if (!state.policy) {
     const stored = await acts.loadPolicy({ modelName });
     const policy = { version: stored.version, document: stored.policy };
@@ -411,11 +424,20 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     }
     sleepFirst = true;
     if (!state.paused) {
-      const window = await monitorWindow.executeWithOptions({ summary: `measure window ${state.cycle}` }, [
-        { modelName, seq: state.cycle },
-      ]);
-      const deployment = await readDeployment();
-      await dispatch({ kind: 'window', at: Date.now(), window, deployment, incidentId: uuid4() });
+      // Every window is judged once, in order: state.cycle counts the windows judged, so it numbers the next.
+      const closed = await closedWindowsSince.executeWithOptions(
+        { summary: `find the windows closed since window ${state.cycle}` },
+        [{ modelName, fromSeq: state.cycle }],
+      );
+      if (closed.length > 0) {
+        const windows = await monitorWindows.executeWithOptions({ summary: measureSummary(closed) }, [
+          { modelName, windows: closed },
+        ]);
+        const deployment = await readDeployment();
+        for (const window of windows) {
+          await dispatch({ kind: 'window', at: Date.now(), window, deployment, incidentId: uuid4() });
+        }
+      }
     }
     if (workflowInfo().continueAsNewSuggested || cyclesThisRun + 1 >= maxCyclesPerRun) {
       // Children do not outlive a run: let the work beside the loop finish (the loop keeps measuring), and

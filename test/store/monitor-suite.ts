@@ -40,9 +40,16 @@ const ALLOWED_WINDOWS: Record<string, number> = {
   'label-delay': 4,
 };
 
-async function deployCreditModel(db: TestDatabase, name: string) {
+/** Windows of 100 s from the model's creation on (its createdAt: the first window opens then). */
+const TIME_WINDOWS = { window: { kind: 'time', every: `${WINDOW_MS / 1000}s` } };
+
+async function deployCreditModel(
+  db: TestDatabase,
+  name: string,
+  over: { createdAt?: Date; policy?: object } = {},
+) {
   await db.store.model.create({
-    data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },
+    data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS, ...over },
   });
   const data = creditData(2000, 7);
   await registerVersion(db.store, name, {
@@ -57,7 +64,10 @@ async function deployCreditModel(db: TestDatabase, name: string) {
 
 /** Writes the scenario's traffic as the gateway and the feedback endpoint would, at simulated times. */
 async function writeTraffic(db: TestDatabase, name: string, scenario: Scenario, startMs: number) {
-  const { model, version } = await deployCreditModel(db, name);
+  const { model, version } = await deployCreditModel(db, name, {
+    createdAt: new Date(startMs),
+    policy: TIME_WINDOWS,
+  });
   const events = [
     ...generateStream({
       model: creditDefault,
@@ -112,12 +122,23 @@ interface Run {
   onsetWindow: number;
 }
 
-/** Runs monitorWindow → detect over the whole stream, one window per simulated 100 s. */
+type Monitor = ReturnType<typeof createMonitorActivities>;
+
+/** An agent's cycle (workflows/agent.ts): the windows closed since window `fromSeq`, measured. */
+async function monitorCycle(monitor: Monitor, modelName: string, fromSeq: number): Promise<WindowSummary[]> {
+  const windows = await monitor.closedWindowsSince({ modelName, fromSeq });
+  return monitor.monitorWindows({ modelName, windows });
+}
+
+/** A clock past the first window of a model created now that gets no traffic (adaptive: its maxSpan). */
+const anHourOn = () => new Date(Date.now() + 3.6e6 + 1000);
+
+/** Runs the monitor → detect over the whole stream: time windows of 100 s, one closing per cycle. */
 async function runAgent(db: TestDatabase, scenario: Scenario, name = `credit-${scenario.id}`): Promise<Run> {
-  const startMs = Date.now() + 1000; // after the model's createdAt, which the first window starts from
+  const startMs = Date.now() + 1000; // the model's createdAt, which the first window starts from
   const { events } = await writeTraffic(db, name, scenario, startMs);
   let now = new Date(startMs);
-  const { monitorWindow } = createMonitorActivities(db.store, { now: () => now });
+  const monitor = createMonitorActivities(db.store, { now: () => now });
   const lastMs = Date.parse(events.at(-1)!.ts);
   const onset = events[scenario.onset];
   const onsetMs =
@@ -130,7 +151,9 @@ async function runAgent(db: TestDatabase, scenario: Scenario, name = `credit-${s
   for (let seq = 0; startMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
     const endMs = startMs + (seq + 1) * WINDOW_MS;
     now = new Date(endMs);
-    const summary = await monitorWindow({ modelName: name, seq });
+    const closed = await monitorCycle(monitor, name, seq);
+    expect(closed).toHaveLength(1);
+    const summary = closed[0]!;
     const result = detect(summary, state);
     state = result.state;
     windows.push({ summary, findings: result.findings });
@@ -184,13 +207,17 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
         where: { modelId: model.id, receivedAt: { lte: lastEnd } },
       });
       expect(run.windows.reduce((sum, w) => sum + w.summary.labelled, 0)).toBe(labels);
-      // A retried activity returns the stored window unchanged.
-      const { monitorWindow } = createMonitorActivities(db.store, {
-        now: () => new Date(Date.now() + 3.6e6),
-      });
-      expect(rounded(await monitorWindow({ modelName: 'credit-measured', seq: 3 }))).toEqual(
-        rounded(run.windows[3]!.summary),
+      // A retried activity returns the stored windows unchanged, with their bounds, before any closed since.
+      const later = createMonitorActivities(db.store, { now: anHourOn });
+      const again = await later.closedWindowsSince({ modelName: 'credit-measured', fromSeq: 3 });
+      expect(again.slice(0, stored.length - 3)).toEqual(
+        stored.slice(3).map((w) => ({ seq: w.seq, startAt: +w.startAt, endAt: +w.endAt, rows: w.count })),
       );
+      const [third] = await later.monitorWindows({
+        modelName: 'credit-measured',
+        windows: again.slice(0, 1),
+      });
+      expect(rounded(third)).toEqual(rounded(run.windows[3]!.summary));
       // The per-row error stream, run-length encoded (correct first): as many rows and errors as the
       // window's accuracy counts.
       for (const { summary } of run.windows.filter((w) => w.summary.labelled > 0)) {
@@ -211,10 +238,10 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       const lastMs = Date.parse(events.at(-1)!.ts);
       const measureAll = async (pageSize: number) => {
         let now = new Date(startMs);
-        const { monitorWindow } = createMonitorActivities(db.store, { now: () => now, pageSize });
+        const monitor = createMonitorActivities(db.store, { now: () => now, pageSize });
         for (let seq = 0; startMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
           now = new Date(startMs + (seq + 1) * WINDOW_MS);
-          await monitorWindow({ modelName: name, seq });
+          await monitorCycle(monitor, name, seq);
         }
         const stored = await db.store.metricWindow.findMany({
           where: { modelId: model.id },
@@ -279,15 +306,15 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       });
       await db.store.prediction.createMany({ data: rows.map((r) => r.prediction) });
       await db.store.label.createMany({ data: rows.map((r) => r.label) });
-      const { monitorWindow } = createMonitorActivities(db.store, {
-        now: () => new Date(startMs + WINDOW_MS),
-      });
-      const summary = await monitorWindow({ modelName: name, seq: 0 });
-      expect(summary.count).toBe(100);
-      expect(summary.labelled).toBe(60);
-      expect(summary.labelledElsewhere).toBe(40);
-      expect(summary.accuracy).toBe(1);
-      expect(summary.errorRuns).toEqual([60]);
+      const monitor = createMonitorActivities(db.store, { now: () => new Date(startMs + WINDOW_MS) });
+      // The default adaptive window: a minute after the model's creation, past the last of the 100 rows.
+      const [summary, ...more] = await monitorCycle(monitor, name, 0);
+      expect(more).toEqual([]);
+      expect(summary!.count).toBe(100);
+      expect(summary!.labelled).toBe(60);
+      expect(summary!.labelledElsewhere).toBe(40);
+      expect(summary!.accuracy).toBe(1);
+      expect(summary!.errorRuns).toEqual([60]);
     }, 60_000);
 
     it("reads the model's stored policy; an invalid one falls back to the defaults with a warning", async () => {
@@ -297,12 +324,12 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
         });
       await create('with-policy', { window: { minRows: 77 } });
       await create('bad-policy', { window: { minRows: 'many' } });
-      const { monitorWindow } = createMonitorActivities(db.store);
+      const monitor = createMonitorActivities(db.store, { now: anHourOn });
       const warn = vi.spyOn(logger, 'warn');
       try {
-        expect((await monitorWindow({ modelName: 'with-policy', seq: 0 })).minRows).toBe(77);
+        expect((await monitorCycle(monitor, 'with-policy', 0)).map((w) => w.minRows)).toEqual([77]);
         expect(warn).not.toHaveBeenCalled();
-        expect((await monitorWindow({ modelName: 'bad-policy', seq: 0 })).minRows).toBe(30);
+        expect((await monitorCycle(monitor, 'bad-policy', 0)).map((w) => w.minRows)).toEqual([30]);
         expect(warn).toHaveBeenCalledWith(
           expect.objectContaining({
             model: 'bad-policy',
@@ -324,8 +351,9 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
           labels: CREDIT_LABELS,
         },
       });
-      const { monitorWindow } = createMonitorActivities(db.store);
-      const summary = await monitorWindow({ modelName: 'undeployed', seq: 0 });
+      const monitor = createMonitorActivities(db.store, { now: anHourOn });
+      const [summary] = await monitorCycle(monitor, 'undeployed', 0);
+      if (!summary) throw new Error('the first window has not closed');
       expect(summary).toMatchObject({ reference: 'none', count: 0, featuresJudged: 0 });
       // No traffic has ever arrived: nothing is judged, not even staleness.
       expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual([]);
@@ -336,7 +364,8 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
         data: { name: 'ruled', task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },
       });
       const seen: string[] = [];
-      const { monitorWindow } = createMonitorActivities(db.store, {
+      const monitor = createMonitorActivities(db.store, {
+        now: anHourOn,
         findingRules: [
           {
             name: 'sees-the-model',
@@ -353,7 +382,8 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
           },
         ],
       });
-      const summary = await monitorWindow({ modelName: 'ruled', seq: 0 });
+      const [summary] = await monitorCycle(monitor, 'ruled', 0);
+      if (!summary) throw new Error('the first window has not closed');
       expect(seen).toEqual(['ruled']);
       expect(summary.custom).toEqual([
         { rule: 'sees-the-model', judged: true, bad: true, severity: 'warning', summary: 'no traffic' },

@@ -4,11 +4,14 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CycleRecord } from '../../activities/audit.ts';
 import { createActivities } from '../../activities/index.ts';
-import type { MonitorRequest } from '../../activities/monitor.ts';
+import { type ClosedWindow, createMonitorActivities, type MeasureRequest } from '../../activities/monitor.ts';
 import type { Decision, WindowSummary } from '../../lib/brain/types.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase, trafficCounts } from '../helpers/db.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
+
+/** Past the first window of a model with a few rows (adaptive: its maxSpan, an hour). */
+const anHourOn = () => new Date(Date.now() + 3.6e6 + 1000);
 
 describeEachProvider('store on %s', (provider) => {
   let db: TestDatabase;
@@ -242,14 +245,23 @@ describeEachProvider('store on %s', (provider) => {
   });
 
   it('measures a window once, however often the activity is retried', async () => {
-    const activities = createActivities(db.store);
+    const monitor = createMonitorActivities(db.store, { now: anHourOn });
     const env = new MockActivityEnvironment();
-    const first = await env.run(activities.monitorWindow, { modelName: 'credit', seq: 0 });
-    const again = await env.run(activities.monitorWindow, { modelName: 'credit', seq: 0 });
+    const closed = (await env.run(monitor.closedWindowsSince, {
+      modelName: 'credit',
+      fromSeq: 0,
+    })) as ClosedWindow[];
+    expect(closed).toMatchObject([{ seq: 0, rows: 2 }]);
+    const first = await env.run(monitor.monitorWindows, { modelName: 'credit', windows: closed });
+    const again = await env.run(monitor.monitorWindows, { modelName: 'credit', windows: closed });
     expect(again).toEqual(first);
-    expect(first).toMatchObject({ count: 2, labelled: 1, correct: 0, accuracy: 0 });
+    expect(first).toMatchObject([{ seq: 0, count: 2, labelled: 1, correct: 0, accuracy: 0 }]);
     expect(await db.store.metricWindow.count({ where: { modelId } })).toBe(1);
-    await expect(env.run(activities.monitorWindow, { modelName: 'ghost', seq: 0 })).rejects.toMatchObject({
+    // Cut again, the stored window comes back with its bounds.
+    expect(await env.run(monitor.closedWindowsSince, { modelName: 'credit', fromSeq: 0 })).toEqual(closed);
+    await expect(
+      env.run(monitor.closedWindowsSince, { modelName: 'ghost', fromSeq: 0 }),
+    ).rejects.toMatchObject({
       type: 'ModelNotFound',
       nonRetryable: true,
     });
@@ -257,13 +269,19 @@ describeEachProvider('store on %s', (provider) => {
 
   it('records a cycle exactly once when the activity is retried', async () => {
     const activities = createActivities(db.store);
+    const monitor = createMonitorActivities(db.store, { now: anHourOn });
     const env = new MockActivityEnvironment({
       workflowExecution: { workflowId: 'agent:credit', runId: 'run-1' },
     });
-    const window = await env.run<[MonitorRequest], WindowSummary, typeof activities.monitorWindow>(
-      activities.monitorWindow,
-      { modelName: 'credit', seq: 0 },
+    const closed = (await env.run(monitor.closedWindowsSince, {
+      modelName: 'credit',
+      fromSeq: 0,
+    })) as ClosedWindow[];
+    const [window] = await env.run<[MeasureRequest], WindowSummary[], typeof monitor.monitorWindows>(
+      monitor.monitorWindows,
+      { modelName: 'credit', windows: closed },
     );
+    if (!window) throw new Error('the first window has not closed');
     const decision: Decision = {
       action: 'alert',
       rule: 'confirmed-finding-opens-incident',
