@@ -317,6 +317,77 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       expect(summary!.errorRuns).toEqual([60]);
     }, 60_000);
 
+    it('measures a long gap as several windows, at most maxWindows a cycle, and catches up over cycles', async () => {
+      const startMs = Date.now() + 1000;
+      await deployCreditModel(db, 'credit-gap', { createdAt: new Date(startMs), policy: TIME_WINDOWS });
+      // Seven and a half windows of silence: seven have closed.
+      const monitor = createMonitorActivities(db.store, {
+        now: () => new Date(startMs + 7.5 * WINDOW_MS),
+        maxWindows: 3,
+      });
+      const cycles: number[][] = [];
+      for (let judged = 0, cycle = 0; cycle < 4; cycle++) {
+        const windows = await monitorCycle(monitor, 'credit-gap', judged);
+        cycles.push(windows.map((w) => w.seq));
+        judged += windows.length;
+      }
+      expect(cycles).toEqual([[0, 1, 2], [3, 4, 5], [6], []]);
+      const model = await db.store.model.findUniqueOrThrow({ where: { name: 'credit-gap' } });
+      const stored = await db.store.metricWindow.findMany({
+        where: { modelId: model.id },
+        orderBy: { seq: 'asc' },
+      });
+      expect(stored.map((w) => [+w.startAt - startMs, +w.endAt - startMs, w.count])).toEqual(
+        Array.from({ length: 7 }, (_, i) => [i * WINDOW_MS, (i + 1) * WINDOW_MS, 0]),
+      );
+    });
+
+    it('cuts count windows from a capped read of arrival times as from the whole read', async () => {
+      const name = 'credit-counted';
+      const startMs = Date.now() + 1000;
+      const { model } = await deployCreditModel(db, name, {
+        createdAt: new Date(startMs),
+        policy: { window: { kind: 'count', rows: 10, minRows: 10 } },
+      });
+      const data = creditData(35, 9);
+      await db.store.prediction.createMany({
+        data: data.rows.map((features, i) => ({
+          id: `${name}-${i}`,
+          modelId: model.id,
+          source: 'logged',
+          features: features as object,
+          output: { prediction: '0' },
+          predictedAt: new Date(startMs + 1000 * (i + 1)),
+          receivedAt: new Date(startMs + 1000 * (i + 1)),
+        })),
+      });
+      const now = () => new Date(startMs + 100_000);
+      const cut = async (maxArrivals: number) => {
+        const monitor = createMonitorActivities(db.store, { now, maxArrivals });
+        const cycles: number[] = [];
+        for (let judged = 0; cycles.length < 5; ) {
+          const windows = await monitorCycle(monitor, name, judged);
+          cycles.push(windows.length);
+          judged += windows.length;
+        }
+        const stored = await db.store.metricWindow.findMany({
+          where: { modelId: model.id },
+          orderBy: { seq: 'asc' },
+          select: { seq: true, startAt: true, endAt: true, count: true },
+        });
+        await db.store.metricWindow.deleteMany({ where: { modelId: model.id } });
+        return { cycles, stored };
+      };
+      // A read of 11 arrivals (rows + 1) closes one window a cycle; a whole read closes all three at once.
+      const capped = await cut(0);
+      const whole = await cut(1000);
+      expect(capped.cycles).toEqual([1, 1, 1, 0, 0]);
+      expect(whole.cycles).toEqual([3, 0, 0, 0, 0]);
+      expect(capped.stored).toEqual(whole.stored);
+      // The five rows after the third window wait for five more: a count window never closes on its own.
+      expect(whole.stored.map((w) => w.count)).toEqual([10, 10, 10]);
+    });
+
     it("reads the model's stored policy; an invalid one falls back to the defaults with a warning", async () => {
       const create = (name: string, policy: object) =>
         db.store.model.create({
