@@ -3,10 +3,18 @@ import type { Store } from '../../lib/db/client.ts';
 
 export const BINARY_LABELS = ['no', 'yes'];
 
-export async function registerTestModel(store: Store, name: string) {
+/**
+ * A policy whose windows hold `rows` rows each (lib/brain/windows.ts): a test that writes a batch of that
+ * many rows, then runs a cycle, has the agent judge that batch as one window, however long the writing
+ * took on the wall clock (which the time-skipping server's cycles do not follow).
+ */
+export const countWindows = (rows: number) => ({ window: { kind: 'count', rows } });
+
+export async function registerTestModel(store: Store, name: string, policy?: object) {
   return store.model.create({
     data: {
       name,
+      policy,
       task: 'binary',
       labels: BINARY_LABELS,
       featureSchema: [{ name: 'x', type: 'numeric', nullable: false }],

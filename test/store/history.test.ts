@@ -10,7 +10,7 @@ import { ensureAgent } from '../../lib/temporal.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
 import { agentStatus, runWorker, startTimeSkippingServer, waitForCycle } from '../helpers/temporal.ts';
-import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
+import { countWindows, registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const AGENTS = { taskQueue: 'history-test', cycleInterval: '1 minute' };
 /**
@@ -38,7 +38,7 @@ describeEachProvider('history API on %s', (provider) => {
     stopWorker = await runWorker(env, db.store, AGENTS.taskQueue);
     api = await startTestApi(db.store, env.client, AGENTS);
     for (const name of ['credit', 'fraud', 'idle'])
-      modelIds[name] = (await registerTestModel(db.store, name)).id;
+      modelIds[name] = (await registerTestModel(db.store, name, countWindows(ROWS_PER_WINDOW))).id;
   }, 60_000);
   afterAll(async () => {
     await api?.close();

@@ -10,7 +10,7 @@ import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { setPolicyUpdate } from '../../workflows/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
+import { agentStatus, startTimeSkippingServer, workflowBundle } from '../helpers/temporal.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
 let env: TestWorkflowEnvironment;
@@ -42,7 +42,9 @@ describe('agent setPolicy update', () => {
         taskQueue,
         args: [{ modelName: name, cycleInterval: '1 minute' }],
       });
-      await waitForCycle(agentStatus(env, name), 1);
+      // The agent has loaded its policy (version 0, the defaults) once it answers with one.
+      const query = agentStatus(env, name);
+      while (!(await query().catch(() => null))?.policy) await new Promise((r) => setTimeout(r, 200));
       const request = { actor: 'alice', reason: 'tighter alerts' };
 
       const refused = await handle
