@@ -1,11 +1,11 @@
 // The per-model agent: a long-running entity workflow that interprets the incident lifecycle
-// (lib/brain/lifecycle.ts). Every cycle it measures the windows that closed since the last (the policy's
-// rule, lib/brain/windows.ts; none on a quiet model, several after a gap) and hands each to step(), with the updates of
-// people (pause, approvals, acknowledge, revert, policy) as further events; it carries out the commands
-// step() returns — activities, child workflows, timers — and feeds their outcomes back as events. Events
-// are taken one at a time, in order, so nothing else ever writes the state; work that waits (a remedy, a
-// verification, an approval) runs beside the loop, so monitoring never stops. State survives worker
-// crashes and is carried through continueAsNew.
+// (lib/brain/lifecycle.ts). Every cycle it measures the windows of traffic that closed since the last
+// (the policy's rule, lib/brain/windows.ts: none on a quiet model, several after a gap) and hands each to
+// step(), with the updates of people (pause, approvals, acknowledge, revert, policy) as further events; it
+// carries out the commands step() returns — activities, child workflows, timers — and feeds their outcomes
+// back as events. Events are taken one at a time, in order, so nothing else ever writes the state; work
+// that waits (a remedy, a verification, an approval) runs beside the loop, so monitoring never stops.
+// State survives worker crashes and is carried through continueAsNew.
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -335,7 +335,10 @@ export interface RemedyRecord {
 
 export interface AgentState {
   modelName: string;
-  /** Completed monitoring cycles over the agent's whole life (survives continueAsNew). */
+  /**
+   * Windows judged over the agent's whole life (survives continueAsNew): the number (MetricWindow.seq) of
+   * the next window. A cycle judges every window that closed since the last, none or several.
+   */
   cycle: number;
   paused: boolean;
   health: Health;
