@@ -21,6 +21,7 @@ import {
 import type { Store } from '../lib/db/client.ts';
 import { GRANTS, type Role } from '../lib/domain.ts';
 import { HttpError } from './errors.ts';
+import { decodedParam } from './params.ts';
 import { type RateLimits, rateLimitsFromEnv, tooManyRequests } from './rate-limit.ts';
 
 /**
@@ -134,15 +135,6 @@ export function requiredRole(method: string, path: string): Role {
   return accessRuleFor(method, path).rule.role;
 }
 
-/** A path parameter as Express hands it to the route (percent-decoded); undecodable: as sent. */
-function decoded(param: string): string {
-  try {
-    return decodeURIComponent(param);
-  } catch {
-    return param;
-  }
-}
-
 /**
  * Who the audit trail names for a person's act through the API (after `human:`). Through a session: the
  * person signed in, whatever actor the body types. Through a key: the key always, and the person the
@@ -206,15 +198,17 @@ const unauthenticated = (message: string) =>
   new HttpError(401, 'unauthenticated', message, undefined, { 'WWW-Authenticate': 'Bearer' });
 
 /**
- * Checks the key or session, its role and its scope, and the rate limits (api/rate-limit.ts): an address
- * whose refused requests used up its allowance is answered 429 before its key is looked up, and each key
- * (or person) is held to its own rate.
+ * Admits a request or throws its refusal: sets `req.identity`. Checks the key or session, its role and its
+ * scope, and the rate limits (api/rate-limit.ts): an address whose refused requests used up its allowance
+ * is answered 429 before its key is looked up, and each key (or person) is held to its own rate.
  */
-export function authenticate(
+export type Admission = (req: Request) => Promise<void>;
+
+export function createAdmission(
   store: Store,
   limits: RateLimits = rateLimitsFromEnv(),
   sessionTimes: SessionTimes = sessionTimesFromEnv(),
-): RequestHandler {
+): Admission {
   const verify = createKeyVerifier(store);
 
   async function keyIdentity(header: string): Promise<KeyIdentity> {
@@ -254,7 +248,7 @@ export function authenticate(
       );
     }
     // Refused before the model is looked up, so the answer is the same whether it exists or not.
-    const model = rule.models === 'path' ? decoded(params.model ?? '') : null;
+    const model = rule.models === 'path' ? decodedParam(params.model ?? '') : null;
     if (model !== null && !mayUseModel(identity, model)) {
       throw new HttpError(403, 'forbidden', `${callerName(identity)} is not scoped to model "${model}"`);
     }
@@ -268,8 +262,8 @@ export function authenticate(
     return identity;
   }
 
-  return async (req, _res, next) => {
-    if (OPEN_PATHS.has(req.path) || isPublicRoute(req.method, req.path)) return next();
+  return async (req) => {
+    if (OPEN_PATHS.has(req.path) || isPublicRoute(req.method, req.path)) return;
     const address = req.ip ?? 'unknown';
     const blocked = limits.refused.waitFor(address);
     if (blocked > 0) throw tooManyRequests(blocked, 'too many refused requests from this address');
@@ -285,6 +279,13 @@ export function authenticate(
     const wait = limits.perKey.take(bucket);
     if (wait > 0) throw tooManyRequests(wait, `${callerName(identity)} is over its rate limit`);
     req.identity = identity;
+  };
+}
+
+/** The admission as the app's middleware, ahead of every route. */
+export function authenticate(admit: Admission): RequestHandler {
+  return async (req, _res, next) => {
+    await admit(req);
     next();
   };
 }

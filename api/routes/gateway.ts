@@ -5,7 +5,7 @@
 // recorded — output or error, with its version and latency — before the answer goes out. A shadow
 // version scores a copy of the rows after the answer is sent, so it never changes it or delays it.
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
 import { countRejected, countShadowSkipped } from '../../lib/ingest/counters.ts';
@@ -103,13 +103,14 @@ async function score(
   }
 }
 
-/** The handler of POST /v1/models/:model/predict. */
-export function predictHandler(
-  { store }: ApiContext,
-  options: GatewayOptions = {},
-): RequestHandler<{
-  model: string;
-}> {
+/**
+ * Serves one predict request: the model's name as the path gives it (decoded) and the parsed body; returns
+ * the answer (200), or throws the HttpError of a refusal. Shared by the Express route and the fast path of
+ * api/predict-listener.ts, which differ only in how they read the request and write the answer.
+ */
+export type Predict = (modelName: string, body: unknown) => Promise<unknown>;
+
+export function createPredict({ store }: ApiContext, options: GatewayOptions = {}): Predict {
   const serving = new ServingStateCache(store, options.servingCacheMs);
   const adapters = new ModelAdapterCache(store);
   const writer = new PredictionWriter(store);
@@ -197,10 +198,10 @@ export function predictHandler(
     writer.track(work);
   }
 
-  const predict = async (req: Request<{ model: string }>, res: Response) => {
-    const state = await serving.get(req.params.model);
-    if (!state) throw new HttpError(404, 'model_not_found', `model "${req.params.model}" is not registered`);
-    const { rows, batch } = parseRows(state, req.body);
+  return async (modelName, body) => {
+    const state = await serving.get(modelName);
+    if (!state) throw new HttpError(404, 'model_not_found', `model "${modelName}" is not registered`);
+    const { rows, batch } = parseRows(state, body);
     const { deployment, model } = state;
     if (!deployment) {
       throw new HttpError(
@@ -299,8 +300,13 @@ export function predictHandler(
         `the model server failed to score the rows: ${which.join('; ')}`,
       );
     }
-    res.json(batch ? { predictions: answers } : answers[0]);
+    return batch ? { predictions: answers } : answers[0];
   };
+}
 
-  return predict;
+/** The Express route of POST /v1/models/:model/predict, for requests the fast path hands to Express. */
+export function predictHandler(predict: Predict): RequestHandler<{ model: string }> {
+  return async (req, res) => {
+    res.json(await predict(req.params.model, req.body));
+  };
 }

@@ -1,0 +1,118 @@
+// The gateway's fast path: the HTTP server's request listener answers POST /v1/models/:model/predict
+// itself and hands every other request to the Express app. Express's routing, body-parser and res.json
+// cost more per request than everything the product adds to a prediction's commit (bench/gateway.ts
+// measures both against a bare Node server); this path does the same steps as the app's middleware and
+// route — admission (api/auth.ts), the JSON body and its NUL check (api/input.ts), the predict function
+// (api/routes/gateway.ts), the error handler (api/errors.ts) and the request metrics (api/metrics.ts) —
+// by calling them, without the machinery around them.
+//
+// It takes only what it reads exactly as Express would: a plain path (no query string, no escape in the
+// model's name), a JSON content type without a charset other than UTF-8, no content encoding, and a
+// declared length within the body limit. Anything else goes to the app, which serves it with the same
+// functions. A body that does not parse here at once (not an object, malformed, a byte-order mark) is read
+// by the app's own parser, so its refusal is worded as the app's.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Express, Request, Response } from 'express';
+import type { Admission } from './auth.ts';
+import { errorHandler } from './errors.ts';
+import { BODY_LIMIT_BYTES, jsonBody, refuseNul } from './input.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { Predict } from './routes/gateway.ts';
+
+/** The route's pattern as Express matches it: any case, an optional trailing slash. */
+const PREDICT_PATH = /^\/v1\/models\/([^/?%]+)\/predict\/?$/i;
+const PREDICT_ROUTE = '/v1/models/:model/predict';
+const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8']);
+const OPEN_BRACE = 0x7b;
+
+export interface PredictParts {
+  admit: Admission;
+  predict: Predict;
+  metrics: ApiMetrics;
+}
+
+/** The model's name when the fast path takes the request (it has no escape to decode), else null. */
+export function fastPredictModel(req: IncomingMessage): string | null {
+  if (req.method !== 'POST') return null;
+  const match = PREDICT_PATH.exec(req.url ?? '');
+  if (!match) return null;
+  const { headers } = req;
+  if (headers['content-encoding'] !== undefined) return null;
+  if (!JSON_TYPES.has(headers['content-type']?.toLowerCase() ?? '')) return null;
+  const length = Number(headers['content-length']);
+  return length <= BODY_LIMIT_BYTES ? match[1]! : null;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function predictListener(app: Express, { admit, predict, metrics }: PredictParts): RequestListener {
+  const [parseJson, checkNul] = jsonBody() as [
+    (req: unknown, res: unknown, next: (error?: unknown) => void) => void,
+    (req: unknown, res: unknown, next: (error?: unknown) => void) => void,
+  ];
+
+  /** The app's own parser and NUL check on a body already read: its result, or its refusal thrown. */
+  const parsedByTheApp = (req: IncomingMessage, res: ServerResponse, raw: Buffer) =>
+    new Promise<unknown>((resolve, reject) => {
+      const replay = Object.assign(Readable.from([raw], { objectMode: false }), {
+        headers: req.headers,
+        body: undefined as unknown,
+      });
+      parseJson(replay, res, (error) => {
+        if (error) return reject(error);
+        checkNul(replay, res, (nul) => (nul ? reject(nul) : resolve(replay.body)));
+      });
+    });
+
+  async function serve(request: IncomingMessage, response: ServerResponse, model: string) {
+    const started = process.hrtime.bigint();
+    // What Express's own request handling does first: its request and response methods (req.ip, req.get,
+    // res.json), which admission and the error handler use.
+    Object.setPrototypeOf(request, app.request);
+    Object.setPrototypeOf(response, app.response);
+    const req = request as Request;
+    const res = response as Response;
+    req.res = res;
+    res.req = req;
+    res.locals = Object.create(null);
+    try {
+      await admit(req);
+      const raw = await readBody(request);
+      let body: unknown;
+      if (raw[0] === OPEN_BRACE) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          body = await parsedByTheApp(request, response, raw);
+        }
+        refuseNul(raw, body);
+      } else {
+        body = await parsedByTheApp(request, response, raw);
+      }
+      req.body = body;
+      const answer = JSON.stringify(await predict(model, body));
+      response.writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(answer),
+      });
+      response.end(answer);
+    } catch (error) {
+      errorHandler(error, req, res, () => {});
+    }
+    metrics.record('POST', PREDICT_ROUTE, response.statusCode, model, started);
+  }
+
+  return (req, res) => {
+    const model = fastPredictModel(req);
+    if (model === null) app(req, res);
+    else void serve(req, res, model);
+  };
+}
