@@ -41,6 +41,7 @@ export type PathParamName = keyof typeof PATH_PARAMS;
 
 /** A path parameter as Express hands it to the route (percent-decoded); undecodable: as sent. */
 export function decodedParam(param: string): string {
+  if (!param.includes('%')) return param;
   try {
     return decodeURIComponent(param);
   } catch {

@@ -11,10 +11,11 @@
 // declared length within the body limit. Anything else goes to the app, which serves it with the same
 // functions. A body that does not parse here at once (not an object, malformed, a byte-order mark) is read
 // by the app's own parser, so its refusal is worded as the app's.
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Express, Request, Response } from 'express';
-import type { Admission } from './auth.ts';
+import express, { type Express, type Request, type Response } from 'express';
+import type { Admission, Caller } from './auth.ts';
 import { errorHandler } from './errors.ts';
 import { BODY_LIMIT_BYTES, jsonBody, refuseNul } from './input.ts';
 import type { ApiMetrics } from './metrics.ts';
@@ -53,6 +54,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Express's own reading of the client's address (`trust proxy`), for a request it has not dressed. */
+const expressIp = Object.getOwnPropertyDescriptor(express.request, 'ip')?.get as (this: unknown) => string;
+
+/** Node's request as admission reads it (api/auth.ts), with Express's reading of the address. */
+class NodeCaller implements Caller {
+  readonly method = 'POST';
+  constructor(
+    readonly app: Express,
+    readonly path: string,
+    readonly socket: Socket,
+    readonly headers: IncomingHttpHeaders,
+  ) {}
+
+  get(name: string): string | undefined {
+    const value = this.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  get ip(): string {
+    return expressIp.call(this);
+  }
+}
+
 export function predictListener(app: Express, { admit, predict, metrics }: PredictParts): RequestListener {
   const [parseJson, checkNul] = jsonBody() as [
     (req: unknown, res: unknown, next: (error?: unknown) => void) => void,
@@ -72,10 +96,12 @@ export function predictListener(app: Express, { admit, predict, metrics }: Predi
       });
     });
 
-  async function serve(request: IncomingMessage, response: ServerResponse, model: string) {
-    const started = process.hrtime.bigint();
-    // What Express's own request handling does first: its request and response methods (req.ip, req.get,
-    // res.json), which admission and the error handler use.
+  /**
+   * A refusal, answered by the app's error handler on the request and response dressed as Express dresses
+   * them (its request and response methods), which only refusals pay for: a dressed object slows every
+   * later use of it in Node's own HTTP code.
+   */
+  function refuse(error: unknown, request: IncomingMessage, response: ServerResponse, body: unknown) {
     Object.setPrototypeOf(request, app.request);
     Object.setPrototypeOf(response, app.response);
     const req = request as Request;
@@ -83,36 +109,41 @@ export function predictListener(app: Express, { admit, predict, metrics }: Predi
     req.res = res;
     res.req = req;
     res.locals = Object.create(null);
+    req.body = body;
+    errorHandler(error, req, res, () => {});
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, path: string, model: string) {
+    const started = process.hrtime.bigint();
+    let body: unknown;
     try {
-      await admit(req);
-      const raw = await readBody(request);
-      let body: unknown;
+      await admit(new NodeCaller(app, path, req.socket, req.headers));
+      const raw = await readBody(req);
       if (raw[0] === OPEN_BRACE) {
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {
-          body = await parsedByTheApp(request, response, raw);
+          body = await parsedByTheApp(req, res, raw);
         }
         refuseNul(raw, body);
       } else {
-        body = await parsedByTheApp(request, response, raw);
+        body = await parsedByTheApp(req, res, raw);
       }
-      req.body = body;
       const answer = JSON.stringify(await predict(model, body));
-      response.writeHead(200, {
+      res.writeHead(200, {
         'Content-Type': 'application/json; charset=utf-8',
         'Content-Length': Buffer.byteLength(answer),
       });
-      response.end(answer);
+      res.end(answer);
     } catch (error) {
-      errorHandler(error, req, res, () => {});
+      refuse(error, req, res, body);
     }
-    metrics.record('POST', PREDICT_ROUTE, response.statusCode, model, started);
+    metrics.record('POST', PREDICT_ROUTE, res.statusCode, model, started);
   }
 
   return (req, res) => {
     const model = fastPredictModel(req);
     if (model === null) app(req, res);
-    else void serve(req, res, model);
+    else void serve(req, res, req.url!, model);
   };
 }

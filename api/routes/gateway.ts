@@ -19,7 +19,13 @@ import {
 import { type FeatureViolation, storedQuality } from '../../lib/ingest/validate.ts';
 import { logModelFailure, type ModelOutput } from '../../lib/models/index.ts';
 import { ModelAdapterCache } from '../../lib/registry/adapters.ts';
-import { chooseRoute, type Route, routingShare, type ServingVersion } from '../../lib/registry/routing.ts';
+import {
+  chooseRoute,
+  type Route,
+  routingShare,
+  type ServingDeployment,
+  type ServingVersion,
+} from '../../lib/registry/routing.ts';
 import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
 import { type ServingState, ServingStateCache } from '../../lib/registry/serving-state.ts';
 import type { ApiContext } from '../context.ts';
@@ -117,6 +123,8 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
   const maxShadowInFlight = options.maxShadowInFlight ?? 256;
   const retryAfter = String(options.retryAfterSeconds ?? 30);
   let routingSecret: Promise<string> | undefined;
+  /** The secret once loaded: a request then routes without waiting on it. */
+  let routingKey: string | undefined;
   /** Loaded on the first prediction (the store may not be migrated when the app is built); a failure is retried. */
   const secret = () => {
     routingSecret ??= loadRoutingSecret(store).catch((error) => {
@@ -125,6 +133,21 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
     });
     return routingSecret;
   };
+
+  /** Refuses a batch in which an id repeats, naming each repetition. */
+  function refuseRepeatedIds(model: string, sent: { id?: string | undefined }[], at: (i: number) => string) {
+    const seen = new Map<string, number>();
+    const repeated = sent.flatMap((row, i) => {
+      if (row.id === undefined) return [];
+      const first = seen.get(row.id);
+      seen.set(row.id, first ?? i);
+      return first === undefined ? [] : [{ path: `${at(i)}.id`, message: `repeats the id of row ${first}` }];
+    });
+    if (repeated.length > 0) {
+      countRejected(model, 'predict', 'duplicate_id', repeated.length);
+      throw new HttpError(400, 'duplicate_ids', 'prediction ids repeat within the batch', repeated);
+    }
+  }
 
   /** Parses the body into rows with ids; every refusal is counted. */
   function parseRows(state: ServingState, body: unknown): { rows: GatewayRow[]; batch: boolean } {
@@ -143,17 +166,7 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
       throw error;
     }
     const at = (i: number) => (batch ? `body.rows.${i}` : 'body');
-    const seen = new Map<string, number>();
-    const repeated = sent.flatMap((row, i) => {
-      if (row.id === undefined) return [];
-      const first = seen.get(row.id);
-      seen.set(row.id, first ?? i);
-      return first === undefined ? [] : [{ path: `${at(i)}.id`, message: `repeats the id of row ${first}` }];
-    });
-    if (repeated.length > 0) {
-      countRejected(model, 'predict', 'duplicate_id', repeated.length);
-      throw new HttpError(400, 'duplicate_ids', 'prediction ids repeat within the batch', repeated);
-    }
+    if (sent.length > 1) refuseRepeatedIds(model, sent, at);
     const violations = screenFeatures(
       state.model,
       state.validate,
@@ -198,6 +211,43 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
     writer.track(work);
   }
 
+  /** The rows one version serves each: usually one group, so one scoring. */
+  async function scoreGroups(state: ServingState, deployment: ServingDeployment, rows: GatewayRow[]) {
+    const { model } = state;
+    routingKey ??= await secret();
+    const key = routingKey;
+    const groups = new Map<string, Group>();
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const decision = chooseRoute(deployment, () => routingShare(key, row.id), model.disabledResponse);
+      if (decision.route === 'unavailable') {
+        throw new HttpError(
+          503,
+          'model_disabled',
+          `model "${model.name}" is disabled (revision ${deployment.revision}) and serves no predictions; retry later`,
+          undefined,
+          { 'Retry-After': retryAfter },
+        );
+      }
+      const group = groups.get(decision.version.id);
+      if (group) group.indices.push(i);
+      else
+        groups.set(decision.version.id, { route: decision.route, version: decision.version, indices: [i] });
+    }
+    const scoreGroup = async (group: Group): Promise<Group & Scored> =>
+      Object.assign(
+        group,
+        await score(
+          adapters,
+          model.name,
+          group.version,
+          group.indices.length === rows.length ? rows : group.indices.map((i) => rows[i]!),
+        ),
+      );
+    if (groups.size === 1) return [await scoreGroup(groups.values().next().value!)];
+    return Promise.all([...groups.values()].map(scoreGroup));
+  }
+
   return async (modelName, body) => {
     const state = await serving.get(modelName);
     if (!state) throw new HttpError(404, 'model_not_found', `model "${modelName}" is not registered`);
@@ -210,47 +260,21 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
         `model "${model.name}" has no deployment yet: register a version and POST /v1/models/${model.name}/deployment`,
       );
     }
-
-    const groups = new Map<string, Group>();
-    const key = await secret();
-    for (const [i, row] of rows.entries()) {
-      const decision = chooseRoute(deployment, () => routingShare(key, row.id), model.disabledResponse);
-      if (decision.route === 'unavailable') {
-        throw new HttpError(
-          503,
-          'model_disabled',
-          `model "${model.name}" is disabled (revision ${deployment.revision}) and serves no predictions; retry later`,
-          undefined,
-          { 'Retry-After': retryAfter },
-        );
-      }
-      const group = groups.get(decision.version.id) ?? { ...decision, indices: [] };
-      group.indices.push(i);
-      groups.set(decision.version.id, group);
-    }
-    const results = await Promise.all(
-      [...groups.values()].map(async (group) => ({
-        ...group,
-        ...(await score(
-          adapters,
-          model.name,
-          group.version,
-          group.indices.map((i) => rows[i]!),
-        )),
-      })),
-    );
+    const results = await scoreGroups(state, deployment, rows);
 
     const predictedAt = new Date();
     const records: PredictionRecord[] = new Array(rows.length);
     const answers: Record<string, unknown>[] = new Array(rows.length);
     for (const result of results) {
-      result.indices.forEach((i, k) => {
+      const { indices, outputs, version } = result;
+      for (let k = 0; k < indices.length; k++) {
+        const i = indices[k]!;
         const row = rows[i]!;
-        const output = result.outputs?.[k] ?? null;
+        const output = outputs?.[k] ?? null;
         records[i] = {
           id: row.id,
           modelId: model.id,
-          versionId: result.version.id,
+          versionId: version.id,
           source: 'gateway',
           features: row.features,
           output: output ? storedOutput(output) : null,
@@ -261,15 +285,13 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
           shadowOf: null,
           predictedAt,
         };
-        answers[i] = {
-          id: row.id,
-          ...(output ?? {}),
-          version: result.version.version,
-          route: result.route,
-          // A flagged row is served, and its answer says what was wrong with it.
-          ...(row.violations.length > 0 ? { violations: row.violations } : {}),
-        };
-      });
+        const answer: Record<string, unknown> = { id: row.id, ...output };
+        answer.version = version.version;
+        answer.route = result.route;
+        // A flagged row is served, and its answer says what was wrong with it.
+        if (row.violations.length > 0) answer.violations = row.violations;
+        answers[i] = answer;
+      }
     }
     try {
       await writer.write(records);
