@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Api, createApi } from '../../api/app.ts';
 import { type RateLimits, rateLimitsFromEnv } from '../../api/rate-limit.ts';
-import { jsonClient } from '../../lib/api-client.ts';
+import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Role } from '../../lib/domain.ts';
 import { MAX_CONCURRENT_COMMITS } from '../../lib/ingest/prediction-writer.ts';
@@ -97,6 +97,14 @@ async function both(served: Served, path: string, body: string, headers: Record<
   return fast;
 }
 
+/** The model 'credit' with one trained version in production. */
+async function deployCredit(call: JsonCall, settings: { onInvalid?: 'reject' }) {
+  await registerCreditModel(call, 'credit', settings);
+  await registerCreditVersion(call, 'credit', { artifact: await trainCreditModel(200, 1, 20) });
+  const deployed = await call('POST', '/v1/models/credit/deployment', { reason: 'test', production: 1 });
+  expect(deployed.status).toBe(201);
+}
+
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
 describeEachProvider('the predict fast path on %s', (provider) => {
@@ -121,11 +129,7 @@ describeEachProvider('the predict fast path on %s', (provider) => {
       key('limited', 'ingest'),
     ]);
     const call = jsonClient(served.fast, bearer(keys.admin!));
-    await registerCreditModel(call, 'credit', { onInvalid: 'reject' });
-    await registerCreditVersion(call, 'credit', { artifact: await trainCreditModel(200, 1, 20) });
-    expect(
-      (await call('POST', '/v1/models/credit/deployment', { reason: 'test', production: 1 })).status,
-    ).toBe(201);
+    await deployCredit(call, { onInvalid: 'reject' });
   }, 60_000);
   afterAll(async () => {
     await served?.close();
@@ -250,11 +254,7 @@ describeOnPostgres('the predict fast path while PostgreSQL holds its writes', ()
     delete process.env.HOMEOSTAT_WRITE_QUEUE_ROWS;
     const call = jsonClient(served.fast, bearer(await rotateApiKey(db.store, 'admin', 'admin')));
     ingest = bearer(await rotateApiKey(db.store, 'ingest', 'ingest'));
-    await registerCreditModel(call, 'credit');
-    await registerCreditVersion(call, 'credit', { artifact: await trainCreditModel(200, 1, 20) });
-    expect(
-      (await call('POST', '/v1/models/credit/deployment', { reason: 'test', production: 1 })).status,
-    ).toBe(201);
+    await deployCredit(call, {});
   }, 60_000);
   afterAll(async () => {
     await served?.close();
