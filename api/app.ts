@@ -103,8 +103,8 @@ export function createApi(
   app.use(queryWithoutNul());
   app.use(jsonBody());
 
-  // The gateway first and mounted on the app itself: it takes the most requests, and each router passed
-  // (a nested one too) costs path matching and parameter handling.
+  // The gateway's route serves what its fast path (api/predict-listener.ts) leaves to the app (a query
+  // string, an escaped name, another content type): first and on the app itself, as it is the busiest.
   const predict = createPredict(context);
   app.post('/v1/models/:model/predict', predictHandler(predict));
   app.use('/v1/models', modelRoutes(context));

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import express, { type Express, type Request, type Response } from 'express';
 import type { Admission, Caller } from './auth.ts';
-import { errorHandler } from './errors.ts';
+import { errorHandler, HttpError } from './errors.ts';
 import { BODY_LIMIT_BYTES, jsonBody, refuseNul } from './input.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { Predict } from './routes/gateway.ts';
@@ -45,12 +45,13 @@ export function fastPredictModel(req: IncomingMessage): string | null {
   return length <= BODY_LIMIT_BYTES ? match[1]! : null;
 }
 
+/** The body; a request the client gave up on is refused as body-parser refuses it. */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => reject(new HttpError(400, 'malformed_body', 'request aborted')));
   });
 }
 
