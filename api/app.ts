@@ -1,19 +1,21 @@
 // The Express application: JSON in, JSON out, one error shape.
+import { createServer, type RequestListener, type Server } from 'node:http';
 import express from 'express';
 import { sameSecret } from '../lib/auth/keys.ts';
 import { type SessionTimes, sessionTimesFromEnv } from '../lib/auth/sessions.ts';
 import { registerAgentMetrics } from './agent-metrics.ts';
-import { authenticate, routePattern } from './auth.ts';
+import { authenticate, createAdmission, routePattern } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { errorHandler, HttpError, notFoundHandler } from './errors.ts';
 import { addHealthRoutes } from './health.ts';
 import { jsonBody, queryWithoutNul } from './input.ts';
-import { createApiMetrics } from './metrics.ts';
+import { type CompiledRoute, createApiMetrics } from './metrics.ts';
 import { buildOpenApi, mountedRoutes } from './openapi.ts';
+import { predictListener } from './predict-listener.ts';
 import { type RateLimits, rateLimitsFromEnv, trustProxyFromEnv } from './rate-limit.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { predictHandler } from './routes/gateway.ts';
+import { createPredict, predictHandler } from './routes/gateway.ts';
 import { historyRoutes } from './routes/history.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -24,13 +26,17 @@ import { sessionRoutes } from './routes/sessions.ts';
 
 /**
  * A path the app serves, asked with a method it does not serve: 405 with the methods it does (Allow),
- * rather than a 404 that says the path does not exist. Routes are read from the app itself once.
+ * rather than a 404 that says the path does not exist.
  */
-function methodNotAllowed(app: express.Express): express.RequestHandler {
-  let routes: { method: string; pattern: RegExp }[] | undefined;
+function methodNotAllowed(routes: () => readonly CompiledRoute[]): express.RequestHandler {
   return (req, _res, next) => {
-    routes ??= mountedRoutes(app).map(routePattern);
-    const allowed = [...new Set(routes.filter((r) => r.pattern.test(req.path)).map((r) => r.method))];
+    const allowed = [
+      ...new Set(
+        routes()
+          .filter((r) => r.pattern.test(req.path))
+          .map((r) => r.method),
+      ),
+    ];
     if (allowed.length === 0) return next();
     if (allowed.includes('GET')) allowed.push('HEAD');
     const list = allowed.join(', ');
@@ -46,16 +52,31 @@ function methodNotAllowed(app: express.Express): express.RequestHandler {
   };
 }
 
-export function createApp(
+export interface Api {
+  /** The Express application: every route, the OpenAPI document's source. */
+  app: express.Express;
+  /** The HTTP server's request listener: the gateway's fast path in front of the app. */
+  listener: RequestListener;
+  /** An HTTP server on the listener, listening. */
+  listen(port: number, host: string, ready?: () => void): Server;
+}
+
+export function createApi(
   context: ApiContext,
   limits: RateLimits = rateLimitsFromEnv(),
   sessionTimes: SessionTimes = sessionTimesFromEnv(),
-): express.Express {
+): Api {
   const app = express();
   app.disable('x-powered-by');
   // Which X-Forwarded-For to believe for the client's address (the per-address limit of refused requests).
   app.set('trust proxy', trustProxyFromEnv());
-  const metrics = createApiMetrics();
+  // The app's routes, read from the app itself once it is built (for 405s and metric labels).
+  let compiled: CompiledRoute[] | undefined;
+  const routes = () => {
+    compiled ??= mountedRoutes(app).map((key) => ({ key, ...routePattern(key) }));
+    return compiled;
+  };
+  const metrics = createApiMetrics(routes);
   registerAgentMetrics(metrics.registry, context.store);
   app.use(metrics.middleware);
   const metricsToken = process.env.HOMEOSTAT_METRICS_TOKEN;
@@ -77,13 +98,15 @@ export function createApp(
   // Liveness and readiness before keys: probes carry none.
   addHealthRoutes(app, context);
   // Keys are checked before bodies are parsed: an unauthenticated request costs no parsing.
-  app.use(authenticate(context.store, limits, sessionTimes));
+  const admit = createAdmission(context.store, limits, sessionTimes);
+  app.use(authenticate(admit));
   app.use(queryWithoutNul());
   app.use(jsonBody());
 
-  // The gateway first and mounted on the app itself: it takes the most requests, and each router passed
-  // (a nested one too) costs path matching and parameter handling.
-  app.post('/v1/models/:model/predict', predictHandler(context));
+  // The gateway's route serves what its fast path (api/predict-listener.ts) leaves to the app (a query
+  // string, an escaped name, another content type): first and on the app itself, as it is the busiest.
+  const predict = createPredict(context);
+  app.post('/v1/models/:model/predict', predictHandler(predict));
   app.use('/v1/models', modelRoutes(context));
   app.use('/v1/models/:model/agent', agentRoutes(context));
   app.use('/v1/models/:model/remedies', remedyRoutes(context));
@@ -98,8 +121,13 @@ export function createApp(
     openApi ??= buildOpenApi(app);
     res.json(openApi);
   });
-  app.use(methodNotAllowed(app));
+  app.use(methodNotAllowed(routes));
   app.use(notFoundHandler);
   app.use(errorHandler);
-  return app;
+  const listener = predictListener(app, { admit, predict, metrics });
+  return {
+    app,
+    listener,
+    listen: (port, host, ready) => createServer(listener).listen(port, host, ready),
+  };
 }

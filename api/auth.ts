@@ -7,7 +7,7 @@
 // A request made with a session must also come through an allowed host name (lib/auth/hosts.ts), and a
 // state-changing one must send the session's CSRF token in X-CSRF-Token: a cookie is sent by the browser
 // whoever asks it to, a header only by the dashboard's own pages.
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { isAllowedHost } from '../lib/auth/hosts.ts';
 import { createKeyVerifier, EVERY_MODEL, type KeyIdentity, mayUseModel } from '../lib/auth/keys.ts';
 import {
@@ -21,6 +21,7 @@ import {
 import type { Store } from '../lib/db/client.ts';
 import { GRANTS, type Role } from '../lib/domain.ts';
 import { HttpError } from './errors.ts';
+import { decodedParam } from './params.ts';
 import { type RateLimits, rateLimitsFromEnv, tooManyRequests } from './rate-limit.ts';
 
 /**
@@ -125,22 +126,13 @@ export function accessRuleFor(
   for (const { route, rule, method: ruleMethod, pattern } of COMPILED) {
     if (ruleMethod !== routed) continue;
     const match = pattern.exec(path);
-    if (match) return { route, rule, params: { ...match.groups } };
+    if (match) return { route, rule, params: match.groups ?? {} };
   }
   return { route: null, rule: DEFAULT_RULE, params: {} };
 }
 
 export function requiredRole(method: string, path: string): Role {
   return accessRuleFor(method, path).rule.role;
-}
-
-/** A path parameter as Express hands it to the route (percent-decoded); undecodable: as sent. */
-function decoded(param: string): string {
-  try {
-    return decodeURIComponent(param);
-  } catch {
-    return param;
-  }
 }
 
 /**
@@ -174,7 +166,7 @@ export const isPublicRoute = (method: string, path: string) =>
   PUBLIC.some((r) => r.method === method && r.pattern.test(path));
 
 /** The value of a cookie of the request, or undefined. */
-export function cookieOf(req: Request, name: string): string | undefined {
+export function cookieOf(req: Caller, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const at = part.indexOf('=');
     if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
@@ -186,10 +178,10 @@ export function cookieOf(req: Request, name: string): string | undefined {
  * The host name the browser used: the dashboard's proxy forwards it in X-Forwarded-Host (setting it
  * itself, whatever the browser sent); a browser talking to the API directly sends it as Host.
  */
-const browserHost = (req: Request) => req.get('x-forwarded-host') ?? req.get('host');
+const browserHost = (req: Caller) => req.get('x-forwarded-host') ?? req.get('host');
 
 /** Refuses a request whose browser came through a host name not allowed (lib/auth/hosts.ts). */
-export function requireAllowedHost(req: Request): void {
+export function requireAllowedHost(req: Caller): void {
   const host = browserHost(req);
   if (!isAllowedHost(host)) {
     throw new HttpError(
@@ -206,15 +198,32 @@ const unauthenticated = (message: string) =>
   new HttpError(401, 'unauthenticated', message, undefined, { 'WWW-Authenticate': 'Bearer' });
 
 /**
- * Checks the key or session, its role and its scope, and the rate limits (api/rate-limit.ts): an address
- * whose refused requests used up its allowance is answered 429 before its key is looked up, and each key
- * (or person) is held to its own rate.
+ * What admission reads of a request: an Express request has it all; the gateway's fast path
+ * (api/predict-listener.ts) gives the same from Node's request.
  */
-export function authenticate(
+export interface Caller {
+  method: string;
+  /** The URL's path as sent, without the query string. */
+  path: string;
+  /** The client's address, as Express's `trust proxy` works it out. */
+  ip?: string | undefined;
+  /** A header's value (names in any case). */
+  get(name: string): string | undefined;
+}
+
+/**
+ * Admits a request or throws its refusal: the identity it acts as (null: an open route). Checks the key or
+ * session, its role and its scope, and the rate limits (api/rate-limit.ts): an address whose refused
+ * requests used up its allowance is answered 429 before its key is looked up, and each key (or person) is
+ * held to its own rate.
+ */
+export type Admission = (req: Caller) => Promise<KeyIdentity | null>;
+
+export function createAdmission(
   store: Store,
   limits: RateLimits = rateLimitsFromEnv(),
   sessionTimes: SessionTimes = sessionTimesFromEnv(),
-): RequestHandler {
+): Admission {
   const verify = createKeyVerifier(store);
 
   async function keyIdentity(header: string): Promise<KeyIdentity> {
@@ -225,7 +234,7 @@ export function authenticate(
     return identity;
   }
 
-  async function sessionIdentity(req: Request, secret: string): Promise<KeyIdentity> {
+  async function sessionIdentity(req: Caller, secret: string): Promise<KeyIdentity> {
     requireAllowedHost(req);
     const identity = await resumeSession(store, secret, sessionTimes);
     if (!identity)
@@ -240,7 +249,7 @@ export function authenticate(
     return identity;
   }
 
-  async function identify(req: Request): Promise<KeyIdentity> {
+  async function identify(req: Caller): Promise<KeyIdentity> {
     // A key wins over a cookie: a machine's request says who it is.
     const header = req.get('authorization');
     const session = header ? undefined : cookieOf(req, SESSION_COOKIE);
@@ -254,7 +263,7 @@ export function authenticate(
       );
     }
     // Refused before the model is looked up, so the answer is the same whether it exists or not.
-    const model = rule.models === 'path' ? decoded(params.model ?? '') : null;
+    const model = rule.models === 'path' ? decodedParam(params.model ?? '') : null;
     if (model !== null && !mayUseModel(identity, model)) {
       throw new HttpError(403, 'forbidden', `${callerName(identity)} is not scoped to model "${model}"`);
     }
@@ -268,8 +277,8 @@ export function authenticate(
     return identity;
   }
 
-  return async (req, _res, next) => {
-    if (OPEN_PATHS.has(req.path) || isPublicRoute(req.method, req.path)) return next();
+  return async (req) => {
+    if (OPEN_PATHS.has(req.path) || isPublicRoute(req.method, req.path)) return null;
     const address = req.ip ?? 'unknown';
     const blocked = limits.refused.waitFor(address);
     if (blocked > 0) throw tooManyRequests(blocked, 'too many refused requests from this address');
@@ -284,7 +293,14 @@ export function authenticate(
     const bucket = identity.session ? `person:${identity.name}` : identity.name;
     const wait = limits.perKey.take(bucket);
     if (wait > 0) throw tooManyRequests(wait, `${callerName(identity)} is over its rate limit`);
-    req.identity = identity;
+    return identity;
+  };
+}
+
+/** The admission as the app's middleware, ahead of every route. */
+export function authenticate(admit: Admission): RequestHandler {
+  return async (req, _res, next) => {
+    req.identity = (await admit(req)) ?? undefined;
     next();
   };
 }

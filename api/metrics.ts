@@ -4,6 +4,7 @@
 import type { Request, RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { ingestCounters } from '../lib/ingest/counters.ts';
+import { decodedParam } from './params.ts';
 
 /** Label sets whose series are kept at hand; past it the cache starts again (the series stay registered). */
 const MAX_CACHED_SERIES = 10_000;
@@ -11,26 +12,39 @@ const MAX_CACHED_SERIES = 10_000;
 export interface ApiMetrics {
   registry: Registry;
   middleware: RequestHandler;
+  /** Counts a request that Express did not route (api/predict-listener.ts), started at `started` (hrtime). */
+  record(method: string, route: string, status: number, model: string, started: bigint): void;
+}
+
+/** A route the app serves: its key "METHOD /path/{param}" (api/openapi.ts mountedRoutes), compiled. */
+export interface CompiledRoute {
+  key: string;
+  method: string;
+  pattern: RegExp;
 }
 
 /**
- * The route's pattern, not its concrete path, so a label never holds an id, and the model's name.
- * Read when the response finishes: by then Express has left the routers and reset `baseUrl` and the
- * params, so the mount point is recovered from the original path — all but the matched route's own
- * segments — with the model's segment written as `:model`.
+ * The route's canonical pattern, not its concrete path (so a label never holds an id), and the model's
+ * name. Express matches paths without regard to case and mounts routers under parameters, so the pattern
+ * is the app's own route (`routes`, compiled from the app) that matches the path and ends with the
+ * matched route's own path: `/V1/Models/x/versions` is counted as `/v1/models/:model/versions`. The model
+ * is the `{model}` parameter decoded, which a lookup by name (exact) finds as it is stored.
  */
-function routeOf(req: Request): { route: string; model: string } {
+function routeOf(req: Request, routes: readonly CompiledRoute[]): { route: string; model: string } {
   if (!req.route) return { route: 'unmatched', model: '' };
-  const routePath: string = req.route.path === '/' ? '' : req.route.path;
-  const segments = (req.originalUrl.split('?')[0] ?? '').split('/').filter(Boolean);
-  const mount = segments.slice(0, segments.length - routePath.split('/').filter(Boolean).length);
-  const modelIndex = segments[0] === 'v1' && segments[1] === 'models' && segments.length > 2 ? 2 : -1;
-  if (modelIndex >= 0 && modelIndex < mount.length) mount[modelIndex] = ':model';
-  const model = modelIndex >= 0 ? decodeURIComponent(segments[modelIndex]!) : '';
-  // A route mounted on the app itself has no mount segments: no leading slash of the mount's own.
-  return { route: `${mount.map((segment) => `/${segment}`).join('')}${routePath}` || '/', model };
+  const own: string = req.route.path === '/' ? '' : req.route.path.replace(/:(\w+)/g, '{$1}');
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const path = req.originalUrl.split('?')[0] ?? '';
+  for (const route of routes) {
+    if (route.method !== method || !route.key.endsWith(own)) continue;
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const model = match.groups?.model;
+    const pattern = route.key.slice(method.length + 1).replace(/\{(\w+)\}/g, ':$1');
+    return { route: pattern, model: model ? decodedParam(model) : '' };
+  }
+  return { route: req.route.path, model: '' };
 }
-
 /** A counter whose value is read from the ingestion counters at scrape time. */
 function mirroredCounter<L extends string>(
   registry: Registry,
@@ -51,7 +65,8 @@ function mirroredCounter<L extends string>(
   });
 }
 
-export function createApiMetrics(): ApiMetrics {
+/** `routes`: the app's routes, read from it once it is built (the middleware runs only after). */
+export function createApiMetrics(routes: () => readonly CompiledRoute[]): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -117,15 +132,18 @@ export function createApiMetrics(): ApiMetrics {
     return series;
   };
 
+  const record = (method: string, route: string, status: number, model: string, started: bigint) => {
+    const series = seriesOf(method, route, status, model);
+    series.count();
+    series.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  };
   const middleware: RequestHandler = (req, res, next) => {
-    const start = process.hrtime.bigint();
+    const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const { route, model } = routeOf(req);
-      const series = seriesOf(req.method, route, res.statusCode, model);
-      series.count();
-      series.observe(Number(process.hrtime.bigint() - start) / 1e9);
+      const { route, model } = routeOf(req, routes());
+      record(req.method, route, res.statusCode, model, started);
     });
     next();
   };
-  return { registry, middleware };
+  return { registry, middleware, record };
 }

@@ -38,3 +38,13 @@ export const PATH_PARAMS = {
 } satisfies Record<string, z.ZodType>;
 
 export type PathParamName = keyof typeof PATH_PARAMS;
+
+/** A path parameter as Express hands it to the route (percent-decoded); undecodable: as sent. */
+export function decodedParam(param: string): string {
+  if (!param.includes('%')) return param;
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    return param;
+  }
+}

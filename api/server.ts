@@ -7,7 +7,7 @@ import { drainPredictionWriters } from '../lib/ingest/prediction-writer.ts';
 import { logger } from '../lib/log.ts';
 import { egressPolicyAtStart } from '../lib/net/egress.ts';
 import { agentOptionsFromEnv, lazyClient } from '../lib/temporal.ts';
-import { createApp } from './app.ts';
+import { createApi } from './app.ts';
 
 egressPolicyAtStart((message) => logger.fatal(message));
 const db = resolveDatabaseConfig();
@@ -16,8 +16,8 @@ const store = await createStore(db);
 // Temporal is not needed to start: the gateway, ingestion and the registry work without it, and the
 // routes that need it answer within their deadline while it is down.
 const temporal = lazyClient();
-const app = createApp({ store, temporal, agentOptions: agentOptionsFromEnv() });
-const server = app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
+const api = createApi({ store, temporal, agentOptions: agentOptionsFromEnv() });
+const server = api.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   const { address, port } = server.address() as AddressInfo;
   logger.info({ url: `http://${address}:${port}` }, 'api listening');
 });

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { createApp } from '../api/app.ts';
+import { createApi } from '../api/app.ts';
 import { jsonClient } from '../lib/api-client.ts';
 import { rotateApiKey } from '../lib/auth/keys.ts';
 import { createStore } from '../lib/db/client.ts';
@@ -269,9 +269,9 @@ async function benchmark(provider: DatabaseProvider, rows: Record<string, unknow
   // points at a refused loopback port, so the bench never starts agents in a Temporal it did not start
   // (a default client would reach whatever dev server listens on 127.0.0.1:7233, the demo's say).
   const temporal = await unreachableTemporal({ failFast: true });
-  const app = createApp({ store, temporal, agentOptions: { taskQueue: 'bench' } });
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  const api = createApi({ store, temporal, agentOptions: { taskQueue: 'bench' } });
+  const server = await new Promise<Server>((resolve) => {
+    const s = api.listen(0, '127.0.0.1', () => resolve(s));
   });
   server.keepAliveTimeout = 60_000;
   // While `timing`, each request's time in the server: from its headers' arrival to the answer's hand-off

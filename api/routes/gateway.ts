@@ -5,7 +5,7 @@
 // recorded — output or error, with its version and latency — before the answer goes out. A shadow
 // version scores a copy of the rows after the answer is sent, so it never changes it or delays it.
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { type FeatureValue, featureValueSchema } from '../../lib/domain.ts';
 import { countRejected, countShadowSkipped } from '../../lib/ingest/counters.ts';
@@ -19,7 +19,13 @@ import {
 import { type FeatureViolation, storedQuality } from '../../lib/ingest/validate.ts';
 import { logModelFailure, type ModelOutput } from '../../lib/models/index.ts';
 import { ModelAdapterCache } from '../../lib/registry/adapters.ts';
-import { chooseRoute, type Route, routingShare, type ServingVersion } from '../../lib/registry/routing.ts';
+import {
+  chooseRoute,
+  type Route,
+  routingShare,
+  type ServingDeployment,
+  type ServingVersion,
+} from '../../lib/registry/routing.ts';
 import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
 import { type ServingState, ServingStateCache } from '../../lib/registry/serving-state.ts';
 import type { ApiContext } from '../context.ts';
@@ -103,19 +109,22 @@ async function score(
   }
 }
 
-/** The handler of POST /v1/models/:model/predict. */
-export function predictHandler(
-  { store }: ApiContext,
-  options: GatewayOptions = {},
-): RequestHandler<{
-  model: string;
-}> {
+/**
+ * Serves one predict request: the model's name as the path gives it (decoded) and the parsed body; returns
+ * the answer (200), or throws the HttpError of a refusal. Shared by the Express route and the fast path of
+ * api/predict-listener.ts, which differ only in how they read the request and write the answer.
+ */
+export type Predict = (modelName: string, body: unknown) => Promise<unknown>;
+
+export function createPredict({ store }: ApiContext, options: GatewayOptions = {}): Predict {
   const serving = new ServingStateCache(store, options.servingCacheMs);
   const adapters = new ModelAdapterCache(store);
   const writer = new PredictionWriter(store);
   const maxShadowInFlight = options.maxShadowInFlight ?? 256;
   const retryAfter = String(options.retryAfterSeconds ?? 30);
   let routingSecret: Promise<string> | undefined;
+  /** The secret once loaded: a request then routes without waiting on it. */
+  let routingKey: string | undefined;
   /** Loaded on the first prediction (the store may not be migrated when the app is built); a failure is retried. */
   const secret = () => {
     routingSecret ??= loadRoutingSecret(store).catch((error) => {
@@ -124,6 +133,21 @@ export function predictHandler(
     });
     return routingSecret;
   };
+
+  /** Refuses a batch in which an id repeats, naming each repetition. */
+  function refuseRepeatedIds(model: string, sent: { id?: string | undefined }[], at: (i: number) => string) {
+    const seen = new Map<string, number>();
+    const repeated = sent.flatMap((row, i) => {
+      if (row.id === undefined) return [];
+      const first = seen.get(row.id);
+      seen.set(row.id, first ?? i);
+      return first === undefined ? [] : [{ path: `${at(i)}.id`, message: `repeats the id of row ${first}` }];
+    });
+    if (repeated.length > 0) {
+      countRejected(model, 'predict', 'duplicate_id', repeated.length);
+      throw new HttpError(400, 'duplicate_ids', 'prediction ids repeat within the batch', repeated);
+    }
+  }
 
   /** Parses the body into rows with ids; every refusal is counted. */
   function parseRows(state: ServingState, body: unknown): { rows: GatewayRow[]; batch: boolean } {
@@ -142,17 +166,7 @@ export function predictHandler(
       throw error;
     }
     const at = (i: number) => (batch ? `body.rows.${i}` : 'body');
-    const seen = new Map<string, number>();
-    const repeated = sent.flatMap((row, i) => {
-      if (row.id === undefined) return [];
-      const first = seen.get(row.id);
-      seen.set(row.id, first ?? i);
-      return first === undefined ? [] : [{ path: `${at(i)}.id`, message: `repeats the id of row ${first}` }];
-    });
-    if (repeated.length > 0) {
-      countRejected(model, 'predict', 'duplicate_id', repeated.length);
-      throw new HttpError(400, 'duplicate_ids', 'prediction ids repeat within the batch', repeated);
-    }
+    if (sent.length > 1) refuseRepeatedIds(model, sent, at);
     const violations = screenFeatures(
       state.model,
       state.validate,
@@ -197,22 +211,14 @@ export function predictHandler(
     writer.track(work);
   }
 
-  const predict = async (req: Request<{ model: string }>, res: Response) => {
-    const state = await serving.get(req.params.model);
-    if (!state) throw new HttpError(404, 'model_not_found', `model "${req.params.model}" is not registered`);
-    const { rows, batch } = parseRows(state, req.body);
-    const { deployment, model } = state;
-    if (!deployment) {
-      throw new HttpError(
-        409,
-        'not_deployed',
-        `model "${model.name}" has no deployment yet: register a version and POST /v1/models/${model.name}/deployment`,
-      );
-    }
-
+  /** The rows one version serves each: usually one group, so one scoring. */
+  async function scoreGroups(state: ServingState, deployment: ServingDeployment, rows: GatewayRow[]) {
+    const { model } = state;
+    routingKey ??= await secret();
+    const key = routingKey;
     const groups = new Map<string, Group>();
-    const key = await secret();
-    for (const [i, row] of rows.entries()) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const decision = chooseRoute(deployment, () => routingShare(key, row.id), model.disabledResponse);
       if (decision.route === 'unavailable') {
         throw new HttpError(
@@ -223,33 +229,52 @@ export function predictHandler(
           { 'Retry-After': retryAfter },
         );
       }
-      const group = groups.get(decision.version.id) ?? { ...decision, indices: [] };
-      group.indices.push(i);
-      groups.set(decision.version.id, group);
+      const group = groups.get(decision.version.id);
+      if (group) group.indices.push(i);
+      else
+        groups.set(decision.version.id, { route: decision.route, version: decision.version, indices: [i] });
     }
-    const results = await Promise.all(
-      [...groups.values()].map(async (group) => ({
-        ...group,
-        ...(await score(
+    const scoreGroup = async (group: Group): Promise<Group & Scored> =>
+      Object.assign(
+        group,
+        await score(
           adapters,
           model.name,
           group.version,
-          group.indices.map((i) => rows[i]!),
-        )),
-      })),
-    );
+          group.indices.length === rows.length ? rows : group.indices.map((i) => rows[i]!),
+        ),
+      );
+    if (groups.size === 1) return [await scoreGroup(groups.values().next().value!)];
+    return Promise.all([...groups.values()].map(scoreGroup));
+  }
+
+  return async (modelName, body) => {
+    const state = await serving.get(modelName);
+    if (!state) throw new HttpError(404, 'model_not_found', `model "${modelName}" is not registered`);
+    const { rows, batch } = parseRows(state, body);
+    const { deployment, model } = state;
+    if (!deployment) {
+      throw new HttpError(
+        409,
+        'not_deployed',
+        `model "${model.name}" has no deployment yet: register a version and POST /v1/models/${model.name}/deployment`,
+      );
+    }
+    const results = await scoreGroups(state, deployment, rows);
 
     const predictedAt = new Date();
     const records: PredictionRecord[] = new Array(rows.length);
     const answers: Record<string, unknown>[] = new Array(rows.length);
     for (const result of results) {
-      result.indices.forEach((i, k) => {
+      const { indices, outputs, version } = result;
+      for (let k = 0; k < indices.length; k++) {
+        const i = indices[k]!;
         const row = rows[i]!;
-        const output = result.outputs?.[k] ?? null;
+        const output = outputs?.[k] ?? null;
         records[i] = {
           id: row.id,
           modelId: model.id,
-          versionId: result.version.id,
+          versionId: version.id,
           source: 'gateway',
           features: row.features,
           output: output ? storedOutput(output) : null,
@@ -260,15 +285,13 @@ export function predictHandler(
           shadowOf: null,
           predictedAt,
         };
-        answers[i] = {
-          id: row.id,
-          ...(output ?? {}),
-          version: result.version.version,
-          route: result.route,
-          // A flagged row is served, and its answer says what was wrong with it.
-          ...(row.violations.length > 0 ? { violations: row.violations } : {}),
-        };
-      });
+        const answer: Record<string, unknown> = { id: row.id, ...output };
+        answer.version = version.version;
+        answer.route = result.route;
+        // A flagged row is served, and its answer says what was wrong with it.
+        if (row.violations.length > 0) answer.violations = row.violations;
+        answers[i] = answer;
+      }
     }
     try {
       await writer.write(records);
@@ -299,8 +322,13 @@ export function predictHandler(
         `the model server failed to score the rows: ${which.join('; ')}`,
       );
     }
-    res.json(batch ? { predictions: answers } : answers[0]);
+    return batch ? { predictions: answers } : answers[0];
   };
+}
 
-  return predict;
+/** The Express route of POST /v1/models/:model/predict, for requests the fast path hands to Express. */
+export function predictHandler(predict: Predict): RequestHandler<{ model: string }> {
+  return async (req, res) => {
+    res.json(await predict(req.params.model, req.body));
+  };
 }

@@ -1,7 +1,7 @@
 // API keys. A key is `hs_` + 32 random bytes (base64url): high-entropy, so a plain SHA-256 is a safe way
 // to store it (no salt or slow hash needed, unlike passwords), and lookups stay one indexed read.
 // Each key has a role (what it may do) and a scope (which models it may do it to).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Store } from '../db/client.ts';
 import { modelNameSchema, type Role } from '../domain.ts';
@@ -54,7 +54,8 @@ const cache = new Map<string, { identity: KeyIdentity; until: number }>();
 const unknownCache = new Map<string, number>();
 const MAX_CACHED = 10_000;
 
-export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+/** One call, no Hash object: every request with a key pays it. */
+export const hashKey = (secret: string) => hash('sha256', secret, 'hex');
 
 /** Compares secrets in constant time (a hash of each first, so lengths do not tell either). */
 export function sameSecret(sent: string, expected: string): boolean {

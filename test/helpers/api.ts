@@ -1,7 +1,8 @@
 // The API application on an ephemeral port, called over real HTTP.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../../api/app.ts';
+import { createApi } from '../../api/app.ts';
 import { type RateLimits, rateLimitsFromEnv } from '../../api/rate-limit.ts';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
@@ -39,9 +40,9 @@ export async function startTestApi(
   limits: RateLimits = rateLimitsFromEnv({ ...process.env, HOMEOSTAT_REFUSED_LIMIT: '0' }),
 ): Promise<TestApi> {
   const temporal = givenTemporal ?? (await unreachableTemporal({ failFast: true }));
-  const app = createApp({ store, temporal, agentOptions }, limits);
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  const api = createApi({ store, temporal, agentOptions }, limits);
+  const server = await new Promise<Server>((resolve) => {
+    const s = api.listen(0, '127.0.0.1', () => resolve(s));
   });
   // Idle keep-alive sockets stay open for the test's life: a server that closes one (after its default
   // 5 s) just as the client, on an event loop stalled by load, sends the next request on it resets that

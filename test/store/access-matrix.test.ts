@@ -5,7 +5,7 @@
 // trailing slash); an allowed call is not refused by auth (it may still fail validation). Refused bodies
 // are valid ones, so that a missing refusal would show as a change.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
+import { createApi } from '../../api/app.ts';
 import { ACCESS_RULES, type AccessRule, PUBLIC_ROUTES } from '../../api/auth.ts';
 import { mountedRoutes } from '../../api/openapi.ts';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
@@ -134,7 +134,11 @@ describeEachProvider('the role matrix on %s', (provider) => {
       .replace('{delivery}', 'agent:credit:i-1:1:webhook');
 
   it('covers every mounted route with a rule, and every rule with a route', () => {
-    const app = createApp({ store: db.store, temporal: {} as never, agentOptions: { taskQueue: 'test' } });
+    const { app } = createApi({
+      store: db.store,
+      temporal: {} as never,
+      agentOptions: { taskQueue: 'test' },
+    });
     const routes = mountedRoutes(app).filter((r) => r.includes(' /v1/') && !PUBLIC_ROUTES.includes(r));
     expect(routes.filter((r) => !(r in ACCESS_RULES))).toEqual([]);
     expect(Object.keys(ACCESS_RULES).filter((r) => !routes.includes(r))).toEqual([]);

@@ -1,7 +1,7 @@
 // The OpenAPI document describes exactly the routes the app serves, with request schemas generated from
 // the validators those routes use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
+import { createApi } from '../../api/app.ts';
 import { ACCESS_RULES, PUBLIC_ROUTES } from '../../api/auth.ts';
 import { mountedRoutes, OPERATIONS } from '../../api/openapi.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
@@ -20,7 +20,11 @@ afterAll(async () => {
 
 describe('OpenAPI document', () => {
   it('documents every mounted route, and nothing else', () => {
-    const app = createApp({ store: db.store, temporal: {} as never, agentOptions: { taskQueue: 'test' } });
+    const { app } = createApi({
+      store: db.store,
+      temporal: {} as never,
+      agentOptions: { taskQueue: 'test' },
+    });
     const mounted = mountedRoutes(app);
     expect(mounted.length).toBeGreaterThan(25);
     expect(mounted).toEqual(Object.keys(OPERATIONS).sort());

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.ts';
+import { createApi } from '../../api/app.ts';
 import { rateLimitsFromEnv, TokenBuckets, trustProxyFromEnv } from '../../api/rate-limit.ts';
 import { jsonClient } from '../../lib/api-client.ts';
 import { createKeyVerifier, rotateApiKey } from '../../lib/auth/keys.ts';
@@ -36,9 +36,9 @@ const MODEL = { name: 'm', task: 'regression', featureSchema: [{ name: 'x', type
 /** The API on a store that cannot answer (keys were made beforehand, on the working one). */
 async function serve(store: Store): Promise<{ url: string; close(): Promise<void> }> {
   const temporal = await unreachableTemporal({ failFast: true });
-  const app = createApp({ store, temporal, agentOptions: { taskQueue: 'test' } });
+  const api = createApi({ store, temporal, agentOptions: { taskQueue: 'test' } });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = api.listen(0, '127.0.0.1', () => resolve(s));
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
