@@ -162,6 +162,7 @@ async function replay(file: string, values: Values): Promise<void> {
     schema: values.schema === undefined ? deployments?.schema : readSchemaFile(values.schema),
     task,
     classes: model && 'classes' in model ? model.classes : (deployments?.classes ?? undefined),
+    schemaFrom: model ? undefined : trainRows,
   });
   const report = await runBacktest({
     stream,

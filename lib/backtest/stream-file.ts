@@ -65,6 +65,13 @@ export interface ReadStreamOptions {
   task?: Task;
   /** Class labels known from a model artifact. */
   classes?: readonly string[];
+  /**
+   * Without a schema, infer it from the earliest `schemaFrom` records only (the rows version 1 is trained
+   * on), as a live model's schema is fixed before later rows arrive: a column that an upstream fault
+   * later turns into text, or fills with nulls or new categories, is then judged against the schema the
+   * model had, not one widened by the fault.
+   */
+  schemaFrom?: number;
 }
 
 /** The known columns, by every name they go by (snake_case as in CSV, camelCase as the simulator's JSONL). */
@@ -134,7 +141,13 @@ export function parseStream(text: string, format: StreamFormat, options: ReadStr
   const hasLabel = columns.has('label');
   if (!hasLabel) throw new BacktestInputError('the stream has no "label" column');
   const featureColumns = [...columns].filter((c) => !(c in COLUMN_ALIASES) && c !== 'features');
-  const schema = options.schema ?? inferSchema(records, featureColumns, format);
+  const schema =
+    options.schema ??
+    inferSchema(
+      options.schemaFrom === undefined ? records : earliest(records, options.schemaFrom),
+      featureColumns,
+      format,
+    );
   const names = new Set(schema.map((s) => s.name));
   const ignoredColumns = featureColumns.filter((c) => !names.has(c));
 
@@ -281,6 +294,15 @@ function csvRecords(text: string): RawRecord[] {
 // ---- typing -------------------------------------------------------------------------------------
 
 const isNumberText = (v: string) => v.trim() !== '' && Number.isFinite(Number(v));
+
+/** The `n` records of the earliest times (file order among equal times). */
+function earliest(records: RawRecord[], n: number): RawRecord[] {
+  return records
+    .map((r) => ({ r, ts: time(r.values.ts, 'ts', r.line) }))
+    .sort((a, b) => a.ts - b.ts)
+    .slice(0, n)
+    .map((x) => x.r);
+}
 
 /** Numeric when every present value is a number, boolean when every one is true/false, else categorical. */
 function inferSchema(records: RawRecord[], columns: string[], format: StreamFormat): FeatureSchema {

@@ -172,6 +172,8 @@ export interface CusumSide {
   observed: number;
   expected: number;
   rows: number;
+  /** Σ of the windows' variances of `observed` (calibration: Σ p(1 − p)); absent in older states. */
+  variance?: number;
 }
 
 export interface DetectorState {

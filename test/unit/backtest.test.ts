@@ -122,6 +122,22 @@ describe('stream files', () => {
     );
   });
 
+  it('infers the schema from the earliest schemaFrom records: a column a later fault turns into text stays numeric', () => {
+    const line = (i: number, x: number | string | null, c: string) =>
+      JSON.stringify({ ts: 1_000 * i, x, c, label: i % 2 });
+    // Out of time order in the file: the earliest two by time are the reference.
+    const text = [line(3, '7 units', 'b'), line(1, 5, 'a'), line(2, 6, 'a'), line(4, null, 'z')].join('\n');
+    const whole = parseStream(text, 'jsonl');
+    expect(whole.schema.find((f) => f.name === 'x')).toMatchObject({ type: 'categorical', nullable: true });
+    const reference = parseStream(text, 'jsonl', { schemaFrom: 2 });
+    expect(reference.schema).toEqual([
+      { name: 'x', type: 'numeric', nullable: false },
+      { name: 'c', type: 'categorical', categories: ['a'], nullable: false },
+    ]);
+    // The later values stay as read, for the monitor to flag as the wrong type.
+    expect(reference.rows.map((r) => r.features.x)).toEqual([5, 6, '7 units', null]);
+  });
+
   it('refuses a stream without ts, and names the line of an unparsable record', () => {
     expect(() => parseStream('a,label\n1,0\n', 'csv')).toThrow(/no "ts" column/);
     const bad = () => parseStream('{"ts":"2025-01-01T00:00:00Z","a":1,"label":0}\n{"ts":\n', 'jsonl');

@@ -574,7 +574,7 @@ const cases: Case[] = [
     name: 'more positives than the model expects, accumulated over windows, is concept drift',
     windows: [
       ...healthy(5),
-      ...[5, 6, 7, 8].map((seq) => win(seq, { positives: 118, expectedPositives: 100 })),
+      ...[5, 6, 7, 8].map((seq) => win(seq, { positives: 130, expectedPositives: 100 })),
     ],
     confirmed: ['concept_drift'],
     check: (f) =>
@@ -635,6 +635,22 @@ describe('detect', () => {
     expect(kinds(run(windows).last.findings, 'confirmed')).toEqual([]);
   });
 
+  it('a steady 9 % calibration offset is no drift over 300 windows, though its CUSUM passes h', () => {
+    // The CUSUM finds the offset; the stretch it accumulates over starts where it last left zero, so its
+    // point estimate runs above 9 %. The minimum effect gates the confidence bound of the difference.
+    for (const seed of [1, 2, 3]) {
+      const rng = new Random(seed);
+      const windows = Array.from({ length: 300 }, (_, seq) =>
+        win(seq, { positives: Math.round(rng.normal(109, Math.sqrt(70))), expectedPositives: 100 }),
+      );
+      const { results } = run(windows);
+      const confirmed = results.filter((r) => kinds(r.findings, 'confirmed').includes('concept_drift'));
+      expect(confirmed).toEqual([]);
+      const highest = Math.max(...results.map((r) => r.state.calibrationCusum?.up.statistic ?? 0));
+      expect(highest).toBeGreaterThan(DETECT_DEFAULTS.calibrationH);
+    }
+  });
+
   describe('regression error CUSUM', () => {
     /** Healthy regression windows at RMSE 11 (the judged spread is then the 15 % floor: 1.65). */
     const regression = (seq: number, rmse: number) =>
@@ -666,6 +682,19 @@ describe('detect', () => {
       expect(states).toEqual(['recovering', undefined, undefined, undefined]);
       // Cleared with the finding: the next rise starts from zero.
       expect(state.rmseCusum?.statistic).toBe(0);
+    });
+
+    it('stationary windows at the judged spread raise no drift over 1,000 windows, though the CUSUM passes h', () => {
+      // The CUSUM's windows are those since it last left zero, chosen for running high: their mean RMSE
+      // overstates the rise. The minimum effect gates its lower confidence bound.
+      for (const seed of [1, 2, 3]) {
+        const rng = new Random(seed);
+        const windows = Array.from({ length: 1000 }, (_, seq) => regression(seq, rng.normal(11, 1.65)));
+        const { results } = run(windows);
+        expect(results.filter((r) => kinds(r.findings, 'confirmed').length > 0)).toEqual([]);
+        const highest = Math.max(...results.map((r) => r.state.rmseCusum?.statistic ?? 0));
+        expect(highest).toBeGreaterThanOrEqual(DETECT_DEFAULTS.regressionCusumH);
+      }
     });
 
     it('one heavy-tailed window alone does not cross it', () => {

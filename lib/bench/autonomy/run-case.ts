@@ -94,7 +94,7 @@ const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b,
 export async function runCase(c: BenchCase): Promise<CaseResult> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const stream = streamOf(c.rows, c.schema ? { schema: c.schema } : {});
+  const stream = streamOf(c.rows, c.schema ? { schema: c.schema } : { schemaFrom: c.referenceRows });
   const first = c.referenceRows;
   const n = stream.rows.length;
   const train = trainer(stream);

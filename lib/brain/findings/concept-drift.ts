@@ -6,7 +6,7 @@
 import { BERNOULLI_CUSUM_DEFAULTS, BernoulliCusum } from '../../detectors/bernoulli-cusum.ts';
 import type { FindingKind } from '../../domain.ts';
 import type { ErrorRateMode } from '../../policy/policy.ts';
-import { normalSf } from '../../stats/distributions.ts';
+import { normalQuantile, normalSf } from '../../stats/distributions.ts';
 import { twoProportionZTest } from '../../stats/proportions.ts';
 import type { CusumSide, DetectorState, WindowSummary } from '../types.ts';
 import type { DetectSettings, FindingRule, Observation } from './rule.ts';
@@ -50,6 +50,8 @@ export interface ConceptDriftEvidence {
   positives?: number;
   expectedPositives?: number;
   calibrationEffect?: number;
+  /** The relative difference's lower confidence bound (at 1 − alpha), which the minimum effect gates. */
+  calibrationEffectBound?: number;
   calibrationMinEffect?: number;
   // The per-row error stream's charts.
   errorTest?: 'bernoulli_cusum';
@@ -82,9 +84,12 @@ export const CONCEPT_DRIFT_DEFAULTS = {
   calibrationK: 0.5,
   calibrationH: 5,
   /**
-   * ...and the positives must differ from those expected by at least this share (practical effect). A
-   * logistic regression fitted on a few thousand rows can be off by 8–9 % from the start (the recovery
-   * benchmark's and the demo's were), and that constant offset is not a drift.
+   * ...and the positives must differ from those expected by at least this share (practical effect), at
+   * the lower confidence bound (1 − alpha) of the difference, not its point estimate. A logistic
+   * regression fitted on a few thousand rows can be off by 8–9 % from the start (the recovery
+   * benchmark's and the demo's were), and that constant offset is not a drift; the CUSUM accumulates
+   * from the window where it last left zero, a stretch chosen for running high, so the point estimate
+   * over it overstates the offset (a 9 % offset read as 17 % over 600 rows, on a stationary stream).
    */
   calibrationMinRelative: 0.12,
   /**
@@ -154,15 +159,22 @@ function observePerformance(
         carry: {},
       });
     const ratioToBase = w.rmse / baseRmse;
-    const z =
-      (w.rmse - baseRmse) / Math.max(baselineSd(b), CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * baseRmse);
+    const sd = Math.max(baselineSd(b), CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * baseRmse);
+    const z = (w.rmse - baseRmse) / sd;
     const windowRise = ratioToBase - 1 >= minEffect.errorIncrease && z >= SHARED_DEFAULTS.latencySigmas;
-    const cusum = stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse);
-    // The CUSUM says the rise has lasted; this window must still show part of it, so the finding clears
-    // once the error is back (the CUSUM itself takes windows to come down).
+    const cusum = stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse, sd);
+    // The CUSUM says the rise has lasted; the rise over its windows must reach the minimum effect at its
+    // lower confidence bound (1 − alpha): its windows are those since it last left zero, chosen for
+    // running high, so their mean overstates the rise. This window must still show part of it, so the
+    // finding clears once the error is back (the CUSUM itself takes windows to come down).
+    const riseBound =
+      (cusum.side.observed -
+        cusum.side.expected -
+        normalQuantile(1 - s.detection.alpha) * Math.sqrt(cusum.side.variance ?? 0)) /
+      Math.max(cusum.side.expected, Number.MIN_VALUE);
     const sustained =
       cusum.side.statistic >= CONCEPT_DRIFT_DEFAULTS.regressionCusumH &&
-      cusum.rise >= minEffect.errorIncrease &&
+      riseBound >= minEffect.errorIncrease &&
       ratioToBase - 1 >= minEffect.errorIncrease / 2;
     const degraded = windowRise || sustained;
     const rise = windowRise || !sustained ? ratioToBase - 1 : cusum.rise;
@@ -367,15 +379,16 @@ function readErrorStream(
 }
 
 /**
- * One step of the regression error CUSUM: S = min(1.5 h, max(0, S + min(z, cap) − k)), with the windows' RMSE and
- * the baseline summed while S is above zero, so the rise it reports is the mean over the windows that
- * built it up, not the current window's.
+ * One step of the regression error CUSUM: S = min(1.5 h, max(0, S + min(z, cap) − k)), with the windows' RMSE,
+ * the baseline and the squared sd each was judged with summed while S is above zero, so the rise it
+ * reports is the mean over the windows that built it up, not the current window's, with its variance.
  */
 function stepRmseCusum(
   previous: CusumSide | undefined,
   z: number,
   rmse: number,
   baseline: number,
+  sd: number,
 ): { side: CusumSide; rise: number } {
   const { regressionCusumK: k, regressionZCap: cap, regressionCusumH: h } = CONCEPT_DRIFT_DEFAULTS;
   // Capped at 1.5 h, like the error charts: a long bad stretch must not take as long to forget.
@@ -386,6 +399,11 @@ function stepRmseCusum(
     observed: (previous?.observed ?? 0) + rmse,
     expected: (previous?.expected ?? 0) + baseline,
     rows: (previous?.rows ?? 0) + 1,
+    // The windows' RMSE spread as judged; a side from before it was kept counts the floor's.
+    variance:
+      (previous?.variance ??
+        (previous?.rows ?? 0) * (CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * baseline) ** 2) +
+      sd * sd,
   };
   return { side, rise: side.observed / side.expected - 1 };
 }
@@ -421,12 +439,17 @@ function readCalibration(
       observed: side.observed + (w.positives ?? 0),
       expected: side.expected + (w.expectedPositives ?? 0),
       rows: side.rows + (w.positivesRows ?? 0),
+      variance: (side.variance ?? side.expected) + (w.positivesVariance ?? 0),
     };
   };
   const cusum = { up: step(previous.up, z), down: step(previous.down, -z) };
   const side = cusum.up.statistic >= cusum.down.statistic ? cusum.up : cusum.down;
   const relative = side.expected > 0 ? side.observed / side.expected - 1 : 0;
-  const shifted = side.statistic >= h && Math.abs(relative) >= calibrationMinRelative;
+  // Σ p(1 − p) ≤ Σ p: a side from before the variance was kept is bounded by its expected positives.
+  const halfWidth = normalQuantile(1 - s.detection.alpha) * Math.sqrt(side.variance ?? side.expected);
+  const bound =
+    side.expected > 0 ? Math.max(0, Math.abs(side.observed - side.expected) - halfWidth) / side.expected : 0;
+  const shifted = side.statistic >= h && bound >= calibrationMinRelative;
   return {
     shifted,
     summary: `${side.observed} positives where the model expected ${side.expected.toFixed(0)} (${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(0)} %) over the last ${side.rows} labelled rows`,
@@ -437,6 +460,7 @@ function readCalibration(
       positives: side.observed,
       expectedPositives: side.expected,
       calibrationEffect: relative,
+      calibrationEffectBound: bound,
       // decide weighs the effect against the threshold the finding was judged with.
       calibrationMinEffect: calibrationMinRelative,
     },
