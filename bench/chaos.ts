@@ -3,7 +3,8 @@
 // The demo's world (lib/sim/demo-schedule.ts: an upstream unit change → fallback and restore, a bad
 // release → rollback, a concept drift → retrain and canary, each verified) plays against the whole stack
 // on a private PostgreSQL (bench/chaos-stack.ts), traffic flowing through the gateway. Round after round
-// the bench waits for a remedy in flight (the agent's status names its step), picks one or two of the
+// the bench aims at the remedy steps with the fewest faults so far (now and then at the plain monitoring
+// loop), waits for the agent's status to name one of them, kills at a random point inside it, picks one or two of the
 // worker, the API, the Temporal dev server and PostgreSQL at random, kills them (kill -9; PostgreSQL
 // `pg_ctl stop -m immediate`), starts them again after a random outage, waits for the agent to complete
 // a cycle, then checks the invariants (lib/bench/chaos-invariants.ts) on the database. Once the faults
@@ -24,7 +25,7 @@ import {
 } from '../lib/bench/chaos-invariants.ts';
 import * as demo from '../lib/sim/demo-schedule.ts';
 import { Random } from '../lib/sim/random.ts';
-import { type ChaosJson, writeChaosResults } from './chaos-report.ts';
+import { type ChaosJson, REMEDY_STEPS, writeChaosResults } from './chaos-report.ts';
 import { ChaosStack, FAULT_KINDS, type FaultKind } from './chaos-stack.ts';
 
 const { values: args } = parseArgs({
@@ -32,8 +33,8 @@ const { values: args } = parseArgs({
     faults: { type: 'string', default: '100' },
     seed: { type: 'string', default: '1' },
     rate: { type: 'string', default: String(demo.DEMO_SPEEDS.fast.rate) },
-    /** How long to wait for a remedy in flight before faulting the plain monitoring loop instead. */
-    'remedy-wait': { type: 'string', default: '10' },
+    /** How long a round waits for a step it aims at before faulting whatever is in flight instead. */
+    'remedy-wait': { type: 'string', default: '30' },
     /** How long the run may take to settle (every incident with an outcome) after the last fault. */
     'settle-minutes': { type: 'string', default: '8' },
     /** Write the results here instead of bench/results/chaos.json (and leave the docs alone). */
@@ -54,6 +55,30 @@ const MAX_OUTAGE_MS = 3000;
 const SECOND_FAULT = 0.5;
 /** How long the agent may take to complete a cycle after the restart before "not resumed" is reported. */
 const RESUME_TIMEOUT_MS = 180_000;
+/** Share of rounds aimed at the plain monitoring loop rather than at a remedy step. */
+const MONITORING_SHARE = 0.15;
+/**
+ * A round aims at every remedy step with at most this many faults more than the least faulted one: the
+ * faults spread over the steps without a round waiting a whole pass of the schedule for a single one.
+ */
+const AIM_SLACK = 2;
+/**
+ * The kill comes at a random delay after the agent is first seen in the step, up to about the step's
+ * length, so that it lands at a random point inside it. A rollback or a fallback is one deployment change
+ * (a few hundred milliseconds); the others wait for a timer, a training or rows of evidence.
+ */
+const KILL_WITHIN_MS: Record<string, number> = {
+  rollback: 300,
+  fallback: 300,
+  restore: 1500,
+  canary: 1500,
+  retrain: 3000,
+  verify: 3000,
+  monitoring: 1500,
+};
+/** The steps too short to catch at the usual polling pace: the status is polled back to back for them. */
+const SHORT_STEPS = new Set(['rollback', 'fallback']);
+const POLL_MS = 250;
 
 const started = Date.now();
 const loadAtStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -148,17 +173,31 @@ try {
     }
   };
 
+  const faultsByTarget: Record<string, number> = {};
+  /** The steps a round aims at: the least faulted remedy steps, or (now and then) plain monitoring. */
+  const aim = (): string[] => {
+    if (rng.bernoulli(MONITORING_SHARE)) return ['monitoring'];
+    const fewest = Math.min(...REMEDY_STEPS.map((step) => faultsByPoint[step] ?? 0));
+    return REMEDY_STEPS.filter((step) => (faultsByPoint[step] ?? 0) <= fewest + AIM_SLACK);
+  };
+
   while (faults < targetFaults) {
     const round = ++rounds;
-    // A remedy in flight, or the plain loop when none comes in time.
+    const targets = aim();
+    const pollMs = targets.some((t) => SHORT_STEPS.has(t)) ? 0 : POLL_MS;
     const waitUntil = Date.now() + remedyWaitMs;
     let agent = await agentState();
-    while (Date.now() < waitUntil && pointOf(agent) === 'monitoring') {
-      await sleep(500);
-      agent = await agentState();
+    while (Date.now() < waitUntil && !targets.includes(pointOf(agent))) {
+      await sleep(pollMs);
+      agent = (await agentState()) ?? agent;
     }
-    await sleep(rng.uniform(0, 1500));
-    agent = (await agentState()) ?? agent;
+    // The point recorded is the one the status named last before the kill: a step seen near its end may
+    // be over when the delay has passed, and is then not counted as hit.
+    const delay = rng.uniform(0, KILL_WITHIN_MS[pointOf(agent)] ?? POLL_MS);
+    if (delay >= 1) {
+      await sleep(delay);
+      agent = (await agentState()) ?? agent;
+    }
     const point = pointOf(agent);
     const cycleBefore: number = agent?.cycle ?? 0;
     const first = FAULT_KINDS[rng.int(0, FAULT_KINDS.length - 1)]!;
@@ -171,6 +210,7 @@ try {
       faults++;
     }
     faultsByPoint[point] = (faultsByPoint[point] ?? 0) + kinds.length;
+    for (const target of targets) faultsByTarget[target] = (faultsByTarget[target] ?? 0) + 1;
     await sleep(rng.uniform(500, MAX_OUTAGE_MS));
     // Resume time counts the components' own start (the worker bundles its workflows, the API connects).
     const restarted = Date.now();
@@ -195,7 +235,7 @@ try {
       });
     const report = await check(round);
     log(
-      `round ${round}: ${kinds.join('+')} killed during ${point}; ${resumed ? `resumed in ${((resumeMs.at(-1) ?? 0) / 1000).toFixed(1)} s` : 'NOT resumed'}; ${report.violations.length} violations (${violations.length} in all); faults ${faults}/${targetFaults}`,
+      `round ${round}: ${kinds.join('+')} killed during ${point} (aimed at ${targets.join('/')}); ${resumed ? `resumed in ${((resumeMs.at(-1) ?? 0) / 1000).toFixed(1)} s` : 'NOT resumed'}; ${report.violations.length} violations (${violations.length} in all); faults ${faults}/${targetFaults}`,
     );
   }
 
@@ -252,10 +292,14 @@ try {
       predictionsPerSecond: rate,
       maxOutageMs: MAX_OUTAGE_MS,
       secondFaultChance: SECOND_FAULT,
+      monitoringShare: MONITORING_SHARE,
+      aimSlack: AIM_SLACK,
+      remedyWaitSeconds: remedyWaitMs / 1000,
+      killWithinMs: KILL_WITHIN_MS,
     },
     wallSeconds: Math.round((Date.now() - started) / 1000),
     rounds,
-    faults: { total: faults, byKind: faultsByKind, byPoint: faultsByPoint },
+    faults: { total: faults, byKind: faultsByKind, byPoint: faultsByPoint, roundsAimedAt: faultsByTarget },
     unexpectedExits: stack.unexpectedExits,
     resume: {
       samples: sorted.length,

@@ -117,13 +117,11 @@ export async function playSchedule(options: PlayOptions): Promise<void> {
       if (i === 0 && round > 0) await startOver(call, say);
       if (phase.release === 'bad')
         await deploy(call, options.badRelease, 'release 1.1 (a bad release, injected by the demo)', say);
-      const phaseStop = AbortSignal.any([signal, AbortSignal.timeout(seconds * 1000)]);
       if (phase.silent) {
-        await new Promise<void>((resolve) =>
-          phaseStop.addEventListener('abort', () => resolve(), { once: true }),
-        );
+        await quietFor(seconds * 1000, signal);
         continue;
       }
+      const phaseStop = AbortSignal.any([signal, AbortSignal.timeout(seconds * 1000)]);
       const scenario = { ...findScenario(phase.scenario)!, onset: 0 };
       const count = Math.ceil(seconds * rate);
       await drive({
@@ -143,6 +141,25 @@ export async function playSchedule(options: PlayOptions): Promise<void> {
     }
     if (!signal.aborted) await options.onRoundEnd?.(round);
   }
+}
+
+/**
+ * Waits out a phase without traffic, or until the signal aborts. A timer of its own: Node's
+ * AbortSignal.timeout holds its signal only weakly, so a wait on nothing but such a signal never ends
+ * once a garbage collection has taken it (the chaos bench's traffic stopped for good at a silent phase).
+ */
+export function quietFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
 
 async function deploy(call: JsonCall, version: number, reason: string, say: (line: string) => void) {
