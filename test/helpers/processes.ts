@@ -6,7 +6,7 @@ import { REPO_ROOT } from '../../lib/db/config.ts';
 export interface RunningProcess {
   child: ChildProcess;
   output: () => string;
-  /** Resolves with the first structured log line whose msg matches. */
+  /** Resolves with the first structured log line whose msg matches that no earlier wait took. */
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -31,6 +31,12 @@ export function startProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  /**
+   * Structured lines no waiter has taken, so that a line logged before anyone waits for it still counts
+   * (a process may start while the caller seeds a database). Bounded: a long run logs without end.
+   */
+  const untaken: Record<string, unknown>[] = [];
+  const UNTAKEN_KEPT = 1000;
   const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const onData = (chunk: Buffer) => {
@@ -45,10 +51,13 @@ export function startProcess(
         }
       })();
       if (!parsed) continue;
-      for (const w of waiters.filter((w) => w.msg === parsed.msg)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(parsed);
+      const waiter = waiters.find((w) => w.msg === parsed.msg);
+      if (!waiter) {
+        if (untaken.push(parsed) > UNTAKEN_KEPT) untaken.shift();
+        continue;
       }
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(parsed);
     }
   };
   child.stdout?.on('data', onData);
@@ -57,6 +66,8 @@ export function startProcess(
     child,
     output: () => output,
     waitForLog(msg, timeoutMs = 60_000) {
+      const earlier = untaken.findIndex((line) => line.msg === msg);
+      if (earlier >= 0) return Promise.resolve(untaken.splice(earlier, 1)[0]!);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
           () =>
