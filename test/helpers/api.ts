@@ -1,5 +1,5 @@
 // The API application on an ephemeral port, called over real HTTP.
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createApi } from '../../api/app.ts';
@@ -25,6 +25,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** An HTTP server on an ephemeral loopback port, listening, and its base URL. */
+export async function listenOnLoopback(listener: RequestListener): Promise<{ server: Server; url: string }> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 /**
  * Without a Temporal client the API gets one of a Temporal that is down and refuses at once: registering
  * a model answers "agent not started" without waiting, and the agent's routes answer 503.
@@ -40,15 +47,13 @@ export async function startTestApi(
   limits: RateLimits = rateLimitsFromEnv({ ...process.env, HOMEOSTAT_REFUSED_LIMIT: '0' }),
 ): Promise<TestApi> {
   const temporal = givenTemporal ?? (await unreachableTemporal({ failFast: true }));
-  const api = createApi({ store, temporal, agentOptions }, limits);
-  const server = await new Promise<Server>((resolve) => {
-    const s = api.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const { server, url } = await listenOnLoopback(
+    createApi({ store, temporal, agentOptions }, limits).listener,
+  );
   // Idle keep-alive sockets stay open for the test's life: a server that closes one (after its default
   // 5 s) just as the client, on an event loop stalled by load, sends the next request on it resets that
   // request (fetch failed: ECONNRESET), as concurrent scenario runs saw on a loaded machine.
   server.keepAliveTimeout = 10 * 60_000;
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     call: jsonClient(url, await authHeader(store)),

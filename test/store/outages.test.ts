@@ -1,8 +1,6 @@
 // What the API answers while what it depends on is down or overloaded (issue 15, item 7): liveness
 // answers whatever is down, readiness says what is down, a database outage is a 503 with Retry-After
 // rather than a 500, keys and refused addresses are rate limited (429), and the write queue is bounded.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +14,7 @@ import {
   PredictionWriter,
   WriteQueueFull,
 } from '../../lib/ingest/prediction-writer.ts';
-import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
+import { authHeader, listenOnLoopback, startTestApi, type TestApi } from '../helpers/api.ts';
 import {
   creditData,
   registerCreditModel,
@@ -37,11 +35,9 @@ const MODEL = { name: 'm', task: 'regression', featureSchema: [{ name: 'x', type
 async function serve(store: Store): Promise<{ url: string; close(): Promise<void> }> {
   const temporal = await unreachableTemporal({ failFast: true });
   const api = createApi({ store, temporal, agentOptions: { taskQueue: 'test' } });
-  const server = await new Promise<Server>((resolve) => {
-    const s = api.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const { server, url } = await listenOnLoopback(api.listener);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await temporal.connection.close();

@@ -3,8 +3,6 @@
 // the Express app alone — and every case of the documented contract sent to both: the same status, body
 // and headers, and the documented ones. Then the request metrics' labels: the canonical route and the
 // model's name, whatever case the path was typed in.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Api, createApi } from '../../api/app.ts';
@@ -13,6 +11,7 @@ import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
 import type { Role } from '../../lib/domain.ts';
 import { MAX_CONCURRENT_COMMITS } from '../../lib/ingest/prediction-writer.ts';
+import { listenOnLoopback } from '../helpers/api.ts';
 import {
   creditData,
   registerCreditModel,
@@ -39,23 +38,13 @@ interface Served {
 async function serve(db: TestDatabase, limits: RateLimits): Promise<Served> {
   const temporal = await unreachableTemporal({ failFast: true });
   const api = createApi({ store: db.store, temporal, agentOptions: { taskQueue: 'test' } }, limits);
-  const servers = [createServer(api.listener), createServer(api.app)];
-  const [fast, express] = await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise<string>((resolve) =>
-          server.listen(0, '127.0.0.1', () =>
-            resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-          ),
-        ),
-    ),
-  );
+  const [fast, express] = await Promise.all([listenOnLoopback(api.listener), listenOnLoopback(api.app)]);
   return {
     api,
-    fast: fast!,
-    express: express!,
+    fast: fast.url,
+    express: express.url,
     async close() {
-      await Promise.all(servers.map((s: Server) => new Promise((resolve) => s.close(resolve))));
+      await Promise.all([fast, express].map(({ server }) => new Promise((resolve) => server.close(resolve))));
       await temporal.connection.close();
     },
   };
