@@ -3,7 +3,7 @@
 // same schedule while it kills the stack under the remedies it provokes.
 import type { JsonCall } from '../api-client.ts';
 import { creditDefault } from './demo-models.ts';
-import { drive } from './drive.ts';
+import { drive, quietFor } from './drive.ts';
 import { findScenario } from './scenarios.ts';
 import { brokenPipelineData, type DemoModelSetup, setUpDemoModel } from './setup.ts';
 import { generateStream } from './stream.ts';
@@ -141,25 +141,6 @@ export async function playSchedule(options: PlayOptions): Promise<void> {
     }
     if (!signal.aborted) await options.onRoundEnd?.(round);
   }
-}
-
-/**
- * Waits out a phase without traffic, or until the signal aborts. A timer of its own: Node's
- * AbortSignal.timeout holds its signal only weakly, so a wait on nothing but such a signal never ends
- * once a garbage collection has taken it (the chaos bench's traffic stopped for good at a silent phase).
- */
-export function quietFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 async function deploy(call: JsonCall, version: number, reason: string, say: (line: string) => void) {

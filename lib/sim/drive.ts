@@ -50,7 +50,11 @@ export interface DriveStats {
   labels: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/**
+ * Waits `ms`, or until the signal aborts. A timer of its own: Node's AbortSignal.timeout holds its signal
+ * only weakly, so a wait on nothing but such a signal never ends once a garbage collection has taken it.
+ */
+export const quietFor = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const wake = () => {
       clearTimeout(timer);
@@ -121,7 +125,7 @@ export async function drive(options: DriveOptions, stats: DriveStats = { predict
       if (res.status === 202) stats.labels += labels.length;
       else options.onError?.(`labels rejected (${res.status}): ${res.body?.error?.message ?? ''}`);
     }
-    await sleep(Math.max(0, tickMs - (Date.now() - tickStart)), signal);
+    await quietFor(Math.max(0, tickMs - (Date.now() - tickStart)), signal);
   }
   return stats;
 }

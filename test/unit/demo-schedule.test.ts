@@ -1,4 +1,4 @@
-// The demo's silent phase (lib/sim/demo-schedule.ts quietFor) ends on time even when a garbage collection
+// The demo's silent phase (lib/sim/drive.ts quietFor, which lib/sim/demo-schedule.ts waits on) ends on time even when a garbage collection
 // runs during it: a wait on nothing but Node's AbortSignal.timeout never ends once the signal is collected,
 // which stopped the chaos bench's traffic for good at the first silent phase.
 import { execFile } from 'node:child_process';
@@ -7,12 +7,12 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/db/config.ts';
-import { quietFor } from '../../lib/sim/demo-schedule.ts';
+import { quietFor } from '../../lib/sim/drive.ts';
 
 const run = promisify(execFile);
 
 it('a silent phase ends after its time although a garbage collection ran during it', async () => {
-  const module = pathToFileURL(path.join(REPO_ROOT, 'lib', 'sim', 'demo-schedule.ts')).href;
+  const module = pathToFileURL(path.join(REPO_ROOT, 'lib', 'sim', 'drive.ts')).href;
   const script = `
     import { quietFor } from ${JSON.stringify(module)};
     const started = Date.now();
