@@ -4,8 +4,8 @@
 // release → rollback, a concept drift → retrain and canary, each verified) plays against the whole stack
 // on a private PostgreSQL (bench/chaos-stack.ts), traffic flowing through the gateway. Round after round
 // the bench aims at the remedy steps with the fewest faults so far (now and then at the plain monitoring
-// loop), waits for the agent's status to name one of them, kills at a random point inside it, picks one or two of the
-// worker, the API, the Temporal dev server and PostgreSQL at random, kills them (kill -9; PostgreSQL
+// loop), waits for the agent's status to name one of them and, at a random point inside it, picks one or
+// two of the worker, the API, the Temporal dev server and PostgreSQL at random, kills them (kill -9; PostgreSQL
 // `pg_ctl stop -m immediate`), starts them again after a random outage, waits for the agent to complete
 // a cycle, then checks the invariants (lib/bench/chaos-invariants.ts) on the database. Once the faults
 // are done the run settles (faults stop, traffic goes on) until no incident is left without an outcome,
@@ -173,7 +173,7 @@ try {
     }
   };
 
-  const faultsByTarget: Record<string, number> = {};
+  const roundsAimedAt: Record<string, number> = {};
   /** The steps a round aims at: the least faulted remedy steps, or (now and then) plain monitoring. */
   const aim = (): string[] => {
     if (rng.bernoulli(MONITORING_SHARE)) return ['monitoring'];
@@ -210,7 +210,7 @@ try {
       faults++;
     }
     faultsByPoint[point] = (faultsByPoint[point] ?? 0) + kinds.length;
-    for (const target of targets) faultsByTarget[target] = (faultsByTarget[target] ?? 0) + 1;
+    for (const target of targets) roundsAimedAt[target] = (roundsAimedAt[target] ?? 0) + 1;
     await sleep(rng.uniform(500, MAX_OUTAGE_MS));
     // Resume time counts the components' own start (the worker bundles its workflows, the API connects).
     const restarted = Date.now();
@@ -299,7 +299,7 @@ try {
     },
     wallSeconds: Math.round((Date.now() - started) / 1000),
     rounds,
-    faults: { total: faults, byKind: faultsByKind, byPoint: faultsByPoint, roundsAimedAt: faultsByTarget },
+    faults: { total: faults, byKind: faultsByKind, byPoint: faultsByPoint, roundsAimedAt },
     unexpectedExits: stack.unexpectedExits,
     resume: {
       samples: sorted.length,
