@@ -22,6 +22,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { AGENT_DEFAULTS } from '../lib/agent-defaults.ts';
 import type { Remedy } from '../lib/brain/contracts.ts';
+import { cycleClock, msToNextCycle } from '../lib/brain/cycle-clock.ts';
 import { initialLifecycleState, step } from '../lib/brain/lifecycle.ts';
 import type {
   LifecycleCommand,
@@ -37,6 +38,7 @@ import { STEP_OPTIONS, WEBHOOK_OPTIONS } from './activity-options.ts';
 import {
   acknowledgeUpdate,
   approveUpdate,
+  cycleClockQuery,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
@@ -107,6 +109,7 @@ function searchAttributeIndexer(): (state: AgentState) => void {
 export async function agentWorkflow(input: AgentInput): Promise<never> {
   let state: LifecycleState = input.state ?? initialLifecycleState(input.modelName);
   const cycleInterval = input.cycleInterval ?? AGENT_DEFAULTS.cycleInterval;
+  const clock = cycleClock(input.cycleAnchor ?? Date.now(), cycleInterval);
   const maxCyclesPerRun = input.maxCyclesPerRun ?? AGENT_DEFAULTS.maxCyclesPerRun;
   const { workflowId } = workflowInfo();
   const { modelName } = state;
@@ -199,7 +202,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
             incidentId: command.incidentId,
             reason: command.reason,
             actor: command.actor,
-            pollInterval: cycleInterval,
+            cycle: clock,
             rollbackTo: command.rollbackTo,
             since: command.since,
             retrain: command.retrain,
@@ -253,7 +256,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
                 incidentId: command.incidentId,
                 baseline: command.baseline,
                 since,
-                pollInterval: cycleInterval,
+                cycle: clock,
                 verification: command.verification,
               },
             ],
@@ -289,6 +292,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
 
   // ---- queries and updates: people's acts are events like any other ----
   setHandler(statusQuery, () => state);
+  setHandler(cycleClockQuery, () => clock);
   // Pause and resume are one toggle: refuse a no-op, then the lifecycle flips the flag and audits it.
   const operatorToggle = (kind: 'pause' | 'resume') => async (request: PauseRequest) => {
     const pausing = kind === 'pause';
@@ -400,12 +404,12 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     const policy = { version: stored.version, document: stored.policy };
     await dispatch({ kind: 'policy-changed', at: Date.now(), policy });
   }
-  // A new agent measures at once; a continued run first waits out the interval its predecessor began.
+  // A new agent measures at once; a continued run first waits for the next cycle of the grid.
   let sleepFirst = input.state !== undefined;
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     if (sleepFirst) {
-      await condition(() => wake, cycleInterval, {
-        summary: `wait ${spokenDuration(cycleInterval)} for the next cycle`,
+      await condition(() => wake, msToNextCycle(clock, Date.now()), {
+        summary: `wait for the next cycle (every ${spokenDuration(cycleInterval)})`,
       });
       wake = false;
     }
@@ -422,7 +426,11 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       // never hand over mid-update: the next run must start from a state no handler is still changing.
       if (beside > 0) continue;
       await condition(allHandlersFinished);
-      await continueAsNew<typeof agentWorkflow>({ ...input, state: { ...state, runs: state.runs + 1 } });
+      await continueAsNew<typeof agentWorkflow>({
+        ...input,
+        cycleAnchor: clock.anchorMs,
+        state: { ...state, runs: state.runs + 1 },
+      });
     }
   }
 }

@@ -1,6 +1,7 @@
 // Queries and updates of the agent workflow, imported by the workflow and by its callers (API, tests).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { WebhookRemedyAnswer } from '../lib/brain/contracts.ts';
+import type { CycleClock } from '../lib/brain/cycle-clock.ts';
 import type {
   AcknowledgeRequest,
   AgentState,
@@ -11,6 +12,8 @@ import type {
 } from '../lib/brain/types.ts';
 
 export const statusQuery = defineQuery<AgentState>('status');
+/** The grid of the agent's cycles, from which a caller can tell when the next one comes. */
+export const cycleClockQuery = defineQuery<CycleClock>('cycleClock');
 export const pauseUpdate = defineUpdate<AgentState, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<AgentState, [PauseRequest]>('resume');
 export const approveUpdate = defineUpdate<AgentState, [ApprovalAnswer]>('approve');

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { TrainCandidateRequest, TrainCandidateResult } from '../lib/brain/contracts.ts';
+import { type CycleClock, msToNextLook } from '../lib/brain/cycle-clock.ts';
 import type { RemedyResult, VerifyResult } from '../lib/brain/lifecycle-types.ts';
 import type { VerificationBaseline } from '../lib/brain/types.ts';
 import {
@@ -19,7 +20,7 @@ import {
   type PythonTrainingActivities,
   pythonPipelineOf,
 } from '../lib/models/trainers.ts';
-import { durationMs, spokenDuration } from '../lib/policy/duration.ts';
+import { durationMs } from '../lib/policy/duration.ts';
 import type { Policy } from '../lib/policy/policy.ts';
 import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../lib/recovery/judge.ts';
 import { describeComparison, noMaterialGain } from '../lib/recovery/refit-evidence.ts';
@@ -51,8 +52,8 @@ export interface RemedyInput {
   reason: string;
   /** 'agent', or 'human:<name>' when an operator's approval or command started it. */
   actor: string;
-  /** How often a waiting child looks again (the agent's cycle interval). */
-  pollInterval: string | number;
+  /** The agent's cycles: a waiting child looks again just before each (lib/brain/cycle-clock.ts). */
+  cycle: CycleClock;
   /** Rollback: the revision to restore. */
   rollbackTo?: number | null;
   /** Retrain: rows received from this instant (ISO, the store's clock) on are the new world: the onset. */
@@ -68,7 +69,7 @@ export interface PromotionInput {
   reason: string;
   candidateVersion: number;
   productionVersion: number;
-  pollInterval: string | number;
+  cycle: CycleClock;
   retrain: Policy['retrain'];
 }
 
@@ -85,8 +86,13 @@ export interface VerifyInput {
   baseline: VerificationBaseline;
   /** Only traffic from this instant (ISO, the store's clock) on counts: what the remedy's deployment served. */
   since: string;
-  pollInterval: string | number;
+  cycle: CycleClock;
   verification: Policy['verification'];
+}
+
+/** Waits for the child's next look, just before the agent's next cycle (lib/brain/cycle-clock.ts says why). */
+function untilNextLook(cycle: CycleClock, then: string): Promise<void> {
+  return sleep(msToNextLook(cycle, Date.now()), { summary: `wait for the agent's next cycle, then ${then}` });
 }
 
 /** Idempotency key of a step: unique per child execution and step, the same on every retry or replay. */
@@ -230,11 +236,9 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       inconclusive = trained;
       needed = trained.needed;
     }
-    if (trained.status === 'trained' || Date.now() + durationMs(input.pollInterval) > deadline) break;
+    if (trained.status === 'trained' || Date.now() + msToNextLook(input.cycle, Date.now()) > deadline) break;
     attempt++;
-    await sleep(input.pollInterval, {
-      summary: `wait ${spokenDuration(input.pollInterval)} for ${needed} labelled rows`,
-    });
+    await untilNextLook(input.cycle, `count the labelled rows again (${needed} needed)`);
   }
   if (trained.status !== 'trained' && inconclusive) {
     // Better, but the rows did not show it in time: production stays the best model shown to be so.
@@ -285,7 +289,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     reason: input.reason,
     candidateVersion: candidate,
     productionVersion: facts.productionVersion,
-    pollInterval: input.pollInterval,
+    cycle: input.cycle,
     retrain: policy,
   };
   const way = promotionFor(policy.promotion, facts.mode);
@@ -372,9 +376,7 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
   let look = 0;
   try {
     for (;;) {
-      await sleep(input.pollInterval, {
-        summary: `wait ${spokenDuration(input.pollInterval)}, then compare the candidate with production`,
-      });
+      await untilNextLook(input.cycle, 'compare the candidate with production');
       const comparison = await acts.compareServed({
         modelName: input.modelName,
         candidateVersion: input.candidateVersion,
@@ -437,9 +439,7 @@ export async function shadowWorkflow(input: PromotionInput): Promise<PromotionRe
 export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
   const deadline = Date.now() + durationMs(input.verification.maxWait);
   for (;;) {
-    await sleep(input.pollInterval, {
-      summary: `wait ${spokenDuration(input.pollInterval)}, then measure against the pre-failure baseline`,
-    });
+    await untilNextLook(input.cycle, 'measure against the pre-failure baseline');
     const evidence = await acts.measureEvidence({
       modelName: input.modelName,
       metric: input.baseline.metric,

@@ -369,6 +369,11 @@ export interface AgentInput {
   /** Time between monitoring cycles (a Temporal duration: '1 minute', '30s', or milliseconds). */
   cycleInterval?: string | number;
   /**
+   * Workflow time (ms) of the agent's first cycle: every later cycle, in this run and the runs
+   * continueAsNew starts, falls a whole number of intervals after it (lib/brain/cycle-clock.ts).
+   */
+  cycleAnchor?: number;
+  /**
    * Upper bound of cycles per workflow run. Temporal suggests continueAsNew by history size; this
    * bound keeps runs short even when a cycle's history is small, and lets tests force a new run.
    */

@@ -13,6 +13,7 @@ import { createDeploymentActivities } from '../../activities/deployment.ts';
 import { verifyWebhookSignature } from '../../activities/incidents.ts';
 import type { JsonCall } from '../../lib/api-client.ts';
 import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
+import { lookLeadMs, msToNextCycle } from '../../lib/brain/cycle-clock.ts';
 import type { AgentState, VerificationBaseline, WindowSummary } from '../../lib/brain/types.ts';
 import type { FeatureRow } from '../../lib/domain.ts';
 import { loadModel, type ModelAdapter, parseModelArtifact } from '../../lib/models/index.ts';
@@ -25,7 +26,7 @@ import { referenceData } from '../../lib/sim/setup.ts';
 import { generateStream, type SimEvent } from '../../lib/sim/stream.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
-import { statusQuery } from '../../workflows/messages.ts';
+import { cycleClockQuery, statusQuery } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startTimeSkippingServer, workflowBundle } from './temporal.ts';
@@ -649,12 +650,12 @@ async function drive(
       throw await stalled('the agent stayed busy');
     });
   /**
-   * A simulated minute. The time-skipping server cannot skip past a workflow task that keeps failing
-   * (time then runs at wall-clock speed, and describe shows no pending task): a minute that is slow to
-   * pass is checked for failed workflow tasks, and the run fails on the first, saying which and why.
+   * Skips `ms` of workflow time. The time-skipping server cannot skip past a workflow task that keeps
+   * failing (time then runs at wall-clock speed, and describe shows no pending task): a skip that is slow
+   * to pass is checked for failed workflow tasks, and the run fails on the first, saying which and why.
    */
-  const minutePasses = async () => {
-    const passed = senv.env.sleep(CYCLE).then(() => true);
+  const skip = async (ms: number) => {
+    const passed = senv.env.sleep(ms).then(() => true);
     for (let waited = 0; ; waited += SLOW_MINUTE_MS) {
       const wait = new Promise<false>((resolve) => setTimeout(() => resolve(false), SLOW_MINUTE_MS));
       if (await Promise.race([passed, wait])) return;
@@ -663,6 +664,21 @@ async function drive(
         throw new Error(`${name}: time stopped at window ${windows}: ${failed.join('; ')}`);
       if (waited >= QUIET_MS) throw await stalled('a simulated minute did not pass');
     }
+  };
+  const clock = await agent.query(cycleClockQuery);
+  /**
+   * The rest of the simulated minute, to the agent's next cycle. Workflow time runs at wall-clock speed
+   * while the harness sends traffic, so the skip ends on the cycle's grid rather than a fixed minute on.
+   * The remedies' looks just before it (lib/brain/cycle-clock.ts) are let finish first: the cycle then
+   * takes their answers before the window, as the backtest does, however slow the machine.
+   */
+  const minutePasses = async () => {
+    const toLook = msToNextCycle(clock, await senv.env.currentTimeMs()) - lookLeadMs(clock);
+    if (toLook > 0) {
+      await skip(toLook);
+      await quiet();
+    }
+    await skip(msToNextCycle(clock, await senv.env.currentTimeMs()));
   };
   for (let w = 0; w < totalWindows; w++) {
     await quiet();

@@ -191,7 +191,7 @@ describe('API with a running agent', () => {
     // The history reads like the product in the Temporal UI: each window and each wait says what it is.
     const summaries = summariesOf(history);
     expect(summaries).toContain('measure window 0');
-    expect(summaries).toContain('wait 1 second for the next cycle');
+    expect(summaries).toContain('wait for the next cycle (every 1 second)');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
     if (process.env.HOMEOSTAT_WRITE_HISTORIES === '1') {
       fs.writeFileSync(

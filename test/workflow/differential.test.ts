@@ -28,20 +28,14 @@
 // - traffic-stop: the agent escalates in window 8, is acknowledged, and escalates a second stale_data
 //   incident in window 9; the backtest keeps the first escalated (escalated-awaiting-human).
 //
-// Flakiness, seen on a machine under heavy load (load average above 25 on 2 cores): the time-skipping
-// server skips time only while the harness sleeps; while it sends a window's traffic, workflow time runs
-// at wall-clock speed. A remedy's child workflow starts its timers a moment after the agent's cycle, so
-// they fire that moment after each simulated minute — inside the next window's traffic when the machine is
-// slow. The retrain then trains on a few rows more, its canary or the verification look at other rows, and a
-// remedy that concludes so wakes an extra cycle (two cycles of one window in the timeline); the backtest,
-// which acts at window ends, judges the rows a calm run would. In one of four runs two scenarios of seed 1
-// disagreed so, where the other three runs agreed:
-// - concept-drift: the agent's canary reached its 10th look short of non-inferiority (p 0.0071 ≥ 0.005)
-//   and rejected the candidate, then fell back (protected) and escalated in window 27; the backtest's
-//   retrain recovered;
-// - inference-failures: the agent's fallback recovered (failure rate 0.016 on 620 rows); the backtest's
-//   fallback was verified not_recovered and it disabled the model in window 12 (verification-failed-next-rung).
-// Re-run such a failure alone before taking it for a difference of the two copies.
+// Load: workflow time runs at wall-clock speed while the harness sends a window's traffic and stands still
+// only while it skips. The agent's cycles keep a fixed grid and the remedies' children look a short lead
+// before each cycle (lib/brain/cycle-clock.ts); the harness skips first to the looks, waits for them to
+// finish, then to the cycle. So every look and every cycle sees the rows the backtest sees at that window
+// boundary, in the backtest's order (looks first), however long the traffic took. A looser
+// schedule lets a look drift into the next window's traffic on a loaded machine, and a canary or a
+// fallback then ends otherwise than the backtest's. A disagreement here is a difference of the two copies,
+// or of what they were fed.
 //
 // After the first remedy the two keep different time, which the test prints and does not assert (see
 // test/helpers/differential.ts disagreements): the agent's remedy runs as child workflows polling once a

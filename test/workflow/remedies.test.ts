@@ -5,6 +5,7 @@
 // the audit rows, the deployment after, and any undo; and that the agent and every child replay.
 // Paths decide never takes (a rollback with no revision to go back to) run the child on its own.
 import { describe, expect, it } from 'vitest';
+import { cycleClock } from '../../lib/brain/cycle-clock.ts';
 import { rollbackWorkflow } from '../../workflows/remedies.ts';
 import { allowLoopbackEgress } from '../helpers/egress.ts';
 import { type OperatorTurn, startScenarioEnv, TASK_QUEUE } from '../helpers/scenario-run.ts';
@@ -264,7 +265,7 @@ describe('remedy children on their own', () => {
             incidentId: 'incident-1',
             reason: 'a rollback asked for with no known-good revision',
             actor: 'agent',
-            pollInterval: '1 minute',
+            cycle: cycleClock(0, '1 minute'),
             rollbackTo: null,
           },
         ],

@@ -9,6 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homeostatApi, type Receiver, startReceiver } from '../../examples/webhook-remedy/receiver.ts';
 import { rotateApiKey } from '../../lib/auth/keys.ts';
+import { cycleClock } from '../../lib/brain/cycle-clock.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import type { RemedyInput } from '../../workflows/remedies.ts';
@@ -97,7 +98,7 @@ const input: RemedyInput = {
   incidentId: 'incident-1',
   reason: 'concept_drift confirmed: accuracy fell',
   actor: 'agent',
-  pollInterval: 60_000,
+  cycle: cycleClock(0, 60_000),
 };
 
 /** Waits by the clock for `check`; the time-skipping server does not move while no result is awaited. */
