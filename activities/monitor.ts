@@ -15,6 +15,7 @@
 import { raw, type Sql, sqltag as sql } from '@prisma/client/runtime/client';
 import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
 import type { WindowSummary } from '../lib/brain/types.ts';
+import { liveWindowEnd } from '../lib/brain/windows.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
 import { logger } from '../lib/log.ts';
@@ -28,6 +29,11 @@ export interface MonitorRequest {
   modelName: string;
   /** Window number; one per agent cycle, so a retried activity measures the same window again. */
   seq: number;
+  /**
+   * The agent's cycle interval (ms): behind by more than two, the window ends a cycle or so after it
+   * starts and says the agent is `behind` (lib/brain/windows.ts liveWindowEnd). Absent: up to now.
+   */
+  cycleMs?: number;
 }
 
 export const MONITOR_DEFAULTS = {
@@ -221,7 +227,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
      * Closes window `seq` and stores its metrics (MetricWindow.metrics: StoredWindowMetrics).
      * Idempotent: a window that was already stored is returned as it was.
      */
-    async monitorWindow({ modelName, seq }: MonitorRequest): Promise<WindowSummary> {
+    async monitorWindow({ modelName, seq, cycleMs }: MonitorRequest): Promise<WindowSummary> {
       const model = await store.model.findUnique({ where: { name: modelName } });
       if (!model) throw modelNotFound(modelName);
       const existing = await store.metricWindow.findUnique({
@@ -238,8 +244,13 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
         orderBy: { seq: 'desc' },
       });
       const startAt = previous?.endAt ?? model.createdAt;
-      const now = clock();
-      const endAt = new Date(Math.max(now.getTime(), startAt.getTime()));
+      const now = clock().getTime();
+      const previousSummary = (previous?.metrics as { summary?: WindowSummary } | null)?.summary;
+      const catchingUpBy = previousSummary?.behind
+        ? previous!.endAt.getTime() - previous!.startAt.getTime()
+        : undefined;
+      const endMs = cycleMs ? liveWindowEnd(startAt.getTime(), now, cycleMs, catchingUpBy) : now;
+      const endAt = new Date(Math.max(endMs, startAt.getTime()));
       const scanFrom = new Date(startAt.getTime() - (previous ? lagMs : 0));
       const counted = (previous?.metrics as { tail?: StoredWindowMetrics['tail'] } | null)?.tail;
       const countedPredictions = new Set(counted?.predictions ?? []);
@@ -343,6 +354,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           .addLabelledElsewhere(fresh.length - production.length);
       }
       const { metrics, summary } = measurer.result();
+      if (endMs < now) summary.behind = true; // metrics.summary is the same object: a retry says so too
       await store.metricWindow.upsert({
         where: { modelId_seq: { modelId: model.id, seq } },
         create: {

@@ -111,6 +111,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   const cycleInterval = input.cycleInterval ?? AGENT_DEFAULTS.cycleInterval;
   const clock = cycleClock(input.cycleAnchor ?? Date.now(), cycleInterval);
   const maxCyclesPerRun = input.maxCyclesPerRun ?? AGENT_DEFAULTS.maxCyclesPerRun;
+  const { maxWindowsPerCycle } = AGENT_DEFAULTS;
   const { workflowId } = workflowInfo();
   const { modelName } = state;
   let wake = false;
@@ -414,12 +415,15 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       wake = false;
     }
     sleepFirst = true;
-    if (!state.paused) {
+    // The window since the last one; after a gap, the windows the backlog is cut into, a bounded number
+    // a cycle (lib/brain/windows.ts liveWindowEnd).
+    for (let measured = 0; !state.paused && measured < maxWindowsPerCycle; measured++) {
       const window = await monitorWindow.executeWithOptions({ summary: `measure window ${state.cycle}` }, [
-        { modelName, seq: state.cycle },
+        { modelName, seq: state.cycle, cycleMs: clock.intervalMs },
       ]);
       const deployment = await readDeployment();
       await dispatch({ kind: 'window', at: Date.now(), window, deployment, incidentId: uuid4() });
+      if (!window.behind) break;
     }
     if (workflowInfo().continueAsNewSuggested || cyclesThisRun + 1 >= maxCyclesPerRun) {
       // Children do not outlive a run: let the work beside the loop finish (the loop keeps measuring), and

@@ -29,6 +29,11 @@ export interface WindowSummary {
   /** Predictions that arrived in the window. */
   count: number;
   /**
+   * The window is one of several a gap was cut into (lib/brain/windows.ts liveWindowEnd), and more of
+   * the backlog waits: the agent measures the next at once.
+   */
+  behind?: boolean;
+  /**
    * Labelled rows performance is measured on: the predictions whose labels arrived during the window,
    * whatever window the prediction itself arrived in (so label delay does not hide concept drift).
    */
@@ -337,7 +342,10 @@ export interface RemedyRecord {
 
 export interface AgentState {
   modelName: string;
-  /** Completed monitoring cycles over the agent's whole life (survives continueAsNew). */
+  /**
+   * Windows measured over the agent's whole life (survives continueAsNew): one a cycle, several in a cycle
+   * that catches up after a gap. The next window's number.
+   */
   cycle: number;
   paused: boolean;
   health: Health;

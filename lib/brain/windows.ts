@@ -96,3 +96,29 @@ export function describeWindows(rule: WindowRule): string {
   if (rule.kind === 'time') return `${rule.every} each`;
   return `${rule.every} once ${rule.minRows} rows arrived, sooner at ${rule.rows} rows, at most ${rule.maxSpan}`;
 }
+
+/**
+ * Catching up: a gap of more than this many cycles, and of more than CATCH_UP_MIN_GAP_MS, is measured as
+ * several windows; a shorter hiccup (a slow cycle, a restarted worker) as one window a little longer.
+ */
+const CATCH_UP_AFTER_CYCLES = 2;
+const CATCH_UP_MIN_GAP_MS = 60_000;
+/** Catching up: the most windows a backlog is cut into, however long the gap (the windows then grow). */
+const MAX_CATCH_UP_WINDOWS = 60;
+
+/**
+ * Where the live agent's next window ends: at `now`, holding everything since the last window, unless the
+ * agent is behind by more than two cycles and a minute (a worker or Temporal outage, an agent resumed
+ * after a pause). Then the backlog is cut into the windows the missed cycles would have measured, a cycle
+ * each, and the agent measures them one after the other: a long gap becomes several windows, so the
+ * detectors see a change where it happened and no window holds hours of traffic. A backlog of more than
+ * MAX_CATCH_UP_WINDOWS cycles is cut into that many longer windows (a day's outage at one-minute cycles
+ * into windows of 24 minutes), so catching up is bounded work: `catchingUpBy`, the span of the previous
+ * window when it was such a window, keeps the cut the backlog started with.
+ */
+export function liveWindowEnd(startAt: number, now: number, cycleMs: number, catchingUpBy?: number): number {
+  const behind = now - startAt;
+  if (behind <= Math.max(CATCH_UP_AFTER_CYCLES * cycleMs, CATCH_UP_MIN_GAP_MS)) return now;
+  const span = catchingUpBy ?? Math.max(cycleMs, Math.ceil(behind / MAX_CATCH_UP_WINDOWS));
+  return Math.min(now, startAt + span);
+}

@@ -21,9 +21,10 @@ export async function seedLabelledTraffic(
   batch: string,
   count: number,
   accuracy: number,
+  /** When the rows arrived (and their labels with them): now unless given. */
+  now = new Date(),
 ): Promise<void> {
   const correct = Math.round(count * accuracy);
-  const now = new Date();
   const predictions = Array.from({ length: count }, (_, i) => ({
     id: `${batch}-${i}`,
     modelId,

@@ -139,6 +139,17 @@ async function runAgent(db: TestDatabase, scenario: Scenario, name = `credit-${s
   return { windows, onsetWindow };
 }
 
+/** The model's stored windows, in order, removed from the store so that it can be measured again. */
+async function takeWindows(db: TestDatabase, modelId: string) {
+  const stored = await db.store.metricWindow.findMany({
+    where: { modelId },
+    orderBy: { seq: 'asc' },
+    select: { seq: true, startAt: true, endAt: true, count: true, labelled: true, metrics: true },
+  });
+  await db.store.metricWindow.deleteMany({ where: { modelId } });
+  return stored;
+}
+
 function confirmed(run: Run): { kind: FindingKind; seq: number }[] {
   return run.windows.flatMap((w) =>
     w.findings.filter((f) => f.state === 'confirmed').map((f) => ({ kind: f.kind, seq: w.summary.seq })),
@@ -216,13 +227,7 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
           now = new Date(startMs + (seq + 1) * WINDOW_MS);
           await monitorWindow({ modelName: name, seq });
         }
-        const stored = await db.store.metricWindow.findMany({
-          where: { modelId: model.id },
-          orderBy: { seq: 'asc' },
-          select: { seq: true, startAt: true, endAt: true, count: true, labelled: true, metrics: true },
-        });
-        await db.store.metricWindow.deleteMany({ where: { modelId: model.id } });
-        return stored;
+        return takeWindows(db, model.id);
       };
       const paged = await measureAll(7);
       const whole = await measureAll(1_000_000);
@@ -231,6 +236,62 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       expect(whole.length).toBeGreaterThan(5);
       expect(Math.min(...whole.map((w) => w.count))).toBeGreaterThan(7 * 10);
       expect(paged).toEqual(whole);
+    }, 120_000);
+
+    it('catches up after a gap: the backlog becomes the windows the missed cycles would have measured, each row once', async () => {
+      const scenario = creditScenarios.find((s) => s.id === 'concept-drift')!;
+      const name = 'credit-catch-up';
+      const { model, events } = await writeTraffic(db, name, scenario, Date.now() + 1000);
+      const lastMs = Date.parse(events.at(-1)!.ts);
+      const createdMs = model.createdAt.getTime();
+      const stored = () => takeWindows(db, model.id);
+      // Live: a cycle every WINDOW_MS from the model's creation, each measuring up to its own now.
+      let now = new Date(createdMs);
+      const live = createMonitorActivities(db.store, { now: () => now });
+      for (let seq = 0; createdMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
+        now = new Date(createdMs + (seq + 1) * WINDOW_MS);
+        expect(
+          (await live.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS })).behind,
+        ).toBeUndefined();
+      }
+      const cycles = await stored();
+      // Away for the whole stream: the first cycle after it finds about ten cycles' backlog.
+      now = new Date(lastMs + 1);
+      const away = createMonitorActivities(db.store, { now: () => now });
+      const caughtUp: WindowSummary[] = [];
+      for (let seq = 0; caughtUp.at(-1)?.behind !== false; seq++) {
+        const summary = await away.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS });
+        caughtUp.push({ ...summary, behind: summary.behind ?? false });
+      }
+      const windows = await stored();
+      expect(cycles.length).toBeGreaterThan(6);
+      // Every window but the last is one cycle and says the agent is behind; the last reaches now.
+      expect(caughtUp.map((w) => w.behind)).toEqual([...Array(caughtUp.length - 1).fill(true), false]);
+      expect(windows.at(-1)!.endAt).toEqual(now);
+      // What the missed cycles would have measured, exactly: bounds, rows, labels, every metric.
+      // (The last two cycles' backlog is one window: behind by two cycles or less is no gap.)
+      expect(windows.length).toBe(cycles.length);
+      const asLive = windows.slice(0, -1).map((w) => {
+        const { behind, ...summary } = (w.metrics as unknown as StoredWindowMetrics).summary;
+        expect(behind).toBe(true);
+        return { ...w, metrics: { ...(w.metrics as object), summary } };
+      });
+      expect(asLive).toEqual(cycles.slice(0, -1));
+      // Each prediction counted once over the whole backlog.
+      expect(windows.reduce((sum, w) => sum + w.count, 0)).toBe(events.length);
+
+      // A gap so long that a cycle each would make too many windows makes longer ones, at most 60.
+      const short = 10_000;
+      for (let seq = 0, behind = true; behind; seq++) {
+        behind = (await away.monitorWindow({ modelName: name, seq, cycleMs: short })).behind === true;
+      }
+      const bounded = await stored();
+      expect(bounded.length).toBeLessThanOrEqual(61);
+      expect(bounded.length).toBeGreaterThan(50);
+      const spans = new Set(bounded.slice(0, -1).map((w) => w.endAt.getTime() - w.startAt.getTime()));
+      expect(spans.size).toBe(1);
+      expect([...spans][0]).toBeGreaterThan(short);
+      expect(bounded.reduce((sum, w) => sum + w.count, 0)).toBe(events.length);
     }, 120_000);
 
     it("judges production's answers: labels of the fallback's answers show that labels arrive, nothing more", async () => {

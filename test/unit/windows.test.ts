@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedWindows, cutWindows, type WindowRule } from '../../lib/brain/windows.ts';
+import { closedWindows, cutWindows, liveWindowEnd, type WindowRule } from '../../lib/brain/windows.ts';
 
 const MINUTE = 60_000;
 const rule = (over: Partial<WindowRule> = {}): WindowRule => ({
@@ -105,5 +105,38 @@ describe('closedWindows: the windows the live agent may measure by now', () => {
       const seen = ts.filter((t) => t <= now);
       expect(closedWindows(seen, 0, now, rule())).toEqual(all.filter((w) => w.endAt <= now));
     }
+  });
+});
+
+describe('liveWindowEnd: the live agent catches up after a gap', () => {
+  const CYCLE = MINUTE;
+
+  it('measures everything since the last window when behind by two cycles or less', () => {
+    expect(liveWindowEnd(0, 2 * CYCLE, CYCLE)).toBe(2 * CYCLE);
+    // Short cycles: a hiccup under a minute is no gap either.
+    expect(liveWindowEnd(0, 50_000, 2_000)).toBe(50_000);
+  });
+
+  it('cuts a longer gap into the windows the missed cycles would have measured, a cycle each', () => {
+    expect(liveWindowEnd(0, 2 * CYCLE + 1, CYCLE)).toBe(CYCLE);
+    expect(liveWindowEnd(5 * CYCLE, 30 * CYCLE, CYCLE)).toBe(6 * CYCLE);
+  });
+
+  it('cuts a backlog of more than 60 cycles into 60 longer windows, and keeps that cut to the end', () => {
+    const day = 24 * 60 * MINUTE;
+    const span = liveWindowEnd(0, day, CYCLE);
+    expect(span).toBe(24 * MINUTE);
+    // The backlog shrinks, the windows do not: at most 60 over the whole day.
+    let startAt = 0;
+    let windows = 0;
+    for (let endAt = 0; endAt < day; windows++) {
+      endAt = liveWindowEnd(startAt, day, CYCLE, windows === 0 ? undefined : span);
+      startAt = endAt;
+    }
+    expect(windows).toBe(60);
+  });
+
+  it('never ends a window after now', () => {
+    expect(liveWindowEnd(0, 10 * CYCLE, CYCLE, 24 * MINUTE)).toBe(10 * CYCLE);
   });
 });

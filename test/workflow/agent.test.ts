@@ -134,5 +134,72 @@ describe('agent workflow', () => {
     if (process.env.HOMEOSTAT_WRITE_HISTORIES === '1') {
       fs.writeFileSync(path.join(HISTORY_DIR, 'agent-incident-recovered.json'), historyToJSON(history));
     }
+    // A running agent whose worker is gone holds the server's time skipping back for the tests after it.
+    await handle.terminate('test over');
+  });
+
+  it('catches up after a gap: a backlog of 30 minutes is measured as 30 windows, ten a cycle', {
+    timeout: 60_000,
+  }, async () => {
+    const name = 'credit-away';
+    const model = await registerTestModel(db.store, name);
+    // The agent was away for 30 minutes (a worker outage): 100 rows arrived in each of them.
+    const awayMs = Date.now() - 30 * 60_000;
+    await db.store.model.update({ where: { id: model.id }, data: { createdAt: new Date(awayMs) } });
+    for (let m = 0; m < 30; m++) {
+      await seedLabelledTraffic(
+        db.store,
+        model.id,
+        `m${m}`,
+        100,
+        0.9,
+        new Date(awayMs + m * 60_000 + 30_000),
+      );
+    }
+    const taskQueue = 'agent-test-away';
+    const worker = await createHomeostatWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      store: db.store,
+      workflowBundle: await workflowBundle(),
+    });
+    const windowsAfter: number[] = [];
+    await worker.runUntil(async () => {
+      const input: AgentInput = { modelName: name, cycleInterval: '1 minute' };
+      await env.client.workflow.start('agentWorkflow', {
+        workflowId: agentWorkflowId(name),
+        taskQueue,
+        args: [input],
+      });
+      const query = agentStatus(env, name);
+      // Each cycle's windows, once it is done: the next cycle is a simulated minute away, which passes only
+      // when the test skips it, so a count read two seconds after the cycle began is its whole work.
+      const cycleDone = async (atLeast: number) => {
+        await waitForCycle(query, atLeast);
+        await new Promise((r) => setTimeout(r, 2_000));
+        windowsAfter.push((await query()).cycle);
+      };
+      await cycleDone(10);
+      await env.sleep('1 minute');
+      await cycleDone(20);
+      await env.sleep('1 minute');
+      await cycleDone(30);
+    });
+    await env.client.workflow.getHandle(agentWorkflowId(name)).terminate('test over');
+    const windows = await db.store.metricWindow.findMany({
+      where: { modelId: model.id },
+      orderBy: { seq: 'asc' },
+    });
+    // Ten windows a cycle while behind. The third cycle's now is a few seconds past the 30 minutes: it
+    // measures the last full minutes, then the rest (behind by two cycles or less is no gap) in one window.
+    expect(windowsAfter).toEqual([10, 20, 30]);
+    expect(windows.slice(0, -1).map((w) => w.endAt.getTime() - w.startAt.getTime())).toEqual(
+      Array(29).fill(60_000),
+    );
+    expect(windows.map((w) => w.count)).toEqual(Array(30).fill(100));
+    const behind = windows.map((w) => (w.metrics as { summary: { behind?: boolean } }).summary.behind);
+    expect(behind).toEqual([...Array(29).fill(true), undefined]);
+    const decisions = await db.store.decision.count({ where: { modelId: model.id } });
+    expect(decisions).toBe(30); // every window judged
   });
 });
