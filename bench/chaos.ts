@@ -23,8 +23,10 @@ import {
   type InvariantReport,
   type Violation,
 } from '../lib/bench/chaos-invariants.ts';
+import { creditDefault } from '../lib/sim/demo-models.ts';
 import * as demo from '../lib/sim/demo-schedule.ts';
 import { Random } from '../lib/sim/random.ts';
+import { setUpDemoModel } from '../lib/sim/setup.ts';
 import { type ChaosJson, REMEDY_STEPS, writeChaosResults } from './chaos-report.ts';
 import { ChaosStack, FAULT_KINDS, type FaultKind } from './chaos-stack.ts';
 
@@ -63,6 +65,12 @@ const MONITORING_SHARE = 0.15;
  */
 const AIM_SLACK = 2;
 /**
+ * How long the canary runs: the demo's canary decides on 80 candidate rows, under 3 s at the demo's rate
+ * (one or two status polls, so the rounds aimed at it almost never caught it); here it waits for this
+ * many seconds of the candidate's share of the traffic, as a production canary of a few hundred rows does.
+ */
+const CANARY_SECONDS = 10;
+/**
  * The kill comes at a random delay after the agent is first seen in the step, up to about the step's
  * length, so that it lands at a random point inside it. A rollback or a fallback is one deployment change
  * (a few hundred milliseconds); the others wait for a timer, a training or rows of evidence.
@@ -71,7 +79,7 @@ const KILL_WITHIN_MS: Record<string, number> = {
   rollback: 300,
   fallback: 300,
   restore: 1500,
-  canary: 1500,
+  canary: CANARY_SECONDS * 1000,
   retrain: 3000,
   verify: 3000,
   monitoring: 1500,
@@ -89,6 +97,13 @@ const elapsed = () => {
 const log = (line: string) => process.stderr.write(`[chaos ${elapsed()}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rng = new Random(seed);
+const chaosPolicy = {
+  ...demo.DEMO_POLICY,
+  retrain: {
+    ...demo.DEMO_POLICY.retrain,
+    canaryMinRows: Math.round(rate * demo.DEMO_POLICY.retrain.canaryShare * CANARY_SECONDS),
+  },
+};
 const speed = demo.DEMO_SPEEDS.fast;
 
 const stack = await ChaosStack.start({ cycleInterval: speed.cycle, log });
@@ -98,7 +113,7 @@ const traffic = new AbortController();
 let keepFolder = true;
 try {
   log('setting up the demo model (trains production, fallback and a bad release)');
-  await demo.setUpDemo(call);
+  await setUpDemoModel(call, creditDefault, { rows: 4000, policy: chaosPolicy });
   const badRelease = await demo.registerBadRelease(call);
 
   /** Ids acknowledged since the last check. */
@@ -296,6 +311,7 @@ try {
       aimSlack: AIM_SLACK,
       remedyWaitSeconds: remedyWaitMs / 1000,
       killWithinMs: KILL_WITHIN_MS,
+      canaryMinRows: chaosPolicy.retrain.canaryMinRows,
     },
     wallSeconds: Math.round((Date.now() - started) / 1000),
     rounds,

@@ -176,6 +176,9 @@ async function replay(file: string, values: Values): Promise<void> {
     // The worker's own finding rules (HOMEOSTAT_FINDING_RULES), so the replay judges as the agent does.
     findingRules: await findingRulesFromEnv(),
     approvals: only('approvals', ['grant', 'expire'] as const, values.approvals),
+    // The gateway's key of the canary split, where the operator has it: the canary then serves the rows
+    // the live one did. From the environment only: a secret on the command line is in the process list.
+    routingSecret: process.env.HOMEOSTAT_ROUTING_SECRET || undefined,
     progressEvery: positiveInteger('progress-every', values['progress-every']),
     onProgress: (line) => console.error(line),
     source: path.basename(file),

@@ -103,6 +103,11 @@ export interface BacktestOptions {
   findingRules?: readonly CustomFindingRule[];
   /** A remedy the policy makes wait for a human: granted at once, or left to expire into its onTimeout. */
   approvals?: 'grant' | 'expire';
+  /**
+   * The key of the canary split (lib/registry/routing.ts routingShare): the live gateway's, to route a
+   * recorded stream's canary to the rows the live canary served; BACKTEST_ROUTING_SECRET otherwise.
+   */
+  routingSecret?: string;
   progressEvery?: number;
   onProgress?: (line: string) => void;
   /** Where the stream came from, for the report. */
@@ -572,7 +577,7 @@ class Replay {
       }
       const route = chooseRoute(
         deployment,
-        () => routingShare(BACKTEST_ROUTING_SECRET, row.id),
+        () => routingShare(this.options.routingSecret ?? BACKTEST_ROUTING_SECRET, row.id),
         'unavailable',
       );
       if (route.route === 'unavailable') {

@@ -20,6 +20,7 @@ import { exportWindows, readWindowsFile } from '../../lib/backtest/windows.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { parseModelArtifact } from '../../lib/models/index.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
+import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
 import type { Scenario } from '../../lib/sim/scenarios.ts';
 import {
   attemptsOf,
@@ -158,6 +159,8 @@ async function backtestOfRun(store: Store, name: string): Promise<{ report: Back
       policy: policy.policy,
       deployments: history,
       windows: readWindowsFile(windows),
+      // The gateway's key of the canary split: the backtest's canary serves the rows the agent's served.
+      routingSecret: await loadRoutingSecret(store),
       source: name,
     });
     const recorded = await store.metricWindow.findMany({

@@ -92,8 +92,12 @@ export function agentStatus(env: TestWorkflowEnvironment, modelName: string): ()
 }
 
 /** Waits until the agent has completed `cycle` cycles; by the clock, not by attempts: on a loaded CI machine a cycle can take seconds. */
-export async function waitForCycle(query: () => Promise<AgentState>, cycle: number): Promise<AgentState> {
-  const deadline = Date.now() + 30_000;
+export async function waitForCycle(
+  query: () => Promise<AgentState>,
+  cycle: number,
+  ms = 30_000,
+): Promise<AgentState> {
+  const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const state = await query().catch(() => null);
     if (state && state.cycle >= cycle) return state;

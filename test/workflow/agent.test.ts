@@ -139,7 +139,7 @@ describe('agent workflow', () => {
   });
 
   it('catches up after a gap: a backlog of 30 minutes is measured as 30 windows, ten a cycle', {
-    timeout: 60_000,
+    timeout: 300_000,
   }, async () => {
     const name = 'credit-away';
     const model = await registerTestModel(db.store, name);
@@ -175,7 +175,8 @@ describe('agent workflow', () => {
       // Each cycle's windows, once it is done: the next cycle is a simulated minute away, which passes only
       // when the test skips it, so a count read two seconds after the cycle began is its whole work.
       const cycleDone = async (atLeast: number) => {
-        await waitForCycle(query, atLeast);
+        // Ten windows of work a cycle: slow on a loaded machine.
+        await waitForCycle(query, atLeast, 120_000);
         await new Promise((r) => setTimeout(r, 2_000));
         windowsAfter.push((await query()).cycle);
       };

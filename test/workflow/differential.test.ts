@@ -32,16 +32,18 @@
 // only while it skips. The agent's cycles keep a fixed grid and the remedies' children look a short lead
 // before each cycle (lib/brain/cycle-clock.ts); the harness skips first to the looks, waits for them to
 // finish, then to the cycle. So every look and every cycle sees the rows the backtest sees at that window
-// boundary, in the backtest's order (looks first), however long the traffic took. A looser
-// schedule lets a look drift into the next window's traffic on a loaded machine, and a canary or a
-// fallback then ends otherwise than the backtest's. A disagreement here is a difference of the two copies,
-// or of what they were fed.
+// boundary, in the backtest's order (looks first), however long the traffic took. A looser schedule lets a
+// look drift into the next window's traffic on a loaded machine, and a canary or a fallback then ends
+// otherwise than the backtest's.
+// Canary: the backtest splits the canary's traffic with the gateway's routing secret (BacktestOptions
+// routingSecret), so both canaries judge the same rows; with a key of its own, a canary whose last look
+// sits near its threshold (concept-drift: p 0.012 against 0.005) ends one way on one side and the other
+// way on the other.
+// A disagreement here is a difference of the two copies, or of what they were fed.
 //
-// After the first remedy the two keep different time, which the test prints and does not assert (see
-// test/helpers/differential.ts disagreements): the agent's remedy runs as child workflows polling once a
-// cycle, the backtest's at window ends. Seen on seed 1: concept-drift's retrain (canary, then verification)
-// concludes 3 to 7 windows later in the agent; upstream-nulls' fallback hold ends a window later in the
-// agent; traffic-spike's rejected retrain escalates a window earlier in the backtest.
+// Windows decided differently after the first remedy are printed, not asserted (test/helpers/
+// differential.ts timingDifferences). On seed 1 one is left: inference-failures' fallback has concluded
+// by window 12 in the agent, and is still in progress there in the backtest.
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PolicyInput } from '../../lib/policy/policy.ts';
