@@ -1,10 +1,12 @@
 // Monitor: measures one window of a model's traffic from the store.
 //
-// Window n holds the predictions received since window n−1 closed, up to now. A row's receivedAt is set
-// before its transaction commits, so a row stamped just before a window closed may become visible only
-// after: to lose none, each window also re-reads the last `lagMs` of its predecessor and skips the rows
-// its predecessor already counted (their ids are stored with it, `tail`). Rows that take longer than
-// `lagMs` to commit would still be missed; the writers commit in tens of milliseconds.
+// Window n holds the predictions received since window n−1 closed, up to now (after a gap of several
+// cycles, up to the end of the first window the backlog is cut into: lib/brain/windows.ts liveWindowEnd).
+// A row's receivedAt is set before its transaction commits, so a row stamped just before a window closed
+// may become visible only after: to lose none, each window also re-reads the last `lagMs` of its
+// predecessor and skips the rows its predecessor already counted (their ids are stored with it, `tail`).
+// Rows that take longer than `lagMs` to commit would still be missed; the writers commit in tens of
+// milliseconds.
 // Performance is measured on the *labels received in the window* — whichever window their predictions
 // arrived in — not on the window's own predictions, most of which have no label yet when it closes. So a
 // concept drift shows as soon as the labels of the affected predictions come back, label delay shifts it
