@@ -219,8 +219,8 @@ const PREDICTION_FIELDS = {
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
 /**
- * Runs this file in a fresh process with `args` (and Node `flags`) and returns the JSON it prints last,
- * and its standard output.
+ * Runs this file in a fresh process with `args` (and Node `flags`) and returns the JSON line it prints
+ * last, and its standard output.
  */
 function child(args: string[], flags: string[] = []): { result: Record<string, unknown>; out: string } {
   const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', import.meta.filename, ...args], {
@@ -228,7 +228,9 @@ function child(args: string[], flags: string[] = []): { result: Record<string, u
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 2 ** 26,
   });
-  return { result: JSON.parse(out.trim().split('\n').at(-1)!), out };
+  // The result is the last JSON line: --trace-gc may print after it, while the process exits.
+  const last = out.trim().split('\n').findLast((line) => line.startsWith('{'));
+  return { result: JSON.parse(last!), out };
 }
 
 /**
