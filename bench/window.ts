@@ -218,14 +218,37 @@ const PREDICTION_FIELDS = {
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
-/** Runs this file in a fresh process with `args` and returns the JSON it prints last. */
-function child(args: string[]): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, ...args], {
+/**
+ * Runs this file in a fresh process with `args` (and Node `flags`) and returns the JSON line it prints
+ * last, and its standard output.
+ */
+function child(args: string[], flags: string[] = []): { result: Record<string, unknown>; out: string } {
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', import.meta.filename, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 2 ** 26,
   });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  // The result is the last JSON line: --trace-gc may print after it, while the process exits.
+  const last = out.trim().split('\n').findLast((line) => line.startsWith('{'));
+  return { result: JSON.parse(last!), out };
+}
+
+/**
+ * The V8 heap over a measurement, from its --trace-gc lines ("Mark-Compact 123.5 (151.6) -> 26.4 (99.4)
+ * MB"): the most the heap kept after a full collection ("live": what the process holds) and the most it
+ * had committed before one (garbage included, the heap's share of the peak RSS). A growing peak with a
+ * flat live heap is garbage collected later, not memory kept.
+ */
+function heapFromGcTrace(out: string): { liveHeapMb: number; peakHeapMb: number; fullGcs: number } {
+  let live = 0;
+  let peak = 0;
+  let fullGcs = 0;
+  for (const m of out.matchAll(/Mark-Compact(?: \(reduce\))? [\d.]+ \(([\d.]+)\) -> ([\d.]+) \(/g)) {
+    fullGcs++;
+    peak = Math.max(peak, Number(m[1]));
+    live = Math.max(live, Number(m[2]));
+  }
+  return { liveHeapMb: Math.round(live), peakHeapMb: Math.round(peak), fullGcs };
 }
 
 function argument(name: string): string | undefined {
@@ -262,12 +285,13 @@ async function main(): Promise<void> {
     const db = path.join(dir, 'window.db');
     try {
       console.error(`seeding ${rows.toLocaleString('en')} rows…`);
-      const seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]);
+      const seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]).result;
       const last = String(seeded.lastArrival);
       const modes = rows === BASELINE_ROWS ? ['whole', 'paged'] : ['paged'];
       for (const mode of modes) {
         console.error(`measuring ${rows.toLocaleString('en')} rows, ${mode}…`);
-        const measured = child(['--child', mode, '--db', db, '--last', last]);
+        const { result, out } = child(['--child', mode, '--db', db, '--last', last], ['--trace-gc']);
+        const measured = { ...result, ...heapFromGcTrace(out) };
         console.error(JSON.stringify(measured));
         results.push({ rows, ...seeded, ...measured });
       }
@@ -311,12 +335,14 @@ function renderSection(result: {
     'store in keyset pages of 2,000 rows ("paged"; each page one SQL query joining predictions with their',
     'labels), each size in a fresh process; "whole" is the 100,000-row',
     'window read into memory at once and measured as one page, as the monitor did before it paged. Peak RSS',
-    "is the measuring process's, idle RSS the same process before it read the window. Seeding is batched",
+    "is the measuring process's, idle RSS the same process before it read the window; live heap is the most",
+    'the V8 heap held after a full collection during the measurement and heap peak the most it had committed',
+    "before one (from the process's --trace-gc lines; full GCs counts them). Seeding is batched",
     'raw inserts, 50,000 rows per transaction. Metrics are exact up to 16,384 values per numeric stream and',
     'sketched beyond (docs/agent-logic.md, "Windows of any size").',
     '',
-    '| rows | read | time | rows/s | peak RSS | idle RSS | seeding | database |',
-    '|---|---|---|---|---|---|---|---|',
+    '| rows | read | time | rows/s | peak RSS | idle RSS | live heap | heap peak | full GCs | seeding | database |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const paged = result.results.filter((r) => r.mode === 'paged');
   const smallest = paged[0]!;
@@ -324,16 +350,22 @@ function renderSection(result: {
   const growth = Number(largest.peakRssMb) / Number(smallest.peakRssMb);
   for (const r of result.results) {
     lines.push(
-      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.seedSeconds} s | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
+      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.liveHeapMb} MB | ${r.peakHeapMb} MB | ${r.fullGcs} | ${r.seedSeconds} s | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
     );
   }
   lines.push(
     '',
     `Goal, memory flat across sizes: paged peak RSS ${smallest.peakRssMb} MB at ${Number(smallest.rows).toLocaleString('en')} rows and ${largest.peakRssMb} MB at ${Number(largest.rows).toLocaleString('en')} (×${growth.toFixed(2)} for ×${Number(largest.rows) / Number(smallest.rows)} the rows): ${growth <= 1.1 ? 'met' : '**not met**'}.`,
+    `What the process keeps, the live heap: ${smallest.liveHeapMb} MB and ${largest.liveHeapMb} MB (×${ratio(largest.liveHeapMb, smallest.liveHeapMb)}). The heap's peak, garbage`,
+    `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections: V8 lets garbage`,
+    'grow to a few times the live heap before collecting it, and a longer measurement sees more of the',
+    "collections' overshoots.",
     'Times are of a machine shared with other work during the run (2 cores): they vary severalfold with',
-    'the load, the memory figures do not.',
+    'the load, the memory figures much less.',
   );
   return `${lines.join('\n')}\n`;
 }
+
+const ratio = (a: unknown, b: unknown) => (Number(a) / Number(b)).toFixed(2);
 
 await main();

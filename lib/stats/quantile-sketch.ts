@@ -83,28 +83,31 @@ export class QuantileSketch {
   sample(size = 2 * this.k): number[] {
     const raw = this.buffer.slice(0, this.buffered).sort();
     if (this.exact) return Array.from(raw);
-    const values: number[] = [];
-    const weights: number[] = [];
-    const take = (from: ArrayLike<number>, weight: number) => {
-      for (let i = 0; i < from.length; i++) {
-        values.push(from[i]!);
-        weights.push(weight);
-      }
-    };
-    take(raw, 1);
+    // The buffer and the levels are sorted runs: walked in merged order (ties to the earlier run) rather
+    // than copied into one array and sorted, so that reading a sample allocates the sample and no more
+    // at any count (a copy grew with the levels, and a window reads some thirty samples at its close).
+    const runs: Float64Array[] = [raw];
+    const weights: number[] = [1];
     this.levels.forEach((level, h) => {
-      if (level) take(level, 2 ** (h + 1));
+      if (level) {
+        runs.push(level);
+        weights.push(2 ** (h + 1));
+      }
     });
-    const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
+    const next = new Int32Array(runs.length);
     const n = this.count;
     const m = Math.min(size, n);
     const sample = new Array<number>(m);
     let cumulative = 0;
-    let at = 0;
+    let at = smallestHead(runs, next);
     for (let i = 0; i < m; i++) {
       const rank = Math.floor(((i + 0.5) * n) / m);
-      while (cumulative + weights[order[at]!]! <= rank) cumulative += weights[order[at++]!]!;
-      sample[i] = values[order[at]!]!;
+      while (cumulative + weights[at]! <= rank) {
+        cumulative += weights[at]!;
+        next[at]!++;
+        at = smallestHead(runs, next);
+      }
+      sample[i] = runs[at]![next[at]!]!;
     }
     return sample;
   }
@@ -138,6 +141,20 @@ export class QuantileSketch {
     for (let i = 0, j = times % 2; i < half.length; i++, j += 2) half[i] = sorted[j]!;
     return half;
   }
+}
+
+/** The run whose next value (at `next`) is the smallest, the earliest on a tie; -1 when all are walked. */
+function smallestHead(runs: readonly Float64Array[], next: Int32Array): number {
+  let best = -1;
+  let bestValue = 0;
+  for (let r = 0; r < runs.length; r++) {
+    const i = next[r]!;
+    if (i < runs[r]!.length && (best === -1 || runs[r]![i]! < bestValue)) {
+      best = r;
+      bestValue = runs[r]![i]!;
+    }
+  }
+  return best;
 }
 
 function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
