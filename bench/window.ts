@@ -229,7 +229,10 @@ function child(args: string[], flags: string[] = []): { result: Record<string, u
     maxBuffer: 2 ** 26,
   });
   // The result is the last JSON line: --trace-gc may print after it, while the process exits.
-  const last = out.trim().split('\n').findLast((line) => line.startsWith('{'));
+  const last = out
+    .trim()
+    .split('\n')
+    .findLast((line) => line.startsWith('{'));
   return { result: JSON.parse(last!), out };
 }
 

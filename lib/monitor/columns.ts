@@ -46,7 +46,11 @@ export interface CategoricalColumn extends ColumnBase {
   counts: number[];
   /** Values outside `categories` (unseen_category), pooled into one "other" category for drift. */
   other: number;
-  /** The values behind `other`, with their rows. */
+  /**
+   * The values behind `other`, with their rows: the first MAX_UNSEEN_VALUES distinct ones a window meets
+   * (a high-cardinality field declared categorical would otherwise hold every value of a window of any
+   * size); rows of later ones count in `other` alone.
+   */
   unseenValues: Map<string, number>;
 }
 
@@ -144,12 +148,17 @@ class NumericReader extends ColumnReader {
   }
 }
 
+/** The distinct unseen values a window keeps by name (CategoricalColumn.unseenValues). */
+export const MAX_UNSEEN_VALUES = 1000;
+
 class CategoricalReader extends ColumnReader {
   private readonly isBoolean: boolean;
   private readonly categories: string[];
   private readonly index: Map<string, number>;
   private readonly counts: number[];
   private readonly unseenValues = new Map<string, number>();
+  /** Rows of unseen values past MAX_UNSEEN_VALUES distinct ones. */
+  private unnamedRows = 0;
 
   constructor(spec: FeatureSpec) {
     super(spec);
@@ -167,13 +176,16 @@ class CategoricalReader extends ColumnReader {
       this.counts[this.isBoolean ? (value ? 1 : 0) : this.index.get(value as string)!]!++;
     } else if (problem === 'unseen_category') {
       const unseen = value as string;
-      this.unseenValues.set(unseen, (this.unseenValues.get(unseen) ?? 0) + 1);
+      const rows = this.unseenValues.get(unseen);
+      if (rows !== undefined) this.unseenValues.set(unseen, rows + 1);
+      else if (this.unseenValues.size < MAX_UNSEEN_VALUES) this.unseenValues.set(unseen, 1);
+      else this.unnamedRows++;
     }
   }
 
   column(): CategoricalColumn {
     const { rows, nullOrAbsent, problems, categories, counts, unseenValues } = this;
-    let other = 0;
+    let other = this.unnamedRows;
     for (const count of unseenValues.values()) other += count;
     return { type: 'categorical', rows, nullOrAbsent, problems, categories, counts, other, unseenValues };
   }
