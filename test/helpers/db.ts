@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { describe, type SuiteOptions } from 'vitest';
+import { describe } from 'vitest';
 import { createStore, type Store } from '../../lib/db/client.ts';
 import type { DatabaseConfig, DatabaseProvider } from '../../lib/db/config.ts';
 import { migrateDatabase } from '../../lib/db/migrate.ts';
@@ -22,27 +22,19 @@ const POSTGRES_SKIPPED = process.env.HOMEOSTAT_TEST_SKIP_POSTGRES === '1';
  * A describe block that needs PostgreSQL. Without it the block is still declared, marked skipped with the
  * reason in its title, so that the run's "N skipped" counts the tests it did not run instead of losing them.
  */
-export function describeOnPostgres(title: string, body: () => void, options: SuiteOptions = {}): void {
+export function describeOnPostgres(title: string, body: () => void): void {
   describe.skipIf(POSTGRES_SKIPPED)(
     POSTGRES_SKIPPED ? `${title} (skipped: HOMEOSTAT_TEST_SKIP_POSTGRES=1)` : title,
-    options,
     body,
   );
 }
 
-/**
- * describe.each over every database provider (`%s` in the title names it). `{ concurrent: true }` runs the
- * providers' blocks (their hooks too) at once, for blocks that mostly wait on servers of their own.
- */
-export function describeEachProvider(
-  title: string,
-  body: (provider: DatabaseProvider) => void,
-  options: SuiteOptions = {},
-): void {
+/** describe.each over every database provider (`%s` in the title names it). */
+export function describeEachProvider(title: string, body: (provider: DatabaseProvider) => void): void {
   for (const provider of PROVIDERS) {
     const named = title.replace('%s', provider);
-    if (provider === 'postgresql') describeOnPostgres(named, () => body(provider), options);
-    else describe(named, options, () => body(provider));
+    if (provider === 'postgresql') describeOnPostgres(named, () => body(provider));
+    else describe(named, () => body(provider));
   }
 }
 

@@ -29,78 +29,68 @@ describe('Schemathesis', () => {
   });
 });
 
-// Both databases at once: each run is a request-and-answer exchange between the fuzzer's process and
-// the API, where either side waits on the other, and the two share no server, database or port.
-describeEachProvider(
-  'Schemathesis against the running API on %s',
-  (provider) => {
-    let target: FuzzTarget;
-    let result: FuzzResult;
+describeEachProvider('Schemathesis against the running API on %s', (provider) => {
+  let target: FuzzTarget;
+  let result: FuzzResult;
 
-    beforeAll(async () => {
-      target = await startFuzzTarget(provider);
-      result = await runSchemathesis(target, CI_FUZZ);
-      // About three minutes on two quiet cores; much longer when the machine is shared.
-    }, 900_000);
+  beforeAll(async () => {
+    target = await startFuzzTarget(provider);
+    result = await runSchemathesis(target, CI_FUZZ);
+    // About three minutes on two quiet cores; much longer when the machine is shared.
+  }, 900_000);
 
-    afterAll(async () => {
-      await target?.close();
-    });
+  afterAll(async () => {
+    await target?.close();
+  });
 
-    it('finds no failure and no error with every check', () => {
-      // On failure the CLI's own report (with a curl line per failure) is the message.
-      expect(result.failures, result.output).toEqual([]);
-      expect(result.errors, result.output).toEqual([]);
-      expect(result.exitCode, result.output).toBe(0);
-    });
+  it('finds no failure and no error with every check', () => {
+    // On failure the CLI's own report (with a curl line per failure) is the message.
+    expect(result.failures, result.output).toEqual([]);
+    expect(result.errors, result.output).toEqual([]);
+    expect(result.exitCode, result.output).toBe(0);
+  });
 
-    it('tests every operation of the document, with every check', () => {
-      expect(result.operations.total).toBeGreaterThan(40);
-      expect(result.operations.tested).toBe(result.operations.total);
-      expect(result.cases).toBeGreaterThan(1000);
-      expect(Object.keys(result.checks).sort()).toEqual(
-        expect.arrayContaining([
-          'ensure_resource_availability',
-          'ignored_auth',
-          'negative_data_rejection',
-          'not_a_server_error',
-          'positive_data_acceptance',
-          'response_schema_conformance',
-          'status_code_conformance',
-          'unsupported_method',
-          'use_after_free',
-        ]),
-      );
-    });
+  it('tests every operation of the document, with every check', () => {
+    expect(result.operations.total).toBeGreaterThan(40);
+    expect(result.operations.tested).toBe(result.operations.total);
+    expect(result.cases).toBeGreaterThan(1000);
+    expect(Object.keys(result.checks).sort()).toEqual(
+      expect.arrayContaining([
+        'ensure_resource_availability',
+        'ignored_auth',
+        'negative_data_rejection',
+        'not_a_server_error',
+        'positive_data_acceptance',
+        'response_schema_conformance',
+        'status_code_conformance',
+        'unsupported_method',
+        'use_after_free',
+      ]),
+    );
+  });
 
-    it('reaches deep routes with real ids through the OpenAPI links', async () => {
-      // The stateful phase registered models of its own and followed their names to the agent routes:
-      // agents were started and answered (the seeded model is the one the harness made).
-      const models = await target.db.store.model.findMany({ select: { name: true } });
-      expect(models.length).toBeGreaterThan(1);
-      const agentCalls = await target.db.store.action.count({ where: { type: { in: ['pause', 'resume'] } } });
-      expect(agentCalls).toBeGreaterThan(0);
-    });
+  it('reaches deep routes with real ids through the OpenAPI links', async () => {
+    // The stateful phase registered models of its own and followed their names to the agent routes:
+    // agents were started and answered (the seeded model is the one the harness made).
+    const models = await target.db.store.model.findMany({ select: { name: true } });
+    expect(models.length).toBeGreaterThan(1);
+    const agentCalls = await target.db.store.action.count({ where: { type: { in: ['pause', 'resume'] } } });
+    expect(agentCalls).toBeGreaterThan(0);
+  });
 
-    it('answers every deep route from the state it exists for, not only "not found"', async () => {
-      // The API's own request counter, by route pattern and status: which answers the fuzzer got.
-      const answered = await answersByRoute(target.api.url);
-      const deep = deepRoutes(await documentedRoutes(target.api.url));
-      expect(deep.length).toBeGreaterThan(20);
-      const statuses = (route: string) => answered.get(route) ?? [];
-      const untouched = deep.filter(
-        (route) => route !== AWAITS_A_RECEIVER && !statuses(route).some(fromState),
-      );
-      expect(untouched, JSON.stringify(Object.fromEntries(answered))).toEqual([]);
-      // A read of something seeded succeeds.
-      const unread = deep.filter(
-        (route) => route.startsWith('GET ') && !statuses(route).some((s) => s < 300),
-      );
-      expect(unread, JSON.stringify(Object.fromEntries(answered))).toEqual([]);
-    });
-  },
-  { concurrent: true },
-);
+  it('answers every deep route from the state it exists for, not only "not found"', async () => {
+    // The API's own request counter, by route pattern and status: which answers the fuzzer got.
+    const answered = await answersByRoute(target.api.url);
+    const deep = deepRoutes(await documentedRoutes(target.api.url));
+    expect(deep.length).toBeGreaterThan(20);
+    const statuses = (route: string) => answered.get(route) ?? [];
+    const untouched = deep.filter((route) => route !== AWAITS_A_RECEIVER && !statuses(route).some(fromState));
+    expect(untouched, JSON.stringify(Object.fromEntries(answered))).toEqual([]);
+    // A read of something seeded succeeds.
+    const unread = deep.filter((route) => route.startsWith('GET ') && !statuses(route).some((s) => s < 300));
+    expect(unread, JSON.stringify(Object.fromEntries(answered))).toEqual([]);
+  });
+});
 
 /**
  * The result of a webhook remedy names a child workflow that waits for it, and only an agent whose
