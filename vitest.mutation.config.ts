@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // The unit tests that exercise the pure core Stryker mutates (see stryker.config.mjs). Kept apart from
 // vitest.config.ts so a mutation run never starts a Temporal server or a database, and without
-// test/setup.ts, which only quietens Temporal's worker logs and costs seconds per test-runner process.
+// test/setup.ts, which only quietens logs these tests do not write.
 export default defineConfig({
   test: {
     include: [

@@ -1,8 +1,3 @@
-// Keeps Temporal's worker and core logs to warnings and errors, so test output shows what matters.
-import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-
-Runtime.install({
-  logger: new DefaultLogger('WARN'),
-  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
-});
+// The API's and activities' own logs at errors only, so test output shows what matters (Temporal's are
+// kept down by test/helpers/temporal-runtime.ts, loaded only by the tests that run Temporal).
 process.env.LOG_LEVEL ??= 'error';

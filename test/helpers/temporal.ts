@@ -1,5 +1,6 @@
 // Real Temporal servers for tests, from the binaries the bootstrap installed (never downloaded), and a
 // Temporal that is down.
+import './temporal-runtime.ts';
 import net from 'node:net';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';

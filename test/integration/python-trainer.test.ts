@@ -138,7 +138,9 @@ async function story(modelId: string): Promise<string> {
 }
 
 describe('models trained in Python, retrained by the Python worker', () => {
-  it.each([
+  // Both at once: each waits mostly on its traffic's pace and the agent's one-second cycles, and they
+  // share nothing but the stack (their own model, stream and seed).
+  it.concurrent.each([
     { pipeline: 'sklearn-gradient-boosting', name: 'credit-sklearn', seed: 21 },
     { pipeline: 'xgboost', name: 'credit-xgboost', seed: 22 },
   ])(
