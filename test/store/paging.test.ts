@@ -135,4 +135,28 @@ describeEachProvider('paging on %s', (provider) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe('query.cursor');
   });
+
+  it('answers a cursor that names no row (stale, or made up) with an empty last page on every list route', async () => {
+    for (const [path, key] of [
+      ['/v1/models', 'models'],
+      ['/v1/actions', 'actions'],
+      ['/v1/keys', 'keys'],
+      ['/v1/models/m-a/decisions', 'decisions'],
+      ['/v1/models/m-a/incidents', 'incidents'],
+      ['/v1/models/m-a/policy', 'history'],
+      ['/v1/models/m-a/windows', 'windows'],
+    ] as const) {
+      const res = await api.call('GET', `${path}?limit=5&cursor=C0wYv_`);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect({ path, items: res.body[key], nextCursor: res.body.nextCursor }).toEqual({
+        path,
+        items: [],
+        nextCursor: null,
+      });
+    }
+    // The fleet's cursor is its own (lib/fleet): one it did not write is refused, precisely.
+    const fleet = await api.call('GET', '/v1/fleet?cursor=C0wYv_');
+    expect(fleet.status).toBe(400);
+    expect(fleet.body.error.issues[0].path).toBe('query.cursor');
+  });
 });
