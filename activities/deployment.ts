@@ -237,19 +237,30 @@ export function createDeploymentActivities(store: Store) {
       });
     },
 
-    /** Scores a few rows with the version: does it answer at all (before serving a disabled model again). */
+    /**
+     * Scores a few rows with the version: does it answer at all (before serving a disabled model again)?
+     * Each row is its own request: a server that fails a share of its requests fails them whatever
+     * their size, so one request of all the rows would be a single draw (a server failing one request in
+     * five passed four probes in five), where one request a row passes it about one time in a hundred.
+     */
     async probeVersion(req: ProbeRequest): Promise<ProbeResult> {
       const model = await findModelOrFail(store, req.modelName);
       const version = await inRegistry(() => findVersion(store, model, req.version));
       const rows = await probeRows(store, model.id, version.referenceStats, req.rows);
       if (rows.length === 0) return { ok: false, answered: 0, failed: 0, error: 'no rows to probe with' };
-      try {
-        const outputs = await loadModel(parseModelArtifact(version.artifact)).predict(rows);
-        const answered = outputs.filter((o) => o.prediction !== null && o.prediction !== undefined).length;
-        return { ok: answered === rows.length, answered, failed: rows.length - answered };
-      } catch (error) {
-        return { ok: false, answered: 0, failed: rows.length, error: (error as Error).message };
+      const adapter = loadModel(parseModelArtifact(version.artifact));
+      let answered = 0;
+      let error: string | undefined;
+      for (const row of rows) {
+        try {
+          const [output] = await adapter.predict([row]);
+          if (output?.prediction !== null && output?.prediction !== undefined) answered++;
+        } catch (e) {
+          error ??= (e as Error).message;
+        }
       }
+      const failed = rows.length - answered;
+      return { ok: failed === 0, answered, failed, ...(error === undefined ? {} : { error }) };
     },
   };
 }

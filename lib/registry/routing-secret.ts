@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Store } from '../db/client.ts';
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
 
-const NAME = 'canary-routing';
+/** The ServerSecret row that holds the key when no HOMEOSTAT_ROUTING_SECRET is configured. */
+export const ROUTING_SECRET_NAME = 'canary-routing';
 /** A shorter configured secret is refused: it could be guessed from observed routes. */
 export const MIN_ROUTING_SECRET_LENGTH = 32;
 
@@ -21,16 +22,16 @@ export async function loadRoutingSecret(
     }
     return configured;
   }
-  const stored = await store.serverSecret.findUnique({ where: { name: NAME } });
+  const stored = await store.serverSecret.findUnique({ where: { name: ROUTING_SECRET_NAME } });
   if (stored) return stored.value;
   try {
     const created = await store.serverSecret.create({
-      data: { name: NAME, value: randomBytes(32).toString('base64url') },
+      data: { name: ROUTING_SECRET_NAME, value: randomBytes(32).toString('base64url') },
     });
     return created.value;
   } catch (error) {
     // Another process stored one first: use theirs.
     if (!isUniqueViolation(error)) throw error;
-    return (await store.serverSecret.findUniqueOrThrow({ where: { name: NAME } })).value;
+    return (await store.serverSecret.findUniqueOrThrow({ where: { name: ROUTING_SECRET_NAME } })).value;
   }
 }

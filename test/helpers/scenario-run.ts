@@ -18,6 +18,7 @@ import type { AgentState, VerificationBaseline, WindowSummary } from '../../lib/
 import type { FeatureRow } from '../../lib/domain.ts';
 import { loadModel, type ModelAdapter, parseModelArtifact } from '../../lib/models/index.ts';
 import type { PolicyInput } from '../../lib/policy/policy.ts';
+import { ROUTING_SECRET_NAME } from '../../lib/registry/routing-secret.ts';
 import { creditDefault, type DemoModel, demand } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { scenarioTrainer, withinRecoveryTolerance } from '../../lib/sim/recovery-goal.ts';
@@ -168,6 +169,12 @@ export async function startScenarioEnv(): Promise<ScenarioEnv> {
     workflowBundle(),
     startWebhookReceiver(WEBHOOK_SECRET),
   ]);
+  // A fixed key of the canary split, stored where the gateway looks for one: which rows a canary serves
+  // is then the same on every run of a scenario, so a canary near its threshold ends the same way each
+  // time instead of by the draw of a key.
+  await db.store.serverSecret.create({
+    data: { name: ROUTING_SECRET_NAME, value: 'scenario-harness-canary-routing-key-0001' },
+  });
   const worker = await createHomeostatWorker({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
