@@ -116,10 +116,12 @@ describe('remedies and their outcomes on the real agent', () => {
     });
   });
 
-  it('retrain rejected (abrupt-covariate-shift, seed 2): no refit could do materially better, nothing deployed, the new level is the baseline', {
+  it('retrain rejected (abrupt-covariate-shift, seed 7): no refit could do materially better, nothing deployed, the new level is the baseline', {
     timeout: 400_000,
   }, async () => {
-    const result = await run('abrupt-covariate-shift', { seed: 2 });
+    // Seed 7: the refit's edge (0.004 on 1,736 rows tested out of time, p ≈ 0.29) is far from alpha, so the
+    // rejection does not turn on a few rows more or less (seed 2's p sat near 0.05 and sometimes passed).
+    const result = await run('abrupt-covariate-shift', { seed: 7 });
     await replays(result, undefined, [{ file: 'retrain-rejected.json', type: 'retrainWorkflow' }]);
     check(result, () => {
       expect(result.firstConfirmed?.kind).toBe('data_drift');
