@@ -67,7 +67,15 @@ const worker = await createHomeostatWorker({
 const client = lazyClient();
 const reconciler = startReconciler(client, store, agentOptionsFromEnv(), reconcileIntervalFromEnv());
 await reconciler.firstRound;
-logger.info({ taskQueue: settings.taskQueue, db: db.provider, tuning }, 'worker started');
+logger.info(
+  {
+    taskQueue: settings.taskQueue,
+    db: db.provider,
+    tuning,
+    workflowBundle: workflowBundle?.codePath ?? 'bundled at start',
+  },
+  'worker started',
+);
 
 // Worker.run() resolves once a shutdown signal has drained the worker (Temporal installs the handlers).
 await worker.run();
