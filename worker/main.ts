@@ -13,6 +13,7 @@ import { agentOptionsFromEnv, lazyClient, temporalSettings } from '../lib/tempor
 import { reconcileIntervalFromEnv, startReconciler } from './reconcile.ts';
 import { workerTuningFromEnv } from './tuning.ts';
 import { createHomeostatWorker } from './worker.ts';
+import { workflowBundleFromEnv } from './workflow-bundle.ts';
 
 egressPolicyAtStart((message) => logger.fatal(message));
 const db = resolveDatabaseConfig();
@@ -20,6 +21,14 @@ await migrateDatabase(db, (line) => logger.info(line));
 const store = await createStore(db);
 const settings = temporalSettings();
 const tuning = workerTuningFromEnv();
+const workflowBundle = (() => {
+  try {
+    return workflowBundleFromEnv();
+  } catch (error) {
+    logger.fatal((error as Error).message);
+    process.exit(1);
+  }
+})();
 const attributes = await searchAttributesAtStart(
   settings.address,
   settings.namespace,
@@ -52,12 +61,21 @@ const worker = await createHomeostatWorker({
   taskQueue: settings.taskQueue,
   store,
   extensions: { findingRules },
+  ...(workflowBundle ? { workflowBundle } : {}),
 });
 
 const client = lazyClient();
 const reconciler = startReconciler(client, store, agentOptionsFromEnv(), reconcileIntervalFromEnv());
 await reconciler.firstRound;
-logger.info({ taskQueue: settings.taskQueue, db: db.provider, tuning }, 'worker started');
+logger.info(
+  {
+    taskQueue: settings.taskQueue,
+    db: db.provider,
+    tuning,
+    workflowBundle: workflowBundle?.codePath ?? 'bundled at start',
+  },
+  'worker started',
+);
 
 // Worker.run() resolves once a shutdown signal has drained the worker (Temporal installs the handlers).
 await worker.run();

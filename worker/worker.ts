@@ -1,7 +1,13 @@
 // Builds the Homeostat worker: the agent workflows and their activities on one task queue.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  type BundleOptions,
+  bundleWorkflowCode,
+  type NativeConnection,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities, type Extensions } from '../activities/index.ts';
 import type { Store } from '../lib/db/client.ts';
 import { type WorkerTuning, workerTuningFromEnv } from './tuning.ts';
@@ -12,6 +18,11 @@ export const WORKFLOWS_PATH = path.join(
   'workflows',
   'index.ts',
 );
+
+/** The workflows bundled as a worker runs them (webpack: seconds of CPU); `npm run worker:bundle` writes it. */
+export async function buildWorkflowBundle(logger?: BundleOptions['logger']): Promise<string> {
+  return (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...(logger ? { logger } : {}) })).code;
+}
 
 export interface HomeostatWorkerOptions {
   connection: NativeConnection;

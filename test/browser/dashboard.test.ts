@@ -10,13 +10,14 @@ import { REPO_ROOT } from '../../lib/db/config.ts';
 import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
 import { creditDefault } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
+import { WORKFLOW_BUNDLE_ENV } from '../../worker/workflow-bundle.ts';
 import { authHeader } from '../helpers/api.ts';
 import { launchChromiumProfile } from '../helpers/browser.ts';
 import { creditData, registerCreditModel, registerCreditVersion } from '../helpers/credit-model.ts';
 import { buildDashboard, type RunningDashboard, startDashboard } from '../helpers/dashboard.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { type RunningProcess, startEntryPoint } from '../helpers/processes.ts';
-import { startDevServer } from '../helpers/temporal.ts';
+import { startDevServer, workflowBundlePath } from '../helpers/temporal.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
@@ -187,7 +188,12 @@ async function fleetHealth(): Promise<string> {
 beforeAll(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const build = buildDashboard();
-  [env, db] = await Promise.all([startDevServer(), createTestDatabase('sqlite')]);
+  let bundle: string;
+  [env, db, bundle] = await Promise.all([
+    startDevServer(),
+    createTestDatabase('sqlite'),
+    workflowBundlePath(),
+  ]);
   const processEnv = {
     TEMPORAL_ADDRESS: env.address,
     DATABASE_URL: `file:${db.config.url}`,
@@ -196,7 +202,7 @@ beforeAll(async () => {
     PORT: '0',
   };
   const api = startEntryPoint('api/server.ts', processEnv);
-  const worker = startEntryPoint('worker/main.ts', processEnv);
+  const worker = startEntryPoint('worker/main.ts', { ...processEnv, [WORKFLOW_BUNDLE_ENV]: bundle });
   processes.push(api, worker);
   const [listening] = await Promise.all([
     api.waitForLog('api listening'),

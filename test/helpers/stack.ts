@@ -6,10 +6,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { type DatabaseProvider, REPO_ROOT } from '../../lib/db/config.ts';
 import { pythonExecutable } from '../../lib/models/python-fit.ts';
+import { WORKFLOW_BUNDLE_ENV } from '../../worker/workflow-bundle.ts';
 import { authHeader } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { type RunningProcess, startEntryPoint, startProcess } from './processes.ts';
-import { startDevServer } from './temporal.ts';
+import { startDevServer, workflowBundlePath } from './temporal.ts';
 
 export interface ProcessStack {
   env: TestWorkflowEnvironment;
@@ -38,7 +39,12 @@ export async function startProcessStack(
   apiEnv: Record<string, string> = {},
   provider: DatabaseProvider = 'sqlite',
 ) {
-  const [env, db] = await Promise.all([startDevServer(), createTestDatabase(provider)]);
+  const [env, db, bundle] = await Promise.all([
+    startDevServer(),
+    createTestDatabase(provider),
+    // Workers run the run's one bundle instead of each bundling at start.
+    workflowBundlePath(),
+  ]);
   const running: RunningProcess[] = [];
   const processEnv = {
     TEMPORAL_ADDRESS: env.address,
@@ -48,7 +54,7 @@ export async function startProcessStack(
     PORT: '0',
     ...extraEnv,
   };
-  const start = (entry: string, env = processEnv) => {
+  const start = (entry: string, env: Record<string, string> = processEnv) => {
     const child = startEntryPoint(entry, env);
     running.push(child);
     return child;
@@ -66,7 +72,7 @@ export async function startProcessStack(
     api,
     url,
     startApi,
-    startWorker: () => start('worker/main.ts'),
+    startWorker: () => start('worker/main.ts', { ...processEnv, [WORKFLOW_BUNDLE_ENV]: bundle }),
     startPythonWorker() {
       const child = startProcess('homeostat_trainer', pythonExecutable(), ['-m', 'homeostat_trainer'], {
         cwd: path.join(REPO_ROOT, 'python'),

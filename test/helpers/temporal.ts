@@ -1,20 +1,24 @@
 // Real Temporal servers for tests, from the binaries the bootstrap installed (never downloaded), and a
 // Temporal that is down.
 import './temporal-runtime.ts';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { AgentState } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { devServerSearchAttributeArgs } from '../../lib/search-attributes.ts';
 import { addSearchAttributes } from '../../lib/search-attributes-admin.ts';
 import { agentWorkflowId, lazyClient } from '../../lib/temporal.ts';
 import { temporalCliPath, temporalTestServerPath } from '../../lib/temporal-binaries.ts';
-import { createHomeostatWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { buildWorkflowBundle, createHomeostatWorker } from '../../worker/worker.ts';
 import { statusQuery } from '../../workflows/messages.ts';
+import { SHARED_DIR_ENV } from '../global-setup.ts';
 
 /**
  * The full dev server (what users run): updates, queries, continueAsNew exactly as in production. With
@@ -65,11 +69,64 @@ export async function unreachableTemporal({ failFast = false } = {}): Promise<Cl
   return lazyClient({ address: await closedLoopbackAddress(), ...(failFast ? { interceptors: [] } : {}) });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+let bundlePath: Promise<string> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/**
+ * The workflow bundle's file, built once per run (webpack takes seconds of CPU, and a dozen test files and
+ * worker processes run workflows): the first to ask builds it into the run's shared directory
+ * (test/global-setup.ts), the others read it there. Outside a Vitest run (the benchmarks), once per
+ * process. Worker processes take it as HOMEOSTAT_WORKFLOW_BUNDLE.
+ */
+export function workflowBundlePath(): Promise<string> {
+  bundlePath ??= sharedBundle(process.env[SHARED_DIR_ENV] ?? processDir());
+  return bundlePath;
+}
+
+/** The run's workflow bundle, for workers in this process. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= workflowBundlePath().then((codePath) => ({ code: fs.readFileSync(codePath, 'utf8') }));
   return bundle;
+}
+
+function processDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-workflows-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function sharedBundle(dir: string): Promise<string> {
+  const codePath = path.join(dir, 'workflows.js');
+  const failedPath = path.join(dir, 'workflows.failed');
+  try {
+    // Whoever creates this file builds; 'wx' fails when another test file already did.
+    fs.writeFileSync(path.join(dir, 'workflows.building'), String(process.pid), { flag: 'wx' });
+  } catch {
+    return whenBuilt(codePath, failedPath);
+  }
+  try {
+    // Renamed into place, so a reader sees the whole bundle or none.
+    fs.writeFileSync(`${codePath}.tmp`, await buildWorkflowBundle(quietLogger));
+    fs.renameSync(`${codePath}.tmp`, codePath);
+    return codePath;
+  } catch (error) {
+    fs.writeFileSync(failedPath, String(error));
+    throw error;
+  }
+}
+
+async function whenBuilt(codePath: string, failedPath: string, ms = 300_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(codePath)) return codePath;
+    if (fs.existsSync(failedPath)) {
+      throw new Error(
+        `another test file failed to bundle the workflows: ${fs.readFileSync(failedPath, 'utf8')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no workflow bundle at ${codePath} after ${ms} ms`);
 }
 
 const quietLogger = {

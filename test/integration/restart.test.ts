@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonCall } from '../../lib/api-client.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { type ProcessStack, startProcessStack } from '../helpers/stack.ts';
+import { workflowBundlePath } from '../helpers/temporal.ts';
 
 let stack: ProcessStack;
 let db: TestDatabase;
@@ -37,7 +38,8 @@ async function waitForCycle(cycle: number, timeoutMs = 60_000): Promise<number> 
 describe('worker crash and restart', () => {
   it('resumes the agent loop with no duplicate decisions', { timeout: 180_000 }, async () => {
     let worker = stack.startWorker();
-    await worker.waitForLog('worker started');
+    // It runs the run's prebuilt workflow bundle (HOMEOSTAT_WORKFLOW_BUNDLE) rather than bundling at start.
+    expect((await worker.waitForLog('worker started')).workflowBundle).toBe(await workflowBundlePath());
     const registered = await call('POST', '/v1/models', {
       name: 'credit',
       task: 'binary',

@@ -1,9 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AGENT_DEFAULTS } from '../../lib/agent-defaults.ts';
 import { durationMs } from '../../lib/policy/duration.ts';
 import { startDelayMs } from '../../lib/temporal.ts';
 import { spreadsStarts } from '../../worker/reconcile.ts';
 import { WORKER_TUNING_ENV, workerTuningFromEnv } from '../../worker/tuning.ts';
+import { workflowBundleFromEnv } from '../../worker/workflow-bundle.ts';
 
 describe('workerTuningFromEnv', () => {
   it('sets nothing when nothing is configured, so the SDK defaults apply', () => {
@@ -79,5 +83,22 @@ describe('spreadsStarts', () => {
   it('HOMEOSTAT_START_JITTER=0 turns it off', () => {
     expect(spreadsStarts(1000, { HOMEOSTAT_START_JITTER: '0' })).toBe(false);
     expect(spreadsStarts(1000, { HOMEOSTAT_START_JITTER: '1' })).toBe(true);
+  });
+});
+
+describe('workflowBundleFromEnv', () => {
+  it('bundles at start when HOMEOSTAT_WORKFLOW_BUNDLE is unset or blank', () => {
+    expect(workflowBundleFromEnv({})).toBeUndefined();
+    expect(workflowBundleFromEnv({ HOMEOSTAT_WORKFLOW_BUNDLE: ' ' })).toBeUndefined();
+  });
+
+  it('runs the file it names, and refuses a path with no file', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-bundle-')), 'workflows.js');
+    fs.writeFileSync(file, '');
+    expect(workflowBundleFromEnv({ HOMEOSTAT_WORKFLOW_BUNDLE: file })).toEqual({ codePath: file });
+    fs.rmSync(path.dirname(file), { recursive: true });
+    expect(() => workflowBundleFromEnv({ HOMEOSTAT_WORKFLOW_BUNDLE: file })).toThrow(
+      `HOMEOSTAT_WORKFLOW_BUNDLE: no file at ${file}`,
+    );
   });
 });
