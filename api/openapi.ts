@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE } from '../lib/auth/sessions.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { registerVersionSchema } from '../lib/registry/versions.ts';
+import { MAX_SEGMENTS, segmentsBody } from '../lib/segments/definition.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
@@ -207,6 +208,23 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'PATCH /v1/models/{model}': {
     summary: 'Change serving settings (onInvalid, disabledResponse)',
     body: modelSettingsBody,
+  },
+  'GET /v1/models/{model}/segments': {
+    summary: "The model's segment definitions and the segments they resolve to",
+  },
+  'PUT /v1/models/{model}/segments': {
+    summary: "Replace the model's segment definitions",
+    description:
+      'A definition is `{ by }` (one segment per value of a categorical or boolean feature, named ' +
+      '`feature=value`) or `{ name, feature, op, value }` (the rows one comparison picks: eq and ne for ' +
+      `any feature, lt, le, gt and ge for numeric ones). At most ${MAX_SEGMENTS} segments in all. The agent ` +
+      'measures, judges and can protect each segment on its own (docs/agent-logic.md, "Segments").',
+    body: segmentsBody,
+    responses: {
+      '400':
+        'invalid_request (the body is malformed) or invalid_segments (a feature the schema lacks, a ' +
+        'comparison or value its type does not allow, a name used twice, too many segments); nothing changed',
+    },
   },
   'POST /v1/models/{model}/predict': {
     summary: 'Serve predictions through the gateway (one row, or { rows } for a batch)',
