@@ -46,6 +46,7 @@ import {
 } from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
 import { measureWindow } from '../monitor/measure.ts';
+import type { Segment } from '../segments/segment.ts';
 import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
 import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../recovery/judge.ts';
@@ -101,6 +102,8 @@ export interface BacktestOptions {
   windows?: WindowBounds[];
   /** The user's own finding rules (lib/extensions/finding-rules.ts): the worker's, judged alike. */
   findingRules?: readonly CustomFindingRule[];
+  /** The model's segments (lib/segments), measured and judged as the live agent does (--segments). */
+  segments?: readonly Segment[];
   /** A remedy the policy makes wait for a human: granted at once, or left to expire into its onTimeout. */
   approvals?: 'grant' | 'expire';
   /**
@@ -316,6 +319,7 @@ class Replay {
           modelName: this.options.deployments?.model ?? 'backtest',
           rules: this.options.findingRules ?? [],
         },
+        segments: this.options.segments ?? [],
       });
       if (arrivals.length > 0) previousArrival = this.rows[arrivals.at(-1)!]!.ts;
       this.servedBy = servedBy;

@@ -104,6 +104,28 @@ export interface WindowSummary {
   errorRuns?: number[];
   /** The verdicts of the user's own finding rules on the window (findings/custom.ts); absent: none loaded. */
   custom?: CustomVerdict[];
+  /**
+   * The model's segments (lib/segments), each measured on its own rows by the same monitor code as the
+   * window; absent when the model has none.
+   */
+  segments?: SegmentWindow[];
+}
+
+/** One segment's part of a window: its rows, performance and drift (lib/monitor/measure.ts). */
+export interface SegmentWindow {
+  name: string;
+  /** Predictions of the segment that arrived in the window. */
+  count: number;
+  /** The segment's rows whose labels arrived in the window, production's answers only. */
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  rmse: number | null;
+  /** Its features whose drift was tested against the serving version's reference (whole population). */
+  featuresJudged: number;
+  /** The segment's most shifted feature against that reference; null when none was judged. */
+  drift: WindowDrift | null;
+  predictionPsi: number | null;
 }
 
 /** One drifted feature and one feature with a quality issue, as the monitor digests them. */
