@@ -23,9 +23,9 @@ import type { FeatureSchema, Task } from '../lib/domain.ts';
 import { logger } from '../lib/log.ts';
 import type { RawOutput, ReferenceProfile, WindowPrediction } from '../lib/monitor/index.ts';
 import { type StoredWindowMetrics, WindowMeasurer } from '../lib/monitor/measure.ts';
-import { storedSegments } from '../lib/segments/definition.ts';
 import { windowClasses } from '../lib/monitor/window.ts';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
+import { storedSegments } from '../lib/segments/definition.ts';
 import { modelNotFound } from './errors.ts';
 
 export interface MonitorRequest {

@@ -46,7 +46,6 @@ import {
 } from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
 import { measureWindow } from '../monitor/measure.ts';
-import type { Segment } from '../segments/segment.ts';
 import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
 import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../recovery/judge.ts';
@@ -58,6 +57,7 @@ import {
   rollingOriginFolds,
 } from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
+import type { Segment } from '../segments/segment.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { evidenceFor, scoreBoth } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
