@@ -280,6 +280,8 @@ export function judge(f: Finding, s: Situation): Plan {
     case 'custom':
       // The user's rule measured what only they can judge: their ladder says what to try (by default: alert).
       return remedyPlan('custom-rule-ladder', s, what);
+    case 'segment':
+      return remedyPlan('segment-ladder', s, what);
   }
 }
 

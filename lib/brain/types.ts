@@ -13,6 +13,7 @@ import type { DataDriftEvidence } from './findings/data-drift.ts';
 import type { DataQualityEvidence } from './findings/data-quality.ts';
 import type { FailuresEvidence } from './findings/failures.ts';
 import type { LatencyEvidence } from './findings/latency.ts';
+import type { SegmentBaseline, SegmentEvidence } from './findings/segment.ts';
 import type { StaleDataEvidence } from './findings/stale-data.ts';
 import type { InFlight } from './lifecycle-types.ts';
 
@@ -142,6 +143,7 @@ export interface EvidenceByKind {
   failures: FailuresEvidence;
   stale_data: StaleDataEvidence;
   custom: CustomEvidence;
+  segment: SegmentEvidence;
 }
 
 export type FindingEvidence = EvidenceByKind[FindingKind];
@@ -253,6 +255,8 @@ export interface DetectorState {
    * never becomes the baseline it is measured against.
    */
   pendingRmse?: number[];
+  /** Per segment (lib/segments), the labelled and correct rows of its healthy windows (findings/segment.ts). */
+  segments?: Record<string, SegmentBaseline>;
 }
 
 export interface Alternative {

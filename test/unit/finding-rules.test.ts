@@ -49,7 +49,24 @@ function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
       psi: 0.01,
     })),
     quality: [],
+    segments: ['a', 'b', 'c'].map((name) => segmentPart(name, 0.9)),
     ...over,
+  };
+}
+
+/** One of a window's three segments: 160 rows, 150 labelled at the accuracy given. */
+function segmentPart(name: string, accuracy: number): NonNullable<WindowSummary['segments']>[number] {
+  const correct = Math.round(150 * accuracy);
+  return {
+    name,
+    count: 160,
+    labelled: 150,
+    correct,
+    accuracy: correct / 150,
+    rmse: null,
+    featuresJudged: 2,
+    drift: null,
+    predictionPsi: null,
   };
 }
 
@@ -90,6 +107,7 @@ const BAD: Record<FindingKind, Partial<WindowSummary>> = {
       { rule: 'approval-rate', judged: true, bad: true, severity: 'warning', summary: 'low', margin: 1.5 },
     ],
   },
+  segment: { segments: [segmentPart('a', 0.9), segmentPart('b', 0.55), segmentPart('c', 0.9)] },
 };
 
 /** The findings after six healthy windows and two of the kind's bad ones. */
@@ -144,6 +162,7 @@ describe('finding rules', () => {
       (a, b) => FINDING_RULES[a].priority - FINDING_RULES[b].priority,
     );
     expect(byPriority).toEqual([
+      'segment',
       'data_quality',
       'failures',
       'latency',
@@ -166,6 +185,7 @@ describe('finding rules', () => {
       failures: 'serving',
       stale_data: 'traffic',
       custom: 'model',
+      segment: 'model',
     });
   });
 
@@ -179,6 +199,7 @@ describe('finding rules', () => {
       failures: 'probe',
       stale_data: 'inputs-clear',
       custom: null,
+      segment: null,
     });
   });
 

@@ -3,11 +3,15 @@
 // not in the others.
 import { describe, expect, it } from 'vitest';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../../lib/bench/window-rows.ts';
+import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import { FINDING_RULES, findingOf } from '../../lib/brain/findings/index.ts';
 import type { WindowPrediction } from '../../lib/monitor/index.ts';
 import { measureWindow } from '../../lib/monitor/measure.ts';
 import { resolveSegments } from '../../lib/segments/definition.ts';
 import { inSegment, type Segment, segmentsOf } from '../../lib/segments/segment.ts';
 import { Random } from '../../lib/sim/random.ts';
+import { benjaminiHochberg } from '../../lib/stats/multiple-testing.ts';
+import { healthyWindow } from '../helpers/brain.ts';
 
 describe('segment membership', () => {
   const large: Segment = { name: 'large', feature: 'amount', op: 'gt', value: 100 };
@@ -116,5 +120,131 @@ describe('measuring a window per segment', () => {
 
   it('adds nothing to a window of a model without segments', () => {
     expect(measure(rows).segments).toBeUndefined();
+  });
+});
+
+describe('judging segments (lib/brain/findings/segment.ts)', () => {
+  const parts = (accuracies: number[], labelled = 150) =>
+    accuracies.map((accuracy, i) => {
+      const correct = Math.round(labelled * accuracy);
+      return {
+        name: `s${i}`,
+        count: labelled,
+        labelled,
+        correct,
+        accuracy: correct / labelled,
+        rmse: null,
+        featuresJudged: 0,
+        drift: null,
+        predictionPsi: null,
+      };
+    });
+  /** Six healthy windows, then `then` twice; the findings and state after each. */
+  const run = (healthy: number[], then: number[]) => {
+    let state = initialDetectorState();
+    const seen: ReturnType<typeof detect>[] = [];
+    for (let seq = 0; seq < 8; seq++) {
+      const r = detect(healthyWindow(seq, { segments: parts(seq < 6 ? healthy : then) }), state);
+      state = r.state;
+      seen.push(r);
+    }
+    return seen;
+  };
+  const segmentFinding = (r: ReturnType<typeof detect>) => r.findings.find((f) => f.kind === 'segment');
+
+  it('finds the one segment that fell, names it, and leaves the others alone', () => {
+    const seen = run([0.9, 0.9, 0.9], [0.9, 0.5, 0.9]);
+    expect(segmentFinding(seen[5]!)).toBeUndefined();
+    expect(segmentFinding(seen[6]!)?.state).toBe('suspect');
+    const f = findingOf(seen[7]!.findings, 'segment')!;
+    expect(f.state).toBe('confirmed');
+    expect(f.evidence.segment).toBe('s1');
+    expect(f.summary).toMatch(/^segment s1: accuracy 0\.500 against its 0\.900/);
+    expect(f.evidence.tests.filter((t) => t.broken).map((t) => t.name)).toEqual(['s1']);
+    // The fallen window did not join its baseline; the healthy segments' windows did.
+    expect(seen[7]!.state.segments!.s1).toEqual(seen[5]!.state.segments!.s1);
+    expect(seen[7]!.state.segments!.s0!.labelled).toBe(8 * 150);
+  });
+
+  it('corrects across segments: a fall found among 3 segments is not one among 20 (Benjamini–Hochberg)', () => {
+    const observe = (count: number) => {
+      const names = Array.from({ length: count }, (_, i) => `s${i}`);
+      const state = {
+        ...initialDetectorState(),
+        segments: Object.fromEntries(names.map((n) => [n, { labelled: 2000, correct: 1800 }])),
+      };
+      // s0 falls from 0.90 to 0.82 (a drop past minEffect 0.05); every other segment holds at 0.90.
+      const window = healthyWindow(9, { segments: parts(names.map((_, i) => (i === 0 ? 0.82 : 0.9))) });
+      const settings = DEFAULT_DETECT_SETTINGS;
+      return FINDING_RULES.segment.observe({ window, state, settings, brokenFeatures: new Set() });
+    };
+    const { alpha } = DEFAULT_DETECT_SETTINGS.detection;
+    const alone = observe(3);
+    const s0 = alone.evidence.tests.find((t) => t.name === 's0')!;
+    expect(s0.pValue).toBeLessThan(alpha);
+    expect(alone.bad).toBe(true);
+    const among = observe(20);
+    const byName = [...among.evidence.tests].sort(
+      (a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1)),
+    );
+    const adjusted = benjaminiHochberg(byName.map((t) => t.pValue));
+    for (const [i, t] of byName.entries()) expect(t.adjustedPValue).toBeCloseTo(adjusted[i]!, 12);
+    expect(byName[0]!.pValue).toBeCloseTo(s0.pValue, 12);
+    expect(byName[0]!.adjustedPValue).toBeGreaterThan(alpha);
+    expect(among.bad).toBe(false);
+  });
+
+  it('flags no segment by chance alone more often than alpha allows, across 20 segments', () => {
+    const rng = new Random(7);
+    let state = initialDetectorState();
+    let bad = 0;
+    let judged = 0;
+    for (let seq = 0; seq < 300; seq++) {
+      const segments = Array.from({ length: 20 }, (_, i) => {
+        let correct = 0;
+        for (let k = 0; k < 100; k++) if (rng.bernoulli(0.85)) correct++;
+        return {
+          ...parts([0])[0]!,
+          name: `s${i}`,
+          count: 100,
+          labelled: 100,
+          correct,
+          accuracy: correct / 100,
+        };
+      });
+      const obs = FINDING_RULES.segment.observe({
+        window: healthyWindow(seq, { segments }),
+        state,
+        settings: DEFAULT_DETECT_SETTINGS,
+        brokenFeatures: new Set(),
+      });
+      if (obs.judged) judged++;
+      if (obs.bad) bad++;
+      state = detect(healthyWindow(seq, { segments }), state).state;
+    }
+    expect(judged).toBeGreaterThan(250);
+    // Benjamini–Hochberg at alpha 0.01 over 20 null segments: at most about 1 % of windows flag one.
+    expect(bad / judged).toBeLessThan(0.02);
+  });
+
+  it('leaves a fall of most segments to the whole-window rules', () => {
+    const seen = run([0.9, 0.9, 0.9], [0.5, 0.5, 0.9]);
+    expect(segmentFinding(seen[7]!)).toBeUndefined();
+  });
+
+  it('judges no segment without its own baseline or enough labelled rows', () => {
+    const first = detect(healthyWindow(0, { segments: parts([0.5, 0.9]) }), initialDetectorState());
+    expect(first.findings.find((f) => f.kind === 'segment')).toBeUndefined();
+    let state = initialDetectorState();
+    for (let seq = 0; seq < 6; seq++)
+      state = detect(healthyWindow(seq, { segments: parts([0.9, 0.9]) }), state).state;
+    const few = FINDING_RULES.segment.observe({
+      window: healthyWindow(6, { segments: parts([0.9, 0.2], 20) }),
+      state,
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+    expect(few.judged).toBe(false);
+    expect(few.evidence.untested).toEqual(['s0', 's1']);
   });
 });
