@@ -224,6 +224,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       '400':
         'invalid_request (the body is malformed) or invalid_segments (a feature the schema lacks, a ' +
         'comparison or value its type does not allow, a name used twice, too many segments); nothing changed',
+      '409':
+        'segment_routed: the current deployment serves a segment the new definitions drop from its fallback; nothing changed',
     },
   },
   'POST /v1/models/{model}/predict': {
@@ -335,12 +337,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'The deployment it leads to must be able to serve (400 invalid_deployment: the serving mode needs a ' +
       'production version, the fallback mode a fallback, a version holds one role); versions it names must ' +
-      'exist (422 unknown_version).',
+      'exist (422 unknown_version). `fallbackSegments` names segments of the model (GET ' +
+      '/v1/models/{model}/segments) whose rows the fallback version answers while production answers the ' +
+      'rest; it needs a fallback version, and [] lifts every segment route.',
     body: deploymentChangeBody,
     responses: {
       '200': 'Nothing changed: the deployment already is what was asked (no new revision)',
       '201': 'A new revision',
-      '422': 'A version it names does not exist (code unknown_version); nothing changed',
+      '422':
+        'A version it names does not exist (code unknown_version), or a segment the model does not define ' +
+        '(code unknown_segment); nothing changed',
     },
   },
   'GET /v1/models/{model}/revisions': {

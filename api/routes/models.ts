@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../../lib/ingest/prediction-writer.ts';
 import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
 import { logger } from '../../lib/log.ts';
 import { markServingChanged } from '../../lib/registry/changes.ts';
+import { currentRevision } from '../../lib/registry/revisions.ts';
 import { DISABLED_RESPONSES } from '../../lib/registry/routing.ts';
 import { resolveSegments, segmentsBody } from '../../lib/segments/definition.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
@@ -196,6 +197,20 @@ export function modelRoutes(context: ApiContext): Router {
         'invalid_segments',
         'the segment definitions do not fit the model',
         issues.map((i) => ({ path: ['body', 'segments', ...i.path].join('.'), message: i.message })),
+      );
+    }
+    const kept = new Set(
+      resolveSegments(body.segments, model.featureSchema as FeatureSchema).segments.map((s) => s.name),
+    );
+    const routed = (
+      ((await currentRevision(store, model.id))?.fallbackSegments as string[] | null) ?? []
+    ).filter((name) => !kept.has(name));
+    if (routed.length > 0) {
+      throw new HttpError(
+        409,
+        'segment_routed',
+        `the fallback serves segment ${routed.map((n) => `"${n}"`).join(', ')} (the current deployment): ` +
+          'lift its route first (POST /v1/models/{model}/deployment with fallbackSegments)',
       );
     }
     const updated = await store.model.update({ where: { id: model.id }, data: { segments: body.segments } });

@@ -566,6 +566,7 @@ class Replay {
       canary: version(c.canary?.version ?? null),
       canaryShare: c.canary?.share ?? 0,
       shadow: null,
+      fallbackSegments: [],
     };
     const batches = new Map<number, number[]>();
     for (let i = from; i < to; i++) {

@@ -307,6 +307,8 @@ export interface OpenIncident {
   baseline: VerificationBaseline | null;
   /** Epoch ms (workflow time) the incident was handed to a human; absent until it is. */
   escalatedAt?: number;
+  /** A `segment` incident: the segment it is about, which a fallback serves on its own. */
+  segment?: string;
 }
 
 /** One remedy the agent took (or tried to take) for an incident. */

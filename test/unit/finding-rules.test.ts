@@ -17,6 +17,7 @@ import type {
 } from '../../lib/brain/types.ts';
 import { FINDING_KINDS, type FindingKind } from '../../lib/domain.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
+import { segmentPart } from '../helpers/brain.ts';
 
 type Registry = typeof FINDING_RULES;
 
@@ -51,22 +52,6 @@ function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
     quality: [],
     segments: ['a', 'b', 'c'].map((name) => segmentPart(name, 0.9)),
     ...over,
-  };
-}
-
-/** One of a window's three segments: 160 rows, 150 labelled at the accuracy given. */
-function segmentPart(name: string, accuracy: number): NonNullable<WindowSummary['segments']>[number] {
-  const correct = Math.round(150 * accuracy);
-  return {
-    name,
-    count: 160,
-    labelled: 150,
-    correct,
-    accuracy: correct / 150,
-    rmse: null,
-    featuresJudged: 2,
-    drift: null,
-    predictionPsi: null,
   };
 }
 

@@ -11,7 +11,7 @@ import { resolveSegments } from '../../lib/segments/definition.ts';
 import { inSegment, type Segment, segmentsOf } from '../../lib/segments/segment.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { benjaminiHochberg } from '../../lib/stats/multiple-testing.ts';
-import { healthyWindow } from '../helpers/brain.ts';
+import { healthyWindow, segmentPart } from '../helpers/brain.ts';
 
 describe('segment membership', () => {
   const large: Segment = { name: 'large', feature: 'amount', op: 'gt', value: 100 };
@@ -125,20 +125,7 @@ describe('measuring a window per segment', () => {
 
 describe('judging segments (lib/brain/findings/segment.ts)', () => {
   const parts = (accuracies: number[], labelled = 150) =>
-    accuracies.map((accuracy, i) => {
-      const correct = Math.round(labelled * accuracy);
-      return {
-        name: `s${i}`,
-        count: labelled,
-        labelled,
-        correct,
-        accuracy: correct / labelled,
-        rmse: null,
-        featuresJudged: 0,
-        drift: null,
-        predictionPsi: null,
-      };
-    });
+    accuracies.map((accuracy, i) => segmentPart(`s${i}`, accuracy, labelled));
   /** Six healthy windows, then `then` twice; the findings and state after each. */
   const run = (healthy: number[], then: number[]) => {
     let state = initialDetectorState();
