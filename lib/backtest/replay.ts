@@ -132,6 +132,8 @@ interface Revision {
   production: number | null;
   fallback: number | null;
   canary: { version: number; share: number } | null;
+  /** The segments the fallback serves while production serves the rest (absent: none). */
+  fallbackSegments?: string[];
   changedAt: number;
   changedBy: string;
 }
@@ -511,6 +513,7 @@ class Replay {
       canaryVersion: c.canary?.version ?? null,
       canaryShare: c.canary?.share ?? 0,
       shadowVersion: null,
+      ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       changedAt: c.changedAt,
       changedBy: c.changedBy,
       lastKnownGoodRevision: good?.revision ?? null,
@@ -519,7 +522,7 @@ class Replay {
 
   /** Every change is a new revision, as in the registry. */
   private deploy(
-    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary'>>,
+    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary' | 'fallbackSegments'>>,
     at: number,
   ): void {
     const revision = this.current.revision + 1;
@@ -529,8 +532,10 @@ class Replay {
 
   /** A new revision with an earlier one's deployment. */
   private restore(revision: number, at: number): void {
-    const { mode, production, fallback, canary } = this.revisions.find((r) => r.revision === revision)!;
-    this.deploy({ mode, production, fallback, canary }, at);
+    const { mode, production, fallback, canary, fallbackSegments } = this.revisions.find(
+      (r) => r.revision === revision,
+    )!;
+    this.deploy({ mode, production, fallback, canary, fallbackSegments }, at);
   }
 
   // ---- serving ----------------------------------------------------------------------------------
@@ -566,7 +571,7 @@ class Replay {
       canary: version(c.canary?.version ?? null),
       canaryShare: c.canary?.share ?? 0,
       shadow: null,
-      fallbackSegments: [],
+      fallbackSegments: (this.options.segments ?? []).filter((s) => c.fallbackSegments?.includes(s.name)),
     };
     const batches = new Map<number, number[]>();
     for (let i = from; i < to; i++) {
@@ -584,6 +589,7 @@ class Replay {
         deployment,
         () => routingShare(this.options.routingSecret ?? BACKTEST_ROUTING_SECRET, row.id),
         'unavailable',
+        row.features,
       );
       if (route.route === 'unavailable') {
         this.served[i] = { version: null, route: 'unavailable', prediction: null, confidence: null };
@@ -687,6 +693,7 @@ class Replay {
         production: c.production,
         fallback: c.fallback,
         ...(c.canary ? { canary: c.canary } : {}),
+        ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       },
       summary,
       findings: findings.filter((f) => f.state !== 'clear'),
@@ -876,6 +883,12 @@ class Replay {
       }
       case 'fallback':
         if (this.current.fallback === null) return this.remedyFailed(action, 'no fallback version');
+        // As workflows/remedies.ts fallbackWorkflow: a segment incident's fallback serves that segment only.
+        if (command.segment !== undefined) {
+          const routed = [...new Set([...(this.current.fallbackSegments ?? []), command.segment])];
+          this.deploy({ fallbackSegments: routed }, this.now);
+          return applied(`serving fallback version ${this.current.fallback} to segment ${command.segment}`);
+        }
         this.deploy({ mode: 'fallback' }, this.now);
         return applied(`serving fallback version ${this.current.fallback}`);
       case 'disable':

@@ -149,7 +149,7 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     expect(f.summary).toMatch(/^segment s1: accuracy 0\.500 against its 0\.900/);
     expect(f.evidence.tests.filter((t) => t.broken).map((t) => t.name)).toEqual(['s1']);
     // The fallen window did not join its baseline; the healthy segments' windows did.
-    expect(seen[7]!.state.segments!.s1).toEqual(seen[5]!.state.segments!.s1);
+    expect(seen[7]!.state.segments!.s1).toEqual({ ...seen[5]!.state.segments!.s1, broken: true });
     expect(seen[7]!.state.segments!.s0!.labelled).toBe(8 * 150);
   });
 
@@ -212,6 +212,16 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     expect(judged).toBeGreaterThan(250);
     // Benjamini–Hochberg at alpha 0.01 over 20 null segments: at most about 1 % of windows flag one.
     expect(bad / judged).toBeLessThan(0.02);
+  });
+
+  it('keeps a broken segment suspect through windows with too few of its rows to judge', () => {
+    const seen = run([0.9, 0.9, 0.9], [0.9, 0.5, 0.9]);
+    const thin = healthyWindow(8, {
+      segments: [segmentPart('s0', 0.9), segmentPart('s1', 0.9, 10), segmentPart('s2', 0.9)],
+    });
+    const next = detect(thin, seen[6]!.state);
+    expect(segmentFinding(next)?.state).toBe('suspect');
+    expect(segmentFinding(next)?.summary).toBe('segment s1 has too few labelled rows to judge again');
   });
 
   it('leaves a fall of most segments to the whole-window rules', () => {

@@ -58,6 +58,8 @@ export type SegmentEvidence = {
 export interface SegmentBaseline {
   labelled: number;
   correct: number;
+  /** The segment's last test found it broken: until it is tested again, windows cannot clear it. */
+  broken?: boolean;
 }
 
 export const segment: FindingRule<'segment'> = {
@@ -85,6 +87,13 @@ export const segment: FindingRule<'segment'> = {
     }
     if (testable.length === 0)
       return notJudged('segment', 'no segment has enough labelled rows and a baseline yet', evidence);
+    const unseen = parts.find((p) => state.segments?.[p.name]?.broken && evidence.untested.includes(p.name));
+    if (unseen)
+      return notJudged(
+        'segment',
+        `segment ${unseen.name} has too few labelled rows to judge again`,
+        evidence,
+      );
     const raw = testable.map(({ part, base }) => {
       const z = twoProportionZTest(
         { successes: base.labelled - base.correct, trials: base.labelled },
@@ -173,9 +182,10 @@ export function learnSegments(
   for (const part of parts) {
     const base = state.segments?.[part.name] ?? { labelled: 0, correct: 0 };
     const test = evidence?.tests.find((t) => t.name === part.name);
-    const healthy = test ? test.pValue >= alpha : part.labelled > 0;
+    const broken = test ? test.broken : base.broken;
+    const healthy = test ? test.pValue >= alpha : part.labelled > 0 && !broken;
     if (!healthy || part.labelled === 0) {
-      next[part.name] = base;
+      next[part.name] = { labelled: base.labelled, correct: base.correct, ...(broken ? { broken } : {}) };
       continue;
     }
     const labelled = base.labelled + part.labelled;
