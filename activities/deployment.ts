@@ -157,6 +157,7 @@ export function createDeploymentActivities(store: Store) {
       });
       const numbers = new Map(versions.map((v) => [v.id, v.version]));
       const version = (id: string | null | undefined) => (id ? (numbers.get(id) ?? null) : null);
+      const segmentsOnFallback = (current?.fallbackSegments as string[] | null | undefined) ?? [];
       return {
         task: model.task as Task,
         // Before the first deployment: revision 0, nothing serving, changed when the model was registered.
@@ -167,6 +168,7 @@ export function createDeploymentActivities(store: Store) {
         canaryVersion: version(current?.canaryVersionId),
         canaryShare: current?.canaryShare ?? 0,
         shadowVersion: version(current?.shadowVersionId),
+        ...(segmentsOnFallback.length > 0 ? { fallbackSegments: segmentsOnFallback } : {}),
         changedAt: (current?.createdAt ?? model.createdAt).getTime(),
         changedBy: current?.actor ?? 'registry',
         lastKnownGoodRevision: current ? await lastKnownGoodRevision(store, model.id, current) : null,

@@ -25,6 +25,7 @@ import type { RawOutput, ReferenceProfile, WindowPrediction } from '../lib/monit
 import { type StoredWindowMetrics, WindowMeasurer } from '../lib/monitor/measure.ts';
 import { windowClasses } from '../lib/monitor/window.ts';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../lib/policy/policy.ts';
+import { storedSegments } from '../lib/segments/definition.ts';
 import { modelNotFound } from './errors.ts';
 
 export interface MonitorRequest {
@@ -322,6 +323,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           endAt,
           minRows: policy.window.minRows,
           findingRules: { modelName, rules: options.findingRules ?? [] },
+          segments: storedSegments(model.segments, model.featureSchema as unknown as FeatureSchema),
         },
         classes,
       );

@@ -49,6 +49,8 @@ export const ACCESS_RULES: Record<string, AccessRule> = {
   'POST /v1/models': { role: 'operator', models: 'answer' },
   'GET /v1/models/{model}': { role: 'viewer', models: 'path' },
   'PATCH /v1/models/{model}': { role: 'operator', models: 'path' },
+  'GET /v1/models/{model}/segments': { role: 'viewer', models: 'path' },
+  'PUT /v1/models/{model}/segments': { role: 'operator', models: 'path' },
   'POST /v1/models/{model}/predict': { role: 'ingest', models: 'path' },
   'POST /v1/models/{model}/predictions': { role: 'ingest', models: 'path' },
   'POST /v1/models/{model}/labels': { role: 'ingest', models: 'path' },

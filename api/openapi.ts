@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE } from '../lib/auth/sessions.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { registerVersionSchema } from '../lib/registry/versions.ts';
+import { MAX_SEGMENTS, segmentsBody } from '../lib/segments/definition.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'),
@@ -208,6 +209,25 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Change serving settings (onInvalid, disabledResponse)',
     body: modelSettingsBody,
   },
+  'GET /v1/models/{model}/segments': {
+    summary: "The model's segment definitions and the segments they resolve to",
+  },
+  'PUT /v1/models/{model}/segments': {
+    summary: "Replace the model's segment definitions",
+    description:
+      'A definition is `{ by }` (one segment per value of a categorical or boolean feature, named ' +
+      '`feature=value`) or `{ name, feature, op, value }` (the rows one comparison picks: eq and ne for ' +
+      `any feature, lt, le, gt and ge for numeric ones). At most ${MAX_SEGMENTS} segments in all. The agent ` +
+      'measures, judges and can protect each segment on its own (docs/agent-logic.md, "Segments").',
+    body: segmentsBody,
+    responses: {
+      '400':
+        'invalid_request (the body is malformed) or invalid_segments (a feature the schema lacks, a ' +
+        'comparison or value its type does not allow, a name used twice, too many segments); nothing changed',
+      '409':
+        'segment_routed: the current deployment serves a segment the new definitions drop from its fallback; nothing changed',
+    },
+  },
   'POST /v1/models/{model}/predict': {
     summary: 'Serve predictions through the gateway (one row, or { rows } for a batch)',
     description: FEATURES_OF_THE_MODEL,
@@ -317,12 +337,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'The deployment it leads to must be able to serve (400 invalid_deployment: the serving mode needs a ' +
       'production version, the fallback mode a fallback, a version holds one role); versions it names must ' +
-      'exist (422 unknown_version).',
+      'exist (422 unknown_version). `fallbackSegments` names segments of the model (GET ' +
+      '/v1/models/{model}/segments) whose rows the fallback version answers while production answers the ' +
+      'rest; it needs a fallback version, and [] lifts every segment route.',
     body: deploymentChangeBody,
     responses: {
       '200': 'Nothing changed: the deployment already is what was asked (no new revision)',
       '201': 'A new revision',
-      '422': 'A version it names does not exist (code unknown_version); nothing changed',
+      '422':
+        'A version it names does not exist (code unknown_version), or a segment the model does not define ' +
+        '(code unknown_segment); nothing changed',
     },
   },
   'GET /v1/models/{model}/revisions': {

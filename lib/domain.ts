@@ -106,6 +106,8 @@ export const FINDING_KINDS = [
   'stale_data',
   /** The user's own finding rules (docs/extending.md). */
   'custom',
+  /** One segment of the traffic (lib/segments) performs worse while the others hold. */
+  'segment',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

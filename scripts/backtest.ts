@@ -17,10 +17,18 @@ import {
 } from '../lib/backtest/stream-file.ts';
 import { exportWindows, readWindowsFile } from '../lib/backtest/windows.ts';
 import { createStore } from '../lib/db/client.ts';
+import type { FeatureSchema } from '../lib/domain.ts';
 import { findingRulesFromEnv } from '../lib/extensions/finding-rules.ts';
-import { type ModelArtifact, parseModelArtifact, type TrainerKind } from '../lib/models/index.ts';
+import {
+  describeIssues,
+  type ModelArtifact,
+  parseModelArtifact,
+  type TrainerKind,
+} from '../lib/models/index.ts';
 import { type Policy, parsePolicy } from '../lib/policy/policy.ts';
 import { BUILT_IN_TRAINERS } from '../lib/registry/versions.ts';
+import { resolveSegments, segmentsBody } from '../lib/segments/definition.ts';
+import type { Segment } from '../lib/segments/segment.ts';
 import { STREAM_FORMATS, type StreamFormat } from '../lib/sim/writers.ts';
 
 const USAGE = `usage: npm run backtest -- <stream.csv|stream.jsonl> (--model <artifact.json> | --train-rows <n> | --deployments <file>) [options]
@@ -44,6 +52,8 @@ Replay (docs/backtest.md describes the file format):
                         cutting them by the policy: the same rows in the same windows as the agent
   --schema <file>       the feature schema (JSON array, lib/domain.ts); when absent, the deployment
                         history's, else inferred from the file
+  --segments <file>     segment definitions (JSON, as PUT /v1/models/{model}/segments takes them: { "segments":
+                        [...] }): each segment is measured and judged on its own, as the live agent does
   --policy <file>       the policy to try (.json, or .yaml/.yml with the yaml package); the defaults when absent
   --format <f>          ${STREAM_FORMATS.join(' or ')}, when the file name does not say
   --out <file>          write the JSON report here
@@ -75,6 +85,7 @@ function parse(argv: string[]) {
         deployments: { type: 'string' },
         'deployments-out': { type: 'string' },
         windows: { type: 'string' },
+        segments: { type: 'string' },
         'windows-out': { type: 'string' },
         task: { type: 'string' },
         schema: { type: 'string' },
@@ -137,6 +148,17 @@ async function readPolicy(file: string | undefined): Promise<Policy> {
   return parsed.policy;
 }
 
+function readSegmentsFile(file: string, schema: FeatureSchema): Segment[] {
+  const parsed = segmentsBody.safeParse(readJsonFile(file, 'segments'));
+  if (!parsed.success) throw new BacktestInputError(`${file}: ${describeIssues(parsed.error)}`);
+  const { segments, issues } = resolveSegments(parsed.data.segments, schema);
+  if (issues.length > 0) {
+    const listed = issues.map((i) => `${['segments', ...i.path].join('.')}: ${i.message}`).join('; ');
+    throw new BacktestInputError(`${file}: ${listed}`);
+  }
+  return segments;
+}
+
 function only<T extends string>(flag: string, known: readonly T[], text: string | undefined): T | undefined {
   if (text === undefined) return undefined;
   const match = known.find((k) => k === text);
@@ -173,6 +195,7 @@ async function replay(file: string, values: Values): Promise<void> {
     fallback,
     deployments,
     windows: values.windows === undefined ? undefined : readWindowsFile(values.windows),
+    segments: values.segments === undefined ? [] : readSegmentsFile(values.segments, stream.schema),
     // The worker's own finding rules (HOMEOSTAT_FINDING_RULES), so the replay judges as the agent does.
     findingRules: await findingRulesFromEnv(),
     approvals: only('approvals', ['grant', 'expire'] as const, values.approvals),

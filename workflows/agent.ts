@@ -205,6 +205,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
             actor: command.actor,
             cycle: clock,
             rollbackTo: command.rollbackTo,
+            ...(command.segment ? { segment: command.segment } : {}),
             since: command.since,
             retrain: command.retrain,
             materialGain: command.materialGain,

@@ -56,6 +56,8 @@ export interface RemedyInput {
   cycle: CycleClock;
   /** Rollback: the revision to restore. */
   rollbackTo?: number | null;
+  /** Fallback: the segment (lib/segments) it serves; absent: every row. */
+  segment?: string;
   /** Retrain: rows received from this instant (ISO, the store's clock) on are the new world: the onset. */
   since?: string;
   retrain?: Policy['retrain'];
@@ -147,7 +149,10 @@ export async function rollbackWorkflow(input: RemedyInput): Promise<RemedyResult
   };
 }
 
-/** Serves the fallback version to everyone: a protective step, undone by the agent once the cause is gone. */
+/**
+ * Serves the fallback version to everyone, or to one segment's rows while production serves the rest: a
+ * protective step, undone by the agent once the cause is gone.
+ */
 export async function fallbackWorkflow(input: RemedyInput): Promise<RemedyResult> {
   const facts = await acts.describeDeployment({ modelName: input.modelName });
   if (facts.fallbackVersion === null) {
@@ -156,6 +161,19 @@ export async function fallbackWorkflow(input: RemedyInput): Promise<RemedyResult
       before: facts.revision,
       after: facts.revision,
       detail: 'no fallback version',
+    };
+  }
+  if (input.segment !== undefined) {
+    const routed = [...new Set([...(facts.fallbackSegments ?? []), input.segment])];
+    const outcome = await acts.changeDeploymentFor({
+      ...deploymentRequest(input, 'fallback'),
+      change: { fallbackSegments: routed },
+    });
+    return {
+      outcome: 'applied',
+      before: outcome.before,
+      after: outcome.after,
+      detail: `serving fallback version ${facts.fallbackVersion} to segment ${input.segment}`,
     };
   }
   const outcome = await acts.changeDeploymentFor({

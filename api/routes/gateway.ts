@@ -219,7 +219,12 @@ export function createPredict({ store }: ApiContext, options: GatewayOptions = {
     const groups = new Map<string, Group>();
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const decision = chooseRoute(deployment, () => routingShare(key, row.id), model.disabledResponse);
+      const decision = chooseRoute(
+        deployment,
+        () => routingShare(key, row.id),
+        model.disabledResponse,
+        row.features,
+      );
       if (decision.route === 'unavailable') {
         throw new HttpError(
           503,

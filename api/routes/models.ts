@@ -4,12 +4,14 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { policyHistory, readPolicy } from '../../activities/policy.ts';
 import { mayUseModel, visibleModels } from '../../lib/auth/keys.ts';
-import { featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
+import { type FeatureSchema, featureSchemaSchema, modelNameSchema, TASKS } from '../../lib/domain.ts';
 import { isUniqueViolation } from '../../lib/ingest/prediction-writer.ts';
 import { ON_INVALID, type OnInvalid } from '../../lib/ingest/validate.ts';
 import { logger } from '../../lib/log.ts';
 import { markServingChanged } from '../../lib/registry/changes.ts';
+import { currentRevision } from '../../lib/registry/revisions.ts';
 import { DISABLED_RESPONSES } from '../../lib/registry/routing.ts';
+import { resolveSegments, segmentsBody } from '../../lib/segments/definition.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
 import type { ApiContext } from '../context.ts';
 import { HttpError, parseOrThrow } from '../errors.ts';
@@ -174,6 +176,47 @@ export function modelRoutes(context: ApiContext): Router {
     res.json({ model: present(updated) });
   };
   router.patch('/:model', updateModelSettings);
+
+  const presentSegments = (model: { segments: unknown; featureSchema: unknown }) => {
+    const definitions = parseOrThrow(segmentsBody, { segments: model.segments ?? [] }).segments;
+    const { segments } = resolveSegments(definitions, model.featureSchema as FeatureSchema);
+    return { definitions, segments };
+  };
+
+  router.get('/:model/segments', async (req, res) => {
+    res.json(presentSegments(await findModelOr404(store, req.params.model)));
+  });
+
+  router.put('/:model/segments', async (req, res) => {
+    const model = await findModelOr404(store, req.params.model);
+    const body = parseOrThrow(segmentsBody, req.body);
+    const { issues } = resolveSegments(body.segments, model.featureSchema as FeatureSchema);
+    if (issues.length > 0) {
+      throw new HttpError(
+        400,
+        'invalid_segments',
+        'the segment definitions do not fit the model',
+        issues.map((i) => ({ path: ['body', 'segments', ...i.path].join('.'), message: i.message })),
+      );
+    }
+    const kept = new Set(
+      resolveSegments(body.segments, model.featureSchema as FeatureSchema).segments.map((s) => s.name),
+    );
+    const routed = (
+      ((await currentRevision(store, model.id))?.fallbackSegments as string[] | null) ?? []
+    ).filter((name) => !kept.has(name));
+    if (routed.length > 0) {
+      throw new HttpError(
+        409,
+        'segment_routed',
+        `the fallback serves segment ${routed.map((n) => `"${n}"`).join(', ')} (the current deployment): ` +
+          'lift its route first (POST /v1/models/{model}/deployment with fallbackSegments)',
+      );
+    }
+    const updated = await store.model.update({ where: { id: model.id }, data: { segments: body.segments } });
+    markServingChanged(updated.name);
+    res.json(presentSegments(updated));
+  });
 
   router.get('/:model/policy', async (req, res) => {
     const page = parseOrThrow(policyQuery, req.query, 'query');

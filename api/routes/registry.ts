@@ -111,6 +111,7 @@ async function revisionPresenter(store: Store, modelId: string) {
     fallback: ref(r.fallbackVersionId),
     canary: r.canaryVersionId ? { ...ref(r.canaryVersionId)!, share: r.canaryShare } : null,
     shadow: ref(r.shadowVersionId),
+    fallbackSegments: (r.fallbackSegments as string[] | null) ?? [],
     restoredFrom: r.restoredFrom,
     reason: r.reason,
     actor: r.actor,

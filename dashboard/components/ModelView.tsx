@@ -32,6 +32,7 @@ import { DriftHeatmap } from './DriftHeatmap';
 import { ErrorNotice, HealthBadge, StatusBadge } from './HealthBadge';
 import { ModelCharts } from './ModelCharts';
 import { PolicyPanel } from './PolicyPanel';
+import { SegmentsPanel } from './SegmentsPanel';
 import { VersionsPanel } from './VersionsPanel';
 
 const WINDOWS_SHOWN = 120;
@@ -209,6 +210,10 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
             ) : (
               <p className="muted">Loading…</p>
             )}
+          </section>
+          <section className="panel" aria-labelledby="segments-title">
+            <h2 id="segments-title">Segments (last window)</h2>
+            <SegmentsPanel live={live} deployment={revisions.data?.revisions[0]} />
           </section>
           <section className="panel" aria-labelledby="drift-title">
             <h2 id="drift-title">Input drift per feature (last {DRIFT_WINDOWS} windows)</h2>

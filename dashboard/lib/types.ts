@@ -75,6 +75,8 @@ export interface Revision {
   fallback: VersionRef | null;
   canary: (VersionRef & { share: number | null }) | null;
   shadow: VersionRef | null;
+  /** The segments the fallback serves while production serves the rest. */
+  fallbackSegments?: string[];
   restoredFrom: number | null;
   reason: string;
   actor: string;

@@ -57,6 +57,7 @@ import {
   rollingOriginFolds,
 } from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
+import type { Segment } from '../segments/segment.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { evidenceFor, scoreBoth } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
@@ -101,6 +102,8 @@ export interface BacktestOptions {
   windows?: WindowBounds[];
   /** The user's own finding rules (lib/extensions/finding-rules.ts): the worker's, judged alike. */
   findingRules?: readonly CustomFindingRule[];
+  /** The model's segments (lib/segments), measured and judged as the live agent does (--segments). */
+  segments?: readonly Segment[];
   /** A remedy the policy makes wait for a human: granted at once, or left to expire into its onTimeout. */
   approvals?: 'grant' | 'expire';
   /**
@@ -129,6 +132,8 @@ interface Revision {
   production: number | null;
   fallback: number | null;
   canary: { version: number; share: number } | null;
+  /** The segments the fallback serves while production serves the rest (absent: none). */
+  fallbackSegments?: string[];
   changedAt: number;
   changedBy: string;
 }
@@ -316,6 +321,7 @@ class Replay {
           modelName: this.options.deployments?.model ?? 'backtest',
           rules: this.options.findingRules ?? [],
         },
+        segments: this.options.segments ?? [],
       });
       if (arrivals.length > 0) previousArrival = this.rows[arrivals.at(-1)!]!.ts;
       this.servedBy = servedBy;
@@ -507,6 +513,7 @@ class Replay {
       canaryVersion: c.canary?.version ?? null,
       canaryShare: c.canary?.share ?? 0,
       shadowVersion: null,
+      ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       changedAt: c.changedAt,
       changedBy: c.changedBy,
       lastKnownGoodRevision: good?.revision ?? null,
@@ -515,7 +522,7 @@ class Replay {
 
   /** Every change is a new revision, as in the registry. */
   private deploy(
-    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary'>>,
+    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary' | 'fallbackSegments'>>,
     at: number,
   ): void {
     const revision = this.current.revision + 1;
@@ -525,8 +532,10 @@ class Replay {
 
   /** A new revision with an earlier one's deployment. */
   private restore(revision: number, at: number): void {
-    const { mode, production, fallback, canary } = this.revisions.find((r) => r.revision === revision)!;
-    this.deploy({ mode, production, fallback, canary }, at);
+    const { mode, production, fallback, canary, fallbackSegments } = this.revisions.find(
+      (r) => r.revision === revision,
+    )!;
+    this.deploy({ mode, production, fallback, canary, fallbackSegments }, at);
   }
 
   // ---- serving ----------------------------------------------------------------------------------
@@ -562,6 +571,7 @@ class Replay {
       canary: version(c.canary?.version ?? null),
       canaryShare: c.canary?.share ?? 0,
       shadow: null,
+      fallbackSegments: (this.options.segments ?? []).filter((s) => c.fallbackSegments?.includes(s.name)),
     };
     const batches = new Map<number, number[]>();
     for (let i = from; i < to; i++) {
@@ -579,6 +589,7 @@ class Replay {
         deployment,
         () => routingShare(this.options.routingSecret ?? BACKTEST_ROUTING_SECRET, row.id),
         'unavailable',
+        row.features,
       );
       if (route.route === 'unavailable') {
         this.served[i] = { version: null, route: 'unavailable', prediction: null, confidence: null };
@@ -682,6 +693,7 @@ class Replay {
         production: c.production,
         fallback: c.fallback,
         ...(c.canary ? { canary: c.canary } : {}),
+        ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       },
       summary,
       findings: findings.filter((f) => f.state !== 'clear'),
@@ -871,6 +883,12 @@ class Replay {
       }
       case 'fallback':
         if (this.current.fallback === null) return this.remedyFailed(action, 'no fallback version');
+        // As workflows/remedies.ts fallbackWorkflow: a segment incident's fallback serves that segment only.
+        if (command.segment !== undefined) {
+          const routed = [...new Set([...(this.current.fallbackSegments ?? []), command.segment])];
+          this.deploy({ fallbackSegments: routed }, this.now);
+          return applied(`serving fallback version ${this.current.fallback} to segment ${command.segment}`);
+        }
         this.deploy({ mode: 'fallback' }, this.now);
         return applied(`serving fallback version ${this.current.fallback}`);
       case 'disable':

@@ -26,6 +26,8 @@ export interface ReportWindow {
     fallback: number | null;
     /** A canary a person deployed (deployment history). */
     canary?: { version: number; share: number };
+    /** The segments the fallback serves while production serves the rest (a segment's remedy). */
+    fallbackSegments?: string[];
   };
   /** The monitor's digest of the window, exactly as the agent would carry it. */
   summary: WindowSummary;

@@ -26,6 +26,8 @@ export interface DeploymentFacts {
   canaryVersion: number | null;
   canaryShare: number;
   shadowVersion: number | null;
+  /** The segments (lib/segments) the fallback serves while production serves the rest; absent: none. */
+  fallbackSegments?: string[];
   /** When the current revision was written, and by whom. */
   changedAt: number;
   changedBy: Actor;
@@ -51,6 +53,8 @@ export interface DeploymentChangeSpec {
   canary?: { version: number; share: number } | null;
   shadow?: number | null;
   mode?: ServingMode;
+  /** The segments the fallback serves while production serves the rest (lib/registry/revisions.ts). */
+  fallbackSegments?: string[];
 }
 
 export interface DeploymentOutcome {

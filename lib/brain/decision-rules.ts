@@ -89,6 +89,11 @@ export const DECISION_RULES = [
     description: "A user's own finding rule is confirmed: take the first applicable rung of ladders.custom.",
   },
   {
+    name: 'segment-ladder',
+    description:
+      'One segment performs worse while the others hold: take the first applicable rung of ladders.segment.',
+  },
+  {
     name: 'no-applicable-rung-alert',
     description: 'The finding calls for a remedy but none applies now (cooldown, no fallback...): alert.',
   },

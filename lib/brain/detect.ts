@@ -19,6 +19,7 @@ import { CONCEPT_DRIFT_DEFAULTS, learnAccuracy } from './findings/concept-drift.
 import { observeWindow } from './findings/cross-kind.ts';
 import { DATA_DRIFT_DEFAULTS } from './findings/data-drift.ts';
 import type { DetectSettings, Observation } from './findings/rule.ts';
+import { learnSegments, SEGMENT_DEFAULTS, type SegmentEvidence } from './findings/segment.ts';
 import { extend, labelsReceived, SHARED_DEFAULTS } from './findings/shared.ts';
 import { STALE_DATA_DEFAULTS } from './findings/stale-data.ts';
 import type { DetectorState, Finding, MetricLevel, PersistenceState, WindowSummary } from './types.ts';
@@ -50,6 +51,7 @@ export const DETECT_DEFAULTS = {
   ...DATA_DRIFT_DEFAULTS,
   ...ANOMALY_DEFAULTS,
   ...STALE_DATA_DEFAULTS,
+  ...SEGMENT_DEFAULTS,
 } as const;
 
 export function initialDetectorState(): DetectorState {
@@ -167,12 +169,20 @@ export function detect(
       pendingRmse = undefined;
     }
   }
+  const segmentObservation = observations.find((o) => o.kind === 'segment');
+  const segments = learnSegments(
+    state,
+    window,
+    (segmentObservation?.evidence as SegmentEvidence | undefined) ?? null,
+    settings.detection.alpha,
+  );
   return {
     findings,
     state: {
       ...state,
       persistence,
       baselines,
+      ...(segments ? { segments } : {}),
       calibrationCusum,
       errorCusum,
       rmseCusum,
@@ -202,6 +212,7 @@ export function afterModelChange(state: DetectorState): DetectorState {
     rmseCusum: _r2,
     pendingRmse: _p2,
     pendingBaseline: _p,
+    segments: _s,
     ...rest
   } = state;
   const { rmse: _r, estimatedAccuracy: _a, ...baselines } = state.baselines ?? {};

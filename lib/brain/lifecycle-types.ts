@@ -168,6 +168,8 @@ export type LifecycleCommand =
       reason: string;
       actor: string;
       rollbackTo: number | null;
+      /** A segment incident's segment: a fallback then serves that segment only. */
+      segment?: string;
       /** Onset of the incident (ISO, store clock): a retrain learns from the rows since. */
       since: string;
       retrain: Policy['retrain'];

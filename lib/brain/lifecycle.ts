@@ -25,7 +25,7 @@ import {
   detectSettings,
   initialDetectorState,
 } from './detect.ts';
-import { holdUntil } from './findings/index.ts';
+import { findingOf, holdUntil } from './findings/index.ts';
 import type {
   IncidentStepRecord,
   InFlight,
@@ -174,6 +174,9 @@ class Step {
         // The pre-failure level comes from the detector's healthy windows before this one.
         baseline: baselineFor(opens.kind, healthyBefore, window),
       };
+      const segment =
+        opens.kind === 'segment' ? findingOf(detected.findings, 'segment')?.evidence.segment : null;
+      if (segment) s.openIncident.segment = segment;
     } else if (decision.incident && 'close' in decision.incident) {
       const newLevel = s.openIncident?.attempts.at(-1)?.newLevel ?? levelOf(window);
       if (decision.incident.close === 'rebaselined' && newLevel)
@@ -297,6 +300,7 @@ class Step {
       reason: `incident ${incident.id} (${incident.kind}): ${decision.rule}`,
       actor,
       rollbackTo: decision.rollbackTo ?? null,
+      ...(incident.segment ? { segment: incident.segment } : {}),
       since: incident.onsetAt,
       retrain: this.policy.retrain,
       materialGain: this.policy.verification.tolerance,

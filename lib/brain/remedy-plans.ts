@@ -8,7 +8,7 @@ import { durationMs } from '../policy/duration.ts';
 import type { Remedy } from './contracts.ts';
 import type { DecisionContext } from './decide.ts';
 import type { DecisionRule } from './decision-rules.ts';
-import { FINDING_RULES } from './findings/index.ts';
+import { FINDING_RULES, findingOf } from './findings/index.ts';
 import { trafficStopped } from './findings/stale-data.ts';
 import type { Alternative, Finding, OpenIncident } from './types.ts';
 
@@ -73,9 +73,14 @@ function judgementRejects(remedy: Remedy, s: Situation): string | null {
       if (origin === 'serving') return 'retraining does not fix a serving regression (latency or failures)';
       return null;
     case 'fallback':
-      if (d.fallbackVersion === null) return 'no fallback version is registered';
-      if (d.mode === 'fallback') return 'the fallback version is already serving';
-      if (d.mode === 'disabled') return 'predictions are disabled: a fallback would serve again';
+      {
+        if (d.fallbackVersion === null) return 'no fallback version is registered';
+        const segment = s.kind === 'segment' ? findingSegment(s) : null;
+        if (segment && d.fallbackSegments?.includes(segment))
+          return `the fallback version already serves segment ${segment}`;
+        if (d.mode === 'fallback') return 'the fallback version is already serving';
+        if (d.mode === 'disabled') return 'predictions are disabled: a fallback would serve again';
+      }
       return null;
     case 'disable':
       return d.mode === 'disabled' ? 'predictions are already disabled' : null;
@@ -84,6 +89,11 @@ function judgementRejects(remedy: Remedy, s: Situation): string | null {
         ? null
         : 'no remedy webhook is configured (policy remedyWebhook.url)';
   }
+}
+
+/** The segment a segment situation is about: the open incident's, else the finding's. */
+function findingSegment(s: Situation): string | null {
+  return s.ctx.openIncident?.segment ?? findingOf(s.ctx.findings, 'segment')?.evidence.segment ?? null;
 }
 
 /** Inputs broken upstream now (a confirmed or suspect finding of that origin): nothing may learn from them. */
@@ -280,6 +290,8 @@ export function judge(f: Finding, s: Situation): Plan {
     case 'custom':
       // The user's rule measured what only they can judge: their ladder says what to try (by default: alert).
       return remedyPlan('custom-rule-ladder', s, what);
+    case 'segment':
+      return remedyPlan('segment-ladder', s, what);
   }
 }
 

@@ -13,6 +13,7 @@ import type { DataDriftEvidence } from './findings/data-drift.ts';
 import type { DataQualityEvidence } from './findings/data-quality.ts';
 import type { FailuresEvidence } from './findings/failures.ts';
 import type { LatencyEvidence } from './findings/latency.ts';
+import type { SegmentBaseline, SegmentEvidence } from './findings/segment.ts';
 import type { StaleDataEvidence } from './findings/stale-data.ts';
 import type { InFlight } from './lifecycle-types.ts';
 
@@ -104,6 +105,28 @@ export interface WindowSummary {
   errorRuns?: number[];
   /** The verdicts of the user's own finding rules on the window (findings/custom.ts); absent: none loaded. */
   custom?: CustomVerdict[];
+  /**
+   * The model's segments (lib/segments), each measured on its own rows by the same monitor code as the
+   * window; absent when the model has none.
+   */
+  segments?: SegmentWindow[];
+}
+
+/** One segment's part of a window: its rows, performance and drift (lib/monitor/measure.ts). */
+export interface SegmentWindow {
+  name: string;
+  /** Predictions of the segment that arrived in the window. */
+  count: number;
+  /** The segment's rows whose labels arrived in the window, production's answers only. */
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  rmse: number | null;
+  /** Its features whose drift was tested against the serving version's reference (whole population). */
+  featuresJudged: number;
+  /** The segment's most shifted feature against that reference; null when none was judged. */
+  drift: WindowDrift | null;
+  predictionPsi: number | null;
 }
 
 /** One drifted feature and one feature with a quality issue, as the monitor digests them. */
@@ -120,6 +143,7 @@ export interface EvidenceByKind {
   failures: FailuresEvidence;
   stale_data: StaleDataEvidence;
   custom: CustomEvidence;
+  segment: SegmentEvidence;
 }
 
 export type FindingEvidence = EvidenceByKind[FindingKind];
@@ -231,6 +255,8 @@ export interface DetectorState {
    * never becomes the baseline it is measured against.
    */
   pendingRmse?: number[];
+  /** Per segment (lib/segments), the labelled and correct rows of its healthy windows (findings/segment.ts). */
+  segments?: Record<string, SegmentBaseline>;
 }
 
 export interface Alternative {
@@ -281,6 +307,8 @@ export interface OpenIncident {
   baseline: VerificationBaseline | null;
   /** Epoch ms (workflow time) the incident was handed to a human; absent until it is. */
   escalatedAt?: number;
+  /** A `segment` incident: the segment it is about, which a fallback serves on its own. */
+  segment?: string;
 }
 
 /** One remedy the agent took (or tried to take) for an incident. */

@@ -2,9 +2,10 @@
 // memory (one page: the backtest and the benches), and the digest the agent carries. Pure, so the
 // monitor activity, the backtest and the benches measure alike.
 import type { CustomFindingRule } from '../brain/findings/custom.ts';
-import type { WindowSummary } from '../brain/types.ts';
+import type { SegmentWindow, WindowSummary } from '../brain/types.ts';
 import type { FeatureSchema, Task } from '../domain.ts';
 import { judgeByFindingRules } from '../extensions/finding-rules.ts';
+import { inSegment, type Segment } from '../segments/segment.ts';
 import {
   errorRuns,
   type ReferenceProfile,
@@ -123,6 +124,8 @@ export interface MeasureContext {
   options?: WindowOptions;
   /** The user's own finding rules (lib/extensions/finding-rules.ts), judged on the window measured. */
   findingRules?: { modelName: string; rules: readonly CustomFindingRule[] };
+  /** The model's segments (lib/segments): each is measured on its own rows as the window is on all. */
+  segments?: readonly Segment[];
 }
 
 /**
@@ -139,11 +142,15 @@ export class WindowMeasurer {
   private errorStream: { observedAt: number[]; ids: string[]; wrong: number[] } | null;
   private labelledRows = 0;
   private labelledElsewhere = 0;
+  /** One measurer per segment, fed the page's rows that belong to it. */
+  private readonly segments: { segment: Segment; measurer: WindowMeasurer }[];
 
   constructor(
     private readonly context: MeasureContext,
     classes: string[] | null,
   ) {
+    const { segments = [], findingRules: _own, ...whole } = context;
+    this.segments = segments.map((segment) => ({ segment, measurer: new WindowMeasurer(whole, classes) }));
     const common = {
       schema: context.schema,
       task: context.task,
@@ -163,6 +170,7 @@ export class WindowMeasurer {
   /** Predictions received in the window, with their labels received by its close. */
   addArrivals(page: readonly WindowPrediction[]): this {
     this.arrivals.add(page);
+    for (const { segment, measurer } of this.segments) measurer.addArrivals(rowsOf(page, segment));
     return this;
   }
 
@@ -171,6 +179,7 @@ export class WindowMeasurer {
     this.labelledRows += page.length;
     this.addPositives(page);
     this.realised.add(page, (valid) => this.addErrors(page, valid));
+    for (const { segment, measurer } of this.segments) measurer.addLabelled(rowsOf(page, segment));
     return this;
   }
 
@@ -189,6 +198,11 @@ export class WindowMeasurer {
       ...this.positiveRate(),
       ...this.errorRuns(),
     });
+    if (this.segments.length > 0) {
+      summary.segments = this.segments.map(({ segment, measurer }) =>
+        segmentDigest(segment, measurer.result().summary),
+      );
+    }
     const own = this.context.findingRules;
     if (own && own.rules.length > 0) {
       const input = { modelName: own.modelName, window: summary, metrics: arrivals };
@@ -271,6 +285,30 @@ export class WindowMeasurer {
     );
     return runs ? { errorRuns: runs } : {};
   }
+}
+
+/** The rows of a page that belong to a segment. */
+function rowsOf(page: readonly WindowPrediction[], segment: Segment): WindowPrediction[] {
+  return page.filter((row) => inSegment(row.features, segment));
+}
+
+/**
+ * What the agent carries of a segment's window: its rows, performance and its most shifted feature. The
+ * reference is the whole population's, so the feature that defines the segment always looks shifted
+ * there (one value of it, or one side of a threshold): it is left out.
+ */
+function segmentDigest(segment: Segment, s: WindowSummary): SegmentWindow {
+  return {
+    name: segment.name,
+    count: s.count,
+    labelled: s.labelled,
+    correct: s.correct,
+    accuracy: s.accuracy,
+    rmse: s.rmse ?? null,
+    featuresJudged: s.featuresJudged ?? 0,
+    drift: s.drift?.find((d) => d.name !== segment.feature) ?? null,
+    predictionPsi: s.predictionPsi ?? null,
+  };
 }
 
 /** Measures one window from rows in memory (the activity's work without the store): one page of each. */

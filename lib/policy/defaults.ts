@@ -23,6 +23,8 @@ export const DEFAULT_LADDERS: Record<FindingKind, ActionType[]> = {
   failures: ['rollback', 'fallback', 'disable'],
   stale_data: ['alert'],
   custom: ['alert'],
+  // The segment's own fallback route protects its users; nothing else acts on one segment.
+  segment: ['fallback', 'alert'],
 };
 export const DEFAULT_COOLDOWNS: Record<(typeof REMEDIES)[number], string> = {
   rollback: '15 minutes',

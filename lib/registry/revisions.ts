@@ -7,6 +7,7 @@ import { sealAuditRow } from '../audit/chain.ts';
 import type { Store } from '../db/client.ts';
 import { takeWriteLock } from '../db/write-lock.ts';
 import {
+  type FeatureSchema,
   SERVING_MODES,
   type ServingMode,
   trimmedText,
@@ -14,6 +15,7 @@ import {
   versionNumberSchema,
 } from '../domain.ts';
 import { isUniqueViolation } from '../ingest/prediction-writer.ts';
+import { MAX_SEGMENTS, storedSegments } from '../segments/definition.ts';
 import { markServingChanged } from './changes.ts';
 import { parseBody, RegistryError, type RegistryIssue } from './errors.ts';
 import { findModel, findVersion, type MANUAL_STATUSES, type PageArgs } from './versions.ts';
@@ -29,6 +31,11 @@ export interface DeploymentSpec {
   /** Share of traffic the canary serves, in (0, 1); 0 without a canary. */
   canaryShare: number;
   shadowVersionId: string | null;
+  /**
+   * Names of the model's segments (lib/segments) whose rows the fallback version answers while the mode
+   * is serving: a remedy confined to one segment. Empty: none.
+   */
+  fallbackSegments: string[];
 }
 
 const EMPTY: DeploymentSpec = {
@@ -38,6 +45,7 @@ const EMPTY: DeploymentSpec = {
   canaryVersionId: null,
   canaryShare: 0,
   shadowVersionId: null,
+  fallbackSegments: [],
 };
 
 /**
@@ -49,7 +57,7 @@ export const revisionMetaOf = <Actor extends z.ZodType>(actor: Actor) =>
 export const revisionMetaSchema = revisionMetaOf(trimmedText(200).default('api'));
 export type RevisionMeta = z.input<typeof revisionMetaSchema>;
 
-const DEPLOYMENT_FIELDS = ['production', 'fallback', 'canary', 'shadow', 'mode'] as const;
+const DEPLOYMENT_FIELDS = ['production', 'fallback', 'canary', 'shadow', 'mode', 'fallbackSegments'] as const;
 
 /** A change to the current deployment; omitted fields keep their value, null clears a role. */
 export const deploymentChangeOf = <Actor extends z.ZodType>(actor: Actor) =>
@@ -69,6 +77,8 @@ export const deploymentChangeOf = <Actor extends z.ZodType>(actor: Actor) =>
         .optional(),
       shadow: versionNumberSchema.nullable().optional(),
       mode: z.enum(SERVING_MODES).optional(),
+      /** The segments the fallback answers while production answers the rest; [] lifts every one. */
+      fallbackSegments: z.array(z.string().min(1).max(64)).max(MAX_SEGMENTS).optional(),
     })
     .refine(
       (c) => DEPLOYMENT_FIELDS.some((key) => key in c),
@@ -94,7 +104,11 @@ function rolesOf(spec: DeploymentSpec): Map<string, Role> {
 }
 
 /** The spec of a stored revision (whose mode is a plain string in the store). */
-export function specOf(revision: (Omit<DeploymentSpec, 'mode'> & { mode: string }) | null): DeploymentSpec {
+export function specOf(
+  revision:
+    | (Omit<DeploymentSpec, 'mode' | 'fallbackSegments'> & { mode: string; fallbackSegments: unknown })
+    | null,
+): DeploymentSpec {
   if (!revision) return { ...EMPTY };
   const { mode, productionVersionId, fallbackVersionId, canaryVersionId, canaryShare, shadowVersionId } =
     revision;
@@ -105,11 +119,16 @@ export function specOf(revision: (Omit<DeploymentSpec, 'mode'> & { mode: string 
     canaryVersionId,
     canaryShare,
     shadowVersionId,
+    fallbackSegments: (revision.fallbackSegments as string[] | null) ?? [],
   };
 }
 
 function sameSpec(a: DeploymentSpec, b: DeploymentSpec): boolean {
-  return (Object.keys(EMPTY) as (keyof DeploymentSpec)[]).every((key) => a[key] === b[key]);
+  return (Object.keys(EMPTY) as (keyof DeploymentSpec)[]).every((key) =>
+    key === 'fallbackSegments'
+      ? a[key].length === b[key].length && a[key].every((name, i) => name === b[key][i])
+      : a[key] === b[key],
+  );
 }
 
 /** Problems that make a deployment unservable or ambiguous; `path` names the body field. */
@@ -142,6 +161,12 @@ export function deploymentIssues(spec: DeploymentSpec): RegistryIssue[] {
   }
   if (spec.canaryVersionId && !(spec.canaryShare > 0 && spec.canaryShare < 1)) {
     issues.push({ path: 'body.canary.share', message: 'must be in (0, 1)' });
+  }
+  if (spec.fallbackSegments.length > 0 && !spec.fallbackVersionId) {
+    issues.push({
+      path: 'body.fallbackSegments',
+      message: 'a segment served by the fallback needs a fallback version',
+    });
   }
   return issues;
 }
@@ -210,11 +235,14 @@ async function writeRevision(
           throw new RegistryError(400, 'invalid_deployment', issues.map((i) => i.message).join('; '), issues);
         }
         if (current && sameSpec(spec, specOf(current))) return { revision: current, changed: false };
+        const { fallbackSegments, ...columns } = spec;
         const revision = await tx.deploymentRevision.create({
           data: {
             modelId: model.id,
             revision: (current?.revision ?? 0) + 1,
-            ...spec,
+            ...columns,
+            // Null when none, as in revisions written before segments (lib/audit/chain.ts LATER_COLUMNS).
+            ...(fallbackSegments.length > 0 ? { fallbackSegments } : {}),
             restoredFrom: restoredFrom ?? null,
             reason,
             actor,
@@ -273,6 +301,7 @@ export async function changeDeployment(
 ): Promise<RevisionResult> {
   const change = parseBody(deploymentChangeSchema, raw);
   const model = await findModel(store, modelName);
+  if (change.fallbackSegments) requireSegments(model, change.fallbackSegments);
   // Versions are immutable, so their ids can be looked up before the transaction.
   const id = await resolveVersions(store, model, change);
   return writeRevision(
@@ -288,12 +317,37 @@ export async function changeDeployment(
         canaryVersionId:
           change.canary === undefined ? base.canaryVersionId : id(change.canary?.version ?? null, null),
         canaryShare: change.canary === undefined ? base.canaryShare : (change.canary?.share ?? 0),
+        fallbackSegments: change.fallbackSegments
+          ? [...new Set(change.fallbackSegments)]
+          : base.fallbackSegments,
       };
       return { spec };
     },
     { reason: change.reason, actor: change.actor },
     key,
   );
+}
+
+/** Every name must be one of the model's segments: a route for a segment it lacks would serve nothing. */
+function requireSegments(
+  model: { name: string; featureSchema: unknown; segments: unknown },
+  names: string[],
+) {
+  const known = new Set(
+    storedSegments(model.segments, model.featureSchema as FeatureSchema).map((s) => s.name),
+  );
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new RegistryError(
+      422,
+      'unknown_segment',
+      `model "${model.name}" has no segment ${unknown.map((n) => JSON.stringify(n)).join(', ')}`,
+      unknown.map((n) => ({
+        path: 'body.fallbackSegments',
+        message: `no segment "${n}" (GET /v1/models/${model.name}/segments)`,
+      })),
+    );
+  }
 }
 
 /** Makes an earlier revision's deployment current again, as a new revision that records where it came from. */

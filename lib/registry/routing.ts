@@ -2,7 +2,8 @@
 // canary split depends only on the prediction id and the server's routing secret, so a retried request
 // (same id) is served by the same version, and a client cannot choose ids that hit or avoid the canary.
 import { createHmac } from 'node:crypto';
-import type { ServingMode } from '../domain.ts';
+import type { FeatureRow, ServingMode } from '../domain.ts';
+import { inSegment, type Segment } from '../segments/segment.ts';
 
 export const DISABLED_RESPONSES = ['unavailable', 'fallback'] as const;
 /** Per model: what a disabled model answers — 503 with Retry-After, or its fallback version if it has one. */
@@ -22,6 +23,8 @@ export interface ServingDeployment {
   canary: ServingVersion | null;
   canaryShare: number;
   shadow: ServingVersion | null;
+  /** The segments whose rows the fallback answers while the mode is serving (a segment's remedy). */
+  fallbackSegments: readonly Segment[];
 }
 
 export type Route = 'production' | 'canary' | 'fallback';
@@ -48,28 +51,34 @@ export function answeringVersionIds(
     productionVersionId: string | null;
     fallbackVersionId: string | null;
     canaryVersionId: string | null;
+    fallbackSegments?: unknown;
   },
   disabledResponse: DisabledResponse,
 ): string[] {
   const { mode, productionVersionId, fallbackVersionId, canaryVersionId } = revision;
   const fallback = fallbackVersionId ? [fallbackVersionId] : [];
+  const segmentsOnFallback = ((revision.fallbackSegments as string[] | null) ?? []).length > 0;
   if (mode === 'serving')
     return [
       ...(productionVersionId ? [productionVersionId] : fallback),
       ...(canaryVersionId ? [canaryVersionId] : []),
+      ...(productionVersionId && segmentsOnFallback ? fallback : []),
     ];
   if (mode === 'fallback' || disabledResponse === 'fallback') return fallback;
   return [];
 }
 
 /**
- * The route of a request whose routing share is `share()` (routingShare of its id). The share is asked
- * only when the deployment splits traffic: its HMAC was the dearest step of routing a gateway request.
+ * The route of a request whose routing share is `share()` (routingShare of its id), with features
+ * `features`. The share is asked only when the deployment splits traffic: its HMAC was the dearest step of
+ * routing a gateway request. A row of a segment the fallback serves goes to the fallback, canary or not:
+ * its segment is being protected.
  */
 export function chooseRoute(
   deployment: ServingDeployment,
   share: () => number,
   disabledResponse: DisabledResponse,
+  features: FeatureRow = {},
 ): RouteDecision {
   const fallback = deployment.fallback
     ? ({ route: 'fallback', version: deployment.fallback } as const)
@@ -80,6 +89,8 @@ export function chooseRoute(
     case 'fallback':
       return fallback;
     case 'serving':
+      if (deployment.fallback && deployment.fallbackSegments.some((s) => inSegment(features, s)))
+        return fallback;
       if (deployment.canary && share() < deployment.canaryShare) {
         return { route: 'canary', version: deployment.canary };
       }

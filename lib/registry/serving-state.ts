@@ -6,6 +6,7 @@
 import type { Store } from '../db/client.ts';
 import type { Task } from '../domain.ts';
 import { type OnInvalid, type RowValidator, rowValidator } from '../ingest/validate.ts';
+import { storedSegments } from '../segments/definition.ts';
 import { servingGeneration } from './changes.ts';
 import { currentRevision } from './revisions.ts';
 import type { DisabledResponse, ServingDeployment } from './routing.ts';
@@ -55,6 +56,10 @@ export async function loadServingState(store: Store, modelName: string): Promise
       canary: ref(revision.canaryVersionId),
       canaryShare: revision.canaryShare,
       shadow: ref(revision.shadowVersionId),
+      // By name: a restored revision may name a segment the model no longer defines, which then serves nothing.
+      fallbackSegments: storedSegments(model.segments, shape.schema).filter((s) =>
+        ((revision.fallbackSegments as string[] | null) ?? []).includes(s.name),
+      ),
     };
   }
   return {

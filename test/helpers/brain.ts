@@ -104,3 +104,23 @@ export function healthyWindow(seq: number, over: Partial<WindowSummary> = {}): W
     ...over,
   };
 }
+
+/** One segment's part of a window (WindowSummary.segments): `labelled` rows labelled at `accuracy`. */
+export function segmentPart(
+  name: string,
+  accuracy: number,
+  labelled = 150,
+): NonNullable<WindowSummary['segments']>[number] {
+  const correct = Math.round(labelled * accuracy);
+  return {
+    name,
+    count: labelled,
+    labelled,
+    correct,
+    accuracy: correct / labelled,
+    rmse: null,
+    featuresJudged: 0,
+    drift: null,
+    predictionPsi: null,
+  };
+}

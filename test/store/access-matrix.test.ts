@@ -35,6 +35,7 @@ const VALID_BODIES: Record<string, unknown> = {
     featureSchema: [{ name: 'x', type: 'numeric' }],
   },
   'PATCH /v1/models/{model}': { onInvalid: 'reject' },
+  'PUT /v1/models/{model}/segments': { segments: [{ name: 'high', feature: 'x', op: 'gt', value: 5 }] },
   'POST /v1/models/{model}/predict': { id: 'served-1', features: { x: 1 } },
   'POST /v1/models/{model}/predictions': {
     predictions: [{ id: 'logged-1', features: { x: 1 }, prediction: 'yes' }],

@@ -180,6 +180,7 @@ describeEachProvider('fleet filters and counts on %s', (provider) => {
     failures: 0,
     stale_data: 0,
     custom: 0,
+    segment: 0,
   };
   /** The models whose name contains "ta-", by health. */
   const TA_HEALTHS = { healthy: 1, degraded: 1, escalated: 1, starting: 1 };

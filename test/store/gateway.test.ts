@@ -256,6 +256,60 @@ describeEachProvider('gateway on %s', (provider) => {
     );
   });
 
+  it('serves the rows of a segment on the fallback while production serves the rest', async () => {
+    const segments = await api.call('PUT', '/v1/models/credit/segments', { segments: [{ by: 'channel' }] });
+    expect(segments.status).toBe(200);
+    await deploy({ mode: 'serving', production: 1, fallback: 2 });
+    const before = await db.store.deploymentRevision.count();
+    // A segment the model does not define, or a segment route without a fallback: refused, nothing changed.
+    const unknown = await api.call('POST', '/v1/models/credit/deployment', {
+      reason: 'test',
+      fallbackSegments: ['channel=fax'],
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe('unknown_segment');
+    const alone = await api.call('POST', '/v1/models/credit/deployment', {
+      reason: 'test',
+      fallback: null,
+      fallbackSegments: ['channel=web'],
+    });
+    expect(alone.status).toBe(400);
+    expect(alone.body.error.issues[0].path).toBe('body.fallbackSegments');
+    expect(await db.store.deploymentRevision.count()).toBe(before);
+
+    const revision = await deploy({ fallbackSegments: ['channel=web'] });
+    expect(revision.fallbackSegments).toEqual(['channel=web']);
+    const batch = rows.slice(100, 160).map((features, i) => ({ id: `seg-${i}`, features }));
+    const res = await api.call('POST', '/v1/models/credit/predict', { rows: batch });
+    expect(res.status).toBe(200);
+    const routes = res.body.predictions.map((p: { version: number; route: string }, i: number) => ({
+      web: batch[i]!.features.channel === 'web',
+      version: p.version,
+      route: p.route,
+    }));
+    expect(routes.some((r: { web: boolean }) => r.web)).toBe(true);
+    expect(routes.some((r: { web: boolean }) => !r.web)).toBe(true);
+    for (const r of routes)
+      expect(r).toEqual(
+        r.web
+          ? { web: true, version: 2, route: 'fallback' }
+          : { web: false, version: 1, route: 'production' },
+      );
+
+    // Segment definitions that drop a routed segment are refused while it is routed.
+    const dropped = await api.call('PUT', '/v1/models/credit/segments', { segments: [] });
+    expect(dropped.status).toBe(409);
+    expect(dropped.body.error.code).toBe('segment_routed');
+
+    // Lifting the route is a revision too: every row is production's again.
+    await deploy({ fallbackSegments: [] });
+    const after = await api.call('POST', '/v1/models/credit/predict', {
+      rows: batch.map((r) => ({ ...r, id: `${r.id}-after` })),
+    });
+    expect(new Set(after.body.predictions.map((p: { version: number }) => p.version))).toEqual(new Set([1]));
+    expect((await api.call('PUT', '/v1/models/credit/segments', { segments: [] })).status).toBe(200);
+  });
+
   it('answers 503 with Retry-After when disabled, or the fallback when the model says so', async () => {
     await deploy({ mode: 'disabled' });
     const before = await predictions();

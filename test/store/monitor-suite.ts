@@ -392,6 +392,27 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       expect(detect(summary, initialDetectorState()).findings.map((f) => f.kind)).toEqual([]);
     });
 
+    it("measures the model's segments from its stored definitions, each on its own rows", async () => {
+      const scenario = creditScenarios.find((s) => s.id === 'steady')!;
+      const name = 'credit-segmented';
+      const startMs = Date.now() + 1000;
+      const { model } = await writeTraffic(db, name, scenario, startMs);
+      await db.store.model.update({ where: { id: model.id }, data: { segments: [{ by: 'channel' }] } });
+      const now = new Date(startMs + 2 * WINDOW_MS);
+      const { monitorWindow } = createMonitorActivities(db.store, { now: () => now });
+      const summary = await monitorWindow({ modelName: name, seq: 0 });
+      const channels = creditDefault.schema.find((f) => f.name === 'channel')!;
+      expect(summary.segments?.map((p) => p.name)).toEqual(
+        (channels as { categories: string[] }).categories.map((c) => `channel=${c}`),
+      );
+      // Every row has a channel: the segments' rows and labels add up to the window's.
+      expect(summary.segments!.reduce((n, p) => n + p.count, 0)).toBe(summary.count);
+      expect(summary.segments!.reduce((n, p) => n + p.labelled, 0)).toBe(summary.labelled);
+      expect(summary.segments!.reduce((n, p) => n + p.correct, 0)).toBe(summary.correct);
+      const stored = await db.store.metricWindow.findFirstOrThrow({ where: { modelId: model.id, seq: 0 } });
+      expect((stored.metrics as unknown as StoredWindowMetrics).summary.segments).toEqual(summary.segments);
+    }, 120_000);
+
     it("records the verdicts of the user's own finding rules in the window it measures", async () => {
       await db.store.model.create({
         data: { name: 'ruled', task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },

@@ -88,6 +88,28 @@ function dataQuality(rate = 0.3): Finding {
 }
 
 /** A user's own rule (docs/extending.md) past its threshold by `margin`. */
+function segmentFinding(): Finding {
+  const test = {
+    name: 'channel=broker',
+    labelled: 150,
+    accuracy: 0.5,
+    baselineAccuracy: 0.9,
+    baselineRows: 2000,
+    drop: 0.4,
+    pValue: 1e-12,
+    adjustedPValue: 4e-12,
+    broken: true,
+  };
+  return {
+    kind: 'segment',
+    severity: 'warning',
+    state: 'confirmed',
+    summary: 'segment channel=broker: accuracy 0.500 against its 0.900 (adjusted p 4e-12)',
+    evidence: { window: 12, segment: 'channel=broker', tests: [test], untested: [] },
+    windows: [11, 12],
+  };
+}
+
 function custom(margin = 3): Finding {
   const verdict = {
     rule: 'manual-review-load',
@@ -626,6 +648,13 @@ const rows: Row[] = [
     rule: 'custom-rule-ladder',
     action: 'fallback',
     incident: 'open:custom',
+  },
+  {
+    name: 'one segment broken, the others holding: the first rung of ladders.segment (fallback)',
+    ctx: { findings: [segmentFinding()] },
+    rule: 'segment-ladder',
+    action: 'fallback',
+    incident: 'open:segment',
   },
   {
     name: "a webhook rung with an address: the user's rollout system is asked",

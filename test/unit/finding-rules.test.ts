@@ -17,6 +17,7 @@ import type {
 } from '../../lib/brain/types.ts';
 import { FINDING_KINDS, type FindingKind } from '../../lib/domain.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
+import { segmentPart } from '../helpers/brain.ts';
 
 type Registry = typeof FINDING_RULES;
 
@@ -49,6 +50,7 @@ function win(seq: number, over: Partial<WindowSummary> = {}): WindowSummary {
       psi: 0.01,
     })),
     quality: [],
+    segments: ['a', 'b', 'c'].map((name) => segmentPart(name, 0.9)),
     ...over,
   };
 }
@@ -90,6 +92,7 @@ const BAD: Record<FindingKind, Partial<WindowSummary>> = {
       { rule: 'approval-rate', judged: true, bad: true, severity: 'warning', summary: 'low', margin: 1.5 },
     ],
   },
+  segment: { segments: [segmentPart('a', 0.9), segmentPart('b', 0.55), segmentPart('c', 0.9)] },
 };
 
 /** The findings after six healthy windows and two of the kind's bad ones. */
@@ -144,6 +147,7 @@ describe('finding rules', () => {
       (a, b) => FINDING_RULES[a].priority - FINDING_RULES[b].priority,
     );
     expect(byPriority).toEqual([
+      'segment',
       'data_quality',
       'failures',
       'latency',
@@ -166,6 +170,7 @@ describe('finding rules', () => {
       failures: 'serving',
       stale_data: 'traffic',
       custom: 'model',
+      segment: 'model',
     });
   });
 
@@ -179,6 +184,7 @@ describe('finding rules', () => {
       failures: 'probe',
       stale_data: 'inputs-clear',
       custom: null,
+      segment: null,
     });
   });
 

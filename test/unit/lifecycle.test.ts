@@ -14,10 +14,17 @@ import type {
   LifecycleState,
   VerifyResult,
 } from '../../lib/brain/lifecycle-types.ts';
-import type { Decision, OpenIncident } from '../../lib/brain/types.ts';
+import type { Decision, OpenIncident, WindowSummary } from '../../lib/brain/types.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/defaults.ts';
 import type { Policy } from '../../lib/policy/policy.ts';
-import { agentState, healthyWindow, openIncident, policyWith, servingFacts } from '../helpers/brain.ts';
+import {
+  agentState,
+  healthyWindow,
+  openIncident,
+  policyWith,
+  segmentPart,
+  servingFacts,
+} from '../helpers/brain.ts';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 0, 15, 12);
@@ -27,12 +34,20 @@ const kinds = (commands: LifecycleCommand[]) => commands.map((c) => c.kind);
 const only = <K extends LifecycleCommand['kind']>(commands: LifecycleCommand[], kind: K) =>
   commands.filter((c): c is Extract<LifecycleCommand, { kind: K }> => c.kind === kind);
 
-/** Feeds windows (healthy, then `bad` failing ones) to a new agent; returns the state and the last step's commands. */
-function feed(bad: number, deployment: DeploymentFacts, policy: Policy = DEFAULT_POLICY) {
+/**
+ * Feeds windows (six healthy, then `bad` failing ones: `failing` says how) to a new agent; returns the
+ * state and the last step's commands.
+ */
+function feed(
+  bad: number,
+  deployment: DeploymentFacts,
+  policy: Policy = DEFAULT_POLICY,
+  failing: (failed: boolean) => Partial<WindowSummary> = (failed) => (failed ? { failureRate: 0.15 } : {}),
+) {
   let state = agentState({ policy: { version: 0, document: policy } });
   let commands: LifecycleCommand[] = [];
   for (let seq = 0; seq < 6 + bad; seq++) {
-    const window = healthyWindow(seq, seq >= 6 ? { failureRate: 0.15 } : {});
+    const window = healthyWindow(seq, failing(seq >= 6));
     ({ state, commands } = step(state, {
       kind: 'window',
       at: Date.parse(window.endAt),
@@ -116,6 +131,26 @@ describe('a window measured', () => {
       since: state.openIncident?.onsetAt,
     });
     expect(state.inFlight).toMatchObject({ phase: 'remedy', action: 'fallback' });
+  });
+
+  it("falls back on a broken segment's rows only, and not again while its route stands", () => {
+    const broker = (failed: boolean) => ({
+      segments: ['channel=web', 'channel=broker', 'channel=branch'].map((name) =>
+        segmentPart(name, failed && name === 'channel=broker' ? 0.4 : 0.9),
+      ),
+    });
+    const run = (deployment: DeploymentFacts) => feed(2, deployment, DEFAULT_POLICY, broker);
+    const { state, commands } = run(servingFacts(LONG_AGO));
+    expect(state.openIncident).toMatchObject({ id: 'inc-7', kind: 'segment', segment: 'channel=broker' });
+    expect(state.lastDecision?.rule).toBe('segment-ladder');
+    expect(only(commands, 'run-remedy')[0]).toMatchObject({ action: 'fallback', segment: 'channel=broker' });
+    // The segment already on the fallback: the ladder's next rung.
+    const routed = run(servingFacts(LONG_AGO, { fallbackSegments: ['channel=broker'] }));
+    expect(routed.state.lastDecision?.action).toBe('alert');
+    expect(routed.state.lastDecision?.alternatives).toContainEqual({
+      action: 'fallback',
+      rejectedBecause: 'the fallback version already serves segment channel=broker',
+    });
   });
 
   it('rolls back a change of the deployment made just before the failure', () => {

@@ -49,6 +49,7 @@ describe('answeringVersionIds', () => {
             ...shape,
             canaryShare: shape.canary ? 0.2 : 0,
             shadow: null,
+            fallbackSegments: [],
           };
           const revision = {
             mode,
@@ -76,5 +77,51 @@ describe('routingShare', () => {
     expect(routingShare(SECRET, 'request-7')).toBe(routingShare(SECRET, 'request-7'));
     const differ = IDS.filter((id) => routingShare(SECRET, id) !== routingShare(`${SECRET}-2`, id));
     expect(differ.length).toBe(IDS.length);
+  });
+});
+
+describe('a segment served by the fallback', () => {
+  const web = { name: 'channel=web', feature: 'channel', op: 'eq' as const, value: 'web' };
+  const deployment: ServingDeployment = {
+    revision: 2,
+    mode: 'serving',
+    production: PRODUCTION,
+    fallback: FALLBACK,
+    canary: CANARY,
+    canaryShare: 0.2,
+    shadow: null,
+    fallbackSegments: [web],
+  };
+  const route = (id: string, channel: string | null) =>
+    chooseRoute(deployment, () => routingShare(SECRET, id), 'unavailable', { channel });
+
+  it('routes every row of the segment to the fallback, canary share or not, and no other row', () => {
+    const versions = (channel: string | null) =>
+      new Set(
+        IDS.map((id) => {
+          const r = route(id, channel);
+          return r.route === 'unavailable' ? null : r.version.id;
+        }),
+      );
+    expect([...versions('web')]).toEqual([FALLBACK.id]);
+    expect([...versions('branch')].sort()).toEqual([CANARY.id, PRODUCTION.id].sort());
+    // A row without the feature is in no segment: production's (or the canary's).
+    expect(versions(null).has(FALLBACK.id)).toBe(false);
+  });
+
+  it('counts the fallback among the versions that answer', () => {
+    const revision = {
+      mode: 'serving',
+      productionVersionId: PRODUCTION.id,
+      fallbackVersionId: FALLBACK.id,
+      canaryVersionId: CANARY.id,
+      fallbackSegments: ['channel=web'],
+    };
+    expect(answeringVersionIds(revision, 'unavailable').sort()).toEqual(
+      [CANARY.id, FALLBACK.id, PRODUCTION.id].sort(),
+    );
+    expect(answeringVersionIds({ ...revision, fallbackSegments: null }, 'unavailable')).not.toContain(
+      FALLBACK.id,
+    );
   });
 });

@@ -52,6 +52,7 @@ export async function servedAnswers(
       canary: v(s.canary?.version),
       canaryShare: s.canary?.share ?? 0,
       shadow: null,
+      fallbackSegments: [],
     };
     const route = chooseRoute(
       deployment,

@@ -18,7 +18,13 @@ export interface WindowObservations {
 }
 
 /** The kinds judged here together; every other kind's rule observes the window on its own. */
-const CROSS_KINDS: readonly FindingKind[] = ['concept_drift', 'data_drift', 'data_quality', 'anomaly'];
+const CROSS_KINDS: readonly FindingKind[] = [
+  'concept_drift',
+  'data_drift',
+  'data_quality',
+  'anomaly',
+  'segment',
+];
 /** In the registry's order (lib/domain.ts FINDING_KINDS is zod's module: the workflow bundle cannot load it). */
 const INDEPENDENT_KINDS = (Object.keys(FINDING_RULES) as FindingKind[]).filter(
   (kind) => !CROSS_KINDS.includes(kind),
@@ -71,9 +77,18 @@ export function observeWindow(
           : ' (performance unknown)';
     drift = { ...drift, impact, summary: drift.summary + suffix };
   }
+  let segment = FINDING_RULES.segment.observe(base);
   let concept: Observation<'concept_drift'>;
   if (!performance.judged) {
     concept = notJudged('concept_drift', performance.summary, performance.evidence);
+  } else if (performance.bad && (segment.bad || active(state, 'segment'))) {
+    // Performance fell where one segment fell while the others hold: the segment's failure, which its
+    // own remedy can contain. The window's evidence (a CUSUM over its rows) confirms the segment at once.
+    concept = notJudged('concept_drift', `${performance.summary}, in one segment`, {
+      ...performance.evidence,
+      attributedTo: 'segment',
+    });
+    if (segment.bad && performance.confirmNow) segment = { ...segment, confirmNow: true };
   } else if (performance.bad && (inputsMoved || inputsUnsettled)) {
     // Performance fell while the inputs moved or broke: that is the input finding's impact, not a change
     // of the concept, and it must not be judged as one.
@@ -99,6 +114,7 @@ export function observeWindow(
     quality,
     ...INDEPENDENT_KINDS.map((kind) => FINDING_RULES[kind].observe(observe)),
     anomaly,
+    segment,
   ];
   // The sequential statistics restart when the inputs move (their impact is not the concept's) and when
   // a concept drift has cleared (the agent acted; the new regime is the new normal).

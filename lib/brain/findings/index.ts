@@ -12,6 +12,7 @@ import { dataQuality } from './data-quality.ts';
 import { failures } from './failures.ts';
 import { latency } from './latency.ts';
 import type { FindingRule, HoldUntil } from './rule.ts';
+import { segment } from './segment.ts';
 import { staleData } from './stale-data.ts';
 
 export const FINDING_RULES = {
@@ -23,6 +24,7 @@ export const FINDING_RULES = {
   failures,
   stale_data: staleData,
   custom,
+  segment,
 } as const satisfies { [K in FindingKind]: FindingRule<K> } & Record<FindingKind, FindingRule>;
 
 type Rules = { [K in FindingKind]: FindingRule<K> };

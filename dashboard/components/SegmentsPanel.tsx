@@ -1,0 +1,59 @@
+'use client';
+import type { AgentState } from '../../lib/brain/types';
+import { formatNumber } from '../lib/format';
+import type { Revision } from '../lib/types';
+
+/**
+ * The model's segments in the agent's last window: rows, labelled rows, accuracy and the most shifted
+ * feature of each, the segment a `segment` finding names, and the segments the fallback serves.
+ */
+export function SegmentsPanel({ live, deployment }: { live: AgentState | undefined; deployment?: Revision }) {
+  const parts = live?.lastWindow?.segments;
+  if (!parts || parts.length === 0) {
+    return (
+      <p className="muted small">
+        No segments measured. Define them with PUT /v1/models/&#123;model&#125;/segments (by a categorical
+        feature or a rule); the agent then judges and protects each on its own.
+      </p>
+    );
+  }
+  const finding = live?.lastFindings.find((f) => f.kind === 'segment');
+  const flagged = finding?.kind === 'segment' ? finding.evidence.segment : null;
+  const onFallback = new Set(deployment?.fallbackSegments ?? []);
+  return (
+    <>
+      {finding && (
+        <p className="small" data-testid="segment-finding">
+          <b>{finding.state}</b>: {finding.summary}
+        </p>
+      )}
+      <table className="small" data-testid="segments">
+        <thead>
+          <tr>
+            <th>segment</th>
+            <th>rows</th>
+            <th>labelled</th>
+            <th>accuracy</th>
+            <th>most shifted feature (PSI)</th>
+            <th>served by</th>
+          </tr>
+        </thead>
+        <tbody>
+          {parts.map((p) => (
+            <tr key={p.name}>
+              <td>
+                {p.name}
+                {p.name === flagged ? ' ⚠' : ''}
+              </td>
+              <td>{p.count}</td>
+              <td>{p.labelled}</td>
+              <td>{p.accuracy === null ? '–' : formatNumber(p.accuracy, 3)}</td>
+              <td>{p.drift ? `${p.drift.name} (${formatNumber(p.drift.psi, 2)})` : '–'}</td>
+              <td>{onFallback.has(p.name) ? 'fallback' : 'production'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
