@@ -15,14 +15,20 @@ import type { TrainCandidateRequest, TrainCandidateResult } from '../lib/brain/c
 import { type CycleClock, msToNextLook } from '../lib/brain/cycle-clock.ts';
 import type { RemedyResult, VerifyResult } from '../lib/brain/lifecycle-types.ts';
 import type { VerificationBaseline } from '../lib/brain/types.ts';
+import { waitIsOver, waitLimit } from '../lib/brain/waits.ts';
 import {
   PYTHON_TASK_QUEUE,
   type PythonTrainingActivities,
   pythonPipelineOf,
 } from '../lib/models/trainers.ts';
-import { durationMs } from '../lib/policy/duration.ts';
 import type { Policy } from '../lib/policy/policy.ts';
-import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../lib/recovery/judge.ts';
+import {
+  CANARY_DEFAULTS,
+  canaryPoll,
+  judgeRecovery,
+  promotionFor,
+  recoveryRowsWanted,
+} from '../lib/recovery/judge.ts';
 import { describeComparison, noMaterialGain } from '../lib/recovery/refit-evidence.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 
@@ -221,7 +227,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
   const policy = input.retrain;
   if (!policy || !input.since || input.materialGain === undefined)
     throw ApplicationFailure.nonRetryable('retrain needs its policy, onset and material gain');
-  const deadline = Date.now() + durationMs(policy.maxWait);
+  const startedAt = Date.now();
   const facts = await acts.describeDeployment({ modelName: input.modelName });
   if (facts.productionVersion === null) {
     return {
@@ -254,7 +260,16 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       inconclusive = trained;
       needed = trained.needed;
     }
-    if (trained.status === 'trained' || Date.now() + msToNextLook(input.cycle, Date.now()) > deadline) break;
+    if (trained.status === 'trained') break;
+    const wait = {
+      startedAt,
+      rowsSince: Date.parse(input.since),
+      at: Date.now() + msToNextLook(input.cycle, Date.now()),
+      rows: trained.rows,
+      needed,
+      maxWait: policy.maxWait,
+    };
+    if (waitIsOver(wait)) break;
     attempt++;
     await untilNextLook(input.cycle, `count the labelled rows again (${needed} needed)`);
   }
@@ -264,7 +279,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       outcome: 'rejected',
       before: facts.revision,
       after: facts.revision,
-      detail: `inconclusive by the time limit (${policy.maxWait}): ${describeComparison({ ...inconclusive, rows: inconclusive.holdoutRows })}; ${inconclusive.why}`,
+      detail: `inconclusive ${waitLimit(policy.maxWait)}: ${describeComparison({ ...inconclusive, rows: inconclusive.holdoutRows })}; ${inconclusive.why}`,
       noBetterModel: 'unproven',
     };
   }
@@ -390,7 +405,7 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
     }),
   );
   const since = await acts.storeTime(); // rows are stamped by the store's clock, not workflow time
-  const deadline = Date.now() + durationMs(policy.maxWait);
+  const startedAt = Date.now();
   let look = 0;
   try {
     for (;;) {
@@ -419,9 +434,20 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
         const outcome = await promote(input, `${mode}:promote`);
         return { verdict: 'promoted', before: exposed.before, after: outcome.after, detail: judged.detail };
       }
-      if (judged.verdict === 'abort' || Date.now() >= deadline) {
+      const over = () =>
+        waitIsOver({
+          startedAt,
+          rowsSince: startedAt,
+          at: Date.now(),
+          rows: Math.min(comparison.candidate.rows, comparison.baseline.rows),
+          needed: (look + 1) * policy.canaryMinRows,
+          maxWait: policy.maxWait,
+        });
+      if (judged.verdict === 'abort' || over()) {
         const why =
-          judged.verdict === 'abort' ? judged.detail : `no decision by ${policy.maxWait}: ${judged.detail}`;
+          judged.verdict === 'abort'
+            ? judged.detail
+            : `no decision ${waitLimit(policy.maxWait)}: ${judged.detail}`;
         await saga.compensate();
         await acts.setCandidateStatus({
           modelName: input.modelName,
@@ -455,7 +481,7 @@ export async function shadowWorkflow(input: PromotionInput): Promise<PromotionRe
  * significantly worse or no verdict is possible by policy.verification.maxWait.
  */
 export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> {
-  const deadline = Date.now() + durationMs(input.verification.maxWait);
+  const startedAt = Date.now();
   for (;;) {
     await untilNextLook(input.cycle, 'measure against the pre-failure baseline');
     const evidence = await acts.measureEvidence({
@@ -476,11 +502,19 @@ export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> 
     };
     if (judged.verdict !== 'insufficient')
       return { verdict: judged.verdict, ...result, detail: judged.detail };
-    if (Date.now() >= deadline) {
+    const wait = {
+      startedAt,
+      rowsSince: startedAt,
+      at: Date.now(),
+      rows: evidence.rows,
+      needed: recoveryRowsWanted(evidence.rows, input.verification.minRows),
+      maxWait: input.verification.maxWait,
+    };
+    if (waitIsOver(wait)) {
       return {
         verdict: 'not_recovered',
         ...result,
-        detail: `no verdict by ${input.verification.maxWait}: ${judged.detail}`,
+        detail: `no verdict ${waitLimit(input.verification.maxWait)}: ${judged.detail}`,
       };
     }
   }

@@ -34,6 +34,7 @@ import type {
   RemedyResult,
 } from '../brain/lifecycle-types.ts';
 import type { Finding, VerificationBaseline, WindowSummary } from '../brain/types.ts';
+import { waitIsOver, waitLimit } from '../brain/waits.ts';
 import { cutWindows, type WindowBounds } from '../brain/windows.ts';
 import type { ServingMode } from '../domain.ts';
 import { rowValidator } from '../ingest/validate.ts';
@@ -46,9 +47,14 @@ import {
 } from '../models/index.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../monitor/index.ts';
 import { measureWindow } from '../monitor/measure.ts';
-import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
-import { CANARY_DEFAULTS, canaryPoll, judgeRecovery, promotionFor } from '../recovery/judge.ts';
+import {
+  CANARY_DEFAULTS,
+  canaryPoll,
+  judgeRecovery,
+  promotionFor,
+  recoveryRowsWanted,
+} from '../recovery/judge.ts';
 import { addScore, emptyTotals, rowScorer, type ScoreTotals } from '../recovery/outcomes.ts';
 import {
   compareRollingOrigin,
@@ -144,13 +150,12 @@ interface Revision {
  */
 type Effect =
   /** rowsNeeded: an inconclusive comparison asked for this many rows since the onset. */
-  | { kind: 'retrain'; since: number; deadline: number; rowsNeeded?: number }
+  | { kind: 'retrain'; since: number; startedAt: number; rowsNeeded?: number }
   | {
       kind: 'canary';
       candidate: number;
       production: number;
       since: number;
-      deadline: number;
       look: number;
       before: number;
       /** The held-out comparison that let the candidate into its canary. */
@@ -160,7 +165,6 @@ type Effect =
       kind: 'verify';
       action: string;
       since: number;
-      deadline: number;
       baseline: VerificationBaseline;
       verification: Policy['verification'];
     };
@@ -794,9 +798,8 @@ class Replay {
       case 'verify': {
         const action =
           this.agent.inFlight && 'action' in this.agent.inFlight ? this.agent.inFlight.action : '';
-        const deadline = now + durationMs(command.verification.maxWait);
         const { baseline, verification } = command;
-        this.effect = { kind: 'verify', action, since: now, deadline, baseline, verification };
+        this.effect = { kind: 'verify', action, since: now, baseline, verification };
         return;
       }
     }
@@ -898,7 +901,7 @@ class Replay {
         this.effect = {
           kind: 'retrain',
           since: Date.parse(command.since),
-          deadline: this.now + durationMs(command.retrain.maxWait),
+          startedAt: this.now,
         };
         return this.tryRetrain();
       case 'webhook':
@@ -931,12 +934,21 @@ class Replay {
     const { now } = this;
     const measured = evidenceFor(effect.baseline.metric, this.evidence(effect.since, now));
     const judged = judgeRecovery(effect.baseline, measured, effect.verification);
-    if (judged.verdict === 'insufficient' && now < effect.deadline) return;
+    const over = () =>
+      waitIsOver({
+        startedAt: effect.since,
+        rowsSince: effect.since,
+        at: now,
+        rows: measured.rows,
+        needed: recoveryRowsWanted(measured.rows, effect.verification.minRows),
+        maxWait: effect.verification.maxWait,
+      });
+    if (judged.verdict === 'insufficient' && !over()) return;
     this.effect = null;
     const verdict = judged.verdict === 'recovered' ? 'recovered' : 'not_recovered';
     const why =
       judged.verdict === 'insufficient'
-        ? `no verdict by ${effect.verification.maxWait}: ${judged.detail}`
+        ? `no verdict ${waitLimit(effect.verification.maxWait)}: ${judged.detail}`
         : judged.detail;
     this.recordAction(effect.action, `verified ${verdict.replace('_', ' ')}`, why);
     return this.dispatch({
@@ -972,8 +984,17 @@ class Replay {
       now,
       true,
     );
+    const over = (needed: number) =>
+      waitIsOver({
+        startedAt: pending.startedAt,
+        rowsSince: pending.since,
+        at: now,
+        rows: data.rows.length,
+        needed,
+        maxWait: settings.maxWait,
+      });
     if (data.rows.length < settings.minRows) {
-      if (now >= pending.deadline) {
+      if (over(settings.minRows)) {
         return this.remedyFailed(
           'retrain',
           `only ${data.rows.length} labelled rows since the onset; ${settings.minRows} needed to retrain`,
@@ -981,7 +1002,7 @@ class Replay {
       }
       return;
     }
-    if (data.rows.length < (pending.rowsNeeded ?? 0) && now < pending.deadline) return;
+    if (data.rows.length < (pending.rowsNeeded ?? 0) && !over(pending.rowsNeeded!)) return;
     // As the retrain activity (activities/retrain.ts): rolling origin over the rows since the onset; the
     // last fold's candidate is the one kept.
     const folds = rollingOriginFolds(data.rows.length, settings.holdoutShare);
@@ -1021,7 +1042,7 @@ class Replay {
       materialGain: this.options.policy.verification.tolerance,
     });
     const summary = describeComparison(comparison);
-    if (judged.verdict === 'inconclusive' && now < pending.deadline) {
+    if (judged.verdict === 'inconclusive' && !over(judged.rowsNeeded)) {
       // Better but not yet significantly: wait for the rows that would show it, then train again.
       pending.rowsNeeded = judged.rowsNeeded;
       return;
@@ -1034,7 +1055,9 @@ class Replay {
     const before = this.current.revision;
     if (judged.verdict !== 'better') {
       const why =
-        judged.verdict === 'inconclusive' ? `inconclusive by the time limit: ${judged.why}` : judged.why;
+        judged.verdict === 'inconclusive'
+          ? `inconclusive ${waitLimit(settings.maxWait)}: ${judged.why}`
+          : judged.why;
       const detail = `candidate v${candidate.version} did not beat production: ${summary}; ${why}`;
       this.recordAction('retrain', 'rejected', detail, info);
       const rejected = { outcome: 'rejected', before, after: before, detail } as const;
@@ -1060,7 +1083,6 @@ class Replay {
         candidate: candidate.version,
         production: production.version,
         since: now,
-        deadline: now + durationMs(settings.maxWait),
         look: 0,
         before,
         trained: summary,
@@ -1128,9 +1150,20 @@ class Replay {
       const detail = `candidate v${pending.candidate} (${pending.trained}); canary: ${judged.detail}`;
       return this.promote(pending.candidate, pending.production, pending.before, detail);
     }
-    if (judged.verdict === 'continue' && now < pending.deadline) return;
+    const over = () =>
+      waitIsOver({
+        startedAt: pending.since,
+        rowsSince: pending.since,
+        at: now,
+        rows: Math.min(comparison.candidate.rows, comparison.baseline.rows),
+        needed: (pending.look + 1) * settings.canaryMinRows,
+        maxWait: settings.maxWait,
+      });
+    if (judged.verdict === 'continue' && !over()) return;
     const why =
-      judged.verdict === 'abort' ? judged.detail : `no decision by ${settings.maxWait}: ${judged.detail}`;
+      judged.verdict === 'abort'
+        ? judged.detail
+        : `no decision ${waitLimit(settings.maxWait)}: ${judged.detail}`;
     this.effect = null;
     this.restore(pending.before, now);
     const detail = `candidate v${pending.candidate} (${pending.trained}); canary aborted: ${why}`;

@@ -179,6 +179,11 @@ export function verificationFor(
 /** How many times minRows a verification waits for when its point estimate is beyond but not significantly. */
 export const INCONCLUSIVE_ROWS = 4;
 
+/** The rows an 'insufficient' recovery verdict waits for: minRows, then INCONCLUSIVE_ROWS × minRows. */
+export function recoveryRowsWanted(rows: number, minRows: number): number {
+  return rows < minRows ? minRows : INCONCLUSIVE_ROWS * minRows;
+}
+
 // ---------------------------------------------------------------- canary and shadow
 
 export const CANARY_DEFAULTS = {

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { Evidence } from '../../lib/brain/contracts.ts';
 import type { VerificationBaseline } from '../../lib/brain/types.ts';
 import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
-import { judgeRecovery, verificationFor } from '../../lib/recovery/judge.ts';
+import {
+  INCONCLUSIVE_ROWS,
+  judgeRecovery,
+  recoveryRowsWanted,
+  verificationFor,
+} from '../../lib/recovery/judge.ts';
 
 const opts = { tolerance: 0.02, alpha: 0.05, minRows: 100 };
 
@@ -105,5 +110,19 @@ describe('judgeRecovery at its edges', () => {
     expect(judged(null)).toMatchObject({ verdict: 'not_recovered', statistic: null });
     // sd 10: z = (150 − 102) / 10
     expect(judged(10).statistic).toBeCloseTo(4.8, 12);
+  });
+});
+
+describe('recoveryRowsWanted', () => {
+  it('asks for minRows first, then for the rows an estimate within the noise waits for', () => {
+    expect(recoveryRowsWanted(0, 100)).toBe(100);
+    expect(recoveryRowsWanted(99, 100)).toBe(100);
+    expect(recoveryRowsWanted(100, 100)).toBe(INCONCLUSIVE_ROWS * 100);
+    // insufficient past minRows only while below INCONCLUSIVE_ROWS × minRows (judgeRecovery above)
+    const baseline: VerificationBaseline = { metric: 'accuracy', value: 0.9, rows: 1000 };
+    const within = judgeRecovery(baseline, { metric: 'accuracy', value: 0.87, rows: 100 }, opts);
+    expect(within.verdict).toBe('insufficient');
+    const decided = { metric: 'accuracy', value: 0.87, rows: recoveryRowsWanted(100, 100) } as const;
+    expect(judgeRecovery(baseline, decided, opts).verdict).toBe('not_recovered');
   });
 });
