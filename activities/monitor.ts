@@ -88,7 +88,8 @@ function servedByProduction(versionId: string | null, productionVersionId: strin
 /** A prediction as the monitor reads it, with its label when it has one (columns of PREDICTION_COLUMNS). */
 interface PredictionRow {
   id: string;
-  features: unknown;
+  /** Absent from label pages (LABELLED_COLUMNS). */
+  features?: unknown;
   output: unknown;
   confidence: number | null;
   latencyMs: number | null;
@@ -117,6 +118,14 @@ function toWindowPrediction(
 /** What the monitor reads of a prediction (alias p), in the order of PredictionRow. */
 const PREDICTION_COLUMNS = sql`p.id, p.features, p.output, p.confidence, p."latencyMs", p.error,
   p."predictedAt", p."receivedAt"`;
+
+/**
+ * What the monitor reads of a labelled prediction: all but its features, which the realised performance
+ * does not use (WindowMeasurer.addLabelled). The features' JSON is most of a row's bytes and of the
+ * garbage a page leaves.
+ */
+const LABELLED_COLUMNS = sql`p.id, p.output, p.confidence, p."latencyMs", p.error, p."predictedAt",
+  p."receivedAt"`;
 
 /** A page of a window's arrivals: each prediction with its label, if one was received (LEFT JOIN). */
 type ArrivalRow = PredictionRow & {
@@ -202,7 +211,7 @@ function labelPage(store: Store, modelId: string, to: Date) {
         labelReceivedAt: Date;
       })[]
     >`
-      SELECT ${PREDICTION_COLUMNS}, p."versionId",
+      SELECT ${LABELLED_COLUMNS}, p."versionId",
         l.id AS "labelId", l.value AS "labelValue", l."observedAt" AS "labelObservedAt",
         l."receivedAt" AS "labelReceivedAt"
       FROM "Label" l
