@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createMonitorActivities } from '../activities/monitor.ts';
+import { createMonitorActivities, MONITOR_DEFAULTS } from '../activities/monitor.ts';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../lib/bench/window-rows.ts';
 import { createStore, type Store } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
@@ -322,7 +322,7 @@ async function main(): Promise<void> {
     seconds: Math.round((performance.now() - started) / 1000),
     features: { numeric: 10, categorical: 6, boolean: 4 },
     referenceRows: REFERENCE_ROWS,
-    pageSize: 2000,
+    pageSize: MONITOR_DEFAULTS.pageSize,
     exactValues: 16_384,
     results,
   };
@@ -349,6 +349,7 @@ function renderSection(result: {
   node: string;
   cpu: string;
   seconds: number;
+  pageSize: number;
   results: Record<string, unknown>[];
 }): string {
   const lines = [
@@ -357,7 +358,7 @@ function renderSection(result: {
     `Command: \`${result.command}\` (${result.commit ? `commit ${result.commit}, ` : ''}${result.cpu}, Node ${result.node}, ${result.date.slice(0, 10)}, ${result.seconds} s). One window of`,
     '20 mixed features (10 numeric, 6 categorical, 4 boolean; a binary classifier with probabilities, 60 %',
     'labelled) against a reference profile of 20,000 rows, measured by the monitor activity from a SQLite',
-    'store in keyset pages of 2,000 rows ("paged"; each page one SQL query joining predictions with their',
+    `store in keyset pages of ${result.pageSize.toLocaleString('en')} rows ("paged"; each page one SQL query joining predictions with their`,
     'labels), each size in a fresh process; "whole" is the 100,000-row',
     'window read into memory at once and measured as one page, as the monitor did before it paged. Peak RSS',
     "is the measuring process's, idle RSS the same process before it read the window; live heap is the most",
