@@ -381,11 +381,11 @@ function renderSection(result: {
     );
   }
   const count = (n: unknown) => Number(n).toLocaleString('en');
-  const growth = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-    `${a.peakRssMb} MB at ${count(a.rows)} rows and ${b.peakRssMb} MB at ${count(b.rows)} (×${ratio(b.peakRssMb, a.peakRssMb)} for ×${Number(b.rows) / Number(a.rows)} the rows)`;
+  const growth = (a: Record<string, unknown>, b: Record<string, unknown>, digits = 2) =>
+    `${a.peakRssMb} MB at ${count(a.rows)} rows and ${b.peakRssMb} MB at ${count(b.rows)} (×${ratio(b.peakRssMb, a.peakRssMb, digits)} for ×${Number(b.rows) / Number(a.rows)} the rows)`;
   const verdict =
     from && to
-      ? `${growth(from, to)}: ${Number(to.peakRssMb) / Number(from.peakRssMb) <= FLAT_LIMIT ? 'met' : '**not met**'}`
+      ? `${growth(from, to, 3)}: ${Number(to.peakRssMb) / Number(from.peakRssMb) <= FLAT_LIMIT ? 'met' : '**not met**'}`
       : `not judged, the run measured no paged window of ${from ? count(FLAT_TO_ROWS) : count(FLAT_FROM_ROWS)} rows`;
   lines.push(
     '',
@@ -393,15 +393,22 @@ function renderSection(result: {
     `at ${count(FLAT_TO_ROWS)} rows at most ${FLAT_LIMIT} × the paged peak RSS at ${count(FLAT_FROM_ROWS)} rows, both of this run, each a`,
     `fresh process. Paged peak RSS ${verdict}. From the smallest paged window: ${growth(smallest, largest)}.`,
     `What the process keeps, the live heap: ${smallest.liveHeapMb} MB and ${largest.liveHeapMb} MB (×${ratio(largest.liveHeapMb, smallest.liveHeapMb)}). The heap's peak, garbage`,
-    `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections: V8 lets garbage`,
-    'grow to a few times the live heap before collecting it, and a longer measurement sees more of the',
-    "collections' overshoots.",
+    `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections. Peak RSS is`,
+    `the heap's peak plus ${span(paged.map((r) => Number(r.peakRssMb) - Number(r.peakHeapMb)))} MB (Node, Prisma, SQLite, the sketches' typed arrays), and the heap's peak is`,
+    `garbage: ${span(paged.map((r) => Number(r.peakHeapMb) / Number(r.liveHeapMb)), 1)} × the live heap. Much of what a page allocates outlives a young-generation`,
+    'collection and is promoted, and V8 collects the old generation when it reaches a few times the live',
+    'heap; a window long enough for that cycle to repeat peaks at the same height whatever its length, a',
+    'short one ends before its first full cycle. The page in flight is part of the live heap, hence the',
+    'page size (activities/monitor.ts, MONITOR_DEFAULTS).',
     'Times are of a machine shared with other work during the run (2 cores): they vary severalfold with',
     'the load, the memory figures much less.',
   );
   return `${lines.join('\n')}\n`;
 }
 
-const ratio = (a: unknown, b: unknown) => (Number(a) / Number(b)).toFixed(2);
+const ratio = (a: unknown, b: unknown, digits = 2) => (Number(a) / Number(b)).toFixed(digits);
+/** "a–b" over the values, at `digits` decimals. */
+const span = (values: number[], digits = 0) =>
+  `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
 await main();
