@@ -9,11 +9,16 @@
 // one, so that each peak RSS is that of the measurement alone (it includes the process's own ~150 MB of
 // Node, Prisma and the activity code, reported as "idle RSS").
 //
-//   node --import tsx bench/window.ts [--sizes 100000,1000000,10000000]
+//   node --import tsx bench/window.ts [--sizes 100000,1000000,10000000] [--databases DIR]
+//
+// --databases keeps each size's database in DIR (window-<rows>.db, with its seeding figures beside it in
+// window-<rows>.db.seed.json) and reuses it in later runs: seeding 10,000,000 rows takes longer than
+// measuring them. The measurement deletes the window it stored before, so a database measures alike
+// every time; the table marks seeding figures of an earlier run.
 //
 // Writes bench/results/window.json and the "Window metrics" section of docs/benchmarks.md from it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -293,12 +298,24 @@ async function main(): Promise<void> {
   const sizes = (sizesArgument ?? DEFAULT_SIZES.join(',')).split(',').map(Number);
   const started = performance.now();
   const results: Record<string, unknown>[] = [];
+  const kept = argument('--databases');
+  if (kept) mkdirSync(kept, { recursive: true });
   for (const rows of sizes) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'homeostat-window-bench-'));
-    const db = path.join(dir, 'window.db');
+    const dir = kept ?? mkdtempSync(path.join(os.tmpdir(), 'homeostat-window-bench-'));
+    const db = path.join(dir, kept ? `window-${rows}.db` : 'window.db');
+    const seedFile = `${db}.seed.json`;
     try {
-      console.error(`seeding ${rows.toLocaleString('en')} rows…`);
-      const seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]).result;
+      let seeded: Record<string, unknown>;
+      if (existsSync(seedFile)) {
+        console.error(`reusing ${db}, seeded by an earlier run`);
+        seeded = { ...JSON.parse(readFileSync(seedFile, 'utf8')), seededEarlier: true };
+      } else {
+        // A database without its seeding figures was left half-seeded: seeded again from nothing.
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+        console.error(`seeding ${rows.toLocaleString('en')} rows…`);
+        seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]).result;
+        if (kept) writeFileSync(seedFile, JSON.stringify(seeded));
+      }
       const last = String(seeded.lastArrival);
       const modes = rows === BASELINE_ROWS ? ['whole', 'paged'] : ['paged'];
       for (const mode of modes) {
@@ -309,12 +326,12 @@ async function main(): Promise<void> {
         results.push({ rows, ...seeded, ...measured });
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (!kept) rmSync(dir, { recursive: true, force: true });
     }
   }
 
   const result = {
-    command: `npm run bench:window${sizesArgument ? ` -- --sizes ${sizesArgument}` : ''}`,
+    command: `npm run bench:window${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     commit: measuredCommit(),
     date: new Date().toISOString(),
     node: process.version,
@@ -377,7 +394,7 @@ function renderSection(result: {
   const to = paged.find((r) => r.rows === FLAT_TO_ROWS);
   for (const r of result.results) {
     lines.push(
-      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.liveHeapMb} MB | ${r.peakHeapMb} MB | ${r.fullGcs} | ${r.seedSeconds} s | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
+      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.liveHeapMb} MB | ${r.peakHeapMb} MB | ${r.fullGcs} | ${r.seedSeconds} s${r.seededEarlier ? ' (earlier run)' : ''} | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
     );
   }
   const count = (n: unknown) => Number(n).toLocaleString('en');
@@ -395,7 +412,10 @@ function renderSection(result: {
     `What the process keeps, the live heap: ${smallest.liveHeapMb} MB and ${largest.liveHeapMb} MB (×${ratio(largest.liveHeapMb, smallest.liveHeapMb)}). The heap's peak, garbage`,
     `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections. Peak RSS is`,
     `the heap's peak plus the rest of the process (Node, Prisma, SQLite, the sketches' typed arrays): ${paged.map((r) => Number(r.peakRssMb) - Number(r.peakHeapMb)).join(', ')} MB`,
-    `at ${paged.map((r) => count(r.rows)).join(', ')} rows. The heap's peak is garbage, ${span(paged.map((r) => Number(r.peakHeapMb) / Number(r.liveHeapMb)), 1)} × the live heap: much of what a page allocates`,
+    `at ${paged.map((r) => count(r.rows)).join(', ')} rows. The heap's peak is garbage, ${span(
+      paged.map((r) => Number(r.peakHeapMb) / Number(r.liveHeapMb)),
+      1,
+    )} × the live heap: much of what a page allocates`,
     'outlives a young-generation collection and is promoted, and V8 collects the old generation when it has',
     'grown to a few times the live heap. A longer window goes through more of these cycles and meets more',
     'of their overshoots. The page in flight is part of the live heap, hence the page size',
