@@ -44,7 +44,7 @@ export const MONITOR_DEFAULTS = {
   /**
    * Rows read from the store at a time: a window is measured page by page (lib/monitor/measure.ts
    * WindowMeasurer), so the worker's memory is a page plus fixed-size sketches whatever the window's size.
-   * A page in flight is most of the live heap, and V8 lets the heap grow to about five times the live heap
+   * A page in flight is part of the live heap, and V8 lets the heap grow to about five times the live heap
    * between full collections: on a 1,000,000-row window of 20 features, pages of 500 rows peaked at
    * 274 MB RSS (heap 140 MB, live 23 MB), pages of 2,000 at 301 MB (heap 160 MB, live 28 MB).
    */
@@ -123,8 +123,7 @@ const PREDICTION_COLUMNS = sql`p.id, p.features, p.output, p.confidence, p."late
 
 /**
  * What the monitor reads of a labelled prediction: all but its features, which the realised performance
- * does not use (WindowMeasurer.addLabelled). The features' JSON is most of a row's bytes and of the
- * garbage a page leaves.
+ * does not use (WindowMeasurer.addLabelled), so that their JSON is neither sent nor parsed.
  */
 const LABELLED_COLUMNS = sql`p.id, p.output, p.confidence, p."latencyMs", p.error, p."predictedAt",
   p."receivedAt"`;
