@@ -3,21 +3,26 @@
 // probabilities, 60 % labelled; lib/bench/window-rows.ts) read in keyset pages from a real SQLite store,
 // against a reference profile built from 20,000 rows. Baseline in the same run: the 100,000-row window
 // read whole into memory and measured as one page, as the monitor did before it paged. Goal (issue 16):
-// memory flat across sizes.
+// memory flat from 1 M to 10 M rows (FLAT_FROM_ROWS, FLAT_LIMIT).
 //
 // Each size is seeded by one child process (batched raw inserts in transactions) and measured by a fresh
 // one, so that each peak RSS is that of the measurement alone (it includes the process's own ~150 MB of
 // Node, Prisma and the activity code, reported as "idle RSS").
 //
-//   node --import tsx bench/window.ts [--sizes 100000,1000000,10000000]
+//   node --import tsx bench/window.ts [--sizes 100000,1000000,10000000] [--databases DIR]
+//
+// --databases keeps each size's database in DIR (window-<rows>.db, with its seeding figures beside it in
+// window-<rows>.db.seed.json) and reuses it in later runs: seeding 10,000,000 rows takes longer than
+// measuring them. The measurement deletes the window it stored before, so a database measures alike
+// every time; the table marks seeding figures of an earlier run.
 //
 // Writes bench/results/window.json and the "Window metrics" section of docs/benchmarks.md from it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createMonitorActivities } from '../activities/monitor.ts';
+import { createMonitorActivities, MONITOR_DEFAULTS } from '../activities/monitor.ts';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../lib/bench/window-rows.ts';
 import { createStore, type Store } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
@@ -33,6 +38,16 @@ const SEED = 20_261_126;
 const MODEL = 'window-bench';
 /** Rows per insert transaction when seeding. */
 const SEED_BATCH = 50_000;
+/**
+ * "Memory flat" (issue 16: `bench:window` "at 1 M and 10 M rows with memory flat"): the paged
+ * measurement's peak RSS at FLAT_TO_ROWS is at most FLAT_LIMIT × its peak RSS at FLAT_FROM_ROWS, both of
+ * the same run, each measured by a fresh process. Peak RSS rather than the live heap, because it is what
+ * the worker's host must have, garbage included; a ratio rather than megabytes, because it holds across
+ * machines and Node versions.
+ */
+const FLAT_FROM_ROWS = 1_000_000;
+const FLAT_TO_ROWS = 10_000_000;
+const FLAT_LIMIT = 1.1;
 
 const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
 const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -283,12 +298,24 @@ async function main(): Promise<void> {
   const sizes = (sizesArgument ?? DEFAULT_SIZES.join(',')).split(',').map(Number);
   const started = performance.now();
   const results: Record<string, unknown>[] = [];
+  const kept = argument('--databases');
+  if (kept) mkdirSync(kept, { recursive: true });
   for (const rows of sizes) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'homeostat-window-bench-'));
-    const db = path.join(dir, 'window.db');
+    const dir = kept ?? mkdtempSync(path.join(os.tmpdir(), 'homeostat-window-bench-'));
+    const db = path.join(dir, kept ? `window-${rows}.db` : 'window.db');
+    const seedFile = `${db}.seed.json`;
     try {
-      console.error(`seeding ${rows.toLocaleString('en')} rows…`);
-      const seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]).result;
+      let seeded: Record<string, unknown>;
+      if (existsSync(seedFile)) {
+        console.error(`reusing ${db}, seeded by an earlier run`);
+        seeded = { ...JSON.parse(readFileSync(seedFile, 'utf8')), seededEarlier: true };
+      } else {
+        // A database without its seeding figures was left half-seeded: seeded again from nothing.
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+        console.error(`seeding ${rows.toLocaleString('en')} rows…`);
+        seeded = child(['--child', 'seed', '--db', db, '--rows', String(rows)]).result;
+        if (kept) writeFileSync(seedFile, JSON.stringify(seeded));
+      }
       const last = String(seeded.lastArrival);
       const modes = rows === BASELINE_ROWS ? ['whole', 'paged'] : ['paged'];
       for (const mode of modes) {
@@ -299,19 +326,20 @@ async function main(): Promise<void> {
         results.push({ rows, ...seeded, ...measured });
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (!kept) rmSync(dir, { recursive: true, force: true });
     }
   }
 
   const result = {
-    command: `npm run bench:window${sizesArgument ? ` -- --sizes ${sizesArgument}` : ''}`,
+    command: `npm run bench:window${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    commit: measuredCommit(),
     date: new Date().toISOString(),
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     seconds: Math.round((performance.now() - started) / 1000),
     features: { numeric: 10, categorical: 6, boolean: 4 },
     referenceRows: REFERENCE_ROWS,
-    pageSize: 2000,
+    pageSize: MONITOR_DEFAULTS.pageSize,
     exactValues: 16_384,
     results,
   };
@@ -321,21 +349,33 @@ async function main(): Promise<void> {
   console.error(`wrote ${path.relative(process.cwd(), out)} and docs/benchmarks.md`);
 }
 
+/** The commit measured (with "+changes" when the tree differs from it); null outside a git checkout. */
+function measuredCommit(): string | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+    return `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? '+changes' : ''}`;
+  } catch {
+    return null;
+  }
+}
+
 function renderSection(result: {
   command: string;
+  commit?: string | null;
   date: string;
   node: string;
   cpu: string;
   seconds: number;
+  pageSize: number;
   results: Record<string, unknown>[];
 }): string {
   const lines = [
     '## Window metrics',
     '',
-    `Command: \`${result.command}\` (${result.cpu}, Node ${result.node}, ${result.date.slice(0, 10)}, ${result.seconds} s). One window of`,
+    `Command: \`${result.command}\` (${result.commit ? `commit ${result.commit}, ` : ''}${result.cpu}, Node ${result.node}, ${result.date.slice(0, 10)}, ${result.seconds} s). One window of`,
     '20 mixed features (10 numeric, 6 categorical, 4 boolean; a binary classifier with probabilities, 60 %',
     'labelled) against a reference profile of 20,000 rows, measured by the monitor activity from a SQLite',
-    'store in keyset pages of 2,000 rows ("paged"; each page one SQL query joining predictions with their',
+    `store in keyset pages of ${result.pageSize.toLocaleString('en')} rows ("paged"; each page one SQL query joining predictions with their`,
     'labels), each size in a fresh process; "whole" is the 100,000-row',
     'window read into memory at once and measured as one page, as the monitor did before it paged. Peak RSS',
     "is the measuring process's, idle RSS the same process before it read the window; live heap is the most",
@@ -350,25 +390,45 @@ function renderSection(result: {
   const paged = result.results.filter((r) => r.mode === 'paged');
   const smallest = paged[0]!;
   const largest = paged.at(-1)!;
-  const growth = Number(largest.peakRssMb) / Number(smallest.peakRssMb);
+  const from = paged.find((r) => r.rows === FLAT_FROM_ROWS);
+  const to = paged.find((r) => r.rows === FLAT_TO_ROWS);
   for (const r of result.results) {
     lines.push(
-      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.liveHeapMb} MB | ${r.peakHeapMb} MB | ${r.fullGcs} | ${r.seedSeconds} s | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
+      `| ${Number(r.rows).toLocaleString('en')} | ${r.mode} | ${r.seconds} s | ${Number(r.rowsPerSecond).toLocaleString('en')} | ${r.peakRssMb} MB | ${r.idleRssMb} MB | ${r.liveHeapMb} MB | ${r.peakHeapMb} MB | ${r.fullGcs} | ${r.seedSeconds} s${r.seededEarlier ? ' (earlier run)' : ''} | ${Number(r.databaseMb).toLocaleString('en')} MB |`,
     );
   }
+  const count = (n: unknown) => Number(n).toLocaleString('en');
+  const growth = (a: Record<string, unknown>, b: Record<string, unknown>, digits = 2) =>
+    `${a.peakRssMb} MB at ${count(a.rows)} rows and ${b.peakRssMb} MB at ${count(b.rows)} (×${ratio(b.peakRssMb, a.peakRssMb, digits)} for ×${Number(b.rows) / Number(a.rows)} the rows)`;
+  const verdict =
+    from && to
+      ? `${growth(from, to, 3)}: ${Number(to.peakRssMb) / Number(from.peakRssMb) <= FLAT_LIMIT ? 'met' : '**not met**'}`
+      : `not judged, the run measured no paged window of ${from ? count(FLAT_TO_ROWS) : count(FLAT_FROM_ROWS)} rows`;
   lines.push(
     '',
-    `Goal, memory flat across sizes: paged peak RSS ${smallest.peakRssMb} MB at ${Number(smallest.rows).toLocaleString('en')} rows and ${largest.peakRssMb} MB at ${Number(largest.rows).toLocaleString('en')} (×${growth.toFixed(2)} for ×${Number(largest.rows) / Number(smallest.rows)} the rows): ${growth <= 1.1 ? 'met' : '**not met**'}.`,
+    `Goal, memory flat (issue 16: "at 1 M and 10 M rows with memory flat"), judged here as: the paged peak RSS`,
+    `at ${count(FLAT_TO_ROWS)} rows at most ${FLAT_LIMIT} × the paged peak RSS at ${count(FLAT_FROM_ROWS)} rows, both of this run, each a`,
+    `fresh process. Paged peak RSS ${verdict}. From the smallest paged window: ${growth(smallest, largest)}.`,
     `What the process keeps, the live heap: ${smallest.liveHeapMb} MB and ${largest.liveHeapMb} MB (×${ratio(largest.liveHeapMb, smallest.liveHeapMb)}). The heap's peak, garbage`,
-    `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections: V8 lets garbage`,
-    'grow to a few times the live heap before collecting it, and a longer measurement sees more of the',
-    "collections' overshoots.",
+    `included: ${smallest.peakHeapMb} MB and ${largest.peakHeapMb} MB (×${ratio(largest.peakHeapMb, smallest.peakHeapMb)}), over ${smallest.fullGcs} and ${largest.fullGcs} full collections. Peak RSS is`,
+    `the heap's peak plus the rest of the process (Node, Prisma, SQLite, the sketches' typed arrays): ${paged.map((r) => Number(r.peakRssMb) - Number(r.peakHeapMb)).join(', ')} MB`,
+    `at ${paged.map((r) => count(r.rows)).join(', ')} rows. The heap's peak is garbage, ${span(
+      paged.map((r) => Number(r.peakHeapMb) / Number(r.liveHeapMb)),
+      1,
+    )} × the live heap: much of what a page allocates`,
+    'outlives a young-generation collection and is promoted, and V8 collects the old generation when it has',
+    'grown to a few times the live heap. A longer window goes through more of these cycles and meets more',
+    'of their overshoots. The page in flight is part of the live heap, hence the page size',
+    '(activities/monitor.ts, MONITOR_DEFAULTS).',
     'Times are of a machine shared with other work during the run (2 cores): they vary severalfold with',
     'the load, the memory figures much less.',
   );
   return `${lines.join('\n')}\n`;
 }
 
-const ratio = (a: unknown, b: unknown) => (Number(a) / Number(b)).toFixed(2);
+const ratio = (a: unknown, b: unknown, digits = 2) => (Number(a) / Number(b)).toFixed(digits);
+/** "a–b" over the values, at `digits` decimals. */
+const span = (values: number[], digits = 0) =>
+  `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
 
 await main();

@@ -161,7 +161,10 @@ export class WindowMeasurer {
       ...(context.options ? { options: context.options } : {}),
     };
     this.arrivals = new WindowAccumulator({ ...common, previousArrival: context.previousArrival });
-    this.realised = new WindowAccumulator(common);
+    // Of the rows labelled in the window only performance, label feedback and the estimate are kept
+    // (StoredWindowMetrics.realised): without a schema their features are neither read nor measured, so
+    // the monitor's label pages need not load them.
+    this.realised = new WindowAccumulator({ ...common, schema: [] });
     this.positiveClass = classes?.length === 2 ? classes[1]! : null;
     this.errorStream =
       context.task === 'regression' || classes === null ? null : { observedAt: [], ids: [], wrong: [] };
