@@ -124,7 +124,8 @@ const PREDICTION_COLUMNS = sql`p.id, p.features, p.output, p.confidence, p."late
 
 /**
  * What the monitor reads of a labelled prediction: all but its features, which the realised performance
- * does not use (WindowMeasurer.addLabelled), so that their JSON is neither sent nor parsed.
+ * does not use (WindowMeasurer.addLabelled), so that their JSON is neither sent nor parsed. A model with
+ * segments reads them (PREDICTION_COLUMNS): a labelled row's segment is a function of its features.
  */
 const LABELLED_COLUMNS = sql`p.id, p.output, p.confidence, p."latencyMs", p.error, p."predictedAt",
   p."receivedAt"`;
@@ -201,8 +202,8 @@ function arrivalPage(store: Store, modelId: string, to: Date) {
       LIMIT ${take}`;
 }
 
-/** The labels received in the window with their predictions, one page. */
-function labelPage(store: Store, modelId: string, to: Date) {
+/** The labels received in the window with their predictions, one page; their features only when asked. */
+function labelPage(store: Store, modelId: string, to: Date, withFeatures: boolean) {
   return async (start: KeysetStart, take: number): Promise<LabelRow[]> => {
     const rows = await store.$queryRaw<
       (PredictionRow & {
@@ -213,7 +214,7 @@ function labelPage(store: Store, modelId: string, to: Date) {
         labelReceivedAt: Date;
       })[]
     >`
-      SELECT ${LABELLED_COLUMNS}, p."versionId",
+      SELECT ${withFeatures ? PREDICTION_COLUMNS : LABELLED_COLUMNS}, p."versionId",
         l.id AS "labelId", l.value AS "labelValue", l."observedAt" AS "labelObservedAt",
         l."receivedAt" AS "labelReceivedAt"
       FROM "Label" l
@@ -296,7 +297,10 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
       const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
       const predictionPages = () => keysetPages(arrivalPage(store, model.id, endAt), scanFrom, pageSize);
-      const labelPages = () => keysetPages(labelPage(store, model.id, endAt), scanFrom, pageSize);
+      const schema = model.featureSchema as unknown as FeatureSchema;
+      const segments = storedSegments(model.segments, schema);
+      const labelPages = () =>
+        keysetPages(labelPage(store, model.id, endAt, segments.length > 0), scanFrom, pageSize);
 
       // A classifier without declared labels or a reference uses the classes it is seen to use: only
       // then is the window read twice.
@@ -325,7 +329,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
       const measurer = new WindowMeasurer(
         {
           seq,
-          schema: model.featureSchema as unknown as FeatureSchema,
+          schema,
           task,
           reference,
           previousArrival: before?.receivedAt ?? null,
@@ -333,7 +337,7 @@ export function createMonitorActivities(store: Store, options: MonitorOptions = 
           endAt,
           minRows: policy.window.minRows,
           findingRules: { modelName, rules: options.findingRules ?? [] },
-          segments: storedSegments(model.segments, model.featureSchema as unknown as FeatureSchema),
+          segments,
         },
         classes,
       );
