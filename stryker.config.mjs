@@ -3,24 +3,32 @@
 // a mutant the tests do not notice ("survived") is behaviour no test pins down.
 // bench/mutation-report.ts turns the JSON report into bench/results/mutation.json and docs/benchmarks.md.
 
-/** The pure core, one glob per module group: detection, decision and the incident state machine
- *  (DESIGN.md, "One brain"), the finding rules, statistics, detectors and recovery judgement. */
-export const core = [
-  'lib/brain/detect.ts',
-  'lib/brain/decide.ts',
-  'lib/brain/decision-rules.ts',
-  'lib/brain/lifecycle.ts',
-  'lib/brain/remedy-plans.ts',
-  'lib/brain/baseline.ts',
-  'lib/brain/findings/**/*.ts',
-  'lib/stats/**/*.ts',
-  'lib/detectors/**/*.ts',
-  'lib/recovery/**/*.ts',
-];
+/** The pure core, as the scopes it is run in: detection, decision and the incident state machine
+ *  (DESIGN.md, "One brain"), the finding rules, statistics, detectors and recovery judgement. One scope
+ *  is one Stryker run (STRYKER_SCOPE=<name>), with its own incremental file. */
+export const scopes = {
+  detectors: ['lib/detectors/**/*.ts'],
+  rules: [
+    'lib/brain/findings/**/*.ts',
+    'lib/brain/decision-rules.ts',
+    'lib/brain/lifecycle.ts',
+    'lib/brain/remedy-plans.ts',
+  ],
+  detect: ['lib/brain/detect.ts'],
+  decide: ['lib/brain/decide.ts', 'lib/brain/baseline.ts'],
+  recovery: ['lib/recovery/**/*.ts'],
+  stats: ['lib/stats/**/*.ts'],
+};
+export const core = Object.values(scopes).flat();
+
+const scope = process.env.STRYKER_SCOPE;
+if (scope !== undefined && !(scope in scopes)) {
+  throw new Error(`STRYKER_SCOPE=${scope}: not one of ${Object.keys(scopes).join(', ')}`);
+}
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  mutate: [...core, '!**/index.ts'],
+  mutate: [...(scope === undefined ? core : scopes[scope]), '!**/index.ts'],
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutation.config.ts' },
   coverageAnalysis: 'perTest',
@@ -38,8 +46,11 @@ export default {
   // Two cores shared with other work: one test runner and one checker at a time.
   concurrency: 1,
   timeoutMS: 10_000,
+  // Stryker writes its incremental file from the mutants of the run alone, so each scope keeps its own:
+  // committed under bench/results/stryker/, a run in a fresh clone redoes only what changed since, and
+  // bench/mutation-report.ts reads the same files (each is a full mutation report) for the score.
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: `bench/results/stryker/${scope ?? 'core'}.json`,
   // The sandbox holds only what the unit tests read (node_modules is linked, not copied).
   ignorePatterns: [
     '/*',
@@ -54,5 +65,5 @@ export default {
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   reporters: ['json', 'clear-text', 'progress'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: `reports/mutation/${scope ?? 'core'}.json` },
 };
