@@ -9,6 +9,7 @@ export default defineConfig({
       'test/unit/decide*.test.ts',
       'test/unit/detect*.test.ts',
       'test/unit/finding-rules*.test.ts',
+      'test/unit/custom-finding-rules.test.ts',
       'test/unit/judge*.test.ts',
       'test/unit/stats*.test.ts',
       'test/unit/baseline*.test.ts',

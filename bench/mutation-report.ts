@@ -85,9 +85,11 @@ interface FileRow extends Counts {
   scope: string;
   /** When the counts come from an earlier run whose report was not kept: that run's time. */
   earlierRun?: string;
+  /** The last Stryker run of this file alone (bench/mutation.ts), full or incremental. */
+  lastRun?: Run;
 }
 
-interface ScopeRun {
+interface Run {
   seconds: number;
   finishedAt: string;
   loadAverage: number[];
@@ -96,38 +98,22 @@ interface ScopeRun {
 interface Results {
   generatedAt: string;
   files: FileRow[];
-  scopes?: Record<string, { lastRun?: ScopeRun }>;
 }
 
 const { values } = parseArgs({
-  options: { scope: { type: 'string' }, seconds: { type: 'string' } },
+  options: { file: { type: 'string' }, seconds: { type: 'string' } },
 });
 const previous: Results | null = fs.existsSync(RESULTS)
   ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Results)
   : null;
 const loadAverage = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
-const reports = fs
-  .readdirSync(REPORTS)
-  .filter((name) => name.endsWith('.json'))
-  .sort()
-  .map((name) => ({
-    scope: path.basename(name, '.json'),
-    report: JSON.parse(fs.readFileSync(path.join(REPORTS, name), 'utf8')) as Report,
-  }));
-const relative = (file: string) => path.relative(ROOT, path.resolve(ROOT, file));
-const reported = reports.flatMap(({ scope, report }) =>
-  Object.entries(report.files).map(([file, f]) => ({
-    scope,
-    file: relative(file),
-    source: f.source,
-    mutants: f.mutants,
-  })),
-);
-const reportedFiles = new Set(reported.map((f) => f.file));
-// A computed specifier: the config is untyped JavaScript, read for its scopes only.
+// A computed specifier: the config is untyped JavaScript.
 const configPath = path.join(ROOT, 'stryker.config.mjs');
-const { scopes: scopeGlobs } = (await import(configPath)) as { scopes: Record<string, string[]> };
+const { scopes: scopeGlobs, filesOf } = (await import(configPath)) as {
+  scopes: Record<string, string[]>;
+  filesOf: (glob: string) => string[];
+};
 // The scopes' globs are files or `<dir>/**/*.ts`.
 const matches = (file: string, glob: string) =>
   glob.endsWith('/**/*.ts')
@@ -135,11 +121,30 @@ const matches = (file: string, glob: string) =>
     : file === glob;
 const scopeOf = (file: string) =>
   Object.keys(scopeGlobs).find((name) => scopeGlobs[name]!.some((glob) => matches(file, glob))) ?? 'none';
+const reportFiles = (fs.readdirSync(REPORTS, { recursive: true }) as string[])
+  .filter((name) => name.endsWith('.json'))
+  .sort();
+const relative = (file: string) => path.relative(ROOT, path.resolve(ROOT, file));
+const reported = reportFiles.flatMap((name) => {
+  const report = JSON.parse(fs.readFileSync(path.join(REPORTS, name), 'utf8')) as Report;
+  return Object.entries(report.files).map(([file, f]) => ({
+    file: relative(file),
+    source: f.source,
+    mutants: f.mutants,
+  }));
+});
+const reportedFiles = new Set(reported.map((f) => f.file));
 const carried = (previous?.files ?? [])
   .filter((f) => !reportedFiles.has(f.file))
   .map((f) => ({ ...f, scope: scopeOf(f.file), earlierRun: f.earlierRun ?? previous!.generatedAt }));
 const files: FileRow[] = [
-  ...reported.map(({ scope, file, mutants }) => ({ file, scope, ...count(mutants) })),
+  ...reported.map(({ file, mutants }) => {
+    const lastRun =
+      values.file === file && values.seconds !== undefined
+        ? { seconds: Number(values.seconds), finishedAt: new Date().toISOString(), loadAverage }
+        : previous?.files.find((f) => f.file === file)?.lastRun;
+    return { file, scope: scopeOf(file), ...count(mutants), ...(lastRun ? { lastRun } : {}) };
+  }),
   ...carried,
 ].sort((a, b) => a.scope.localeCompare(b.scope) || a.file.localeCompare(b.file));
 
@@ -161,14 +166,23 @@ function sum(rows: Counts[]): Counts {
   };
 }
 
-const scopeNames = [...new Set(files.map((f) => f.scope))];
 const scopes = Object.fromEntries(
-  scopeNames.map((scope) => {
-    const lastRun: ScopeRun | undefined =
-      values.scope === scope && values.seconds !== undefined
-        ? { seconds: Number(values.seconds), finishedAt: new Date().toISOString(), loadAverage }
-        : previous?.scopes?.[scope]?.lastRun;
-    return [scope, { ...sum(files.filter((f) => f.scope === scope)), ...(lastRun ? { lastRun } : {}) }];
+  Object.entries(scopeGlobs).map(([scope, globs]) => {
+    const all = globs.flatMap(filesOf);
+    const rows = files.filter((f) => f.scope === scope);
+    const timed = rows.filter((f) => f.lastRun !== undefined);
+    return [
+      scope,
+      {
+        ...sum(rows),
+        files: all.length,
+        filesRun: rows.length,
+        notRun: all.filter((f) => !rows.some((r) => r.file === f)),
+        /** Sum of the last runs' wall times of the files that have one. */
+        seconds: timed.reduce((s, f) => s + f.lastRun!.seconds, 0),
+        filesTimed: timed.length,
+      },
+    ];
   }),
 );
 const total = sum(files);
@@ -188,37 +202,41 @@ fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 const pct = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)} %`);
 const row = (name: string, c: Counts) =>
   `| ${name} | ${c.killed} | ${c.survived} | ${c.timeout} | ${c.noCoverage} | ${c.compileErrors} | ${pct(c.score)} |`;
-const minutes = (run: ScopeRun | undefined) =>
-  run === undefined
+const minutes = (c: { seconds: number; filesTimed: number; filesRun: number }) =>
+  c.filesTimed === 0
     ? 'not recorded'
-    : `${Math.max(1, Math.round(run.seconds / 60))} min (${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC, load ${run.loadAverage.join(' ')})`;
+    : `${Math.max(1, Math.round(c.seconds / 60))} min${c.filesTimed < c.filesRun ? ` (${c.filesTimed} of its files)` : ''}`;
 const earlier = [...new Set(carried.map((f) => f.earlierRun))];
 const section = `${HEADING}
 
 Command: \`npm run test:mutation\` (bench/mutation.ts: Stryker, vitest runner, per-test coverage, concurrency 1,
-\`nice -n 19\`, TypeScript checker opt-in with STRYKER_TYPECHECK=1), one scope of \`scopes\` in stryker.config.mjs
-at a time (\`npm run test:mutation -- detectors stats\` runs two). The scopes together are the pure core: the
+\`nice -n 19\`, TypeScript checker opt-in with STRYKER_TYPECHECK=1), one Stryker run a file, over the files of
+\`scopes\` in stryker.config.mjs (\`npm run test:mutation -- detectors lib/stats/ks.ts\` runs a scope and a file). The scopes together are the pure core: the
 detectors, the finding rules and the incident state machine (\`lib/brain/findings\`, \`decision-rules.ts\`,
 \`lifecycle.ts\`, \`remedy-plans.ts\`), \`detect.ts\`, \`decide.ts\` with \`baseline.ts\`, \`lib/recovery\`
 and \`lib/stats\`; Stryker runs the unit tests of vitest.mutation.config.ts against each mutant. Not part of
-CI's default run (too slow). Each scope's incremental file is committed (bench/results/stryker/<scope>.json),
+CI's default run (too slow). Each file's incremental file is committed (lib/stats/ks.ts → bench/results/stryker/lib/stats/ks.json),
 so a run in a fresh clone redoes only the mutants whose code or covering tests changed.
 Score = (killed + timeout) / (killed + timeout + survived + no coverage); compile errors are mutants the
 TypeScript checker rejected, not counted. Goal ≥ ${GOAL} %.
 
-| scope | mutants | killed | survived | timeout | no coverage | score | last full or incremental run |
-|---|---|---|---|---|---|---|---|
+| scope | files run | mutants | killed | survived | timeout | no coverage | score | Stryker time (last runs) |
+|---|---|---|---|---|---|---|---|---|
 ${Object.entries(scopes)
-  .map(
-    ([name, c]) =>
-      `| ${name} | ${c.mutants} | ${c.killed} | ${c.survived} | ${c.timeout} | ${c.noCoverage} | ${pct(c.score)} | ${minutes(c.lastRun)} |`,
+  .map(([name, c]) =>
+    c.filesRun === 0
+      ? `| ${name} | 0 of ${c.files} | | | | | | not run | |`
+      : `| ${name} | ${c.filesRun} of ${c.files} | ${c.mutants} | ${c.killed} | ${c.survived} | ${c.timeout} | ${c.noCoverage} | ${pct(c.score)} | ${minutes(c)} |`,
   )
   .join('\n')}
-${Object.keys(scopeGlobs)
-  .filter((name) => !(name in scopes))
-  .map((name) => `| ${name} | not run | | | | | | |`)
-  .join('\n')}
-| **total of the scopes that ran** | ${total.mutants} | ${total.killed} | ${total.survived} | ${total.timeout} | ${total.noCoverage} | ${pct(total.score)} | |
+| **total of the files that ran** | ${files.length} of ${Object.values(scopes).reduce((s, c) => s + c.files, 0)} | ${total.mutants} | ${total.killed} | ${total.survived} | ${total.timeout} | ${total.noCoverage} | ${pct(total.score)} | |
+
+Not run yet: ${
+  Object.values(scopes)
+    .flatMap((c) => c.notRun)
+    .map((f) => `\`${f}\``)
+    .join(', ') || 'none'
+}.
 ${
   earlier.length === 0
     ? ''
