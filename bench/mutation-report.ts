@@ -127,11 +127,14 @@ const reportFiles = (fs.readdirSync(REPORTS, { recursive: true }) as string[])
 const relative = (file: string) => path.relative(ROOT, path.resolve(ROOT, file));
 const reported = reportFiles.flatMap((name) => {
   const report = JSON.parse(fs.readFileSync(path.join(REPORTS, name), 'utf8')) as Report;
-  return Object.entries(report.files).map(([file, f]) => ({
+  const files = Object.entries(report.files).map(([file, f]) => ({
     file: relative(file),
     source: f.source,
     mutants: f.mutants,
   }));
+  // A file Stryker finds nothing to mutate in (type declarations, a constant table) is absent from its
+  // own report: it ran, with no mutants.
+  return files.length > 0 ? files : [{ file: name.replace(/\.json$/, '.ts'), source: '', mutants: [] }];
 });
 const reportedFiles = new Set(reported.map((f) => f.file));
 const carried = (previous?.files ?? [])
