@@ -451,6 +451,38 @@ describe('parameters and inputs', () => {
     expect(() => createDetector(spec)).toThrow(RangeError);
   });
 
+  // Each rule at its edge: the value just outside is refused, naming the rule; the edge itself is accepted.
+  it.each([
+    [
+      { kind: 'page_hinkley', params: { minInstances: 0 } },
+      'PageHinkley: minInstances must be an integer ≥ 1',
+    ],
+    [
+      { kind: 'page_hinkley', params: { minInstances: 1.5 } },
+      'PageHinkley: minInstances must be an integer ≥ 1',
+    ],
+    [{ kind: 'page_hinkley', params: { delta: -1e-9 } }, 'PageHinkley: delta must be ≥ 0'],
+    [{ kind: 'page_hinkley', params: { threshold: 0 } }, 'PageHinkley: threshold must be > 0'],
+    [{ kind: 'page_hinkley', params: { alpha: 0 } }, 'PageHinkley: alpha must be in (0, 1]'],
+    [{ kind: 'page_hinkley', params: { alpha: 1.000001 } }, 'PageHinkley: alpha must be in (0, 1]'],
+    [{ kind: 'ddm', params: { minInstances: 0 } }, 'DDM: minInstances must be an integer ≥ 1'],
+    [{ kind: 'ddm', params: { minInstances: 2.5 } }, 'DDM: minInstances must be an integer ≥ 1'],
+    [{ kind: 'ddm', params: { warningLevel: 0 } }, 'DDM: warningLevel must be > 0'],
+    [
+      { kind: 'ddm', params: { warningLevel: 2, driftLevel: 2 } },
+      'DDM: driftLevel must be greater than warningLevel',
+    ],
+  ] as [DetectorSpec, string][])('refuses %o: %s', (spec, message) => {
+    expect(() => createDetector(spec)).toThrow(new RangeError(message));
+  });
+
+  it.each([
+    { kind: 'page_hinkley', params: { minInstances: 1, delta: 0, alpha: 1 } },
+    { kind: 'ddm', params: { minInstances: 1, warningLevel: 2, driftLevel: 2.0001 } },
+  ] as DetectorSpec[])('accepts $kind at the edges $params', (spec) => {
+    expect(() => createDetector(spec)).not.toThrow();
+  });
+
   it.each(DETECTOR_KINDS)('%s rejects NaN and infinite input', (kind) => {
     const detector = createDetector({ kind });
     expect(() => detector.update(Number.NaN)).toThrow(RangeError);
