@@ -451,6 +451,26 @@ describe('parameters and inputs', () => {
     expect(() => createDetector(spec)).toThrow(RangeError);
   });
 
+  // A level of 1 for 200 values, then 0 (a fall) or 2 (a rise): each mode watches its own direction only.
+  it.each([
+    ['both', 0, true],
+    ['down', 0, true],
+    ['up', 0, false],
+    ['both', 2, true],
+    ['up', 2, true],
+    ['down', 2, false],
+  ] as const)("Page–Hinkley in mode '%s' after a shift to %d: drift %s", (mode, level, drifts) => {
+    const detector = createDetector({ kind: 'page_hinkley', params: { delta: 0.5, threshold: 10, mode } });
+    const stream = [...Array<number>(200).fill(1), ...Array<number>(200).fill(level)];
+    const first = stream.findIndex((x) => detector.update(x).drift);
+    if (drifts) {
+      expect(first).toBeGreaterThanOrEqual(200);
+      expect(first).toBeLessThan(260);
+    } else {
+      expect(first).toBe(-1);
+    }
+  });
+
   // Each rule at its edge: the value just outside is refused, naming the rule; the edge itself is accepted.
   it.each([
     [
