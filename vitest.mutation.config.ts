@@ -9,6 +9,7 @@ export default defineConfig({
       'test/unit/decide*.test.ts',
       'test/unit/detect*.test.ts',
       'test/unit/finding-rules*.test.ts',
+      'test/unit/custom-finding-rules.test.ts',
       'test/unit/judge*.test.ts',
       'test/unit/stats*.test.ts',
       'test/unit/baseline*.test.ts',
@@ -21,8 +22,9 @@ export default defineConfig({
     testTimeout: 120_000,
     pool: 'forks',
     // Tells test/unit/stats.test.ts to skip its calibration-under-the-null simulations (500 exact KS tests
-    // each): under Stryker's instrumentation one run takes minutes, and every lib/stats mutant would run
-    // it. The SciPy fixture tests of the same functions stay in.
+    // each) and the Kolmogorov sweep's cases with n > 5000, and custom-finding-rules.test.ts its whole
+    // backtest: under Stryker's instrumentation each takes minutes, and every mutant they cover would run
+    // them. The SciPy fixture tests of the same functions stay in.
     env: { HOMEOSTAT_MUTATION_RUN: '1' },
   },
 });

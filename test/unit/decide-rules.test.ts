@@ -192,6 +192,23 @@ describe('a recent deployment change as the suspected cause', () => {
     expect(d).toMatchObject({ rule: 'open-incident-now-actionable', action: 'rollback' });
   });
 
+  it('a suspected release is rolled back before the rungs the ladder puts ahead of rollback', () => {
+    // concept_drift's ladder is [retrain, rollback, fallback]; 0.7 is above the 0.5 accuracy floor.
+    const drift = (deployment: DeploymentFacts) =>
+      decide(ctx({ findings: [accuracyAt(0.7)], windowStart: NOW, deployment }));
+    expect(drift({ ...serving, changedAt: NOW - 5 * MINUTE })).toMatchObject({
+      rule: 'deployment-change-rollback',
+      action: 'rollback',
+      rollbackTo: 6,
+    });
+    // Without a suspected release the ladder's order stands, and rollback is not even weighed.
+    const untouched = drift(serving);
+    expect(untouched).toMatchObject({ rule: 'performance-degraded-retrain', action: 'retrain' });
+    expect(untouched.alternatives.map((a) => a.action)).toEqual(['alert']);
+    // The agent's own change is not suspected either.
+    expect(drift({ ...serving, changedAt: NOW - 5 * MINUTE, changedBy: 'agent' }).action).toBe('retrain');
+  });
+
   it('broken inputs, traffic and anomalies are not blamed on a deployment', () => {
     const policy = {
       ...DEFAULT_POLICY,

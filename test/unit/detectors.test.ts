@@ -451,6 +451,58 @@ describe('parameters and inputs', () => {
     expect(() => createDetector(spec)).toThrow(RangeError);
   });
 
+  // A level of 1 for 200 values, then 0 (a fall) or 2 (a rise): each mode watches its own direction only.
+  it.each([
+    ['both', 0, true],
+    ['down', 0, true],
+    ['up', 0, false],
+    ['both', 2, true],
+    ['up', 2, true],
+    ['down', 2, false],
+  ] as const)("Page–Hinkley in mode '%s' after a shift to %d: drift %s", (mode, level, drifts) => {
+    const detector = createDetector({ kind: 'page_hinkley', params: { delta: 0.5, threshold: 10, mode } });
+    const stream = [...Array<number>(200).fill(1), ...Array<number>(200).fill(level)];
+    const first = stream.findIndex((x) => detector.update(x).drift);
+    if (drifts) {
+      expect(first).toBeGreaterThanOrEqual(200);
+      expect(first).toBeLessThan(260);
+    } else {
+      expect(first).toBe(-1);
+    }
+  });
+
+  // Each rule at its edge: the value just outside is refused, naming the rule; the edge itself is accepted.
+  it.each([
+    [
+      { kind: 'page_hinkley', params: { minInstances: 0 } },
+      'PageHinkley: minInstances must be an integer ≥ 1',
+    ],
+    [
+      { kind: 'page_hinkley', params: { minInstances: 1.5 } },
+      'PageHinkley: minInstances must be an integer ≥ 1',
+    ],
+    [{ kind: 'page_hinkley', params: { delta: -1e-9 } }, 'PageHinkley: delta must be ≥ 0'],
+    [{ kind: 'page_hinkley', params: { threshold: 0 } }, 'PageHinkley: threshold must be > 0'],
+    [{ kind: 'page_hinkley', params: { alpha: 0 } }, 'PageHinkley: alpha must be in (0, 1]'],
+    [{ kind: 'page_hinkley', params: { alpha: 1.000001 } }, 'PageHinkley: alpha must be in (0, 1]'],
+    [{ kind: 'ddm', params: { minInstances: 0 } }, 'DDM: minInstances must be an integer ≥ 1'],
+    [{ kind: 'ddm', params: { minInstances: 2.5 } }, 'DDM: minInstances must be an integer ≥ 1'],
+    [{ kind: 'ddm', params: { warningLevel: 0 } }, 'DDM: warningLevel must be > 0'],
+    [
+      { kind: 'ddm', params: { warningLevel: 2, driftLevel: 2 } },
+      'DDM: driftLevel must be greater than warningLevel',
+    ],
+  ] as [DetectorSpec, string][])('refuses %o: %s', (spec, message) => {
+    expect(() => createDetector(spec)).toThrow(new RangeError(message));
+  });
+
+  it.each([
+    { kind: 'page_hinkley', params: { minInstances: 1, delta: 0, alpha: 1 } },
+    { kind: 'ddm', params: { minInstances: 1, warningLevel: 2, driftLevel: 2.0001 } },
+  ] as DetectorSpec[])('accepts $kind at the edges $params', (spec) => {
+    expect(() => createDetector(spec)).not.toThrow();
+  });
+
   it.each(DETECTOR_KINDS)('%s rejects NaN and infinite input', (kind) => {
     const detector = createDetector({ kind });
     expect(() => detector.update(Number.NaN)).toThrow(RangeError);
