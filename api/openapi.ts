@@ -221,9 +221,11 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'measures, judges and can protect each segment on its own (docs/agent-logic.md, "Segments").',
     body: segmentsBody,
     responses: {
-      '400':
-        'invalid_request (the body is malformed) or invalid_segments (a feature the schema lacks, a ' +
-        'comparison or value its type does not allow, a name used twice, too many segments); nothing changed',
+      '400': 'invalid_request: the body is malformed; nothing changed',
+      '422':
+        'invalid_segments: well-formed definitions that do not fit the model (a feature the schema lacks, a ' +
+        'comparison or value its type does not allow, a name used twice, too many segments), each issue ' +
+        'with its path; nothing changed',
       '409':
         'segment_routed: the current deployment serves a segment the new definitions drop from its fallback; nothing changed',
     },

@@ -193,7 +193,7 @@ export function modelRoutes(context: ApiContext): Router {
     const { issues } = resolveSegments(body.segments, model.featureSchema as FeatureSchema);
     if (issues.length > 0) {
       throw new HttpError(
-        400,
+        422,
         'invalid_segments',
         'the segment definitions do not fit the model',
         issues.map((i) => ({ path: ['body', 'segments', ...i.path].join('.'), message: i.message })),

@@ -1,5 +1,6 @@
 // Segment definitions through the API on SQLite and PostgreSQL: stored as written, resolved against the
-// model's schema, every kind of bad definition answered 400 with its path, and nothing changed then.
+// model's schema, every kind of bad definition answered 422 with its path (a malformed body 400), and
+// nothing changed then.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAX_SEGMENTS } from '../../lib/segments/definition.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
@@ -71,10 +72,10 @@ describeEachProvider('segments on %s', (provider) => {
       'body.segments.0.value',
       'true or false',
     ],
-  ])('refuses %j with a precise 400 and changes nothing', async (definition, path, message) => {
+  ])('refuses %j with a precise 422 and changes nothing', async (definition, path, message) => {
     const before = await stored();
     const res = await api.call('PUT', '/v1/models/credit/segments', { segments: [definition] });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('invalid_segments');
     expect(res.body.error.issues).toHaveLength(1);
     expect(res.body.error.issues[0].path).toBe(path);
@@ -87,7 +88,7 @@ describeEachProvider('segments on %s', (provider) => {
     const twice = await api.call('PUT', '/v1/models/credit/segments', {
       segments: [{ name: 'channel=web', feature: 'income', op: 'gt', value: 1 }, { by: 'channel' }],
     });
-    expect(twice.status).toBe(400);
+    expect(twice.status).toBe(422);
     expect(twice.body.error.issues[0].message).toBe('segment "channel=web" is defined twice');
     const many = Array.from({ length: MAX_SEGMENTS - 3 }, (_, i) => ({
       name: `s${i}`,
@@ -98,7 +99,7 @@ describeEachProvider('segments on %s', (provider) => {
     const tooMany = await api.call('PUT', '/v1/models/credit/segments', {
       segments: [...many, { by: 'channel' }],
     });
-    expect(tooMany.status).toBe(400);
+    expect(tooMany.status).toBe(422);
     expect(tooMany.body.error.issues[0].message).toBe(
       `the definitions make ${MAX_SEGMENTS + 1} segments; a model has at most ${MAX_SEGMENTS}`,
     );
