@@ -331,6 +331,9 @@ describe('robust spike detector', () => {
     const signal = detector.update(100);
     expect(signal.score).toBeCloseTo(84.5 / (1.4826 * 7.5), 12);
     expect(signal.anomaly).toBe(true);
+    expect(detector.anomalyDetected).toBe(true);
+    detector.update(16);
+    expect(detector.anomalyDetected).toBe(false);
   });
 
   it('falls back to the mean absolute deviation, then to "any other value", on a flat baseline', () => {
@@ -492,6 +495,16 @@ describe('parameters and inputs', () => {
       { kind: 'ddm', params: { warningLevel: 2, driftLevel: 2 } },
       'DDM: driftLevel must be greater than warningLevel',
     ],
+    [{ kind: 'hddm_a', params: { driftConfidence: 0 } }, 'HDDM_A: driftConfidence must be in (0, 1)'],
+    [{ kind: 'hddm_a', params: { driftConfidence: 1 } }, 'HDDM_A: driftConfidence must be in (0, 1)'],
+    [
+      { kind: 'hddm_a', params: { driftConfidence: 0.01, warningConfidence: 0.01 } },
+      'HDDM_A: warningConfidence must be in (driftConfidence, 1)',
+    ],
+    [
+      { kind: 'hddm_a', params: { warningConfidence: 1 } },
+      'HDDM_A: warningConfidence must be in (driftConfidence, 1)',
+    ],
   ] as [DetectorSpec, string][])('refuses %o: %s', (spec, message) => {
     expect(() => createDetector(spec)).toThrow(new RangeError(message));
   });
@@ -505,7 +518,7 @@ describe('parameters and inputs', () => {
 
   it.each(DETECTOR_KINDS)('%s rejects NaN and infinite input', (kind) => {
     const detector = createDetector({ kind });
-    expect(() => detector.update(Number.NaN)).toThrow(RangeError);
+    expect(() => detector.update(Number.NaN)).toThrow(/: input must .*, got NaN$/);
     expect(() => detector.update(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 
@@ -513,8 +526,18 @@ describe('parameters and inputs', () => {
     '%s rejects input outside [0, 1]',
     (kind) => {
       expect(() => createDetector({ kind }).update(2)).toThrow(/\[0, 1\]/);
+      expect(() => createDetector({ kind }).update(-0.1)).toThrow(/\[0, 1\]/);
     },
   );
+
+  // The DDM family returns shared signal objects; each must say exactly one thing.
+  it('a DDM signal is exactly none, warning or drift', () => {
+    const detector = createDetector({ kind: 'ddm' });
+    const signals = errorStream(3, 3000, 0.1, 0.5, 1000).map((x) => detector.update(x));
+    expect(signals[0]).toEqual({ drift: false, warning: false, anomaly: false });
+    expect(signals.find((s) => s.warning)).toEqual({ drift: false, warning: true, anomaly: false });
+    expect(signals.find((s) => s.drift)).toEqual({ drift: true, warning: false, anomaly: false });
+  });
 
   it('snapshots carry the parameters in force, defaults included', () => {
     const snapshot = snapshotDetector(createDetector({ kind: 'ddm', params: { driftLevel: 4 } }));
