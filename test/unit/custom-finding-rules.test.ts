@@ -11,8 +11,8 @@ import { manualReviewLoad } from '../../examples/custom-finding-rule/manual-revi
 import { runBacktest } from '../../lib/backtest/replay.ts';
 import { readStreamFile } from '../../lib/backtest/stream-file.ts';
 import { decide } from '../../lib/brain/decide.ts';
-import { detect, initialDetectorState } from '../../lib/brain/detect.ts';
-import { findingOf } from '../../lib/brain/findings/index.ts';
+import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import { FINDING_RULES, findingOf } from '../../lib/brain/findings/index.ts';
 import type { DetectorState, WindowSummary } from '../../lib/brain/types.ts';
 import {
   type CustomFindingRule,
@@ -102,6 +102,69 @@ describe('judging a window', () => {
       error: 'judged and bad must be booleans',
     });
     expect(verdicts[2]).toMatchObject({ rule: 'manual-review-load', judged: true, bad: true });
+  });
+});
+
+describe('the custom rule reads the verdicts of a window', () => {
+  const observe = (custom?: WindowSummary['custom']) =>
+    FINDING_RULES.custom.observe({
+      window: win(4, 0.8, custom),
+      state: initialDetectorState(),
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+  const verdict = (
+    rule: string,
+    judged: boolean,
+    bad: boolean,
+    severity: 'info' | 'warning' | 'critical',
+  ) => ({
+    rule,
+    judged,
+    bad,
+    severity,
+    summary: `${rule} says ${bad ? 'bad' : 'fine'}`,
+    margin: rule.length,
+  });
+
+  it('is as bad as its worst judged bad verdict, and names each; unjudged verdicts do not count', () => {
+    const rules = [
+      verdict('aa', true, true, 'critical'),
+      verdict('b', true, true, 'warning'),
+      verdict('ccc', false, true, 'critical'),
+      verdict('dddd', true, false, 'warning'),
+    ];
+    const observation = observe(rules);
+    expect(observation).toEqual({
+      kind: 'custom',
+      judged: true,
+      bad: true,
+      severity: 'critical',
+      summary: 'aa: aa says bad; b: b says bad',
+      evidence: { window: 4, rules },
+    });
+    // decide weighs the margins of the bad verdicts only.
+    const judged = observe([rules[0]!, rules[1]!, rules[3]!]);
+    expect(FINDING_RULES.custom.margins({ evidence: judged.evidence } as never, DEFAULT_POLICY)).toEqual([
+      2, 1,
+    ]);
+  });
+
+  it('says whether the judged verdicts are all satisfied, or none judged', () => {
+    expect(observe([verdict('a', true, false, 'warning')])).toMatchObject({
+      judged: true,
+      bad: false,
+      severity: 'info',
+      summary: 'every custom rule is satisfied',
+    });
+    expect(observe([verdict('a', false, true, 'critical')])).toMatchObject({
+      judged: false,
+      bad: false,
+      severity: 'info',
+      summary: 'no custom rule judged the window',
+    });
+    expect(observe()).toMatchObject({ judged: false, evidence: { window: 4, rules: [] } });
+    expect(FINDING_RULES.custom.verificationBaseline(initialDetectorState(), null)).toBeNull();
   });
 });
 

@@ -331,6 +331,9 @@ describe('robust spike detector', () => {
     const signal = detector.update(100);
     expect(signal.score).toBeCloseTo(84.5 / (1.4826 * 7.5), 12);
     expect(signal.anomaly).toBe(true);
+    expect(detector.anomalyDetected).toBe(true);
+    detector.update(16);
+    expect(detector.anomalyDetected).toBe(false);
   });
 
   it('falls back to the mean absolute deviation, then to "any other value", on a flat baseline', () => {
@@ -427,6 +430,58 @@ describe('Bernoulli CUSUM', () => {
     const detector = new BernoulliCusum({ p0: 0.2 });
     expect(driftIndices(detector, errorStream(12, 10_000, 0.2, 0.02, 2000))).toEqual([]);
   });
+
+  // Two charts, the faster first in the list: a 1 adds ln 3 to chart 0 (h 11, crossed on the 11th 1) and
+  // ln 2 to chart 1 (h 10, crossed on the 15th). cap 1 holds each chart at exactly its h once crossed.
+  const twoCharts = {
+    p0: 0.1,
+    charts: [
+      { shift: 0.2, threshold: 11 },
+      { shift: 0.1, threshold: 10 },
+    ],
+    cap: 1,
+  };
+
+  it('a run reports the value on which its first chart crossed h, once, and a chart held at h is drifted', () => {
+    const oneByOne = new BernoulliCusum(twoCharts);
+    expect(driftIndices(oneByOne, Array<number>(100).fill(1))).toEqual([10]);
+    const detector = new BernoulliCusum(twoCharts);
+    expect(detector.driftDetected).toBe(false);
+    expect(detector.updateRun(1, 11)).toBe(11);
+    expect(detector.level).toEqual({ chart: 0, ratio: 1 });
+    // Chart 1 crosses within the next run, but the stream is already drifted: no second alarm.
+    expect(detector.updateRun(1, 10)).toBe(0);
+    expect(detector.state.statistics).toEqual([11, 10]);
+    expect(detector.driftDetected).toBe(true);
+    expect(new BernoulliCusum(twoCharts).updateRun(1, 100)).toBe(11);
+  });
+
+  it('counts the values and 1s each chart holds since it last stood at zero', () => {
+    const detector = new BernoulliCusum(twoCharts);
+    detector.updateRun(1, 3);
+    detector.updateRun(0, 2);
+    expect(detector.state).toMatchObject({ rows: [5, 5], ones: [3, 3] });
+    detector.updateRun(0, 1000);
+    expect(detector.state).toMatchObject({ statistics: [0, 0], rows: [0, 0], ones: [0, 0] });
+  });
+
+  it('starts afresh from a state saved with other charts', () => {
+    const saved = new BernoulliCusum({ p0: 0.1 });
+    saved.updateRun(1, 5);
+    const restored = new BernoulliCusum(twoCharts, saved.state);
+    expect(restored.state).toEqual({ drift: false, statistics: [0, 0], rows: [0, 0], ones: [0, 0] });
+  });
+
+  it('refuses a run length or a count of 1s outside its range', () => {
+    const detector = new BernoulliCusum();
+    const runLength = new RangeError('BernoulliCusum: a run length must be an integer ≥ 0');
+    expect(() => detector.updateRun(1, 2.5)).toThrow(runLength);
+    expect(() => detector.updateRun(1, -1)).toThrow(runLength);
+    expect(() => detector.updateCounts(5, -1)).toThrow(
+      new RangeError('BernoulliCusum: ones must be in [0, n]'),
+    );
+    expect(() => detector.updateCounts(5, 5)).not.toThrow();
+  });
 });
 
 describe('parameters and inputs', () => {
@@ -492,6 +547,34 @@ describe('parameters and inputs', () => {
       { kind: 'ddm', params: { warningLevel: 2, driftLevel: 2 } },
       'DDM: driftLevel must be greater than warningLevel',
     ],
+    [{ kind: 'bernoulli_cusum', params: { p0: 1 } }, 'BernoulliCusum: p0 must be in (0, 1)'],
+    [
+      {
+        kind: 'bernoulli_cusum',
+        params: {
+          charts: [
+            { shift: 0.1, threshold: 5 },
+            { shift: 0, threshold: 5 },
+          ],
+        },
+      },
+      'BernoulliCusum: every chart needs a shift > 0 with p0 + shift < 1, and a threshold > 0',
+    ],
+    [
+      { kind: 'bernoulli_cusum', params: { charts: [{ shift: 0.1, threshold: 0 }] } },
+      'BernoulliCusum: every chart needs a shift > 0 with p0 + shift < 1, and a threshold > 0',
+    ],
+    [{ kind: 'bernoulli_cusum', params: { cap: 0.99 } }, 'BernoulliCusum: cap must be ≥ 1'],
+    [{ kind: 'hddm_a', params: { driftConfidence: 0 } }, 'HDDM_A: driftConfidence must be in (0, 1)'],
+    [{ kind: 'hddm_a', params: { driftConfidence: 1 } }, 'HDDM_A: driftConfidence must be in (0, 1)'],
+    [
+      { kind: 'hddm_a', params: { driftConfidence: 0.01, warningConfidence: 0.01 } },
+      'HDDM_A: warningConfidence must be in (driftConfidence, 1)',
+    ],
+    [
+      { kind: 'hddm_a', params: { warningConfidence: 1 } },
+      'HDDM_A: warningConfidence must be in (driftConfidence, 1)',
+    ],
   ] as [DetectorSpec, string][])('refuses %o: %s', (spec, message) => {
     expect(() => createDetector(spec)).toThrow(new RangeError(message));
   });
@@ -499,13 +582,14 @@ describe('parameters and inputs', () => {
   it.each([
     { kind: 'page_hinkley', params: { minInstances: 1, delta: 0, alpha: 1 } },
     { kind: 'ddm', params: { minInstances: 1, warningLevel: 2, driftLevel: 2.0001 } },
+    { kind: 'bernoulli_cusum', params: { cap: 1 } },
   ] as DetectorSpec[])('accepts $kind at the edges $params', (spec) => {
     expect(() => createDetector(spec)).not.toThrow();
   });
 
   it.each(DETECTOR_KINDS)('%s rejects NaN and infinite input', (kind) => {
     const detector = createDetector({ kind });
-    expect(() => detector.update(Number.NaN)).toThrow(RangeError);
+    expect(() => detector.update(Number.NaN)).toThrow(/: input must .*, got NaN$/);
     expect(() => detector.update(Number.POSITIVE_INFINITY)).toThrow(RangeError);
   });
 
@@ -513,8 +597,18 @@ describe('parameters and inputs', () => {
     '%s rejects input outside [0, 1]',
     (kind) => {
       expect(() => createDetector({ kind }).update(2)).toThrow(/\[0, 1\]/);
+      expect(() => createDetector({ kind }).update(-0.1)).toThrow(/\[0, 1\]/);
     },
   );
+
+  // The DDM family returns shared signal objects; each must say exactly one thing.
+  it('a DDM signal is exactly none, warning or drift', () => {
+    const detector = createDetector({ kind: 'ddm' });
+    const signals = errorStream(3, 3000, 0.1, 0.5, 1000).map((x) => detector.update(x));
+    expect(signals[0]).toEqual({ drift: false, warning: false, anomaly: false });
+    expect(signals.find((s) => s.warning)).toEqual({ drift: false, warning: true, anomaly: false });
+    expect(signals.find((s) => s.drift)).toEqual({ drift: true, warning: false, anomaly: false });
+  });
 
   it('snapshots carry the parameters in force, defaults included', () => {
     const snapshot = snapshotDetector(createDetector({ kind: 'ddm', params: { driftLevel: 4 } }));

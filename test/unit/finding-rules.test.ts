@@ -5,7 +5,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { baselineFor } from '../../lib/brain/baseline.ts';
 import { evidenceStrength } from '../../lib/brain/decide.ts';
-import { detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
+import { featureDrifted } from '../../lib/brain/findings/data-drift.ts';
 import { FINDING_RULES, type FindingRule, findingOf, holdUntil } from '../../lib/brain/findings/index.ts';
 import type { Observation } from '../../lib/brain/findings/rule.ts';
 import type {
@@ -212,5 +213,54 @@ describe('finding rules', () => {
     expect(baselineFor('failures', state, win(6))?.metric).toBe('failureRate');
     expect(baselineFor('stale_data', state, win(6))).toBeNull();
     expect(baselineFor('data_drift', state, win(6))).toMatchObject({ metric: 'accuracy', value: 0.9 });
+  });
+});
+
+describe('the data drift rule', () => {
+  const observe = (over: Partial<WindowSummary>) =>
+    FINDING_RULES.data_drift.observe({
+      window: win(3, over),
+      state: initialDetectorState(),
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+  const { minRows } = DEFAULT_DETECT_SETTINGS;
+  const drifted = (name: string, psi: number) => ({
+    name,
+    test: 'kolmogorov_smirnov' as const,
+    statistic: 0.3,
+    pValue: 1e-9,
+    adjustedPValue: 1e-8,
+    psi,
+  });
+
+  it('judges a window of minRows rows or more, with a reference profile', () => {
+    expect(observe({ count: minRows - 1 })).toMatchObject({
+      kind: 'data_drift',
+      judged: false,
+      summary: `window too small to judge (${minRows - 1} rows)`,
+      evidence: { window: 3, rows: minRows - 1 },
+    });
+    expect(observe({ count: minRows })).toMatchObject({ judged: true });
+    expect(observe({ drift: undefined })).toMatchObject({
+      kind: 'data_drift',
+      judged: false,
+      summary: 'no reference profile to compare the inputs with',
+    });
+  });
+
+  it('names each drifted feature with its PSI, or says the inputs match', () => {
+    expect(observe({})).toMatchObject({ judged: true, bad: false, summary: 'inputs match the reference' });
+    expect(observe({ drift: [drifted('income', 0.5), drifted('age', 0.3)] })).toMatchObject({
+      bad: true,
+      summary: 'input drift in income (PSI 0.50), age (PSI 0.30)',
+    });
+  });
+
+  it('without a reference size, the KS gate is the minimum effect itself', () => {
+    const { ks } = DEFAULT_DETECT_SETTINGS.detection.minEffect;
+    const feature = { ...drifted('income', 0), statistic: ks, currentN: 500 };
+    expect(featureDrifted(feature, DEFAULT_DETECT_SETTINGS)).toBe(true);
+    expect(featureDrifted({ ...feature, statistic: ks - 0.001 }, DEFAULT_DETECT_SETTINGS)).toBe(false);
   });
 });
