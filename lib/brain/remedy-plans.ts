@@ -36,14 +36,17 @@ export function onsetOf(ctx: DecisionContext, incident: OpenIncident | null | un
 
 /**
  * A deployment change is the suspected cause when the current revision was written at most
- * verification.maxWait before the onset and not after it (later changes are responses to the incident).
+ * verification.maxWait before the onset and before the incident opened (now, when none is open): the
+ * onset is the start of the window that first showed the degradation, so a release during that window
+ * comes after it and may still be its cause. Changes after the incident opened are responses to it.
  */
 function recentChange({ ctx, onset }: Situation): boolean {
   const d = ctx.deployment;
   // The agent's own changes were verified (or undone) as part of the incident they answered; they are
   // not the suspected cause of the next one.
   if (!d || d.changedBy === 'agent') return false;
-  return d.changedAt <= onset && onset - d.changedAt <= durationMs(ctx.policy.verification.maxWait);
+  const latest = Math.max(onset, ctx.openIncident?.openedAt ?? ctx.now);
+  return d.changedAt <= latest && onset - d.changedAt <= durationMs(ctx.policy.verification.maxWait);
 }
 
 function rollbackCaused(s: Situation): boolean {

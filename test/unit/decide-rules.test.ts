@@ -158,6 +158,26 @@ describe('a recent deployment change as the suspected cause', () => {
     expect(changedBefore(-1).action).toBe('fallback');
   });
 
+  it('a release during the window that first shows the degradation is its suspected cause', () => {
+    // The onset is the window's start; the release went out 4 minutes into it, before any incident.
+    const inWindow = (openIncident: DecisionContext['openIncident']) =>
+      decide(
+        ctx({
+          findings: [latency],
+          windowStart: NOW - 10 * MINUTE,
+          openIncident,
+          deployment: { ...serving, changedAt: NOW - 6 * MINUTE, changedBy: 'human:ops' },
+        }),
+      );
+    expect(inWindow(null)).toMatchObject({ rule: 'deployment-change-rollback', action: 'rollback' });
+    // Once an incident is open, a change after it opened answers it.
+    const open = incident('latency', {
+      onsetAt: new Date(NOW - 10 * MINUTE).toISOString(),
+      openedAt: NOW - 8 * MINUTE,
+    });
+    expect(inWindow(open).action).not.toBe('rollback');
+  });
+
   it("the agent's own change is never the suspected cause", () => {
     const d = changedBefore(5 * MINUTE, 'agent');
     expect(d.action).toBe('fallback');
