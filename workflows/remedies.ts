@@ -434,16 +434,15 @@ async function trial(input: PromotionInput, mode: 'canary' | 'shadow'): Promise<
         const outcome = await promote(input, `${mode}:promote`);
         return { verdict: 'promoted', before: exposed.before, after: outcome.after, detail: judged.detail };
       }
-      const over = () =>
-        waitIsOver({
-          startedAt,
-          rowsSince: startedAt,
-          at: Date.now(),
-          rows: Math.min(comparison.candidate.rows, comparison.baseline.rows),
-          needed: (look + 1) * policy.canaryMinRows,
-          maxWait: policy.maxWait,
-        });
-      if (judged.verdict === 'abort' || over()) {
+      const wait = {
+        startedAt,
+        rowsSince: startedAt,
+        at: Date.now(),
+        rows: Math.min(comparison.candidate.rows, comparison.baseline.rows),
+        needed: (look + 1) * policy.canaryMinRows,
+        maxWait: policy.maxWait,
+      };
+      if (judged.verdict === 'abort' || waitIsOver(wait)) {
         const why =
           judged.verdict === 'abort'
             ? judged.detail
