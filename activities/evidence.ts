@@ -8,6 +8,7 @@
 
 import type { Evidence, EvidenceRequest } from '../lib/brain/contracts.ts';
 import type { Store } from '../lib/db/client.ts';
+import type { FeatureRow, FeatureSchema } from '../lib/domain.ts';
 import type { OutputRow, RawOutput } from '../lib/monitor/outputs.ts';
 import { resolveClasses, tallyOutputs } from '../lib/monitor/outputs.ts';
 import { latencyMetrics } from '../lib/monitor/system.ts';
@@ -21,6 +22,8 @@ import {
 import { currentRevision } from '../lib/registry/revisions.ts';
 import { answeringVersionIds, type DisabledResponse } from '../lib/registry/routing.ts';
 import { modelShape } from '../lib/registry/versions.ts';
+import { storedSegments } from '../lib/segments/definition.ts';
+import { inSegment, type Segment } from '../lib/segments/segment.ts';
 import { findModelOrFail } from './incidents.ts';
 
 type Model = Awaited<ReturnType<typeof findModelOrFail>>;
@@ -67,6 +70,19 @@ export function scoreTotals(model: Model, rows: readonly OutputRow[]): ScoreTota
   return totals;
 }
 
+/**
+ * The model's segment of that name. A segment's route keeps its definition from changing (PUT segments
+ * answers segment_routed), so one a verification asks for is there unless a person lifted the route and
+ * redefined the segments meanwhile: then nothing is measured and the verification ends without a verdict.
+ */
+function segmentNamed(model: Model, name: string): Segment {
+  const found = storedSegments(model.segments, model.featureSchema as unknown as FeatureSchema).find(
+    (s) => s.name === name,
+  );
+  // A comparison no row passes: the verification sees no rows.
+  return found ?? { name, feature: '', op: 'eq', value: '' };
+}
+
 /** Evidence of a rate: `hits` of `rows`. */
 function rate(metric: Evidence['metric'], hits: number, rows: number): Evidence {
   return { metric, rows, value: rows > 0 ? hits / rows : null, successes: hits };
@@ -93,38 +109,47 @@ export function createEvidenceActivities(store: Store) {
         receivedAt: { gte: new Date(req.since) },
         ...(answering ? { OR: [{ versionId: null }, { versionId: { in: answering } }] } : {}),
       };
+      // A segment's verification reads its rows only: a row's segment is a function of its features.
+      const segment = req.segment === undefined ? null : segmentNamed(model, req.segment);
+      const features = segment !== null;
+      const ofSegment = <T extends { features?: unknown }>(rows: T[]): T[] =>
+        segment ? rows.filter((r) => inSegment(r.features as FeatureRow, segment)) : rows;
       switch (req.metric) {
         case 'accuracy':
         case 'rmse': {
           const rows = await store.prediction.findMany({
             where: { ...where, label: { isNot: null } },
-            select: OUTPUT_FIELDS,
+            select: { ...OUTPUT_FIELDS, features },
           });
-          return scoredEvidence(req.metric, scoreTotals(model, rows.map(outputRow)));
+          return scoredEvidence(req.metric, scoreTotals(model, ofSegment(rows).map(outputRow)));
         }
         case 'latencyP95Ms': {
-          const rows = await store.prediction.findMany({
-            where: { ...where, latencyMs: { not: null } },
-            select: { latencyMs: true },
-          });
+          const rows = ofSegment(
+            await store.prediction.findMany({
+              where: { ...where, latencyMs: { not: null } },
+              select: { latencyMs: true, features },
+            }),
+          );
           // The monitor's filter (lib/monitor/window.ts): a latency is a finite, non-negative number.
           const latencies = rows.map((r) => r.latencyMs!).filter((ms) => Number.isFinite(ms) && ms >= 0);
           const metrics = latencyMetrics(latencies);
           return { metric: 'latencyP95Ms', rows: latencies.length, value: metrics?.p95 ?? null };
         }
         case 'failureRate': {
-          const rows = (
+          const rows = ofSegment(
             await store.prediction.findMany({
               where,
-              select: { error: true, output: true, confidence: true },
-            })
+              select: { error: true, output: true, confidence: true, features },
+            }),
           ).map((p) => outputRow({ ...p, label: null }));
           const tally = tallyOutputs(modelShape(model).task, classesOf(model, rows), rows);
           const unusable = Object.values(tally.invalid).reduce((sum, n) => sum + n, tally.failed);
           return rate('failureRate', unusable, rows.length);
         }
         case 'qualityRate': {
-          const rows = await store.prediction.findMany({ where, select: { quality: true } });
+          const rows = ofSegment(
+            await store.prediction.findMany({ where, select: { quality: true, features } }),
+          );
           return rate('qualityRate', rows.filter((r) => r.quality !== null).length, rows.length);
         }
       }

@@ -487,6 +487,7 @@ export async function verifyWorkflow(input: VerifyInput): Promise<VerifyResult> 
       modelName: input.modelName,
       metric: input.baseline.metric,
       since: input.since,
+      ...(input.baseline.segment !== undefined ? { segment: input.baseline.segment } : {}),
     });
     const judged = judgeRecovery(input.baseline, evidence, {
       tolerance: input.verification.tolerance,

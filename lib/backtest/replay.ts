@@ -63,7 +63,7 @@ import {
   rollingOriginFolds,
 } from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
-import type { Segment } from '../segments/segment.ts';
+import { inSegment, type Segment } from '../segments/segment.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { evidenceFor, scoreBoth } from './judgement.ts';
 import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, ReportWindow } from './report.ts';
@@ -932,7 +932,10 @@ class Replay {
     if (effect.kind === 'retrain') return this.tryRetrain();
     if (effect.kind === 'canary') return this.judgeCanaryNow(effect);
     const { now } = this;
-    const measured = evidenceFor(effect.baseline.metric, this.evidence(effect.since, now));
+    const measured = evidenceFor(
+      effect.baseline.metric,
+      this.evidence(effect.since, now, effect.baseline.segment),
+    );
     const judged = judgeRecovery(effect.baseline, measured, effect.verification);
     const over = () =>
       waitIsOver({
@@ -1237,15 +1240,21 @@ class Replay {
     return data;
   }
 
-  /** What served traffic since `since` shows, by `now`: the verification's evidence. */
+  /**
+   * What served traffic since `since` shows, by `now`: the verification's evidence; with `segment`, of
+   * that segment's rows only, as activities/evidence.ts measures them.
+   */
   private evidence(
     since: number,
     now: number,
+    segment?: string,
   ): { totals: ScoreTotals; served: number; failureRate: number | null; latencyP95Ms: number | null } {
     const totals = emptyTotals();
     const predictions: WindowPrediction[] = [];
+    const only = segment === undefined ? null : (this.options.segments ?? []).find((s) => s.name === segment);
     for (let i = this.indexAt(since + 1); i < this.rows.length && this.rows[i]!.ts <= now; i++) {
       if (!this.servedOutput(i)) continue;
+      if (only !== null && !(only && inSegment(this.rows[i]!.features, only))) continue;
       const p = this.windowPrediction(i, now);
       predictions.push(p);
       if (p.label) addScore(totals, this.score(p));

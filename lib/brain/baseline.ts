@@ -2,20 +2,21 @@
 // incident opens, and the backtest takes it the same way.
 import type { FindingKind } from '../domain.ts';
 import { verificationBaselineOf } from './findings/index.ts';
-import type { DetectorState, MetricLevel, VerificationBaseline, WindowSummary } from './types.ts';
+import type { DetectorState, FindingOf, MetricLevel, VerificationBaseline, WindowSummary } from './types.ts';
 
 /**
  * The pre-failure level of the metric an incident of `kind` hurts, from the detector's healthy windows
  * (never the training data); the serving version's reference only when no healthy window was seen yet.
  * Null when nothing the model serves can show a recovery (stale data) or nothing is known. Each kind's
- * rule says which metric (lib/brain/findings).
+ * rule says which metric (lib/brain/findings); a segment's is its own rows' (the opening `finding` names it).
  */
-export function baselineFor(
-  kind: FindingKind,
+export function baselineFor<K extends FindingKind>(
+  kind: K,
   detector: DetectorState,
   window: WindowSummary | null,
+  finding?: FindingOf<K>,
 ): VerificationBaseline | null {
-  return verificationBaselineOf(kind, detector, window);
+  return verificationBaselineOf(kind, detector, window, finding);
 }
 
 /**

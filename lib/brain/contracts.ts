@@ -177,6 +177,8 @@ export interface EvidenceRequest {
   modelName: string;
   metric: VerifiedMetric;
   since: string;
+  /** Only the rows of this segment of the model (lib/segments), whichever version answered them. */
+  segment?: string;
 }
 
 export interface Evidence {

@@ -7,6 +7,7 @@
 // One rung of an incident's ladder:
 //   decision → [approval] → remedy → applied? ─ no ─→ open (the next decision takes the next rung)
 //                                      │ yes
+//            a segment's fallback route → verify on the segment's rows (the route stays either way)
 //            protective and the cause is outside the model → holding → cause gone → restore → verify
 //            protective and the model is at fault → protected, open (the next rung repairs the model)
 //            otherwise → verify → recovered (closed) | not recovered → [undo] → open
@@ -26,6 +27,7 @@ import {
   initialDetectorState,
 } from './detect.ts';
 import { findingOf, holdUntil } from './findings/index.ts';
+import { withRoutes } from './findings/segment.ts';
 import type {
   IncidentStepRecord,
   InFlight,
@@ -133,7 +135,11 @@ class Step {
     const serving = event.deployment?.productionVersion ?? null;
     if (s.lastWindow !== null && s.judgedVersion !== serving) s.detector = afterProductionChange(s.detector);
     s.judgedVersion = serving;
-    const detected = detect(window, s.detector, detectSettings(this.policy));
+    const detected = detect(
+      withRoutes(window, event.deployment?.fallbackSegments),
+      s.detector,
+      detectSettings(this.policy),
+    );
     const decision = decide({
       findings: detected.findings,
       policy: this.policy,
@@ -172,7 +178,7 @@ class Step {
         status: 'open',
         attempts: [],
         // The pre-failure level comes from the detector's healthy windows before this one.
-        baseline: baselineFor(opens.kind, healthyBefore, window),
+        baseline: baselineFor(opens.kind, healthyBefore, window, findingOf(detected.findings, opens.kind)),
       };
       const segment =
         opens.kind === 'segment' ? findingOf(detected.findings, 'segment')?.evidence.segment : null;
@@ -360,6 +366,10 @@ class Step {
     if (action === 'retrain' || action === 'rollback') s.detector = afterModelChange(s.detector);
     if (!PROTECTIVE.includes(action)) return this.startVerify(action, result.before, result.after);
     const incident = this.incident();
+    // A segment's route is the segment's remedy, not a shield while another rung repairs the model: it is
+    // verified on the segment's own rows, which the fallback answers now, against the segment's own level.
+    if (action === 'fallback' && incident.segment !== undefined)
+      return this.startVerify(action, result.before, result.after);
     const hold = holdUntil(incident.kind);
     if (!hold) {
       // The model itself is at fault: users stay protected while the next rung repairs it.

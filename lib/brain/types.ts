@@ -127,6 +127,11 @@ export interface SegmentWindow {
   /** The segment's most shifted feature against that reference; null when none was judged. */
   drift: WindowDrift | null;
   predictionPsi: number | null;
+  /**
+   * The fallback answers the segment's rows (a segment remedy's route, DeploymentFacts.fallbackSegments):
+   * production is not judged on it. Set by the lifecycle from the deployment the window was measured under.
+   */
+  routed?: boolean;
 }
 
 /** One drifted feature and one feature with a quality issue, as the monitor digests them. */
@@ -346,6 +351,11 @@ export interface VerificationBaseline {
   /** Rows (or windows, for latency) the value rests on; its spread where the metric has one. */
   rows: number;
   sd?: number | null;
+  /**
+   * Measured on this segment's rows only (lib/segments), whichever version answered them: a `segment`
+   * incident is verified on the segment's own rows against the segment's own pre-failure level.
+   */
+  segment?: string;
 }
 
 /** A remedy waiting for a human (policy.approvals). */

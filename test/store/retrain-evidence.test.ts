@@ -486,6 +486,35 @@ describeEachProvider('retraining and evidence on %s', (provider) => {
     expect(failures.rows).toBe(byProduction.length);
   });
 
+  it("measures a segment's evidence on that segment's rows only, whichever version answered them", async () => {
+    await db.store.model.update({ where: { name: 'credit' }, data: { segments: [{ by: 'channel' }] } });
+    try {
+      const byProduction = trial.rows.filter((r) => r.versionId === productionId);
+      const web = byProduction.filter((r) => r.features.channel === 'web');
+      expect(web.length).toBeGreaterThan(10);
+      expect(web.length).toBeLessThan(byProduction.length / 2);
+      const measure = (metric: 'accuracy' | 'failureRate', segment: string) =>
+        acts().measureEvidence({ modelName: 'credit', metric, since: TRIAL, segment });
+      const expected = scored(web);
+      expect(await measure('accuracy', 'channel=web')).toEqual({
+        metric: 'accuracy',
+        rows: expected.rows,
+        successes: expected.correct,
+        value: expected.correct / expected.rows,
+      });
+      expect((await measure('failureRate', 'channel=web')).rows).toBe(web.length);
+      // A segment the model no longer defines: no rows, so the verification ends without a verdict.
+      expect(await measure('accuracy', 'channel=fax')).toEqual({
+        metric: 'accuracy',
+        rows: 0,
+        successes: 0,
+        value: null,
+      });
+    } finally {
+      await db.store.model.update({ where: { name: 'credit' }, data: { segments: [] } });
+    }
+  });
+
   it('measures RMSE with the sums a test needs', async () => {
     const model = await db.store.model.create({
       data: {

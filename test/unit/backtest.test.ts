@@ -610,5 +610,10 @@ describe('backtest with segments', () => {
     // The finding named the segment; no other segment fell, and no whole-model incident opened.
     expect(incident!.summary).toContain('channel=broker');
     expect(report.incidents.map((i) => i.kind)).toEqual(['segment']);
+    // The route was verified on the broker rows alone against their own level: the fallback learnt the
+    // old world too and is as wrong there, so nothing recovered and, no rung left, a person has it.
+    expect(incident!.attempts).toMatchObject([{ action: 'fallback', outcome: 'not_recovered' }]);
+    expect(incident!.attempts[0]!.detail).toMatch(/accuracy 0\.[0-4]\d* on \d+ rows/);
+    expect(incident!.outcome).toBe('escalated');
   }, 120_000);
 });

@@ -144,13 +144,20 @@ describe('a window measured', () => {
     expect(state.openIncident).toMatchObject({ id: 'inc-7', kind: 'segment', segment: 'channel=broker' });
     expect(state.lastDecision?.rule).toBe('segment-ladder');
     expect(only(commands, 'run-remedy')[0]).toMatchObject({ action: 'fallback', segment: 'channel=broker' });
-    // The segment already on the fallback: the ladder's next rung.
-    const routed = run(servingFacts(LONG_AGO, { fallbackSegments: ['channel=broker'] }));
-    expect(routed.state.lastDecision?.action).toBe('alert');
-    expect(routed.state.lastDecision?.alternatives).toContainEqual({
-      action: 'fallback',
-      rejectedBecause: 'the fallback version already serves segment channel=broker',
+    // Verified against the segment's own pre-failure accuracy (0.9 on its 6 healthy windows), not the model's.
+    expect(state.openIncident?.baseline).toEqual({
+      metric: 'accuracy',
+      value: 0.9,
+      rows: 900,
+      segment: 'channel=broker',
     });
+    // The segment already on the fallback: production answers none of its rows and is not judged on them.
+    const routed = run(servingFacts(LONG_AGO, { fallbackSegments: ['channel=broker'] }));
+    expect(routed.state.openIncident).toBeNull();
+    expect(routed.state.lastDecision?.rule).toBe('healthy');
+    // Nor learnt from: its baseline is where it stood when the route was taken (here, before any window).
+    expect(routed.state.detector.segments?.['channel=broker']).toEqual({ labelled: 0, correct: 0 });
+    expect(routed.state.detector.segments?.['channel=web']?.labelled).toBe(1200);
   });
 
   it('rolls back a change of the deployment made just before the failure', () => {
@@ -210,6 +217,65 @@ describe('a window measured', () => {
 });
 
 describe('a remedy result', () => {
+  describe("a segment's fallback route", () => {
+    const broker = (failed: boolean) => ({
+      segments: ['channel=web', 'channel=broker', 'channel=branch'].map((name) =>
+        segmentPart(name, failed && name === 'channel=broker' ? 0.4 : 0.9),
+      ),
+    });
+    const routedFacts = servingFacts(LONG_AGO, { revision: 2, fallbackSegments: ['channel=broker'] });
+    /** The broker segment fell, its route was applied: the state and commands after the result. */
+    const routed = () => {
+      const { state } = feed(2, servingFacts(LONG_AGO), DEFAULT_POLICY, broker);
+      return step(state, {
+        kind: 'remedy-result',
+        at: T + MINUTE,
+        result: { outcome: 'applied', before: 1, after: 2, detail: 'serving fallback to channel=broker' },
+        deployment: routedFacts,
+      });
+    };
+    /** The next window, under the route, with the broker's production rows still as bad. */
+    const nextWindow = (state: LifecycleState, seq: number) => {
+      const window = healthyWindow(seq, broker(true));
+      return step(state, {
+        kind: 'window',
+        at: Date.parse(window.endAt),
+        window,
+        deployment: routedFacts,
+        incidentId: `inc-${seq}`,
+      });
+    };
+
+    it('is verified on the segment rows against the segment level, not left as a shield', () => {
+      const { state, commands } = routed();
+      expect(state.openIncident).toMatchObject({ kind: 'segment', status: 'verifying' });
+      expect(state.inFlight).toMatchObject({ phase: 'verifying', action: 'fallback', before: 1, after: 2 });
+      expect(only(commands, 'verify')[0]).toMatchObject({
+        baseline: { metric: 'accuracy', value: 0.9, rows: 900, segment: 'channel=broker' },
+      });
+      expect(timeline(commands)).toEqual(['verifying:0:verify']);
+    });
+
+    it('recovered: the incident closes, the route stays, and the routed segment opens nothing more', () => {
+      const closed = step(routed().state, verdict('recovered'));
+      expect(closed.state.openIncident).toBeNull();
+      expect(kinds(closed.commands)).not.toContain('restore');
+      const after = nextWindow(closed.state, 9);
+      expect(after.state.openIncident).toBeNull();
+      expect(after.state.lastFindings.filter((f) => f.state === 'confirmed').map((f) => f.kind)).toEqual([]);
+    });
+
+    it('not recovered: the route stays and, with no rung left, the incident goes to a human', () => {
+      const short = step(routed().state, verdict('not_recovered'));
+      expect(short.state.openIncident?.attempts[0]).toMatchObject({ outcome: 'not_recovered' });
+      expect(kinds(short.commands)).not.toContain('restore');
+      const after = nextWindow(short.state, 9);
+      expect(after.state.lastDecision?.rule).toBe('ladder-exhausted-escalate');
+      expect(after.state.openIncident).toMatchObject({ id: 'inc-7', status: 'escalated' });
+      expect(kinds(after.commands)).toContain('escalate');
+    });
+  });
+
   it('failed or rejected: the attempt ends and the incident is open for the next rung', () => {
     const failed = step(inFlight('failures', remedy('rollback')), {
       kind: 'remedy-result',

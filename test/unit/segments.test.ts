@@ -3,8 +3,10 @@
 // not in the others.
 import { describe, expect, it } from 'vitest';
 import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../../lib/bench/window-rows.ts';
+import { baselineFor } from '../../lib/brain/baseline.ts';
 import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
 import { FINDING_RULES, findingOf } from '../../lib/brain/findings/index.ts';
+import { withRoutes } from '../../lib/brain/findings/segment.ts';
 import type { WindowPrediction } from '../../lib/monitor/index.ts';
 import { measureWindow } from '../../lib/monitor/measure.ts';
 import { resolveSegments } from '../../lib/segments/definition.ts';
@@ -222,6 +224,43 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     const next = detect(thin, seen[6]!.state);
     expect(segmentFinding(next)?.state).toBe('suspect');
     expect(segmentFinding(next)?.summary).toBe('segment s1 has too few labelled rows to judge again');
+  });
+
+  it('judges a segment the fallback answers no more: its finding clears, its baseline and broken flag wait', () => {
+    const seen = run([0.9, 0.9, 0.9], [0.9, 0.5, 0.9]);
+    let state = seen[7]!.state;
+    let last = seen[7]!;
+    // The route stands: the window still carries s1's few production rows, however bad, marked routed.
+    for (let seq = 8; seq < 11; seq++) {
+      const window = withRoutes(healthyWindow(seq, { segments: parts([0.9, 0.3, 0.9]) }), ['s1']);
+      last = detect(window, state);
+      state = last.state;
+    }
+    expect(findingOf(last.findings, 'segment')).toBeUndefined();
+    expect(state.segments!.s1).toEqual(seen[7]!.state.segments!.s1);
+    const observed = FINDING_RULES.segment.observe({
+      window: withRoutes(healthyWindow(11, { segments: parts([0.9, 0.3, 0.9]) }), ['s1']),
+      state,
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+    expect(observed.evidence.routed).toEqual(['s1']);
+    expect(observed.evidence.tests.map((t) => t.name)).toEqual(['s0', 's2']);
+    // Lifted, the segment is judged again, from its pre-failure baseline.
+    const lifted = detect(healthyWindow(11, { segments: parts([0.9, 0.3, 0.9]) }), state);
+    expect(findingOf(lifted.findings, 'segment')?.evidence.segment).toBe('s1');
+  });
+
+  it("verifies a segment incident against the named segment's own healthy level", () => {
+    const seen = run([0.9, 0.7, 0.9], [0.9, 0.2, 0.9]);
+    const finding = findingOf(seen[7]!.findings, 'segment')!;
+    expect(baselineFor('segment', seen[5]!.state, null, finding)).toEqual({
+      metric: 'accuracy',
+      value: 0.7,
+      rows: 900,
+      segment: 's1',
+    });
+    expect(baselineFor('segment', seen[5]!.state, null)).toBeNull();
   });
 
   it('leaves a fall of most segments to the whole-window rules', () => {

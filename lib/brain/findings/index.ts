@@ -44,13 +44,14 @@ export function collapseOf<K extends FindingKind>(f: FindingOf<K>, policy: Polic
   return (ruleOf(f.kind) as FindingRule<K>).collapse?.(f, policy) ?? null;
 }
 
-/** The pre-failure level an incident of `kind` is verified against. */
-export function verificationBaselineOf(
-  kind: FindingKind,
+/** The pre-failure level an incident of `kind`, opened by `finding`, is verified against. */
+export function verificationBaselineOf<K extends FindingKind>(
+  kind: K,
   detector: DetectorState,
   window: WindowSummary | null,
+  finding?: FindingOf<K>,
 ): VerificationBaseline | null {
-  return FINDING_RULES[kind].verificationBaseline(detector, window);
+  return (ruleOf(kind) as FindingRule<K>).verificationBaseline(detector, window, finding);
 }
 
 /** The finding of `kind` among `findings`, typed as that kind's (its evidence as its rule writes it). */

@@ -85,7 +85,14 @@ export interface FindingRule<K extends FindingKind = FindingKind> {
   margins(finding: FindingOf<K>, policy: Policy): (number | null)[];
   /** The collapse a confirmed finding shows (users must be protected at once), or null. */
   collapse?(finding: FindingOf<K>, policy: Policy): string | null;
-  /** The pre-failure level an incident of this kind is verified against (null: nothing can show it). */
-  verificationBaseline(detector: DetectorState, window: WindowSummary | null): VerificationBaseline | null;
+  /**
+   * The pre-failure level an incident of this kind is verified against (null: nothing can show it), from
+   * the detector before the window that opened it; `finding` is the finding that opened it.
+   */
+  verificationBaseline(
+    detector: DetectorState,
+    window: WindowSummary | null,
+    finding?: FindingOf<K>,
+  ): VerificationBaseline | null;
   holdUntil: HoldUntil;
 }

@@ -11,7 +11,13 @@
 // a segment differs from it by construction (its drift digest is shown, not judged).
 import { benjaminiHochberg } from '../../stats/multiple-testing.ts';
 import { twoProportionZTest } from '../../stats/proportions.ts';
-import type { DetectorState, SegmentWindow, WindowSummary } from '../types.ts';
+import type {
+  DetectorState,
+  FindingOf,
+  SegmentWindow,
+  VerificationBaseline,
+  WindowSummary,
+} from '../types.ts';
 import type { FindingRule, Observation } from './rule.ts';
 import { finite, margin, notJudged, pMargin } from './shared.ts';
 
@@ -52,6 +58,8 @@ export type SegmentEvidence = {
   tests: SegmentTest[];
   /** Segments not tested: too few labelled rows in the window, or no baseline yet. */
   untested: string[];
+  /** Segments the fallback answers (a segment remedy's route): not judged while the route stands. */
+  routed?: string[];
 };
 
 /** A segment's healthy past: labelled rows and the correct ones among them. */
@@ -80,6 +88,11 @@ export const segment: FindingRule<'segment'> = {
       return notJudged('segment', 'segments are judged on accuracy: a regressor has none', evidence);
     const testable: { part: SegmentWindow; base: SegmentBaseline }[] = [];
     for (const part of parts) {
+      // The fallback answers a routed segment: production's performance there is neither seen nor at stake.
+      if (part.routed) {
+        evidence.routed = [...(evidence.routed ?? []), part.name];
+        continue;
+      }
       const base = state.segments?.[part.name];
       if (part.labelled >= settings.minRows && base && base.labelled >= SEGMENT_DEFAULTS.segmentBaselineRows)
         testable.push({ part, base });
@@ -159,11 +172,41 @@ export const segment: FindingRule<'segment'> = {
       .filter((t) => t.broken)
       .map((t) => margin(finite(t.drop), minEffect.accuracyDrop, pMargin(finite(t.adjustedPValue), alpha)));
   },
-  // The verify child measures whole windows: an applied remedy closes the incident, and the rule opens a
-  // new one if the segment is still broken.
-  verificationBaseline: (_detector: DetectorState, _window: WindowSummary | null) => null,
+  verificationBaseline: segmentBaseline,
+  // The route is the segment's remedy, not a hold until a cause outside the model goes: verification
+  // judges the segment's rows under it (lifecycle.ts), and the route stays until a person lifts it.
   holdUntil: null,
 };
+
+/**
+ * The pre-failure accuracy of the segment the opening finding names, from its own healthy windows
+ * (DetectorState.segments): a segment incident is verified on that segment's rows only, whichever version
+ * answers them (the fallback, once the route stands). Null without a named segment or a baseline of it.
+ */
+function segmentBaseline(
+  detector: DetectorState,
+  _window: WindowSummary | null,
+  finding?: FindingOf<'segment'>,
+): VerificationBaseline | null {
+  const name = finding?.evidence.segment;
+  const base = name ? detector.segments?.[name] : undefined;
+  if (!name || !base || base.labelled === 0) return null;
+  return { metric: 'accuracy', value: base.correct / base.labelled, rows: base.labelled, segment: name };
+}
+
+/**
+ * The window as the segment rule judges it under `deployment`: the segments the fallback answers are
+ * marked routed (SegmentWindow.routed). Production answers none of their rows, so they are neither
+ * judged nor learnt from while the route stands, and a segment found broken before its route stays
+ * flagged (SegmentBaseline.broken) until production is judged on it again.
+ */
+export function withRoutes(window: WindowSummary, routed: readonly string[] | undefined): WindowSummary {
+  if (!window.segments || !routed || routed.length === 0) return window;
+  return {
+    ...window,
+    segments: window.segments.map((p) => (routed.includes(p.name) ? { ...p, routed: true } : p)),
+  };
+}
 
 /**
  * The segments' baselines after a window: a segment whose error rate did not rise significantly (raw
@@ -181,6 +224,10 @@ export function learnSegments(
   const next: Record<string, SegmentBaseline> = {};
   for (const part of parts) {
     const base = state.segments?.[part.name] ?? { labelled: 0, correct: 0 };
+    if (part.routed) {
+      next[part.name] = base;
+      continue;
+    }
     const test = evidence?.tests.find((t) => t.name === part.name);
     const broken = test ? test.broken : base.broken;
     const healthy = test ? test.pValue >= alpha : part.labelled > 0 && !broken;
