@@ -25,6 +25,7 @@ import {
   detect,
   detectSettings,
   initialDetectorState,
+  SETTLE_WINDOWS,
 } from './detect.ts';
 import { findingOf, holdUntil } from './findings/index.ts';
 import { withRoutes } from './findings/segment.ts';
@@ -134,7 +135,15 @@ class Step {
     // a person's revert, a remedy of the agent's): they are dropped.
     const serving = event.deployment?.productionVersion ?? null;
     if (s.lastWindow !== null && s.judgedVersion !== serving) s.detector = afterProductionChange(s.detector);
+    // So does a segment's route, taken or lifted: production answers other rows than before, and the
+    // labels of its answers from before the change (the routed segment's, say) arrive for a while yet.
+    const routes = event.deployment?.fallbackSegments ?? [];
+    const judged = s.judgedRoutes ?? [];
+    const rerouted = routes.length !== judged.length || routes.some((r) => !judged.includes(r));
+    if (s.lastWindow !== null && rerouted)
+      s.detector = { ...afterProductionChange(s.detector), settleWindows: SETTLE_WINDOWS };
     s.judgedVersion = serving;
+    if (routes.length > 0 || s.judgedRoutes) s.judgedRoutes = routes;
     const detected = detect(
       withRoutes(window, event.deployment?.fallbackSegments),
       s.detector,

@@ -406,6 +406,12 @@ export interface AgentState {
    * built on; when another one serves, they are dropped (detect.ts afterProductionChange).
    */
   judgedVersion: number | null;
+  /**
+   * The segments the fallback answered (DeploymentFacts.fallbackSegments) while those statistics were
+   * built: a route taken or lifted changes the rows production answers, and they are dropped too. Absent
+   * while no segment was ever routed.
+   */
+  judgedRoutes?: string[];
   /** The step of the open incident running beside the loop (lib/brain/lifecycle.ts). */
   inFlight: InFlight | null;
 }

@@ -3,6 +3,7 @@
 // should raise and the response it should choose. The benchmarks score the agent against `expected`,
 // so a scenario's transform and its expectation must describe the same failure.
 import type { ActionType, FeatureRow, FindingKind } from '../domain.ts';
+import type { SegmentDefinition } from '../segments/definition.ts';
 import {
   CREDIT_REFERENCE_POPULATION,
   creditDefaultLogit,
@@ -64,6 +65,8 @@ export interface Scenario {
   /** Number of affected events; the scenario lasts to the end of the stream when absent. */
   duration?: number;
   transform: ScenarioTransform;
+  /** The model's segments (PUT /v1/models/{model}/segments), where the scenario needs them; absent: none. */
+  segments?: readonly SegmentDefinition[];
   expected: { finding: ExpectedFinding; response: ExpectedResponse; rationale: string };
 }
 
@@ -89,6 +92,13 @@ function rerangeFactor(row: FeatureRow): number {
   if (row.product_category === 'household' || row.product_category === 'personal_care') return RERANGE.grow;
   return 1;
 }
+/**
+ * Log-odds of default added to web applicants once their stated incomes go unverified: the web segment's
+ * default rate rises from about 27 % to 68 %, and an oracle of the old world falls from 0.88 to about
+ * 0.55 of accuracy there — a fall the 60-odd labelled web rows of a scenario window show at once, among
+ * the three channels large enough to judge (Benjamini–Hochberg).
+ */
+const UNVERIFIED_WEB_SHOCK = 4;
 /** Relative standard deviation of the noise blip's jitter. */
 const BLIP_JITTER = 0.05;
 /** Seed of the one request a misbehaving client replays; any fixed value gives a plausible row. */
@@ -186,6 +196,27 @@ export const SCENARIOS: readonly Scenario[] = [
       response: 'retrain',
       rationale:
         'The same applicant is now riskier; only fresh labels show it, and only a model retrained on them follows it.',
+    },
+  },
+  {
+    id: 'segment-failure',
+    title: 'Concept change in one segment: web incomes go unverified',
+    description:
+      'The income check of the web form fails open at the onset: web applicants state incomes nobody verifies, and at the same stated features they default far more often; branch, mobile and broker applicants are unchanged. The model has one segment per channel.',
+    models: ['credit-default'],
+    onset: ONSET,
+    segments: [{ by: 'channel' }],
+    transform: {
+      label(row, rng) {
+        const shock = row.channel === 'web' ? UNVERIFIED_WEB_SHOCK : 0;
+        return rng.bernoulli(sigmoid(creditDefaultLogit(row) + shock)) ? 1 : 0;
+      },
+    },
+    expected: {
+      finding: 'segment',
+      response: 'fallback',
+      rationale:
+        'Only the web segment is wrong, and the other channels must not pay for it: route the web rows to the fallback while production serves the rest. The fallback learnt the same world before the change, so verification on the web rows finds it short of their old level, and with no rung left a person gets the incident: the cause is a broken check upstream.',
     },
   },
   {

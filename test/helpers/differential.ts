@@ -21,6 +21,7 @@ import type { Store } from '../../lib/db/client.ts';
 import { parseModelArtifact } from '../../lib/models/index.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
 import { loadRoutingSecret } from '../../lib/registry/routing-secret.ts';
+import { storedSegments } from '../../lib/segments/definition.ts';
 import type { Scenario } from '../../lib/sim/scenarios.ts';
 import {
   attemptsOf,
@@ -161,6 +162,8 @@ async function backtestOfRun(store: Store, name: string): Promise<{ report: Back
       windows: readWindowsFile(windows),
       // The gateway's key of the canary split: the backtest's canary serves the rows the agent's served.
       routingSecret: await loadRoutingSecret(store),
+      // The model's segments: judged, routed and verified as the agent's monitor and gateway do.
+      segments: storedSegments(model.segments, history.schema),
       source: name,
     });
     const recorded = await store.metricWindow.findMany({

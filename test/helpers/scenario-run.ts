@@ -15,10 +15,12 @@ import type { JsonCall } from '../../lib/api-client.ts';
 import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
 import { lookLeadMs, msToNextCycle } from '../../lib/brain/cycle-clock.ts';
 import type { AgentState, VerificationBaseline, WindowSummary } from '../../lib/brain/types.ts';
-import type { FeatureRow } from '../../lib/domain.ts';
+import type { FeatureRow, FeatureSchema } from '../../lib/domain.ts';
 import { loadModel, type ModelAdapter, parseModelArtifact } from '../../lib/models/index.ts';
 import type { PolicyInput } from '../../lib/policy/policy.ts';
 import { ROUTING_SECRET_NAME } from '../../lib/registry/routing-secret.ts';
+import { storedSegments } from '../../lib/segments/definition.ts';
+import { segmentsOf } from '../../lib/segments/segment.ts';
 import { creditDefault, type DemoModel, demand } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { scenarioTrainer, withinRecoveryTolerance } from '../../lib/sim/recovery-goal.ts';
@@ -83,7 +85,9 @@ function defaultPlan(scenario: Scenario): ScenarioPlan {
   const base: ScenarioPlan = { warmupWindows: 6, rowsPerWindow: 200, maxWindows: 36, settleWindows: 2 };
   const protective = scenario.expected.response === 'fallback' || scenario.expected.response === 'disable';
   // A protective remedy holds until the cause is gone: the cause must end for the incident to recover.
-  if (protective && scenario.duration === undefined) return { ...base, durationWindows: 4 };
+  // Not a segment's route: it is the segment's remedy, verified while the cause lasts.
+  if (protective && scenario.duration === undefined && scenario.expected.finding !== 'segment')
+    return { ...base, durationWindows: 4 };
   // Room for two retrains, each with its canary and verification: a retrain that improved but fell
   // short earns a second one on more rows (decide's retrain-again-on-more-rows).
   if (scenario.expected.response === 'retrain') return { ...base, maxWindows: 60 };
@@ -266,6 +270,7 @@ export interface TimelineEntry {
   findings: string[];
   action: string;
   rule: string;
+  reason: string;
 }
 
 export interface ScenarioRunResult {
@@ -311,6 +316,13 @@ export interface ScenarioRunResult {
   versions: { production: number; fallback: number };
   /** The deployment when the run ended. */
   deployment: DeploymentFacts;
+  /** Every deployment revision, with when it was written (the store's clock, epoch ms). */
+  revisions: { revision: number; createdAt: number; fallbackSegments: string[] }[];
+  /**
+   * Of a model with segments, every prediction the gateway answered: when it arrived (epoch ms), the
+   * segments its row belongs to, and the version that answered it. Empty for a model without segments.
+   */
+  served: { at: number; segments: string[]; version: number | null }[];
   history: History;
   workflowId: string;
   /** Every child workflow the agent started (and theirs: a retrain's canary or shadow), in start order. */
@@ -505,6 +517,8 @@ async function drive(
     },
     [201],
   );
+  if (scenario.segments)
+    await expectStatus(call, 'PUT', path('/segments'), { segments: scenario.segments }, [200]);
   const train = async (n: number, dataSeed: number) =>
     (
       await expectStatus(
@@ -843,6 +857,29 @@ export function attemptsOf(
     });
 }
 
+/** What answered each prediction of a model with segments, by the segments of its row (ScenarioRunResult.served). */
+async function servedRows(
+  store: ScenarioEnv['db']['store'],
+  model: { id: string; segments: unknown; featureSchema: unknown },
+): Promise<ScenarioRunResult['served']> {
+  const segments = storedSegments(model.segments, model.featureSchema as FeatureSchema);
+  if (segments.length === 0) return [];
+  const [predictions, versions] = await Promise.all([
+    store.prediction.findMany({
+      where: { modelId: model.id, source: { not: 'shadow' } },
+      select: { receivedAt: true, features: true, versionId: true },
+      orderBy: { receivedAt: 'asc' },
+    }),
+    store.modelVersion.findMany({ where: { modelId: model.id }, select: { id: true, version: true } }),
+  ]);
+  const number = new Map(versions.map((v) => [v.id, v.version]));
+  return predictions.map((p) => ({
+    at: p.receivedAt.getTime(),
+    segments: segmentsOf(p.features as FeatureRow, segments),
+    version: p.versionId ? (number.get(p.versionId) ?? null) : null,
+  }));
+}
+
 async function collect(input: CollectInput): Promise<ScenarioRunResult> {
   const { senv, name, scenario, injectedAtCycle } = input;
   const store = senv.db.store;
@@ -853,7 +890,11 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
     store.decision.findMany({ where, orderBy: { cycle: 'asc' } }),
     store.incident.findMany({ where, orderBy: { openedAt: 'asc' } }),
     store.action.findMany({ where, orderBy: { createdAt: 'asc' } }),
-    store.deploymentRevision.findMany({ where, select: { id: true, revision: true } }),
+    store.deploymentRevision.findMany({
+      where,
+      select: { id: true, revision: true, createdAt: true, fallbackSegments: true },
+      orderBy: { revision: 'asc' },
+    }),
     store.metricWindow.findMany({ where, orderBy: { seq: 'asc' }, select: { seq: true, metrics: true } }),
   ]);
   const findings = allFindings.filter((f) => f.state === 'confirmed');
@@ -878,9 +919,11 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
         }),
       action: d.action,
       rule: d.rule,
+      reason: d.reason,
     };
   });
   const revisionNumber = new Map(revisions.map((r) => [r.id, r.revision]));
+  const served = await servedRows(store, modelRow);
   const confirmed = findings.find((f) => f.windowSeq >= injectedAtCycle);
   const acting = decisions.find(
     (d) =>
@@ -960,6 +1003,12 @@ async function collect(input: CollectInput): Promise<ScenarioRunResult> {
     gatewayErrors: input.gatewayErrors,
     versions: input.versions,
     deployment,
+    revisions: revisions.map((r) => ({
+      revision: r.revision,
+      createdAt: r.createdAt.getTime(),
+      fallbackSegments: (r.fallbackSegments as string[] | null) ?? [],
+    })),
+    served,
     history,
     workflowId: agentWorkflowId(name),
     children,

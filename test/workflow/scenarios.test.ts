@@ -11,6 +11,7 @@ import {
   agentChanges,
   check,
   expectAlertOnly,
+  expectCompleteAudit,
   expectFallbackThenRestored,
   expectRecovered,
   expectRetrainRejectedThenRebaselined,
@@ -160,6 +161,69 @@ describe('failure scenarios on the real agent, gateway and store', () => {
       // Protected, then restored: fallback, then production again, each a revision of its own.
       const changes = result.actions.filter((a) => ['deploy', 'restore'].includes(a.type)).map((a) => a.type);
       expect(changes).toEqual(['deploy', 'restore']);
+    });
+  });
+
+  it('segment-failure: routes the broken segment to the fallback, verifies it on that segment, hands it over', {
+    timeout: 300_000,
+  }, async () => {
+    const result = await run('segment-failure');
+    const web = 'channel=web';
+    // Replayed (and saved) first: a history is worth keeping even when the agent got it wrong.
+    await replays(result, 'agent-scenario-segment.json', [
+      { file: 'fallback-segment-applied.json', type: 'fallbackWorkflow' },
+      { file: 'verify-segment-not-recovered.json', type: 'verifyWorkflow' },
+    ]);
+    check(result, () => {
+      expect(result.warmupIncidents).toBe(0);
+      // The segment finding, naming the web channel, opened the one incident; the rung was the route.
+      expect(result.firstConfirmed?.kind).toBe('segment');
+      const confirmed = result.timeline
+        .flatMap((e) => e.findings)
+        .find((f) => f.startsWith('segment:confirmed'));
+      expect(confirmed).toMatch(/^segment:confirmed \(segment channel=web: accuracy /);
+      // Its first rung by the segment ladder: at once, or (evidence only moderate when it first confirmed:
+      // an alert) in the next window, as the open incident's next step.
+      const acting = result.timeline.find((e) => e.cycle === result.firstAction?.cycle)!;
+      expect(acting.action).toBe('fallback');
+      expect(acting.rule === 'segment-ladder' || acting.reason.includes(': segment-ladder: ')).toBe(true);
+      expect(result.incidents).toBe(1);
+      // The fallback child wrote one revision: the web rows to the fallback, nothing else changed.
+      expect(agentChanges(result)).toEqual([{ fallbackSegments: [web] }]);
+      const route = result.actions.find((a) => a.type === 'deploy' && a.actor === 'agent')!;
+      const routed = result.revisions.find((r) => r.revision === route.afterRevision)!;
+      expect(routed.fallbackSegments).toEqual([web]);
+      expect(result.deployment).toMatchObject({
+        mode: 'serving',
+        productionVersion: result.versions.production,
+        fallbackSegments: [web],
+      });
+      // What the gateway answered, row by row: before the route production served every channel; once the
+      // route reached the gateway (its serving cache holds a revision up to a second), the fallback
+      // served every web row and production every other.
+      const settled = routed.createdAt + 2_000;
+      const before = result.served.filter((r) => r.at < routed.createdAt);
+      const after = result.served.filter((r) => r.at > settled);
+      const versionsOf = (rows: typeof result.served, inWeb: boolean) =>
+        new Set(rows.filter((r) => r.segments.includes(web) === inWeb).map((r) => r.version));
+      expect(versionsOf(before, true)).toEqual(new Set([result.versions.production]));
+      expect(versionsOf(after, true)).toEqual(new Set([result.versions.fallback]));
+      expect(versionsOf(after, false)).toEqual(new Set([result.versions.production]));
+      expect(after.filter((r) => r.segments.includes(web)).length).toBeGreaterThan(100);
+      expect(after.filter((r) => !r.segments.includes(web)).length).toBeGreaterThan(200);
+      // Verified on the web rows against the web segment's own pre-failure level: the fallback learnt the
+      // world before the change too, so it is short; no rung is left and a person gets the incident.
+      expect(result.baseline).toMatchObject({ metric: 'accuracy', segment: web });
+      expect(result.baseline!.value).toBeGreaterThan(0.8);
+      expect(result.attempts).toMatchObject([
+        { action: 'fallback', result: 'applied', outcome: 'not_recovered' },
+      ]);
+      expect(result.attempts[0]!.detail).toMatch(/not_recovered: accuracy 0\.\d+ on \d+ rows/);
+      expect(result.timeline.some((e) => e.rule === 'ladder-exhausted-escalate')).toBe(true);
+      expect(result.incident).toMatchObject({ kind: 'segment', status: 'escalated', closed: true });
+      expect(result.escalations.delivered).toBeGreaterThanOrEqual(1);
+      expect(result.escalations.verified).toBe(result.escalations.delivered);
+      expectCompleteAudit(result);
     });
   });
 
