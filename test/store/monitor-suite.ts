@@ -40,9 +40,16 @@ const ALLOWED_WINDOWS: Record<string, number> = {
   'label-delay': 4,
 };
 
-async function deployCreditModel(db: TestDatabase, name: string) {
+async function deployCreditModel(db: TestDatabase, name: string, scenario?: Scenario) {
   await db.store.model.create({
-    data: { name, task: 'binary', featureSchema: creditDefault.schema, labels: CREDIT_LABELS },
+    data: {
+      name,
+      task: 'binary',
+      featureSchema: creditDefault.schema,
+      labels: CREDIT_LABELS,
+      // The segments the scenario defines, as PUT /v1/models/{model}/segments stores them.
+      ...(scenario?.segments ? { segments: [...scenario.segments] } : {}),
+    },
   });
   const data = creditData(2000, 7);
   await registerVersion(db.store, name, {
@@ -57,7 +64,7 @@ async function deployCreditModel(db: TestDatabase, name: string) {
 
 /** Writes the scenario's traffic as the gateway and the feedback endpoint would, at simulated times. */
 async function writeTraffic(db: TestDatabase, name: string, scenario: Scenario, startMs: number) {
-  const { model, version } = await deployCreditModel(db, name);
+  const { model, version } = await deployCreditModel(db, name, scenario);
   const events = [
     ...generateStream({
       model: creditDefault,

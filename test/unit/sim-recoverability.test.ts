@@ -23,9 +23,16 @@ const PRODUCTION_ROWS = 2000;
 const RETRAIN_ROWS = 420;
 const TEST_ROWS = 6000;
 
-/** Scenarios that change the world for good (who arrives, or what their label is), not the pipeline. */
+/**
+ * Scenarios that change the world for good (who arrives, or what their label is), not the pipeline. Not a
+ * segment's: its expected response is the segment's route, judged on the segment's rows, which says
+ * nothing of what a refit of the whole model does (docs/failure-scenarios.md, segment-failure).
+ */
 const WORLD_CHANGES = SCENARIOS.filter(
-  (s) => (s.transform.population || s.transform.label) && s.duration === undefined,
+  (s) =>
+    (s.transform.population || s.transform.label) &&
+    s.duration === undefined &&
+    s.expected.finding !== 'segment',
 );
 
 interface Labelled {
