@@ -45,6 +45,8 @@ import {
 } from '../lib/monitor/index.ts';
 import { measureWindow } from '../lib/monitor/measure.ts';
 import { DEFAULT_POLICY } from '../lib/policy/policy.ts';
+import { resolveSegments } from '../lib/segments/definition.ts';
+import type { Segment } from '../lib/segments/segment.ts';
 import { creditDefault, type DemoModel, demand } from '../lib/sim/demo-models.ts';
 import { Random } from '../lib/sim/random.ts';
 import { SCENARIOS, type Scenario } from '../lib/sim/scenarios.ts';
@@ -155,11 +157,15 @@ export interface ScenarioWindow {
   eventsSoFar: number;
 }
 
-/** Cuts the rows into windows of `windowSeconds` and runs measureWindow → detect over them. */
+/**
+ * Cuts the rows into windows of `windowSeconds` and runs measureWindow → detect over them, measuring the
+ * model's `segments` (a scenario's, resolved) as the monitor does.
+ */
 export function runScenarioWindows(
   model: PreparedModel,
   rows: readonly ScenarioRow[],
   windowSeconds = WINDOW_SECONDS,
+  segments: readonly Segment[] = [],
 ): ScenarioWindow[] {
   if (rows.length === 0) return [];
   const start = rows[0]!.prediction.receivedAt.getTime() - 1;
@@ -199,6 +205,7 @@ export function runScenarioWindows(
       startAt: new Date(from),
       endAt: new Date(to),
       minRows: DEFAULT_POLICY.window.minRows,
+      segments,
     });
     if (arrivals.length > 0) previousArrival = arrivals.at(-1)!.receivedAt;
     const result = detect(summary, state);
@@ -543,7 +550,8 @@ async function main() {
     for (const scenario of SCENARIOS.filter((s) => s.models.includes(demo.name))) {
       for (const seed of seeds) {
         const rows = await scenarioRows(model, scenario, seed);
-        const windows = runScenarioWindows(model, rows);
+        const { segments } = resolveSegments(scenario.segments ?? [], demo.schema);
+        const windows = runScenarioWindows(model, rows, WINDOW_SECONDS, segments);
         const r = scoreScenario(demo.name, scenario, seed, rows, windows);
         scenarioResults.push(r);
         log(
