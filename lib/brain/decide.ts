@@ -121,10 +121,14 @@ function primary(findings: Finding[]): Finding | undefined {
   )[0];
 }
 
+/** Suspect, or confirmed by evidence its recent windows no longer show (Finding.transient): not persistent yet. */
+const notYetPersistent = (f: Finding) =>
+  f.state === 'suspect' || (f.state === 'confirmed' && f.transient === true);
+
 function basisOf(f: Finding | undefined, policy: Policy): Basis {
   if (!f) return { judgement: null, severity: null, strength: null };
   return {
-    judgement: f.state === 'suspect' ? 'noise' : 'persistent',
+    judgement: notYetPersistent(f) ? 'noise' : 'persistent',
     severity: f.severity,
     strength: evidenceStrength(f, policy),
   };
@@ -408,16 +412,18 @@ function carryIncident(ctx: DecisionContext, incident: OpenIncident): Decision {
 }
 
 function openNew(ctx: DecisionContext): Decision {
-  const confirmed = ctx.findings.filter((f) => f.state === 'confirmed');
+  const confirmed = ctx.findings.filter((f) => f.state === 'confirmed' && !notYetPersistent(f));
   const top = primary(confirmed);
   if (!top) {
-    const suspect = primary(ctx.findings.filter((f) => f.state === 'suspect'));
+    const suspect = primary(ctx.findings.filter(notYetPersistent));
     if (suspect)
       return decision(
         ctx,
-        watch('not-yet-persistent-keep-watching', `${suspect.kind} is suspect: ${suspect.summary}`, [
-          { action: 'alert', rejectedBecause: 'not confirmed over consecutive windows yet: may be noise' },
-        ]),
+        watch(
+          'not-yet-persistent-keep-watching',
+          `${suspect.kind} is ${suspect.state === 'suspect' ? 'suspect' : 'not shown by its recent windows yet'}: ${suspect.summary}`,
+          [{ action: 'alert', rejectedBecause: 'not confirmed over consecutive windows yet: may be noise' }],
+        ),
         basisOf(suspect, ctx.policy),
       );
     const easing = primary(ctx.findings.filter((f) => f.state === 'recovering'));

@@ -120,7 +120,7 @@ export const DECISION_RULES = [
   },
   {
     name: 'not-yet-persistent-keep-watching',
-    description: 'Only suspect findings (not persistent yet): treat as noise and keep watching.',
+    description: 'Only suspect or transient findings (not persistent yet): treat as noise and keep watching.',
   },
   {
     name: 'recovering-keep-watching',

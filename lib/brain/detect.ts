@@ -78,6 +78,8 @@ export function advancePersistence(
   bad: boolean,
   persistence: Policy['detection']['persistence'] = DEFAULT_DETECT_SETTINGS.detection.persistence,
   seq?: number,
+  /** Whether the window's own rows show the failure (Observation.shown); undefined: not told apart. */
+  shownNow?: boolean,
 ): PersistenceState {
   const p = previous ?? { state: 'clear', badStreak: 0, goodStreak: 0 };
   const { confirmM, confirmN, clearAfter } = persistence;
@@ -94,12 +96,30 @@ export function advancePersistence(
   if (bad) state = active || badCount >= confirmM ? 'confirmed' : 'suspect';
   else if (active) state = goodStreak >= clearAfter ? 'clear' : 'recovering';
   else state = 'clear';
+  let shown =
+    shownNow === undefined && p.shown === undefined
+      ? undefined
+      : [...(p.shown ?? []), bad && shownNow !== false ? 1 : 0].slice(-confirmN);
   if (state === 'clear' && active) {
     // A finding that has cleared starts afresh: its old bad windows do not count towards the next one.
     recent = [];
     badWindows = [];
+    if (shown) shown = [];
   }
-  return { state, badStreak, goodStreak, recent, badWindows };
+  return { state, badStreak, goodStreak, recent, badWindows, ...(shown ? { shown } : {}) };
+}
+
+/**
+ * A confirmed finding whose own-row evidence is kept (PersistenceState.shown) is transient while fewer
+ * than `confirmM` of the last `confirmN` judged windows show it in their own rows: the persistence rule
+ * asks that of every other finding, and evidence carried over windows (a CUSUM) must not skip it.
+ */
+export function isTransient(
+  p: PersistenceState,
+  persistence: Policy['detection']['persistence'] = DEFAULT_DETECT_SETTINGS.detection.persistence,
+): boolean {
+  if (p.state !== 'confirmed' || p.shown === undefined) return false;
+  return p.shown.reduce((sum, x) => sum + x, 0) < persistence.confirmM;
 }
 
 // ---- detect -------------------------------------------------------------------------------------
@@ -123,12 +143,14 @@ export function detect(
     if (!obs.judged) {
       // A window that cannot judge changes nothing: an active finding stays as it was, and says why.
       const carried = persistence[obs.kind];
-      if (carried && carried.state !== 'clear') findings.push(toFinding(obs, carried));
+      if (carried && carried.state !== 'clear')
+        findings.push(toFinding(obs, carried, isTransient(carried, settings.detection.persistence)));
       continue;
     }
-    const next = advancePersistence(persistence[obs.kind], obs.bad, rule, window.seq);
+    const next = advancePersistence(persistence[obs.kind], obs.bad, rule, window.seq, obs.shown);
     persistence[obs.kind] = next;
-    if (next.state !== 'clear') findings.push(toFinding(obs, next));
+    if (next.state !== 'clear')
+      findings.push(toFinding(obs, next, isTransient(next, settings.detection.persistence)));
   }
 
   // Baselines learn only from windows that are healthy for what they measure, so a failure never
@@ -295,7 +317,7 @@ function withoutLabels(w: WindowSummary): WindowSummary {
   };
 }
 
-function toFinding(obs: Observation, p: PersistenceState): Finding {
+function toFinding(obs: Observation, p: PersistenceState, transient = false): Finding {
   const finding = {
     kind: obs.kind,
     severity: obs.severity,
@@ -306,5 +328,6 @@ function toFinding(obs: Observation, p: PersistenceState): Finding {
   if (obs.features && obs.features.length > 0) finding.features = obs.features;
   if (obs.impact !== undefined) finding.impact = obs.impact;
   if (p.badWindows && p.badWindows.length > 0) finding.windows = p.badWindows;
+  if (transient) finding.transient = true;
   return finding;
 }

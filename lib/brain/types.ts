@@ -176,6 +176,13 @@ export interface FindingOf<K extends FindingKind> {
   impact?: 'none' | 'degraded' | 'unknown';
   /** The windows the finding has been bad in, most recent last. */
   windows?: number[];
+  /**
+   * Confirmed on evidence that spans windows (a CUSUM past its decision interval), but fewer than
+   * `confirmM` of the last `confirmN` judged windows show the failure in their own rows: a short burst
+   * (a batch of wrong labels) drives a CUSUM past its interval, and it stays there for hundreds of rows
+   * after the burst is over. Decide opens no incident on it until later windows show it too.
+   */
+  transient?: true;
 }
 
 /** A finding: a union discriminated by kind, so its evidence is read as the kind's rule wrote it. */
@@ -190,6 +197,11 @@ export interface PersistenceState {
   recent?: number[];
   /** Seqs of the recent bad windows. */
   badWindows?: number[];
+  /**
+   * The last N judgements by the windows' own rows (1: they show the failure), oldest first; kept for
+   * the kinds whose observations tell them apart from evidence carried over windows (Observation.shown).
+   */
+  shown?: number[];
 }
 
 /** Running baseline of a metric over healthy windows (exponentially weighted after `n` reaches its cap). */

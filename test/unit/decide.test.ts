@@ -269,6 +269,24 @@ const rows: Row[] = [
     check: (d) => expect(d.judgement).toBe('noise'),
   },
   {
+    name: 'a confirmed finding its recent windows do not show in their own rows is noise until they do',
+    ctx: { findings: [{ ...conceptDrift({ drop: 0.3, z: 9 }), transient: true }] },
+    rule: 'not-yet-persistent-keep-watching',
+    action: 'none',
+    incident: null,
+    check: (d) => {
+      expect(d.judgement).toBe('noise');
+      expect(d.reason).toMatch(/not shown by its recent windows yet/);
+    },
+  },
+  {
+    name: 'a transient finding does not hide a persistent one',
+    ctx: { findings: [{ ...conceptDrift({ drop: 0.3, z: 9 }), transient: true }, dataDrift('none')] },
+    rule: 'input-drift-no-impact-alert',
+    action: 'alert',
+    incident: 'open:data_drift',
+  },
+  {
     name: 'a suspect anomaly (transient spike) does nothing',
     ctx: { findings: [anomaly('suspect')] },
     rule: 'not-yet-persistent-keep-watching',

@@ -322,6 +322,55 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     const last = results.at(-1)!.findings.find((f) => f.kind === 'concept_drift');
     expect(last?.evidence.attributedTo ?? null).not.toBe('concept_drift');
   });
+
+  describe('a burst of errors the chart finds is transient until later windows show it', () => {
+    /** Windows of 250 labelled rows at error rate 0.10, with rows [from, to) at `burst`. */
+    const burstWindows = (windows: number, from: number, to: number, burst: number, seed = 7) =>
+      errorWindows(windows, 0.1, 0.1, Infinity, { seed }).map((w, seq) => {
+        const random = new Random(seed * 1000 + seq);
+        const errorRuns = [0];
+        let wrong = 0;
+        for (let i = seq * 250; i < (seq + 1) * 250; i++) {
+          const x = random.bernoulli(i >= from && i < to ? burst : 0.1) ? 1 : 0;
+          wrong += x;
+          if ((errorRuns.length - 1) % 2 !== x) errorRuns.push(0);
+          errorRuns[errorRuns.length - 1]!++;
+        }
+        return { ...w, correct: 250 - wrong, accuracy: (250 - wrong) / 250, errorRuns };
+      });
+    const conceptDrift = (r: { findings: Finding[] }) => findingOf(r.findings, 'concept_drift');
+
+    /** Over seeds: whether the chart confirmed in window 20, and whether a later window made it persistent. */
+    const outcomes = (to: number) =>
+      Array.from({ length: 40 }, (_, k) => {
+        const { results } = run(burstWindows(26, 5050, to, 0.45, k + 1));
+        const confirmed = results.map(conceptDrift).map((f) => (f?.state === 'confirmed' ? f : undefined));
+        return {
+          atOnce: confirmed[20] !== undefined && confirmed[20].transient === true,
+          persistent: confirmed.some((f) => f !== undefined && f.transient !== true),
+        };
+      });
+
+    it('150 rows of 45 % errors confirm at once, but stay transient: the chart outlasts the burst', () => {
+      // Rows 5,050-5,200 are window 20's. The chart stays past h for windows after it; a later window
+      // shows a fall in its own rows by chance (accuracy 0.025 below the baseline: 1.3 sd of a 250-row
+      // window, about one in ten), and one such in the next two makes two of three: about one in five.
+      // Without the distinction all 40 would open an incident.
+      const o = outcomes(5200);
+      expect(o.filter((x) => x.atOnce).length).toBe(40);
+      expect(o.filter((x) => x.persistent).length).toBeLessThanOrEqual(12);
+    });
+
+    it('a rise that lasts is transient in its first window only', () => {
+      const o = outcomes(Infinity);
+      expect(o.filter((x) => x.atOnce).length).toBe(40);
+      expect(o.filter((x) => x.persistent).length).toBe(40);
+      const { results } = run(burstWindows(26, 5050, Infinity, 0.45));
+      const states = results.slice(20, 23).map(conceptDrift);
+      expect(states.map((f) => f?.state)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+      expect(states.map((f) => f?.transient ?? false)).toEqual([true, false, false]);
+    });
+  });
 });
 
 describe('batch drift gate', () => {
@@ -695,6 +744,31 @@ describe('detect', () => {
         const highest = Math.max(...results.map((r) => r.state.rmseCusum?.statistic ?? 0));
         expect(highest).toBeGreaterThanOrEqual(DETECT_DEFAULTS.regressionCusumH);
       }
+    });
+
+    it('heavy-tailed windows among stationary ones count at most 3 sds in the rise, as in the CUSUM', () => {
+      // Stationary demand windows whose errors have a heavy tail: now and then one huge error. The CUSUM
+      // passes h, but the rise over its windows is not 20 % once no window counts beyond 3 sds.
+      const tail = [200, 11.5, 11.5, 12, 17, 11, 16.5, 11, 16, 11.5, 16.5, 11];
+      const { results } = run([...healthyRegression(6), ...tail.map((x, i) => regression(6 + i, x))]);
+      expect(
+        results.some((r) => (r.state.rmseCusum?.statistic ?? 0) >= DETECT_DEFAULTS.regressionCusumH),
+      ).toBe(true);
+      expect(results.filter((r) => kinds(r.findings, 'confirmed').length > 0)).toEqual([]);
+    });
+
+    it('judges a window against a baseline of few windows by its prediction interval (Student t)', () => {
+      // Healthy windows with a spread of their own (sd 2, above the 15 % floor), then one 6 sds above.
+      const spread = (n: number) => Array.from({ length: n }, (_, i) => regression(i, i % 2 === 0 ? 9 : 13));
+      const judged = (n: number) => {
+        const f = run([...spread(n), regression(n, 11 + 6 * 2)]).last.findings;
+        return findingOf(f, 'concept_drift');
+      };
+      // Four windows say little about the spread: t = 5.4 on 3 degrees of freedom is p = 0.006 (z 2.5).
+      expect(judged(4)).toBeUndefined();
+      // Twenty do: the same window is past the 4 sds the window rule asks.
+      expect(judged(20)?.state).toBe('suspect');
+      expect(judged(20)?.evidence.statistic).toBeGreaterThan(DETECT_DEFAULTS.latencySigmas);
     });
 
     it('one heavy-tailed window alone does not cross it', () => {

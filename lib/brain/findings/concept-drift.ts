@@ -6,7 +6,7 @@
 import { BERNOULLI_CUSUM_DEFAULTS, BernoulliCusum } from '../../detectors/bernoulli-cusum.ts';
 import type { FindingKind } from '../../domain.ts';
 import type { ErrorRateMode } from '../../policy/policy.ts';
-import { normalQuantile, normalSf } from '../../stats/distributions.ts';
+import { normalQuantile, normalSf, studentTSf } from '../../stats/distributions.ts';
 import { twoProportionZTest } from '../../stats/proportions.ts';
 import type { CusumSide, DetectorState, WindowSummary } from '../types.ts';
 import type { DetectSettings, FindingRule, Observation } from './rule.ts';
@@ -127,6 +127,8 @@ const errorRateMode = (s: DetectSettings) => ERROR_RATE_MODE_SETTINGS[s.detectio
 /** A part of the performance reading: whether it shifted, what it says, its evidence and its CUSUM. */
 interface Reading<C> {
   shifted: boolean;
+  /** The window's own rows pushed the CUSUM towards the shift it reports (beyond its slack). */
+  shown?: boolean;
   summary: string;
   evidence: Partial<ConceptDriftEvidence>;
   cusum: C;
@@ -159,8 +161,16 @@ function observePerformance(
         carry: {},
       });
     const ratioToBase = w.rmse / baseRmse;
-    const sd = Math.max(baselineSd(b), CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * baseRmse);
-    const z = (w.rmse - baseRmse) / sd;
+    const estimatedSd = baselineSd(b);
+    const sd = Math.max(estimatedSd, CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * baseRmse);
+    // The baseline's mean (and sd, unless the floor sets it) are estimated from its b.n healthy windows,
+    // as few as minBaselineWindows: a new window is judged by its prediction interval, on sd·√(1 + 1/n),
+    // by Student's t with n − 1 degrees of freedom when the sd is the windows' own, and read as the
+    // normal z of the same one-sided p-value, so a threshold in sds means the same false-alarm rate
+    // whatever the baseline's size. (Five windows of a heavy-tailed demand stream underestimate its
+    // spread: read as normal, one window in twenty passed 4 sds.)
+    const t = (w.rmse - baseRmse) / (sd * Math.sqrt(1 + 1 / b.n));
+    const z = estimatedSd >= sd ? -normalQuantile(studentTSf(t, b.n - 1)) : t;
     const windowRise = ratioToBase - 1 >= minEffect.errorIncrease && z >= SHARED_DEFAULTS.latencySigmas;
     const cusum = stepRmseCusum(state.rmseCusum, z, w.rmse, baseRmse, sd);
     // The CUSUM says the rise has lasted; the rise over its windows must reach the minimum effect at its
@@ -214,6 +224,11 @@ function observePerformance(
     const { z, test } = accuracyDropZ(w, drop, baseline, productionBaseline !== null ? state : null);
     const accuracyDropped = drop >= minEffect.accuracyDrop && z >= errorRateMode(s).windowMinZ;
     const degraded = accuracyDropped || calibration.shifted || errors.shifted;
+    // The charts' evidence outlasts a short burst of errors by hundreds of rows; the window's own rows
+    // show a fall when its accuracy is nearer the smallest relevant drop than the baseline (the midpoint,
+    // where the smallest chart's log-likelihood ratio changes sign) or its positives pushed the
+    // calibration CUSUM on.
+    const shown = drop >= minEffect.accuracyDrop / 2 || (calibration.shifted && calibration.shown === true);
     return observation({
       judged: true,
       bad: degraded,
@@ -242,6 +257,7 @@ function observePerformance(
       carry: { calibrationCusum: calibration.cusum, errorCusum: errors.cusum },
       // The error CUSUM's evidence spans windows whether or not this window's drop is significant.
       confirmNow: errors.shifted || (!accuracyDropped && calibration.shifted),
+      shown,
     });
   }
   // Labels lag: the confidence-based estimate, when it can be trusted, against its own baseline.
@@ -382,6 +398,9 @@ function readErrorStream(
  * One step of the regression error CUSUM: S = min(1.5 h, max(0, S + min(z, cap) − k)), with the windows' RMSE,
  * the baseline and the squared sd each was judged with summed while S is above zero, so the rise it
  * reports is the mean over the windows that built it up, not the current window's, with its variance.
+ * A window's RMSE counts in that mean at most `cap` sds above the baseline, as its z counts in S: one
+ * heavy-tailed window (one huge error: a window at 2.6× the baseline among stationary demand windows)
+ * must not decide the size of the rise any more than whether there is one.
  */
 function stepRmseCusum(
   previous: CusumSide | undefined,
@@ -396,7 +415,7 @@ function stepRmseCusum(
   if (statistic === 0) return { side: { statistic: 0, observed: 0, expected: 0, rows: 0 }, rise: 0 };
   const side = {
     statistic,
-    observed: (previous?.observed ?? 0) + rmse,
+    observed: (previous?.observed ?? 0) + Math.min(rmse, baseline + cap * sd),
     expected: (previous?.expected ?? 0) + baseline,
     rows: (previous?.rows ?? 0) + 1,
     // The windows' RMSE spread as judged; a side from before it was kept counts the floor's.
@@ -452,6 +471,7 @@ function readCalibration(
   const shifted = side.statistic >= h && bound >= calibrationMinRelative;
   return {
     shifted,
+    shown: (side === cusum.up ? z : -z) > k,
     summary: `${side.observed} positives where the model expected ${side.expected.toFixed(0)} (${relative >= 0 ? '+' : ''}${(relative * 100).toFixed(0)} %) over the last ${side.rows} labelled rows`,
     evidence: {
       calibrationTest: 'calibration_in_the_large_cusum',

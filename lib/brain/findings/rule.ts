@@ -38,6 +38,12 @@ export interface Observation<K extends FindingKind = FindingKind> {
   impact?: FindingOf<K>['impact'];
   /** The evidence already spans windows (a CUSUM past its decision interval): confirm on this window. */
   confirmNow?: boolean;
+  /**
+   * Whether the window's own rows show the failure, for a kind whose evidence can outlast it (a CUSUM
+   * stays past its decision interval for a while after a short burst is over). Set, the kind's
+   * persistence counts the bad windows that show it (PersistenceState.shown); absent, it does not.
+   */
+  shown?: boolean;
   /** Sequential statistics after this window, for the kinds that carry them. */
   carry?: SequentialState;
 }
