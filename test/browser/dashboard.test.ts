@@ -136,12 +136,13 @@ async function applicantBatches(
   model: string,
   state: { incomeFactor: number; flip: number | null; flipChannel?: string },
   seed: number,
+  rowsPerBatch = 40,
 ) {
   const { body } = await call('GET', `/v1/models/${model}/versions/1`);
   const version = loadModel(body.version.artifact as ModelArtifact);
   const rng = new Random(seed);
   return async (id: string): Promise<Batch> => {
-    const rows = Array.from({ length: 40 }, (): FeatureRow => {
+    const rows = Array.from({ length: rowsPerBatch }, (): FeatureRow => {
       const row = creditDefault.sampleRow(rng);
       return { ...row, income: Math.min(1000, Number(row.income) * state.incomeFactor) };
     });
@@ -921,9 +922,11 @@ describe('dashboard', () => {
     const defined = await call('PUT', `/v1/models/${SEGMENTED}/segments`, { segments: [{ by: 'channel' }] });
     expect(defined.status).toBe(200);
     const names = CHANNELS.map((c) => `channel=${c}`);
-    // Traffic from the start (a deployed model without any is stale data); web's labels flip later.
+    // Traffic from the start (a deployed model without any is stale data); web's labels flip later. Big
+    // batches: a segment is judged on a window with at least 30 labelled rows of its own, and a loaded
+    // machine sends fewer batches a second.
     const state = { incomeFactor: 1, flip: 0, flipChannel: 'web' };
-    const traffic = startTraffic(SEGMENTED, await applicantBatches(SEGMENTED, state, 3));
+    const traffic = startTraffic(SEGMENTED, await applicantBatches(SEGMENTED, state, 3, 120));
     try {
       await deploy(SEGMENTED, { production: v2, fallback: v1, reason: 'first deployment' });
       await page.goto(`${dashboardUrl}/models/${SEGMENTED}`);
@@ -960,7 +963,7 @@ describe('dashboard', () => {
       await waitFor('a ready baseline', async () =>
         (await call('GET', `/v1/fleet/${SEGMENTED}`)).body.model.baseline.ready ? true : undefined,
       );
-      state.flip = 0.7;
+      state.flip = 0.8;
       const web = table.locator('tbody tr').filter({ hasText: 'channel=web' });
       await web.locator('td').last().filter({ hasText: 'fallback' }).waitFor({ timeout: 90_000 });
       const [revision] = (await call('GET', `/v1/models/${SEGMENTED}/revisions?limit=1`)).body.revisions;
