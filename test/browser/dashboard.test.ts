@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonCall, jsonClient } from '../../lib/api-client.ts';
 import { createUser } from '../../lib/auth/users.ts';
 import { REPO_ROOT } from '../../lib/db/config.ts';
+import type { FeatureRow } from '../../lib/domain.ts';
 import { loadModel, type ModelArtifact } from '../../lib/models/index.ts';
-import { creditDefault } from '../../lib/sim/demo-models.ts';
+import { CHANNELS, creditDefault } from '../../lib/sim/demo-models.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { WORKFLOW_BUNDLE_ENV } from '../../worker/workflow-bundle.ts';
 import { authHeader } from '../helpers/api.ts';
@@ -26,6 +27,8 @@ const MODEL = 'credit';
 /** Deployed credit models (real versions with reference profiles): one for the views, one for approvals. */
 const SCORING = 'scoring';
 const APPROVALS = 'approvals';
+/** A deployed credit model with a segment per channel. */
+const SEGMENTED = 'segmented';
 /** The people who sign in: an operator who acts, and a viewer who may not. */
 const OPERATOR = 'alice';
 const VIEWER = 'victor';
@@ -126,18 +129,20 @@ function incomeBatches(state: { accuracy: number }) {
 /**
  * Applicants from the credit model's reference population, their income scaled by `incomeFactor` (an
  * input drift), scored by the deployed version itself. With `flip` set, each batch is labelled by the
- * population's own default process, a `flip` share of labels inverted (a concept drift); null sends none.
+ * population's own default process, a `flip` share of labels inverted (a concept drift), only in the
+ * rows of channel `flipChannel` when it is given; null sends none.
  */
 async function applicantBatches(
   model: string,
-  state: { incomeFactor: number; flip: number | null },
+  state: { incomeFactor: number; flip: number | null; flipChannel?: string },
   seed: number,
+  rowsPerBatch = 40,
 ) {
   const { body } = await call('GET', `/v1/models/${model}/versions/1`);
   const version = loadModel(body.version.artifact as ModelArtifact);
   const rng = new Random(seed);
   return async (id: string): Promise<Batch> => {
-    const rows = Array.from({ length: 40 }, () => {
+    const rows = Array.from({ length: rowsPerBatch }, (): FeatureRow => {
       const row = creditDefault.sampleRow(rng);
       return { ...row, income: Math.min(1000, Number(row.income) * state.incomeFactor) };
     });
@@ -155,7 +160,9 @@ async function applicantBatches(
         ? []
         : rows.map((row, i) => {
             const truth = creditDefault.label(row, rng);
-            return { predictionId: `${id}-${i}`, label: String(rng.bernoulli(flip) ? 1 - truth : truth) };
+            const flipped =
+              rng.bernoulli(flip) && (state.flipChannel === undefined || row.channel === state.flipChannel);
+            return { predictionId: `${id}-${i}`, label: String(flipped ? 1 - truth : truth) };
           });
     return { predictions, labels };
   };
@@ -169,6 +176,15 @@ function creditVersion(seed: number, parentVersion?: number) {
     data: { rows: data.rows, labels: data.labels.map(String) },
     ...(parentVersion ? { parentVersion } : {}),
   };
+}
+
+/** Registers a credit model and a version per seed, each trained after (the child of) the one before. */
+async function creditModelWithVersions(model: string, seeds: number[]): Promise<number[]> {
+  await registerCreditModel(call, model);
+  const versions: number[] = [];
+  for (const seed of seeds)
+    versions.push(await registerCreditVersion(call, model, creditVersion(seed, versions.at(-1))));
+  return versions;
 }
 
 async function deploy(model: string, change: object): Promise<void> {
@@ -464,10 +480,7 @@ describe('dashboard', () => {
   it('shows per-feature drift, the deployment, two versions side by side and the policy', {
     timeout: 150_000,
   }, async () => {
-    await registerCreditModel(call, SCORING);
-    const v1 = await registerCreditVersion(call, SCORING, creditVersion(7));
-    const v2 = await registerCreditVersion(call, SCORING, creditVersion(11, v1));
-    const v3 = await registerCreditVersion(call, SCORING, creditVersion(13, v2));
+    const [v1, v2, v3] = await creditModelWithVersions(SCORING, [7, 11, 13]);
     await deploy(SCORING, { production: v2, fallback: v1, reason: 'first deployment' });
     await deploy(SCORING, { canary: { version: v3, share: 0.2 }, reason: 'canary of the retrained version' });
 
@@ -609,8 +622,7 @@ describe('dashboard', () => {
   it('lets an operator require approval in the policy editor, then approve the remedy', {
     timeout: 150_000,
   }, async () => {
-    await registerCreditModel(call, APPROVALS);
-    await registerCreditVersion(call, APPROVALS, creditVersion(7));
+    await creditModelWithVersions(APPROVALS, [7]);
     // Traffic from the start: a deployed model without any would be stale data, escalated at once.
     const state = { incomeFactor: 1, flip: 0 };
     const traffic = startTraffic(APPROVALS, await applicantBatches(APPROVALS, state, 2));
@@ -900,6 +912,77 @@ describe('dashboard', () => {
       expect(new URL(plain.url()).searchParams.get('limit')).toBe('25');
     } finally {
       await noScript.close();
+    }
+  });
+
+  it("shows each segment's rows and accuracy, marks the broken one and shows its fallback route", {
+    timeout: 150_000,
+  }, async () => {
+    const [v1, v2] = await creditModelWithVersions(SEGMENTED, [7, 11]);
+    const defined = await call('PUT', `/v1/models/${SEGMENTED}/segments`, { segments: [{ by: 'channel' }] });
+    expect(defined.status).toBe(200);
+    const names = CHANNELS.map((c) => `channel=${c}`);
+    // Traffic from the start (a deployed model without any is stale data); web's labels flip later. Big
+    // batches: a segment is judged on a window with at least 30 labelled rows of its own, and a loaded
+    // machine sends fewer batches a second.
+    const state = { incomeFactor: 1, flip: 0, flipChannel: 'web' };
+    const traffic = startTraffic(SEGMENTED, await applicantBatches(SEGMENTED, state, 3, 120));
+    try {
+      await deploy(SEGMENTED, { production: v2, fallback: v1, reason: 'first deployment' });
+      await page.goto(`${dashboardUrl}/models/${SEGMENTED}`);
+      const table = page.locator('section[aria-labelledby="segments-title"]').getByTestId('segments');
+      const shown = async () =>
+        Promise.all((await table.locator('tbody tr').all()).map((tr) => tr.locator('td').allTextContents()));
+      // Each segment's rows, labelled rows and accuracy, as the agent's last window has them (the page
+      // asks the agent every 5 s: wait for the two to agree).
+      const agree = await waitFor('the panel to show the last window of every segment', async () => {
+        const window = (await call('GET', `/v1/models/${SEGMENTED}/agent`)).body.agent?.lastWindow;
+        const rows = await shown();
+        const expected = (window?.segments ?? []).map(
+          (s: { name: string; count: number; labelled: number; accuracy: number | null }) => [
+            s.name,
+            String(s.count),
+            String(s.labelled),
+            s.accuracy === null ? '–' : s.accuracy.toFixed(3),
+          ],
+        );
+        const cells = rows.map((r) => r.slice(0, 4));
+        return expected.length === names.length && JSON.stringify(cells) === JSON.stringify(expected)
+          ? rows
+          : undefined;
+      });
+      expect(agree.map((r) => r[0])).toEqual(names);
+      for (const row of agree) {
+        expect(Number(row[1])).toBeGreaterThan(0);
+        expect(row[5]).toBe('production');
+      }
+      expect(await page.getByTestId('segment-finding').count()).toBe(0);
+
+      // Healthy labelled traffic until the baseline is ready, then most of web's labels flip: the agent
+      // finds the segment broken and routes its rows to the fallback, the others stay on production.
+      await waitFor('a ready baseline', async () =>
+        (await call('GET', `/v1/fleet/${SEGMENTED}`)).body.model.baseline.ready ? true : undefined,
+      );
+      state.flip = 0.8;
+      const web = table.locator('tbody tr').filter({ hasText: 'channel=web' });
+      await web.locator('td').last().filter({ hasText: 'fallback' }).waitFor({ timeout: 90_000 });
+      const [revision] = (await call('GET', `/v1/models/${SEGMENTED}/revisions?limit=1`)).body.revisions;
+      expect(revision).toMatchObject({ production: { version: v2 }, fallbackSegments: ['channel=web'] });
+      for (const name of names.filter((n) => n !== 'channel=web')) {
+        const other = table.locator('tbody tr').filter({ hasText: name });
+        expect(await other.locator('td').last().textContent()).toBe('production');
+      }
+      // The broken segment is marked, and the finding names it with its accuracy against its own past.
+      expect(await web.locator('td').first().textContent()).toBe('channel=web ⚠');
+      const finding = await page.getByTestId('segment-finding').textContent();
+      expect(finding).toMatch(
+        /^(suspect|confirmed|recovering): segment channel=web: accuracy 0\.\d{3} against its 0\.\d{3}/,
+      );
+      const [, accuracy, baseline] = /accuracy (0\.\d{3}) against its (0\.\d{3})/.exec(finding!)!;
+      expect(Number(accuracy)).toBeLessThan(Number(baseline));
+      await screenshot('model-segments');
+    } finally {
+      await traffic.stop();
     }
   });
 });

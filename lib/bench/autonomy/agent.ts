@@ -9,6 +9,7 @@ import type { StreamFile } from '../../backtest/stream-file.ts';
 import { loadModel, type ModelAdapter, type ModelArtifact } from '../../models/index.ts';
 import { DEFAULT_POLICY } from '../../policy/policy.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../../registry/routing.ts';
+import type { Segment } from '../../segments/segment.ts';
 import type { ResponseClass } from './case.ts';
 import { type Answer, answer } from './serving.ts';
 
@@ -21,9 +22,16 @@ export async function runAgent(
   stream: StreamFile,
   referenceRows: number,
   fallback: ModelArtifact,
+  segments: readonly Segment[] = [],
 ): Promise<AgentRun> {
-  const report = await runBacktest({ stream, policy: DEFAULT_POLICY, trainRows: referenceRows, fallback });
-  return { report, answers: await servedAnswers(stream, referenceRows, report) };
+  const report = await runBacktest({
+    stream,
+    policy: DEFAULT_POLICY,
+    trainRows: referenceRows,
+    fallback,
+    segments,
+  });
+  return { report, answers: await servedAnswers(stream, referenceRows, report, segments) };
 }
 
 /** What each replayed row was answered, as the report's windows say the deployment stood. */
@@ -31,6 +39,7 @@ export async function servedAnswers(
   stream: StreamFile,
   first: number,
   report: BacktestReport,
+  segments: readonly Segment[] = [],
 ): Promise<Answer[]> {
   const models = new Map<number, ModelAdapter>(
     report.versions.map((v) => [v.version, loadModel(v.artifact)]),
@@ -52,12 +61,13 @@ export async function servedAnswers(
       canary: v(s.canary?.version),
       canaryShare: s.canary?.share ?? 0,
       shadow: null,
-      fallbackSegments: [],
+      fallbackSegments: segments.filter((seg) => s.fallbackSegments?.includes(seg.name)),
     };
     const route = chooseRoute(
       deployment,
       () => routingShare(BACKTEST_ROUTING_SECRET, stream.rows[i]!.id),
       'unavailable',
+      stream.rows[i]!.features,
     );
     if (route.route === 'unavailable') continue;
     const batch = batches.get(route.version.version) ?? [];

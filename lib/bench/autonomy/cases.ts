@@ -18,10 +18,10 @@ import { createFriedmanStream } from '../../sim/synthetic/friedman.ts';
 import { createHyperplaneStream } from '../../sim/synthetic/hyperplane.ts';
 import { createLedStream } from '../../sim/synthetic/led.ts';
 import { createRandomRbfStream } from '../../sim/synthetic/random-rbf.ts';
-import { createSeaStream, type SeaVariant } from '../../sim/synthetic/sea.ts';
+import { createSeaStream, SEA_THRESHOLDS, type SeaVariant } from '../../sim/synthetic/sea.ts';
 import { createSineStream, type SineFunction } from '../../sim/synthetic/sine.ts';
 import { createStaggerStream, type StaggerConcept } from '../../sim/synthetic/stagger.ts';
-import { childSeeds, type Sample, type SyntheticStream } from '../../sim/synthetic/stream.ts';
+import { childSeeds, type Sample, type SyntheticStream, withLabelNoise } from '../../sim/synthetic/stream.ts';
 import type { BenchCase, CaseChange, CaseRow } from './case.ts';
 import { applyFault, FAULTS, type FaultKind } from './faults.ts';
 
@@ -419,9 +419,81 @@ function timingCase(vary: 'label-delay' | 'traffic', d: Draw, id: string): Bench
   };
 }
 
+// ---- segments: a change in one segment, in the whole population, none among many segments ----------
+
+export const SEGMENT_CASES = {
+  /** Regions of a case with a change (one of them may change alone), and of a stationary one. */
+  regions: [3, 8] as const,
+  stationaryRegions: [8, 20] as const,
+  /** How far the decision boundary moves (x1 + x2 > theta), either way. */
+  boundaryShift: [1, 3] as const,
+  noise: 0.1,
+};
+
+export type SegmentChange = 'one-segment' | 'whole-population' | 'none';
+
+/**
+ * SEA's features (x1, x2, x3 uniform in [0, 10], class 1 when x1 + x2 > theta, 10 % label noise) and a
+ * `region` the label does not depend on, with unequal shares; the model's segments are its regions
+ * (`{ "by": "region" }`). From replayed row `at`, the boundary theta moves by 1-3 in one region
+ * (`one-segment`) or in all (`whole-population`); a logistic regression can learn either (the region's
+ * one-hot column moves its boundary), so a refit repairs both. `none`: nothing changes, among 8-20 regions.
+ */
+export function segmentCase(change: SegmentChange, d: Draw, id: string): BenchCase {
+  const { rng } = d;
+  const [r0, r1] = change === 'none' ? SEGMENT_CASES.stationaryRegions : SEGMENT_CASES.regions;
+  const regions = Array.from({ length: rng.int(r0, r1) }, (_, i) => `r${i + 1}`);
+  // Shares 1 : 3 at most between two regions, so that every region has rows in every window.
+  const weights = regions.map(() => rng.uniform(1, 3));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const theta = SEA_THRESHOLDS[rng.int(0, SEA_THRESHOLDS.length - 1)]!;
+  const [s0, s1] = SEGMENT_CASES.boundaryShift;
+  const shifted = theta + (rng.bernoulli(0.5) ? 1 : -1) * rng.uniform(s0, s1);
+  const changed = change === 'one-segment' ? regions[rng.int(0, regions.length - 1)]! : null;
+  const at = rng.int(3000, 6000);
+  const { referenceRows } = CASE_DEFAULTS;
+  const replayed = change === 'none' ? CASE_DEFAULTS.longRows : CASE_DEFAULTS.replayedRows;
+  const samples: Sample[] = Array.from({ length: referenceRows + replayed }, (_, i) => {
+    let u = rng.uniform(0, total);
+    let k = 0;
+    while (u >= weights[k]! && k < regions.length - 1) u -= weights[k++]!;
+    const region = regions[k]!;
+    const x = { x1: rng.uniform(0, 10), x2: rng.uniform(0, 10), x3: rng.uniform(0, 10), region };
+    const moved = change !== 'none' && i >= referenceRows + at && (changed === null || region === changed);
+    const y = x.x1 + x.x2 > (moved ? shifted : theta) ? 1 : 0;
+    return { x, y: withLabelNoise(rng, y, SEGMENT_CASES.noise) };
+  });
+  const traffic = defaultTraffic(rng);
+  const boundary = `x1 + x2 > ${theta} -> ${shifted.toFixed(2)}`;
+  const what =
+    change === 'none'
+      ? `${replayed} stationary rows`
+      : `${boundary} ${changed ? `in region ${changed} (${Math.round((weights[regions.indexOf(changed)]! / total) * 100)} % of rows)` : 'in every region'} at replayed row ${at}`;
+  return {
+    id,
+    family: `segment-${change === 'none' ? 'stationary' : change}`,
+    set: d.set,
+    seed: d.seed,
+    description: `SEA with ${regions.length} regions as segments: ${what}`,
+    referenceRows,
+    rows: rowsFrom(samples, rng, traffic),
+    schema: [
+      ...(['x1', 'x2', 'x3'] as const).map((name) => ({ name, type: 'numeric' as const, nullable: false })),
+      { name: 'region', type: 'categorical', categories: regions, nullable: false },
+    ],
+    change:
+      change === 'none'
+        ? { kind: 'none' }
+        : { kind: 'concept', at, ...(changed ? { segment: `region=${changed}` } : {}) },
+    segments: [{ by: 'region' }],
+    intent: change === 'none' ? 'quiet' : changed ? 'protect' : 'repair',
+    traffic,
+  };
+}
+
 type Maker = { family: string; make: (d: Draw, id: string) => BenchCase };
 
-export const CASE_MAKERS: readonly Maker[] = [
+const FIRST_MAKERS: readonly Maker[] = [
   ...GENERATOR_FAMILIES.map((g) => ({
     family: g.family,
     make: (d: Draw, id: string) => generatorCase(g, d, id),
@@ -435,32 +507,52 @@ export const CASE_MAKERS: readonly Maker[] = [
   { family: 'traffic', make: (d, id) => timingCase('traffic', d, id) },
 ];
 
+const SEGMENT_MAKERS: readonly Maker[] = (['one-segment', 'whole-population', 'none'] as const).map(
+  (change) => ({
+    family: `segment-${change === 'none' ? 'stationary' : change}`,
+    make: (d: Draw, id: string) => segmentCase(change, d, id),
+  }),
+);
+
+/**
+ * The families in the groups they were added in. A group's seeds come from its own draw of the master
+ * seed, so adding a group leaves every case of the earlier ones as it was.
+ */
+const CASE_GROUPS: readonly (readonly Maker[])[] = [FIRST_MAKERS, SEGMENT_MAKERS];
+
+export const CASE_MAKERS: readonly Maker[] = CASE_GROUPS.flat();
+
 /**
  * The seeds of a set: drawn from the set's own master seed, so the development and held-out seeds are
  * disjoint sets that nobody picks by hand. (Tune on development; held-out seeds are for the report.)
  */
 export const MASTER_SEEDS: Record<Set, number> = { development: 20_261_204, 'held-out': 77_031_917 };
 
-export function caseSeeds(set: Set, count: number): number[] {
-  const rng = new Random(MASTER_SEEDS[set]);
+export function caseSeeds(set: Set, count: number, group = 0): number[] {
+  // Group 0 draws from the master seed itself; a later group from a scrambled one.
+  const rng = new Random(
+    group === 0 ? MASTER_SEEDS[set] : (MASTER_SEEDS[set] ^ Math.imul(group, 0x9e3779b9)) >>> 0,
+  );
   return Array.from({ length: count }, () => rng.int(1, 0x7fffffff));
 }
 
 /** Case specifications: one per family and seed; a case's stream is generated when it runs. */
 export function planCases(set: Set, rounds: number, families?: readonly string[]) {
-  const seeds = caseSeeds(set, rounds * CASE_MAKERS.length);
-  const makers = CASE_MAKERS.filter((m) => !families || families.includes(m.family));
   const plan: { id: string; family: string; set: Set; seed: number; build: () => BenchCase }[] = [];
+  const seeds = CASE_GROUPS.map((g, k) => caseSeeds(set, rounds * g.length, k));
   for (let round = 0; round < rounds; round++) {
-    makers.forEach((m) => {
-      const seed = seeds[round * CASE_MAKERS.length + CASE_MAKERS.indexOf(m)]!;
-      const id = `${set === 'held-out' ? 'h' : 'd'}-${m.family}-${round + 1}`;
-      plan.push({
-        id,
-        family: m.family,
-        set,
-        seed,
-        build: () => m.make({ rng: new Random(seed), seed, set }, id),
+    CASE_GROUPS.forEach((group, k) => {
+      group.forEach((m, slot) => {
+        if (families && !families.includes(m.family)) return;
+        const seed = seeds[k]![round * group.length + slot]!;
+        const id = `${set === 'held-out' ? 'h' : 'd'}-${m.family}-${round + 1}`;
+        plan.push({
+          id,
+          family: m.family,
+          set,
+          seed,
+          build: () => m.make({ rng: new Random(seed), seed, set }, id),
+        });
       });
     });
   }

@@ -5,6 +5,8 @@ import { parseStream, type StreamFile } from '../../backtest/stream-file.ts';
 import { defaultTrainer } from '../../backtest/versions.ts';
 import { rowValidator } from '../../ingest/validate.ts';
 import { loadModel, type ModelArtifact, trainModel } from '../../models/index.ts';
+import { storedSegments } from '../../segments/definition.ts';
+import { inSegment, type Segment } from '../../segments/segment.ts';
 import { actionsTaken, candidatesTrained, responseClass, runAgent } from './agent.ts';
 import {
   adwinRefit,
@@ -91,17 +93,36 @@ export function trainer(stream: StreamFile) {
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
+/**
+ * What the agent gets of a case: its stream as the backtest reads it, its segments resolved against the
+ * stream's schema, and a fallback, as a deployment usually has one (the same family on the older half of
+ * the reference). `runAgent(stream, first, fallback, segments)` replays it.
+ */
+export async function caseSetup(c: BenchCase) {
+  const stream = streamOf(c.rows, c.schema ? { schema: c.schema } : { schemaFrom: c.referenceRows });
+  const first = c.referenceRows;
+  const train = trainer(stream);
+  return {
+    stream,
+    first,
+    train,
+    segments: storedSegments(c.segments ?? null, stream.schema),
+    fallback: await train(Array.from({ length: Math.floor(first / 2) }, (_, i) => i)),
+  };
+}
+
+/** When the case's change happened (epoch ms): its first changed row, or the first replayed one. */
+export function changeTime(c: BenchCase, stream: StreamFile): number {
+  return 'at' in c.change ? stream.rows[c.referenceRows + c.change.at]!.ts : stream.rows[c.referenceRows]!.ts;
+}
+
 export async function runCase(c: BenchCase): Promise<CaseResult> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const stream = streamOf(c.rows, c.schema ? { schema: c.schema } : { schemaFrom: c.referenceRows });
-  const first = c.referenceRows;
+  const { stream, first, train, segments, fallback } = await caseSetup(c);
   const n = stream.rows.length;
-  const train = trainer(stream);
   const scale = lossScale(stream, first);
-  // A fallback, as a deployment usually has one: the same family on the older half of the reference.
-  const fallback = await train(Array.from({ length: Math.floor(first / 2) }, (_, i) => i));
-  const agent = await runAgent(stream, first, fallback);
+  const agent = await runAgent(stream, first, fallback, segments);
   const initial = loadModel(agent.report.versions[0]!.artifact);
   const referenceAnswers = await answer(
     initial,
@@ -136,8 +157,8 @@ export async function runCase(c: BenchCase): Promise<CaseResult> {
   const answers: Record<Approach, Answer[]> = { agent: agent.answers, ...mapValues(runs, (r) => r.answers) };
   const { losses, loss, regret } = scoreAnswers(stream, first, scale, answers);
 
-  const { expected, because } = await expectedResponse(c, stream, ctx, losses);
-  const changeTs = 'at' in c.change ? stream.rows[first + c.change.at]!.ts : stream.rows[first]!.ts;
+  const { expected, because } = await expectedResponse(c, stream, ctx, losses, segments);
+  const changeTs = changeTime(c, stream);
   const response = responseClass(agent.report, changeTs);
   const quiet = expected.length === 1 && expected[0] === 'none';
   return {
@@ -210,10 +231,32 @@ async function expectedResponse(
   stream: StreamFile,
   ctx: BaselineContext,
   losses: Record<Approach, number[]>,
+  segments: readonly Segment[],
 ): Promise<{ expected: ResponseClass[]; because: string }> {
   const material = stream.task === 'regression' ? MATERIAL_LOSS.regression : MATERIAL_LOSS.classification;
   const first = c.referenceRows;
   const fmt = (x: number) => x.toFixed(3);
+  if (c.change.kind === 'concept' && c.change.segment !== undefined) {
+    const { at, segment: name } = c.change;
+    const segment = segments.find((s) => s.name === name);
+    if (!segment) throw new Error(`case ${c.id}: its change is in segment ${name}, which it does not define`);
+    // Replayed rows of the segment, before the change, after it, and from where the oracle serves a refit.
+    const inIt = (k: number) => inSegment(stream.rows[first + k]!.features, segment);
+    const rows = losses.noAgent.map((_, k) => k).filter(inIt);
+    const before = rows.filter((k) => k < at);
+    const after = rows.filter((k) => k >= at);
+    const served = rows.filter((k) => k >= at + BASELINE_DEFAULTS.oracleRows);
+    const harm = mean(after.map((k) => losses.noAgent[k]!)) - mean(before.map((k) => losses.noAgent[k]!));
+    const gain = mean(served.map((k) => losses.noAgent[k]! - losses.oracle[k]!));
+    const hurts = harm >= material;
+    const helps = gain >= material;
+    // Protection is the segment's own remedy (ladders.segment: its rows to the fallback, and a person
+    // told); a retrain that learns the segment's new concept repairs it too, when a refit does.
+    return {
+      expected: !hurts ? ['none', 'alert', 'protect'] : helps ? ['protect', 'retrain'] : ['protect'],
+      because: `in segment ${name}, version 1's loss rose by ${fmt(harm)} after the change${hurts ? '' : ` (below ${material})`}; a refit on ${BASELINE_DEFAULTS.oracleRows} post-change rows gains ${fmt(gain)} per row of it${helps ? '' : ` (below ${material})`}`,
+    };
+  }
   if (c.change.kind === 'fault') {
     const { at, until } = c.change;
     const faulty = c.rows.slice(first + at, first + until);

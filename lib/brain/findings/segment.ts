@@ -22,7 +22,11 @@ import type { FindingRule, Observation } from './rule.ts';
 import { finite, margin, notJudged, pMargin } from './shared.ts';
 
 export const SEGMENT_DEFAULTS = {
-  /** Labelled rows a segment's baseline needs before the segment is judged. */
+  /**
+   * Labelled rows a segment's baseline needs before the segment is judged. On the autonomy bench's
+   * development seeds (bench/segment-thresholds.ts, docs/benchmarks.md) 50 to 400 gave the same responses
+   * and found the same changed segments; 800 missed one. 200 judges a small segment twice as soon as 400.
+   */
   segmentBaselineRows: 200,
   /**
    * Labelled rows a segment's baseline keeps at most: beyond, older rows weigh less (both counts are
@@ -30,7 +34,11 @@ export const SEGMENT_DEFAULTS = {
    * every small difference significant.
    */
   segmentBaselineCap: 5000,
-  /** Broken segments must be at most this share of those tested; more is the whole model's failure. */
+  /**
+   * Broken segments must be at most this share of those tested; more is the whole model's failure. On the
+   * development seeds a third or less missed a change in one of three segments, and 1 (never the whole
+   * model's) protected a segment where the whole population had changed; a half and two thirds tied.
+   */
   segmentMaxBrokenShare: 0.5,
 } as const;
 
