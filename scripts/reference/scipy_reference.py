@@ -268,6 +268,10 @@ wasserstein_cases = [
     wasserstein_case("constant reference", literal([2.0] * 20), normal(30, 2.0)),
     wasserstein_case("single values", literal([1.0]), literal([4.5])),
     wasserstein_case("generated 20000 vs 15000, u vs u^2", generated(23, 20000), generated(24, 15000, power=2)),
+    # Literal cases (they draw nothing from rng, so the cases after them keep their values): the merge walk
+    # must run on after either sample is used up.
+    wasserstein_case("current beyond the reference", literal([0.0, 1.0, 1.0]), literal([0.5, 4.0, 7.0, 9.0])),
+    wasserstein_case("reference beyond the current", literal([0.5, 4.0, 7.0, 9.0]), literal([0.0, 1.0, 1.0])),
 ]
 
 # --- two-proportion z-test ------------------------------------------------------------------------
@@ -307,6 +311,8 @@ welch_cases = [
     welch_case("integers with ties", literal(rng.integers(0, 6, 40)), literal(rng.integers(0, 7, 60))),
     welch_case("one constant sample", literal([3.0] * 10), normal(12, 3.0)),
     welch_case("generated 20000 vs 20000, shift 0.01", generated(25, 20000), generated(26, 20000, shift=0.01)),
+    # Literal: the smallest samples the test accepts.
+    welch_case("two values each", literal([1.0, 3.0]), literal([2.0, 6.0])),
 ]
 
 # --- Mann-Whitney U -------------------------------------------------------------------------------
@@ -328,6 +334,10 @@ mann_whitney_cases = [
     mann_whitney_case("disjoint", normal(40), normal(30, 6.0)),
     mann_whitney_case("generated 15000 vs 12000, 50 levels",
                       generated(27, 15000, levels=50), generated(28, 12000, levels=50, shift=0.0, scale=1.0)),
+    # Literal: the current sample lower (U below n1·n2/2), and ties among the reference values above every
+    # current value, which the merge walk must still count.
+    mann_whitney_case("current lower, reference ties above it", literal([4.0, 5.0, 5.0, 6.0, 6.0, 6.0]),
+                      literal([1.0, 2.0, 2.0, 3.0])),
 ]
 
 # --- multiple testing -----------------------------------------------------------------------------

@@ -216,10 +216,10 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       psi: 6,
       psiFromCounts: 4,
       jensenShannon: 6,
-      wasserstein: 7,
+      wasserstein: 9,
       twoProportion: 8,
-      welch: 7,
-      mannWhitney: 7,
+      welch: 8,
+      mannWhitney: 8,
       multipleTesting: 5,
       descriptive: 4,
       histogram: 300,
@@ -449,22 +449,124 @@ describe('properties', () => {
 
   it('degenerate inputs give "no evidence" instead of NaN', () => {
     expect(welchTTest([2, 2, 2], [2, 2])).toMatchObject({ statistic: 0, pValue: 1 });
-    expect(welchTTest([2, 2, 2], [3, 3]).pValue).toBe(0);
+    // Different constants: an infinitely significant shift in the direction of the current sample, as SciPy.
+    expect(welchTTest([2, 2, 2], [3, 3])).toMatchObject({ statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(welchTTest([3, 3], [2, 2, 2])).toMatchObject({ statistic: Number.NEGATIVE_INFINITY, pValue: 0 });
+    // Both windows the same constant: no scale to normalise by, and nothing moved.
+    expect(wasserstein([3, 3], [3, 3, 3])).toEqual({
+      distance: 0,
+      normalized: 0,
+      scale: 0,
+      scaleSource: 'pooled_sd',
+    });
     expect(mannWhitneyU([1, 1], [1, 1, 1]).pValue).toBe(1);
     expect(twoProportionZTest({ successes: 0, trials: 10 }, { successes: 0, trials: 20 }).pValue).toBe(1);
     expect(chiSquareHomogeneity([30], [40]).pValue).toBe(1);
     expect(benjaminiHochberg([])).toEqual([]);
   });
 
-  it('rejects impossible inputs', () => {
-    expect(() => ksTwoSample([], [1])).toThrow(RangeError);
-    expect(() => welchTTest([1], [1, 2])).toThrow(RangeError);
-    expect(() => chiSquareHomogeneity([1, 2], [1])).toThrow(RangeError);
-    expect(() => psiFromCounts([0, 0], [1, 1])).toThrow(RangeError);
-    expect(() => benjaminiHochberg([0.5, 1.5])).toThrow(RangeError);
-    expect(() => twoProportionZTest({ successes: 5, trials: 3 }, { successes: 1, trials: 3 })).toThrow(
-      RangeError,
-    );
+  // Every check names the function and the rule broken, whichever argument breaks it.
+  const twoSamples = (name: string) => `${name}: both samples must be non-empty`;
+  const countsBins = (name: string) => `${name}: count arrays must have one entry per bin`;
+  const positiveTotal = (name: string) => `${name}: each count vector needs a positive total`;
+  const trialsRule = 'twoProportionZTest: trials must be a positive integer, successes an integer';
+  const successesRule = 'twoProportionZTest: need 0 <= successes <= trials';
+  const proportion = (successes: number, trials: number) => ({ successes, trials });
+  it.each([
+    ['ksTwoSample, empty reference', () => ksTwoSample([], [1]), RangeError],
+    ['psi, empty reference', () => psi([], [1]), twoSamples('psi')],
+    ['psi, empty current', () => psi([1], []), twoSamples('psi')],
+    ['psiFromCounts, bins differ', () => psiFromCounts([1, 2], [1]), countsBins('psiFromCounts')],
+    [
+      'psiFromCounts, no reference counts',
+      () => psiFromCounts([0, 0], [1, 1]),
+      positiveTotal('psiFromCounts'),
+    ],
+    ['psiFromCounts, no current counts', () => psiFromCounts([1, 1], [0, 0]), positiveTotal('psiFromCounts')],
+    [
+      'jensenShannonDistance, bins differ',
+      () => jensenShannonDistance([1], [1, 2]),
+      countsBins('jensenShannonDistance'),
+    ],
+    [
+      'jensenShannonDistance, no reference counts',
+      () => jensenShannonDistance([0, 0], [1, 1]),
+      positiveTotal('jensenShannonDistance'),
+    ],
+    [
+      'jensenShannonDistance, no current counts',
+      () => jensenShannonDistance([1, 1], [0, 0]),
+      positiveTotal('jensenShannonDistance'),
+    ],
+    ['mannWhitneyU, empty reference', () => mannWhitneyU([], [1]), twoSamples('mannWhitneyU')],
+    ['mannWhitneyU, empty current', () => mannWhitneyU([1], []), twoSamples('mannWhitneyU')],
+    ['wasserstein, empty reference', () => wasserstein([], [1]), twoSamples('wasserstein')],
+    ['wasserstein, empty current', () => wasserstein([1], []), twoSamples('wasserstein')],
+    [
+      'welchTTest, one reference value',
+      () => welchTTest([1], [1, 2]),
+      'welchTTest: each sample needs at least two values',
+    ],
+    [
+      'welchTTest, one current value',
+      () => welchTTest([1, 2], [1]),
+      'welchTTest: each sample needs at least two values',
+    ],
+    ['chiSquareHomogeneity, bins differ', () => chiSquareHomogeneity([1, 2], [1]), RangeError],
+    [
+      'benjaminiHochberg, above 1',
+      () => benjaminiHochberg([0.5, 1.5]),
+      'benjaminiHochberg: p-values must be in [0, 1], got 1.5',
+    ],
+    [
+      'benjaminiHochberg, below 0',
+      () => benjaminiHochberg([-0.1]),
+      'benjaminiHochberg: p-values must be in [0, 1], got -0.1',
+    ],
+    [
+      'bonferroni, NaN',
+      () => bonferroni([0.2, Number.NaN]),
+      'bonferroni: p-values must be in [0, 1], got NaN',
+    ],
+    [
+      'twoProportionZTest, fractional trials',
+      () => twoProportionZTest(proportion(1, 2.5), proportion(1, 3)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, no trials',
+      () => twoProportionZTest(proportion(1, 3), proportion(0, 0)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, fractional successes',
+      () => twoProportionZTest(proportion(1.5, 3), proportion(1, 3)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, negative successes',
+      () => twoProportionZTest(proportion(1, 3), proportion(-1, 3)),
+      successesRule,
+    ],
+    [
+      'twoProportionZTest, successes above trials',
+      () => twoProportionZTest(proportion(5, 3), proportion(1, 3)),
+      successesRule,
+    ],
+  ] as [string, () => unknown, string | typeof RangeError][])(
+    'rejects an impossible input: %s',
+    (_, call, error) => {
+      if (typeof error === 'string') expect(call).toThrow(new RangeError(error));
+      else expect(call).toThrow(error);
+    },
+  );
+
+  it('accepts the edges of the valid inputs', () => {
+    // p-values of exactly 0 and 1; two values per sample; zero successes and all successes.
+    expect(bonferroni([0, 1])).toEqual([0, 1]);
+    expect(benjaminiHochberg([0, 1])).toEqual([0, 1]);
+    expect(welchTTest([1, 3], [2, 6]).degreesOfFreedom).toBeGreaterThan(1);
+    expect(twoProportionZTest(proportion(0, 3), proportion(3, 3)).difference).toBe(1);
   });
 
   it('BH adjusted p-values are monotone in the raw p-values and never below them', () => {
