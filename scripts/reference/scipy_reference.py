@@ -194,6 +194,11 @@ chi_square_cases = [
     chi_square_case("unequal totals", [5000, 3000, 1500, 400, 80, 15, 5], [50, 30, 16, 3, 1, 0, 0]),
     chi_square_case("multinomial 12 categories", rng.multinomial(2000, np.full(12, 1 / 12)).tolist(),
                     rng.multinomial(1500, np.linspace(1, 2, 12) / np.linspace(1, 2, 12).sum()).tolist()),
+    # The edges of the pooling rule: a category no window has is dropped, not pooled; an expected count of
+    # exactly 5 is not sparse; categories tied in rarity are taken by index.
+    chi_square_case("a category empty in both windows", [40, 0, 60, 3], [50, 0, 45, 2]),
+    chi_square_case("smaller expected count exactly 5", [2, 98], [8, 92]),
+    chi_square_case("tied categories where pooling stops", [3, 15, 5, 77], [1, 5, 15, 79]),
 ]
 
 # --- PSI ------------------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       normalSf: 13,
       studentTSf: 63,
       chiSquareSf: 54,
-      chiSquare: 9,
+      chiSquare: 12,
       psi: 6,
       psiFromCounts: 4,
       jensenShannon: 6,
@@ -512,7 +512,21 @@ describe('properties', () => {
       () => welchTTest([1, 2], [1]),
       'welchTTest: each sample needs at least two values',
     ],
-    ['chiSquareHomogeneity, bins differ', () => chiSquareHomogeneity([1, 2], [1]), RangeError],
+    [
+      'chiSquareHomogeneity, categories differ',
+      () => chiSquareHomogeneity([1, 2], [1]),
+      'chiSquareHomogeneity: count arrays must have one entry per category',
+    ],
+    [
+      'chiSquareHomogeneity, no reference counts',
+      () => chiSquareHomogeneity([0, 0], [1, 1]),
+      positiveTotal('chiSquareHomogeneity'),
+    ],
+    [
+      'chiSquareHomogeneity, no current counts',
+      () => chiSquareHomogeneity([1, 1], [0, 0]),
+      positiveTotal('chiSquareHomogeneity'),
+    ],
     [
       'benjaminiHochberg, above 1',
       () => benjaminiHochberg([0.5, 1.5]),
