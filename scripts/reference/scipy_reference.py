@@ -382,6 +382,9 @@ descriptive = {
         descriptive_case("normal, even n", normal(64, 10.0, 3.0)),
         descriptive_case("integers with ties", literal(rng.integers(0, 5, 57))),
         descriptive_case("two values", literal([1.0, 2.0])),
+        # Literal: two values at which interpolating from the lower end and from the upper end round
+        # differently at every probability strictly between them (numpy takes the nearer end).
+        descriptive_case("two values, rounding at either end", literal([0.9913, -3.9095])),
     ],
     "histogram": {"values": histogram_values_json, "edges": histogram_edges,
                   "counts": open_histogram(histogram_values, histogram_edges)},

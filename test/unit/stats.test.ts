@@ -20,11 +20,13 @@ import {
   normalSf,
   psi,
   psiFromCounts,
+  quantile,
   quantileBinEdges,
   quantiles,
   standardDeviation,
   studentTSf,
   twoProportionZTest,
+  variance,
   wasserstein,
   welchTTest,
 } from '../../lib/stats/index.ts';
@@ -221,7 +223,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       welch: 8,
       mannWhitney: 8,
       multipleTesting: 5,
-      descriptive: 4,
+      descriptive: 5,
       histogram: 300,
     });
   });
@@ -382,6 +384,12 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
         expect(median(c.values)).toBe(c.median);
         expect(medianAbsoluteDeviation(c.values)).toBe(c.medianAbsoluteDeviation);
         expectAllClose(quantiles(c.values, c.probabilities), c.quantiles, BIT_EXACT, 'quantiles');
+        expectAllClose(
+          c.probabilities.map((p) => quantile(c.values, p)),
+          c.quantiles,
+          BIT_EXACT,
+          'quantile',
+        );
         expectAllClose(quantileBinEdges(c.values), c.edges10, BIT_EXACT, 'edges10');
         expectAllClose(quantileBinEdges(c.values, 4), c.edges4, BIT_EXACT, 'edges4');
       });
@@ -567,6 +575,45 @@ describe('properties', () => {
       () => twoProportionZTest(proportion(5, 3), proportion(1, 3)),
       successesRule,
     ],
+    ['mean, no values', () => mean([]), 'mean: needs at least one value'],
+    ['median, no values', () => median([]), 'median: needs at least one value'],
+    ['quantile, no values', () => quantile([], 0.5), 'quantile: needs at least one value'],
+    ['quantile, p above 1', () => quantile([1, 2], 1.5), 'quantile: p must be in [0, 1], got 1.5'],
+    ['quantile, p below 0', () => quantile([1, 2], -0.5), 'quantile: p must be in [0, 1], got -0.5'],
+    ['quantile, p NaN', () => quantile([1, 2], Number.NaN), 'quantile: p must be in [0, 1], got NaN'],
+    ['variance, one value', () => variance([1]), 'variance: needs more than 1 values'],
+    ['variance, ddof 2 of two values', () => variance([1, 2], 2), 'variance: needs more than 2 values'],
+    ['quantileBinEdges, no bins', () => quantileBinEdges([1, 2], 0), 'quantileBinEdges: bins must be >= 1'],
+    [
+      'quantileBinEdges, fractional bins',
+      () => quantileBinEdges([1, 2], 2.5),
+      'quantileBinEdges: bins must be >= 1',
+    ],
+    [
+      'histogram, equal edges',
+      () => histogram([1], [0, 1, 1]),
+      'histogram: edges must be strictly increasing',
+    ],
+    [
+      'histogram, decreasing edges',
+      () => histogram([1], [1, 0]),
+      'histogram: edges must be strictly increasing',
+    ],
+    [
+      'psiFromCounts, a negative count',
+      () => psiFromCounts([1, -1], [1, 1]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
+    [
+      'psiFromCounts, an infinite count',
+      () => psiFromCounts([1, 1], [1, Number.POSITIVE_INFINITY]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
+    [
+      'psiFromCounts, a NaN count',
+      () => psiFromCounts([Number.NaN, 1], [1, 1]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
   ] as [string, () => unknown, string | typeof RangeError][])(
     'rejects an impossible input: %s',
     (_, call, error) => {
@@ -581,6 +628,9 @@ describe('properties', () => {
     expect(benjaminiHochberg([0, 1])).toEqual([0, 1]);
     expect(welchTTest([1, 3], [2, 6]).degreesOfFreedom).toBeGreaterThan(1);
     expect(twoProportionZTest(proportion(0, 3), proportion(3, 3)).difference).toBe(1);
+    // One bin has no edges; ddof 2 of three values divides by 1.
+    expect(quantileBinEdges([1, 2, 3], 1)).toEqual([]);
+    expect(variance([1, 2, 4], 2)).toBeCloseTo(4.666666666666667, 14);
   });
 
   it('BH adjusted p-values are monotone in the raw p-values and never below them', () => {
