@@ -12,6 +12,7 @@ import {
   histogram,
   jensenShannonDistance,
   KS_EXACT_MAX_WORK,
+  ksStatistic,
   ksTwoSample,
   mannWhitneyU,
   mean,
@@ -434,6 +435,35 @@ describe('properties', () => {
     }
   });
 
+  it('ksStatistic is the D of ksTwoSample, on samples sorted beforehand', () => {
+    const a = normals(300);
+    const b = normals(120, 0.4);
+    const sorted = (x: number[]) => Float64Array.from(x).sort();
+    // The exact method reports D as h / lcm(n1, n2): the same up to rounding.
+    expect(ksStatistic(sorted(a), sorted(b))).toBeCloseTo(ksTwoSample(a, b).statistic, 14);
+    expect(ksStatistic([1, 2, 3], [4, 5])).toBe(1);
+    expect(ksStatistic([1, 2, 3, 4], [2.5])).toBe(0.5);
+  });
+
+  it('a current sample standing for currentN values: D from the sample, the p-value from the sizes', () => {
+    const reference = normals(200);
+    const current = normals(100, 0.3);
+    const plain = ksTwoSample(reference, current);
+    expect(plain.method).toBe('exact');
+    // currentN equal to the sample's size changes nothing.
+    expect(ksTwoSample(reference, current, current.length)).toEqual(plain);
+    // Any other size has no lattice to count on: the asymptotic p-value at n = round(n1·N / (n1 + N)),
+    // even where both sizes are small enough for the exact one.
+    for (const currentN of [150, 50_000]) {
+      const n = Math.round((reference.length * currentN) / (reference.length + currentN));
+      expect(ksTwoSample(reference, current, currentN)).toEqual({
+        statistic: plain.statistic,
+        pValue: kolmogorovSmirnovSf(n, plain.statistic),
+        method: 'asymptotic',
+      });
+    }
+  });
+
   it('distances are 0 for identical inputs and grow with the shift', () => {
     const x = normals(2000);
     expect(psi(x, x).value).toBe(0);
@@ -481,7 +511,8 @@ describe('properties', () => {
   const successesRule = 'twoProportionZTest: need 0 <= successes <= trials';
   const proportion = (successes: number, trials: number) => ({ successes, trials });
   it.each([
-    ['ksTwoSample, empty reference', () => ksTwoSample([], [1]), RangeError],
+    ['ksTwoSample, empty reference', () => ksTwoSample([], [1]), twoSamples('ksTwoSample')],
+    ['ksTwoSample, empty current', () => ksTwoSample([1], []), twoSamples('ksTwoSample')],
     ['psi, empty reference', () => psi([], [1]), twoSamples('psi')],
     ['psi, empty current', () => psi([1], []), twoSamples('psi')],
     ['psiFromCounts, bins differ', () => psiFromCounts([1, 2], [1]), countsBins('psiFromCounts')],
