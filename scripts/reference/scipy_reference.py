@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy
+import scipy.special
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from scipy.stats.contingency import association
@@ -137,7 +138,9 @@ for n in [1, 2, 5, 10, 30, 140, 141, 500, 5000, 50000, 150000]:
 normal_sf = [[z, f(stats.norm.sf(z))] for z in [-5, -1.5, -0.2, 0, 0.2, 1, 1.96, 3, 5, 8, 10, 20, 37]]
 student_t_sf = [[t, df, f(stats.t.sf(t, df))]
                 for t in [-3, -0.5, 0.3, 1, 2.2, 4, 8, 15, 40]
-                for df in [1, 2.5, 7.3, 30, 150.7, 2000, 1e5]]
+                for df in [0.5, 1, 2.5, 7.3, 30, 150.7, 2000, 1e5]]
+# ln Γ on both sides of 0.5, where lib/stats/distributions.ts switches to the reflection formula.
+log_gamma = [[x, f(scipy.special.gammaln(x))] for x in [0.05, 0.25, 0.4999, 0.5, 1, 2.5, 9.75, 10, 57.3, 1e3]]
 chi_square_sf = [[x, k, f(stats.chi2.sf(x, k))]
                  for x in [0.01, 0.5, 1, 3, 9, 25, 80, 200, 800]
                  for k in [1, 2, 3, 7, 20, 99]]
@@ -484,6 +487,7 @@ fixture = {
     "ks": ks_cases,
     "kolmogorovSf": kolmogorov_sf,
     "normalSf": normal_sf,
+    "logGamma": log_gamma,
     "studentTSf": student_t_sf,
     "chiSquareSf": chi_square_sf,
     "chiSquare": chi_square_cases,

@@ -1,9 +1,10 @@
-// lib/stats against SciPy/NumPy reference values (test/fixtures/scipy-reference.json, produced by
+// lib/stats against SciPy/NumPy reference values (te../fixtures/scipy-reference.json, produced by
 // scripts/reference/scipy_reference.py), plus properties and a calibration check that do not need SciPy.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../lib/sim/random.ts';
+import { logGamma } from '../../lib/stats/distributions.ts';
 import {
   benjaminiHochberg,
   bonferroni,
@@ -18,6 +19,7 @@ import {
   mean,
   median,
   medianAbsoluteDeviation,
+  normalQuantile,
   normalSf,
   psi,
   psiFromCounts,
@@ -75,6 +77,7 @@ interface Fixture {
   })[];
   kolmogorovSf: [number, number, number][];
   normalSf: [number, number][];
+  logGamma: [number, number][];
   studentTSf: [number, number, number][];
   chiSquareSf: [number, number, number][];
   chiSquare: {
@@ -196,6 +199,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       ks: fixture.ks.length,
       kolmogorovSf: fixture.kolmogorovSf.length,
       normalSf: fixture.normalSf.length,
+      logGamma: fixture.logGamma.length,
       studentTSf: fixture.studentTSf.length,
       chiSquareSf: fixture.chiSquareSf.length,
       chiSquare: fixture.chiSquare.length,
@@ -213,7 +217,8 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       ks: 22,
       kolmogorovSf: 185,
       normalSf: 13,
-      studentTSf: 63,
+      logGamma: 10,
+      studentTSf: 72,
       chiSquareSf: 54,
       chiSquare: 12,
       psi: 6,
@@ -233,6 +238,31 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
     it('normalSf matches scipy.stats.norm.sf', () => {
       for (const [z, p] of fixture.normalSf)
         expectClose(normalSf(z), p, TAIL_PROBABILITY, `z=${z}`, UNDERFLOW);
+    });
+    it('logGamma matches scipy.special.gammaln, below 0.5 by reflection', () => {
+      for (const [x, value] of fixture.logGamma) expectClose(logGamma(x), value, 1e-13, `x=${x}`);
+    });
+    it('tails at the ends of their domain, and NaN in, NaN out', () => {
+      expect([normalSf(Number.POSITIVE_INFINITY), normalSf(Number.NEGATIVE_INFINITY)]).toEqual([0, 1]);
+      expect([chiSquareSf(Number.POSITIVE_INFINITY, 3), chiSquareSf(0, 3), chiSquareSf(-2, 3)]).toEqual([
+        0, 1, 1,
+      ]);
+      expect([studentTSf(0, 4), studentTSf(0, 0.5)]).toEqual([0.5, 0.5]);
+      expect([normalQuantile(0), normalQuantile(1)]).toEqual([
+        Number.NEGATIVE_INFINITY,
+        Number.POSITIVE_INFINITY,
+      ]);
+      for (const value of [
+        normalSf(Number.NaN),
+        chiSquareSf(Number.NaN, 3),
+        studentTSf(Number.NaN, 3),
+        studentTSf(1, Number.NaN),
+        normalQuantile(Number.NaN),
+        normalQuantile(-0.01),
+        normalQuantile(1.01),
+      ]) {
+        expect(value).toBeNaN();
+      }
     });
     it('studentTSf matches scipy.stats.t.sf', () => {
       for (const [t, df, p] of fixture.studentTSf) {
