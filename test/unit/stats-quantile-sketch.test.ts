@@ -40,6 +40,8 @@ describe('QuantileSketch, followed by hand', () => {
     const full = sketchOf(4, [4, 1, 3, 2]);
     expect(full.exact).toBe(true);
     expect(full.sample()).toEqual([1, 2, 3, 4]);
+    // While exact the sample is every value, whatever size is asked for.
+    expect(full.sample(2)).toEqual([1, 2, 3, 4]);
     // The fifth value finds the buffer of 2k = 4 full: sorted, every other value from the first, [1, 3],
     // becomes level 0 at weight 2, and 5 starts the buffer again.
     const once = sketchOf(4, [4, 1, 3, 2, 5]);
@@ -66,6 +68,15 @@ describe('QuantileSketch, followed by hand', () => {
     const thrice = sketchOf(4, [4, 1, 3, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
     expect(thrice.rankErrorBound).toBe((3 * 1 + 1 * 2) / 13);
     expect(thrice.sample(13)).toEqual([1, 1, 1, 1, 6, 6, 6, 6, 9, 9, 11, 11, 13]);
+  });
+
+  it('merges a level into the carry in order, and walks past a run it has used up', () => {
+    // The second buffer [1, 2, 3, 4] lies wholly below level 0 ([5, 7]): it halves to [2, 4], the merge
+    // must interleave to [2, 4, 5, 7], and level 1 keeps [2, 5]. The buffer's 0 is read first and its run
+    // is then used up while the sample goes on in level 1.
+    const sketch = sketchOf(4, [5, 6, 7, 8, 1, 2, 3, 4, 0]);
+    expect(sketch.sample(9)).toEqual([0, 2, 2, 2, 2, 5, 5, 5, 5]);
+    expect(sketch.sample()).toEqual([2, 2, 5, 5]);
   });
 
   it('rounds an odd exactValues down to an even buffer', () => {
