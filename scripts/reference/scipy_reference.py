@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy
+import scipy.special
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from scipy.stats.contingency import association
@@ -137,7 +138,9 @@ for n in [1, 2, 5, 10, 30, 140, 141, 500, 5000, 50000, 150000]:
 normal_sf = [[z, f(stats.norm.sf(z))] for z in [-5, -1.5, -0.2, 0, 0.2, 1, 1.96, 3, 5, 8, 10, 20, 37]]
 student_t_sf = [[t, df, f(stats.t.sf(t, df))]
                 for t in [-3, -0.5, 0.3, 1, 2.2, 4, 8, 15, 40]
-                for df in [1, 2.5, 7.3, 30, 150.7, 2000, 1e5]]
+                for df in [0.5, 1, 2.5, 7.3, 30, 150.7, 2000, 1e5]]
+# ln Γ on both sides of 0.5, where lib/stats/distributions.ts switches to the reflection formula.
+log_gamma = [[x, f(scipy.special.gammaln(x))] for x in [0.05, 0.25, 0.4999, 0.5, 1, 2.5, 9.75, 10, 57.3, 1e3]]
 chi_square_sf = [[x, k, f(stats.chi2.sf(x, k))]
                  for x in [0.01, 0.5, 1, 3, 9, 25, 80, 200, 800]
                  for k in [1, 2, 3, 7, 20, 99]]
@@ -194,6 +197,11 @@ chi_square_cases = [
     chi_square_case("unequal totals", [5000, 3000, 1500, 400, 80, 15, 5], [50, 30, 16, 3, 1, 0, 0]),
     chi_square_case("multinomial 12 categories", rng.multinomial(2000, np.full(12, 1 / 12)).tolist(),
                     rng.multinomial(1500, np.linspace(1, 2, 12) / np.linspace(1, 2, 12).sum()).tolist()),
+    # The edges of the pooling rule: a category no window has is dropped, not pooled; an expected count of
+    # exactly 5 is not sparse; categories tied in rarity are taken by index.
+    chi_square_case("a category empty in both windows", [40, 0, 60, 3], [50, 0, 45, 2]),
+    chi_square_case("smaller expected count exactly 5", [2, 98], [8, 92]),
+    chi_square_case("tied categories where pooling stops", [3, 15, 5, 77], [1, 5, 15, 79]),
 ]
 
 # --- PSI ------------------------------------------------------------------------------------------
@@ -268,6 +276,10 @@ wasserstein_cases = [
     wasserstein_case("constant reference", literal([2.0] * 20), normal(30, 2.0)),
     wasserstein_case("single values", literal([1.0]), literal([4.5])),
     wasserstein_case("generated 20000 vs 15000, u vs u^2", generated(23, 20000), generated(24, 15000, power=2)),
+    # Literal cases (they draw nothing from rng, so the cases after them keep their values): the merge walk
+    # must run on after either sample is used up.
+    wasserstein_case("current beyond the reference", literal([0.0, 1.0, 1.0]), literal([0.5, 4.0, 7.0, 9.0])),
+    wasserstein_case("reference beyond the current", literal([0.5, 4.0, 7.0, 9.0]), literal([0.0, 1.0, 1.0])),
 ]
 
 # --- two-proportion z-test ------------------------------------------------------------------------
@@ -307,6 +319,8 @@ welch_cases = [
     welch_case("integers with ties", literal(rng.integers(0, 6, 40)), literal(rng.integers(0, 7, 60))),
     welch_case("one constant sample", literal([3.0] * 10), normal(12, 3.0)),
     welch_case("generated 20000 vs 20000, shift 0.01", generated(25, 20000), generated(26, 20000, shift=0.01)),
+    # Literal: the smallest samples the test accepts.
+    welch_case("two values each", literal([1.0, 3.0]), literal([2.0, 6.0])),
 ]
 
 # --- Mann-Whitney U -------------------------------------------------------------------------------
@@ -328,6 +342,10 @@ mann_whitney_cases = [
     mann_whitney_case("disjoint", normal(40), normal(30, 6.0)),
     mann_whitney_case("generated 15000 vs 12000, 50 levels",
                       generated(27, 15000, levels=50), generated(28, 12000, levels=50, shift=0.0, scale=1.0)),
+    # Literal: the current sample lower (U below n1·n2/2), and ties among the reference values above every
+    # current value, which the merge walk must still count.
+    mann_whitney_case("current lower, reference ties above it", literal([4.0, 5.0, 5.0, 6.0, 6.0, 6.0]),
+                      literal([1.0, 2.0, 2.0, 3.0])),
 ]
 
 # --- multiple testing -----------------------------------------------------------------------------
@@ -367,6 +385,9 @@ descriptive = {
         descriptive_case("normal, even n", normal(64, 10.0, 3.0)),
         descriptive_case("integers with ties", literal(rng.integers(0, 5, 57))),
         descriptive_case("two values", literal([1.0, 2.0])),
+        # Literal: two values at which interpolating from the lower end and from the upper end round
+        # differently at every probability strictly between them (numpy takes the nearer end).
+        descriptive_case("two values, rounding at either end", literal([0.9913, -3.9095])),
     ],
     "histogram": {"values": histogram_values_json, "edges": histogram_edges,
                   "counts": open_histogram(histogram_values, histogram_edges)},
@@ -466,6 +487,7 @@ fixture = {
     "ks": ks_cases,
     "kolmogorovSf": kolmogorov_sf,
     "normalSf": normal_sf,
+    "logGamma": log_gamma,
     "studentTSf": student_t_sf,
     "chiSquareSf": chi_square_sf,
     "chiSquare": chi_square_cases,

@@ -1,9 +1,10 @@
-// lib/stats against SciPy/NumPy reference values (test/fixtures/scipy-reference.json, produced by
+// lib/stats against SciPy/NumPy reference values (te../fixtures/scipy-reference.json, produced by
 // scripts/reference/scipy_reference.py), plus properties and a calibration check that do not need SciPy.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../lib/sim/random.ts';
+import { logGamma } from '../../lib/stats/distributions.ts';
 import {
   benjaminiHochberg,
   bonferroni,
@@ -12,19 +13,23 @@ import {
   histogram,
   jensenShannonDistance,
   KS_EXACT_MAX_WORK,
+  ksStatistic,
   ksTwoSample,
   mannWhitneyU,
   mean,
   median,
   medianAbsoluteDeviation,
+  normalQuantile,
   normalSf,
   psi,
   psiFromCounts,
+  quantile,
   quantileBinEdges,
   quantiles,
   standardDeviation,
   studentTSf,
   twoProportionZTest,
+  variance,
   wasserstein,
   welchTTest,
 } from '../../lib/stats/index.ts';
@@ -72,6 +77,7 @@ interface Fixture {
   })[];
   kolmogorovSf: [number, number, number][];
   normalSf: [number, number][];
+  logGamma: [number, number][];
   studentTSf: [number, number, number][];
   chiSquareSf: [number, number, number][];
   chiSquare: {
@@ -193,6 +199,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       ks: fixture.ks.length,
       kolmogorovSf: fixture.kolmogorovSf.length,
       normalSf: fixture.normalSf.length,
+      logGamma: fixture.logGamma.length,
       studentTSf: fixture.studentTSf.length,
       chiSquareSf: fixture.chiSquareSf.length,
       chiSquare: fixture.chiSquare.length,
@@ -210,18 +217,19 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       ks: 22,
       kolmogorovSf: 185,
       normalSf: 13,
-      studentTSf: 63,
+      logGamma: 10,
+      studentTSf: 72,
       chiSquareSf: 54,
-      chiSquare: 9,
+      chiSquare: 12,
       psi: 6,
       psiFromCounts: 4,
       jensenShannon: 6,
-      wasserstein: 7,
+      wasserstein: 9,
       twoProportion: 8,
-      welch: 7,
-      mannWhitney: 7,
+      welch: 8,
+      mannWhitney: 8,
       multipleTesting: 5,
-      descriptive: 4,
+      descriptive: 5,
       histogram: 300,
     });
   });
@@ -230,6 +238,31 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
     it('normalSf matches scipy.stats.norm.sf', () => {
       for (const [z, p] of fixture.normalSf)
         expectClose(normalSf(z), p, TAIL_PROBABILITY, `z=${z}`, UNDERFLOW);
+    });
+    it('logGamma matches scipy.special.gammaln, below 0.5 by reflection', () => {
+      for (const [x, value] of fixture.logGamma) expectClose(logGamma(x), value, 1e-13, `x=${x}`);
+    });
+    it('tails at the ends of their domain, and NaN in, NaN out', () => {
+      expect([normalSf(Number.POSITIVE_INFINITY), normalSf(Number.NEGATIVE_INFINITY)]).toEqual([0, 1]);
+      expect([chiSquareSf(Number.POSITIVE_INFINITY, 3), chiSquareSf(0, 3), chiSquareSf(-2, 3)]).toEqual([
+        0, 1, 1,
+      ]);
+      expect([studentTSf(0, 4), studentTSf(0, 0.5)]).toEqual([0.5, 0.5]);
+      expect([normalQuantile(0), normalQuantile(1)]).toEqual([
+        Number.NEGATIVE_INFINITY,
+        Number.POSITIVE_INFINITY,
+      ]);
+      for (const value of [
+        normalSf(Number.NaN),
+        chiSquareSf(Number.NaN, 3),
+        studentTSf(Number.NaN, 3),
+        studentTSf(1, Number.NaN),
+        normalQuantile(Number.NaN),
+        normalQuantile(-0.01),
+        normalQuantile(1.01),
+      ]) {
+        expect(value).toBeNaN();
+      }
     });
     it('studentTSf matches scipy.stats.t.sf', () => {
       for (const [t, df, p] of fixture.studentTSf) {
@@ -382,6 +415,12 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
         expect(median(c.values)).toBe(c.median);
         expect(medianAbsoluteDeviation(c.values)).toBe(c.medianAbsoluteDeviation);
         expectAllClose(quantiles(c.values, c.probabilities), c.quantiles, BIT_EXACT, 'quantiles');
+        expectAllClose(
+          c.probabilities.map((p) => quantile(c.values, p)),
+          c.quantiles,
+          BIT_EXACT,
+          'quantile',
+        );
         expectAllClose(quantileBinEdges(c.values), c.edges10, BIT_EXACT, 'edges10');
         expectAllClose(quantileBinEdges(c.values, 4), c.edges4, BIT_EXACT, 'edges4');
       });
@@ -426,6 +465,35 @@ describe('properties', () => {
     }
   });
 
+  it('ksStatistic is the D of ksTwoSample, on samples sorted beforehand', () => {
+    const a = normals(300);
+    const b = normals(120, 0.4);
+    const sorted = (x: number[]) => Float64Array.from(x).sort();
+    // The exact method reports D as h / lcm(n1, n2): the same up to rounding.
+    expect(ksStatistic(sorted(a), sorted(b))).toBeCloseTo(ksTwoSample(a, b).statistic, 14);
+    expect(ksStatistic([1, 2, 3], [4, 5])).toBe(1);
+    expect(ksStatistic([1, 2, 3, 4], [2.5])).toBe(0.5);
+  });
+
+  it('a current sample standing for currentN values: D from the sample, the p-value from the sizes', () => {
+    const reference = normals(200);
+    const current = normals(100, 0.3);
+    const plain = ksTwoSample(reference, current);
+    expect(plain.method).toBe('exact');
+    // currentN equal to the sample's size changes nothing.
+    expect(ksTwoSample(reference, current, current.length)).toEqual(plain);
+    // Any other size has no lattice to count on: the asymptotic p-value at n = round(n1·N / (n1 + N)),
+    // even where both sizes are small enough for the exact one.
+    for (const currentN of [150, 50_000]) {
+      const n = Math.round((reference.length * currentN) / (reference.length + currentN));
+      expect(ksTwoSample(reference, current, currentN)).toEqual({
+        statistic: plain.statistic,
+        pValue: kolmogorovSmirnovSf(n, plain.statistic),
+        method: 'asymptotic',
+      });
+    }
+  });
+
   it('distances are 0 for identical inputs and grow with the shift', () => {
     const x = normals(2000);
     expect(psi(x, x).value).toBe(0);
@@ -449,22 +517,181 @@ describe('properties', () => {
 
   it('degenerate inputs give "no evidence" instead of NaN', () => {
     expect(welchTTest([2, 2, 2], [2, 2])).toMatchObject({ statistic: 0, pValue: 1 });
-    expect(welchTTest([2, 2, 2], [3, 3]).pValue).toBe(0);
+    // Different constants: an infinitely significant shift in the direction of the current sample, as SciPy.
+    expect(welchTTest([2, 2, 2], [3, 3])).toMatchObject({ statistic: Number.POSITIVE_INFINITY, pValue: 0 });
+    expect(welchTTest([3, 3], [2, 2, 2])).toMatchObject({ statistic: Number.NEGATIVE_INFINITY, pValue: 0 });
+    // Both windows the same constant: no scale to normalise by, and nothing moved.
+    expect(wasserstein([3, 3], [3, 3, 3])).toEqual({
+      distance: 0,
+      normalized: 0,
+      scale: 0,
+      scaleSource: 'pooled_sd',
+    });
     expect(mannWhitneyU([1, 1], [1, 1, 1]).pValue).toBe(1);
     expect(twoProportionZTest({ successes: 0, trials: 10 }, { successes: 0, trials: 20 }).pValue).toBe(1);
     expect(chiSquareHomogeneity([30], [40]).pValue).toBe(1);
     expect(benjaminiHochberg([])).toEqual([]);
   });
 
-  it('rejects impossible inputs', () => {
-    expect(() => ksTwoSample([], [1])).toThrow(RangeError);
-    expect(() => welchTTest([1], [1, 2])).toThrow(RangeError);
-    expect(() => chiSquareHomogeneity([1, 2], [1])).toThrow(RangeError);
-    expect(() => psiFromCounts([0, 0], [1, 1])).toThrow(RangeError);
-    expect(() => benjaminiHochberg([0.5, 1.5])).toThrow(RangeError);
-    expect(() => twoProportionZTest({ successes: 5, trials: 3 }, { successes: 1, trials: 3 })).toThrow(
-      RangeError,
-    );
+  // Every check names the function and the rule broken, whichever argument breaks it.
+  const twoSamples = (name: string) => `${name}: both samples must be non-empty`;
+  const countsBins = (name: string) => `${name}: count arrays must have one entry per bin`;
+  const positiveTotal = (name: string) => `${name}: each count vector needs a positive total`;
+  const trialsRule = 'twoProportionZTest: trials must be a positive integer, successes an integer';
+  const successesRule = 'twoProportionZTest: need 0 <= successes <= trials';
+  const proportion = (successes: number, trials: number) => ({ successes, trials });
+  it.each([
+    ['ksTwoSample, empty reference', () => ksTwoSample([], [1]), twoSamples('ksTwoSample')],
+    ['ksTwoSample, empty current', () => ksTwoSample([1], []), twoSamples('ksTwoSample')],
+    ['psi, empty reference', () => psi([], [1]), twoSamples('psi')],
+    ['psi, empty current', () => psi([1], []), twoSamples('psi')],
+    ['psiFromCounts, bins differ', () => psiFromCounts([1, 2], [1]), countsBins('psiFromCounts')],
+    [
+      'psiFromCounts, no reference counts',
+      () => psiFromCounts([0, 0], [1, 1]),
+      positiveTotal('psiFromCounts'),
+    ],
+    ['psiFromCounts, no current counts', () => psiFromCounts([1, 1], [0, 0]), positiveTotal('psiFromCounts')],
+    [
+      'jensenShannonDistance, bins differ',
+      () => jensenShannonDistance([1], [1, 2]),
+      countsBins('jensenShannonDistance'),
+    ],
+    [
+      'jensenShannonDistance, no reference counts',
+      () => jensenShannonDistance([0, 0], [1, 1]),
+      positiveTotal('jensenShannonDistance'),
+    ],
+    [
+      'jensenShannonDistance, no current counts',
+      () => jensenShannonDistance([1, 1], [0, 0]),
+      positiveTotal('jensenShannonDistance'),
+    ],
+    ['mannWhitneyU, empty reference', () => mannWhitneyU([], [1]), twoSamples('mannWhitneyU')],
+    ['mannWhitneyU, empty current', () => mannWhitneyU([1], []), twoSamples('mannWhitneyU')],
+    ['wasserstein, empty reference', () => wasserstein([], [1]), twoSamples('wasserstein')],
+    ['wasserstein, empty current', () => wasserstein([1], []), twoSamples('wasserstein')],
+    [
+      'welchTTest, one reference value',
+      () => welchTTest([1], [1, 2]),
+      'welchTTest: each sample needs at least two values',
+    ],
+    [
+      'welchTTest, one current value',
+      () => welchTTest([1, 2], [1]),
+      'welchTTest: each sample needs at least two values',
+    ],
+    [
+      'chiSquareHomogeneity, categories differ',
+      () => chiSquareHomogeneity([1, 2], [1]),
+      'chiSquareHomogeneity: count arrays must have one entry per category',
+    ],
+    [
+      'chiSquareHomogeneity, no reference counts',
+      () => chiSquareHomogeneity([0, 0], [1, 1]),
+      positiveTotal('chiSquareHomogeneity'),
+    ],
+    [
+      'chiSquareHomogeneity, no current counts',
+      () => chiSquareHomogeneity([1, 1], [0, 0]),
+      positiveTotal('chiSquareHomogeneity'),
+    ],
+    [
+      'benjaminiHochberg, above 1',
+      () => benjaminiHochberg([0.5, 1.5]),
+      'benjaminiHochberg: p-values must be in [0, 1], got 1.5',
+    ],
+    [
+      'benjaminiHochberg, below 0',
+      () => benjaminiHochberg([-0.1]),
+      'benjaminiHochberg: p-values must be in [0, 1], got -0.1',
+    ],
+    [
+      'bonferroni, NaN',
+      () => bonferroni([0.2, Number.NaN]),
+      'bonferroni: p-values must be in [0, 1], got NaN',
+    ],
+    [
+      'twoProportionZTest, fractional trials',
+      () => twoProportionZTest(proportion(1, 2.5), proportion(1, 3)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, no trials',
+      () => twoProportionZTest(proportion(1, 3), proportion(0, 0)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, fractional successes',
+      () => twoProportionZTest(proportion(1.5, 3), proportion(1, 3)),
+      trialsRule,
+    ],
+    [
+      'twoProportionZTest, negative successes',
+      () => twoProportionZTest(proportion(1, 3), proportion(-1, 3)),
+      successesRule,
+    ],
+    [
+      'twoProportionZTest, successes above trials',
+      () => twoProportionZTest(proportion(5, 3), proportion(1, 3)),
+      successesRule,
+    ],
+    ['mean, no values', () => mean([]), 'mean: needs at least one value'],
+    ['median, no values', () => median([]), 'median: needs at least one value'],
+    ['quantile, no values', () => quantile([], 0.5), 'quantile: needs at least one value'],
+    ['quantile, p above 1', () => quantile([1, 2], 1.5), 'quantile: p must be in [0, 1], got 1.5'],
+    ['quantile, p below 0', () => quantile([1, 2], -0.5), 'quantile: p must be in [0, 1], got -0.5'],
+    ['quantile, p NaN', () => quantile([1, 2], Number.NaN), 'quantile: p must be in [0, 1], got NaN'],
+    ['variance, one value', () => variance([1]), 'variance: needs more than 1 values'],
+    ['variance, ddof 2 of two values', () => variance([1, 2], 2), 'variance: needs more than 2 values'],
+    ['quantileBinEdges, no bins', () => quantileBinEdges([1, 2], 0), 'quantileBinEdges: bins must be >= 1'],
+    [
+      'quantileBinEdges, fractional bins',
+      () => quantileBinEdges([1, 2], 2.5),
+      'quantileBinEdges: bins must be >= 1',
+    ],
+    [
+      'histogram, equal edges',
+      () => histogram([1], [0, 1, 1]),
+      'histogram: edges must be strictly increasing',
+    ],
+    [
+      'histogram, decreasing edges',
+      () => histogram([1], [1, 0]),
+      'histogram: edges must be strictly increasing',
+    ],
+    [
+      'psiFromCounts, a negative count',
+      () => psiFromCounts([1, -1], [1, 1]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
+    [
+      'psiFromCounts, an infinite count',
+      () => psiFromCounts([1, 1], [1, Number.POSITIVE_INFINITY]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
+    [
+      'psiFromCounts, a NaN count',
+      () => psiFromCounts([Number.NaN, 1], [1, 1]),
+      'psiFromCounts: counts must be finite and >= 0',
+    ],
+  ] as [string, () => unknown, string | typeof RangeError][])(
+    'rejects an impossible input: %s',
+    (_, call, error) => {
+      if (typeof error === 'string') expect(call).toThrow(new RangeError(error));
+      else expect(call).toThrow(error);
+    },
+  );
+
+  it('accepts the edges of the valid inputs', () => {
+    // p-values of exactly 0 and 1; two values per sample; zero successes and all successes.
+    expect(bonferroni([0, 1])).toEqual([0, 1]);
+    expect(benjaminiHochberg([0, 1])).toEqual([0, 1]);
+    expect(welchTTest([1, 3], [2, 6]).degreesOfFreedom).toBeGreaterThan(1);
+    expect(twoProportionZTest(proportion(0, 3), proportion(3, 3)).difference).toBe(1);
+    // One bin has no edges; ddof 2 of three values divides by 1.
+    expect(quantileBinEdges([1, 2, 3], 1)).toEqual([]);
+    expect(variance([1, 2, 4], 2)).toBeCloseTo(4.666666666666667, 14);
   });
 
   it('BH adjusted p-values are monotone in the raw p-values and never below them', () => {
