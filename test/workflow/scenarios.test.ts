@@ -198,18 +198,21 @@ describe('failure scenarios on the real agent, gateway and store', () => {
         productionVersion: result.versions.production,
         fallbackSegments: [web],
       });
-      // What the gateway answered, row by row: before the route production served every channel; once the
-      // route reached the gateway (its serving cache holds a revision up to a second), the fallback
-      // served every web row and production every other.
-      const settled = routed.createdAt + 2_000;
+      // What the gateway answered, row by row: before the route production served every channel; after it
+      // production went on serving every other channel, and the web rows switched to the fallback once the
+      // route reached the gateway (its serving cache holds a revision up to a second), never back.
       const before = result.served.filter((r) => r.at < routed.createdAt);
-      const after = result.served.filter((r) => r.at > settled);
+      const after = result.served.filter((r) => r.at >= routed.createdAt);
       const versionsOf = (rows: typeof result.served, inWeb: boolean) =>
         new Set(rows.filter((r) => r.segments.includes(web) === inWeb).map((r) => r.version));
       expect(versionsOf(before, true)).toEqual(new Set([result.versions.production]));
-      expect(versionsOf(after, true)).toEqual(new Set([result.versions.fallback]));
       expect(versionsOf(after, false)).toEqual(new Set([result.versions.production]));
-      expect(after.filter((r) => r.segments.includes(web)).length).toBeGreaterThan(100);
+      const webAfter = after.filter((r) => r.segments.includes(web));
+      const switched = webAfter.findIndex((r) => r.version === result.versions.fallback);
+      expect(switched).toBeGreaterThanOrEqual(0);
+      expect(webAfter.slice(0, switched).every((r) => r.at < routed.createdAt + 2_000)).toBe(true);
+      expect(versionsOf(webAfter.slice(switched), true)).toEqual(new Set([result.versions.fallback]));
+      expect(webAfter.length - switched).toBeGreaterThan(100);
       expect(after.filter((r) => !r.segments.includes(web)).length).toBeGreaterThan(200);
       // Verified on the web rows against the web segment's own pre-failure level: the fallback learnt the
       // world before the change too, so it is short; no rung is left and a person gets the incident.
