@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
 import { holdUntil } from '../../lib/brain/findings/index.ts';
-import { step } from '../../lib/brain/lifecycle.ts';
+import { initialLifecycleState, REMEDY_MEMORY_MS, step } from '../../lib/brain/lifecycle.ts';
 import type {
   InFlight,
   LifecycleCommand,
@@ -106,10 +106,40 @@ const applied = (before: number, after: number): LifecycleEvent => ({
   deployment: servingFacts(LONG_AGO, { revision: after }),
 });
 
+/** A retrain's candidate rejected: `noBetterModel` says why, `level` is production's measured level. */
+const refitRejected = (
+  noBetterModel: 'unproven' | 'immaterial',
+  level?: { metric: 'accuracy'; value: number; rows: number },
+  deployment: DeploymentFacts | null = null,
+): LifecycleEvent => ({
+  kind: 'remedy-result',
+  at: T,
+  result: {
+    outcome: 'rejected',
+    before: 5,
+    after: 5,
+    detail: 'no better',
+    noBetterModel,
+    ...(level ? { level } : {}),
+  },
+  deployment,
+});
+
 const verdict = (v: VerifyResult['verdict']): LifecycleEvent => ({
   kind: 'verdict',
   at: T + 20 * MINUTE,
   verdict: { verdict: v, rows: 400, value: 0.8, baseline: 0.9, pValue: 0.01, detail: 'measured' },
+});
+
+/** A fallback holding until the inputs clear (deadline T + 30 min); `before` is the revision to restore. */
+const holdingOnInputs = (before: number | null): InFlight => ({
+  phase: 'holding',
+  attempt: 0,
+  action: 'fallback',
+  hold: 'inputs-clear',
+  until: T + 30 * MINUTE,
+  before,
+  probing: false,
 });
 
 /** The incident's timeline rows a step recorded, as phase:key. */
@@ -307,19 +337,10 @@ describe('a remedy result', () => {
 
   it('a refit that could not do materially better: the next window closes the incident as rebaselined and the detector takes the new level', () => {
     const level = { metric: 'accuracy', value: 0.83, rows: 1500 } as const;
-    const rejected = step(inFlight('concept_drift', remedy('retrain')), {
-      kind: 'remedy-result',
-      at: T,
-      result: {
-        outcome: 'rejected',
-        before: 5,
-        after: 5,
-        detail: 'no better',
-        noBetterModel: 'immaterial',
-        level,
-      },
-      deployment: servingFacts(LONG_AGO, { revision: 5 }),
-    });
+    const rejected = step(
+      inFlight('concept_drift', remedy('retrain')),
+      refitRejected('immaterial', level, servingFacts(LONG_AGO, { revision: 5 })),
+    );
     expect(rejected.state.openIncident?.attempts[0]).toMatchObject({ bestAvailable: true, newLevel: level });
     const old = { n: 6, mean: 0.9, meanSq: 0.81 };
     const learnt = {
@@ -414,15 +435,7 @@ describe('a remedy result', () => {
   });
 
   it('holding on inputs: no probe until the finding has cleared; the hold ends unrecovered at its deadline', () => {
-    const flight: InFlight = {
-      phase: 'holding',
-      attempt: 0,
-      action: 'fallback',
-      hold: 'inputs-clear',
-      until: T + 30 * MINUTE,
-      before: 5,
-      probing: false,
-    };
+    const flight = holdingOnInputs(5);
     const state = inFlight('data_quality', flight, { status: 'holding' });
     state.detector.persistence.data_quality = { state: 'confirmed', badStreak: 3, goodStreak: 0 };
     const early = step(state, { kind: 'timer', at: T + 10 * MINUTE });
@@ -540,30 +553,28 @@ describe('human acts', () => {
   });
 });
 
+/** An open failures incident whose every rung failed, and the failing window that escalates it. */
+function exhaustLadder() {
+  const attempts = (['rollback', 'fallback', 'disable'] as const).map((action) => ({
+    action,
+    at: T,
+    outcome: 'failed' as const,
+    detail: '',
+  }));
+  const state = agentState({
+    policy: { version: 0, document: DEFAULT_POLICY },
+    cycle: 12,
+    deployment: servingFacts(LONG_AGO),
+    openIncident: openIncident('failures', { attempts }),
+  });
+  const window = healthyWindow(12, { failureRate: 0.15 });
+  const next = step(state, { kind: 'window', at: T, window, deployment: state.deployment, incidentId: 'q' });
+  return { state, attempts, next };
+}
+
 describe('escalation', () => {
   it('an exhausted ladder hands the incident to a human with the evidence pack', () => {
-    const failed = (action: 'rollback' | 'fallback' | 'disable') => ({
-      action,
-      at: T,
-      outcome: 'failed' as const,
-      detail: '',
-    });
-    const state = agentState({
-      policy: { version: 0, document: DEFAULT_POLICY },
-      cycle: 12,
-      deployment: servingFacts(LONG_AGO),
-      openIncident: openIncident('failures', {
-        attempts: [failed('rollback'), failed('fallback'), failed('disable')],
-      }),
-    });
-    const window = healthyWindow(12, { failureRate: 0.15 });
-    const next = step(state, {
-      kind: 'window',
-      at: T,
-      window,
-      deployment: state.deployment,
-      incidentId: 'q',
-    });
+    const { state, next } = exhaustLadder();
     expect(next.state.openIncident?.status).toBe('escalated');
     expect(next.state.openIncident?.escalatedAt).toBe(T);
     expect(only(next.commands, 'escalate')[0]).toMatchObject({
@@ -597,5 +608,514 @@ describe('escalation', () => {
     expect(late.state.openIncident).toBeNull();
     expect(late.state.detector).toMatchObject({ baselineLabelled: 500, baselineCorrect: 400 });
     expect(kinds(late.commands)).not.toContain('escalate');
+  });
+});
+
+// What each step writes to the audit trail and the incident's timeline is what operators and the Temporal
+// UI read: keys (the idempotency of the writes), actors, statuses, reasons and summaries, exactly.
+describe('the audit trail, exactly', () => {
+  const record = (commands: LifecycleCommand[], n = 0) => only(commands, 'record-action')[n]?.record;
+  const steps = (commands: LifecycleCommand[]) => only(commands, 'record-incident').map((c) => c.record);
+
+  it('starts empty', () => {
+    const state = initialLifecycleState('credit');
+    expect(state).toMatchObject({
+      modelName: 'credit',
+      cycle: 0,
+      runs: 0,
+      paused: false,
+      health: 'starting',
+    });
+    expect([state.openIncident, state.inFlight, state.pendingApproval, state.deployment]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    expect([state.lastFindings, state.remedies]).toEqual([[], []]);
+  });
+
+  it('a remedy started by the agent: its audit row, its timeline step and its command', () => {
+    const { state, commands } = feed(2, servingFacts(LONG_AGO));
+    const { reason, rule } = state.lastDecision!;
+    const at = Date.parse(healthyWindow(7).endAt);
+    expect(state.openIncident?.attempts).toEqual([
+      { action: 'fallback', at, outcome: 'pending', detail: '' },
+    ]);
+    expect(record(commands)).toEqual({
+      key: 'incident:inc-7:0:fallback',
+      type: 'fallback',
+      actor: 'agent',
+      status: 'started',
+      reason,
+      incidentId: 'inc-7',
+      detail: { rule, attempt: 0 },
+      beforeRevision: null,
+      afterRevision: null,
+    });
+    expect(steps(commands)).toEqual([
+      {
+        incidentId: 'inc-7',
+        status: 'mitigating',
+        close: false,
+        step: {
+          key: '0:act',
+          at: new Date(at).toISOString(),
+          phase: 'mitigating',
+          summary: `fallback: ${reason}`,
+          detail: { rule },
+        },
+      },
+    ]);
+    expect(only(commands, 'run-remedy')[0]).toEqual({
+      kind: 'run-remedy',
+      key: 'incident:inc-7:0:fallback',
+      action: 'fallback',
+      incidentId: 'inc-7',
+      reason: `incident inc-7 (failures): ${rule}`,
+      actor: 'agent',
+      rollbackTo: null,
+      since: healthyWindow(7).startAt,
+      retrain: DEFAULT_POLICY.retrain,
+      materialGain: DEFAULT_POLICY.verification.tolerance,
+    });
+    // The next window names the open incident in its cycle record.
+    const window = healthyWindow(8, { failureRate: 0.15 });
+    const next = step(state, {
+      kind: 'window',
+      at: Date.parse(window.endAt),
+      window,
+      deployment: state.deployment,
+      incidentId: 'x',
+    });
+    expect(only(next.commands, 'record-cycle')[0]).toMatchObject({
+      openIncidentId: 'inc-7',
+      newIncidentId: null,
+    });
+  });
+
+  it("a remedy's result: the audit row with both revisions, and the remedy remembered for seven days", () => {
+    const week = 7 * 24 * 3600 * 1000;
+    expect(REMEDY_MEMORY_MS).toBe(week);
+    const state = inFlight('latency', remedy('rollback'));
+    const now = T + MINUTE;
+    state.remedies = [
+      { action: 'fallback', at: now - week },
+      { action: 'disable', at: now - week + 1 },
+    ];
+    const { state: next, commands } = step(state, applied(5, 6));
+    expect(next.remedies).toEqual([
+      { action: 'disable', at: now - week + 1 },
+      { action: 'rollback', at: T },
+    ]);
+    expect(record(commands)).toEqual({
+      key: 'incident:inc-1:0:rollback',
+      type: 'rollback',
+      actor: 'agent',
+      status: 'succeeded',
+      reason: 'failures above the baseline',
+      incidentId: 'inc-1',
+      detail: { rule: 'system-regression-fallback', attempt: 0, outcome: 'applied', result: 'done' },
+      beforeRevision: 5,
+      afterRevision: 6,
+    });
+    expect(steps(commands)).toEqual([
+      {
+        incidentId: 'inc-1',
+        status: 'verifying',
+        close: false,
+        step: {
+          key: '0:verify',
+          at: new Date(now).toISOString(),
+          phase: 'verifying',
+          summary: 'verifying accuracy against the pre-failure 0.900',
+        },
+      },
+    ]);
+    expect(only(commands, 'verify')[0]).toMatchObject({
+      key: 'incident:inc-1:0:verify',
+      incidentId: 'inc-1',
+    });
+  });
+
+  it('a failed remedy: the audit row without revisions, the attempt and the timeline say why', () => {
+    const { state, commands } = step(inFlight('failures', remedy('disable')), {
+      kind: 'remedy-result',
+      at: T,
+      result: { outcome: 'failed', before: null, after: null, detail: 'registry down' },
+      deployment: null,
+    });
+    expect(record(commands)).toMatchObject({ status: 'failed', beforeRevision: null, afterRevision: null });
+    expect(state.openIncident?.attempts[0]).toEqual({
+      action: 'disable',
+      at: T,
+      outcome: 'failed',
+      detail: 'registry down',
+    });
+    expect(state.openIncident?.attempts[0]).not.toHaveProperty('bestAvailable');
+    expect(steps(commands).map((r) => r.step)).toEqual([
+      {
+        key: '0:outcome',
+        at: new Date(T).toISOString(),
+        phase: 'open',
+        summary: 'disable failed: registry down',
+        detail: { outcome: 'failed' },
+      },
+    ]);
+  });
+
+  it('a rejected refit that only could not prove itself is the best available, with no new level', () => {
+    const level = { metric: 'accuracy', value: 0.83, rows: 1500 } as const;
+    const { state } = step(inFlight('concept_drift', remedy('retrain')), refitRejected('unproven', level));
+    expect(state.openIncident?.attempts[0]).toMatchObject({ outcome: 'rejected', bestAvailable: true });
+    expect(state.openIncident?.attempts[0]).not.toHaveProperty('newLevel');
+    const immaterialWithoutLevel = step(
+      inFlight('concept_drift', remedy('retrain')),
+      refitRejected('immaterial'),
+    );
+    expect(immaterialWithoutLevel.state.openIncident?.attempts[0]).not.toHaveProperty('newLevel');
+  });
+
+  it('protected while the model is repaired: the summary says so', () => {
+    const { commands } = step(inFlight('concept_drift', remedy('fallback')), applied(5, 6));
+    expect(steps(commands)[0]).toMatchObject({
+      status: 'open',
+      step: {
+        key: '0:outcome',
+        summary: 'done; users protected while the model itself is repaired',
+        detail: { outcome: 'protected' },
+      },
+    });
+  });
+
+  it('a hold says what it waits for, and ends at its deadline with users still protected', () => {
+    const probe = step(inFlight('failures', remedy('fallback')), applied(5, 6));
+    expect(probe.state.openIncident?.status).toBe('holding');
+    expect(steps(probe.commands)[0]?.step.summary).toBe(
+      'fallback in place; holding until the production version answers a probe',
+    );
+    const inputs = step(inFlight('data_quality', remedy('fallback')), applied(5, 6));
+    expect(steps(inputs.commands)[0]?.step.summary).toBe(
+      'fallback in place; holding until the data_quality clears and the production version answers a probe',
+    );
+    // Before its deadline a timer changes nothing; at it the attempt ends, still protected.
+    const until = T + MINUTE + 30 * MINUTE;
+    expect(step(probe.state, { kind: 'timer', at: until - 1 })).toEqual({ state: probe.state, commands: [] });
+    const over = step(probe.state, { kind: 'timer', at: until });
+    expect(over.state.openIncident?.attempts[0]).toMatchObject({
+      outcome: 'not_recovered',
+      detail: 'done; the cause did not go within 30 minutes (users stay protected)',
+    });
+    expect(over.state.inFlight).toBeNull();
+    // While a probe is out the deadline waits for its answer; a failed answer past the deadline ends it.
+    const probing = { ...probe.state, inFlight: { ...probe.state.inFlight!, probing: true } as InFlight };
+    expect(step(probing, { kind: 'timer', at: until }).state).toEqual(probing);
+    const late = step(probing, { kind: 'probe-result', at: until + 1, ok: false });
+    expect(late.state.openIncident?.attempts[0]?.outcome).toBe('not_recovered');
+    const early = step(probing, { kind: 'probe-result', at: until - 1, ok: false });
+    expect(early.state.inFlight).toMatchObject({ phase: 'holding', probing: false });
+    expect(early.commands).toEqual([]);
+  });
+
+  it('holding on inputs: the probe goes out once the finding has cleared; with no production, verify at once', () => {
+    const flight = holdingOnInputs(null);
+    const window = healthyWindow(12);
+    const at = (state: LifecycleState, deployment: DeploymentFacts | null) =>
+      step(state, { kind: 'window', at: T + MINUTE, window, deployment, incidentId: 'z' });
+    const cleared = at(inFlight('data_quality', flight, { status: 'holding' }), servingFacts(LONG_AGO));
+    expect(only(cleared.commands, 'probe')).toEqual([{ kind: 'probe', version: 3 }]);
+    expect(cleared.state.inFlight).toMatchObject({ phase: 'holding', probing: true });
+    // A probe already out is not sent again.
+    expect(only(at(cleared.state, servingFacts(LONG_AGO)).commands, 'probe')).toEqual([]);
+    // No production version to probe: the cause is taken as gone and, with no revision from before the
+    // fallback, the verification starts without a restore.
+    const none = at(
+      inFlight('data_quality', flight, { status: 'holding' }),
+      servingFacts(LONG_AGO, { productionVersion: null }),
+    );
+    expect(kinds(none.commands)).not.toContain('probe');
+    expect(kinds(none.commands)).not.toContain('restore');
+    expect(none.state.inFlight).toMatchObject({ phase: 'verifying', before: null, after: null });
+  });
+
+  it('the restore after the cause has gone names the remedy it undoes', () => {
+    const holding = step(inFlight('failures', remedy('fallback')), applied(5, 6)).state;
+    const { commands } = step(holding, { kind: 'probe-result', at: T + 2 * MINUTE, ok: true });
+    expect(only(commands, 'restore')).toEqual([
+      {
+        kind: 'restore',
+        key: 'incident:inc-1:0:restore',
+        purpose: 'restore',
+        incidentId: 'inc-1',
+        revision: 5,
+        reason: 'incident inc-1: the cause has gone; restoring the deployment from before the fallback',
+      },
+    ]);
+  });
+
+  it('verdicts: recovered closes with the verdict; short and unchanged ends the attempt; short and changed is undone', () => {
+    const v = {
+      verdict: 'recovered' as const,
+      rows: 400,
+      value: 0.8,
+      baseline: 0.9,
+      pValue: 0.01,
+      detail: 'measured',
+    };
+    const verifying = step(inFlight('latency', remedy('rollback')), applied(5, 6)).state;
+    const recovered = step(verifying, verdict('recovered'));
+    expect(recovered.state.openIncident).toBeNull();
+    expect(steps(recovered.commands)).toEqual([
+      {
+        incidentId: 'inc-1',
+        status: 'recovered',
+        close: true,
+        step: {
+          key: '0:recovered',
+          at: new Date(T + 20 * MINUTE).toISOString(),
+          phase: 'recovered',
+          summary: 'done; recovered: measured',
+          detail: { verdict: v },
+        },
+      },
+    ]);
+    expect(only(recovered.commands, 'record-incident')[0]?.incident.attempts[0]).toMatchObject({
+      outcome: 'recovered',
+      detail: 'done; recovered: measured',
+    });
+
+    const short = { ...v, verdict: 'not_recovered' as const };
+    const undoing = step(verifying, verdict('not_recovered'));
+    expect(only(undoing.commands, 'restore')[0]?.reason).toBe(
+      'incident inc-1: rollback did not recover the model; undone',
+    );
+    const undone = step(undoing.state, { kind: 'restored', at: T, deployment: null });
+    expect(steps(undone.commands)[0]?.step).toMatchObject({
+      summary: 'done; not_recovered: measured',
+      detail: { outcome: 'not_recovered', verdict: short },
+    });
+
+    // A rollback that changed nothing (the same revision) has nothing to undo.
+    const same = step(
+      step(inFlight('latency', remedy('rollback')), applied(5, 5)).state,
+      verdict('not_recovered'),
+    );
+    expect(kinds(same.commands)).not.toContain('restore');
+    expect(same.state.openIncident?.attempts[0]).toMatchObject({ outcome: 'not_recovered' });
+    expect(same.state.openIncident?.attempts[0]).not.toHaveProperty('bestAvailable');
+    expect(steps(same.commands)[0]?.step.detail).toEqual({ outcome: 'not_recovered', verdict: short });
+  });
+
+  it('without a baseline the recovery is recorded as the finding having cleared', () => {
+    const { commands } = step(inFlight('latency', remedy('rollback'), { baseline: null }), applied(5, 6));
+    const [closing] = only(commands, 'record-incident');
+    expect(closing?.record).toMatchObject({
+      status: 'recovered',
+      close: true,
+      step: {
+        key: '0:recovered',
+        summary: 'done; no pre-failure baseline to verify against, the finding cleared',
+      },
+    });
+    expect(closing?.incident.attempts[0]?.outcome).toBe('recovered');
+  });
+
+  it('events for a step that is not running change nothing', () => {
+    const idle = agentState({ openIncident: openIncident('failures'), deployment: servingFacts(LONG_AGO) });
+    const events: LifecycleEvent[] = [
+      { kind: 'approval', at: T, approved: true, actor: 'ana', reason: 'go' },
+      { kind: 'timer', at: T },
+      {
+        kind: 'remedy-result',
+        at: T,
+        result: { outcome: 'applied', before: 5, after: 6, detail: 'x' },
+        deployment: null,
+      },
+      { kind: 'probe-result', at: T, ok: true },
+      {
+        kind: 'verdict',
+        at: T,
+        verdict: { verdict: 'recovered', rows: 1, value: 1, baseline: 1, pValue: 1, detail: '' },
+      },
+      { kind: 'acknowledge', at: T, request: { actor: 'ana', reason: 'seen' } },
+    ];
+    for (const event of events) {
+      const next = step(idle, event);
+      expect(next.commands, event.kind).toEqual([]);
+      expect(next.state.openIncident, event.kind).toEqual(idle.openIncident);
+      expect(next.state.inFlight, event.kind).toBeNull();
+    }
+    // Nor does an approval's timer once its answer came (the flight moved on to the remedy).
+    const running = inFlight('failures', remedy('fallback'));
+    expect(step(running, { kind: 'timer', at: T + 365 * 24 * 60 * MINUTE }).commands).toEqual([]);
+  });
+});
+
+describe('the audit trail of approvals, exactly', () => {
+  const policy = (onTimeout: string) =>
+    policyWith({ approvals: { fallback: { mode: 'approve', timeout: '10 minutes', onTimeout } } });
+  const awaiting = (onTimeout = 'disable') => feed(2, servingFacts(LONG_AGO), policy(onTimeout));
+  const approvalRow = (status: string, actor: string, reason: string) => ({
+    key: 'incident:inc-7:0:approval',
+    type: 'approve:fallback',
+    actor,
+    status,
+    reason,
+    incidentId: 'inc-7',
+    detail: { rule: 'system-regression-fallback', approvalId: 'inc-7:0' },
+  });
+
+  it('asks: a pending row, the incident awaiting, a wait until the timeout', () => {
+    const { state, commands } = awaiting();
+    const at = Date.parse(healthyWindow(7).endAt);
+    const { reason } = state.lastDecision!;
+    expect(only(commands, 'record-action').map((c) => c.record)).toEqual([
+      approvalRow('pending', 'agent', `fallback waits for approval: ${reason}`),
+    ]);
+    expect(only(commands, 'await-approval')).toEqual([
+      { kind: 'await-approval', approvalId: 'inc-7:0', until: at + 10 * MINUTE },
+    ]);
+    expect(state.pendingApproval).toEqual({
+      id: 'inc-7:0',
+      incidentId: 'inc-7',
+      action: 'fallback',
+      rule: 'system-regression-fallback',
+      reason,
+      requestedAt: at,
+      expiresAt: at + 10 * MINUTE,
+      onTimeout: 'disable',
+    });
+    expect(state.openIncident?.status).toBe('awaiting_approval');
+    expect(kinds(commands)).not.toContain('run-remedy');
+  });
+
+  it('answered: the approver is audited as a human, and the remedy runs in their name', () => {
+    const { state } = awaiting();
+    const approved = step(state, { kind: 'approval', at: T, approved: true, actor: 'ana', reason: 'go' });
+    expect(only(approved.commands, 'record-action').map((c) => c.record)).toEqual([
+      {
+        ...approvalRow('succeeded', 'human:ana', 'go'),
+        detail: { rule: 'system-regression-fallback', approvalId: 'inc-7:0' },
+      },
+      expect.objectContaining({ type: 'fallback', actor: 'human:ana', status: 'started' }),
+    ]);
+    const rejected = step(state, { kind: 'approval', at: T, approved: false, actor: 'ana', reason: 'no' });
+    expect(record0(rejected.commands)).toEqual(approvalRow('rejected', 'human:ana', 'no'));
+    expect(rejected.state.openIncident?.status).toBe('open');
+    expect(rejected.state.pendingApproval).toBeNull();
+    expect(rejected.state.inFlight).toBeNull();
+    expect(only(rejected.commands, 'record-incident')[0]?.record.step.summary).toBe('rejected by ana: no');
+  });
+
+  it('unanswered: expired is audited by the agent, and onTimeout is taken — or, if no remedy, nothing is', () => {
+    const { state } = awaiting();
+    const expired = step(state, { kind: 'timer', at: state.pendingApproval!.expiresAt });
+    expect(record0(expired.commands)).toEqual(
+      approvalRow('expired', 'agent', 'nobody answered in 10 minutes; taking disable'),
+    );
+    expect(expired.state.openIncident?.attempts[0]?.detail).toBe(
+      'approval expired after 10 minutes; took the safe action disable',
+    );
+    expect(expired.state.pendingApproval).toBeNull();
+
+    const alertOnly = awaiting('alert').state;
+    const notTaken = step(alertOnly, { kind: 'timer', at: alertOnly.pendingApproval!.expiresAt });
+    expect(kinds(notTaken.commands)).toEqual(['record-action', 'record-incident']);
+    expect(notTaken.state.openIncident?.attempts[0]).toMatchObject({
+      action: 'fallback',
+      outcome: 'expired',
+      detail: 'approval expired after 10 minutes; took the safe action alert',
+    });
+    expect(notTaken.state.openIncident?.status).toBe('open');
+    expect(notTaken.state.inFlight).toBeNull();
+  });
+
+  const record0 = (commands: LifecycleCommand[]) => only(commands, 'record-action')[0]?.record;
+});
+
+describe('the audit trail of escalations and human acts, exactly', () => {
+  it('the escalation step carries the attempts; the acknowledgement is audited as the person, via their channel', () => {
+    const { attempts, next: escalated } = exhaustLadder();
+    const reason = escalated.state.lastDecision!.escalate!.reason;
+    const escalation = only(escalated.commands, 'record-incident').find(
+      (c) => c.record.status === 'escalated',
+    );
+    expect(escalation?.record).toEqual({
+      incidentId: 'inc-1',
+      status: 'escalated',
+      close: false,
+      step: {
+        key: 'escalated',
+        at: new Date(T).toISOString(),
+        phase: 'escalated',
+        summary: reason,
+        detail: { attempts },
+      },
+    });
+
+    const ack = step(escalated.state, {
+      kind: 'acknowledge',
+      at: T + MINUTE,
+      request: { actor: 'ana', reason: 'on it', via: 'slack' },
+    });
+    expect(only(ack.commands, 'record-action')[0]?.record).toEqual({
+      key: 'incident:inc-1:acknowledge',
+      type: 'acknowledge',
+      actor: 'human:ana',
+      status: 'succeeded',
+      reason: 'on it',
+      incidentId: 'inc-1',
+      detail: { via: 'slack' },
+    });
+    expect(only(ack.commands, 'record-incident')[0]?.record).toEqual({
+      incidentId: 'inc-1',
+      status: 'escalated',
+      close: true,
+      step: {
+        key: 'acknowledged',
+        at: new Date(T + MINUTE).toISOString(),
+        phase: 'acknowledged',
+        summary: 'acknowledged by ana: on it',
+      },
+    });
+    const direct = step(escalated.state, {
+      kind: 'acknowledge',
+      at: T,
+      request: { actor: 'ana', reason: 'ok' },
+    });
+    expect(only(direct.commands, 'record-action')[0]?.record.detail).toEqual({});
+  });
+
+  it('a failed step: the earlier detail is kept; an escalated incident stays escalated; no incident, no record', () => {
+    const pending = inFlight('latency', remedy('rollback'), {
+      attempts: [{ action: 'rollback', at: T, outcome: 'pending', detail: 'waiting' }],
+    });
+    const failed = step(pending, { kind: 'step-failed', at: T, error: 'boom' });
+    expect(failed.state.openIncident?.attempts[0]?.detail).toBe('waiting; failed: boom');
+    expect(failed.state.openIncident?.status).toBe('open');
+    expect(failed.state.pendingApproval).toBeNull();
+
+    const escalated = inFlight('latency', remedy('rollback'), { status: 'escalated' });
+    expect(step(escalated, { kind: 'step-failed', at: T, error: 'boom' }).state.openIncident?.status).toBe(
+      'escalated',
+    );
+    const ended = inFlight('latency', remedy('rollback'), {
+      attempts: [{ action: 'rollback', at: T, outcome: 'failed', detail: 'gone' }],
+    });
+    expect(
+      step(ended, { kind: 'step-failed', at: T, error: 'boom' }).state.openIncident?.attempts[0],
+    ).toEqual({
+      action: 'rollback',
+      at: T,
+      outcome: 'failed',
+      detail: 'gone',
+    });
+    const none = step(agentState({ inFlight: remedy('rollback') }), {
+      kind: 'step-failed',
+      at: T,
+      error: 'boom',
+    });
+    expect(none.state.inFlight).toBeNull();
+    expect(none.commands).toEqual([]);
   });
 });

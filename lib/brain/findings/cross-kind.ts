@@ -99,7 +99,10 @@ export function observeWindow(
           ? 'data_quality'
           : drift.bad || inputsUnsettled
             ? 'data_drift'
-            : 'anomaly',
+            : anomaly.bad
+              ? 'anomaly'
+              : // Left: an input drift of earlier windows that is still active.
+                'data_drift',
     });
   } else {
     concept = {
