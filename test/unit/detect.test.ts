@@ -319,8 +319,7 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     );
     const { results } = run(windows);
     expect(results.flatMap((r) => kinds(r.findings, 'confirmed'))).toEqual([]);
-    const last = results.at(-1)!.findings.find((f) => f.kind === 'concept_drift');
-    expect(last?.evidence.attributedTo).toBe('data_drift');
+    // That the fall is named the unsettled inputs' impact: test/unit/cross-kind.test.ts.
   });
 
   describe('a burst of errors the chart finds is transient until later windows show it', () => {
