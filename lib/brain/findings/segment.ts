@@ -169,7 +169,7 @@ export const segment: FindingRule<'segment'> = {
         judged: true,
         bad: false,
         severity: 'info',
-        summary: `${evidence.tests.length} segments hold their accuracy`,
+        summary: `${evidence.tests.length} segments hold their ${regression ? 'RMSE' : 'accuracy'}`,
         evidence,
       };
     }
