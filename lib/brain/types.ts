@@ -280,7 +280,10 @@ export interface DetectorState {
    * never becomes the baseline it is measured against.
    */
   pendingRmse?: number[];
-  /** Per segment (lib/segments), the labelled and correct rows of its healthy windows (findings/segment.ts). */
+  /**
+   * Per segment (lib/segments), the labelled and correct rows of its healthy windows; a regressor's, its
+   * rows and the sums of their squared errors (findings/segment.ts).
+   */
   segments?: Record<string, SegmentBaseline>;
 }
 

@@ -435,6 +435,20 @@ describe('judging segments of a regressor (mean squared error against its own ba
     expect(small.bad).toBe(false);
   });
 
+  it('tests no segment on a single row, even where window.minRows allows one', () => {
+    const rng = new Random(6);
+    let state = initialDetectorState();
+    for (let seq = 0; seq < 6; seq++) state = detect(regressionWindow(seq, parts(rng, [1, 1])), state).state;
+    const window = regressionWindow(6, [
+      regressionSegmentPart('s0', rng, { rows: 1, sd: 5 }),
+      regressionSegmentPart('s1', rng),
+    ]);
+    const settings = { ...DEFAULT_DETECT_SETTINGS, minRows: 1 };
+    const obs = FINDING_RULES.segment.observe({ window, state, settings, brokenFeatures: new Set() });
+    expect(obs.evidence.untested).toEqual(['s0']);
+    expect(obs.evidence.tests.map((t) => t.name)).toEqual(['s1']);
+  });
+
   it('leaves a rise of most segments to the whole-window rules', () => {
     const seen = run([1, 1, 1], [1.8, 1.8, 1]);
     expect(findingOf(seen[7]!.findings, 'segment')).toBeUndefined();

@@ -127,7 +127,8 @@ export const segment: FindingRule<'segment'> = {
       }
       const base = state.segments?.[part.name];
       if (
-        rowsOf(part, regression) >= settings.minRows &&
+        // A spread of squared errors needs two of them, whatever window.minRows allows.
+        rowsOf(part, regression) >= (regression ? Math.max(2, settings.minRows) : settings.minRows) &&
         base &&
         (!regression || base.squaredErrors) &&
         base.labelled >= SEGMENT_DEFAULTS.segmentBaselineRows
