@@ -4,7 +4,8 @@ import { formatNumber } from '../lib/format';
 import type { Revision } from '../lib/types';
 
 /**
- * The model's segments in the agent's last window: rows, labelled rows, accuracy and the most shifted
+ * The model's segments in the agent's last window: rows, labelled rows, accuracy (a regressor's: RMSE, the
+ * metric the segment finding judges it on) and the most shifted
  * feature of each, the segment a `segment` finding names, and the segments the fallback serves.
  */
 export function SegmentsPanel({ live, deployment }: { live: AgentState | undefined; deployment?: Revision }) {
@@ -20,6 +21,7 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
   const finding = live?.lastFindings.find((f) => f.kind === 'segment');
   const flagged = finding?.kind === 'segment' ? finding.evidence.segment : null;
   const onFallback = new Set(deployment?.fallbackSegments ?? []);
+  const regression = live?.lastWindow?.task === 'regression';
   return (
     <>
       {finding && (
@@ -33,7 +35,7 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
             <th>segment</th>
             <th>rows</th>
             <th>labelled</th>
-            <th>accuracy</th>
+            <th>{regression ? 'RMSE' : 'accuracy'}</th>
             <th>most shifted feature (PSI)</th>
             <th>served by</th>
           </tr>
@@ -47,7 +49,7 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
               </td>
               <td>{p.count}</td>
               <td>{p.labelled}</td>
-              <td>{p.accuracy === null ? '–' : formatNumber(p.accuracy, 3)}</td>
+              <td>{performanceOf(p, regression)}</td>
               <td>{p.drift ? `${p.drift.name} (${formatNumber(p.drift.psi, 2)})` : '–'}</td>
               <td>{onFallback.has(p.name) ? 'fallback' : 'production'}</td>
             </tr>
@@ -56,4 +58,10 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
       </table>
     </>
   );
+}
+
+/** The metric a segment is judged on, as the table shows it. */
+function performanceOf(p: { accuracy: number | null; rmse: number | null }, regression: boolean): string {
+  const value = regression ? p.rmse : p.accuracy;
+  return value === null ? '–' : formatNumber(value, 3);
 }

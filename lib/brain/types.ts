@@ -5,6 +5,7 @@ import type { BernoulliCusumState } from '../detectors/bernoulli-cusum.ts';
 import type { ActionType, FindingKind, FindingState, Health, Severity } from '../domain.ts';
 import type { DriftDigest, QualityDigest } from '../monitor/summary.ts';
 import type { Policy } from '../policy/policy.ts';
+import type { SampleSums } from '../stats/welch.ts';
 import type { DeploymentFacts } from './contracts.ts';
 import type { AnomalyEvidence } from './findings/anomaly.ts';
 import type { ConceptDriftEvidence } from './findings/concept-drift.ts';
@@ -122,6 +123,13 @@ export interface SegmentWindow {
   correct: number;
   accuracy: number | null;
   rmse: number | null;
+  /**
+   * Regression: the squared errors of its labelled rows with a valid prediction, as sums (n, Σe², Σe⁴;
+   * RegressionPerformance.squaredErrors). The segment rule tests its mean squared error on them, no rows
+   * needed; the sums of two windows add to their union's. Absent for classifiers and in windows measured
+   * before segments of regressors were judged.
+   */
+  squaredErrors?: SampleSums;
   /** Its features whose drift was tested against the serving version's reference (whole population). */
   featuresJudged: number;
   /** The segment's most shifted feature against that reference; null when none was judged. */
@@ -272,7 +280,10 @@ export interface DetectorState {
    * never becomes the baseline it is measured against.
    */
   pendingRmse?: number[];
-  /** Per segment (lib/segments), the labelled and correct rows of its healthy windows (findings/segment.ts). */
+  /**
+   * Per segment (lib/segments), the labelled and correct rows of its healthy windows; a regressor's, its
+   * rows and the sums of their squared errors (findings/segment.ts).
+   */
   segments?: Record<string, SegmentBaseline>;
 }
 

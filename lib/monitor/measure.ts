@@ -202,9 +202,10 @@ export class WindowMeasurer {
       ...this.errorRuns(),
     });
     if (this.segments.length > 0) {
-      summary.segments = this.segments.map(({ segment, measurer }) =>
-        segmentDigest(segment, measurer.result().summary),
-      );
+      summary.segments = this.segments.map(({ segment, measurer }) => {
+        const { summary: part, metrics } = measurer.result();
+        return segmentDigest(segment, part, metrics.realised.performance);
+      });
     }
     const own = this.context.findingRules;
     if (own && own.rules.length > 0) {
@@ -296,11 +297,16 @@ function rowsOf(page: readonly WindowPrediction[], segment: Segment): WindowPred
 }
 
 /**
- * What the agent carries of a segment's window: its rows, performance and its most shifted feature. The
+ * What the agent carries of a segment's window: its rows, performance (a regressor's as the sums of its
+ * squared errors, which the segment rule tests) and its most shifted feature. The
  * reference is the whole population's, so the feature that defines the segment always looks shifted
  * there (one value of it, or one side of a threshold): it is left out.
  */
-function segmentDigest(segment: Segment, s: WindowSummary): SegmentWindow {
+function segmentDigest(
+  segment: Segment,
+  s: WindowSummary,
+  performance: WindowMetrics['performance'],
+): SegmentWindow {
   return {
     name: segment.name,
     count: s.count,
@@ -311,6 +317,7 @@ function segmentDigest(segment: Segment, s: WindowSummary): SegmentWindow {
     featuresJudged: s.featuresJudged ?? 0,
     drift: s.drift?.find((d) => d.name !== segment.feature) ?? null,
     predictionPsi: s.predictionPsi ?? null,
+    ...(performance?.task === 'regression' ? { squaredErrors: storable(performance.squaredErrors) } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // Task metrics on labelled rows — the realised performance the label-free estimate is checked against —
 // and how complete and timely the labels are.
 import type { Task } from '../domain.ts';
-import { mannWhitneyU } from '../stats/index.ts';
+import { mannWhitneyU, type SampleSums } from '../stats/index.ts';
 import { QuantileSketch } from '../stats/quantile-sketch.ts';
 import type { ValidOutputs } from './outputs.ts';
 
@@ -62,6 +62,11 @@ export interface RegressionPerformance {
   r2: number | null;
   /** Mean of prediction - truth: positive when the model over-predicts. */
   meanError: number;
+  /**
+   * The rows' squared errors as sums (n = count, Σe², Σe⁴): enough for a test of the mean squared error
+   * without the rows (the segment rule, lib/brain/findings/segment.ts), and sums of windows add up.
+   */
+  squaredErrors: SampleSums;
 }
 
 export type Performance = ClassificationPerformance | RegressionPerformance;
@@ -203,6 +208,7 @@ export class RegressionAccumulator {
   private errorSum = 0;
   private absoluteSum = 0;
   private squaredSum = 0;
+  private fourthPowerSum = 0;
 
   add(valid: ValidOutputs): this {
     for (let i = 0; i < valid.count; i++) {
@@ -216,6 +222,7 @@ export class RegressionAccumulator {
       this.errorSum += error;
       this.absoluteSum += Math.abs(error);
       this.squaredSum += error * error;
+      this.fourthPowerSum += error ** 4;
     }
     return this;
   }
@@ -231,6 +238,7 @@ export class RegressionAccumulator {
       mae: this.absoluteSum / n,
       r2: n > 1 && truthSquares > 0 ? 1 - squaredSum / truthSquares : null,
       meanError: this.errorSum / n,
+      squaredErrors: { n, sum: squaredSum, sumSquares: this.fourthPowerSum },
     };
   }
 }

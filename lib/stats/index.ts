@@ -36,4 +36,10 @@ export { benjaminiHochberg, bonferroni } from './multiple-testing.ts';
 export { type ProportionCounts, type TwoProportionResult, twoProportionZTest } from './proportions.ts';
 export { PSI_EMPTY_BIN_PROPORTION, type PsiOptions, type PsiResult, psi, psiFromCounts } from './psi.ts';
 export { type WassersteinResult, wasserstein, wassersteinDistance } from './wasserstein.ts';
-export { type WelchResult, welchTTest } from './welch.ts';
+export {
+  type SampleSums,
+  type WelchAlternative,
+  type WelchResult,
+  welchTTest,
+  welchTTestFromSums,
+} from './welch.ts';

@@ -477,6 +477,38 @@ sample_size = {
     ],
 }
 
+# Welch's t from sums (lib/stats/welch.ts welchTTestFromSums): the segment rule's test that a regression
+# segment's mean squared error rose (lib/brain/findings/segment.ts). The samples are squared errors, kept
+# as their sums (n, sum of x, sum of x^2) as the monitor keeps them; SciPy tests the values themselves.
+sums_rng = np.random.default_rng(20261207)
+
+
+def squared(n, sd=1.0, df=None):
+    errors = sd * (sums_rng.standard_t(df, n) if df else sums_rng.normal(0, 1, n))
+    return errors * errors
+
+
+def sums_of(x):
+    return {"n": int(len(x)), "sum": f(np.sum(x)), "sumSquares": f(np.sum(x * x))}
+
+
+def welch_sums_case(name, ref, cur, alternative="greater"):
+    res = stats.ttest_ind(cur, ref, equal_var=False, alternative=alternative)
+    return {"name": name, "reference": sums_of(ref), "current": sums_of(cur), "alternative": alternative,
+            "statistic": f(res.statistic), "pValue": f(res.pvalue), "degreesOfFreedom": f(res.df),
+            "meanDifference": f(np.mean(cur) - np.mean(ref))}
+
+
+welch_sums_cases = [
+    welch_sums_case("5000 vs 150, same error", squared(5000), squared(150)),
+    welch_sums_case("5000 vs 150, RMSE x1.3", squared(5000), squared(150, 1.3)),
+    welch_sums_case("2000 vs 30, RMSE x2", squared(2000), squared(30, 2.0)),
+    welch_sums_case("400 vs 100, lower error", squared(400, 1.5), squared(100)),
+    welch_sums_case("heavy tails t(5), 3000 vs 200, RMSE x1.2", squared(3000, 1.0, 5), squared(200, 1.2, 5)),
+    welch_sums_case("two-sided, 300 vs 60", squared(300), squared(60, 1.4), "two-sided"),
+    welch_sums_case("three values each", np.array([1.0, 4.0, 0.25]), np.array([2.0, 9.0, 1.0])),
+]
+
 fixture = {
     "meta": {
         "generatedBy": "scripts/reference/scipy_reference.py",
@@ -497,6 +529,7 @@ fixture = {
     "wasserstein": wasserstein_cases,
     "twoProportion": proportion_cases,
     "welch": welch_cases,
+    "welchFromSums": welch_sums_cases,
     "mannWhitney": mann_whitney_cases,
     "multipleTesting": multiple_testing,
     "descriptive": descriptive,

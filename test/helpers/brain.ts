@@ -4,6 +4,7 @@ import type { DeploymentFacts } from '../../lib/brain/contracts.ts';
 import { initialLifecycleState } from '../../lib/brain/lifecycle.ts';
 import type { AgentState, Finding, OpenIncident, WindowDrift, WindowSummary } from '../../lib/brain/types.ts';
 import { type Policy, parsePolicy } from '../../lib/policy/policy.ts';
+import type { Random } from '../../lib/sim/random.ts';
 
 /** The policy a document gives, defaults filled in; throws with the issues of an invalid one. */
 export function policyWith(input: unknown): Policy {
@@ -119,6 +120,43 @@ export function segmentPart(
     correct,
     accuracy: correct / labelled,
     rmse: null,
+    featuresJudged: 0,
+    drift: null,
+    predictionPsi: null,
+  };
+}
+
+/**
+ * A regressor's segment part as the monitor measures it: `rows` labelled rows whose errors are drawn
+ * with standard deviation `sd` — normal, or Student's t with `df` degrees of freedom scaled to that sd
+ * (heavier tails than a model's usual errors) — carried as the sums of their squared errors.
+ */
+export function regressionSegmentPart(
+  name: string,
+  rng: Random,
+  { rows = 150, sd = 1, df }: { rows?: number; sd?: number; df?: number } = {},
+): NonNullable<WindowSummary['segments']>[number] {
+  let sum = 0;
+  let sumSquares = 0;
+  for (let i = 0; i < rows; i++) {
+    let error = rng.normal();
+    if (df !== undefined) {
+      let chi = 0;
+      for (let k = 0; k < df; k++) chi += rng.normal() ** 2;
+      error = (error / Math.sqrt(chi / df)) * Math.sqrt((df - 2) / df);
+    }
+    const squared = (sd * error) ** 2;
+    sum += squared;
+    sumSquares += squared * squared;
+  }
+  return {
+    name,
+    count: rows,
+    labelled: rows,
+    correct: 0,
+    accuracy: null,
+    rmse: Math.sqrt(sum / rows),
+    squaredErrors: { n: rows, sum, sumSquares },
     featuresJudged: 0,
     drift: null,
     predictionPsi: null,

@@ -6,14 +6,16 @@ import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../
 import { baselineFor } from '../../lib/brain/baseline.ts';
 import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
 import { FINDING_RULES, findingOf } from '../../lib/brain/findings/index.ts';
-import { withRoutes } from '../../lib/brain/findings/segment.ts';
-import type { WindowPrediction } from '../../lib/monitor/index.ts';
+import { SEGMENT_DEFAULTS, withRoutes } from '../../lib/brain/findings/segment.ts';
+import type { DetectorState, WindowSummary } from '../../lib/brain/types.ts';
+import type { Task } from '../../lib/domain.ts';
+import type { ReferenceProfile, WindowPrediction } from '../../lib/monitor/index.ts';
 import { measureWindow } from '../../lib/monitor/measure.ts';
 import { resolveSegments } from '../../lib/segments/definition.ts';
 import { inSegment, type Segment, segmentsOf } from '../../lib/segments/segment.ts';
 import { Random } from '../../lib/sim/random.ts';
 import { benjaminiHochberg } from '../../lib/stats/multiple-testing.ts';
-import { healthyWindow, segmentPart } from '../helpers/brain.ts';
+import { healthyWindow, regressionSegmentPart, segmentPart } from '../helpers/brain.ts';
 
 describe('segment membership', () => {
   const large: Segment = { name: 'large', feature: 'amount', op: 'gt', value: 100 };
@@ -49,6 +51,29 @@ describe('resolving definitions', () => {
   });
 });
 
+/**
+ * One window of `arrivals` (labelled in it: the rows with a label) measured for `model`
+ * from `startAt` to 10 minutes after `all`'s last row, so a subset of the rows is measured over the same span.
+ */
+function measureRows(
+  model: { task: Task; labels: string[] | null; reference: ReferenceProfile | null; startAt: Date },
+  all: readonly WindowPrediction[],
+  arrivals: WindowPrediction[],
+  segments: readonly Segment[] = [],
+) {
+  return measureWindow({
+    ...model,
+    seq: 1,
+    schema: WINDOW_SCHEMA,
+    previousArrival: null,
+    endAt: new Date(all.at(-1)!.receivedAt.getTime() + 600_000),
+    minRows: 30,
+    arrivals,
+    labelledInWindow: arrivals.filter((r) => r.label !== null),
+    segments,
+  });
+}
+
 describe('measuring a window per segment', () => {
   const rng = new Random(20_261_207);
   const reference = windowReference([...windowRows(rng, 4000, 0)]);
@@ -67,24 +92,14 @@ describe('measuring a window per segment', () => {
     };
   };
   const rows = [...windowRows(rng, 6000, 0, WINDOW_START_MS + 3_600_000)].map(breakRow);
-  const context = {
-    seq: 1,
-    schema: WINDOW_SCHEMA,
+  const model = {
     task: 'binary' as const,
     labels: ['0', '1'],
     reference,
-    previousArrival: null,
     startAt: new Date(WINDOW_START_MS + 3_600_000),
-    endAt: new Date(rows.at(-1)!.receivedAt.getTime() + 600_000),
-    minRows: 30,
   };
   const measure = (arrivals: WindowPrediction[], withSegments: readonly Segment[] = []) =>
-    measureWindow({
-      ...context,
-      arrivals,
-      labelledInWindow: arrivals.filter((r) => r.label !== null),
-      segments: withSegments,
-    }).summary;
+    measureRows(model, rows, arrivals, withSegments).summary;
   const whole = measure(rows, segments);
 
   it('gives each segment the figures the monitor measures on its rows alone', () => {
@@ -282,5 +297,253 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     });
     expect(few.judged).toBe(false);
     expect(few.evidence.untested).toEqual(['s0', 's1']);
+  });
+});
+
+describe('judging segments of a regressor (mean squared error against its own baseline)', () => {
+  /** A regressor's window: whole-window RMSE steady, the segments as given. */
+  const regressionWindow = (seq: number, segments: NonNullable<WindowSummary['segments']>) =>
+    healthyWindow(seq, {
+      task: 'regression',
+      accuracy: null,
+      correct: 0,
+      rmse: 1,
+      referenceRmse: 1,
+      estimatedAccuracy: null,
+      estimateTrustworthy: false,
+      segments,
+    });
+  /** Segments s0… with error sds `sds`, `rows` labelled rows each. */
+  const parts = (rng: Random, sds: number[], rows = 150) =>
+    sds.map((sd, i) => regressionSegmentPart(`s${i}`, rng, { rows, sd }));
+  /** Six healthy windows, then `then` twice; the detect results of each. */
+  const run = (healthy: number[], then: number[], seed = 11) => {
+    const rng = new Random(seed);
+    let state = initialDetectorState();
+    const seen: ReturnType<typeof detect>[] = [];
+    for (let seq = 0; seq < 8; seq++) {
+      const r = detect(regressionWindow(seq, parts(rng, seq < 6 ? healthy : then)), state);
+      state = r.state;
+      seen.push(r);
+    }
+    return seen;
+  };
+  const observe = (window: WindowSummary, state: DetectorState) =>
+    FINDING_RULES.segment.observe({
+      window,
+      state,
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+
+  it('finds the one segment whose RMSE rose, names it, and leaves the others alone', () => {
+    const seen = run([1, 1, 1, 1], [1, 1.6, 1, 1]);
+    expect(seen.slice(0, 6).every((r) => findingOf(r.findings, 'segment') === undefined)).toBe(true);
+    expect(findingOf(seen[6]!.findings, 'segment')?.state).toBe('suspect');
+    const f = findingOf(seen[7]!.findings, 'segment')!;
+    expect(f.state).toBe('confirmed');
+    expect(f.evidence.segment).toBe('s1');
+    expect(f.summary).toMatch(/^segment s1: RMSE 1\.[4-8]\d against its (0\.9|1\.0)\d \(adjusted p /);
+    expect(f.evidence.tests.filter((t) => t.broken).map((t) => t.name)).toEqual(['s1']);
+    const s1 = f.evidence.tests.find((t) => t.name === 's1')!;
+    expect(s1.metric).toBe('rmse');
+    if (s1.metric !== 'rmse') return;
+    expect(s1.rise).toBeGreaterThan(DEFAULT_DETECT_SETTINGS.detection.minEffect.errorIncrease);
+    // The risen windows did not join s1's baseline; the steady segments' windows joined theirs.
+    expect(seen[7]!.state.segments!.s1).toEqual({ ...seen[5]!.state.segments!.s1, broken: true });
+    expect(seen[7]!.state.segments!.s0!.labelled).toBe(8 * 150);
+    expect(seen[7]!.state.segments!.s0!.squaredErrors!.n).toBe(8 * 150);
+  });
+
+  it('flags no segment of a stationary regressor more often than alpha allows, across 20 segments', () => {
+    // Normal errors, and Student's t(5) errors, whose squared errors have the heavy right tail a
+    // variance-ratio (F) test would take for a rise.
+    for (const df of [undefined, 5]) {
+      const rng = new Random(df ?? 3);
+      let state = initialDetectorState();
+      let bad = 0;
+      let judged = 0;
+      let tested = 0;
+      let rawBelowAlpha = 0;
+      for (let seq = 0; seq < 300; seq++) {
+        const segments = Array.from({ length: 20 }, (_, i) =>
+          regressionSegmentPart(`s${i}`, rng, { rows: 100, sd: 1 + i / 10, ...(df ? { df } : {}) }),
+        );
+        const window = regressionWindow(seq, segments);
+        const obs = observe(window, state);
+        if (obs.judged) judged++;
+        if (obs.bad) bad++;
+        tested += obs.evidence.tests.length;
+        rawBelowAlpha += obs.evidence.tests.filter(
+          (t) => t.pValue < DEFAULT_DETECT_SETTINGS.detection.alpha,
+        ).length;
+        state = detect(window, state).state;
+      }
+      expect(judged).toBeGreaterThan(250);
+      const label = `errors ${df ? `t(${df})` : 'normal'}`;
+      // Each segment's own one-sided test holds its level (Welch's t on right-skewed squared errors errs
+      // on the safe side: 0.2 % and 0.02 % of segments below alpha on these seeds)...
+      expect(rawBelowAlpha / tested, label).toBeLessThan(DEFAULT_DETECT_SETTINGS.detection.alpha);
+      // ...and across 20 of them Benjamini–Hochberg keeps windows with a flagged segment about as rare.
+      expect(bad / judged, label).toBeLessThan(0.02);
+    }
+  });
+
+  it('corrects across segments: one rise found among 3 segments is not one among 20 (Benjamini–Hochberg)', () => {
+    const baseline = {
+      labelled: 4000,
+      correct: 0,
+      squaredErrors: { n: 4000, sum: 4000, sumSquares: 12_000 },
+    };
+    // s0's window: 100 rows, mean squared error 1.8 (RMSE ×1.34), Σe⁴ as normal errors would give (3σ⁴).
+    const risen = { n: 100, sum: 180, sumSquares: 100 * 1.8 ** 2 * 3 };
+    const steady = { n: 100, sum: 100, sumSquares: 300 };
+    const observeAmong = (count: number) => {
+      const names = Array.from({ length: count }, (_, i) => `s${i}`);
+      const state = {
+        ...initialDetectorState(),
+        segments: Object.fromEntries(names.map((n) => [n, baseline])),
+      };
+      const segments = names.map((name, i) => ({
+        ...regressionSegmentPart(name, new Random(1), { rows: 2 }),
+        labelled: 100,
+        squaredErrors: i === 0 ? risen : steady,
+      }));
+      return observe(regressionWindow(9, segments), state);
+    };
+    const { alpha } = DEFAULT_DETECT_SETTINGS.detection;
+    const alone = observeAmong(3);
+    expect(alone.evidence.tests.find((t) => t.name === 's0')!.pValue).toBeLessThan(alpha);
+    expect(alone.evidence.segment).toBe('s0');
+    const among = observeAmong(20);
+    const s0 = among.evidence.tests.find((t) => t.name === 's0')!;
+    expect(s0.adjustedPValue).toBeCloseTo(Math.min(1, s0.pValue * 20), 12);
+    expect(s0.adjustedPValue).toBeGreaterThan(alpha);
+    expect(among.bad).toBe(false);
+  });
+
+  it('needs the minimum effect (minEffect.errorIncrease), not significance alone', () => {
+    const rng = new Random(5);
+    let state = initialDetectorState();
+    for (let seq = 0; seq < 6; seq++)
+      state = detect(regressionWindow(seq, parts(rng, [1, 1, 1], 2000)), state).state;
+    // RMSE ×1.1 on 5,000 rows: significant, but a tenth, under the policy's fifth.
+    const small = observe(regressionWindow(6, parts(rng, [1, 1.1, 1], 5000)), state);
+    const s1 = small.evidence.tests.find((t) => t.name === 's1')!;
+    expect(s1.adjustedPValue).toBeLessThan(DEFAULT_DETECT_SETTINGS.detection.alpha);
+    expect(s1.broken).toBe(false);
+    expect(small.bad).toBe(false);
+  });
+
+  it('tests no segment on a single row, even where window.minRows allows one', () => {
+    const rng = new Random(6);
+    let state = initialDetectorState();
+    for (let seq = 0; seq < 6; seq++) state = detect(regressionWindow(seq, parts(rng, [1, 1])), state).state;
+    const window = regressionWindow(6, [
+      regressionSegmentPart('s0', rng, { rows: 1, sd: 5 }),
+      regressionSegmentPart('s1', rng),
+    ]);
+    const settings = { ...DEFAULT_DETECT_SETTINGS, minRows: 1 };
+    const obs = FINDING_RULES.segment.observe({ window, state, settings, brokenFeatures: new Set() });
+    expect(obs.evidence.untested).toEqual(['s0']);
+    expect(obs.evidence.tests.map((t) => t.name)).toEqual(['s1']);
+  });
+
+  it('leaves a rise of most segments to the whole-window rules', () => {
+    const seen = run([1, 1, 1], [1.8, 1.8, 1]);
+    expect(findingOf(seen[7]!.findings, 'segment')).toBeUndefined();
+  });
+
+  it("verifies a regressor's segment incident against the segment's own RMSE", () => {
+    const seen = run([1, 2, 1], [1, 3.5, 1]);
+    const finding = findingOf(seen[7]!.findings, 'segment')!;
+    expect(finding.evidence.segment).toBe('s1');
+    const base = seen[5]!.state.segments!.s1!;
+    expect(baselineFor('segment', seen[5]!.state, null, finding)).toEqual({
+      metric: 'rmse',
+      value: Math.sqrt(base.squaredErrors!.sum / base.squaredErrors!.n),
+      rows: 900,
+      segment: 's1',
+    });
+    expect(baselineFor('segment', seen[5]!.state, null, finding)!.value).toBeCloseTo(2, 1);
+  });
+
+  it('caps the baseline by scaling its sums: the mean squared error stays, the rows count for less', () => {
+    const rng = new Random(9);
+    let state = initialDetectorState();
+    for (let seq = 0; seq < 40; seq++)
+      state = detect(regressionWindow(seq, parts(rng, [1, 2], 200)), state).state;
+    const s1 = state.segments!.s1!;
+    expect(s1.labelled).toBe(SEGMENT_DEFAULTS.segmentBaselineCap);
+    expect(s1.squaredErrors!.n).toBeCloseTo(SEGMENT_DEFAULTS.segmentBaselineCap, 9);
+    expect(Math.sqrt(s1.squaredErrors!.sum / s1.squaredErrors!.n)).toBeCloseTo(2, 1);
+  });
+});
+
+describe("measuring a regressor's window per segment", () => {
+  const rng = new Random(20_261_208);
+  const { segments } = resolveSegments([{ by: 'c0' }], WINDOW_SCHEMA);
+  /** The classifier rows turned into a regressor's: prediction 10p, truth 10p + noise, noisier in c0=v1. */
+  const rows = [...windowRows(rng, 3000, 0)].map(
+    (row): WindowPrediction => ({
+      ...row,
+      output: row.output && { prediction: 10 * row.output.probabilities!['1']! },
+      label: row.label &&
+        row.output && {
+          ...row.label,
+          value: 10 * row.output.probabilities!['1']! + rng.normal(0, row.features.c0 === 'v1' ? 3 : 1),
+        },
+    }),
+  );
+  const model = {
+    task: 'regression' as const,
+    labels: null,
+    reference: null,
+    startAt: new Date(WINDOW_START_MS),
+  };
+  const measure = (arrivals: WindowPrediction[], withSegments: readonly Segment[] = []) =>
+    measureRows(model, rows, arrivals, withSegments);
+
+  it("carries each segment's squared errors as sums, as the monitor measures them on its rows alone", () => {
+    const whole = measure(rows, segments).summary;
+    for (const segment of segments) {
+      const alone = measure(rows.filter((r) => inSegment(r.features, segment))).metrics.realised.performance;
+      if (alone?.task !== 'regression') throw new Error('expected regression performance');
+      const part = whole.segments!.find((s) => s.name === segment.name)!;
+      // The summary keeps numbers at 15 significant digits (as the store does).
+      const { n, sum, sumSquares } = part.squaredErrors!;
+      expect(n).toBe(alone.count);
+      expect(sum / alone.squaredErrors.sum).toBeCloseTo(1, 12);
+      expect(sumSquares / alone.squaredErrors.sumSquares).toBeCloseTo(1, 12);
+      expect(Math.sqrt(part.squaredErrors!.sum / part.squaredErrors!.n)).toBeCloseTo(part.rmse!, 9);
+    }
+    // Against the rows themselves: Σe² and Σe⁴ of prediction − truth.
+    const v1 = rows.filter((r) => r.label && r.output && r.features.c0 === 'v1');
+    const errors = v1.map((r) => (r.output!.prediction as number) - (r.label!.value as number));
+    const v1Sums = whole.segments!.find((s) => s.name === 'c0=v1')!.squaredErrors!;
+    expect(v1Sums.n).toBe(errors.length);
+    expect(v1Sums.sum).toBeCloseTo(
+      errors.reduce((a, e) => a + e ** 2, 0),
+      6,
+    );
+    expect(v1Sums.sumSquares).toBeCloseTo(
+      errors.reduce((a, e) => a + e ** 4, 0),
+      4,
+    );
+    const rmse = (name: string) => whole.segments!.find((s) => s.name === name)!.rmse!;
+    expect(rmse('c0=v1')).toBeGreaterThan(2 * rmse('c0=v0'));
+  });
+
+  it('sums of the squared errors of two halves of the rows are those of the whole', () => {
+    const half = Math.floor(rows.length / 2);
+    const sums = (arrivals: WindowPrediction[]) => measure(arrivals, segments).summary.segments!;
+    const [first, second, all] = [sums(rows.slice(0, half)), sums(rows.slice(half)), sums(rows)];
+    for (const [i, part] of all.entries()) {
+      const a = first[i]!.squaredErrors!;
+      const b = second[i]!.squaredErrors!;
+      expect(part.squaredErrors!.n).toBe(a.n + b.n);
+      expect(part.squaredErrors!.sum).toBeCloseTo(a.sum + b.sum, 6);
+      expect(part.squaredErrors!.sumSquares).toBeCloseTo(a.sumSquares + b.sumSquares, 4);
+    }
   });
 });

@@ -26,12 +26,15 @@ import {
   quantile,
   quantileBinEdges,
   quantiles,
+  type SampleSums,
   standardDeviation,
   studentTSf,
   twoProportionZTest,
   variance,
+  type WelchAlternative,
   wasserstein,
   welchTTest,
+  welchTTestFromSums,
 } from '../../lib/stats/index.ts';
 import { kolmogorovSmirnovSf } from '../../lib/stats/kolmogorov.ts';
 
@@ -122,6 +125,16 @@ interface Fixture {
     meanDifference: number;
     cohensD: number;
   })[];
+  welchFromSums: {
+    name: string;
+    reference: SampleSums;
+    current: SampleSums;
+    alternative: WelchAlternative;
+    statistic: number;
+    pValue: number;
+    degreesOfFreedom: number;
+    meanDifference: number;
+  }[];
   mannWhitney: (TwoSampleCase & { statistic: number; pValue: number; probabilityOfSuperiority: number })[];
   multipleTesting: { pValues: number[]; benjaminiHochberg: number[]; bonferroni: number[] }[];
   descriptive: {
@@ -209,6 +222,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       wasserstein: fixture.wasserstein.length,
       twoProportion: fixture.twoProportion.length,
       welch: fixture.welch.length,
+      welchFromSums: fixture.welchFromSums.length,
       mannWhitney: fixture.mannWhitney.length,
       multipleTesting: fixture.multipleTesting.length,
       descriptive: fixture.descriptive.cases.length,
@@ -227,6 +241,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       wasserstein: 9,
       twoProportion: 8,
       welch: 8,
+      welchFromSums: 7,
       mannWhitney: 8,
       multipleTesting: 5,
       descriptive: 5,
@@ -385,6 +400,20 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
         expectClose(result.pValue, c.pValue, 1e-9, 'p', UNDERFLOW);
         expectClose(result.meanDifference, c.meanDifference, 1e-9, 'mean difference');
         expectClose(result.cohensD, c.cohensD, 1e-9, 'd');
+      });
+    }
+  });
+
+  describe('welchTTestFromSums (ttest_ind on the values, equal_var=False)', () => {
+    for (const c of fixture.welchFromSums) {
+      it(c.name, () => {
+        const result = welchTTestFromSums(c.reference, c.current, c.alternative);
+        // Variances from sums lose digits to cancellation that SciPy's two passes do not: Σx² − (Σx)²/n
+        // of squared errors keeps about 12 of them here.
+        expectClose(result.statistic, c.statistic, 1e-9, 't');
+        expectClose(result.degreesOfFreedom, c.degreesOfFreedom, 1e-9, 'df');
+        expectClose(result.pValue, c.pValue, 1e-9, 'p', UNDERFLOW);
+        expectClose(result.meanDifference, c.meanDifference, 1e-9, 'mean difference');
       });
     }
   });
