@@ -1,0 +1,86 @@
+// The anomaly rule (lib/brain/findings/anomaly.ts) at its boundaries: when a rate is judged at all, and the
+// three conditions of a burst — the factor over the baseline rate, the Poisson z of the window's rows, and
+// the distance in the baseline's own window-to-window spread.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DETECT_SETTINGS, initialDetectorState } from '../../lib/brain/detect.ts';
+import { ANOMALY_DEFAULTS, anomaly, rateJudged } from '../../lib/brain/findings/anomaly.ts';
+import { SHARED_DEFAULTS } from '../../lib/brain/findings/shared.ts';
+import type { DetectorState, WindowSummary } from '../../lib/brain/types.ts';
+import { healthyWindow } from '../helpers/brain.ts';
+
+const settings = DEFAULT_DETECT_SETTINGS;
+
+/** A baseline of 300 predictions a minute, with window-to-window sd `sd`. */
+const rate = (sd = 6, n = 10): DetectorState => ({
+  ...initialDetectorState(),
+  baselines: { throughput: { n, mean: 300, meanSq: 300 * 300 + sd * sd } },
+});
+/** A window of `seconds` with `count` rows at `perMinute`. */
+const window = (count: number, perMinute: number, seconds = 100): WindowSummary => ({
+  ...healthyWindow(5),
+  startAt: new Date(0).toISOString(),
+  endAt: new Date(seconds * 1000).toISOString(),
+  count,
+  throughputPerMinute: perMinute,
+});
+const observe = (w: WindowSummary, state = rate()) =>
+  anomaly.observe({ window: w, state, settings, brokenFeatures: new Set() });
+
+describe('a rate is judged', () => {
+  it(`in windows of at least window.minRows rows and ${ANOMALY_DEFAULTS.minRateWindowSeconds} s`, () => {
+    expect(rateJudged(window(settings.minRows, 300, 30), settings)).toBe(true);
+    expect(rateJudged(window(settings.minRows - 1, 300, 30), settings)).toBe(false);
+    expect(rateJudged(window(settings.minRows, 300, 29.999), settings)).toBe(false);
+  });
+
+  it('only against a baseline of enough windows, and not without a throughput', () => {
+    const unjudged = {
+      kind: 'anomaly',
+      judged: false,
+      bad: false,
+      summary: 'no traffic baseline or window too small',
+    };
+    expect(observe(window(900, 450), rate(6, SHARED_DEFAULTS.minBaselineWindows - 1))).toMatchObject(
+      unjudged,
+    );
+    expect(observe(window(900, 450), initialDetectorState())).toMatchObject(unjudged);
+    expect(observe({ ...window(900, 450), throughputPerMinute: undefined })).toMatchObject({
+      ...unjudged,
+      evidence: { window: 5, throughputPerMinute: null },
+    });
+    expect(observe(window(20, 450))).toMatchObject(unjudged);
+  });
+});
+
+describe('a burst', () => {
+  it(`is ${ANOMALY_DEFAULTS.burstFactor}× the usual rate, said so with its evidence`, () => {
+    expect(observe(window(900, 450))).toEqual({
+      kind: 'anomaly',
+      judged: true,
+      bad: true,
+      severity: 'warning',
+      summary: 'traffic burst: 1.5× the usual rate',
+      evidence: {
+        window: 5,
+        throughputPerMinute: 450,
+        test: 'poisson_z',
+        baselineThroughputPerMinute: 300,
+        effect: 0.5,
+        statistic: (900 - 600) / Math.sqrt(600),
+      },
+    });
+    expect(observe(window(900, 449))).toMatchObject({ bad: false, summary: 'traffic at its usual rate' });
+  });
+
+  it(`needs a Poisson z of at least ${SHARED_DEFAULTS.minZ}: 54 rows at 1.5× is exactly z = 3, 53 is not`, () => {
+    expect(observe(window(54, 450)).evidence.statistic).toBe(3);
+    expect(observe(window(54, 450)).bad).toBe(true);
+    expect(observe(window(53, 450)).bad).toBe(false);
+  });
+
+  it(`needs to lie ${SHARED_DEFAULTS.latencySigmas} of the baseline's window-to-window sds above it`, () => {
+    // 150 above the mean: sd 37.5 is exactly 4 sds, 40 is fewer.
+    expect(observe(window(900, 450), rate(37.5)).bad).toBe(true);
+    expect(observe(window(900, 450), rate(40)).bad).toBe(false);
+  });
+});
