@@ -9,6 +9,7 @@ import {
   RobustSpikeDetector,
   snapshotDetector,
 } from '../../lib/detectors/index.ts';
+import { type DetectorKind, DRIFT_SIGNAL, NO_SIGNAL, WARNING_SIGNAL } from '../../lib/detectors/types.ts';
 import { Random } from '../../lib/sim/random.ts';
 
 /** A 0/1 error stream whose error rate moves from p0 to p1 at `change`. */
@@ -623,5 +624,58 @@ describe('parameters and inputs', () => {
     expect(() => createDetector({ kind: 'kswin' } as unknown as DetectorSpec)).toThrow(
       /unknown detector kind "kswin"/,
     );
+  });
+});
+
+// What a caller reads when it gets something wrong, and what a fresh detector says: exactly.
+describe('every detector', () => {
+  const NAMES: Record<DetectorKind, string> = {
+    page_hinkley: 'PageHinkley',
+    cusum: 'CUSUM',
+    adwin: 'ADWIN',
+    ddm: 'DDM',
+    hddm_a: 'HDDM_A',
+    hddm_w: 'HDDM_W',
+    robust_spike: 'RobustSpike',
+    bernoulli_cusum: 'BernoulliCusum',
+  };
+
+  it.each(DETECTOR_KINDS)(
+    '%s starts with no drift and no warning, and names itself when an input is refused',
+    (kind) => {
+      const detector = createDetector({ kind });
+      expect(detector.driftDetected).toBe(false);
+      expect(detector.warningDetected).toBe(false);
+      expect(detector.anomalyDetected).toBe(false);
+      const state = detector.state as { drift?: boolean; warning?: boolean };
+      expect(state.drift ?? false).toBe(false);
+      expect(state.warning ?? false).toBe(false);
+      expect(() => detector.update(Number.NaN)).toThrow(new RegExp(`^${NAMES[kind]}: input must be `));
+    },
+  );
+
+  it('answers with exactly one of three signals', () => {
+    expect(NO_SIGNAL).toEqual({ drift: false, warning: false, anomaly: false });
+    expect(WARNING_SIGNAL).toEqual({ drift: false, warning: true, anomaly: false });
+    expect(DRIFT_SIGNAL).toEqual({ drift: true, warning: false, anomaly: false });
+  });
+
+  it.each([
+    ['hddm_a', { driftConfidence: 0 }, 'HDDM_A: driftConfidence must be in (0, 1)'],
+    [
+      'hddm_a',
+      { driftConfidence: 0.01, warningConfidence: 0.01 },
+      'HDDM_A: warningConfidence must be in (driftConfidence, 1)',
+    ],
+    ['hddm_w', { driftConfidence: 1 }, 'HDDM_W: driftConfidence must be in (0, 1)'],
+    ['hddm_w', { lambda: 0 }, 'HDDM_W: lambda must be in (0, 1)'],
+    ['hddm_w', { lambda: 1 }, 'HDDM_W: lambda must be in (0, 1)'],
+  ] as const)('%s refuses %o', (kind, params, message) => {
+    expect(() => createDetector({ kind, params } as DetectorSpec)).toThrow(new RangeError(message));
+  });
+
+  it('HDDM_W accepts a lambda just inside (0, 1)', () => {
+    expect(() => createDetector({ kind: 'hddm_w', params: { lambda: 1e-6 } })).not.toThrow();
+    expect(() => createDetector({ kind: 'hddm_w', params: { lambda: 1 - 1e-6 } })).not.toThrow();
   });
 });
