@@ -16,6 +16,7 @@ export default defineConfig({
       'test/unit/lifecycle*.test.ts',
       'test/unit/recovery*.test.ts',
       'test/unit/refit-evidence*.test.ts',
+      'test/unit/segments*.test.ts',
     ],
     // Stryker's instrumented code counts coverage in every hot loop: the SciPy sweeps of lib/stats run
     // tens of times slower than in the ordinary suite.

@@ -319,7 +319,7 @@ describe('per-row error stream (Bernoulli CUSUM in detect)', () => {
     );
     const { results } = run(windows);
     expect(results.flatMap((r) => kinds(r.findings, 'confirmed'))).toEqual([]);
-    // That the fall is named the unsettled inputs' impact: test/unit/cross-kind.test.ts.
+    // That the fall is named the unsettled inputs' impact: test/unit/finding-rules-cross-kind.test.ts.
   });
 
   describe('a burst of errors the chart finds is transient until later windows show it', () => {
