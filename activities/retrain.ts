@@ -36,12 +36,20 @@ import type { ServedCounts } from '../lib/recovery/judge.ts';
 import { rowScorer } from '../lib/recovery/outcomes.ts';
 import {
   compareRollingOrigin,
+  compareWithRoute,
+  type FoldScores,
   judgeRefit,
+  judgeWithRoute,
+  priorRowsWanted,
   type RefitVerdict,
+  type RouteComparison,
   rollingOriginFolds,
+  scoresWhere,
 } from '../lib/recovery/refit-evidence.ts';
-import { currentRevision } from '../lib/registry/revisions.ts';
+import { currentRevision, specOf } from '../lib/registry/revisions.ts';
 import { findVersion, modelShape, registerVersion } from '../lib/registry/versions.ts';
+import { storedSegments } from '../lib/segments/definition.ts';
+import { inSegment, type Segment } from '../lib/segments/segment.ts';
 import { classesOf, OUTPUT_FIELDS, outputRow, scoreTotals } from './evidence.ts';
 import { findModelOrFail, inRegistry } from './incidents.ts';
 import { readPolicy } from './policy.ts';
@@ -66,6 +74,13 @@ interface StoredComparison {
   holdoutBetter: 0 | 1;
   /** Not better, and not materially better either (judgeRefit's `immaterial`): 1, else 0. */
   holdoutImmaterial: 0 | 1;
+  /** A routed segment's comparison with its fallback route (RouteComparison, by number). */
+  routeCandidate?: number;
+  routeFallback?: number;
+  routeRows?: number;
+  routeOthersCandidate?: number;
+  routeOthersProduction?: number;
+  routeOthersRows?: number;
 }
 
 /** Tells Temporal the activity is alive between long steps; outside an activity (tests, scripts) a no-op. */
@@ -84,9 +99,13 @@ function nonRetryable(type: string, message: string): ApplicationFailure {
 }
 
 /** The candidate registered under `key` by an earlier attempt, as that attempt answered. */
-async function trainedWithKey(store: Store, model: Model, key: string): Promise<Trained | null> {
+async function trainedWithKey(
+  store: Store,
+  model: Model,
+  req: Pick<TrainCandidateRequest, 'key' | 'segment'>,
+): Promise<Trained | null> {
   const found = await store.modelVersion.findFirst({
-    where: { modelId: model.id, idempotencyKey: key },
+    where: { modelId: model.id, idempotencyKey: req.key },
     select: { version: true, metrics: true, trainingWindow: true },
   });
   if (!found) return null;
@@ -95,21 +114,45 @@ async function trainedWithKey(store: Store, model: Model, key: string): Promise<
     (found.trainingWindow as { rows: number }).rows,
     modelShape(model).task,
     found.metrics as unknown as StoredComparison,
+    req.segment,
   );
 }
 
-function trainedResult(version: number, trainRows: number, task: Task, stored: StoredComparison): Trained {
+function trainedResult(
+  version: number,
+  trainRows: number,
+  task: Task,
+  stored: StoredComparison,
+  segment?: string,
+): Trained {
+  const metric = task === 'regression' ? 'rmse' : 'accuracy';
+  const route: RouteComparison | null =
+    segment !== undefined && stored.routeRows !== undefined
+      ? {
+          segment,
+          metric,
+          candidate: stored.routeCandidate!,
+          route: stored.routeFallback!,
+          rows: stored.routeRows,
+          others: {
+            candidate: stored.routeOthersCandidate!,
+            production: stored.routeOthersProduction!,
+            rows: stored.routeOthersRows!,
+          },
+        }
+      : null;
   return {
     status: 'trained',
     version,
     trainRows,
     holdoutRows: stored.holdoutRows,
-    metric: task === 'regression' ? 'rmse' : 'accuracy',
+    metric,
     candidate: stored.holdoutCandidate,
     production: stored.holdoutProduction,
     pValue: stored.holdoutPValue,
     better: stored.holdoutBetter === 1,
     immaterial: stored.holdoutImmaterial === 1,
+    ...(route ? { route } : {}),
   };
 }
 
@@ -140,7 +183,8 @@ interface LabelledRow {
 }
 
 /**
- * The model's usable labelled rows received in [since, until], oldest first (by prediction time, then id,
+ * The model's usable labelled rows received in [since, until] (or, with `latest`, the most recent `latest`
+ * labelled rows received before `before`), oldest first (by prediction time, then id,
  * so that the order, and with it the split and the trained model, is the same on every attempt). Not
  * usable: shadow copies (another version's answers), rows ingestion flagged with quality problems or
  * whose features no longer pass the schema — with the ranges learnt from production's reference where
@@ -149,22 +193,24 @@ interface LabelledRow {
 async function labelledRows(
   store: Store,
   model: Model,
-  since: Date,
-  until: Date,
+  received: { since: Date; until: Date } | { before: Date; latest: number },
   reference: ReferenceProfile | null,
 ): Promise<LabelledRow[]> {
   const shape = modelShape(model);
   const violations = rowValidator(reference ? withLearnedRanges(shape.schema, reference) : shape.schema);
-  const rows = await store.prediction.findMany({
+  const latest = 'latest' in received;
+  const found = await store.prediction.findMany({
     where: {
       modelId: model.id,
       source: { in: ['gateway', 'logged'] },
-      receivedAt: { gte: since, lte: until },
+      receivedAt: latest ? { lt: received.before } : { gte: received.since, lte: received.until },
       label: { isNot: null },
     },
     select: { id: true, features: true, quality: true, label: { select: { value: true } } },
-    orderBy: [{ predictedAt: 'asc' }, { id: 'asc' }],
+    orderBy: latest ? [{ predictedAt: 'desc' }, { id: 'desc' }] : [{ predictedAt: 'asc' }, { id: 'asc' }],
+    ...(latest ? { take: received.latest } : {}),
   });
+  const rows = latest ? found.reverse() : found;
   const validLabel = (y: unknown): y is Label =>
     shape.task === 'regression'
       ? typeof y === 'number' && Number.isFinite(y)
@@ -256,10 +302,16 @@ interface Collected {
   until: Date;
   /** Every usable row since the onset, oldest first (the in-process rolling origin uses them all). */
   rows: LabelledRow[];
+  /** A segment incident's: the other segments' rows before the onset, which only train (priorRowsWanted). */
+  prior: LabelledRow[];
   training: TrainingSet;
   holdout: TrainingSet;
   trainingIds: string[];
   holdoutIds: string[];
+  /** How many of the training rows are `prior` ones (before the onset), kept by the byte limit. */
+  priorRows: number;
+  /** A segment incident's segment the fallback route serves, with the route's version (beatsRoute). */
+  route: Route | null;
 }
 type ProductionVersion = Awaited<ReturnType<typeof findVersion>>;
 
@@ -267,6 +319,60 @@ const dataset = (set: LabelledRow[]): TrainingSet => ({
   rows: set.map((r) => r.features),
   labels: set.map((r) => r.label),
 });
+
+/** The model's segment of that name (lib/segments), if it is still defined. */
+function segmentNamed(model: Model, name: string): Segment | null {
+  const defined = storedSegments(model.segments, model.featureSchema as unknown as FeatureSchema);
+  return defined.find((s) => s.name === name) ?? null;
+}
+
+/** The fallback route a segment incident's candidate must beat on the segment's rows. */
+interface Route {
+  segment: Segment;
+  artifact: ModelArtifact;
+}
+
+/**
+ * The route serving the request's segment now: the fallback version, when the revision routes the
+ * segment to it; none for a segment production serves (the comparison with production covers its rows).
+ */
+async function routeOf(
+  store: Store,
+  model: Model,
+  req: TrainCandidateRequest,
+  revision: Parameters<typeof specOf>[0],
+): Promise<Route | null> {
+  const spec = specOf(revision);
+  if (req.segment === undefined || !spec.fallbackSegments.includes(req.segment)) return null;
+  if (spec.fallbackVersionId === null) return null;
+  const segment = segmentNamed(model, req.segment);
+  if (!segment) return null;
+  const fallback = await store.modelVersion.findUniqueOrThrow({ where: { id: spec.fallbackVersionId } });
+  return { segment, artifact: parseModelArtifact(fallback.artifact) };
+}
+
+/**
+ * The folds' scores a route comparison pools (refit-evidence.ts compareWithRoute): the candidate and the
+ * route's version on the segment's rows of `set`, and from `both` (candidate and production on all of
+ * `set`) the other rows.
+ */
+async function scoreOnRoute(
+  model: Model,
+  set: TrainingSet,
+  both: FoldScores,
+  candidate: ModelArtifact,
+  route: Route,
+): Promise<{ segment: FoldScores; others: FoldScores }> {
+  const inside = set.rows.map((row) => inSegment(row, route.segment));
+  const picked = inside.flatMap((yes, i) => (yes ? [i] : []));
+  const others = scoresWhere(
+    both,
+    inside.map((yes) => !yes),
+  );
+  if (picked.length === 0) return { segment: { candidate: [], production: [] }, others };
+  const rows = { rows: picked.map((i) => set.rows[i]!), labels: picked.map((i) => set.labels[i]!) };
+  return { segment: await scoreBoth(model, rows, candidate, route.artifact), others };
+}
 
 /**
  * The candidate registered under the request's key by an earlier attempt; too few rows; or the rows to
@@ -279,7 +385,7 @@ async function collect(
   maxTrainingBytes = Number.POSITIVE_INFINITY,
 ): Promise<TrainCandidateResult | Collected> {
   const model = await findModelOrFail(store, req.modelName);
-  const done = await trainedWithKey(store, model, req.key);
+  const done = await trainedWithKey(store, model, req);
   if (done) return done;
 
   const revision = await currentRevision(store, model.id);
@@ -291,20 +397,23 @@ async function collect(
   });
   const since = new Date(req.since);
   const until = new Date();
-  const reference = production.referenceStats as ReferenceProfile | null;
-  const rows = await labelledRows(
-    store,
-    model,
-    since,
-    until,
-    reference?.format === REFERENCE_PROFILE_FORMAT ? reference : null,
-  );
+  const stored = production.referenceStats as ReferenceProfile | null;
+  const reference = stored?.format === REFERENCE_PROFILE_FORMAT ? stored : null;
+  const rows = await labelledRows(store, model, { since, until }, reference);
   const held = Math.round(rows.length * req.holdoutShare);
   if (rows.length < req.minRows || held < 1 || rows.length - held < 2) {
     return { status: 'insufficient', rows: rows.length, needed: req.minRows };
   }
+  const segment = req.segment === undefined ? null : segmentNamed(model, req.segment);
+  const latest = segment ? priorRowsWanted(req.maxRows, rows.length) : 0;
+  const prior =
+    segment && latest > 0
+      ? (await labelledRows(store, model, { before: since, latest }, reference)).filter(
+          (r) => !inSegment(r.features, segment),
+        )
+      : [];
   const holdout = rows.slice(rows.length - held);
-  const training = mostRecentWithin(rows.slice(0, rows.length - held), maxTrainingBytes);
+  const training = mostRecentWithin([...prior, ...rows.slice(0, rows.length - held)], maxTrainingBytes);
   return {
     status: 'collected',
     model,
@@ -312,10 +421,13 @@ async function collect(
     since,
     until,
     rows,
+    prior,
     training: dataset(training),
     holdout: dataset(holdout),
     trainingIds: training.map((r) => r.id),
     holdoutIds: holdout.map((r) => r.id),
+    priorRows: Math.max(0, training.length - (rows.length - held)),
+    route: await routeOf(store, model, req, revision),
   };
 }
 
@@ -378,7 +490,7 @@ async function register(
   req: TrainCandidateRequest,
   { model, production, since, until }: Pick<Collected, 'model' | 'production' | 'since' | 'until'>,
   candidate: ModelArtifact,
-  sets: { training: TrainingSet; validation: TrainingSet },
+  sets: { training: TrainingSet; validation: TrainingSet; reference?: TrainingSet },
   stored: StoredComparison,
 ): Promise<TrainCandidateResult> {
   heartbeat('registering');
@@ -393,7 +505,7 @@ async function register(
       const registered = await inRegistry(() =>
         registerVersion(tx as Store, model.name, {
           artifact: candidate,
-          data: sets.training,
+          data: sets.reference ?? sets.training,
           validation: sets.validation,
           metrics: { ...stored },
           trainingWindow,
@@ -413,15 +525,29 @@ async function register(
   } catch (error) {
     // The other attempt's commit is what made this one fail (its key or its version number came
     // first; PostgreSQL then aborts the whole transaction): answer with its candidate.
-    const other = await trainedWithKey(store, model, req.key);
+    const other = await trainedWithKey(store, model, req);
     if (!other) throw error;
     return other;
   }
-  return trainedResult(version, sets.training.rows.length, modelShape(model).task, stored);
+  return trainedResult(version, sets.training.rows.length, modelShape(model).task, stored, req.segment);
 }
 
-function storedComparison(c: HoldoutComparison, verdict: RefitVerdict): StoredComparison {
+function storedComparison(
+  c: HoldoutComparison,
+  verdict: RefitVerdict,
+  route: RouteComparison | null,
+): StoredComparison {
   return {
+    ...(route
+      ? {
+          routeCandidate: route.candidate,
+          routeFallback: route.route,
+          routeRows: route.rows,
+          routeOthersCandidate: route.others.candidate,
+          routeOthersProduction: route.others.production,
+          routeOthersRows: route.others.rows,
+        }
+      : {}),
     holdoutCandidate: c.candidate,
     holdoutProduction: c.production,
     holdoutPValue: c.pValue,
@@ -444,6 +570,8 @@ export interface TrainingSetRef {
   until: string;
   trainingIds: string[];
   holdoutIds: string[];
+  /** The first this many training rows are a segment incident's prior rows, not rows since the onset. */
+  priorRows?: number;
 }
 
 /** A remote training's rows, as collectTrainingSet answers them. */
@@ -471,7 +599,7 @@ export function createRetrainActivities(store: Store) {
     async trainCandidate(req: TrainCandidateRequest): Promise<TrainCandidateResult> {
       const collected = await collect(store, req);
       if (collected.status !== 'collected') return collected;
-      const { model, production, rows } = collected;
+      const { model, production, rows, prior, route } = collected;
       const trainer = await inProcessTrainer(store, model, production);
       const shape = modelShape(model);
       const productionArtifact = parseModelArtifact(production.artifact);
@@ -490,25 +618,33 @@ export function createRetrainActivities(store: Store) {
       // Rolling origin (lib/recovery/refit-evidence.ts). The last fold's candidate, trained on every row
       // before the last segment, is the one registered, with that segment as its honest validation set.
       const trained: ModelArtifact[] = [];
+      const onRoute: { segment: FoldScores; others: FoldScores }[] = [];
       const comparison = await compareRollingOrigin(shape.task, folds, async (fold) => {
         heartbeat(`training on ${fold.trainEnd} rows`);
-        const candidate = await train(dataset(rows.slice(0, fold.trainEnd)));
+        const candidate = await train(dataset([...prior, ...rows.slice(0, fold.trainEnd)]));
         trained.push(candidate);
-        return scoreBoth(
-          model,
-          dataset(rows.slice(fold.trainEnd, fold.testEnd)),
-          candidate,
-          productionArtifact,
-        );
+        const tested = dataset(rows.slice(fold.trainEnd, fold.testEnd));
+        const both = await scoreBoth(model, tested, candidate, productionArtifact);
+        if (route) onRoute.push(await scoreOnRoute(model, tested, both, candidate, route));
+        return both;
       });
-      const verdict = judgeRefit(comparison, {
+      const routed = route
+        ? compareWithRoute(
+            shape.task,
+            route.segment.name,
+            onRoute.map((f) => f.segment),
+            onRoute.map((f) => f.others),
+          )
+        : null;
+      const refit = judgeRefit(comparison, {
         alpha: req.alpha,
         rows: rows.length,
         testShare: req.holdoutShare,
         maxRows: req.maxRows,
         materialGain: req.materialGain,
       });
-      if (verdict.verdict === 'inconclusive') return inconclusive(rows.length, comparison, verdict);
+      if (refit.verdict === 'inconclusive') return inconclusive(rows.length, comparison, refit);
+      const verdict = judgeWithRoute(refit, routed, req.materialGain);
       const last = folds.at(-1)!;
       return register(
         store,
@@ -516,10 +652,13 @@ export function createRetrainActivities(store: Store) {
         collected,
         trained.at(-1)!,
         {
-          training: dataset(rows.slice(0, last.trainEnd)),
+          training: dataset([...prior, ...rows.slice(0, last.trainEnd)]),
           validation: dataset(rows.slice(last.trainEnd, last.testEnd)),
+          // The reference profile is of live traffic's mix: the rows since the onset, not the prior ones
+          // (which lack the segment's rows, and would show the segment's share as a drift of its feature).
+          reference: dataset(rows.slice(0, last.trainEnd)),
         },
-        storedComparison(comparison, verdict),
+        storedComparison(comparison, verdict, routed),
       );
     },
 
@@ -537,6 +676,7 @@ export function createRetrainActivities(store: Store) {
         until: collected.until.toISOString(),
         trainingIds: collected.trainingIds,
         holdoutIds: collected.holdoutIds,
+        priorRows: collected.priorRows,
         task: shape.task,
         schema: shape.schema,
         classes: shape.classes,
@@ -547,7 +687,7 @@ export function createRetrainActivities(store: Store) {
     /** The second half: the candidate the Python worker trained, compared and registered as trainCandidate's. */
     async registerCandidate(req: RegisterCandidateRequest): Promise<TrainCandidateResult> {
       const model = await findModelOrFail(store, req.modelName);
-      const done = await trainedWithKey(store, model, req.key);
+      const done = await trainedWithKey(store, model, req);
       if (done) return done;
       const candidate = modelArtifactSchema.safeParse(req.candidate);
       if (!candidate.success) {
@@ -563,23 +703,36 @@ export function createRetrainActivities(store: Store) {
       heartbeat('scoring');
       const scores = await scoreBoth(model, holdout, candidate.data, parseModelArtifact(production.artifact));
       const comparison = compareScores(modelShape(model).task, scores.candidate, scores.production);
+      const route = await routeOf(store, model, req, await currentRevision(store, model.id));
+      const onRoute = route ? await scoreOnRoute(model, holdout, scores, candidate.data, route) : null;
+      const routed =
+        route && onRoute
+          ? compareWithRoute(modelShape(model).task, route.segment.name, [onRoute.segment], [onRoute.others])
+          : null;
       // One holdout, not a rolling origin: the Python worker trains once. The same verdict, on those rows.
-      const rows = trainingIds.length + holdoutIds.length;
-      const verdict = judgeRefit(comparison, {
+      const rows = trainingIds.length - (req.collected.priorRows ?? 0) + holdoutIds.length;
+      const refit = judgeRefit(comparison, {
         alpha: req.alpha,
         rows,
         testShare: req.holdoutShare,
         maxRows: req.maxRows,
         materialGain: req.materialGain,
       });
-      if (verdict.verdict === 'inconclusive') return inconclusive(rows, comparison, verdict);
+      if (refit.verdict === 'inconclusive') return inconclusive(rows, comparison, refit);
       return register(
         store,
         req,
         { model, production, since: new Date(req.since), until: new Date(until) },
         candidate.data,
-        { training, validation: holdout },
-        storedComparison(comparison, verdict),
+        {
+          training,
+          validation: holdout,
+          reference: {
+            rows: training.rows.slice(req.collected.priorRows ?? 0),
+            labels: training.labels.slice(req.collected.priorRows ?? 0),
+          },
+        },
+        storedComparison(comparison, judgeWithRoute(refit, routed, req.materialGain), routed),
       );
     },
 

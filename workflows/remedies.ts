@@ -29,7 +29,12 @@ import {
   promotionFor,
   recoveryRowsWanted,
 } from '../lib/recovery/judge.ts';
-import { describeComparison, noMaterialGain } from '../lib/recovery/refit-evidence.ts';
+import {
+  describeComparison,
+  describeRoute,
+  lostToRoute,
+  noMaterialGain,
+} from '../lib/recovery/refit-evidence.ts';
 import { STEP_OPTIONS } from './activity-options.ts';
 
 const acts = proxyActivities<Activities>(STEP_OPTIONS);
@@ -62,7 +67,10 @@ export interface RemedyInput {
   cycle: CycleClock;
   /** Rollback: the revision to restore. */
   rollbackTo?: number | null;
-  /** Fallback: the segment (lib/segments) it serves; absent: every row. */
+  /**
+   * A segment incident's segment (lib/segments). Fallback: the segment it serves; absent: every row.
+   * Retrain: the candidate must beat the segment's fallback route, and its promotion lifts the route.
+   */
   segment?: string;
   /** Retrain: rows received from this instant (ISO, the store's clock) on are the new world: the onset. */
   since?: string;
@@ -79,6 +87,8 @@ export interface PromotionInput {
   productionVersion: number;
   cycle: CycleClock;
   retrain: Policy['retrain'];
+  /** A segment the fallback route serves: the promotion hands its rows to the candidate (lifts the route). */
+  liftRoute?: string;
 }
 
 export interface PromotionResult {
@@ -255,6 +265,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
       alpha: policy.alpha,
       maxRows: policy.maxRows,
       materialGain: input.materialGain,
+      ...(input.segment !== undefined ? { segment: input.segment } : {}),
     });
     if (trained.status === 'inconclusive') {
       inconclusive = trained;
@@ -293,6 +304,26 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
   }
   const comparison = describeComparison({ ...trained, rows: trained.holdoutRows });
   const candidate = trained.version;
+  if (!trained.better && lostToRoute(trained.route, input.materialGain)) {
+    // Lifting the segment's route would not pay (it serves the segment better, or the others would lose):
+    // the route stays, and production is not shown to be the best model available (for the segment, the
+    // fallback is).
+    const why = `did not beat the fallback route: ${describeRoute(trained.route!)} (${comparison})`;
+    await acts.setCandidateStatus({
+      modelName: input.modelName,
+      key: stepKey('reject'),
+      version: candidate,
+      status: 'rejected',
+      reason: why,
+    });
+    return {
+      outcome: 'rejected',
+      before: facts.revision,
+      after: facts.revision,
+      detail: `candidate v${candidate} ${why}`,
+      candidateVersion: candidate,
+    };
+  }
   if (!trained.better) {
     await acts.setCandidateStatus({
       modelName: input.modelName,
@@ -324,15 +355,16 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     productionVersion: facts.productionVersion,
     cycle: input.cycle,
     retrain: policy,
+    ...(trained.route ? { liftRoute: trained.route.segment } : {}),
   };
-  const way = promotionFor(policy.promotion, facts.mode);
+  const way = promotionFor(policy.promotion, facts.mode, trained.route?.segment ?? null);
   if (way.promotion === 'direct') {
     const outcome = await promote(promotion, 'promote');
     return {
       outcome: 'applied',
       before: outcome.before,
       after: outcome.after,
-      detail: `candidate v${candidate} promoted (${comparison})${way.why ? `; ${way.why}` : ''}`,
+      detail: `candidate v${candidate} promoted (${comparison}${trained.route ? `; ${describeRoute(trained.route)}` : ''})${way.why ? `; ${way.why}` : ''}`,
       candidateVersion: candidate,
     };
   }
@@ -369,18 +401,24 @@ async function trainCandidate(trainer: unknown, req: TrainCandidateRequest): Pro
   return training.registerCandidate({ ...req, collected: ref, candidate: fitted.artifact });
 }
 
-/** Production becomes the candidate; the old production stays as the fallback when there is none. */
+/**
+ * Production becomes the candidate; the old production stays as the fallback when there is none. A
+ * segment's route the candidate beat is lifted in the same revision: its rows go to the candidate.
+ */
 async function promote(input: PromotionInput, step: string) {
   const facts = await acts.describeDeployment({ modelName: input.modelName });
+  const routed = facts.fallbackSegments ?? [];
+  const lift = input.liftRoute !== undefined && routed.includes(input.liftRoute);
   return acts.changeDeploymentFor({
     ...deploymentRequest(input, step),
-    reason: `${input.reason}: promote candidate v${input.candidateVersion}`,
+    reason: `${input.reason}: promote candidate v${input.candidateVersion}${lift ? ` and lift segment ${input.liftRoute}'s fallback route` : ''}`,
     change: {
       mode: 'serving', // a model held on its fallback serves again once repaired
       production: input.candidateVersion,
       canary: null,
       shadow: facts.shadowVersion === input.candidateVersion ? null : undefined,
       fallback: facts.fallbackVersion ?? input.productionVersion,
+      ...(lift ? { fallbackSegments: routed.filter((s) => s !== input.liftRoute) } : {}),
     },
   });
 }

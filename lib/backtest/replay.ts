@@ -41,6 +41,7 @@ import { rowValidator } from '../ingest/validate.ts';
 import {
   builtInTrainerOf,
   loadModel,
+  type ModelAdapter,
   type ModelArtifact,
   type TrainerKind,
   trainModel,
@@ -58,9 +59,16 @@ import {
 import { addScore, emptyTotals, rowScorer, type ScoreTotals } from '../recovery/outcomes.ts';
 import {
   compareRollingOrigin,
+  compareWithRoute,
   describeComparison,
+  describeRoute,
+  type FoldScores,
   judgeRefit,
+  judgeWithRoute,
+  lostToRoute,
+  priorRowsWanted,
   rollingOriginFolds,
+  scoresWhere,
 } from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
 import { inSegment, type Segment } from '../segments/segment.ts';
@@ -70,10 +78,12 @@ import type { BacktestReport, ReportAction, ReportIncident, ReportVersion, Repor
 import { BacktestInputError, type StreamFile, type StreamRow } from './stream-file.ts';
 import {
   type BacktestVersion,
+  concatRows,
   defaultTrainer,
   type LabelledRows,
   type ModelShape,
   makeVersion,
+  rowsWhere,
   sliceRows,
   splitHoldout,
   trainVersion,
@@ -149,8 +159,11 @@ interface Revision {
  * verifyWorkflow), looked at again at every window boundary until it answers with its event.
  */
 type Effect =
-  /** rowsNeeded: an inconclusive comparison asked for this many rows since the onset. */
-  | { kind: 'retrain'; since: number; startedAt: number; rowsNeeded?: number }
+  /**
+   * rowsNeeded: an inconclusive comparison asked for this many rows since the onset. segment: a segment
+   * incident's, whose fallback route the candidate must beat and its promotion lifts.
+   */
+  | { kind: 'retrain'; since: number; startedAt: number; rowsNeeded?: number; segment?: string }
   | {
       kind: 'canary';
       candidate: number;
@@ -160,6 +173,8 @@ type Effect =
       before: number;
       /** The held-out comparison that let the candidate into its canary. */
       trained: string;
+      /** The segment whose fallback route the promotion lifts. */
+      liftRoute?: string;
     }
   | {
       kind: 'verify';
@@ -902,6 +917,7 @@ class Replay {
           kind: 'retrain',
           since: Date.parse(command.since),
           startedAt: this.now,
+          ...(command.segment !== undefined ? { segment: command.segment } : {}),
         };
         return this.tryRetrain();
       case 'webhook':
@@ -1011,11 +1027,25 @@ class Replay {
     const folds = rollingOriginFolds(data.rows.length, settings.holdoutShare);
     if (folds.length === 0) return;
     const kept: BacktestVersion[] = [];
+    const route = this.routeOf(pending.segment);
+    // As the retrain activity: a segment incident's refit also learns from the other segments' earlier rows.
+    const segment = (this.options.segments ?? []).find((s) => s.name === pending.segment);
+    const prior = segment
+      ? this.priorRows(
+          Math.max(this.first, this.indexAt(pending.since)),
+          priorRowsWanted(settings.maxRows, data.rows.length),
+          now,
+          segment,
+        )
+      : null;
+    const onRoute: { segment: FoldScores; others: FoldScores }[] = [];
     const comparison = await compareRollingOrigin(this.shape.task, folds, async (fold) => {
-      const training = sliceRows(data, 0, fold.trainEnd);
+      const recent = sliceRows(data, 0, fold.trainEnd);
+      const training = prior ? concatRows(prior, recent) : recent;
       const tested = sliceRows(data, fold.trainEnd, fold.testEnd);
+      let model: ModelAdapter;
       if (fold !== folds.at(-1)) {
-        const model = loadModel(
+        model = loadModel(
           await trainModel(
             trainer.kind,
             this.shape.task,
@@ -1024,20 +1054,49 @@ class Replay {
             trainer.options as never,
           ),
         );
-        return scoreBoth(model, production.model, tested, this.score);
+      } else {
+        const version = await trainVersion(this.shape, {
+          version: this.nextVersionNumber(),
+          origin: 'retrain',
+          trainer,
+          training,
+          holdout: tested,
+          // As the retrain activity: the profile of the rows since the onset, not of the prior rows.
+          reference: recent,
+        });
+        kept.push(version);
+        model = version.model;
       }
-      const version = await trainVersion(this.shape, {
-        version: this.nextVersionNumber(),
-        origin: 'retrain',
-        trainer,
-        training,
-        holdout: tested,
-      });
-      kept.push(version);
-      return scoreBoth(version.model, production.model, tested, this.score);
+      const both = await scoreBoth(model, production.model, tested, this.score);
+      if (route) {
+        // As activities/retrain.ts scoreOnRoute: the segment's rows against the route, the others against production.
+        const inside = tested.rows.map((row) => inSegment(row, route.segment));
+        onRoute.push({
+          segment: await scoreBoth(
+            model,
+            route.model,
+            rowsWhere(tested, (row) => inSegment(row, route.segment)),
+            this.score,
+          ),
+          others: scoresWhere(
+            both,
+            inside.map((yes) => !yes),
+          ),
+        });
+      }
+      return both;
     });
     const candidate = kept[0]!;
-    const judged = judgeRefit(comparison, {
+    const routed = route
+      ? compareWithRoute(
+          this.shape.task,
+          route.segment.name,
+          onRoute.map((f) => f.segment),
+          onRoute.map((f) => f.others),
+        )
+      : null;
+    const margin = this.options.policy.verification.tolerance;
+    const refit = judgeRefit(comparison, {
       alpha: settings.alpha,
       rows: data.rows.length,
       testShare: settings.holdoutShare,
@@ -1045,17 +1104,24 @@ class Replay {
       materialGain: this.options.policy.verification.tolerance,
     });
     const summary = describeComparison(comparison);
-    if (judged.verdict === 'inconclusive' && !over(judged.rowsNeeded)) {
+    if (refit.verdict === 'inconclusive' && !over(refit.rowsNeeded)) {
       // Better but not yet significantly: wait for the rows that would show it, then train again.
-      pending.rowsNeeded = judged.rowsNeeded;
+      pending.rowsNeeded = refit.rowsNeeded;
       return;
     }
+    const judged = judgeWithRoute(refit, routed, margin);
     this.effect = null;
     this.addVersion(candidate);
     const info = {
       candidate: { version: candidate.version, trainRows: candidate.trainRows, ...comparison },
     };
     const before = this.current.revision;
+    if (refit.verdict !== 'inconclusive' && lostToRoute(routed, margin)) {
+      // As workflows/remedies.ts retrainWorkflow: lifting the route would not pay; it stays.
+      const detail = `candidate v${candidate.version} did not beat the fallback route: ${describeRoute(routed!)} (${summary})`;
+      this.recordAction('retrain', 'rejected', detail, info);
+      return this.answer({ outcome: 'rejected', before, after: before, detail });
+    }
     if (judged.verdict !== 'better') {
       const why =
         judged.verdict === 'inconclusive'
@@ -1070,7 +1136,7 @@ class Replay {
       }
       return this.answer({ ...rejected, noBetterModel: 'unproven' });
     }
-    const way = promotionFor(settings.promotion, this.current.mode);
+    const way = promotionFor(settings.promotion, this.current.mode, routed?.segment ?? null);
     if (way.promotion === 'canary') {
       // As the agent's canary (workflows/remedies.ts trial): a share of the traffic, routed by prediction
       // id, goes to the candidate, which is judged against production at every window from now on.
@@ -1089,6 +1155,7 @@ class Replay {
         look: 0,
         before,
         trained: summary,
+        ...(routed ? { liftRoute: routed.segment } : {}),
       };
       return;
     }
@@ -1099,19 +1166,37 @@ class Replay {
       candidate.version,
       production.version,
       before,
-      `candidate v${candidate.version} promoted (${summary})${way.why ? `; ${way.why}` : ''}`,
+      `candidate v${candidate.version} promoted (${summary}${routed ? `; ${describeRoute(routed)}` : ''})${way.why ? `; ${way.why}` : ''}`,
       info,
+      routed?.segment,
     );
   }
 
-  /** Production becomes the candidate, as the agent promotes one (workflows/remedies.ts promote). */
+  /**
+   * The fallback route serving a segment incident's segment now, with the segment's definition and the
+   * route's version (activities/retrain.ts routeOf); none when production serves the segment.
+   */
+  private routeOf(name: string | undefined): { segment: Segment; model: ModelAdapter } | null {
+    if (name === undefined || !this.current.fallbackSegments?.includes(name)) return null;
+    const segment = (this.options.segments ?? []).find((s) => s.name === name);
+    const fallback = this.version(this.current.fallback);
+    return segment && fallback ? { segment, model: fallback.model } : null;
+  }
+
+  /**
+   * Production becomes the candidate, as the agent promotes one (workflows/remedies.ts promote), lifting
+   * the segment's fallback route `liftRoute` in the same revision.
+   */
   private promote(
     candidate: number,
     production: number,
     before: number,
     detail: string,
     extra: Partial<ReportAction> = {},
+    liftRoute?: string,
   ): Promise<void> {
+    const routed = this.current.fallbackSegments ?? [];
+    const lift = liftRoute !== undefined && routed.includes(liftRoute);
     this.deploy(
       {
         // A model held on its fallback serves again; the old production stays as the fallback when there is none.
@@ -1119,6 +1204,7 @@ class Replay {
         production: candidate,
         fallback: this.current.fallback ?? production,
         canary: null,
+        ...(lift ? { fallbackSegments: routed.filter((s) => s !== liftRoute) } : {}),
       },
       this.now,
     );
@@ -1151,7 +1237,14 @@ class Replay {
     const judged = polled.judged;
     if (judged.verdict === 'promote') {
       const detail = `candidate v${pending.candidate} (${pending.trained}); canary: ${judged.detail}`;
-      return this.promote(pending.candidate, pending.production, pending.before, detail);
+      return this.promote(
+        pending.candidate,
+        pending.production,
+        pending.before,
+        detail,
+        {},
+        pending.liftRoute,
+      );
     }
     const over = () =>
       waitIsOver({
@@ -1214,6 +1307,20 @@ class Replay {
       else hi = mid;
     }
     return lo;
+  }
+
+  /**
+   * A segment incident's prior rows (lib/recovery/refit-evidence.ts priorRowsWanted), as the retrain
+   * activity reads them: the most recent `latest` labelled rows before row `to`, less the corrupted ones
+   * and the segment's own.
+   */
+  private priorRows(to: number, latest: number, labelsBy: number, segment: Segment): LabelledRows {
+    let from = to;
+    for (let n = 0; from > this.first && n < latest; ) {
+      const row = this.rows[--from]!;
+      if (row.label !== null && row.labelTs! <= labelsBy) n++;
+    }
+    return rowsWhere(this.labelledRows(from, to, labelsBy, true), (row) => !inSegment(row, segment));
   }
 
   /**

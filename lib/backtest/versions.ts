@@ -67,6 +67,29 @@ export function sliceRows(data: LabelledRows, from: number, to?: number): Labell
   };
 }
 
+/**
+ * The rows `keep` picks, without their recorded answers: a segment's rows are compared by what its
+ * fallback version answers, as the retrain activity re-predicts them (activities/retrain.ts scoreOnRoute),
+ * and the other segments' earlier rows only train.
+ */
+export function rowsWhere(data: LabelledRows, keep: (row: FeatureRow) => boolean): LabelledRows {
+  const picked = data.rows.flatMap((row, i) => (keep(row) ? [i] : []));
+  return {
+    rows: picked.map((i) => data.rows[i]!),
+    labels: picked.map((i) => data.labels[i]!),
+    timestamps: picked.map((i) => data.timestamps[i]!),
+  };
+}
+
+/** `first`'s rows, then `then`'s (a training set of a segment incident's prior rows and the recent ones). */
+export function concatRows(first: LabelledRows, then: LabelledRows): LabelledRows {
+  return {
+    rows: [...first.rows, ...then.rows],
+    labels: [...first.labels, ...then.labels],
+    timestamps: [...first.timestamps, ...then.timestamps],
+  };
+}
+
 /** The most recent `share` of time-ordered rows held out: a stream's future is what a model must predict. */
 export function splitHoldout(
   data: LabelledRows,
@@ -138,6 +161,8 @@ export async function trainVersion(
     trainer: { kind: TrainerKind; options: Record<string, unknown> };
     training: LabelledRows;
     holdout: LabelledRows;
+    /** The rows its reference profile describes, when not all its training rows are of live traffic's mix. */
+    reference?: LabelledRows;
   },
 ): Promise<BacktestVersion> {
   const { training, holdout } = input;
@@ -152,7 +177,7 @@ export async function trainVersion(
     version: input.version,
     origin: input.origin,
     artifact,
-    reference: training,
+    reference: input.reference ?? training,
     validation: holdout.rows.length > 0 ? holdout : null,
   });
 }

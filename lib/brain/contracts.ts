@@ -7,6 +7,7 @@
 // after a worker crash, finds the change it already made and answers as the first attempt did.
 import type { IncidentStatus, ServingMode, Task } from '../domain.ts';
 import type { Policy } from '../policy/policy.ts';
+import type { RouteComparison } from '../recovery/refit-evidence.ts';
 
 /** Remedies: the actions that change how a model serves. */
 export type Remedy = 'rollback' | 'retrain' | 'fallback' | 'disable' | 'webhook';
@@ -86,6 +87,11 @@ export interface TrainCandidateRequest {
   maxRows: number;
   /** The smallest gain that matters (the policy's verification tolerance; judgeRefit's RefitLimits). */
   materialGain: number;
+  /**
+   * A segment incident's segment: while the fallback route serves it, the candidate must also beat the
+   * route on the segment's tested rows (lib/recovery/refit-evidence.ts beatsRoute) to be better.
+   */
+  segment?: string;
 }
 
 export type TrainCandidateResult =
@@ -104,6 +110,8 @@ export type TrainCandidateResult =
       better: boolean;
       /** Not better, and shown not to be materially better either: production is as good as a refit gets. */
       immaterial: boolean;
+      /** The request's segment was routed to the fallback: the candidate against the route on its rows. */
+      route?: RouteComparison;
     }
   | { status: 'insufficient'; rows: number; needed: number }
   /**

@@ -7,7 +7,8 @@
 // One rung of an incident's ladder:
 //   decision → [approval] → remedy → applied? ─ no ─→ open (the next decision takes the next rung)
 //                                      │ yes
-//            a segment's fallback route → verify on the segment's rows (the route stays either way)
+//            a segment's fallback route → verify on the segment's rows (the route stays either way; a
+//              retrain that beats it lifts it in its promotion, then is verified on those rows too)
 //            protective and the cause is outside the model → holding → cause gone → restore → verify
 //            protective and the model is at fault → protected, open (the next rung repairs the model)
 //            otherwise → verify → recovered (closed) | not recovered → [undo] → open

@@ -23,8 +23,10 @@ export const DEFAULT_LADDERS: Record<FindingKind, ActionType[]> = {
   failures: ['rollback', 'fallback', 'disable'],
   stale_data: ['alert'],
   custom: ['alert'],
-  // The segment's own fallback route protects its users; nothing else acts on one segment.
-  segment: ['fallback', 'alert'],
+  // Protect, then repair: the segment's own fallback route shields its users; when the fallback falls short
+  // on the segment's rows, a retrain on the recent rows (the segment's feature stays a feature) that beats
+  // the route lifts it in its promotion's revision.
+  segment: ['fallback', 'retrain', 'alert'],
 };
 export const DEFAULT_COOLDOWNS: Record<(typeof REMEDIES)[number], string> = {
   rollback: '15 minutes',

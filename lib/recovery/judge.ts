@@ -345,11 +345,21 @@ export function judgeCanary(comparison: ServedComparison, opts: CanaryOptions): 
  * directly while the model is held on its fallback or disabled. A canary or a shadow would wait for
  * production traffic the agent itself turned off (only the fallback, or nothing, serves), and the
  * candidate was already judged on the most recent labelled rows; verification then judges it live.
+ * Directly too when it lifts a segment's fallback route (`liftsRoute`): the rows it was trained to repair
+ * are the route's, which a canary of production's traffic never sees, and on the rest it is only to be as
+ * good as production, which a canary's non-inferiority test at its split alpha shows only on thousands of
+ * rows per arm (refit-evidence.ts beatsRoute judged both on the tested rows instead).
  */
 export function promotionFor(
   policy: Policy['retrain']['promotion'],
   mode: ServingMode,
+  liftsRoute: string | null = null,
 ): { promotion: Policy['retrain']['promotion']; why: string | null } {
+  if (liftsRoute !== null && policy !== 'direct')
+    return {
+      promotion: 'direct',
+      why: `promoted directly: its gain is on segment ${liftsRoute}'s rows, which the fallback route answers and a ${policy} would not see`,
+    };
   if (mode === 'serving' || policy === 'direct') return { promotion: policy, why: null };
   return {
     promotion: 'direct',

@@ -188,3 +188,112 @@ export function judgeRefit(comparison: HoldoutComparison, limits: RefitLimits): 
     why: `better but not yet significantly (p = ${comparison.pValue.toPrecision(2)}); ${rowsNeeded} rows would show it with power ${REFIT_POWER}`,
   };
 }
+
+/**
+ * A segment incident's candidate against the route that serves the segment now. The fallback version
+ * answers a routed segment's rows (a segment incident's first rung); promoting the candidate lifts the
+ * route in the same revision, so the candidate then answers them, and answers the other segments in
+ * production's place. Beating production on every tested row says neither that it serves the segment
+ * better than the route does nor that it serves the others as well as production. So on the tested rows
+ * (each fold's candidate, as the rolling origin pairs them) it must do better than the fallback version on
+ * the segment's rows, and no worse than production by the material difference on the other rows, or the
+ * route stays and the candidate is not promoted. Point estimates decide, not tests: the segment is a
+ * small share of the tested rows, and showing "no worse by 0.02" with the power a canary's tenth look
+ * has would take thousands of rows per arm (docs/agent-logic.md "Segments").
+ */
+export interface RouteComparison {
+  segment: string;
+  metric: HoldoutComparison['metric'];
+  /** On the segment's tested rows: the candidate, and the fallback version (the route). */
+  candidate: number;
+  route: number;
+  rows: number;
+  /** On the other tested rows: the candidate, and production. */
+  others: { candidate: number; production: number; rows: number };
+}
+
+/**
+ * Pools the folds' paired scores: on the segment's tested rows against the route's version (`production`
+ * there is the fallback), and on the other tested rows against production.
+ */
+export function compareWithRoute(
+  task: Task,
+  segment: string,
+  onSegment: readonly FoldScores[],
+  onOthers: readonly FoldScores[],
+): RouteComparison {
+  const pooled = (folds: readonly FoldScores[]) =>
+    compareScores(
+      task,
+      folds.flatMap((f) => f.candidate),
+      folds.flatMap((f) => f.production),
+    );
+  const own = pooled(onSegment);
+  const rest = pooled(onOthers);
+  return {
+    segment,
+    metric: own.metric,
+    candidate: own.candidate,
+    route: own.production,
+    rows: own.rows,
+    others: { candidate: rest.candidate, production: rest.production, rows: rest.rows },
+  };
+}
+
+/** The scores of the rows `keep` marks, by row (a fold's other rows, out of all its tested rows). */
+export function scoresWhere(scores: FoldScores, keep: readonly boolean[]): FoldScores {
+  return {
+    candidate: scores.candidate.filter((_, i) => keep[i]),
+    production: scores.production.filter((_, i) => keep[i]),
+  };
+}
+
+/**
+ * Lifting the route serves the segment better and the others not materially worse (`margin`: the
+ * policy's material difference, accuracy points or a relative rise of RMSE). None of the segment's rows
+ * tested: not shown.
+ */
+export function beatsRoute(c: RouteComparison, margin: number): boolean {
+  if (c.rows === 0) return false;
+  const { others } = c;
+  if (c.metric === 'accuracy')
+    return c.candidate > c.route && (others.rows === 0 || others.candidate >= others.production - margin);
+  return c.candidate < c.route && (others.rows === 0 || others.candidate <= others.production * (1 + margin));
+}
+
+export function describeRoute(c: RouteComparison): string {
+  const fmt = (x: number) => Number(x.toPrecision(3));
+  return `on segment ${c.segment}'s ${c.rows} tested rows ${c.metric} ${fmt(c.candidate)} vs its fallback route ${fmt(c.route)}, on the other ${c.others.rows} ${fmt(c.others.candidate)} vs production ${fmt(c.others.production)}`;
+}
+
+/** A refit better than production is not better when lifting the segment's route would not pay (beatsRoute). */
+export function judgeWithRoute(
+  verdict: RefitVerdict,
+  route: RouteComparison | null,
+  margin: number,
+): RefitVerdict {
+  if (verdict.verdict !== 'better' || route === null || beatsRoute(route, margin)) return verdict;
+  return {
+    verdict: 'not-better',
+    immaterial: false,
+    why: `lifting the fallback route would not pay: ${describeRoute(route)}`,
+  };
+}
+
+/** The candidate lost to the segment's route (judgeWithRoute), not to production. */
+export function lostToRoute(route: RouteComparison | undefined | null, margin: number): boolean {
+  return route != null && !beatsRoute(route, margin);
+}
+
+/**
+ * A segment incident's refit also learns from the other segments' rows before the onset. The segment
+ * finding showed a change confined to one segment (the others held, window after window), so those rows
+ * are of the world that still holds; without them the refit learns the unchanged segments from the few
+ * rows since the onset alone and serves them worse than production (measured on segment-failure: 0.85
+ * against production's 0.873 in its canary, short of non-inferiority). The segment's own earlier rows
+ * are left out: they are of the world that changed. The most recent such rows, up to the retrain's
+ * limit of rows (`retrain.maxRows`) with the rows since the onset; they only ever train, never test.
+ */
+export function priorRowsWanted(maxRows: number, sinceOnset: number): number {
+  return Math.max(0, maxRows - sinceOnset);
+}

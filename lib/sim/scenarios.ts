@@ -216,7 +216,7 @@ export const SCENARIOS: readonly Scenario[] = [
       finding: 'segment',
       response: 'fallback',
       rationale:
-        'Only the web segment is wrong, and the other channels must not pay for it: route the web rows to the fallback while production serves the rest. The fallback learnt the same world before the change, so verification on the web rows finds it short of their old level, and with no rung left a person gets the incident: the cause is a broken check upstream.',
+        "Only the web segment is wrong, and the other channels must not pay for it: route the web rows to the fallback first, while production serves the rest. The fallback learnt the same world before the change, so verification on the web rows finds it short of their old level; the next rung retrains on the recent rows (with the other channels' earlier rows, whose world held) and, when the refit beats the route on the web rows and production on the others, promotes it and lifts the route in the same revision, verified on the web rows against their own old level.",
     },
   },
   {

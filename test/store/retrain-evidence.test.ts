@@ -615,4 +615,73 @@ describeEachProvider('retraining and evidence on %s', (provider) => {
     // 300 rows in range: 90 tested out of time, the registered candidate trained on the 255 before its segment.
     expect([trained.trainRows, trained.holdoutRows]).toEqual([255, 90]);
   }, 60_000);
+
+  it("judges a segment incident's candidate against the segment's fallback route, and trains it on the other segments' earlier rows too", async () => {
+    await db.store.model.update({ where: { name: 'credit' }, data: { segments: [{ by: 'channel' }] } });
+    const deploy = (change: Parameters<typeof changeDeployment>[2]) =>
+      changeDeployment(db.store, 'credit', change);
+    try {
+      const web = 'channel=web';
+      const segmentRequest = (key: string) => ({ ...request(key), segment: web });
+      // Without a route, a segment incident's retrain is judged against production alone, but learns from
+      // the other channels' labelled, clean rows before the onset as well (refit-evidence.ts priorRowsWanted).
+      const plain = await acts().trainCandidate(request('retrain:segment-plain'));
+      const unrouted = await acts().trainCandidate(segmentRequest('retrain:segment-unrouted'));
+      if (plain.status !== 'trained' || unrouted.status !== 'trained') throw new Error('not trained');
+      expect(unrouted.route).toBeUndefined();
+      const old = await db.store.prediction.findMany({
+        where: { modelId, receivedAt: { lt: new Date(ONSET) }, label: { isNot: null } },
+        select: { features: true, quality: true },
+      });
+      const prior = old.filter(
+        (r) => r.quality === null && (r.features as FeatureRow).channel !== 'web',
+      ).length;
+      expect(prior).toBeGreaterThan(10);
+      expect(unrouted.trainRows - plain.trainRows).toBe(prior);
+
+      // The web rows routed to a fallback that already knows the new world (trained on every row since the
+      // onset, the tested ones included): no refit beats it on the web rows, so the candidate is not better.
+      const strong = await registerVersion(db.store, 'credit', {
+        train: { trainer: 'logistic-regression', options: { steps: 200 } },
+        data: { rows: usable.map((r) => r.features), labels: usable.map((r) => r.label!) },
+      });
+      await deploy({
+        fallback: strong.version,
+        fallbackSegments: [web],
+        reason: 'route',
+        actor: 'human:test',
+      });
+      const lost = await acts().trainCandidate(segmentRequest('retrain:segment-route-lost'));
+      if (lost.status !== 'trained') throw new Error('not trained');
+      expect(lost.candidate).toBeGreaterThan(lost.production); // it beat production on every tested row
+      expect(lost.better).toBe(false);
+      expect(lost.route).toMatchObject({ segment: web, metric: 'accuracy' });
+      expect(lost.route!.rows).toBeGreaterThan(10);
+      expect(lost.route!.route).toBeGreaterThanOrEqual(lost.route!.candidate);
+      expect(lost.route!.rows + lost.route!.others.rows).toBe(lost.holdoutRows);
+      // Answered again from the store under its key, route and all.
+      expect(await acts().trainCandidate(segmentRequest('retrain:segment-route-lost'))).toEqual(lost);
+
+      // Routed to a fallback of the old world: the refit beats it on the web rows and production elsewhere.
+      const oldWorld = await registerVersion(db.store, 'credit', {
+        train: { trainer: 'logistic-regression', options: { steps: 200 } },
+        data: creditData(1000, 12),
+      });
+      await deploy({ fallback: oldWorld.version, reason: 'old-world fallback', actor: 'human:test' });
+      const won = await acts().trainCandidate(segmentRequest('retrain:segment-route-won'));
+      if (won.status !== 'trained') throw new Error('not trained');
+      expect(won.better).toBe(true);
+      expect(won.route!.candidate).toBeGreaterThan(won.route!.route);
+      expect(won.route!.others.candidate).toBeGreaterThanOrEqual(won.route!.others.production - 0.02);
+      // Its reference profile is of the rows since the onset (live traffic's mix), not of the prior rows.
+      const registered = await db.store.modelVersion.findFirstOrThrow({
+        where: { modelId, version: won.version },
+        select: { referenceStats: true },
+      });
+      expect((registered.referenceStats as { rows: number }).rows).toBe(won.trainRows - prior);
+    } finally {
+      await deploy({ fallbackSegments: [], reason: 'route lifted', actor: 'human:test' });
+      await db.store.model.update({ where: { name: 'credit' }, data: { segments: [] } });
+    }
+  }, 120_000);
 });

@@ -611,9 +611,13 @@ describe('backtest with segments', () => {
     expect(incident!.summary).toContain('channel=broker');
     expect(report.incidents.map((i) => i.kind)).toEqual(['segment']);
     // The route was verified on the broker rows alone against their own level: the fallback learnt the
-    // old world too and is as wrong there, so nothing recovered and, no rung left, a person has it.
-    expect(incident!.attempts).toMatchObject([{ action: 'fallback', outcome: 'not_recovered' }]);
+    // old world too and is as wrong there, so nothing recovered, and the next rung (ladders.segment:
+    // fallback, retrain, alert) retrains; the stream ends while it waits for its rows, the route standing.
+    expect(incident!.attempts).toMatchObject([
+      { action: 'fallback', outcome: 'not_recovered' },
+      { action: 'retrain', outcome: 'pending' },
+    ]);
     expect(incident!.attempts[0]!.detail).toMatch(/accuracy 0\.[0-4]\d* on \d+ rows/);
-    expect(incident!.outcome).toBe('escalated');
+    expect(incident!.outcome).toBe('open');
   }, 120_000);
 });

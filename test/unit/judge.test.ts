@@ -344,4 +344,12 @@ describe('promotionFor', () => {
     expect(promotionFor('shadow', 'disabled').promotion).toBe('direct');
     expect(promotionFor('direct', 'fallback')).toEqual({ promotion: 'direct', why: null });
   });
+
+  it("promotes directly when it lifts a segment's route: a canary would never see the segment's rows", () => {
+    expect(promotionFor('canary', 'serving', 'channel=web')).toEqual({
+      promotion: 'direct',
+      why: expect.stringContaining("segment channel=web's rows"),
+    });
+    expect(promotionFor('direct', 'serving', 'channel=web')).toEqual({ promotion: 'direct', why: null });
+  });
 });

@@ -12,6 +12,7 @@ import type {
   LifecycleCommand,
   LifecycleEvent,
   LifecycleState,
+  RemedyResult,
   VerifyResult,
 } from '../../lib/brain/lifecycle-types.ts';
 import type { Decision, OpenIncident, WindowSummary } from '../../lib/brain/types.ts';
@@ -295,11 +296,46 @@ describe('a remedy result', () => {
       expect(after.state.lastFindings.filter((f) => f.state === 'confirmed').map((f) => f.kind)).toEqual([]);
     });
 
-    it('not recovered: the route stays and, with no rung left, the incident goes to a human', () => {
+    /** The route fell short; the next window's decision is the ladder's next rung, a retrain. */
+    const retraining = () => {
       const short = step(routed().state, verdict('not_recovered'));
       expect(short.state.openIncident?.attempts[0]).toMatchObject({ outcome: 'not_recovered' });
       expect(kinds(short.commands)).not.toContain('restore');
-      const after = nextWindow(short.state, 9);
+      return nextWindow(short.state, 9);
+    };
+
+    it('not recovered: the route stays, and the next rung retrains for the segment', () => {
+      const { state, commands } = retraining();
+      expect(state.lastDecision).toMatchObject({ rule: 'verification-failed-next-rung', action: 'retrain' });
+      // The retrain child is told the segment: its candidate must beat the route, and lifts it if promoted.
+      expect(only(commands, 'run-remedy')[0]).toMatchObject({ action: 'retrain', segment: 'channel=broker' });
+      expect(kinds(commands)).not.toContain('escalate');
+    });
+
+    /** The retrain's result, after the route fell short. */
+    const retrained = (result: RemedyResult, deployment: DeploymentFacts) =>
+      step(retraining().state, { kind: 'remedy-result', at: T + 10 * MINUTE, result, deployment });
+
+    it('a promoted retrain is verified on the segment rows against the segment level', () => {
+      const promoted = retrained(
+        { outcome: 'applied', before: 2, after: 4, detail: 'candidate v6 promoted', candidateVersion: 6 },
+        servingFacts(LONG_AGO, { revision: 4, productionVersion: 6 }),
+      );
+      expect(promoted.state.inFlight).toMatchObject({ phase: 'verifying', action: 'retrain' });
+      expect(only(promoted.commands, 'verify')[0]).toMatchObject({
+        baseline: { metric: 'accuracy', value: 0.9, segment: 'channel=broker' },
+      });
+    });
+
+    it('a candidate that lost to the route: the route stays and, with no rung left, a human gets the incident', () => {
+      const lost = retrained(
+        { outcome: 'rejected', before: 2, after: 2, detail: 'candidate v6 did not beat the fallback route' },
+        routedFacts,
+      );
+      // Not "the best model available": the route serves the segment better than production would.
+      expect(lost.state.openIncident?.attempts[1]).toMatchObject({ action: 'retrain', outcome: 'rejected' });
+      expect(lost.state.openIncident?.attempts[1]?.bestAvailable).toBeUndefined();
+      const after = nextWindow(lost.state, 10);
       expect(after.state.lastDecision?.rule).toBe('ladder-exhausted-escalate');
       expect(after.state.openIncident).toMatchObject({ id: 'inc-7', status: 'escalated' });
       expect(kinds(after.commands)).toContain('escalate');

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { HoldoutComparison } from '../../lib/recovery/compare.ts';
 import {
   compareRollingOrigin,
+  compareWithRoute,
   judgeRefit,
+  judgeWithRoute,
+  lostToRoute,
   REFIT_POWER,
   refitGainImmaterial,
   rollingOriginFolds,
@@ -220,5 +223,85 @@ describe('judgeRefit', () => {
       verdict: 'inconclusive',
       rowsNeeded: 401,
     });
+  });
+});
+
+describe("a segment incident's candidate against the segment's fallback route", () => {
+  const right = { correct: true, squaredError: 0 };
+  const wrong = { correct: false, squaredError: 1 };
+  const none = { candidate: [], production: [] };
+
+  it("pools the folds' scores; the segment's rows against the route, the other rows against production", () => {
+    const route = compareWithRoute(
+      'binary',
+      'channel=web',
+      [
+        { candidate: [right, wrong], production: [wrong, wrong] },
+        { candidate: [right], production: [right] },
+      ],
+      [{ candidate: [right, wrong], production: [right, right] }],
+    );
+    expect(route).toEqual({
+      segment: 'channel=web',
+      metric: 'accuracy',
+      candidate: 2 / 3,
+      route: 1 / 3,
+      rows: 3,
+      others: { candidate: 0.5, production: 1, rows: 2 },
+    });
+    // Better on the segment, but the others lose half their accuracy: lifting the route would not pay.
+    expect(lostToRoute(route, 0.02)).toBe(true);
+    expect(lostToRoute(route, 0.5)).toBe(false);
+    const tie = compareWithRoute(
+      'binary',
+      'channel=web',
+      [{ candidate: [right, wrong], production: [wrong, right] }],
+      [none],
+    );
+    expect(lostToRoute(tie, 0.02)).toBe(true);
+    // No row of the segment among the tested rows: nothing shows the candidate serves it better.
+    expect(lostToRoute(compareWithRoute('binary', 'channel=web', [none], [none]), 0.02)).toBe(true);
+    // Regression: lower RMSE is better; the others may rise by the relative margin.
+    const rmse = compareWithRoute(
+      'regression',
+      'region=north',
+      [
+        {
+          candidate: [{ correct: false, squaredError: 1 }],
+          production: [{ correct: false, squaredError: 4 }],
+        },
+      ],
+      [
+        {
+          candidate: [{ correct: false, squaredError: 1.21 }],
+          production: [{ correct: false, squaredError: 1 }],
+        },
+      ],
+    );
+    expect(rmse).toMatchObject({ metric: 'rmse', candidate: 1, route: 2 });
+    expect(lostToRoute(rmse, 0.05)).toBe(true);
+    expect(lostToRoute(rmse, 0.1)).toBe(false);
+  });
+
+  it('turns a refit better than production into "not better" when lifting the route would not pay, and nothing else', () => {
+    const others = { candidate: 0.86, production: 0.87, rows: 200 };
+    const lost = {
+      segment: 'channel=web',
+      metric: 'accuracy' as const,
+      candidate: 0.6,
+      route: 0.7,
+      rows: 40,
+      others,
+    };
+    const won = { ...lost, candidate: 0.8 };
+    expect(judgeWithRoute({ verdict: 'better' }, lost, 0.02)).toEqual({
+      verdict: 'not-better',
+      immaterial: false,
+      why: "lifting the fallback route would not pay: on segment channel=web's 40 tested rows accuracy 0.6 vs its fallback route 0.7, on the other 200 0.86 vs production 0.87",
+    });
+    expect(judgeWithRoute({ verdict: 'better' }, won, 0.02)).toEqual({ verdict: 'better' });
+    expect(judgeWithRoute({ verdict: 'better' }, null, 0.02)).toEqual({ verdict: 'better' });
+    const inconclusive = { verdict: 'inconclusive' as const, rowsNeeded: 600, why: 'not yet' };
+    expect(judgeWithRoute(inconclusive, lost, 0.02)).toBe(inconclusive);
   });
 });

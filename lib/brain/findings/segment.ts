@@ -105,8 +105,8 @@ export interface SegmentBaseline {
 
 export const segment: FindingRule<'segment'> = {
   kind: 'segment',
-  // A segment's inputs or concept broke; whichever, the segment's users are protected on their own and a
-  // person decides the rest (ladders.segment).
+  // A segment's inputs or concept broke; whichever, the segment's users are protected on their own, then
+  // a retrain that beats the route repairs, or a person decides (ladders.segment).
   origin: 'model',
   // Before every whole-window kind: a failure confined to one segment also moves the whole window (its
   // quality, drift or accuracy), and the segment finding says where it is.
@@ -203,7 +203,8 @@ export const segment: FindingRule<'segment'> = {
   },
   verificationBaseline: segmentBaseline,
   // The route is the segment's remedy, not a hold until a cause outside the model goes: verification
-  // judges the segment's rows under it (lifecycle.ts), and the route stays until a person lifts it.
+  // judges the segment's rows under it (lifecycle.ts), and the route stays until a retrain that beats it
+  // (its promotion) or a person lifts it.
   holdUntil: null,
 };
 
