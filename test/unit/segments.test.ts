@@ -283,6 +283,26 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     expect(segmentFinding(seen[7]!)).toBeUndefined();
   });
 
+  it('leaves a fall to the whole model when the segments not found broken, pooled, fell too', () => {
+    // Every segment fell: s0 far enough to be found alone, the six others each too little to be found
+    // among seven (0.84 on 150 rows against 0.9) — but pooled, 900 rows at 0.84 are a fall.
+    const seen = run([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], [0.6, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84]);
+    expect(segmentFinding(seen[7]!)).toBeUndefined();
+    const observed = FINDING_RULES.segment.observe({
+      window: healthyWindow(8, { segments: parts([0.6, 0.84, 0.84, 0.84, 0.84, 0.84, 0.84]) }),
+      state: seen[5]!.state,
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+    expect(observed.judged).toBe(false);
+    expect(observed.summary).toMatch(/^the other segments fell too \(pooled: adjusted p /);
+    expect(observed.evidence.tests.filter((t) => t.broken).map((t) => t.name)).toEqual(['s0']);
+    expect(observed.evidence.othersPooled).toMatchObject({ name: 'others', labelled: 900, accuracy: 0.84 });
+    // The same s0 among segments that held is a segment's failure.
+    const confined = run([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], [0.6, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]);
+    expect(findingOf(confined[7]!.findings, 'segment')?.evidence.segment).toBe('s0');
+  });
+
   it('judges no segment without its own baseline or enough labelled rows', () => {
     const first = detect(healthyWindow(0, { segments: parts([0.5, 0.9]) }), initialDetectorState());
     expect(first.findings.find((f) => f.kind === 'segment')).toBeUndefined();

@@ -88,6 +88,8 @@ export type SegmentEvidence = {
   untested: string[];
   /** Segments the fallback answers (a segment remedy's route): not judged while the route stands. */
   routed?: string[];
+  /** The segments not found broken, pooled, when they fell too: the whole model's failure (no finding). */
+  othersPooled?: OneSegmentTest;
 };
 
 /**
@@ -150,9 +152,7 @@ export const segment: FindingRule<'segment'> = {
     evidence.tests = raw
       .map((t, i): SegmentTest => {
         const adjustedPValue = adjusted[i]!;
-        const large =
-          t.metric === 'rmse' ? t.rise >= minEffect.errorIncrease : t.drop >= minEffect.accuracyDrop;
-        return { ...t, adjustedPValue, broken: adjustedPValue < alpha && large };
+        return { ...t, adjustedPValue, broken: adjustedPValue < alpha && fellBy(t, minEffect) };
       })
       .sort((a, b) => a.adjustedPValue - b.adjustedPValue || a.name.localeCompare(b.name));
     const broken = evidence.tests.filter((t) => t.broken);
@@ -161,6 +161,14 @@ export const segment: FindingRule<'segment'> = {
         'segment',
         `${broken.length} of ${evidence.tests.length} segments fell: the whole model's failure, not a segment's`,
         evidence,
+      );
+    }
+    const pooled = othersPooled(testable, new Set(broken.map((t) => t.name)), regression);
+    if (broken.length > 0 && pooled && pooled.pValue < alpha && fellBy(pooled, minEffect)) {
+      return notJudged(
+        'segment',
+        `the other segments fell too (pooled: adjusted p ${pooled.pValue.toPrecision(2)}): the whole model's failure, not a segment's`,
+        { ...evidence, othersPooled: pooled },
       );
     }
     const worst = broken[0];
@@ -207,6 +215,46 @@ export const segment: FindingRule<'segment'> = {
   // (its promotion) or a person lifts it.
   holdUntil: null,
 };
+
+/** The test's fall reaches the policy's minimum effect: minEffect.accuracyDrop, or minEffect.errorIncrease. */
+function fellBy(t: OneSegmentTest, minEffect: DetectSettings['detection']['minEffect']): boolean {
+  return t.metric === 'rmse' ? t.rise >= minEffect.errorIncrease : t.drop >= minEffect.accuracyDrop;
+}
+
+/**
+ * The segments not found broken, pooled, tested against their pooled baselines as one segment is. A change
+ * of the whole population shows, window by window, as only some segments significantly down — each alone
+ * has few rows, and the correction across segments takes more of its power — so a share of broken segments
+ * under segmentMaxBrokenShare does not make a fall confined. The rest, pooled, has the rows to show
+ * whether it fell too: if so (one-sided p below alpha, by the minimum effect), the model is broken, not a
+ * segment. Null when no other segment was tested.
+ */
+function othersPooled(
+  testable: readonly { part: SegmentWindow; base: SegmentBaseline }[],
+  broken: ReadonlySet<string>,
+  regression: boolean,
+): OneSegmentTest | null {
+  const others = testable.filter(({ part }) => !broken.has(part.name));
+  if (others.length === 0) return null;
+  const add = (a: SampleSums | undefined, b: SampleSums | undefined): SampleSums => ({
+    n: (a?.n ?? 0) + (b?.n ?? 0),
+    sum: (a?.sum ?? 0) + (b?.sum ?? 0),
+    sumSquares: (a?.sumSquares ?? 0) + (b?.sumSquares ?? 0),
+  });
+  const part = { name: 'others', labelled: 0, correct: 0 } as SegmentWindow;
+  const base: SegmentBaseline = { labelled: 0, correct: 0 };
+  for (const o of others) {
+    part.labelled += o.part.labelled;
+    part.correct += o.part.correct;
+    base.labelled += o.base.labelled;
+    base.correct += o.base.correct;
+    if (regression) {
+      part.squaredErrors = add(part.squaredErrors, o.part.squaredErrors);
+      base.squaredErrors = add(base.squaredErrors, o.base.squaredErrors);
+    }
+  }
+  return segmentTest(part, base, regression);
+}
 
 /** Rows a segment's window is tested on: labelled (classifiers), labelled with a valid prediction (regressors). */
 function rowsOf(part: SegmentWindow, regression: boolean): number {
