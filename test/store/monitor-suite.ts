@@ -21,6 +21,7 @@ import { SCENARIOS, type Scenario } from '../../lib/sim/scenarios.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
 import { CREDIT_LABELS, creditData } from '../helpers/credit-model.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { registerTrainedOnce } from '../helpers/trained-once.ts';
 
 const WINDOW_MS = 100_000;
 const EVENTS = 5000;
@@ -51,10 +52,13 @@ async function deployCreditModel(db: TestDatabase, name: string, scenario?: Scen
       ...(scenario?.segments ? { segments: [...scenario.segments] } : {}),
     },
   });
-  const data = creditData(2000, 7);
-  await registerVersion(db.store, name, {
-    train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 1 },
-    data: { rows: data.rows, labels: data.labels.map(String) },
+  // Trained once per file (test/helpers/trained-once.ts): every model here deploys the same version.
+  await registerTrainedOnce(db.store, name, 'credit rows 2000 seed 7, logistic-regression 0.3 seed 1', () => {
+    const data = creditData(2000, 7);
+    return registerVersion(db.store, name, {
+      train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 1 },
+      data: { rows: data.rows, labels: data.labels.map(String) },
+    });
   });
   await changeDeployment(db.store, name, { production: 1, reason: 'first deployment', actor: 'human:test' });
   const model = await db.store.model.findUniqueOrThrow({ where: { name } });
