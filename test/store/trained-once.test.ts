@@ -32,7 +32,8 @@ describeEachProvider('a trained version stored again on %s', (provider) => {
     async (_, model) => {
       const db = await createTestDatabase(provider);
       try {
-        const body = { train: { trainer: scenarioTrainer(model) }, data: referenceData(model, 2000, 8) };
+        // The scenario harness's trainer on the size of its fallback: as deterministic, and cheaper to train.
+        const body = { train: { trainer: scenarioTrainer(model) }, data: referenceData(model, 300, 8) };
         const createModel = (name: string) =>
           db.store.model.create({
             data: {
