@@ -46,6 +46,11 @@ export interface PredictionRecord {
   quality: StoredQuality | null;
   shadowOf: string | null;
   predictedAt: Date;
+  /**
+   * When the store received it; absent (everything the product writes): the time of the insert. Store
+   * tests that lay down a simulated stream give each row its simulated arrival time.
+   */
+  receivedAt?: Date;
 }
 
 /** Rows per INSERT; a full batch commits in ~30–60 ms. More rows are split, in one transaction. */
@@ -117,7 +122,7 @@ function insertStatement(provider: Provider, records: readonly PredictionRecord[
       json(r.quality),
       r.shadowOf,
       time(r.predictedAt),
-      received,
+      r.receivedAt ? time(r.receivedAt) : received,
     ]),
   );
   return provider === 'sqlite'

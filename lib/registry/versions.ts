@@ -418,8 +418,9 @@ export async function registerVersion(store: Store, modelName: string, rawInput:
  * Inserts a candidate version in SQL rather than through Prisma, whose JSON writes round floats to 15–16
  * significant digits (prisma/prisma#11096, #22249): an artifact's weights must come back exactly as
  * they were registered. JSON.stringify writes the shortest text that parses back to the same double.
+ * Exported for tests that store a version registerVersion already made again under another model.
  */
-async function insertVersion(
+export async function insertVersion(
   store: Store,
   v: {
     id: string;

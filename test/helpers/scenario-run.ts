@@ -33,6 +33,7 @@ import { cycleClockQuery, statusQuery } from '../../workflows/messages.ts';
 import { startTestApi, type TestApi } from './api.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { startTimeSkippingServer, workflowBundle } from './temporal.ts';
+import { registerTrainedOnce } from './trained-once.ts';
 
 /** One simulated minute per agent cycle: the default cycle, so cooldowns and maxWaits keep their meaning. */
 export const CYCLE_MS = 60_000;
@@ -519,16 +520,24 @@ async function drive(
   );
   if (scenario.segments)
     await expectStatus(call, 'PUT', path('/segments'), { segments: scenario.segments }, [200]);
-  const train = async (n: number, dataSeed: number) =>
-    (
-      await expectStatus(
-        call,
-        'POST',
-        path('/versions'),
-        { train: { trainer: scenarioTrainer(model) }, data: referenceData(model, n, dataSeed) },
-        [201],
-      )
-    ).version as { version: number; artifact: unknown };
+  // Through the API the first time a run of this file trains it; the same model for later runs
+  // (test/helpers/trained-once.ts).
+  const train = (n: number, dataSeed: number) =>
+    registerTrainedOnce(
+      store,
+      name,
+      `${scenario.models[0]} rows ${n} seed ${dataSeed}, ${scenarioTrainer(model)}`,
+      async () =>
+        (
+          await expectStatus(
+            call,
+            'POST',
+            path('/versions'),
+            { train: { trainer: scenarioTrainer(model) }, data: referenceData(model, n, dataSeed) },
+            [201],
+          )
+        ).version as { id: string },
+    );
   const v1 = await train(2000, seed * 7 + 1);
   // The fallback: a simpler model (fewer rows) that is good enough to serve while production is shielded.
   const fallback = await train(300, seed * 7 + 2);
