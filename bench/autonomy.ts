@@ -8,6 +8,13 @@
 //   npm run bench:autonomy                                  (the committed run)
 //   npm run bench:autonomy -- --held-out 1 --development 0 --families sea,fault-nulls
 //
+// More development seeds, to find failure modes the two committed rounds are too few to show (a false
+// incident per million rows needs tens of cases to appear once): `--development N` runs rounds 1..N of
+// the development set, each a fresh seed from the development master seed (rounds past 2 are seeds the
+// committed run never drew, and no held-out seed: that set has its own master seed). With --out, the
+// committed results and docs are left alone:
+//   npm run bench:autonomy -- --held-out 0 --development 16 --families noise-blip,traffic --out /tmp/dev.json
+//
 // The cases run in `--jobs` processes (default 2, the cores the benchmark is sized for), each taking
 // every jobs-th case; the parent merges their results.
 //

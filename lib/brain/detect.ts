@@ -15,7 +15,12 @@ import type { FindingKind } from '../domain.ts';
 import { DEFAULT_POLICY } from '../policy/defaults.ts';
 import type { Policy } from '../policy/policy.ts';
 import { ANOMALY_DEFAULTS, rateJudged } from './findings/anomaly.ts';
-import { CONCEPT_DRIFT_DEFAULTS, learnAccuracy } from './findings/concept-drift.ts';
+import {
+  type BaselineStanding,
+  CONCEPT_DRIFT_DEFAULTS,
+  learnAccuracy,
+  learnRmse,
+} from './findings/concept-drift.ts';
 import { observeWindow } from './findings/cross-kind.ts';
 import { DATA_DRIFT_DEFAULTS } from './findings/data-drift.ts';
 import type { DetectSettings, Observation } from './findings/rule.ts';
@@ -179,17 +184,21 @@ export function detect(
       window.estimateTrustworthy ? window.estimatedAccuracy : null,
     );
   }
-  // A regression window's RMSE waits while the RMSE CUSUM is above zero (DetectorState.pendingRmse).
+  // A regression window's RMSE waits while the RMSE CUSUM is above zero or a finding is only suspected,
+  // at most regressionBaselineLagWindows windows (learnRmse, DetectorState.pendingRmse).
   const { calibrationCusum, errorCusum, rmseCusum } = sequential;
   let pendingRmse = state.pendingRmse;
   const rmse = window.task === 'regression' && window.labelled >= settings.minRows ? window.rmse : null;
   if (rmse != null) {
-    if (!healthy || !judgeable) pendingRmse = undefined;
-    else if (rmseCusum && rmseCusum.statistic > 0) pendingRmse = [...(pendingRmse ?? []), rmse];
-    else {
-      for (const x of [...(pendingRmse ?? []), rmse]) baselines.rmse = extend(baselines.rmse, x);
-      pendingRmse = undefined;
-    }
+    const standing: BaselineStanding =
+      !judgeable || degraded || findings.some((f) => f.state !== 'suspect')
+        ? 'failing'
+        : healthy
+          ? 'healthy'
+          : 'suspect';
+    const learnt = learnRmse(baselines.rmse, pendingRmse, rmse, standing, (rmseCusum?.statistic ?? 0) > 0);
+    baselines.rmse = learnt.rmse;
+    pendingRmse = learnt.pendingRmse;
   }
   const segmentObservation = observations.find((o) => o.kind === 'segment');
   const segments = learnSegments(

@@ -275,9 +275,10 @@ export interface DetectorState {
    */
   rmseCusum?: CusumSide;
   /**
-   * Healthy regression windows' RMSE held back from the baseline while the RMSE CUSUM is above zero:
-   * they join it when the CUSUM returns to zero and are dropped if it confirms a rise, so a slow rise
-   * never becomes the baseline it is measured against.
+   * Regression windows' RMSE held back from the baseline while the RMSE CUSUM is above zero or a finding
+   * is only suspected: they join it when neither holds, or after regressionBaselineLagWindows newer
+   * windows, and are dropped if a finding is confirmed, so a rise never becomes the baseline it is
+   * measured against (findings/concept-drift.ts learnRmse).
    */
   pendingRmse?: number[];
   /**

@@ -35,11 +35,15 @@ export interface QualityDigest {
   name: string;
   invalidRate: number;
   /**
-   * The problem kind with the most rows, or how the column is misread (then every row counts as invalid);
+   * The problem kind with the most rows, or how the column is misread (then its misread rows, all of a
+   * rescaled column's, the swapped share of a swapped one's, count as invalid);
    * null when the issue is the null rate or a constant column.
    */
   mainProblem: ValueProblem | Misreading['kind'] | null;
-  /** How the column is misread: "×1000" (its values in other units) or "swapped with x"; null when not. */
+  /**
+   * How the column is misread: "×1000" (its values in other units) or "swapped with x" (in part of the
+   * rows: "swapped with x in 30 % of rows"); null when not.
+   */
   misread?: string | null;
   nullRate: number;
   referenceNullRate: number | null;
@@ -141,8 +145,12 @@ export function summarizeForAgent(
       };
       if (q.misread !== null) {
         const misread =
-          q.misread.kind === 'rescaled' ? `×${q.misread.factor}` : `swapped with ${q.misread.with}`;
-        return { ...common, invalidRate: 1, mainProblem: q.misread.kind, misread };
+          q.misread.kind === 'rescaled'
+            ? `×${q.misread.factor}`
+            : `swapped with ${q.misread.with}${q.misread.share < 1 ? ` in ${Math.round(q.misread.share * 100)} % of rows` : ''}`;
+        // The misread rows are invalid: every row of a rescaled column, the swapped share of a swapped one.
+        const invalidRate = q.misread.kind === 'swapped' ? q.misread.share : 1;
+        return { ...common, invalidRate, mainProblem: q.misread.kind, misread };
       }
       return {
         ...common,

@@ -93,8 +93,24 @@ describe('columns that arrive in other units or under another name', () => {
 
   it('reads two swapped columns as swapped, each with the other', () => {
     const w = window(rows(5, 1000).map((r) => ({ ...r, utilization: r.ratio!, ratio: r.utilization! })));
-    expect(quality(w, 'utilization').misread).toEqual({ kind: 'swapped', with: 'ratio' });
-    expect(quality(w, 'ratio').misread).toEqual({ kind: 'swapped', with: 'utilization' });
+    expect(quality(w, 'utilization').misread).toEqual({ kind: 'swapped', with: 'ratio', share: 1 });
+    expect(quality(w, 'ratio').misread).toEqual({ kind: 'swapped', with: 'utilization', share: 1 });
+  });
+
+  it('reads a window that straddles the start of a swap as swapped in that share of its rows', () => {
+    // Its first 700 rows are clean, the last 300 swapped: each column is a mixture of the two, which
+    // neither reference explains alone (the edge windows of a swap were read as drift, and confirmed it).
+    const w = window(
+      rows(8, 1000).map((r, i) => (i < 700 ? r : { ...r, utilization: r.ratio!, ratio: r.utilization! })),
+    );
+    const misread = quality(w, 'utilization').misread;
+    expect(misread).toMatchObject({ kind: 'swapped', with: 'ratio' });
+    expect(misread?.kind === 'swapped' && misread.share).toBeCloseTo(0.3, 1);
+    expect(quality(w, 'ratio').misread).toMatchObject({ kind: 'swapped', with: 'utilization' });
+    const digest = w.digest.quality.find((q) => q.name === 'utilization')!;
+    expect(digest).toMatchObject({ mainProblem: 'swapped' });
+    expect(digest.misread).toMatch(/^swapped with ratio in (25|30|35) % of rows$/);
+    expect(digest.invalidRate).toBeCloseTo(0.3, 1);
   });
 
   it('does not read a column that moved towards another feature as swapped with it', () => {

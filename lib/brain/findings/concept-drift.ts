@@ -8,11 +8,12 @@ import type { FindingKind } from '../../domain.ts';
 import type { ErrorRateMode } from '../../policy/policy.ts';
 import { normalQuantile, normalSf, studentTSf } from '../../stats/distributions.ts';
 import { twoProportionZTest } from '../../stats/proportions.ts';
-import type { CusumSide, DetectorState, WindowSummary } from '../types.ts';
+import type { CusumSide, DetectorState, RunningBaseline, WindowSummary } from '../types.ts';
 import type { DetectSettings, FindingRule, Observation } from './rule.ts';
 import {
   baselineMean,
   baselineSd,
+  extend,
   finite,
   margin,
   performanceBaseline,
@@ -99,8 +100,17 @@ export const CONCEPT_DRIFT_DEFAULTS = {
    * rows).
    */
   baselineLagRows: 2000,
+  /**
+   * A regression window waiting to join the RMSE baseline (learnRmse) joins once this many newer windows
+   * have come without a confirmed finding. Twice the windows the CUSUM takes to confirm the minimum
+   * effect (a 20 % rise at the 15 % floor: about 10 windows with the confidence bound it asks), so a rise
+   * confirms before its windows could join; chosen on the autonomy bench's development seeds.
+   */
+  regressionBaselineLagWindows: 20,
   /** Labelled rows behind the baseline before the charts run: their p0 must be an estimate worth trusting. */
   errorCusumMinBaselineRows: 2000,
+  /** The error charts' p0: the baseline's error rate plus this many of its standard errors (readErrorStream). */
+  baselineErrorMargin: 1,
 } as const;
 
 /**
@@ -346,7 +356,19 @@ function readErrorStream(
     w.labelled === 0
   )
     return idle;
-  const p0 = Math.min(Math.max(1 - productionBaseline, 1e-3), 1 - 1e-3);
+  // The charts take p0 as known, but it is the error rate of the baseline's labelled rows, an estimate:
+  // charts set at an estimate that came out low by chance (a 2,000-row baseline is off by ±0.007 at 0.1)
+  // see a rise that is not there and alarm within a few thousand rows. They are set one standard error
+  // above it, which tightens to the estimate as the baseline grows. One, not the (1 − alpha) bound:
+  // chosen on the autonomy bench's development seeds and the detection tests, where the (1 − alpha)
+  // bound delayed a 0.20 → 0.25 rise past ADWIN's; one standard error keeps the tests' delay bounds but
+  // still doubles that rise's delay on bench:detection (1,188 → 2,225 rows to the window's end).
+  const measured = 1 - productionBaseline;
+  const standardError = Math.sqrt((measured * (1 - measured)) / state.baselineLabelled);
+  const p0 = Math.min(
+    Math.max(measured + CONCEPT_DRIFT_DEFAULTS.baselineErrorMargin * standardError, 1e-3),
+    1 - 1e-3,
+  );
   // The default charts (rises of 0.05, 0.1, 0.2), scaled so the smallest is the policy's minimum drop.
   const scale = s.detection.minEffect.accuracyDrop / BERNOULLI_CUSUM_DEFAULTS.charts[0]!.shift;
   const charts = BERNOULLI_CUSUM_DEFAULTS.charts
@@ -522,6 +544,54 @@ export function learnAccuracy(
     join(oldest);
   }
   return { baselineLabelled, baselineCorrect, baselineWindows, pendingBaseline: pending };
+}
+
+/** How a window stands for the baselines it may join: healthy, only suspected (unconfirmed findings), or failing. */
+export type BaselineStanding = 'healthy' | 'suspect' | 'failing';
+
+/**
+ * The regression baseline (healthy windows' RMSE) after a window's RMSE. A window waits while the RMSE
+ * CUSUM is above zero or while a finding on it is only a suspicion (DetectorState.pendingRmse); the
+ * waiting windows join once neither holds and are dropped when something is confirmed, so a rise never
+ * becomes the baseline it is measured against. Two ways that wait biased the baseline low, each ending
+ * in a false alarm on a stationary demand stream at 200 rows a window (baseline 9.2 with its sd at the
+ * floor, 1.4, against its windows' 11.4 and 2.7):
+ * - a suspicion that never confirms was noise, yet its windows were dropped, cutting the top of the
+ *   windows' spread from the baseline: they now wait like the others;
+ * - a baseline estimated low from its first few windows kept the CUSUM above zero for as long as the
+ *   stream ran (90 windows there), and the windows that would have corrected it never joined: a window
+ *   now joins once `regressionBaselineLagWindows` newer ones have come without a confirmation, as the
+ *   accuracy baseline's windows do after `baselineLagRows` (learnAccuracy).
+ * A window counts at most `regressionZCap` sds above the baseline, as in the CUSUM, so one huge error
+ * does not move the baseline either.
+ */
+export function learnRmse(
+  baseline: RunningBaseline | undefined,
+  pending: readonly number[] | undefined,
+  rmse: number,
+  standing: BaselineStanding,
+  /** The RMSE CUSUM is above zero after the window. */
+  cusumAbove: boolean,
+): { rmse: RunningBaseline | undefined; pendingRmse: number[] | undefined } {
+  if (standing === 'failing') return { rmse: baseline, pendingRmse: undefined };
+  const mean = baselineMean(baseline);
+  const value =
+    mean === null
+      ? rmse
+      : Math.min(
+          rmse,
+          mean +
+            CONCEPT_DRIFT_DEFAULTS.regressionZCap *
+              Math.max(baselineSd(baseline!), CONCEPT_DRIFT_DEFAULTS.regressionSdFloor * mean),
+        );
+  const waiting = [...(pending ?? []), value];
+  const wait = standing === 'suspect' || cusumAbove;
+  const joining = wait
+    ? waiting.splice(0, Math.max(0, waiting.length - CONCEPT_DRIFT_DEFAULTS.regressionBaselineLagWindows))
+    : waiting.splice(0);
+  let next = baseline;
+  for (const x of joining) next = extend(next, x);
+  return { rmse: next, pendingRmse: waiting.length > 0 ? waiting : undefined };
 }
 
 const errorRise = (since: number | null, baseline: number | null): number | null =>
