@@ -69,6 +69,14 @@ const DIFFERENTIAL_POLICY: PolicyInput = {
 };
 
 const FIXED_SEED = 1;
+/**
+ * Windows the run goes on after the agent's incident has ended (the scenario tests' 2, plus 2): the backtest
+ * may take a rung a window before or after the agent (verification's early exits count rows that arrived
+ * in the same window), and the rung after it then runs on other rows; it must have the windows to end too.
+ * With 2, segment-failure's third rung (a retrain on more rows) ended in the agent and was still waiting
+ * for rows in the backtest, or not, by the machine's load.
+ */
+const SETTLE_WINDOWS = 4;
 /** Scenarios each daily seed draws: every scenario on every seed would not fit in CI's few minutes. */
 const SCENARIOS_PER_SEED = 3;
 
@@ -109,6 +117,7 @@ async function differential(scenario: Scenario, seed: number): Promise<Different
       seed,
       policy: DIFFERENTIAL_POLICY,
       acknowledge: false,
+      plan: { settleWindows: SETTLE_WINDOWS },
     });
     runs.push(run);
     return run;
