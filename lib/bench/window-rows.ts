@@ -3,6 +3,7 @@
 // probabilities, 60 % labelled. Deterministic for a seed.
 import type { FeatureRow, FeatureSchema } from '../domain.ts';
 import { buildReferenceProfile, type ReferenceProfile, type WindowPrediction } from '../monitor/index.ts';
+import type { Segment } from '../segments/segment.ts';
 import type { Random } from '../sim/random.ts';
 
 export const WINDOW_START_MS = Date.parse('2026-01-01T00:00:00.000Z');
@@ -92,9 +93,13 @@ export function* windowRows(
   }
 }
 
-/** The reference profile of rows drawn at shift 0, as the registry would store it. */
-export function windowReference(rows: readonly WindowPrediction[]): ReferenceProfile {
+/** The reference profile of rows drawn at shift 0, as the registry would store it for these segments. */
+export function windowReference(
+  rows: readonly WindowPrediction[],
+  segments: readonly Segment[] = [],
+): ReferenceProfile {
   return buildReferenceProfile({
+    segments,
     schema: WINDOW_SCHEMA,
     task: 'binary',
     labels: ['0', '1'],
