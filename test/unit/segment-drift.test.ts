@@ -2,7 +2,13 @@
 // registration from the reference rows of each segment with enough of them, measured by the monitor on
 // the segment's window rows, and judged by the data_drift rule with Benjamini–Hochberg across segments.
 import { describe, expect, it } from 'vitest';
-import { WINDOW_SCHEMA, WINDOW_START_MS, windowReference, windowRows } from '../../lib/bench/window-rows.ts';
+import {
+  measureWindowRows,
+  WINDOW_SCHEMA,
+  WINDOW_START_MS,
+  windowReference,
+  windowRows,
+} from '../../lib/bench/window-rows.ts';
 import { DEFAULT_DETECT_SETTINGS, detect, initialDetectorState } from '../../lib/brain/detect.ts';
 import { segmentDrift } from '../../lib/brain/findings/data-drift.ts';
 import { FINDING_RULES } from '../../lib/brain/findings/index.ts';
@@ -13,7 +19,6 @@ import {
   segmentReference,
   type WindowPrediction,
 } from '../../lib/monitor/index.ts';
-import { measureWindow } from '../../lib/monitor/measure.ts';
 import { resolveSegments } from '../../lib/segments/definition.ts';
 import { inSegment, type Segment } from '../../lib/segments/segment.ts';
 import { Random } from '../../lib/sim/random.ts';
@@ -25,27 +30,12 @@ const { segments } = resolveSegments(
 );
 
 /** One window of `rows` measured against `reference` for `segments`. */
-function measure(
+const measure = (
   reference: ReferenceProfile,
   rows: WindowPrediction[],
   seq = 1,
   withSegments: readonly Segment[] = segments,
-): WindowSummary {
-  return measureWindow({
-    task: 'binary',
-    labels: ['0', '1'],
-    reference,
-    seq,
-    schema: WINDOW_SCHEMA,
-    previousArrival: null,
-    startAt: rows[0]!.receivedAt,
-    endAt: new Date(rows.at(-1)!.receivedAt.getTime() + 1),
-    minRows: 30,
-    arrivals: rows,
-    labelledInWindow: rows.filter((r) => r.label !== null),
-    segments: withSegments,
-  }).summary;
-}
+): WindowSummary => measureWindowRows(reference, rows, seq, withSegments);
 
 /** `count` rows from `fromMs`; in segment `c0=v1` only, x0 moved by `shift` (one sd is 10). */
 function rowsShiftedIn(rng: Random, count: number, fromMs: number, shift: number): WindowPrediction[] {
