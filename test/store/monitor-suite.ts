@@ -54,7 +54,9 @@ async function deployCreditModel(db: TestDatabase, name: string, scenario?: Scen
     },
   });
   // Trained once per file (test/helpers/trained-once.ts): every model here deploys the same version.
-  await registerTrainedOnce(db.store, name, 'credit rows 2000 seed 7, logistic-regression 0.3 seed 1', () => {
+  // The segments are part of the key: the version's reference profile has each segment's own reference.
+  const key = `credit rows 2000 seed 7, logistic-regression 0.3 seed 1, segments ${JSON.stringify(scenario?.segments ?? [])}`;
+  await registerTrainedOnce(db.store, name, key, () => {
     const data = creditData(2000, 7);
     return registerVersion(db.store, name, {
       train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 1 },
