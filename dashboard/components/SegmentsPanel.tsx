@@ -5,8 +5,9 @@ import type { Revision } from '../lib/types';
 
 /**
  * The model's segments in the agent's last window: rows, labelled rows, accuracy (a regressor's: RMSE, the
- * metric the segment finding judges it on) and the most shifted
- * feature of each, the segment a `segment` finding names, and the segments the fallback serves.
+ * metric the segment finding judges it on) and the most shifted feature of each — against the segment's
+ * own reference, or "vs all, not judged" against the whole population's — the segment a `segment`
+ * finding names, the segments a `data_drift` finding names, and the segments the fallback serves.
  */
 export function SegmentsPanel({ live, deployment }: { live: AgentState | undefined; deployment?: Revision }) {
   const parts = live?.lastWindow?.segments;
@@ -20,6 +21,10 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
   }
   const finding = live?.lastFindings.find((f) => f.kind === 'segment');
   const flagged = finding?.kind === 'segment' ? finding.evidence.segment : null;
+  const drift = live?.lastFindings.find((f) => f.kind === 'data_drift');
+  const drifted = new Set(
+    drift?.kind === 'data_drift' ? (drift.evidence.segmentsDrifted ?? []).map((d) => d.segment) : [],
+  );
   const onFallback = new Set(deployment?.fallbackSegments ?? []);
   const regression = live?.lastWindow?.task === 'regression';
   return (
@@ -50,7 +55,11 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
               <td>{p.count}</td>
               <td>{p.labelled}</td>
               <td>{performanceOf(p, regression)}</td>
-              <td>{p.drift ? `${p.drift.name} (${formatNumber(p.drift.psi, 2)})` : '–'}</td>
+              <td>
+                {p.drift ? `${p.drift.name} (${formatNumber(p.drift.psi, 2)})` : '–'}
+                {p.driftReference === 'segment' ? '' : ' vs all, not judged'}
+                {drifted.has(p.name) ? ' ⚠ drifted' : ''}
+              </td>
               <td>{onFallback.has(p.name) ? 'fallback' : 'production'}</td>
             </tr>
           ))}

@@ -218,7 +218,12 @@ class Replay {
 
   constructor(private readonly options: BacktestOptions) {
     const { stream, policy } = options;
-    this.shape = { schema: stream.schema, task: stream.task, classes: stream.classes };
+    this.shape = {
+      schema: stream.schema,
+      task: stream.task,
+      classes: stream.classes,
+      segments: options.segments ?? [],
+    };
     const trainRows = options.trainRows ?? 0;
     if (!options.model && !options.deployments && trainRows <= 0) {
       throw new BacktestInputError(

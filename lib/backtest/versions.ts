@@ -12,6 +12,7 @@ import {
   trainModel,
 } from '../models/index.ts';
 import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '../monitor/index.ts';
+import type { Segment } from '../segments/segment.ts';
 
 export interface BacktestVersion {
   version: number;
@@ -32,6 +33,8 @@ export interface ModelShape {
   schema: FeatureSchema;
   task: Task;
   classes: string[] | null;
+  /** The model's segments: each version's profile gets their own references, as the registry's does. */
+  segments?: readonly Segment[];
 }
 
 /** Labelled rows in time order, and when each arrived. */
@@ -134,6 +137,7 @@ export async function makeVersion(
         labels: shape.classes,
         rows: reference.rows,
         outputs,
+        segments: shape.segments ?? [],
         // No arrival rate, as the registry stores none: the monitor then judges a window's gaps as the
         // live agent does (a window without traffic), not against the reference rows' spacing, which a
         // bursty stream (predictions logged in batches) makes look like traffic stopping between batches.

@@ -1,8 +1,12 @@
 // Synthetic window traffic for the window benchmark (bench/window.ts) and the sketch tests: 20 features
 // of mixed types (10 numeric of several shapes, 6 categorical, 4 boolean) and a binary classifier with
 // probabilities, 60 % labelled. Deterministic for a seed.
+
+import type { WindowSummary } from '../brain/types.ts';
 import type { FeatureRow, FeatureSchema } from '../domain.ts';
 import { buildReferenceProfile, type ReferenceProfile, type WindowPrediction } from '../monitor/index.ts';
+import { measureWindow } from '../monitor/measure.ts';
+import type { Segment } from '../segments/segment.ts';
 import type { Random } from '../sim/random.ts';
 
 export const WINDOW_START_MS = Date.parse('2026-01-01T00:00:00.000Z');
@@ -92,9 +96,13 @@ export function* windowRows(
   }
 }
 
-/** The reference profile of rows drawn at shift 0, as the registry would store it. */
-export function windowReference(rows: readonly WindowPrediction[]): ReferenceProfile {
+/** The reference profile of rows drawn at shift 0, as the registry would store it for these segments. */
+export function windowReference(
+  rows: readonly WindowPrediction[],
+  segments: readonly Segment[] = [],
+): ReferenceProfile {
   return buildReferenceProfile({
+    segments,
     schema: WINDOW_SCHEMA,
     task: 'binary',
     labels: ['0', '1'],
@@ -103,4 +111,27 @@ export function windowReference(rows: readonly WindowPrediction[]): ReferencePro
     truth: rows.map((r) => r.label?.value ?? null),
     timestamps: rows.map((r) => r.receivedAt),
   });
+}
+
+/** The summary of one window of these rows (their labels all arrived in it), measured for `segments`. */
+export function measureWindowRows(
+  reference: ReferenceProfile,
+  rows: readonly WindowPrediction[],
+  seq: number,
+  segments: readonly Segment[],
+): WindowSummary {
+  return measureWindow({
+    task: 'binary',
+    labels: ['0', '1'],
+    reference,
+    seq,
+    schema: WINDOW_SCHEMA,
+    previousArrival: null,
+    startAt: rows[0]!.receivedAt,
+    endAt: new Date(rows.at(-1)!.receivedAt.getTime() + 1),
+    minRows: 30,
+    arrivals: rows,
+    labelledInWindow: rows.filter((r) => r.label !== null),
+    segments,
+  }).summary;
 }

@@ -130,10 +130,21 @@ export interface SegmentWindow {
    * before segments of regressors were judged.
    */
   squaredErrors?: SampleSums;
-  /** Its features whose drift was tested against the serving version's reference (whole population). */
+  /**
+   * Its features whose drift was tested: against the segment's own reference (driftReference), or else
+   * the serving version's whole population's, without the feature that defines the segment.
+   */
   featuresJudged: number;
-  /** The segment's most shifted feature against that reference; null when none was judged. */
+  /**
+   * The segment's most shifted feature (largest PSI) against that reference, its adjusted p-value
+   * corrected across the segment's features; null when none was judged.
+   */
   drift: WindowDrift | null;
+  /**
+   * 'segment': drift was measured against the segment's own reference (ReferenceProfile.segments), and
+   * the data_drift rule judges it. Absent: against the whole population's, shown and not judged.
+   */
+  driftReference?: 'segment';
   predictionPsi: number | null;
   /**
    * The fallback answers the segment's rows (a segment remedy's route, DeploymentFacts.fallbackSegments):

@@ -51,6 +51,9 @@ export {
   type ReferenceInput,
   type ReferenceProfile,
   type ReferenceSettings,
+  SEGMENT_REFERENCE_DEFAULTS,
+  type SegmentReference,
+  segmentReference,
 } from './reference.ts';
 export {
   type AgentWindowSummary,

@@ -9,6 +9,7 @@ import { inSegment, type Segment } from '../segments/segment.ts';
 import {
   errorRuns,
   type ReferenceProfile,
+  segmentReference,
   summarizeForAgent,
   type WindowMetrics,
   type WindowOptions,
@@ -142,15 +143,22 @@ export class WindowMeasurer {
   private errorStream: { observedAt: number[]; ids: string[]; wrong: number[] } | null;
   private labelledRows = 0;
   private labelledElsewhere = 0;
-  /** One measurer per segment, fed the page's rows that belong to it. */
-  private readonly segments: { segment: Segment; measurer: WindowMeasurer }[];
+  /**
+   * One measurer per segment, fed the page's rows that belong to it, against the segment's own reference
+   * where the version has one (`own`), else the whole population's.
+   */
+  private readonly segments: { segment: Segment; own: boolean; measurer: WindowMeasurer }[];
 
   constructor(
     private readonly context: MeasureContext,
     classes: string[] | null,
   ) {
     const { segments = [], findingRules: _own, ...whole } = context;
-    this.segments = segments.map((segment) => ({ segment, measurer: new WindowMeasurer(whole, classes) }));
+    this.segments = segments.map((segment) => {
+      const own = segmentReference(context.reference, segment);
+      const measurer = new WindowMeasurer({ ...whole, reference: own ?? whole.reference }, classes);
+      return { segment, own: own !== null, measurer };
+    });
     const common = {
       schema: context.schema,
       task: context.task,
@@ -202,9 +210,9 @@ export class WindowMeasurer {
       ...this.errorRuns(),
     });
     if (this.segments.length > 0) {
-      summary.segments = this.segments.map(({ segment, measurer }) => {
+      summary.segments = this.segments.map(({ segment, own, measurer }) => {
         const { summary: part, metrics } = measurer.result();
-        return segmentDigest(segment, part, metrics.realised.performance);
+        return segmentDigest(segment, own, part, metrics.realised.performance);
       });
     }
     const own = this.context.findingRules;
@@ -298,12 +306,14 @@ function rowsOf(page: readonly WindowPrediction[], segment: Segment): WindowPred
 
 /**
  * What the agent carries of a segment's window: its rows, performance (a regressor's as the sums of its
- * squared errors, which the segment rule tests) and its most shifted feature. The
- * reference is the whole population's, so the feature that defines the segment always looks shifted
- * there (one value of it, or one side of a threshold): it is left out.
+ * squared errors, which the segment rule tests) and its most shifted feature. Against the segment's own
+ * reference (`own`) every feature is compared like for like, and the data_drift rule judges the digest.
+ * Against the whole population's, the feature that defines the segment always looks shifted (one value
+ * of it, or one side of a threshold): it is left out, and the digest is shown, not judged.
  */
 function segmentDigest(
   segment: Segment,
+  own: boolean,
   s: WindowSummary,
   performance: WindowMetrics['performance'],
 ): SegmentWindow {
@@ -315,7 +325,8 @@ function segmentDigest(
     accuracy: s.accuracy,
     rmse: s.rmse ?? null,
     featuresJudged: s.featuresJudged ?? 0,
-    drift: s.drift?.find((d) => d.name !== segment.feature) ?? null,
+    drift: (own ? s.drift?.[0] : s.drift?.find((d) => d.name !== segment.feature)) ?? null,
+    ...(own ? { driftReference: 'segment' as const } : {}),
     predictionPsi: s.predictionPsi ?? null,
     ...(performance?.task === 'regression' ? { squaredErrors: storable(performance.squaredErrors) } : {}),
   };

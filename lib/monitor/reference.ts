@@ -6,6 +6,7 @@
 // (~100 kB per numeric feature at the default sample size).
 import type { FeatureRow, FeatureSchema, FeatureSpec, Task } from '../domain.ts';
 import type { ModelOutput } from '../models/types.ts';
+import { inSegment, type Segment } from '../segments/segment.ts';
 import { readFeatureColumns } from './columns.ts';
 import { type ConfidenceMetrics, confidenceMetrics } from './confidence.ts';
 import {
@@ -32,6 +33,34 @@ export const REFERENCE_PROFILE_FORMAT = 1;
 
 /** Sample size and PSI bins per numeric distribution; documented with DISTRIBUTION_DEFAULTS. */
 export type ReferenceSettings = typeof DISTRIBUTION_DEFAULTS;
+
+export const SEGMENT_REFERENCE_DEFAULTS = {
+  /**
+   * Reference rows a segment needs for a reference of its own; a segment with fewer keeps being compared
+   * with the whole population's (shown, not judged). The drift gate (lib/brain/findings/data-drift.ts
+   * featureDrifted) reads PSI over 10 reference-quantile bins: from n reference rows the bins' own
+   * sampling noise adds about (bins − 1)/n to every window's PSI, 0.045 at 200 rows, under a quarter of
+   * the default minEffect.psi (0.2), where 50 rows would add 0.18 and let noise pass the effect gate.
+   * 200 is also the labelled rows a segment's performance baseline needs (SEGMENT_DEFAULTS).
+   */
+  minRows: 200,
+  /**
+   * Values kept per numeric variable of a segment's reference (the whole population keeps
+   * DISTRIBUTION_DEFAULTS.sampleSize): up to MAX_SEGMENTS references are stored with the version, and
+   * a sample of 1,000 order statistics is within 1/1,000 of the segment's CDF, far below any KS gap a
+   * segment's window (tens to hundreds of rows) can show.
+   */
+  sampleSize: 1000,
+} as const;
+
+/**
+ * A segment's own reference: the profile of the reference rows that belong to it, and the definition it
+ * was built for (a segment redefined under the same name no longer matches it: segmentReference).
+ */
+export interface SegmentReference {
+  segment: Segment;
+  profile: ReferenceProfile;
+}
 
 export interface FeatureProfile {
   name: string;
@@ -65,6 +94,13 @@ export interface ReferenceProfile {
   calibration: CalibrationCheck | null;
   /** Null without timestamps. */
   arrivals: { count: number; meanInterArrivalSeconds: number | null } | null;
+  /**
+   * The model's segments at the version's registration with at least SEGMENT_REFERENCE_DEFAULTS.minRows
+   * reference rows, each profiled on its own rows (no performance, calibration or arrivals). Absent in
+   * profiles built before segments had references, and for a model without segments: a segment without
+   * one is compared with the whole population, and its drift is shown, not judged.
+   */
+  segments?: SegmentReference[];
 }
 
 export interface ReferenceInput {
@@ -80,6 +116,8 @@ export interface ReferenceInput {
   /** When each row arrived, index-aligned: gives the usual arrival rate. */
   timestamps?: readonly Date[];
   settings?: Partial<ReferenceSettings>;
+  /** The model's segments: each with enough rows gets a reference of its own (ReferenceProfile.segments). */
+  segments?: readonly Segment[];
 }
 
 export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
@@ -128,6 +166,7 @@ export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
     performance: null,
     calibration: null,
     arrivals: timestamps ? arrivalsOf(timestamps) : null,
+    ...segmentReferences(input, settings),
   };
   if (!outputs) return profile;
 
@@ -146,6 +185,50 @@ export function buildReferenceProfile(input: ReferenceInput): ReferenceProfile {
         : null,
     ...(truth ? evaluateOutputs({ task, labels: classes, outputs, truth }) : {}),
   };
+}
+
+/** The references of the input's segments with enough rows; {} when none has. */
+function segmentReferences(
+  input: ReferenceInput,
+  settings: ReferenceSettings,
+): Pick<ReferenceProfile, 'segments'> {
+  const references = (input.segments ?? []).flatMap((segment): SegmentReference[] => {
+    const rows = input.rows.flatMap((row, i) => (inSegment(row, segment) ? [i] : []));
+    if (rows.length < SEGMENT_REFERENCE_DEFAULTS.minRows) return [];
+    const { outputs } = input;
+    const profile = buildReferenceProfile({
+      schema: input.schema,
+      task: input.task,
+      labels: input.labels ?? null,
+      rows: rows.map((i) => input.rows[i]!),
+      ...(outputs ? { outputs: rows.map((i) => outputs[i]!) } : {}),
+      settings: {
+        ...settings,
+        sampleSize: Math.min(settings.sampleSize, SEGMENT_REFERENCE_DEFAULTS.sampleSize),
+      },
+    });
+    return [{ segment, profile }];
+  });
+  return references.length > 0 ? { segments: references } : {};
+}
+
+/**
+ * The segment's own reference in a version's profile, built for exactly this definition; null when the
+ * profile has none for it (built before the segment was defined, or before segments had references; too
+ * few reference rows; redefined since).
+ */
+export function segmentReference(
+  reference: ReferenceProfile | null,
+  segment: Segment,
+): ReferenceProfile | null {
+  const own = reference?.segments?.find(
+    (r) =>
+      r.segment.name === segment.name &&
+      r.segment.feature === segment.feature &&
+      r.segment.op === segment.op &&
+      r.segment.value === segment.value,
+  );
+  return own?.profile ?? null;
 }
 
 export interface EvaluationInput {

@@ -30,6 +30,7 @@ import {
   trainModel,
 } from '../models/index.ts';
 import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '../monitor/index.ts';
+import { storedSegments } from '../segments/definition.ts';
 import { Random } from '../sim/random.ts';
 import { modelNotFound, parseBody, RegistryError, type RegistryIssue } from './errors.ts';
 
@@ -378,6 +379,8 @@ export async function registerVersion(store: Store, modelName: string, rawInput:
           labels: shape.classes,
           rows: reference.rows,
           outputs: referenceOutputs ?? undefined,
+          // Segments defined later get their references with the next version (the rows are not kept).
+          segments: storedSegments(model.segments, shape.schema),
         }),
         ...evaluation,
       }

@@ -955,6 +955,8 @@ describe('dashboard', () => {
       for (const row of agree) {
         expect(Number(row[1])).toBeGreaterThan(0);
         expect(row[5]).toBe('production');
+        // Defined after the versions were registered: no reference of their own, drift shown, not judged.
+        expect(row[4]).toMatch(/ vs all, not judged$/);
       }
       expect(await page.getByTestId('segment-finding').count()).toBe(0);
 

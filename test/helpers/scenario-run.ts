@@ -526,7 +526,8 @@ async function drive(
     registerTrainedOnce(
       store,
       name,
-      `${scenario.models[0]} rows ${n} seed ${dataSeed}, ${scenarioTrainer(model)}`,
+      // The segments too: the version's reference profile has each segment's own reference.
+      `${scenario.models[0]} rows ${n} seed ${dataSeed}, ${scenarioTrainer(model)}, segments ${JSON.stringify(scenario.segments ?? [])}`,
       async () =>
         (
           await expectStatus(

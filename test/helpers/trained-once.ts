@@ -1,7 +1,8 @@
 // Registering a version that the same inputs always train alike, once per test file. A built-in trainer is
 // deterministic (the same rows, trainer, options and holdout seed train the same model), and the version
 // row registerVersion stores (artifact, reference profile, metrics, training window) depends on nothing
-// else: not on the model's name, segments or policy. Files that give many models the same trained version
+// else but the model's segments at registration (the reference profile profiles each: ReferenceProfile.
+// segments), which the key must therefore name too: not on the model's name or policy. Files that give many models the same trained version
 // (a scenario file on one seed, the monitor suite) spent a fifth to a tenth of their CPU training it again
 // for each. The first model of a kind registers it the real way (the API, or registerVersion); each later
 // model gets that row stored again as registerVersion stores it (insertVersion: exact floats), under its own
@@ -20,7 +21,8 @@ const made = new Map<string, Promise<VersionRow>>();
 /**
  * The model `modelName`'s next version, trained as `key` says. `register` registers it for real and
  * answers the new version's id; it runs for the first model of each key in this process, and again after
- * a failure. The key must name everything the training depends on (data, its seed, trainer, options).
+ * a failure. The key must name everything the row depends on (data, its seed, trainer, options, and the
+ * model's segments).
  */
 export async function registerTrainedOnce(
   store: Store,

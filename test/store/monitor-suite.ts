@@ -54,7 +54,9 @@ async function deployCreditModel(db: TestDatabase, name: string, scenario?: Scen
     },
   });
   // Trained once per file (test/helpers/trained-once.ts): every model here deploys the same version.
-  await registerTrainedOnce(db.store, name, 'credit rows 2000 seed 7, logistic-regression 0.3 seed 1', () => {
+  // The segments are part of the key: the version's reference profile has each segment's own reference.
+  const key = `credit rows 2000 seed 7, logistic-regression 0.3 seed 1, segments ${JSON.stringify(scenario?.segments ?? [])}`;
+  await registerTrainedOnce(db.store, name, key, () => {
     const data = creditData(2000, 7);
     return registerVersion(db.store, name, {
       train: { trainer: 'logistic-regression', holdoutShare: 0.3, seed: 1 },
@@ -424,6 +426,58 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       expect(summary.segments!.reduce((n, p) => n + p.correct, 0)).toBe(summary.correct);
       const stored = await db.store.metricWindow.findFirstOrThrow({ where: { modelId: model.id, seq: 0 } });
       expect((stored.metrics as unknown as StoredWindowMetrics).summary.segments).toEqual(summary.segments);
+    }, 120_000);
+
+    it("judges one channel's inputs against that channel's own reference: a shift there is a data_drift naming it", async () => {
+      // The channels are defined before the version is registered, so its profile holds each channel's
+      // own reference (lib/monitor/reference.ts); from the onset web applicants are ten years older.
+      const scenario: Scenario = {
+        id: 'older-web-applicants',
+        title: 'Older web applicants',
+        description: 'From the onset web applicants are ten years older; the other channels are unchanged.',
+        models: ['credit-default'],
+        onset: 2500,
+        segments: [{ by: 'channel' }],
+        transform: {
+          population(row) {
+            if (row.channel === 'web') row.age = Math.min(90, (row.age as number) + 10);
+          },
+        },
+        expected: { finding: 'data_drift', response: 'alert', rationale: 'inputs moved in one segment' },
+      };
+      const run = await runAgent(db, scenario, 'credit-older-web');
+      // The broker channel (10 % of applicants) has fewer than SEGMENT_REFERENCE_DEFAULTS.minRows (200) of the
+      // 1,400 reference rows: it keeps being compared with the whole population, shown and not judged.
+      expect(
+        run.windows[0]!.summary.segments!.map((p) => [p.name, p.driftReference ?? 'population']),
+      ).toEqual([
+        ['channel=branch', 'segment'],
+        ['channel=web', 'segment'],
+        ['channel=mobile', 'segment'],
+        ['channel=broker', 'population'],
+      ]);
+      const describeRun = () =>
+        run.windows
+          .map((w) => `${w.summary.seq}: ${w.findings.map((f) => `${f.kind}/${f.state}`).join(' ') || '-'}`)
+          .join('\n');
+      // Nothing before the onset: the stationary channels are judged against their own references too.
+      expect(
+        confirmed(run).filter((c) => c.seq < run.onsetWindow),
+        describeRun(),
+      ).toEqual([]);
+      const window = run.windows.find((w) =>
+        w.findings.some((f) => f.kind === 'data_drift' && f.state === 'confirmed'),
+      );
+      expect(window, describeRun()).toBeDefined();
+      expect(window!.summary.seq - run.onsetWindow + 1).toBeLessThanOrEqual(3);
+      const drift = window!.findings.find((f) => f.kind === 'data_drift')!;
+      expect(drift.kind === 'data_drift' && drift.evidence.segmentsDrifted).toContainEqual(
+        expect.objectContaining({ segment: 'channel=web', name: 'age' }),
+      );
+      expect(
+        drift.kind === 'data_drift' &&
+          drift.evidence.segmentsDrifted!.filter((d) => d.segment !== 'channel=web'),
+      ).toEqual([]);
     }, 120_000);
 
     it("records the verdicts of the user's own finding rules in the window it measures", async () => {

@@ -1,9 +1,11 @@
 // The judgement that spans kinds, in one place: a feature with a data-quality problem is not also
-// drift; a burst moves the inputs for as long as it lasts, so drift during a burst is the burst's; a fall
+// drift; a burst moves the inputs for as long as it lasts, so drift during a burst is the burst's; a
+// segment's drift while its performance fell is the segment's failure; a fall
 // in performance while the inputs moved or broke is the input finding's impact, not a concept drift; and
 // the sequential performance evidence restarts when the inputs move or a concept drift has cleared.
 import type { FindingKind } from '../../domain.ts';
 import type { DetectorState, WindowSummary } from '../types.ts';
+import { withoutSegments } from './data-drift.ts';
 import { FINDING_RULES } from './index.ts';
 import type { DetectSettings, Observation, SequentialState } from './rule.ts';
 import { notJudged } from './shared.ts';
@@ -56,6 +58,14 @@ export function observeWindow(
       summary: 'inputs moved with a traffic burst: see anomaly',
     };
   }
+  let segment = FINDING_RULES.segment.observe(base);
+  // A segment whose performance fell (now, or at its last test) is the segment rule's: its inputs' drift
+  // against its own reference is that failure's, which the segment's remedy contains.
+  const failedSegments = new Set([
+    ...(segment.bad ? segment.evidence.tests.filter((t) => t.broken).map((t) => t.name) : []),
+    ...Object.entries(state.segments ?? {}).flatMap(([name, b]) => (b.broken ? [name] : [])),
+  ]);
+  drift = withoutSegments(drift, failedSegments);
   const performance = FINDING_RULES.concept_drift.observe(base);
   const inputsMoved =
     quality.bad || drift.bad || anomaly.bad || active(state, 'data_quality') || active(state, 'data_drift');
@@ -77,7 +87,6 @@ export function observeWindow(
           : ' (performance unknown)';
     drift = { ...drift, impact, summary: drift.summary + suffix };
   }
-  let segment = FINDING_RULES.segment.observe(base);
   let concept: Observation<'concept_drift'>;
   if (!performance.judged) {
     concept = notJudged('concept_drift', performance.summary, performance.evidence);

@@ -1,8 +1,26 @@
-// data_drift: the inputs' distributions moved away from the reference. Whether performance suffers with
-// it (impact) is the performance reading's, set in cross-kind.ts; decide retrains only when it does.
-import type { FindingFeature, WindowDrift } from '../types.ts';
-import type { DetectSettings, FindingRule } from './rule.ts';
+// data_drift: the inputs' distributions moved away from the reference — the whole window's away from the
+// version's reference, or one segment's away from the segment's own (ReferenceProfile.segments). Whether
+// performance suffers with it (impact) is the performance reading's, set in cross-kind.ts; decide retrains
+// only when it does. A segment whose performance fell is the segment rule's: its drift is that failure's.
+import { benjaminiHochberg } from '../../stats/multiple-testing.ts';
+import type { FindingFeature, WindowDrift, WindowSummary } from '../types.ts';
+import type { DetectSettings, FindingRule, Observation } from './rule.ts';
 import { featureMargins, notJudged, performanceBaseline, rank } from './shared.ts';
+
+/** A segment whose inputs drifted against its own reference: its most shifted feature. */
+export type SegmentDrift = {
+  segment: string;
+  /** The feature. */
+  name: string;
+  test: WindowDrift['test'];
+  statistic: number;
+  psi: number;
+  /**
+   * The feature's p-value adjusted across the segment's features (Benjamini–Hochberg in the window) and
+   * again across the segments judged.
+   */
+  pValue: number;
+};
 
 export interface DataDriftEvidence {
   window: number;
@@ -11,6 +29,12 @@ export interface DataDriftEvidence {
   featuresJudged?: number | null;
   featuresDrifted?: number;
   maxPsi?: number;
+  /**
+   * Segments whose drift was judged against their own reference (absent: none was, as before segments
+   * had references), and those that drifted, most shifted first.
+   */
+  segmentsJudged?: number;
+  segmentsDrifted?: SegmentDrift[];
 }
 
 export const DATA_DRIFT_DEFAULTS = {
@@ -39,6 +63,93 @@ export function featureDrifted(d: WindowDrift, s: DetectSettings): boolean {
   return significant && practical;
 }
 
+/**
+ * The segments judged against their own reference and those whose inputs drifted. Each segment's window
+ * carries its most shifted feature (largest PSI) with its p-value adjusted across the segment's features;
+ * that adjusted p-value is at least the segment's Simes p-value (the smallest adjusted one), so it is a
+ * valid, conservative p-value for "none of the segment's features moved". Those are corrected across the
+ * segments judged (Benjamini–Hochberg, as the segment rule corrects its performance tests): a segment
+ * drifted when its twice-adjusted p-value is below alpha and its feature passes the same effect gate as
+ * the whole window's (featureDrifted). Routed segments (the fallback answers them: a remedy stands),
+ * segments with fewer than window.minRows rows and features with a quality problem are not judged.
+ */
+export function segmentDrift(
+  w: WindowSummary,
+  s: DetectSettings,
+  brokenFeatures: ReadonlySet<string>,
+): { judged: number; drifted: SegmentDrift[] } {
+  const judged = (w.segments ?? []).flatMap((p) =>
+    p.driftReference === 'segment' &&
+    !p.routed &&
+    p.count >= s.minRows &&
+    p.drift !== null &&
+    p.drift.adjustedPValue !== null &&
+    !brokenFeatures.has(p.drift.name)
+      ? [{ segment: p.name, drift: p.drift, pValue: p.drift.adjustedPValue }]
+      : [],
+  );
+  const adjusted = benjaminiHochberg(judged.map((j) => j.pValue));
+  const drifted = judged.flatMap(({ segment, drift: d }, i): SegmentDrift[] =>
+    adjusted[i]! < s.detection.alpha && featureDrifted(d, s)
+      ? [
+          {
+            segment,
+            name: d.name,
+            test: d.test,
+            statistic: d.statistic,
+            psi: d.psi,
+            pValue: adjusted[i]!,
+          },
+        ]
+      : [],
+  );
+  return { judged: judged.length, drifted: drifted.sort((a, b) => b.psi - a.psi) };
+}
+
+/** The observation of the drifted features and segments found in a judged window. */
+function judgement(
+  evidence: DataDriftEvidence,
+  features: FindingFeature[],
+  segments: SegmentDrift[] | undefined,
+): Observation<'data_drift'> {
+  const maxPsi = Math.max(0, ...features.map((f) => f.effect ?? 0), ...(segments ?? []).map((d) => d.psi));
+  const listed = [
+    ...features.map((f) => `${f.name} (PSI ${(f.effect ?? 0).toFixed(2)})`),
+    ...(segments ?? []).map((d) => `${d.name} in segment ${d.segment} (PSI ${d.psi.toFixed(2)})`),
+  ];
+  return {
+    kind: 'data_drift',
+    judged: true,
+    bad: listed.length > 0,
+    severity: maxPsi >= 0.5 ? 'critical' : 'warning',
+    summary: listed.length > 0 ? `input drift in ${listed.join(', ')}` : 'inputs match the reference',
+    evidence: {
+      ...evidence,
+      featuresDrifted: features.length,
+      maxPsi,
+      ...(segments ? { segmentsDrifted: segments } : {}),
+    },
+    features,
+  };
+}
+
+/**
+ * The drift without that of the segments named (cross-kind.ts: their performance fell, and their drift
+ * is that failure's, which the segment rule judges and its remedy contains).
+ */
+export function withoutSegments(
+  drift: Observation<'data_drift'>,
+  segments: ReadonlySet<string>,
+): Observation<'data_drift'> {
+  const drifted = drift.evidence.segmentsDrifted;
+  if (!drift.judged || !drifted?.some((d) => segments.has(d.segment))) return drift;
+  return judgement(
+    drift.evidence,
+    drift.features ?? [],
+    drifted.filter((d) => !segments.has(d.segment)),
+  );
+}
+
 export const dataDrift: FindingRule<'data_drift'> = {
   kind: 'data_drift',
   origin: 'model',
@@ -64,28 +175,27 @@ export const dataDrift: FindingRule<'data_drift'> = {
         });
       }
     }
-    const features = rank(drifted);
-    const maxPsi = Math.max(0, ...drifted.map((f) => f.effect ?? 0));
-    return {
-      kind: 'data_drift',
-      judged: true,
-      bad: features.length > 0,
-      severity: maxPsi >= 0.5 ? 'critical' : 'warning',
-      summary:
-        features.length > 0
-          ? `input drift in ${features.map((f) => `${f.name} (PSI ${(f.effect ?? 0).toFixed(2)})`).join(', ')}`
-          : 'inputs match the reference',
-      evidence: {
+    const segments = segmentDrift(w, s, brokenFeatures);
+    return judgement(
+      {
         ...evidence,
         featuresJudged: w.featuresJudged ?? null,
-        featuresDrifted: features.length,
-        maxPsi,
+        ...(segments.judged > 0 ? { segmentsJudged: segments.judged } : {}),
       },
-      features,
-    };
+      rank(drifted),
+      segments.judged > 0 ? segments.drifted : undefined,
+    );
   },
   margins: (f, policy) =>
-    featureMargins(f.features, policy.detection.minEffect.psi, policy.detection.alpha, f.evidence.maxPsi),
+    featureMargins(
+      [
+        ...(f.features ?? []),
+        ...(f.evidence.segmentsDrifted ?? []).map((d) => ({ ...d, contribution: 1, effect: d.psi })),
+      ],
+      policy.detection.minEffect.psi,
+      policy.detection.alpha,
+      f.evidence.maxPsi,
+    ),
   verificationBaseline: performanceBaseline,
   holdUntil: null,
 };

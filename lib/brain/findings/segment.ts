@@ -9,8 +9,8 @@
 // the whole-window RMSE rule reads it). When most segments fell, the model is broken, not a segment: that
 // is the whole-window rules' to judge, and this rule does not claim it.
 //
-// Only performance is judged per segment, not drift: the reference profile is the whole population's, and
-// a segment differs from it by construction (its drift digest is shown, not judged).
+// Only performance is judged here. A segment's drift against its own reference is the data_drift rule's
+// (data-drift.ts segmentDrift): drift alone is an alert, not a reason for this rule's remedy.
 import { benjaminiHochberg } from '../../stats/multiple-testing.ts';
 import { twoProportionZTest } from '../../stats/proportions.ts';
 import { type SampleSums, welchTTestFromSums } from '../../stats/welch.ts';
