@@ -7,7 +7,7 @@ import type { Revision } from '../lib/types';
  * The model's segments in the agent's last window: rows, labelled rows, accuracy (a regressor's: RMSE, the
  * metric the segment finding judges it on) and the most shifted feature of each — against the segment's
  * own reference, or "vs all, not judged" against the whole population's — the segment a `segment`
- * finding names, the segments a `data_drift` finding names, and the segments the fallback serves.
+ * finding or an open segment incident names, the segments a `data_drift` finding names, and the segments the fallback serves.
  */
 export function SegmentsPanel({ live, deployment }: { live: AgentState | undefined; deployment?: Revision }) {
   const parts = live?.lastWindow?.segments;
@@ -20,7 +20,11 @@ export function SegmentsPanel({ live, deployment }: { live: AgentState | undefin
     );
   }
   const finding = live?.lastFindings.find((f) => f.kind === 'segment');
-  const flagged = finding?.kind === 'segment' ? finding.evidence.segment : null;
+  // The segment the last finding names, or else the one whose incident is open: once its route stands the
+  // segment is not judged (the finding clears), and it stays marked until its incident ends.
+  const flagged =
+    (finding?.kind === 'segment' ? finding.evidence.segment : null) ??
+    (live?.openIncident?.kind === 'segment' ? (live.openIncident.segment ?? null) : null);
   const drift = live?.lastFindings.find((f) => f.kind === 'data_drift');
   const drifted = new Set(
     drift?.kind === 'data_drift' ? (drift.evidence.segmentsDrifted ?? []).map((d) => d.segment) : [],
