@@ -16,7 +16,9 @@
 //   the most recent share, and promotes it only when it beats production on those rows at
 //   policy.retrain.alpha; a canary promotion routes policy.retrain.canaryShare of the traffic to the
 //   candidate and judges it at every window as the agent's canary does (lib/recovery/judge.ts
-//   judgeCanary); a shadow promotion is simulated as a direct one;
+//   judgeCanary); a shadow promotion lets production answer every row while the candidate scores it
+//   beside, and judges the candidate's scores against production's on the same rows, as the agent's
+//   shadow does;
 // - rollback restores the decision's revision, fallback serves the fallback version, disable stops serving;
 // - verification waits for policy.verification.minRows labelled rows served since the action and judges
 //   them against the pre-failure baseline (lib/recovery/judge.ts), within verification.maxWait;
@@ -148,6 +150,8 @@ interface Revision {
   production: number | null;
   fallback: number | null;
   canary: { version: number; share: number } | null;
+  /** A version that scores every row beside production without answering (a shadow trial). */
+  shadow?: number | null;
   /** The segments the fallback serves while production serves the rest (absent: none). */
   fallbackSegments?: string[];
   changedAt: number;
@@ -165,13 +169,15 @@ type Effect =
    */
   | { kind: 'retrain'; since: number; startedAt: number; rowsNeeded?: number; segment?: string }
   | {
-      kind: 'canary';
+      /** A canary or a shadow of the candidate (workflows/remedies.ts trial). */
+      kind: 'trial';
+      mode: 'canary' | 'shadow';
       candidate: number;
       production: number;
       since: number;
       look: number;
       before: number;
-      /** The held-out comparison that let the candidate into its canary. */
+      /** The held-out comparison that let the candidate into its trial. */
       trained: string;
       /** The segment whose fallback route the promotion lifts. */
       liftRoute?: string;
@@ -196,6 +202,10 @@ class Replay {
   private readonly rows: StreamRow[];
   private readonly first: number;
   private readonly served: (Served | undefined)[];
+  /** What a shadow version scored on the rows production answered while it ran (none: no shadow). */
+  private readonly shadowScores: (Pick<Served, 'prediction' | 'confidence' | 'probabilities'> & {
+    version: number;
+  })[] = [];
   private readonly versions: BacktestVersion[] = [];
   private readonly revisions: Revision[] = [];
   private readonly score: ReturnType<typeof rowScorer>;
@@ -467,6 +477,7 @@ class Replay {
       production: c.production,
       fallback: c.fallback,
       canary: c.canary,
+      shadow: c.shadow,
       changedAt: c.at,
       changedBy: c.actor,
     });
@@ -481,6 +492,7 @@ class Replay {
       `production ${c.production === null ? '-' : `v${c.production}`}`,
       `fallback ${c.fallback === null ? '-' : `v${c.fallback}`}`,
       ...(c.canary ? [`canary v${c.canary.version} (${c.canary.share})`] : []),
+      ...(c.shadow !== null ? [`shadow v${c.shadow}`] : []),
     ];
     this.recordAction(
       'deployment',
@@ -536,7 +548,7 @@ class Replay {
       fallbackVersion: c.fallback,
       canaryVersion: c.canary?.version ?? null,
       canaryShare: c.canary?.share ?? 0,
-      shadowVersion: null,
+      shadowVersion: c.shadow ?? null,
       ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       changedAt: c.changedAt,
       changedBy: c.changedBy,
@@ -546,7 +558,9 @@ class Replay {
 
   /** Every change is a new revision, as in the registry. */
   private deploy(
-    change: Partial<Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary' | 'fallbackSegments'>>,
+    change: Partial<
+      Pick<Revision, 'mode' | 'production' | 'fallback' | 'canary' | 'shadow' | 'fallbackSegments'>
+    >,
     at: number,
   ): void {
     const revision = this.current.revision + 1;
@@ -556,10 +570,10 @@ class Replay {
 
   /** A new revision with an earlier one's deployment. */
   private restore(revision: number, at: number): void {
-    const { mode, production, fallback, canary, fallbackSegments } = this.revisions.find(
+    const { mode, production, fallback, canary, shadow, fallbackSegments } = this.revisions.find(
       (r) => r.revision === revision,
     )!;
-    this.deploy({ mode, production, fallback, canary, fallbackSegments }, at);
+    this.deploy({ mode, production, fallback, canary, shadow: shadow ?? null, fallbackSegments }, at);
   }
 
   // ---- serving ----------------------------------------------------------------------------------
@@ -640,6 +654,20 @@ class Replay {
         });
       });
     }
+    // A shadow scores what production answered, as the gateway's shadow does; it answers nobody.
+    const shadow = c.shadow ?? null;
+    const scored = shadow === null ? [] : (batches.get(c.production ?? -1) ?? []);
+    if (shadow === null || scored.length === 0) return;
+    const outputs = await this.version(shadow)!.model.predict(scored.map((i) => this.rows[i]!.features));
+    scored.forEach((i, k) => {
+      const out = outputs[k]!;
+      this.shadowScores[i] = {
+        version: shadow,
+        prediction: out.prediction,
+        confidence: out.confidence,
+        ...(out.probabilities ? { probabilities: out.probabilities } : {}),
+      };
+    });
   }
 
   /** Whether the row reached a model: unserved rows (a disabled model) are no traffic, as at the gateway. */
@@ -717,6 +745,7 @@ class Replay {
         production: c.production,
         fallback: c.fallback,
         ...(c.canary ? { canary: c.canary } : {}),
+        ...(c.shadow ? { shadow: c.shadow } : {}),
         ...(c.fallbackSegments?.length ? { fallbackSegments: c.fallbackSegments } : {}),
       },
       summary,
@@ -951,7 +980,7 @@ class Replay {
     const effect = this.effect;
     if (!effect) return;
     if (effect.kind === 'retrain') return this.tryRetrain();
-    if (effect.kind === 'canary') return this.judgeCanaryNow(effect);
+    if (effect.kind === 'trial') return this.judgeTrialNow(effect);
     const { now } = this;
     const measured = evidenceFor(
       effect.baseline.metric,
@@ -1142,18 +1171,29 @@ class Replay {
       return this.answer({ ...rejected, noBetterModel: 'unproven' });
     }
     const way = promotionFor(settings.promotion, this.current.mode, routed?.segment ?? null);
-    if (way.promotion === 'canary') {
-      // As the agent's canary (workflows/remedies.ts trial): a share of the traffic, routed by prediction
-      // id, goes to the candidate, which is judged against production at every window from now on.
-      this.deploy({ canary: { version: candidate.version, share: settings.canaryShare } }, now);
-      const detail = `candidate v${candidate.version} (${summary}) serves ${settings.canaryShare} of the traffic as a canary`;
-      this.recordAction('retrain', 'canary', detail, {
+    if (way.promotion === 'canary' || way.promotion === 'shadow') {
+      // As the agent's trial (workflows/remedies.ts): a canary gets a share of the traffic, routed by
+      // prediction id; a shadow scores every row production answers. Either is judged against production
+      // at every window from now on.
+      const mode = way.promotion;
+      this.deploy(
+        mode === 'canary'
+          ? { canary: { version: candidate.version, share: settings.canaryShare } }
+          : { shadow: candidate.version },
+        now,
+      );
+      const detail =
+        mode === 'canary'
+          ? `candidate v${candidate.version} (${summary}) serves ${settings.canaryShare} of the traffic as a canary`
+          : `candidate v${candidate.version} (${summary}) scores every request beside production as a shadow`;
+      this.recordAction('retrain', mode, detail, {
         ...info,
         revisionBefore: before,
         revisionAfter: this.current.revision,
       });
       this.effect = {
-        kind: 'canary',
+        kind: 'trial',
+        mode,
         candidate: candidate.version,
         production: production.version,
         since: now,
@@ -1163,9 +1203,6 @@ class Replay {
         ...(routed ? { liftRoute: routed.segment } : {}),
       };
       return;
-    }
-    if (way.promotion !== 'direct') {
-      this.note(`retrain promotion '${way.promotion}' is simulated as a direct promotion`);
     }
     return this.promote(
       candidate.version,
@@ -1209,6 +1246,7 @@ class Replay {
         production: candidate,
         fallback: this.current.fallback ?? production,
         canary: null,
+        shadow: null,
         ...(lift ? { fallbackSegments: routed.filter((s) => s !== liftRoute) } : {}),
       },
       this.now,
@@ -1223,11 +1261,11 @@ class Replay {
     return this.answer({ outcome: 'applied', before, after, detail, candidateVersion: candidate });
   }
 
-  /** A canary's look at a window's close: promote, abort (undone) or go on, as workflows/remedies.ts trial. */
-  private judgeCanaryNow(pending: Extract<Effect, { kind: 'canary' }>): Promise<void> | undefined {
+  /** A trial's look at a window's close: promote, abort (undone) or go on, as workflows/remedies.ts trial. */
+  private judgeTrialNow(pending: Extract<Effect, { kind: 'trial' }>): Promise<void> | undefined {
     const { now } = this;
     const settings = this.options.policy.retrain;
-    const comparison = this.servedComparison(pending.candidate, pending.production, pending.since, now);
+    const comparison = this.servedComparison(pending, now);
     const polled = canaryPoll(
       comparison,
       {
@@ -1241,7 +1279,7 @@ class Replay {
     pending.look = polled.looksTaken;
     const judged = polled.judged;
     if (judged.verdict === 'promote') {
-      const detail = `candidate v${pending.candidate} (${pending.trained}); canary: ${judged.detail}`;
+      const detail = `candidate v${pending.candidate} (${pending.trained}); ${pending.mode}: ${judged.detail}`;
       return this.promote(
         pending.candidate,
         pending.production,
@@ -1267,7 +1305,7 @@ class Replay {
         : `no decision ${waitLimit(settings.maxWait)}: ${judged.detail}`;
     this.effect = null;
     this.restore(pending.before, now);
-    const detail = `candidate v${pending.candidate} (${pending.trained}); canary aborted: ${why}`;
+    const detail = `candidate v${pending.candidate} (${pending.trained}); ${pending.mode} aborted: ${why}`;
     this.recordAction('retrain', 'rejected', detail, {
       revisionBefore: pending.before,
       revisionAfter: this.current.revision,
@@ -1275,16 +1313,31 @@ class Replay {
     return this.answer({ outcome: 'rejected', before: pending.before, after: pending.before, detail });
   }
 
-  /** Labelled outcomes, by `now`, of the rows each version served since `since` (activities/retrain.ts compareServed). */
+  /**
+   * Labelled outcomes, by `now`, of a trial since it began (activities/retrain.ts compareServed): a
+   * canary's arms are the rows each version answered; a shadow's are the rows production answered, scored
+   * by production and by the shadow.
+   */
   private servedComparison(
-    candidate: number,
-    production: number,
-    since: number,
+    trial: Pick<Extract<Effect, { kind: 'trial' }>, 'mode' | 'candidate' | 'production' | 'since'>,
     now: number,
   ): ServedComparison {
+    const { candidate, production } = trial;
     const arms = { candidate: emptyTotals(), baseline: emptyTotals() };
-    for (let i = this.indexAt(since); i < this.rows.length && this.rows[i]!.ts <= now; i++) {
+    for (let i = this.indexAt(trial.since); i < this.rows.length && this.rows[i]!.ts <= now; i++) {
       const version = this.servedOutput(i) ? this.served[i]!.version : null;
+      if (trial.mode === 'shadow') {
+        const shadow = this.shadowScores[i];
+        if (version !== production || shadow?.version !== candidate) continue;
+        const p = this.windowPrediction(i, now);
+        if (!p.label) continue;
+        addScore(arms.baseline, this.score(p));
+        const { prediction, probabilities } = shadow;
+        const scored =
+          prediction === null ? null : { prediction, ...(probabilities ? { probabilities } : {}) };
+        addScore(arms.candidate, this.score({ ...p, output: p.output && scored }));
+        continue;
+      }
       const arm = version === candidate ? arms.candidate : version === production ? arms.baseline : null;
       const p = arm ? this.windowPrediction(i, now) : null;
       if (arm && p?.label) addScore(arm, this.score(p));

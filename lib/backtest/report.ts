@@ -24,8 +24,10 @@ export interface ReportWindow {
     mode: ServingMode;
     production: number | null;
     fallback: number | null;
-    /** A canary a person deployed (deployment history). */
+    /** A canary, the agent's trial or one a person deployed (deployment history). */
     canary?: { version: number; share: number };
+    /** A version scoring every row beside production without answering: a shadow trial. */
+    shadow?: number;
     /** The segments the fallback serves while production serves the rest (a segment's remedy). */
     fallbackSegments?: string[];
   };

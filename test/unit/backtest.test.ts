@@ -209,6 +209,42 @@ describe('backtest', () => {
     expect(canary.incidents[0]).toMatchObject({ kind: 'concept_drift', outcome: 'recovered' });
   }, 60_000);
 
+  it('judges a shadow candidate on every row production answers, as the agent does', async () => {
+    const shadowPolicy = policy({
+      ...TUNED_DOCUMENT,
+      retrain: { ...TUNED_DOCUMENT.retrain, promotion: 'shadow' },
+    });
+    const shadow = await runBacktest({
+      stream: readStreamFile(file('drift.jsonl')),
+      policy: shadowPolicy,
+      trainRows: TRAIN_ROWS,
+    });
+    const retrain = shadow.actions.filter((a) => a.action === 'retrain');
+    expect(retrain.map((a) => a.outcome)).toEqual(['shadow', 'applied', 'verified recovered']);
+    const [, rows, productionRows] =
+      /shadow: accuracy candidate [\d.]+ on (\d+) rows vs production [\d.]+ on (\d+); candidate not worse/.exec(
+        retrain[1]!.detail,
+      ) ?? [];
+    // Both arms are the same rows: every labelled row production answered since the shadow began.
+    expect(Number(rows)).toBeGreaterThanOrEqual(shadowPolicy.retrain.canaryMinRows);
+    expect(rows).toBe(productionRows);
+    const during = shadow.windows.filter(
+      (w) =>
+        Date.parse(w.startAt) >= Date.parse(retrain[0]!.at) &&
+        Date.parse(w.endAt) <= Date.parse(retrain[1]!.at),
+    );
+    expect(during.length).toBeGreaterThan(0);
+    // While it is judged, production answers every row and the candidate only scores.
+    expect(
+      during.every((w) => w.serving.shadow === 2 && w.serving.production === 1 && !w.serving.canary),
+    ).toBe(true);
+    const promoted = shadow.windows.find((w) => Date.parse(w.startAt) >= Date.parse(retrain[1]!.at));
+    expect(promoted?.serving).toMatchObject({ production: 2 });
+    expect(promoted?.serving.shadow).toBeUndefined();
+    expect(shadow.notes.join(' ')).not.toMatch(/simulated as a direct promotion/);
+    expect(shadow.incidents[0]).toMatchObject({ kind: 'concept_drift', outcome: 'recovered' });
+  }, 60_000);
+
   it('finds nothing and does nothing on a steady stream', async () => {
     const steady = await runBacktest({
       stream: readStreamFile(file('steady.csv')),
