@@ -304,6 +304,24 @@ function nextRung(ctx: DecisionContext, incident: OpenIncident, last: RemedyAtte
       basis,
     );
   }
+  // Users are shielded and a repair rung is only cooling down (the retrain of an incident just closed,
+  // say): it applies again when the cooldown lapses, so the incident waits for it instead of going to a
+  // human with a rung untried. The cooldown keeps remedies from following each other back to back; it
+  // does not say the remedy is useless.
+  if (protectedNow && w.cooling.length > 0)
+    return decision(
+      ctx,
+      {
+        rule: 'protected-awaiting-cooldown',
+        action: 'none',
+        reason: `incident ${incident.id}: ${after}; next: ${w.cooling[0]} once its cooldown lapses (users stay protected meanwhile)`,
+        alternatives: [
+          ...w.rejected,
+          { action: 'alert', rejectedBecause: `a rung is left: ${w.cooling[0]}, after its cooldown` },
+        ],
+      },
+      basis,
+    );
   // No other rung repairs: before handing the incident over, the one retry a short retrain earns.
   const again = retrainAgain(s, incident, last, basis);
   if (again) return again;

@@ -25,6 +25,10 @@ export const DECISION_RULES = [
     description: 'Users are protected (fallback/disable): take the next rung that repairs the model itself.',
   },
   {
+    name: 'protected-awaiting-cooldown',
+    description: 'Users are protected and the repair rung left is cooling down: wait for it, keep protected.',
+  },
+  {
     name: 'ladder-exhausted-escalate',
     description: 'No rung of the ladder is left to try: escalate and hold the model in its safe state.',
   },

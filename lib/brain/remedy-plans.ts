@@ -134,11 +134,14 @@ export interface Walk {
   rejected: Alternative[];
   /** Some rung would apply but for its budget. */
   budgetBlocked: boolean;
+  /** Rungs that would apply but for a cooldown: they apply again once it lapses. */
+  cooling: Remedy[];
 }
 
 /** Takes the first candidate rung that applies, recording why each rung before it did not. */
 export function walk(candidates: readonly Remedy[], s: Situation): Walk {
   const rejected: Alternative[] = [];
+  const cooling: Remedy[] = [];
   let budgetBlocked = false;
   for (const remedy of candidates) {
     if (s.tried.includes(remedy)) {
@@ -153,12 +156,13 @@ export function walk(candidates: readonly Remedy[], s: Situation): Walk {
     const guard = guardRejects(remedy, s);
     if (guard) {
       budgetBlocked ||= guard.budget;
+      if (!guard.budget) cooling.push(remedy);
       rejected.push({ action: remedy, rejectedBecause: guard.reason });
       continue;
     }
-    return { remedy, rejected, budgetBlocked };
+    return { remedy, rejected, budgetBlocked, cooling };
   }
-  return { remedy: null, rejected, budgetBlocked };
+  return { remedy: null, rejected, budgetBlocked, cooling };
 }
 
 /**

@@ -561,6 +561,48 @@ const rows: Row[] = [
     incident: null,
   },
   {
+    name: 'users protected, the retrain cooling down (an incident just before retrained): wait for it',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', { attempts: [attempt('fallback', 'protected')] }),
+      deployment: { ...serving, mode: 'fallback' },
+      remedies: [{ action: 'retrain', at: NOW - 10 * 60_000 }],
+    },
+    rule: 'protected-awaiting-cooldown',
+    action: 'none',
+    incident: null,
+    check: (d) => {
+      expect(d.escalate).toBeNull();
+      expect(d.reason).toMatch(/next: retrain once its cooldown lapses/);
+      expect(rejected(d, 'retrain')).toBe('cooldown-active: retrain was taken 10 min ago (cooldown 1 hour)');
+    },
+  },
+  {
+    name: 'users protected, the retrain cooled down: repair now',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', { attempts: [attempt('fallback', 'protected')] }),
+      deployment: { ...serving, mode: 'fallback' },
+      remedies: [{ action: 'retrain', at: NOW - 61 * 60_000 }],
+    },
+    rule: 'protected-then-repair',
+    action: 'retrain',
+    incident: null,
+  },
+  {
+    name: 'users protected, the retrain out of budget (not cooling): escalate',
+    ctx: {
+      findings: [conceptDrift()],
+      openIncident: incident('concept_drift', { attempts: [attempt('fallback', 'protected')] }),
+      deployment: { ...serving, mode: 'fallback' },
+      remedies: [1, 2, 3].map((h) => ({ action: 'retrain' as const, at: NOW - h * 3_600_000 })),
+    },
+    rule: 'budget-exhausted-escalate',
+    action: 'alert',
+    incident: null,
+    check: (d) => expect(d.escalate).not.toBeNull(),
+  },
+  {
     name: "the incident's finding cleared",
     ctx: { findings: [anomaly('suspect')], openIncident: incident('concept_drift') },
     rule: 'findings-cleared-close-incident',
