@@ -102,6 +102,8 @@ export function misreadColumns(
   ) =>
     ksStatistic(referenceSample, values) <= (1 - closed) * gap &&
     ksTwoSample(referenceSample, values).pValue >= VALIDITY_DEFAULTS.alpha;
+  /** For each drifted column, the other columns whose swap with it explains both. */
+  const partners = new Map<string, Map<string, number>>();
   for (const [name, { values, reference: own }] of numeric) {
     if (!drifted.has(name)) continue;
     const gap = gaps.get(name)!;
@@ -137,10 +139,24 @@ export function misreadColumns(
         explains(best.mine, values, gap, closed) &&
         explains(best.theirs, otherValues, gaps.get(other)!, closed)
       ) {
-        found.set(name, { kind: 'swapped', with: other, share: Math.round(best.p * 100) / 100 });
-        break;
+        const mine = partners.get(name) ?? new Map<string, number>();
+        partners.set(name, mine.set(other, Math.round(best.p * 100) / 100));
       }
     }
+  }
+  // Two columns are swapped when each explains the other and nothing else, and no other column moved: a
+  // swap moves the two columns it exchanges. A column that several others would explain, or a pair among
+  // other moved columns, is a set of alike columns drifting together (a moving concept's features), where
+  // two of them resembling each other's reference is the likelier coincidence.
+  const moved = [...numeric.keys()].filter((n) => drifted.has(n) && !found.has(n));
+  for (const [name, mine] of partners) {
+    if (found.has(name) || mine.size !== 1) continue;
+    const [other, share] = [...mine][0]!;
+    const theirs = partners.get(other);
+    if (theirs?.size !== 1 || !theirs.has(name)) continue;
+    if (moved.some((n) => n !== name && n !== other)) continue;
+    found.set(name, { kind: 'swapped', with: other, share });
+    found.set(other, { kind: 'swapped', with: name, share });
   }
   return found;
 }

@@ -7,6 +7,8 @@ import { summarizeForAgent } from '../../lib/monitor/summary.ts';
 import { withLearnedRanges } from '../../lib/monitor/validity.ts';
 import { computeWindowMetrics, type WindowPrediction } from '../../lib/monitor/window.ts';
 import { Random } from '../../lib/sim/random.ts';
+import { createRandomRbfStream } from '../../lib/sim/synthetic/random-rbf.ts';
+import { take } from '../../lib/sim/synthetic/stream.ts';
 
 const schema: FeatureSchema = [
   { name: 'income', type: 'numeric', nullable: false },
@@ -118,6 +120,31 @@ describe('columns that arrive in other units or under another name', () => {
     const w = window(rows(6, 1000).map((r) => ({ ...r, ratio: Math.min(1, (r.ratio as number) + 0.15) })));
     expect(quality(w, 'ratio').misread).toBeNull();
   });
+
+  it('does not read alike features drifting together as swapped: RBF with moving centroids', () => {
+    // Ten features on [0, 1] whose centroids move: each window, a few pairs of moved columns resemble
+    // each other's reference in some share of their rows. Read as swaps, a drifting concept was a
+    // data-quality problem, which ruled out the retrain that repairs it (autonomy bench, d-rbf-3); here
+    // windows 1 and 2 held two such pairs.
+    const names = Array.from({ length: 10 }, (_, i) => `x${i + 1}`);
+    const rbf: FeatureSchema = names.map((name) => ({ name, type: 'numeric' as const, nullable: false }));
+    const stationary = take(createRandomRbfStream({ seed: 11, centroids: 20 }), 3000).map((s) => s.x);
+    const ref = buildReferenceProfile({ schema: rbf, task: 'binary', labels: ['0', '1'], rows: stationary });
+    const moving = createRandomRbfStream({ seed: 12, modelSeed: 11, centroids: 20, changeSpeed: 0.003 });
+    const misread = [0, 1, 2].flatMap(() => {
+      const metrics = computeWindowMetrics({
+        schema: rbf,
+        task: 'binary',
+        labels: ['0', '1'],
+        reference: ref,
+        predictions: predictionsOf(take(moving, 600).map((s) => s.x)),
+        now: at,
+      });
+      expect(metrics.drift.features.filter((d) => (d.adjustedPValue ?? 1) < 0.01).length).toBeGreaterThan(2);
+      return metrics.quality.filter((q) => q.misread !== null);
+    });
+    expect(misread).toEqual([]);
+  }, 60_000);
 
   it('does not compare features with a few values: two binary features that exchange rates are drift', () => {
     const binary: FeatureSchema = [
