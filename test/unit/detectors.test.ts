@@ -322,6 +322,67 @@ describe('ADWIN', () => {
     expect(detector.width).toBe(1);
     expect(detector.driftDetected).toBe(false);
   });
+
+  // The histogram holds the window's values in consecutive buckets, the oldest in the highest row; each
+  // bucket's total and squared deviations, and the window's, are checked against the values themselves
+  // after every update, through three level shifts (so cuts drop buckets and the window restarts).
+  it("keeps each bucket's and the window's total and squared deviations those of the values it holds", () => {
+    const stream = [
+      ...normalStream(21, 600, 0),
+      ...normalStream(22, 600, 4),
+      ...normalStream(23, 600, -3),
+      ...normalStream(24, 600, 1),
+    ];
+    const sums = (values: readonly number[]) => {
+      const total = values.reduce((a, b) => a + b, 0);
+      const mean = total / values.length;
+      return { total, variance: values.reduce((a, v) => a + (v - mean) ** 2, 0) };
+    };
+    const detector = new Adwin();
+    expect(detector.estimation).toBe(0);
+    let sinceRestart: number[] = [];
+    let cuts = 0;
+    for (const x of stream) {
+      if (detector.driftDetected) sinceRestart = [];
+      sinceRestart.push(x);
+      if (detector.update(x).drift) cuts += 1;
+      const state = detector.state;
+      expect(state.tick).toBe(sinceRestart.length);
+      const window = sinceRestart.slice(sinceRestart.length - state.width);
+      expect(state.total).toBeCloseTo(sums(window).total, 8);
+      expect(state.variance).toBeCloseTo(sums(window).variance, 6);
+      expect(detector.estimation).toBeCloseTo(sums(window).total / window.length, 10);
+      // Oldest first: the highest row's buckets, then the next row's, down to rows[0] (single values).
+      let at = 0;
+      for (let i = state.rows.length - 1; i >= 0; i--) {
+        const row = state.rows[i]!;
+        expect(row.variances).toHaveLength(row.totals.length);
+        row.totals.forEach((total, k) => {
+          const bucket = sums(window.slice(at, at + 2 ** i));
+          expect(total).toBeCloseTo(bucket.total, 9);
+          expect(row.variances[k]).toBeCloseTo(bucket.variance, 8);
+          at += 2 ** i;
+        });
+      }
+      expect(at).toBe(state.width);
+      if (state.rows.length > 1) expect(state.rows.at(-1)!.totals.length).toBeGreaterThan(0);
+    }
+    expect(cuts).toBeGreaterThanOrEqual(3);
+  });
+
+  it('holds up to 5 buckets of a size before the oldest two merge into one of the next size', () => {
+    const detector = new Adwin();
+    const lengths = (d: Adwin) => d.state.rows.map((r) => r.totals.length);
+    for (let i = 0; i < 5; i++) detector.update(i);
+    expect(lengths(detector)).toEqual([5]);
+    detector.update(5);
+    expect(lengths(detector)).toEqual([4, 1]);
+    for (let i = 6; i < 14; i++) detector.update(i);
+    expect(lengths(detector)).toEqual([4, 5]);
+    detector.update(14);
+    detector.update(15);
+    expect(lengths(detector)).toEqual([4, 4, 1]);
+  });
 });
 
 describe('robust spike detector', () => {
@@ -346,6 +407,54 @@ describe('robust spike detector', () => {
     for (let i = 0; i < 10; i++) constant.update(3);
     expect(constant.update(3)).toMatchObject({ anomaly: false, score: 0 });
     expect(constant.update(2)).toMatchObject({ anomaly: true, score: Number.NEGATIVE_INFINITY });
+  });
+
+  // The detector merges deviations outwards from the median instead of sorting them; the textbook way
+  // (sort the deviations, take their median) is the check, on baselines skewed either way, of odd and
+  // even size. The last one's median lies between 0.1 and 0.2, where rounding makes 0.2 the nearer, so
+  // the merge runs out of values above the median before it has taken enough.
+  it.each(
+    [
+      [0, 1, 2, 50, 100],
+      [100, 50, 2, 1, 0, 3],
+      [-100, -50, 0, 1, 2],
+      [2, 1, -3, 0, -50, -100],
+      [7, 7, 1, 30, 7, 8, 9],
+      [-100, 0.1, 0.2, 0.2],
+    ].map((baseline) => ({ baseline })),
+  )(
+    'scores against the median and MAD of the baseline $baseline, as sorting the deviations gives',
+    ({ baseline }) => {
+      const median = (sorted: number[]) => {
+        const n = sorted.length;
+        return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+      };
+      const m = median([...baseline].sort((a, b) => a - b));
+      const mad = median(baseline.map((v) => Math.abs(v - m)).sort((a, b) => a - b));
+      const n = baseline.length;
+      const detector = new RobustSpikeDetector({ window: n, minSamples: n });
+      for (const x of baseline) detector.update(x);
+      expect(detector.update(10).score).toBeCloseTo((10 - m) / (1.4826 * mad), 12);
+    },
+  );
+
+  it('flags a score above the threshold, not one at it, and never warns', () => {
+    // median 15.5, MAD 7.5: 100 scores 84.5 / (1.4826 · 7.5).
+    const score = 84.5 / (1.4826 * 7.5);
+    const at = new RobustSpikeDetector({ minSamples: 30, threshold: score });
+    const below = new RobustSpikeDetector({ minSamples: 30, threshold: score * (1 - 1e-12) });
+    for (let v = 1; v <= 30; v++) {
+      at.update(v);
+      below.update(v);
+    }
+    expect(at.update(100)).toEqual({ drift: false, warning: false, anomaly: false, score });
+    expect(below.update(100)).toEqual({ drift: false, warning: false, anomaly: true, score });
+  });
+
+  it('scores a value above a constant baseline +Infinity', () => {
+    const constant = new RobustSpikeDetector({ minSamples: 3, window: 3 });
+    for (let i = 0; i < 3; i++) constant.update(3);
+    expect(constant.update(4)).toMatchObject({ anomaly: true, score: Number.POSITIVE_INFINITY });
   });
 
   it('flags isolated spikes only, and lets a level shift become the new baseline', () => {
@@ -541,6 +650,31 @@ describe('parameters and inputs', () => {
     [{ kind: 'page_hinkley', params: { threshold: 0 } }, 'PageHinkley: threshold must be > 0'],
     [{ kind: 'page_hinkley', params: { alpha: 0 } }, 'PageHinkley: alpha must be in (0, 1]'],
     [{ kind: 'page_hinkley', params: { alpha: 1.000001 } }, 'PageHinkley: alpha must be in (0, 1]'],
+    [
+      { kind: 'robust_spike', params: { window: 2, minSamples: 2 } },
+      'RobustSpike: window must be an integer ≥ 3',
+    ],
+    [
+      { kind: 'robust_spike', params: { window: 3.5, minSamples: 3 } },
+      'RobustSpike: window must be an integer ≥ 3',
+    ],
+    [
+      { kind: 'robust_spike', params: { window: 3, minSamples: 2 } },
+      'RobustSpike: minSamples must be an integer in [3, window]',
+    ],
+    [
+      { kind: 'robust_spike', params: { minSamples: 3.5 } },
+      'RobustSpike: minSamples must be an integer in [3, window]',
+    ],
+    [
+      { kind: 'robust_spike', params: { window: 10, minSamples: 11 } },
+      'RobustSpike: minSamples must be an integer in [3, window]',
+    ],
+    [{ kind: 'robust_spike', params: { threshold: 0 } }, 'RobustSpike: threshold must be > 0'],
+    [{ kind: 'adwin', params: { delta: 0 } }, 'ADWIN: delta must be in (0, 1)'],
+    [{ kind: 'adwin', params: { delta: 1 } }, 'ADWIN: delta must be in (0, 1)'],
+    [{ kind: 'adwin', params: { clock: 0 } }, 'ADWIN: clock must be an integer ≥ 1'],
+    [{ kind: 'adwin', params: { clock: 1.5 } }, 'ADWIN: clock must be an integer ≥ 1'],
     [{ kind: 'ddm', params: { minInstances: 0 } }, 'DDM: minInstances must be an integer ≥ 1'],
     [{ kind: 'ddm', params: { minInstances: 2.5 } }, 'DDM: minInstances must be an integer ≥ 1'],
     [{ kind: 'ddm', params: { warningLevel: 0 } }, 'DDM: warningLevel must be > 0'],
@@ -584,6 +718,8 @@ describe('parameters and inputs', () => {
     { kind: 'page_hinkley', params: { minInstances: 1, delta: 0, alpha: 1 } },
     { kind: 'ddm', params: { minInstances: 1, warningLevel: 2, driftLevel: 2.0001 } },
     { kind: 'bernoulli_cusum', params: { cap: 1 } },
+    { kind: 'robust_spike', params: { window: 3, minSamples: 3, threshold: 1e-9 } },
+    { kind: 'adwin', params: { delta: 0.999999, clock: 1 } },
   ] as DetectorSpec[])('accepts $kind at the edges $params', (spec) => {
     expect(() => createDetector(spec)).not.toThrow();
   });

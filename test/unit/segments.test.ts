@@ -11,6 +11,7 @@ import type { DetectorState, WindowSummary } from '../../lib/brain/types.ts';
 import type { Task } from '../../lib/domain.ts';
 import type { ReferenceProfile, WindowPrediction } from '../../lib/monitor/index.ts';
 import { measureWindow } from '../../lib/monitor/measure.ts';
+import { DEFAULT_POLICY } from '../../lib/policy/policy.ts';
 import { resolveSegments } from '../../lib/segments/definition.ts';
 import { inSegment, type Segment, segmentsOf } from '../../lib/segments/segment.ts';
 import { Random } from '../../lib/sim/random.ts';
@@ -317,6 +318,143 @@ describe('judging segments (lib/brain/findings/segment.ts)', () => {
     });
     expect(few.judged).toBe(false);
     expect(few.evidence.untested).toEqual(['s0', 's1']);
+  });
+});
+
+// One window observed against baselines given outright: the rule's gates and what it writes, edge by edge.
+describe('the segment rule on one window', () => {
+  const judge = (
+    segments: WindowSummary['segments'],
+    baselines: DetectorState['segments'],
+    over: Partial<WindowSummary> = {},
+  ) =>
+    FINDING_RULES.segment.observe({
+      window: healthyWindow(9, { segments, ...over }),
+      state: { ...initialDetectorState(), segments: baselines },
+      settings: DEFAULT_DETECT_SETTINGS,
+      brokenFeatures: new Set(),
+    });
+  const base = (labelled = 1000, accuracy = 0.9) => ({ labelled, correct: Math.round(labelled * accuracy) });
+  const bases = (...names: string[]) => Object.fromEntries(names.map((n) => [n, base()]));
+
+  it('is not judged on a model without segments', () => {
+    const notJudged = {
+      kind: 'segment',
+      judged: false,
+      bad: false,
+      severity: 'warning',
+      summary: 'the model has no segments',
+      evidence: { window: 9, segment: null, tests: [], untested: [] },
+    };
+    expect(judge(undefined, undefined)).toEqual(notJudged);
+    expect(judge([], undefined)).toEqual(notJudged);
+  });
+
+  it('tests a segment from window.minRows labelled rows and a baseline of segmentBaselineRows (200)', () => {
+    const o = judge(
+      [segmentPart('a', 0.9, 30), segmentPart('b', 0.9, 29), segmentPart('c', 0.9), segmentPart('d', 0.9)],
+      { a: base(), b: base(), c: base(200), d: base(199) },
+    );
+    expect(o.evidence.tests.map((t) => t.name).sort()).toEqual(['a', 'c']);
+    expect(o.evidence.untested).toEqual(['b', 'd']);
+    expect(judge([segmentPart('a', 0.9, 29)], { a: base() })).toMatchObject({
+      judged: false,
+      summary: 'no segment has enough labelled rows and a baseline yet',
+    });
+  });
+
+  it('holds when no segment fell: judged, info, every tested segment with its one-sided test', () => {
+    const o = judge([segmentPart('a', 0.9), segmentPart('b', 0.9), segmentPart('new', 0.9)], bases('a', 'b'));
+    expect(o).toMatchObject({
+      kind: 'segment',
+      judged: true,
+      bad: false,
+      severity: 'info',
+      summary: '2 segments hold their accuracy',
+    });
+    expect(o.evidence.untested).toEqual(['new']);
+    expect(o.evidence.tests[0]).toMatchObject({
+      metric: 'accuracy',
+      accuracy: 0.9,
+      baselineAccuracy: 0.9,
+      drop: 0,
+    });
+  });
+
+  it('reads a rise of the error rate one-sided: a segment better than its baseline has p above ½', () => {
+    const o = judge([segmentPart('better', 0.97), segmentPart('worse', 0.85)], bases('better', 'worse'));
+    const test = (name: string) => o.evidence.tests.find((t) => t.name === name)!;
+    expect(test('better').pValue).toBeGreaterThan(0.5);
+    expect(test('worse').pValue).toBeLessThan(0.5);
+    expect(test('worse')).toMatchObject({ metric: 'accuracy', drop: expect.closeTo(0.9 - 128 / 150, 12) });
+    // Most significant first.
+    expect(o.evidence.tests.map((t) => t.name)).toEqual(['worse', 'better']);
+  });
+
+  it('orders segments of equal significance by name', () => {
+    const o = judge(
+      [segmentPart('b', 0.9), segmentPart('a', 0.9), segmentPart('c', 0.9)],
+      bases('a', 'b', 'c'),
+    );
+    expect(o.evidence.tests.map((t) => t.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('finds one of two segments fallen (half is not most), and names the others that fell too', () => {
+    const two = judge([segmentPart('a', 0.5), segmentPart('b', 0.9)], bases('a', 'b'));
+    expect(two).toMatchObject({ judged: true, bad: true, evidence: { segment: 'a' } });
+    const five = judge(
+      ['a', 'b', 'c', 'd', 'e'].map((n, i) => segmentPart(n, i < 2 ? 0.5 : 0.9)),
+      bases('a', 'b', 'c', 'd', 'e'),
+    );
+    expect(five.summary).toMatch(/ \(1 more segments fell too\)$/);
+    expect(two.summary).not.toMatch(/more segments/);
+    const most = judge(
+      [segmentPart('a', 0.5), segmentPart('b', 0.5), segmentPart('c', 0.9)],
+      bases('a', 'b', 'c'),
+    );
+    expect(most).toMatchObject({
+      judged: false,
+      summary: "2 of 3 segments fell: the whole model's failure, not a segment's",
+    });
+  });
+
+  it('does not blame the whole model for a fall of the others when none was found broken', () => {
+    // Each of the seven down by 0.06 on 100 rows (one-sided p ≈ 0.03), none found alone: pooled, 700 rows
+    // fell by more than the minimum, but with no broken segment there is nothing to leave to the
+    // whole-window rules — the segments hold.
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const o = judge(
+      names.map((n) => segmentPart(n, 0.84, 100)),
+      bases(...names),
+    );
+    expect(o).toMatchObject({ judged: true, bad: false, summary: '7 segments hold their accuracy' });
+  });
+
+  it('is critical when the fallen segment is below the accuracy floor', () => {
+    expect(judge([segmentPart('a', 0.4), segmentPart('b', 0.9)], bases('a', 'b')).severity).toBe('critical');
+    expect(judge([segmentPart('a', 0.6), segmentPart('b', 0.9)], bases('a', 'b')).severity).toBe('warning');
+  });
+
+  it('waits for a segment found broken to be judged again, beside segments without a baseline', () => {
+    const o = judge([segmentPart('a', 0.9, 10), segmentPart('b', 0.9), segmentPart('new', 0.9)], {
+      a: { ...base(), broken: true },
+      b: base(),
+    });
+    expect(o).toMatchObject({ judged: false, summary: 'segment a has too few labelled rows to judge again' });
+  });
+
+  it('weighs a broken segment by its drop and adjusted p-value (margins), and no other', () => {
+    const o = judge([segmentPart('a', 0.5), segmentPart('b', 0.9)], bases('a', 'b'));
+    const finding = { kind: 'segment', evidence: o.evidence } as Parameters<
+      typeof FINDING_RULES.segment.margins
+    >[0];
+    const margins = FINDING_RULES.segment.margins(finding, DEFAULT_POLICY);
+    expect(margins).toHaveLength(1);
+    const a = o.evidence.tests.find((t) => t.name === 'a')!;
+    expect(margins[0]).toBeCloseTo(
+      Math.min((0.9 - 0.5) / 0.05, Math.log(a.adjustedPValue) / Math.log(0.01)),
+      9,
+    );
   });
 });
 
