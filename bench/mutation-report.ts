@@ -1,9 +1,9 @@
-// Reads the Stryker reports of bench/results/stryker/ (one per scope of stryker.config.mjs: each scope's
-// incremental file is a full mutation report of that scope's last run) and writes the mutation score per
-// file, per scope and in total to bench/results/mutation.json, the "## Mutation testing" table of
-// docs/benchmarks.md, and every surviving mutant to docs/mutation-survivors.md. bench/mutation.ts (`npm
-// run test:mutation`) runs it after each scope with `--scope <name> --seconds <wall time>`; run it alone to
-// redo the tables from the reports:
+// Reads the Stryker reports of bench/results/stryker/ (one per file of the core: each file's incremental
+// report is a full mutation report of that file's last run) and writes the mutation score per file, per
+// scope and in total to bench/results/mutation.json, the "## Mutation testing" table of docs/benchmarks.md,
+// and every surviving mutant to docs/mutation-survivors.md. bench/mutation.ts (`npm run test:mutation`)
+// runs it after each file with `--file <path> --seconds <wall time>`; run it alone to redo the tables from
+// the reports:
 //
 //   node --import tsx bench/mutation-report.ts
 //
