@@ -45,6 +45,8 @@ let context: BrowserContext;
 let page: Page;
 const processes: RunningProcess[] = [];
 const browserErrors: string[] = [];
+/** A 503 of the agent's state read (GET /v1/models/{model}/agent), the only failed request a test may leave. */
+const AGENT_STATE_UNANSWERED = /status of 503 .*\/api\/v1\/models\/[^/]+\/agent\)$/;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -243,8 +245,14 @@ beforeAll(async () => {
   context = chromiumProcess.context;
   page = context.pages()[0] ?? (await context.newPage());
   context.on('console', (message) => {
-    if (message.type() === 'error')
-      browserErrors.push(`console: ${message.text()} (${message.location().url})`);
+    if (message.type() !== 'error') return;
+    const entry = `console: ${message.text()} (${message.location().url})`;
+    // The page reads the agent's state every 5 s. A worker busy with a CPU-bound activity (a retrain) on
+    // the suite's loaded cores may not answer that query within the API's 5 s: the documented answer is
+    // 503 agent_unresponsive with Retry-After, and the page keeps the last state and asks again. Only
+    // that read is let through; every other failed request, controls on /agent/… included, still fails.
+    if (AGENT_STATE_UNANSWERED.test(entry)) return;
+    browserErrors.push(entry);
   });
   context.on('weberror', (error) => browserErrors.push(`page error: ${error.error().message}`));
 }, 170_000);
