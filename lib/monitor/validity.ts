@@ -102,10 +102,8 @@ export function misreadColumns(
   ) =>
     ksStatistic(referenceSample, values) <= (1 - closed) * gap &&
     ksTwoSample(referenceSample, values).pValue >= VALIDITY_DEFAULTS.alpha;
-  /** For each drifted column, the other columns whose swap with it explains both. */
-  const partners = new Map<string, Map<string, number>>();
-  for (const [name, { values, reference: own }] of numeric) {
-    if (!drifted.has(name)) continue;
+  const judged = [...numeric].filter(([name]) => drifted.has(name));
+  for (const [name, { values, reference: own }] of judged) {
     const gap = gaps.get(name)!;
     const factor = bestRescaling(own.sample, values, gap);
     if (
@@ -115,12 +113,21 @@ export function misreadColumns(
         values.map((v) => v / factor),
         gap,
       )
-    ) {
+    )
       found.set(name, { kind: 'rescaled', factor });
-      continue;
-    }
-    for (const [other, { values: otherValues, reference: theirs }] of numeric) {
-      if (other === name || !drifted.has(other)) continue;
+  }
+  /**
+   * For each drifted column not rescaled, the other drifted columns whose swap with it explains both (a
+   * rescaled column is still a partner of the others: it counts against their being swapped with one).
+   */
+  const partners = new Map<string, Map<string, number>>();
+  const partner = (name: string, other: string, share: number) => {
+    if (found.has(name)) return;
+    partners.set(name, (partners.get(name) ?? new Map<string, number>()).set(other, share));
+  };
+  judged.forEach(([name, { values, reference: own }], i) => {
+    // Each pair once: the fit is symmetric in the two columns.
+    for (const [other, { values: otherValues, reference: theirs }] of judged.slice(i + 1)) {
       // The same share of rows swapped in both columns: this one holds the other's values in that share
       // of its rows, the other this one's. A window that holds the fault's first or last rows is such a
       // mixture; read as plain drift, it confirms a drift with the windows on either side of the fault
@@ -136,14 +143,15 @@ export function misreadColumns(
         .reduce((a, b) => (b.d < a.d ? b : a));
       const closed = best.p < 1 ? VALIDITY_DEFAULTS.partialExplainedGap : VALIDITY_DEFAULTS.explainedGap;
       if (
-        explains(best.mine, values, gap, closed) &&
+        explains(best.mine, values, gaps.get(name)!, closed) &&
         explains(best.theirs, otherValues, gaps.get(other)!, closed)
       ) {
-        const mine = partners.get(name) ?? new Map<string, number>();
-        partners.set(name, mine.set(other, Math.round(best.p * 100) / 100));
+        const share = Math.round(best.p * 100) / 100;
+        partner(name, other, share);
+        partner(other, name, share);
       }
     }
-  }
+  });
   // Two columns are swapped when each explains the other and nothing else, and no other column moved: a
   // swap moves the two columns it exchanges. A column that several others would explain, or a pair among
   // other moved columns, is a set of alike columns drifting together (a moving concept's features), where
