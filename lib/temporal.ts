@@ -22,12 +22,17 @@ export function lazyClient(connection: ConnectionOptions = {}): Client {
   return new Client({ connection: Connection.lazy({ address, ...connection }), namespace });
 }
 
+/** The gRPC status code on the error or on the cause the SDK wrapped it in, if there is one. */
+export function grpcCode(err: unknown): number | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
 /** gRPC's DEADLINE_EXCEEDED, on the error or the cause the SDK wrapped it in. */
 export function isDeadlineExceeded(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === 4) return true;
-  }
-  return false;
+  return grpcCode(err) === 4;
 }
 
 export interface AgentOptions {

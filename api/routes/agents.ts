@@ -13,7 +13,7 @@ import type { AgentState, PauseRequest } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { apiActor, trimmedText } from '../../lib/domain.ts';
 import { parsePolicy, policySchema } from '../../lib/policy/policy.ts';
-import { agentWorkflowId, isDeadlineExceeded } from '../../lib/temporal.ts';
+import { agentWorkflowId, grpcCode, isDeadlineExceeded } from '../../lib/temporal.ts';
 import {
   acknowledgeUpdate,
   approveUpdate,
@@ -61,7 +61,13 @@ const QUERY_DEADLINE_MS = 5_000;
 export const CONTROL_DEADLINE_MS = 4_500;
 export const CONTROL_CHECK_MS = 2_500;
 
-function temporalError(err: unknown, modelName: string, waitedMs: number): HttpError {
+/** The API's answer to a call to the agent that failed; `deadline` is the one the call was given. */
+export function temporalError(
+  err: unknown,
+  modelName: string,
+  waitedMs: number,
+  deadline: number,
+): HttpError {
   if (err instanceof WorkflowNotFoundError) {
     return new HttpError(404, 'agent_not_running', `the agent of "${modelName}" is not running`);
   }
@@ -70,8 +76,14 @@ function temporalError(err: unknown, modelName: string, waitedMs: number): HttpE
     return new HttpError(409, 'agent_rejected', cause?.message ?? err.message);
   }
   const retry = { 'Retry-After': '5' };
-  // Our deadline passed: gRPC says DEADLINE_EXCEEDED, or CANCELLED when it struck between two retries.
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+  // Our deadline passed: gRPC says DEADLINE_EXCEEDED, or CANCELLED when it struck between two retries, or
+  // the last retry's status when Temporal failed every try until then. A call that failed only after the
+  // whole wait is an agent that did not answer in it, whatever the last status said.
+  if (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isDeadlineExceeded(err) ||
+    Date.now() >= deadline
+  ) {
     return new HttpError(
       503,
       'agent_unresponsive',
@@ -84,10 +96,16 @@ function temporalError(err: unknown, modelName: string, waitedMs: number): HttpE
   return new HttpError(
     503,
     'temporal_unavailable',
-    `Temporal did not answer: ${(err as Error).message}`,
+    `Temporal did not answer: ${(err as Error).message}${codeNote(err)}`,
     undefined,
     retry,
   );
+}
+
+/** The gRPC status behind a failed call, for the operator reading the error. */
+function codeNote(err: unknown): string {
+  const code = grpcCode(err);
+  return code === undefined ? '' : ` (gRPC status code ${code})`;
 }
 
 /** The agent's state as the caller may read it (its policy's webhook only for admins). */
@@ -123,12 +141,13 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
 
   router.get('/', async (req: Request<{ model: string }>, res) => {
     const model = await findModelOr404(store, req.params.model);
-    const status = await temporal
-      .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handleFor(model.name).query(statusQuery))
+    const deadline = Date.now() + QUERY_DEADLINE_MS;
+    const state = await temporal
+      .withDeadline(deadline, () => handleFor(model.name).query(statusQuery))
       .catch((err) => {
-        throw temporalError(err, model.name, QUERY_DEADLINE_MS);
+        throw temporalError(err, model.name, QUERY_DEADLINE_MS, deadline);
       });
-    res.json(present(req, model.name, status));
+    res.json(present(req, model.name, state));
   });
 
   /**
@@ -148,7 +167,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
     await temporal
       .withDeadline(arrived + CONTROL_CHECK_MS, () => handle.query(statusQuery))
       .catch((err) => {
-        throw temporalError(err, modelName, CONTROL_CHECK_MS);
+        throw temporalError(err, modelName, CONTROL_CHECK_MS, arrived + CONTROL_CHECK_MS);
       });
     let accepted: WorkflowUpdateHandle<AgentState> | undefined;
     try {
@@ -168,7 +187,7 @@ export function agentRoutes({ store, temporal }: ApiContext): Router {
         });
         return;
       }
-      const error = temporalError(err, modelName, CONTROL_DEADLINE_MS);
+      const error = temporalError(err, modelName, CONTROL_DEADLINE_MS, arrived + CONTROL_DEADLINE_MS);
       if (error.code !== 'agent_unresponsive') throw error;
       // The agent answered the check, then not the control: Temporal keeps it for the next worker.
       throw new HttpError(
