@@ -49,6 +49,11 @@ export async function exportStream(
   let labelled = 0;
   let firstVersionId: string | null = null;
   let cursor: string | undefined;
+  const versionNumber = new Map(
+    (
+      await store.modelVersion.findMany({ where: { modelId: model.id }, select: { id: true, version: true } })
+    ).map((v) => [v.id, v.version]),
+  );
   for (;;) {
     // Shadow copies are another version's answers to the same requests: not the model's traffic.
     const page = await store.prediction.findMany({
@@ -74,6 +79,7 @@ export async function exportStream(
         confidence: p.confidence,
         latency_ms: p.latencyMs,
         error: p.error,
+        version: p.versionId === null ? null : (versionNumber.get(p.versionId) ?? null),
       })}\n`;
     }
     rows += page.length;

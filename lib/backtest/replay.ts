@@ -73,6 +73,7 @@ import {
   scoresWhere,
 } from '../recovery/refit-evidence.ts';
 import { chooseRoute, routingShare, type ServingDeployment } from '../registry/routing.ts';
+import { DEFAULT_SERVING_CACHE_MS } from '../registry/serving-state.ts';
 import { inSegment, type Segment } from '../segments/segment.ts';
 import type { DeploymentChange, DeploymentHistory } from './deployments.ts';
 import { evidenceFor, scoreBoth } from './judgement.ts';
@@ -1418,7 +1419,7 @@ class Replay {
     const predictions: WindowPrediction[] = [];
     const only = segment === undefined ? null : (this.options.segments ?? []).find((s) => s.name === segment);
     for (let i = this.indexAt(since + 1); i < this.rows.length && this.rows[i]!.ts <= now; i++) {
-      if (!this.servedOutput(i)) continue;
+      if (!this.servedOutput(i) || this.answeredBeforeChange(i)) continue;
       if (only !== null && !(only && inSegment(this.rows[i]!.features, only))) continue;
       const p = this.windowPrediction(i, now);
       predictions.push(p);
@@ -1438,6 +1439,21 @@ class Replay {
       failureRate: metrics.system.failureRate,
       latencyP95Ms: metrics.system.latencyMs?.p95 ?? null,
     };
+  }
+
+  /**
+   * Whether the recorded system answered row i from the deployment before a change the backtest made just
+   * before the row: within the gateway's serving cache of the change (DEFAULT_SERVING_CACHE_MS), a row the
+   * file records as answered by another version than the one serving it here. The agent's evidence leaves
+   * such answers out (activities/evidence.ts reads only the versions the current revision serves), and
+   * their recorded latency and failures are the replaced version's.
+   */
+  private answeredBeforeChange(i: number): boolean {
+    const row = this.rows[i]!;
+    const served = this.served[i]!;
+    if (row.version === null || served.version === null || served.version === row.version) return false;
+    const change = this.revisions.findLast((r) => r.changedAt <= row.ts);
+    return change !== undefined && row.ts < change.changedAt + DEFAULT_SERVING_CACHE_MS;
   }
 
   private note(text: string): void {

@@ -43,6 +43,8 @@ export interface StreamRow {
   confidence: number | null;
   latencyMs: number | null;
   error: string | null;
+  /** The version that answered the row, when the file records it (an export of the store does). */
+  version: number | null;
 }
 
 export interface StreamFile {
@@ -90,6 +92,7 @@ const COLUMN_ALIASES: Record<string, KnownColumn> = {
   predictionId: 'id',
   id: 'id',
   seq: 'seq',
+  version: 'version',
 };
 type KnownColumn =
   | 'ts'
@@ -101,7 +104,8 @@ type KnownColumn =
   | 'failed'
   | 'error'
   | 'id'
-  | 'seq';
+  | 'seq'
+  | 'version';
 
 /** A record before typing: raw values by column name, features possibly nested (JSONL). */
 interface RawRecord {
@@ -411,5 +415,6 @@ function typedRow(record: RawRecord, schema: FeatureSchema, task: Task): StreamR
     confidence: number(known.confidence, 'confidence'),
     latencyMs: number(known.latencyMs, 'latency_ms'),
     error,
+    version: number(known.version, 'version'),
   };
 }

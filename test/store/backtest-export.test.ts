@@ -89,6 +89,8 @@ describeEachProvider('backtest export of the deployment history on %s', (provide
     // Traffic after the last change: labelled predictions of the demo population.
     data = creditData(ROWS, 21);
     const start = Date.now() + 1000;
+    // Version 1 answered the even rows; the odd ones were logged without a version (an external model).
+    const v1 = await db.store.modelVersion.findFirstOrThrow({ where: { modelId, version: 1 } });
     await db.store.prediction.createMany({
       data: data.rows.map((features, i) => ({
         id: `p-${i}`,
@@ -98,6 +100,7 @@ describeEachProvider('backtest export of the deployment history on %s', (provide
         output: { prediction: '0' },
         confidence: 0.8,
         latencyMs: 3,
+        versionId: i % 2 === 0 ? v1.id : null,
         predictedAt: new Date(start + i * 100),
         receivedAt: new Date(start + i * 100),
       })),
@@ -258,12 +261,15 @@ describeEachProvider('backtest export of the deployment history on %s', (provide
     const policy = parsePolicy({});
     if (!policy.ok) throw new Error('policy');
     const history = readDeploymentsFile(deployments!);
+    const file = readStreamFile(stream!, {
+      schema: history.schema,
+      task: history.task,
+      classes: history.classes!,
+    });
+    // Each row says which version answered it, by its number, when the store knows.
+    expect(file.rows.map((r) => r.version)).toEqual(data.rows.map((_, i) => (i % 2 === 0 ? 1 : null)));
     const report = await runBacktest({
-      stream: readStreamFile(stream!, {
-        schema: history.schema,
-        task: history.task,
-        classes: history.classes!,
-      }),
+      stream: file,
       policy: policy.policy,
       deployments: history,
       windows: readWindowsFile(windows!),

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type DeploymentChangeRecord,
   type DeploymentHistoryFile,
   parseDeploymentHistory,
   readDeploymentsFile,
@@ -29,9 +28,10 @@ import { DEFAULT_POLICY, type Policy, parsePolicy } from '../../lib/policy/polic
 import { rowScorer } from '../../lib/recovery/outcomes.ts';
 import { creditDefault, creditDefaultLogit, sigmoid } from '../../lib/sim/demo-models.ts';
 import { findScenario, type Scenario } from '../../lib/sim/scenarios.ts';
-import { brokenPipelineData, referenceData } from '../../lib/sim/setup.ts';
+import { brokenPipelineData } from '../../lib/sim/setup.ts';
 import { generateStream } from '../../lib/sim/stream.ts';
 import { writeStreamFile } from '../../lib/sim/writers.ts';
+import { creditVersions, releaseHistory } from '../helpers/deployments.ts';
 
 /** Version 1 is trained on the first rows; the drift stream's onset (event 2500) must come after them. */
 const TRAIN_ROWS = 2000;
@@ -316,18 +316,7 @@ describe('a deployment history', () => {
   let withoutHistory: BacktestReport;
 
   beforeAll(async () => {
-    const production = await trainModel(
-      'logistic-regression',
-      'binary',
-      creditDefault.schema,
-      referenceData(creditDefault, 4000, 7),
-    );
-    const fallback = await trainModel(
-      'random-forest-classifier',
-      'binary',
-      creditDefault.schema,
-      referenceData(creditDefault, 400, 8),
-    );
+    const { production, fallback } = await creditVersions();
     const bad = await badRelease();
     const events = [
       ...generateStream({
@@ -360,41 +349,12 @@ describe('a deployment history', () => {
         .join('\n'),
     );
     fs.writeFileSync(file('v1.json'), JSON.stringify(production));
-    const change = (c: Partial<DeploymentChangeRecord>): DeploymentChangeRecord => ({
-      revision: 1,
-      at: events[0]!.ts,
-      actor: 'api',
-      reason: 'first deployment: production and its fallback',
-      mode: 'serving',
-      production: 1,
-      fallback: 2,
-      canary: null,
-      shadow: null,
-      restoredFrom: null,
-      ...c,
+    history = releaseHistory({
+      start: events[0]!.ts,
+      release: new Date(release).toISOString(),
+      reason: 'release 1.1',
+      versions: [production, fallback, bad],
     });
-    history = {
-      format: 1,
-      model: creditDefault.name,
-      task: 'binary',
-      classes: ['0', '1'],
-      schema: creditDefault.schema,
-      changes: [
-        change({}),
-        change({
-          revision: 2,
-          at: new Date(release).toISOString(),
-          actor: 'release-pipeline',
-          reason: 'release 1.1',
-          production: 3,
-        }),
-      ],
-      versions: [
-        { version: 1, artifact: production },
-        { version: 2, artifact: fallback },
-        { version: 3, artifact: bad },
-      ],
-    };
     fs.writeFileSync(file('deployments.json'), JSON.stringify(history));
     fs.writeFileSync(file('tuned.json'), JSON.stringify(TUNED_DOCUMENT));
 
