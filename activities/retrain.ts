@@ -25,9 +25,9 @@ import {
   modelArtifactSchema,
   parseModelArtifact,
   type TrainingSet,
-  trainModel,
 } from '../lib/models/index.ts';
 import { PYTHON_TRAINER_PREFIX, pythonPipelineOf } from '../lib/models/trainers.ts';
+import { trainModelInThread } from '../lib/models/training-thread.ts';
 import type { OutputRow } from '../lib/monitor/outputs.ts';
 import { REFERENCE_PROFILE_FORMAT, type ReferenceProfile } from '../lib/monitor/reference.ts';
 import { withLearnedRanges } from '../lib/monitor/validity.ts';
@@ -607,7 +607,13 @@ export function createRetrainActivities(store: Store) {
       const train = async (set: TrainingSet) => {
         try {
           // Production's own options: a random forest's seed makes the same rows give the same candidate.
-          return await trainModel(trainer.kind, shape.task, shape.schema, set, trainer.options as never);
+          return await trainModelInThread(
+            trainer.kind,
+            shape.task,
+            shape.schema,
+            set,
+            trainer.options as never,
+          );
         } catch (error) {
           throw nonRetryable(
             'TrainingFailed',

@@ -27,8 +27,8 @@ import {
   type ModelOutput,
   modelArtifactSchema,
   parseModelArtifact,
-  trainModel,
 } from '../models/index.ts';
+import { trainModelInThread } from '../models/training-thread.ts';
 import { buildReferenceProfile, evaluateOutputs, type ReferenceProfile } from '../monitor/index.ts';
 import { storedSegments } from '../segments/definition.ts';
 import { Random } from '../sim/random.ts';
@@ -324,7 +324,7 @@ export async function registerVersion(store: Store, modelName: string, rawInput:
       evaluatedOn = 'holdout';
     }
     try {
-      artifact = await trainModel(
+      artifact = await trainModelInThread(
         input.train.trainer,
         shape.task,
         shape.schema,

@@ -247,8 +247,8 @@ beforeAll(async () => {
   context.on('console', (message) => {
     if (message.type() !== 'error') return;
     const entry = `console: ${message.text()} (${message.location().url})`;
-    // The page reads the agent's state every 5 s. A worker busy with a CPU-bound activity (a retrain) on
-    // the suite's loaded cores may not answer that query within the API's 5 s: the documented answer is
+    // The page reads the agent's state every 5 s. A worker on the suite's loaded cores (two, shared by every
+    // test file) may not answer that query within the API's 5 s: the documented answer is
     // 503 agent_unresponsive with Retry-After, and the page keeps the last state and asks again. Only
     // that read is let through; every other failed request, controls on /agent/… included, still fails.
     if (AGENT_STATE_UNANSWERED.test(entry)) return;
