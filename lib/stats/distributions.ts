@@ -56,13 +56,16 @@ function logBeta(a: number, b: number): number {
   return logGamma(p) + remainder + p - p * Math.log(p + q) + (q - 0.5) * Math.log1p(-ratio);
 }
 
-/** Regularised upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a), computed without forming 1 - P in the tail. */
-function upperRegularizedGamma(a: number, x: number): number {
-  if (x <= 0) return 1;
-  if (x === Number.POSITIVE_INFINITY) return 0;
+/**
+ * The regularised incomplete gammas P(a, x) = γ(a, x) / Γ(a) and Q(a, x) = 1 − P(a, x), each computed
+ * without forming it as 1 minus the other where it is the small one: the series for P converges fast for
+ * x < a + 1, where P is the smaller (or neither is small); the continued fraction for Q elsewhere.
+ */
+function regularizedGammas(a: number, x: number): { lower: number; upper: number } {
+  if (x <= 0) return { lower: 0, upper: 1 };
+  if (x === Number.POSITIVE_INFINITY) return { lower: 1, upper: 0 };
   const prefactor = Math.exp(-x + a * Math.log(x) - logGamma(a));
   if (x < a + 1) {
-    // Series for P converges fast here, and Q is not small, so 1 - P loses nothing.
     let term = 1 / a;
     let sum = term;
     for (let n = 1; n < MAX_ITERATIONS; n++) {
@@ -70,7 +73,8 @@ function upperRegularizedGamma(a: number, x: number): number {
       sum += term;
       if (Math.abs(term) < Math.abs(sum) * EPSILON) break;
     }
-    return Math.max(0, 1 - sum * prefactor);
+    const lower = Math.min(1, sum * prefactor);
+    return { lower, upper: Math.max(0, 1 - lower) };
   }
   // Continued fraction for Q itself (modified Lentz).
   let b = x + 1 - a;
@@ -89,7 +93,13 @@ function upperRegularizedGamma(a: number, x: number): number {
     h *= delta;
     if (Math.abs(delta - 1) < EPSILON) break;
   }
-  return prefactor * h;
+  const upper = prefactor * h;
+  return { lower: Math.max(0, 1 - upper), upper };
+}
+
+/** Regularised upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a). */
+function upperRegularizedGamma(a: number, x: number): number {
+  return regularizedGammas(a, x).upper;
 }
 
 function betaContinuedFraction(x: number, a: number, b: number): number {
@@ -184,6 +194,8 @@ export function normalQuantile(p: number): number {
   // Halley: e = Φ(x) − p, u = e·√(2π)·exp(x²/2), x ← x − u / (1 + x·u/2).
   const e = (x < 0 ? normalSf(-x) : 1 - normalSf(x)) - p;
   const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  // Below about 1e-308 (subnormal p) exp(x²/2) overflows: the approximation is then the answer.
+  if (!Number.isFinite(u)) return x;
   return x - u / (1 + (x * u) / 2);
 }
 
@@ -194,6 +206,17 @@ export function studentTSf(t: number, df: number): number {
   const tSquared = t * t;
   const upper = 0.5 * regularizedBeta(df / (df + tSquared), tSquared / (df + tSquared), df / 2, 0.5);
   return t > 0 ? upper : 1 - upper;
+}
+
+/**
+ * P(X ≥ n) for a Poisson count X of mean mu (scipy.stats.poisson.sf(n - 1, mu)): P(n, mu), since the n-th
+ * arrival of a unit-rate process comes before mu exactly when at least n arrive by mu. Accurate in the
+ * upper tail, where an exceptional count's p-value lies.
+ */
+export function poissonAtLeast(n: number, mu: number): number {
+  if (Number.isNaN(n) || Number.isNaN(mu)) return Number.NaN;
+  if (n <= 0) return 1;
+  return regularizedGammas(Math.ceil(n), mu).lower;
 }
 
 /** P(X > x) for a chi-square variable with k degrees of freedom (scipy.stats.chi2.sf). */

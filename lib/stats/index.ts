@@ -22,7 +22,7 @@ export {
   standardDeviation,
   variance,
 } from './descriptive.ts';
-export { chiSquareSf, normalQuantile, normalSf, studentTSf } from './distributions.ts';
+export { chiSquareSf, normalQuantile, normalSf, poissonAtLeast, studentTSf } from './distributions.ts';
 export { jensenShannonDistance } from './jensen-shannon.ts';
 export {
   KS_EXACT_MAX_N,

@@ -145,6 +145,11 @@ chi_square_sf = [[x, k, f(stats.chi2.sf(x, k))]
                  for x in [0.01, 0.5, 1, 3, 9, 25, 80, 200, 800]
                  for k in [1, 2, 3, 7, 20, 99]]
 
+# P(X >= n) for a Poisson count of mean mu: a window's rows against those its baseline rate predicts.
+poisson_at_least = [[n, mu, f(stats.poisson.sf(n - 1, mu))]
+                    for n in [1, 2, 5, 30, 60, 200, 1000, 5000]
+                    for mu in [0.5, 3, 16.7, 25, 52, 180, 900, 4800]]
+
 # --- chi-square homogeneity -----------------------------------------------------------------------
 
 
@@ -522,6 +527,7 @@ fixture = {
     "logGamma": log_gamma,
     "studentTSf": student_t_sf,
     "chiSquareSf": chi_square_sf,
+    "poissonAtLeast": poisson_at_least,
     "chiSquare": chi_square_cases,
     "psi": psi_cases,
     "psiFromCounts": psi_count_cases,

@@ -348,9 +348,9 @@ describe('traffic anomaly (burst)', () => {
       severity: 'warning',
       summary: 'traffic burst: 1.5× the usual rate',
     });
-    // 750 rows where 500 were expected: z = 250 / √500
+    // 750 rows where 500 were expected: the normal z of P(X ≥ 750), X Poisson of mean 500 (scipy 10.3893)
     expect(f?.evidence).toMatchObject({ test: 'poisson_z', baselineThroughputPerMinute: 300, effect: 0.5 });
-    expect(f?.evidence.statistic).toBeCloseTo(250 / Math.sqrt(500), 9);
+    expect(f?.evidence.statistic).toBeCloseTo(10.389258965836056, 8);
     expect(burst(449)).toBeUndefined();
   });
 

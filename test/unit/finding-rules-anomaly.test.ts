@@ -66,16 +66,21 @@ describe('a burst', () => {
         test: 'poisson_z',
         baselineThroughputPerMinute: 300,
         effect: 0.5,
-        statistic: (900 - 600) / Math.sqrt(600),
+        // The normal z of P(X ≥ 900) for a Poisson count of mean 600 (scipy: 11.3831546…).
+        statistic: expect.closeTo(11.383154622152356, 8),
       },
     });
     expect(observe(window(900, 449))).toMatchObject({ bad: false, summary: 'traffic at its usual rate' });
   });
 
-  it(`needs a Poisson z of at least ${SHARED_DEFAULTS.minZ}: 54 rows at 1.5× is exactly z = 3, 53 is not`, () => {
-    expect(observe(window(54, 450)).evidence.statistic).toBe(3);
-    expect(observe(window(54, 450)).bad).toBe(true);
-    expect(observe(window(53, 450)).bad).toBe(false);
+  it(`needs an exact Poisson z of at least ${SHARED_DEFAULTS.minZ}: at 1.5× the rate, 65 rows are, 64 are not`, () => {
+    // scipy.stats.norm.isf(scipy.stats.poisson.sf(n - 1, n / 1.5)): 3.0196 for 65, 2.9956 for 64. The
+    // normal approximation's z, (n − n/1.5) / √(n/1.5), passed 3 from 54 rows on.
+    expect(observe(window(65, 450)).evidence.statistic).toBeCloseTo(3.0195631467189594, 8);
+    expect(observe(window(64, 450)).evidence.statistic).toBeCloseTo(2.9955842995290136, 8);
+    expect(observe(window(65, 450)).bad).toBe(true);
+    expect(observe(window(64, 450)).bad).toBe(false);
+    expect(observe(window(54, 450)).bad).toBe(false);
   });
 
   it(`needs to lie ${SHARED_DEFAULTS.latencySigmas} of the baseline's window-to-window sds above it`, () => {

@@ -21,6 +21,7 @@ import {
   medianAbsoluteDeviation,
   normalQuantile,
   normalSf,
+  poissonAtLeast,
   psi,
   psiFromCounts,
   quantile,
@@ -83,6 +84,7 @@ interface Fixture {
   logGamma: [number, number][];
   studentTSf: [number, number, number][];
   chiSquareSf: [number, number, number][];
+  poissonAtLeast: [number, number, number][];
   chiSquare: {
     name: string;
     reference: number[];
@@ -215,6 +217,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       logGamma: fixture.logGamma.length,
       studentTSf: fixture.studentTSf.length,
       chiSquareSf: fixture.chiSquareSf.length,
+      poissonAtLeast: fixture.poissonAtLeast.length,
       chiSquare: fixture.chiSquare.length,
       psi: fixture.psi.length,
       psiFromCounts: fixture.psiFromCounts.length,
@@ -234,6 +237,7 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
       logGamma: 10,
       studentTSf: 72,
       chiSquareSf: 54,
+      poissonAtLeast: 64,
       chiSquare: 12,
       psi: 6,
       psiFromCounts: 4,
@@ -267,6 +271,9 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
         Number.NEGATIVE_INFINITY,
         Number.POSITIVE_INFINITY,
       ]);
+      // Subnormal p (scipy.stats.norm.ppf(5e-324) = -38.4674056…): finite, to about the approximation's 1e-9.
+      expectClose(normalQuantile(Number.MIN_VALUE), -38.467405617144344, 1e-8, 'p=5e-324');
+      expect([poissonAtLeast(0, 3), poissonAtLeast(-1, 3), poissonAtLeast(5, 0)]).toEqual([1, 1, 0]);
       for (const value of [
         normalSf(Number.NaN),
         chiSquareSf(Number.NaN, 3),
@@ -275,6 +282,8 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
         normalQuantile(Number.NaN),
         normalQuantile(-0.01),
         normalQuantile(1.01),
+        poissonAtLeast(Number.NaN, 3),
+        poissonAtLeast(3, Number.NaN),
       ]) {
         expect(value).toBeNaN();
       }
@@ -287,6 +296,11 @@ describe(`lib/stats against SciPy ${fixture.meta.scipy} / NumPy ${fixture.meta.n
     it('chiSquareSf matches scipy.stats.chi2.sf', () => {
       for (const [x, k, p] of fixture.chiSquareSf) {
         expectClose(chiSquareSf(x, k), p, TAIL_PROBABILITY, `x=${x} k=${k}`, UNDERFLOW);
+      }
+    });
+    it('poissonAtLeast matches scipy.stats.poisson.sf(n - 1, mu)', () => {
+      for (const [n, mu, p] of fixture.poissonAtLeast) {
+        expectClose(poissonAtLeast(n, mu), p, TAIL_PROBABILITY, `n=${n} mu=${mu}`, UNDERFLOW);
       }
     });
     it('kolmogorovSmirnovSf matches scipy.stats.kstwo.sf on every branch', () => {
