@@ -18,6 +18,7 @@ import { readStreamFile } from '../lib/backtest/stream-file.ts';
 import { REPO_ROOT } from '../lib/db/config.ts';
 import { Random } from '../lib/sim/random.ts';
 import { createSeaStream } from '../lib/sim/synthetic/sea.ts';
+import { median } from '../lib/stats/index.ts';
 import { writeBenchmarkSection } from './doc-section.ts';
 
 const ROWS = 300_000;
@@ -44,11 +45,6 @@ function writeStream(file: string): void {
     );
   }
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homeostat-sparse-'));
