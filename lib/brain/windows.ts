@@ -8,6 +8,14 @@
 // window closes `every` after it opened once it holds enough rows to judge (`minRows`), sooner when it
 // holds `rows`, and at the latest `maxSpan` after it opened, full or not; a span with no arrivals costs one
 // window per `maxSpan`, whatever the stream's length.
+//
+// Traffic too sparse to bring `minRows` within `maxSpan` (a row every few minutes) would then be cut into
+// windows none of which can judge, forever. So once a window could not judge within `maxSpan` of opening,
+// the next one gathers: it stays open until it holds `minRows` rows, however long that takes, and closes
+// short only when `maxSpan` passes without an arrival. The first window short of `minRows` still closes at
+// `maxSpan`, so traffic that dwindles shows within `maxSpan` as it did (its gaps are a stale-data finding),
+// and a stopped stream shows within `maxSpan` of its last row; a window that fills within `maxSpan` again
+// ends the gathering.
 import type { WindowKind } from '../policy/defaults.ts';
 import { durationMs } from '../policy/duration.ts';
 
@@ -19,7 +27,10 @@ export interface WindowRule {
   every: string;
   /** Below this many rows a window cannot judge: an adaptive window stays open for more. */
   minRows: number;
-  /** adaptive: the longest a window stays open, however few rows it holds. */
+  /**
+   * adaptive: the longest a window stays open, however few rows it holds; on traffic too sparse to fill a
+   * window so, the longest stretch without an arrival a gathering window waits out.
+   */
   maxSpan: string;
 }
 
@@ -43,34 +54,7 @@ export function closedWindows(
   now: number,
   rule: WindowRule,
 ): WindowBounds[] {
-  const bounds: WindowBounds[] = [];
-  const next = windowEnds(ts, rule);
-  for (let endAt = next(startAt); endAt <= now; endAt = next(startAt)) {
-    bounds.push({ startAt, endAt });
-    startAt = endAt;
-  }
-  return bounds;
-}
-
-/**
- * Where the window opening at `startAt` closes, given the arrivals `ts`; infinity when only an arrival
- * not among them can close it. Each bound only grows with later arrivals, so a close computed from the
- * arrivals up to `now` is final once it is at or before `now`.
- */
-function windowEnds(ts: readonly number[], rule: WindowRule): (startAt: number) => number {
-  const every = durationMs(rule.every);
-  const maxSpan = Math.max(every, durationMs(rule.maxSpan));
-  /** The time of the n-th arrival (1-based) from index i; none: never. */
-  const nth = (i: number, n: number) => (i + n - 1 < ts.length ? ts[i + n - 1]! : Number.POSITIVE_INFINITY);
-  let i = 0;
-  return (startAt) => {
-    while (i < ts.length && ts[i]! <= startAt) i++;
-    if (rule.kind === 'time') return startAt + every;
-    if (rule.kind === 'count') return nth(i, rule.rows);
-    const full = nth(i, rule.rows);
-    const judgeable = nth(i, rule.minRows);
-    return Math.min(full, Math.max(startAt + every, judgeable), startAt + maxSpan);
-  };
+  return windowCutter(ts, startAt, rule).closedBy(now);
 }
 
 /**
@@ -81,20 +65,80 @@ function windowEnds(ts: readonly number[], rule: WindowRule): (startAt: number) 
 export function cutWindows(ts: readonly number[], startAt: number, rule: WindowRule): WindowBounds[] {
   if (ts.length === 0) return [];
   const last = ts.at(-1)!;
-  const bounds = closedWindows(ts, startAt, last, rule);
-  const openAt = bounds.at(-1)?.endAt ?? startAt;
-  if (openAt < last) {
-    const endAt = windowEnds(ts, rule)(openAt);
-    bounds.push({ startAt: openAt, endAt: Number.isFinite(endAt) ? endAt : last });
+  const cutter = windowCutter(ts, startAt, rule);
+  const bounds = cutter.closedBy(last);
+  if (cutter.openAt < last) {
+    const endAt = cutter.nextEnd();
+    bounds.push({ startAt: cutter.openAt, endAt: Number.isFinite(endAt) ? endAt : last });
   }
   return bounds;
+}
+
+/**
+ * Cuts the windows over the arrivals `ts` one after the other from `startAt`. Where a window closes
+ * (`nextEnd`) is infinity when only an arrival not among `ts` can close it; each bound only grows with
+ * later arrivals, so a close computed from the arrivals up to `now` is final once it is at or before `now`.
+ */
+function windowCutter(ts: readonly number[], startAt: number, rule: WindowRule) {
+  const every = durationMs(rule.every);
+  const maxSpan = Math.max(every, durationMs(rule.maxSpan));
+  /** The time of the n-th arrival (1-based) from index i; none: never. */
+  const nth = (i: number, n: number) => (i + n - 1 < ts.length ? ts[i + n - 1]! : Number.POSITIVE_INFINITY);
+  /** Index of the first arrival after the open window's start. */
+  let i = 0;
+  /** The previous window could not judge within maxSpan of opening: this one gathers. */
+  let gathering = false;
+  const cutter = {
+    openAt: startAt,
+    nextEnd(): number {
+      const at = cutter.openAt;
+      while (i < ts.length && ts[i]! <= at) i++;
+      if (rule.kind === 'time') return at + every;
+      if (rule.kind === 'count') return nth(i, rule.rows);
+      const full = nth(i, rule.rows);
+      const judgeable = Math.max(at + every, nth(i, rule.minRows));
+      if (!gathering) return Math.min(full, judgeable, at + maxSpan);
+      // Gathering: short of minRows, the window closes only on a stretch of maxSpan without an arrival.
+      let quietSince = at;
+      for (let k = i; k < i + rule.minRows; k++) {
+        const t = k < ts.length ? ts[k]! : Number.POSITIVE_INFINITY;
+        if (t - quietSince > maxSpan) return Math.min(full, judgeable, quietSince + maxSpan);
+        quietSince = t;
+      }
+      return Math.min(full, judgeable);
+    },
+    /** The windows closed by `now`, from the open one on; the open window then starts after them. */
+    closedBy(now: number): WindowBounds[] {
+      const bounds: WindowBounds[] = [];
+      for (let endAt = cutter.nextEnd(); endAt <= now; endAt = cutter.nextEnd()) {
+        const rows = countUpTo(ts, i, endAt) - i;
+        gathering = rows < rule.minRows || endAt - cutter.openAt > maxSpan;
+        bounds.push({ startAt: cutter.openAt, endAt });
+        cutter.openAt = endAt;
+      }
+      return bounds;
+    },
+  };
+  return cutter;
+}
+
+/** The index after the last arrival at or before `t`, searching from `from`. */
+function countUpTo(ts: readonly number[], from: number, t: number): number {
+  let lo = from;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The rule in words, as reports print it. */
 export function describeWindows(rule: WindowRule): string {
   if (rule.kind === 'count') return `${rule.rows} rows each`;
   if (rule.kind === 'time') return `${rule.every} each`;
-  return `${rule.every} once ${rule.minRows} rows arrived, sooner at ${rule.rows} rows, at most ${rule.maxSpan}`;
+  return `${rule.every} once ${rule.minRows} rows arrived, sooner at ${rule.rows} rows, at most ${rule.maxSpan} (on sparse traffic, until ${rule.minRows} rows or ${rule.maxSpan} without one)`;
 }
 
 /**

@@ -51,6 +51,57 @@ describe('cutWindows: where a window closes', () => {
     expect(windows.at(-1)!.endAt).toBeGreaterThanOrEqual(ts.at(-1)!);
   });
 
+  it('on traffic too sparse to fill a window within maxSpan, windows gather until they can judge', () => {
+    // A row every 7 minutes: about 8.6 an hour, never 30 within the hour. The first window closes at
+    // maxSpan short; every later one holds 30 rows.
+    const ts = arrivals(400, 7 * MINUTE);
+    const windows = cutWindows(ts, 0, rule());
+    const n = sizes(ts, windows);
+    expect(n[0]).toBe(8);
+    expect(windows[0]!.endAt).toBe(60 * MINUTE);
+    expect(n.slice(1, -1)).toEqual(Array(n.length - 2).fill(30));
+    // The stream is replayed whole: the last window holds what is left.
+    expect(n.reduce((a, b) => a + b, 0)).toBe(400);
+  });
+
+  it('a gathering window closes short after maxSpan without an arrival, and a stopped stream shows', () => {
+    // A row every 7 minutes for 100 rows, then four quiet hours, then one more row.
+    const ts = [...arrivals(100, 7 * MINUTE), 100 * 7 * MINUTE + 4 * 60 * MINUTE];
+    const windows = cutWindows(ts, 0, rule());
+    // 8 in the first hour, then 30, 30, 30 and the 2 left, closed an hour after the 100th row; then
+    // empty hours, then the last row.
+    expect(sizes(ts, windows)).toEqual([8, 30, 30, 30, 2, 0, 0, 1]);
+    expect(windows[4]!.endAt).toBe(100 * 7 * MINUTE + 60 * MINUTE);
+    expect(windows[5]!.endAt - windows[5]!.startAt).toBe(60 * MINUTE);
+  });
+
+  it('traffic that picks up again ends the gathering: a window that fills within maxSpan', () => {
+    // A row every 7 minutes for 50 rows, then a row a second.
+    const sparse = arrivals(50, 7 * MINUTE);
+    const fast = Array.from({ length: 600 }, (_, k) => sparse.at(-1)! + (k + 1) * 1000);
+    const ts = [...sparse, ...fast];
+    const windows = cutWindows(ts, 0, rule());
+    const n = sizes(ts, windows);
+    expect(n.slice(0, 2)).toEqual([8, 30]);
+    // The third window gathers its 30 rows (12 sparse, 18 fast) over more than maxSpan, so the fourth
+    // gathers too, and fills within a minute: from then on windows close `every` after they opened, as
+    // on busy traffic.
+    expect(n[2]).toBe(30);
+    const later = windows.slice(4, -1);
+    expect(later.every((w) => w.endAt - w.startAt === MINUTE)).toBe(true);
+  });
+
+  it('traffic that dwindles shows within maxSpan as before: only the window after a short one gathers', () => {
+    // Busy for a while, then a row every 10 minutes: the first dwindled window closes at maxSpan.
+    const busy = arrivals(120, 1000);
+    const trickle = Array.from({ length: 40 }, (_, k) => 120_000 + (k + 1) * 10 * MINUTE);
+    const ts = [...busy, ...trickle];
+    const windows = cutWindows(ts, 0, rule());
+    const short = sizes(ts, windows).findIndex((n) => n < 30);
+    expect(windows[short]!.endAt - windows[short]!.startAt).toBe(60 * MINUTE);
+    expect(sizes(ts, windows)[short + 1]).toBe(30);
+  });
+
   it('count windows keep rows that share a timestamp together', () => {
     const ts = [1, 2, 2, 2, 3, 4];
     expect(sizes(ts, cutWindows(ts, 0, rule({ kind: 'count', rows: 2 })))).toEqual([4, 2]);
@@ -102,6 +153,19 @@ describe('closedWindows: the windows the live agent may measure by now', () => {
     const ts = [...arrivals(100, 5000), 500_000 + 10 * 60 * MINUTE];
     const all = cutWindows(ts, 0, rule());
     for (const now of [30_000, 150_000, 500_000, 4 * 60 * MINUTE, ts.at(-1)!]) {
+      const seen = ts.filter((t) => t <= now);
+      expect(closedWindows(seen, 0, now, rule())).toEqual(all.filter((w) => w.endAt <= now));
+    }
+  });
+
+  it('agrees with cutWindows on sparse traffic too: a gathering window closes on what arrived by then', () => {
+    const ts = [
+      ...arrivals(100, 7 * MINUTE),
+      100 * 7 * MINUTE + 4 * 60 * MINUTE,
+      100 * 7 * MINUTE + 5 * 60 * MINUTE,
+    ];
+    const all = cutWindows(ts, 0, rule());
+    for (let now = 0; now <= ts.at(-1)!; now += 13 * MINUTE) {
       const seen = ts.filter((t) => t <= now);
       expect(closedWindows(seen, 0, now, rule())).toEqual(all.filter((w) => w.endAt <= now));
     }
