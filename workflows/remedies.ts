@@ -26,6 +26,7 @@ import {
   CANARY_DEFAULTS,
   canaryPoll,
   judgeRecovery,
+  labelPace,
   promotionFor,
   recoveryRowsWanted,
 } from '../lib/recovery/judge.ts';
@@ -357,7 +358,12 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     retrain: policy,
     ...(trained.route ? { liftRoute: trained.route.segment } : {}),
   };
-  const way = promotionFor(policy.promotion, facts.mode, trained.route?.segment ?? null);
+  const way = promotionFor(
+    policy,
+    facts.mode,
+    trained.route?.segment ?? null,
+    labelPace(trained.holdoutRows, policy.holdoutShare, Date.parse(input.since), Date.now()),
+  );
   if (way.promotion === 'direct') {
     const outcome = await promote(promotion, 'promote');
     return {
@@ -378,7 +384,7 @@ export async function retrainWorkflow(input: RemedyInput): Promise<RemedyResult>
     outcome: result.verdict === 'promoted' ? 'applied' : 'rejected',
     before: facts.revision,
     after: result.after,
-    detail: `candidate v${candidate} (${comparison}); ${way.promotion}: ${result.detail}`,
+    detail: `candidate v${candidate} (${comparison}); ${way.promotion}: ${result.detail}${way.why ? `; ${way.why}` : ''}`,
     candidateVersion: candidate,
   };
 }

@@ -55,6 +55,7 @@ import {
   CANARY_DEFAULTS,
   canaryPoll,
   judgeRecovery,
+  labelPace,
   promotionFor,
   recoveryRowsWanted,
 } from '../recovery/judge.ts';
@@ -1171,7 +1172,12 @@ class Replay {
       }
       return this.answer({ ...rejected, noBetterModel: 'unproven' });
     }
-    const way = promotionFor(settings.promotion, this.current.mode, routed?.segment ?? null);
+    const way = promotionFor(
+      settings,
+      this.current.mode,
+      routed?.segment ?? null,
+      labelPace(comparison.rows, settings.holdoutShare, pending.since, now),
+    );
     if (way.promotion === 'canary' || way.promotion === 'shadow') {
       // As the agent's trial (workflows/remedies.ts): a canary gets a share of the traffic, routed by
       // prediction id; a shadow scores every row production answers. Either is judged against production
@@ -1184,9 +1190,10 @@ class Replay {
         now,
       );
       const detail =
-        mode === 'canary'
+        (mode === 'canary'
           ? `candidate v${candidate.version} (${summary}) serves ${settings.canaryShare} of the traffic as a canary`
-          : `candidate v${candidate.version} (${summary}) scores every request beside production as a shadow`;
+          : `candidate v${candidate.version} (${summary}) scores every request beside production as a shadow`) +
+        (way.why ? `; ${way.why}` : '');
       this.recordAction('retrain', mode, detail, {
         ...info,
         revisionBefore: before,

@@ -7,12 +7,18 @@
 // labelled row a minute, the 300 rows a retrain trains on take five hours and a verification's 200 rows
 // more than three, so a wall-clock limit of two hours or thirty minutes gave up on evidence that was
 // arriving. The wait therefore goes on past `maxWait` while the rows arrive at a pace that brings the
-// ones it needs before the cap, ROW_WAIT_CAP × maxWait after it began; at ordinary traffic the rows come
-// long before `maxWait` and nothing changes. No rows at all by `maxWait` still ends the wait then.
+// ones it needs before the cap, ROW_WAIT_CAP_MS after it began; at ordinary traffic the rows come long
+// before `maxWait` and nothing changes. No rows at all by `maxWait` still ends the wait then.
+//
+// The cap is a week, whatever `maxWait`: a model with a labelled row every few minutes (a couple of
+// thousand a week) brings a retrain's rows in a day or two and a canary's and a verification's in a day
+// each, and a human handed the incident instead would not fix it sooner; rows slower than a week's cap
+// are no basis for an automatic remedy.
 import { durationMs } from '../policy/duration.ts';
+import { poissonAtLeast } from '../stats/index.ts';
 
-/** The wait stretches to at most this multiple of its `maxWait` (a day for a retrain's two hours). */
-export const ROW_WAIT_CAP = 12;
+/** The longest a wait stretches past its `maxWait` while labelled rows keep arriving. */
+export const ROW_WAIT_CAP_MS = 7 * 86_400_000;
 
 export interface RowWait {
   /** When the wait began (epoch ms). */
@@ -28,21 +34,31 @@ export interface RowWait {
   maxWait: string;
 }
 
-/** True when the wait should end without the rows: past maxWait and the rows would not come by the cap. */
+/**
+ * Below this chance of so few rows, the rows are taken to come too slowly for the cap (a one-sided test
+ * of the arrival rate, see waitIsOver).
+ */
+export const ROW_PACE_ALPHA = 0.05;
+
+/**
+ * True when the wait should end without the rows: past maxWait, and the rows so far show they would not
+ * come by the cap. The pace is tested rather than extrapolated: a handful of rows says little about
+ * their rate (and labels that lag make the first hours look slow), so the wait ends only when so few rows
+ * would be unlikely (below ROW_PACE_ALPHA, Poisson) at the steady rate that brings `needed` by the cap.
+ */
 export function waitIsOver(w: RowWait): boolean {
   const limit = durationMs(w.maxWait);
   if (w.at < w.startedAt + limit) return false;
-  const cap = w.startedAt + ROW_WAIT_CAP * limit;
+  const cap = w.startedAt + Math.max(limit, ROW_WAIT_CAP_MS);
   if (w.at >= cap || w.rows <= 0) return true;
   if (w.rows >= w.needed) return false;
-  const perMs = w.rows / Math.max(1, w.at - w.rowsSince);
-  return w.at + (w.needed - w.rows) / perMs > cap;
+  const enoughPace = w.needed / Math.max(1, cap - w.rowsSince);
+  const expectedByNow = enoughPace * Math.max(1, w.at - w.rowsSince);
+  return 1 - poissonAtLeast(w.rows + 1, expectedByNow) < ROW_PACE_ALPHA;
 }
 
-/** How a wait that ran out says so: "by 2 hours (up to 1 day while labelled rows kept arriving)". */
+/** How a wait that ran out says so: "by 2 hours (up to 7 days while labelled rows kept arriving)". */
 export function waitLimit(maxWait: string): string {
-  const cap = durationMs(maxWait) * ROW_WAIT_CAP;
-  const hours = cap / 3_600_000;
-  const span = hours >= 1 ? `${+hours.toFixed(1)} hours` : `${Math.round(cap / 60_000)} minutes`;
-  return `by ${maxWait} (up to ${span} while labelled rows kept arriving)`;
+  const days = Math.max(durationMs(maxWait), ROW_WAIT_CAP_MS) / 86_400_000;
+  return `by ${maxWait} (up to ${+days.toFixed(1)} days while labelled rows kept arriving)`;
 }

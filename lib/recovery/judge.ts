@@ -5,6 +5,7 @@
 import type { Evidence, OutcomeCounts, ServedComparison } from '../brain/contracts.ts';
 import type { VerificationBaseline } from '../brain/types.ts';
 import type { ServingMode } from '../domain.ts';
+import { durationMs } from '../policy/duration.ts';
 import type { Policy } from '../policy/policy.ts';
 import { normalSf, studentTSf, twoProportionZTest } from '../stats/index.ts';
 
@@ -349,22 +350,61 @@ export function judgeCanary(comparison: ServedComparison, opts: CanaryOptions): 
  * are the route's, which a canary of production's traffic never sees, and on the rest it is only to be as
  * good as production, which a canary's non-inferiority test at its split alpha shows only on thousands of
  * rows per arm (refit-evidence.ts beatsRoute judged both on the tested rows instead).
+ *
+ * In shadow instead of a canary when labelled rows come too slowly for the canary (`pace`, from
+ * labelPace): a canary's arm gets `canaryShare` of them, and one that would not reach its first look
+ * (`canaryMinRows`) within `maxWait` would spend days getting to a verdict — on a model with a labelled
+ * row every few minutes, more than the week a wait may last (lib/brain/waits.ts). A shadow scores every
+ * row with both versions, exposes no request to the candidate, and reaches the same looks 1/canaryShare
+ * times sooner.
  */
 export function promotionFor(
-  policy: Policy['retrain']['promotion'],
+  policy: Pick<Policy['retrain'], 'promotion' | 'canaryShare' | 'canaryMinRows' | 'maxWait'>,
   mode: ServingMode,
   liftsRoute: string | null = null,
+  pace: number | null = null,
 ): { promotion: Policy['retrain']['promotion']; why: string | null } {
-  if (liftsRoute !== null && policy !== 'direct')
+  const asked = policy.promotion;
+  if (liftsRoute !== null && asked !== 'direct')
     return {
       promotion: 'direct',
-      why: `promoted directly: its gain is on segment ${liftsRoute}'s rows, which the fallback route answers and a ${policy} would not see`,
+      why: `promoted directly: its gain is on segment ${liftsRoute}'s rows, which the fallback route answers and a ${asked} would not see`,
     };
-  if (mode === 'serving' || policy === 'direct') return { promotion: policy, why: null };
-  return {
-    promotion: 'direct',
-    why: `promoted directly: the model is held (${mode}), so a ${policy} would wait for traffic that does not flow`,
-  };
+  if (mode !== 'serving' && asked !== 'direct')
+    return {
+      promotion: 'direct',
+      why: `promoted directly: the model is held (${mode}), so a ${asked} would wait for traffic that does not flow`,
+    };
+  if (asked === 'canary' && pace !== null && pace > 0) {
+    const firstLookMs = policy.canaryMinRows / (policy.canaryShare * pace);
+    if (firstLookMs > durationMs(policy.maxWait)) {
+      const perHour = pace * 3_600_000;
+      return {
+        promotion: 'shadow',
+        why: `in shadow: at ${perHour < 10 ? perHour.toFixed(1) : Math.round(perHour)} labelled rows an hour a canary of ${policy.canaryShare} would take ${spokenHours(firstLookMs)} to its first ${policy.canaryMinRows} rows, past retrain.maxWait (${policy.maxWait})`,
+      };
+    }
+  }
+  return { promotion: asked, why: null };
+}
+
+/**
+ * Labelled rows per millisecond since the onset, as a retrain's comparison saw them: its held-out rows
+ * are `holdoutShare` of all the usable rows since the onset. Null when no time passed.
+ */
+export function labelPace(
+  holdoutRows: number,
+  holdoutShare: number,
+  sinceMs: number,
+  atMs: number,
+): number | null {
+  if (atMs <= sinceMs) return null;
+  return holdoutRows / holdoutShare / (atMs - sinceMs);
+}
+
+function spokenHours(ms: number): string {
+  const hours = ms / 3_600_000;
+  return hours >= 48 ? `${(hours / 24).toFixed(1)} days` : `${hours.toFixed(1)} hours`;
 }
 
 /**

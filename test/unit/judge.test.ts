@@ -10,6 +10,7 @@ import {
   INCONCLUSIVE_ROWS,
   judgeCanary,
   judgeRecovery,
+  labelPace,
   promotionFor,
 } from '../../lib/recovery/judge.ts';
 import { mcnemarMidP, pairedTTestGreater } from '../../lib/recovery/paired.ts';
@@ -330,26 +331,62 @@ describe('canaryPoll', () => {
 });
 
 describe('promotionFor', () => {
+  const retrain = (promotion: 'canary' | 'shadow' | 'direct') => ({
+    promotion,
+    canaryShare: 0.2,
+    canaryMinRows: 100,
+    maxWait: '2 hours',
+  });
+  const perHour = (rows: number) => rows / 3_600_000;
+
   it('brings a candidate in as the policy says while production serves', () => {
     for (const policy of ['canary', 'shadow', 'direct'] as const) {
-      expect(promotionFor(policy, 'serving')).toEqual({ promotion: policy, why: null });
+      expect(promotionFor(retrain(policy), 'serving')).toEqual({ promotion: policy, why: null });
     }
   });
 
   it('promotes directly while the model is held: no step waits on traffic the agent turned off', () => {
-    expect(promotionFor('canary', 'fallback')).toEqual({
+    expect(promotionFor(retrain('canary'), 'fallback')).toEqual({
       promotion: 'direct',
       why: expect.stringContaining('held (fallback)'),
     });
-    expect(promotionFor('shadow', 'disabled').promotion).toBe('direct');
-    expect(promotionFor('direct', 'fallback')).toEqual({ promotion: 'direct', why: null });
+    expect(promotionFor(retrain('shadow'), 'disabled').promotion).toBe('direct');
+    expect(promotionFor(retrain('direct'), 'fallback')).toEqual({ promotion: 'direct', why: null });
   });
 
   it("promotes directly when it lifts a segment's route: a canary would never see the segment's rows", () => {
-    expect(promotionFor('canary', 'serving', 'channel=web')).toEqual({
+    expect(promotionFor(retrain('canary'), 'serving', 'channel=web')).toEqual({
       promotion: 'direct',
       why: expect.stringContaining("segment channel=web's rows"),
     });
-    expect(promotionFor('direct', 'serving', 'channel=web')).toEqual({ promotion: 'direct', why: null });
+    expect(promotionFor(retrain('direct'), 'serving', 'channel=web')).toEqual({
+      promotion: 'direct',
+      why: null,
+    });
+  });
+
+  it('a canary whose first look would come after maxWait goes to shadow, which scores every row', () => {
+    // 0.2 of 250 rows an hour: the first 100 canary rows in exactly two hours, as maxWait allows.
+    expect(promotionFor(retrain('canary'), 'serving', null, perHour(250))).toEqual({
+      promotion: 'canary',
+      why: null,
+    });
+    // A row a minute: 12 canary rows an hour, 8.3 hours to the first look.
+    expect(promotionFor(retrain('canary'), 'serving', null, perHour(60))).toEqual({
+      promotion: 'shadow',
+      why: 'in shadow: at 60 labelled rows an hour a canary of 0.2 would take 8.3 hours to its first 100 rows, past retrain.maxWait (2 hours)',
+    });
+    // Shadow and direct are what the policy asked whatever the pace; a held model still goes directly.
+    expect(promotionFor(retrain('shadow'), 'serving', null, perHour(1)).promotion).toBe('shadow');
+    expect(promotionFor(retrain('direct'), 'serving', null, perHour(1)).promotion).toBe('direct');
+    expect(promotionFor(retrain('canary'), 'fallback', null, perHour(1)).promotion).toBe('direct');
+    // An unknown pace leaves the policy's way.
+    expect(promotionFor(retrain('canary'), 'serving', null, null).promotion).toBe('canary');
+  });
+
+  it('labelPace: the rows since the onset are the held-out rows over their share', () => {
+    // 150 held-out rows at holdoutShare 0.5: 300 rows in the three hours since the onset.
+    expect(labelPace(150, 0.5, 0, 3 * 3_600_000)! * 3_600_000).toBeCloseTo(100, 10);
+    expect(labelPace(150, 0.5, 10, 10)).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runBacktest } from '../../lib/backtest/replay.ts';
 import { parseStream } from '../../lib/backtest/stream-file.ts';
 import { defaultTrainer } from '../../lib/backtest/versions.ts';
-import { ROW_WAIT_CAP, waitIsOver } from '../../lib/brain/waits.ts';
+import { ROW_WAIT_CAP_MS, waitIsOver, waitLimit } from '../../lib/brain/waits.ts';
 import { trainModel } from '../../lib/models/index.ts';
 import { parsePolicy } from '../../lib/policy/policy.ts';
 import { createSeaStream } from '../../lib/sim/synthetic/sea.ts';
@@ -32,14 +32,26 @@ describe('waitIsOver', () => {
   it('ends at maxWait when no labelled row came, or when they come too slowly for the cap', () => {
     const at = retrain.startedAt + 2 * HOUR;
     expect(waitIsOver({ ...retrain, at, rows: 0 })).toBe(true);
-    // 9 rows in 3 hours: 291 more would take about four days, past the day the wait may last.
-    expect(waitIsOver({ ...retrain, at, rows: 9 })).toBe(true);
+    // The 300 rows by the cap, a week after the wait began, need 1.8 rows an hour: 5.3 expected in the
+    // three hours since the onset. One row is unlikely at that pace (p 0.03): the wait ends.
+    expect(waitIsOver({ ...retrain, at, rows: 1 })).toBe(true);
+    // Two rows are not (p 0.10): too few to say the pace is too slow, the wait goes on.
+    expect(waitIsOver({ ...retrain, at, rows: 2 })).toBe(false);
+    expect(waitIsOver({ ...retrain, at, rows: 9 })).toBe(false);
   });
 
   it('ends at the cap even when the rows are still coming', () => {
-    const cap = retrain.startedAt + ROW_WAIT_CAP * 2 * HOUR;
-    expect(waitIsOver({ ...retrain, at: cap - 30 * MINUTE, rows: 299 })).toBe(false);
+    const cap = retrain.startedAt + ROW_WAIT_CAP_MS;
+    // 299 rows in a week: the last one comes within the two hours left.
+    expect(waitIsOver({ ...retrain, at: cap - 2 * HOUR, rows: 299 })).toBe(false);
     expect(waitIsOver({ ...retrain, at: cap, rows: 299 })).toBe(true);
+  });
+  it('a maxWait longer than the cap is the cap', () => {
+    const long = { ...retrain, maxWait: '10 days' };
+    expect(waitIsOver({ ...long, at: retrain.startedAt + 9 * 24 * HOUR, rows: 299 })).toBe(false);
+    expect(waitIsOver({ ...long, at: retrain.startedAt + 10 * 24 * HOUR, rows: 299 })).toBe(true);
+    expect(waitLimit('10 days')).toBe('by 10 days (up to 10 days while labelled rows kept arriving)');
+    expect(waitLimit('30 minutes')).toBe('by 30 minutes (up to 7 days while labelled rows kept arriving)');
   });
 });
 
