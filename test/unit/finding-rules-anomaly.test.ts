@@ -3,7 +3,7 @@
 // the distance in the baseline's own window-to-window spread.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DETECT_SETTINGS, initialDetectorState } from '../../lib/brain/detect.ts';
-import { ANOMALY_DEFAULTS, anomaly, rateJudged } from '../../lib/brain/findings/anomaly.ts';
+import { ANOMALY_DEFAULTS, anomaly, burstZ, rateJudged } from '../../lib/brain/findings/anomaly.ts';
 import { SHARED_DEFAULTS } from '../../lib/brain/findings/shared.ts';
 import type { DetectorState, WindowSummary } from '../../lib/brain/types.ts';
 import { healthyWindow } from '../helpers/brain.ts';
@@ -68,19 +68,33 @@ describe('a burst', () => {
         effect: 0.5,
         // The normal z of P(X ≥ 900) for a Poisson count of mean 600 (scipy: 11.3831546…).
         statistic: expect.closeTo(11.383154622152356, 8),
+        // scipy.stats.norm.isf(900 × 1e-6): chance bursts under one per million rows.
+        threshold: expect.closeTo(3.121389149359866, 8),
       },
     });
     expect(observe(window(900, 449))).toMatchObject({ bad: false, summary: 'traffic at its usual rate' });
   });
 
-  it(`needs an exact Poisson z of at least ${SHARED_DEFAULTS.minZ}: at 1.5× the rate, 65 rows are, 64 are not`, () => {
-    // scipy.stats.norm.isf(scipy.stats.poisson.sf(n - 1, n / 1.5)): 3.0196 for 65, 2.9956 for 64. The
-    // normal approximation's z, (n − n/1.5) / √(n/1.5), passed 3 from 54 rows on.
-    expect(observe(window(65, 450)).evidence.statistic).toBeCloseTo(3.0195631467189594, 8);
-    expect(observe(window(64, 450)).evidence.statistic).toBeCloseTo(2.9955842995290136, 8);
-    expect(observe(window(65, 450)).bad).toBe(true);
-    expect(observe(window(64, 450)).bad).toBe(false);
-    expect(observe(window(54, 450)).bad).toBe(false);
+  it("needs an exact Poisson z past a threshold that follows the window's rows: at 1.5× the rate, 98 rows are, 97 are not", () => {
+    // scipy.stats.norm.isf(scipy.stats.poisson.sf(n - 1, n / 1.5)): 3.7253 for 98, 3.7059 for 97; the
+    // thresholds, scipy.stats.norm.isf(n × 1e-6), 3.7241 and 3.7267. The normal approximation's z,
+    // (n − n/1.5) / √(n/1.5), passed 3 from 54 rows on; the exact z passes 3 from 65.
+    expect(observe(window(98, 450)).evidence.statistic).toBeCloseTo(3.725301561699802, 8);
+    expect(observe(window(97, 450)).evidence.statistic).toBeCloseTo(3.705889919000119, 8);
+    expect(burstZ(98)).toBeCloseTo(3.724117023637051, 8);
+    expect(burstZ(97)).toBeCloseTo(3.7267040822423843, 8);
+    expect(observe(window(98, 450)).bad).toBe(true);
+    expect(observe(window(97, 450)).bad).toBe(false);
+    expect(observe(window(65, 450)).bad).toBe(false);
+  });
+
+  it(`keeps chance bursts under one per million rows: z 4.0 at 30 rows, ${SHARED_DEFAULTS.minZ} from about 1,350`, () => {
+    expect(burstZ(30)).toBeCloseTo(4.012810811118254, 8);
+    expect(burstZ(1349)).toBeGreaterThan(SHARED_DEFAULTS.minZ);
+    expect(burstZ(1350)).toBe(SHARED_DEFAULTS.minZ);
+    expect(burstZ(100_000)).toBe(SHARED_DEFAULTS.minZ);
+    // The tail never passes one half, whatever the rows: the threshold stays minZ, not a negative z.
+    expect(burstZ(10_000_000)).toBe(SHARED_DEFAULTS.minZ);
   });
 
   it(`needs to lie ${SHARED_DEFAULTS.latencySigmas} of the baseline's window-to-window sds above it`, () => {

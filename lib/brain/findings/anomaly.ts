@@ -20,6 +20,8 @@ export interface AnomalyEvidence {
   baselineThroughputPerMinute?: number;
   effect?: number;
   statistic?: number;
+  /** The z the statistic had to reach in a window of this many rows (burstZ). */
+  threshold?: number;
 }
 
 export const ANOMALY_DEFAULTS = {
@@ -27,7 +29,21 @@ export const ANOMALY_DEFAULTS = {
   minRateWindowSeconds: 30,
   /** Throughput at least this many times the baseline, significant, is an anomaly (burst). */
   burstFactor: 1.5,
+  /**
+   * One bad window confirms a burst, so chance bursts add up window by window: at z 3 alone about one
+   * window in 740 alerts, which on windows of 30 rows (a model with a row every few minutes) is 45 false
+   * alerts per million rows. A window's z must also pass the one whose tail is its rows × this, keeping
+   * chance bursts under one per million rows however small the windows: z 4.0 at 30 rows, and minZ (3)
+   * from about 1,350 rows up.
+   */
+  chanceBurstsPerRow: 1e-6,
 } as const;
+
+/** The z a burst must reach in a window of `rows` rows (ANOMALY_DEFAULTS.chanceBurstsPerRow). */
+export function burstZ(rows: number): number {
+  const tail = Math.min(0.5, rows * ANOMALY_DEFAULTS.chanceBurstsPerRow);
+  return Math.max(SHARED_DEFAULTS.minZ, -normalQuantile(tail));
+}
 
 /** A rate means something over a window of some duration and rows (not over a burst of milliseconds). */
 export function rateJudged(w: WindowSummary, s: DetectSettings): boolean {
@@ -55,9 +71,10 @@ export const anomaly: FindingRule<'anomaly'> = {
     const expected = w.count / ratioToBase;
     // A p-value below the smallest double is read at it: the statistic stays a finite number (z 38.5).
     const z = -normalQuantile(Math.max(poissonAtLeast(w.count, expected), Number.MIN_VALUE));
+    const threshold = burstZ(w.count);
     const bad =
       ratioToBase >= ANOMALY_DEFAULTS.burstFactor &&
-      z >= SHARED_DEFAULTS.minZ &&
+      z >= threshold &&
       sigmas >= SHARED_DEFAULTS.latencySigmas;
     return {
       kind: 'anomaly',
@@ -71,10 +88,12 @@ export const anomaly: FindingRule<'anomaly'> = {
         baselineThroughputPerMinute: base,
         effect: ratioToBase - 1,
         statistic: z,
+        threshold,
       },
     };
   },
-  margins: (f) => effectMargins(f.evidence, ANOMALY_DEFAULTS.burstFactor - 1, SHARED_DEFAULTS.minZ),
+  margins: (f) =>
+    effectMargins(f.evidence, ANOMALY_DEFAULTS.burstFactor - 1, f.evidence.threshold ?? SHARED_DEFAULTS.minZ),
   verificationBaseline: performanceBaseline,
   holdUntil: null,
 };
