@@ -31,6 +31,33 @@ const RESULTS = path.join(REPO_ROOT, 'bench', 'results', 'sparse-backtest.json')
 
 const log = (line: string) => process.stderr.write(`[bench:sparse] ${line}\n`);
 
+interface ChangeResponse {
+  incident: string;
+  openedAfterRows: number;
+  openedAfterHours: number;
+  outcome: string;
+  repairedAfterDays: number | null;
+  servedAccuracy: Record<string, { accuracy: number; labelled: number } | null>;
+}
+
+/** The table rows that say how the agent met the concept change. */
+function changeLines(change: ChangeResponse | null): string[] {
+  if (!change) return ['| the concept change | not detected |'];
+  const acc = (x: { accuracy: number; labelled: number } | null | undefined) =>
+    x ? `${x.accuracy} (${x.labelled.toLocaleString('en')} labelled rows)` : '—';
+  return [
+    `| the concept change: incident | opened ${change.openedAfterRows} rows (${change.openedAfterHours} h) after it: "${change.incident}"; ${change.outcome} |`,
+    `| the concept change: repaired | ${change.repairedAfterDays === null ? 'no' : `${change.repairedAfterDays} days after it`} |`,
+    `| served accuracy before the change / until the repair / after it | ${acc(change.servedAccuracy.before)} / ${acc(change.servedAccuracy.changeToRepair)} / ${acc(change.servedAccuracy.afterRepair)} |`,
+  ];
+}
+
+function countKinds(kinds: string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return counts.size === 0 ? 'none' : [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
 function writeStream(file: string): void {
   const arrivals = new Random(7);
   const before = createSeaStream({ seed: 1, variant: 0, noise: 0.1 });
@@ -86,6 +113,23 @@ try {
   const counts = report.windows.map((w) => w.summary.count);
   const minRows = report.policy.window.minRows;
   const changeAt = parsed.rows[CHANGE_ROW]!.ts;
+  const rowsBetween = (from: number, to: number) =>
+    parsed.rows.filter((r) => r.ts >= from && r.ts < to).length;
+  const firstResponse = report.incidents.find(
+    (i) => i.kind === 'concept_drift' && Date.parse(i.openedAt) >= changeAt,
+  );
+  const repaired = report.actions.find(
+    (a) => a.action === 'retrain' && a.outcome === 'applied' && Date.parse(a.at) >= changeAt,
+  );
+  /** Served accuracy over the labelled rows of the windows closing in [from, to). */
+  const accuracyBetween = (from: number, to: number) => {
+    const ws = report.windows.filter((w) => Date.parse(w.endAt) > from && Date.parse(w.endAt) <= to);
+    const labelled = ws.reduce((n, w) => n + (w.summary.labelled ?? 0), 0);
+    const correct = ws.reduce((n, w) => n + (w.summary.correct ?? 0), 0);
+    return labelled === 0 ? null : { accuracy: Number((correct / labelled).toFixed(3)), labelled };
+  };
+  const end = parsed.rows.at(-1)!.ts + 1;
+  const beforeChange = report.incidents.filter((i) => Date.parse(i.openedAt) < changeAt);
   const results = {
     format: 1,
     command: 'npm run bench:sparse',
@@ -116,6 +160,30 @@ try {
       policy: report.policy.window,
     },
     agent: {
+      change: firstResponse
+        ? {
+            incident: firstResponse.summary,
+            openedAfterRows: rowsBetween(changeAt, Date.parse(firstResponse.openedAt)),
+            openedAfterHours: Number(
+              ((Date.parse(firstResponse.openedAt) - changeAt) / 3_600_000).toFixed(1),
+            ),
+            outcome: firstResponse.outcome,
+            repairedAfterDays: repaired
+              ? Number(((Date.parse(repaired.at) - changeAt) / 86_400_000).toFixed(1))
+              : null,
+            servedAccuracy: {
+              before: accuracyBetween(parsed.rows[0]!.ts, changeAt),
+              changeToRepair: accuracyBetween(changeAt, repaired ? Date.parse(repaired.at) : end),
+              afterRepair: repaired ? accuracyBetween(Date.parse(repaired.at), end) : null,
+            },
+          }
+        : null,
+      incidentsBeforeChange: {
+        count: beforeChange.length,
+        perMillionRows: Number(((beforeChange.length / CHANGE_ROW) * 1e6).toFixed(1)),
+        kinds: beforeChange.map((i) => i.kind),
+        remedies: report.actions.filter((a) => a.action !== 'alert' && Date.parse(a.at) < changeAt).length,
+      },
       confirmedFindings: report.totals.confirmedFindings,
       incidents: report.incidents.map((i) => ({ kind: i.kind, outcome: i.outcome })),
       actions: report.actions.filter((a) => a.action !== 'alert').map((a) => `${a.action}: ${a.outcome}`),
@@ -143,10 +211,13 @@ try {
       `| windows holding \`window.minRows\` (${w.minRows}) rows or more | ${w.withMinRows.toLocaleString('en')} |`,
       `| findings confirmed | ${found.length === 0 ? 'none' : found.map(([k, n]) => `${k} in ${n} windows`).join(', ')} |`,
       `| incidents | ${results.agent.incidents.length === 0 ? 'none' : results.agent.incidents.map((i) => `${i.kind} (${i.outcome})`).join(', ')} |`,
+      `| remedies | ${results.agent.actions.length === 0 ? 'none' : results.agent.actions.map((a) => a.replace(/\|/g, '/')).join('; ')} |`,
+      ...changeLines(results.agent.change),
+      `| incidents before the change | ${results.agent.incidentsBeforeChange.count} (${results.agent.incidentsBeforeChange.perMillionRows} per million rows: ${countKinds(results.agent.incidentsBeforeChange.kinds)}) |`,
       '',
       w.withMinRows === 0
-        ? `The replay is fast, but the agent is blind on this stream: at a row every ${results.stream.meanMinutesBetweenRows} minutes an adaptive window closes at \`maxSpan\` (${w.policy.maxSpan}) with about ${w.medianRows} rows, never the ${w.minRows} a window needs to be judged, so the change goes unseen. Windows that keep gathering until they can judge (up to a longer span), or tests on the last labelled rows across windows, are what this needs; not done yet.`
-        : `Windows with enough rows to judge: ${w.withMinRows} of ${w.count}.`,
+        ? `The agent is blind on this stream: at a row every ${results.stream.meanMinutesBetweenRows} minutes an adaptive window closes at \`maxSpan\` (${w.policy.maxSpan}) with about ${w.medianRows} rows, never the ${w.minRows} a window needs to be judged, so the change goes unseen.`
+        : `Windows that could not judge within \`maxSpan\` make the next one gather until it holds \`window.minRows\` rows (lib/brain/windows.ts), so ${w.withMinRows.toLocaleString('en')} of ${w.count.toLocaleString('en')} windows can judge. Remedies taken before the change: ${results.agent.incidentsBeforeChange.remedies === 0 ? 'none (the incidents before it were alerts)' : results.agent.incidentsBeforeChange.remedies}.`,
     ].join('\n'),
     { before: '## Mutation testing (issue 12)' },
   );
