@@ -400,13 +400,38 @@ function carryIncident(ctx: DecisionContext, incident: OpenIncident): Decision {
     );
   const s: Situation = { ctx, kind: own.kind, tried: [], onset: onsetOf(ctx, incident) };
   const plan = judge(own, s);
-  if (plan.acts && (basis.strength ?? 0) >= ctx.policy.confidence.actAbove)
+  const strength = basis.strength ?? 0;
+  const { alertAbove, actAbove } = ctx.policy.confidence;
+  if (plan.acts && strength >= actAbove)
     return decision(
       ctx,
       {
         ...plan,
         rule: 'open-incident-now-actionable',
         reason: `incident ${incident.id}: ${plan.rule}: ${plan.reason}`,
+      },
+      basis,
+    );
+  // Persistence is evidence too: a finding only moderately past its thresholds (an accuracy drop between
+  // minEffect and twice it) that is still confirmed a whole confirmation span (persistence.confirmN
+  // windows) after the alert is no chance reading, and every remedy judges itself before it stays (a
+  // retrain's candidate must beat production out of time, then pass a canary or shadow; a rollback or a
+  // fallback is verified and undone when it does not help). A noise blip clears within that span.
+  const windowsSinceAlert = ctx.cycle - incident.openedAtCycle;
+  const span = ctx.policy.detection.persistence.confirmN;
+  if (
+    plan.acts &&
+    strength >= alertAbove &&
+    incident.attempts.length === 0 &&
+    !notYetPersistent(own) &&
+    windowsSinceAlert >= span
+  )
+    return decision(
+      ctx,
+      {
+        ...plan,
+        rule: 'open-incident-persistent-actionable',
+        reason: `incident ${incident.id}: still confirmed ${windowsSinceAlert} windows after the alert (strength ${strength} < actAbove ${actAbove}, persistent over ${span} windows): ${plan.rule}: ${plan.reason}`,
       },
       basis,
     );

@@ -69,6 +69,11 @@ export const DECISION_RULES = [
     description: 'An alert-only incident now has strong evidence and an applicable remedy: act on it.',
   },
   {
+    name: 'open-incident-persistent-actionable',
+    description:
+      'An alert-only incident still confirmed a confirmation span after its alert: persistence is evidence.',
+  },
+  {
     name: 'one-incident-at-a-time',
     description: 'An incident is already open: no second one, the operator was alerted already.',
   },

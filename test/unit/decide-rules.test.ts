@@ -396,7 +396,9 @@ describe('inside an open incident', () => {
       { test: 'baseline_z', effect: 2, statistic: 20 },
       { severity: 'warning' },
     );
-    const d = decide(ctx({ findings: [weak, latency], openIncident: incident('concept_drift') }));
+    // The alert went out the window before: persistence has not shown yet.
+    const justAlerted = incident('concept_drift', { openedAtCycle: 19 });
+    const d = decide(ctx({ findings: [weak, latency], openIncident: justAlerted }));
     expect(d.rule).toBe('one-incident-at-a-time');
     expect(d.reason).toBe('incident inc-9 (concept_drift) is already open; also confirmed: latency');
     expect(d.alternatives).toEqual([
@@ -406,8 +408,45 @@ describe('inside an open incident', () => {
         rejectedBecause: 'performance-degraded-retrain: evidence not strong enough to act',
       },
     ]);
-    const alone = decide(ctx({ findings: [weak], openIncident: incident('concept_drift') }));
+    const alone = decide(ctx({ findings: [weak], openIncident: justAlerted }));
     expect(alone.reason).toBe('incident inc-9 (concept_drift) is already open');
+  });
+
+  it('a moderate finding still confirmed a whole confirmation span after the alert is acted on', () => {
+    // Strength 0.67..0.8: an alert when it opened. confirmN (3) windows later it is still confirmed.
+    const moderate = accuracyAt(0.8, { severity: 'warning' }, { drop: 0.06, z: 3.3 });
+    const at = (openedAtCycle: number, over: Partial<OpenIncident> = {}) =>
+      decide(
+        ctx({ findings: [moderate], openIncident: incident('concept_drift', { openedAtCycle, ...over }) }),
+      );
+    expect(at(18).rule).toBe('one-incident-at-a-time');
+    const acted = at(17);
+    expect(acted).toMatchObject({ rule: 'open-incident-persistent-actionable', action: 'retrain' });
+    expect(acted.strength).toBeGreaterThanOrEqual(DEFAULT_POLICY.confidence.alertAbove);
+    expect(acted.strength).toBeLessThan(DEFAULT_POLICY.confidence.actAbove);
+    expect(acted.reason).toMatch(
+      /^incident inc-9: still confirmed 3 windows after the alert \(strength 0\.\d+ < actAbove 0\.8, persistent over 3 windows\): performance-degraded-retrain: /,
+    );
+    // Not while the finding is transient (its recent windows no longer show it), not below alertAbove,
+    // and not once a remedy was tried: the ladder's next rung is nextRung's to take.
+    const transient = accuracyAt(0.8, { severity: 'warning', transient: true }, { drop: 0.06, z: 3.3 });
+    expect(
+      decide(ctx({ findings: [transient], openIncident: incident('concept_drift', { openedAtCycle: 10 }) }))
+        .rule,
+    ).not.toBe('open-incident-persistent-actionable');
+    const strict = { ...DEFAULT_POLICY, confidence: { alertAbove: acted.strength! + 0.01, actAbove: 0.9 } };
+    expect(
+      decide(
+        ctx({
+          findings: [moderate],
+          policy: strict,
+          openIncident: incident('concept_drift', { openedAtCycle: 10 }),
+        }),
+      ).rule,
+    ).not.toBe('open-incident-persistent-actionable');
+    expect(
+      at(10, { attempts: [{ action: 'retrain', at: NOW, outcome: 'pending', detail: '' }] }).rule,
+    ).not.toBe('open-incident-persistent-actionable');
   });
 });
 

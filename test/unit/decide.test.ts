@@ -632,6 +632,14 @@ const rows: Row[] = [
     incident: null,
   },
   {
+    name: 'an alert-only incident whose moderate finding persisted a confirmation span',
+    ctx: { findings: [conceptDrift({ drop: 0.07, z: 5 })], openIncident: incident('concept_drift') },
+    rule: 'open-incident-persistent-actionable',
+    action: 'retrain',
+    incident: null,
+    check: (d) => expect(d.strength).toBeLessThan(0.8),
+  },
+  {
     name: 'broken inputs: fall back, never retrain',
     ctx: { findings: [dataQuality(), conceptDrift()] },
     rule: 'data-quality-protect-never-retrain',
