@@ -416,11 +416,14 @@ function carryIncident(ctx: DecisionContext, incident: OpenIncident): Decision {
   // minEffect and twice it) that is still confirmed a whole confirmation span (persistence.confirmN
   // windows) after the alert is no chance reading, and every remedy judges itself before it stays (a
   // retrain's candidate must beat production out of time, then pass a canary or shadow; a rollback or a
-  // fallback is verified and undone when it does not help). A noise blip clears within that span.
+  // fallback is verified and undone when it does not help). A noise blip clears within that span. Not
+  // for input drift: its plan acts on a fall in performance this window shows, while what persisted was
+  // the drift, which alone is no reason to act.
   const windowsSinceAlert = ctx.cycle - incident.openedAtCycle;
   const span = ctx.policy.detection.persistence.confirmN;
   if (
     plan.acts &&
+    own.kind !== 'data_drift' &&
     strength >= alertAbove &&
     incident.attempts.length === 0 &&
     !notYetPersistent(own) &&

@@ -447,6 +447,18 @@ describe('inside an open incident', () => {
     expect(
       at(10, { attempts: [{ action: 'retrain', at: NOW, outcome: 'pending', detail: '' }] }).rule,
     ).not.toBe('open-incident-persistent-actionable');
+    // An input-drift incident opened without an impact: a fall in this window is not a fall that persisted.
+    const driftNowHurting = {
+      ...finding('data_drift', { basis: 'realised', test: 'x', maxPsi: 0.3 }, { severity: 'warning' }),
+      impact: 'degraded',
+    } as Finding;
+    // Its plan retrains (moderate evidence: an alert that names the retrain it holds back).
+    expect(decide(ctx({ findings: [driftNowHurting] })).alternatives[0]).toMatchObject({ action: 'retrain' });
+    expect(
+      decide(
+        ctx({ findings: [driftNowHurting], openIncident: incident('data_drift', { openedAtCycle: 10 }) }),
+      ).rule,
+    ).toBe('one-incident-at-a-time');
   });
 });
 
