@@ -745,8 +745,14 @@ async function drive(
       incidentId ??= state.openIncident.id;
       if (state.openIncident.id === incidentId) baseline = state.openIncident.baseline ?? baseline;
     }
-    // An escalated incident is a human's: acknowledge it through the API, as the on-call engineer would.
+    // An escalated incident is a human's: acknowledge it through the API, as the on-call engineer would
+    // once paged, so after the escalation is delivered and audited (the agent's state says escalated
+    // before its escalation activity has sent the page).
     if (state.openIncident?.status === 'escalated' && !acknowledged && options.acknowledge !== false) {
+      const escalated = state.openIncident.id;
+      await until('the escalation audited', () =>
+        store.action.findFirst({ where: { incidentId: escalated, type: 'escalate' } }),
+      );
       await expectStatus(
         call,
         'POST',
