@@ -49,24 +49,6 @@ describe('silence', () => {
     expect(trafficStopped(asFinding(stopped))).toBe(true);
     expect(staleData.margins(asFinding(stopped), DEFAULT_POLICY)).toEqual([Number.POSITIVE_INFINITY]);
   });
-
-  it("on sparse traffic an empty window is stopped traffic only past staleGapFactor × the reference's gap", () => {
-    // A row every 7 minutes, windows of a minute: silent for twice the usual gap is ordinary.
-    const sparse = (gapRatio: number) =>
-      observe(healthy({ count: 0, labelled: 0, accuracy: null, gapRatio, usualArrivalSource: 'reference' }));
-    expect(sparse(2)).toMatchObject({
-      judged: true,
-      bad: false,
-      summary: 'no predictions in the window, within the usual time between arrivals (silent for 2.0× it)',
-    });
-    expect(sparse(FACTOR - 0.01).bad).toBe(false);
-    expect(sparse(FACTOR)).toMatchObject({ bad: true, summary: 'no predictions arrived in the window' });
-    // Without the reference's rate (the window's own gaps say nothing when it is empty), silence is stopped.
-    const unknown = observe(
-      healthy({ count: 0, labelled: 0, accuracy: null, gapRatio: 2, usualArrivalSource: 'window' }),
-    );
-    expect(unknown.bad).toBe(true);
-  });
 });
 
 describe('gaps', () => {

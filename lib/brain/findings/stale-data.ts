@@ -57,19 +57,6 @@ export const staleData: FindingRule<'stale_data'> = {
           evidence,
         };
       }
-      // On sparse traffic (a row every few minutes, windows a minute long) an empty window is ordinary:
-      // where the reference gives the usual time between arrivals, the silence is traffic stopped only
-      // once it lasts staleGapFactor times that, as a gap inside a window is judged.
-      if (w.usualArrivalSource === 'reference' && w.gapRatio != null && w.gapRatio < factor) {
-        return {
-          kind: 'stale_data',
-          judged: true,
-          bad: false,
-          severity: 'warning',
-          summary: `no predictions in the window, within the usual time between arrivals (silent for ${w.gapRatio.toFixed(1)}× it)`,
-          evidence,
-        };
-      }
       return {
         kind: 'stale_data',
         judged: true,
