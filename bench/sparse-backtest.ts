@@ -31,19 +31,22 @@ const RESULTS = path.join(REPO_ROOT, 'bench', 'results', 'sparse-backtest.json')
 
 const log = (line: string) => process.stderr.write(`[bench:sparse] ${line}\n`);
 
+/** Served accuracy over a stretch of the stream, and the labelled rows it rests on. */
+type ServedAccuracy = { accuracy: number; labelled: number } | null;
+
 interface ChangeResponse {
   incident: string;
   openedAfterRows: number;
   openedAfterHours: number;
   outcome: string;
   repairedAfterDays: number | null;
-  servedAccuracy: Record<string, { accuracy: number; labelled: number } | null>;
+  servedAccuracy: Record<string, ServedAccuracy>;
 }
 
 /** The table rows that say how the agent met the concept change. */
 function changeLines(change: ChangeResponse | null): string[] {
   if (!change) return ['| the concept change | not detected |'];
-  const acc = (x: { accuracy: number; labelled: number } | null | undefined) =>
+  const acc = (x: ServedAccuracy | undefined) =>
     x ? `${x.accuracy} (${x.labelled.toLocaleString('en')} labelled rows)` : '—';
   return [
     `| the concept change: incident | opened ${change.openedAfterRows} rows (${change.openedAfterHours} h) after it: "${change.incident}"; ${change.outcome} |`,
@@ -121,8 +124,8 @@ try {
   const repaired = report.actions.find(
     (a) => a.action === 'retrain' && a.outcome === 'applied' && Date.parse(a.at) >= changeAt,
   );
-  /** Served accuracy over the labelled rows of the windows closing in [from, to). */
-  const accuracyBetween = (from: number, to: number) => {
+  /** Served accuracy over the labelled rows of the windows closing in (from, to]. */
+  const accuracyBetween = (from: number, to: number): ServedAccuracy => {
     const ws = report.windows.filter((w) => Date.parse(w.endAt) > from && Date.parse(w.endAt) <= to);
     const labelled = ws.reduce((n, w) => n + (w.summary.labelled ?? 0), 0);
     const correct = ws.reduce((n, w) => n + (w.summary.correct ?? 0), 0);

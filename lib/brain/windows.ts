@@ -111,8 +111,10 @@ function windowCutter(ts: readonly number[], startAt: number, rule: WindowRule) 
     closedBy(now: number): WindowBounds[] {
       const bounds: WindowBounds[] = [];
       for (let endAt = cutter.nextEnd(); endAt <= now; endAt = cutter.nextEnd()) {
-        const rows = countUpTo(ts, i, endAt) - i;
-        gathering = rows < rule.minRows || endAt - cutter.openAt > maxSpan;
+        // Past the window's rows: where the next window's arrivals begin, as nextEnd would find it.
+        const first = i;
+        while (i < ts.length && ts[i]! <= endAt) i++;
+        gathering = i - first < rule.minRows || endAt - cutter.openAt > maxSpan;
         bounds.push({ startAt: cutter.openAt, endAt });
         cutter.openAt = endAt;
       }
@@ -120,18 +122,6 @@ function windowCutter(ts: readonly number[], startAt: number, rule: WindowRule) 
     },
   };
   return cutter;
-}
-
-/** The index after the last arrival at or before `t`, searching from `from`. */
-function countUpTo(ts: readonly number[], from: number, t: number): number {
-  let lo = from;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The rule in words, as reports print it. */
