@@ -63,6 +63,18 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
+/**
+ * The agent's state as GET /v1/models/{model}/agent answers it. On a loaded machine the agent may leave a
+ * query unanswered within the API's deadline (503 agent_unresponsive), as the page itself allows for: ask
+ * again until it answers.
+ */
+function agentState(model: string) {
+  return waitFor(`the agent of ${model} to answer`, async () => {
+    const res = await call('GET', `/v1/models/${model}/agent`);
+    return res.status === 200 ? res.body.agent : undefined;
+  });
+}
+
 interface Batch {
   predictions: { id: string; prediction: string }[];
   /** Labels of the batch's predictions; none sends no labels. */
@@ -423,13 +435,13 @@ describe('dashboard', () => {
       const agentPanel = page.locator('section[aria-labelledby="agent-title"]');
       const pauseButton = agentPanel.getByRole('button', { name: 'Pause agent' });
       await pauseButton.click(); // no reason yet: the browser keeps the form from being sent
-      expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(false);
+      expect((await agentState(MODEL)).paused).toBe(false);
       await agentPanel.getByLabel('Reason').fill('investigating the income feature pipeline');
       await pauseButton.click();
       await page.getByRole('status').filter({ hasText: 'The agent is paused.' }).waitFor({ timeout: 15_000 });
       await page.locator('[data-testid="model-health"] [data-health="paused"]').waitFor();
       await page.getByRole('button', { name: 'Resume agent' }).waitFor();
-      const agent = (await call('GET', `/v1/models/${MODEL}/agent`)).body.agent;
+      const agent = await agentState(MODEL);
       expect(agent).toMatchObject({ paused: true, health: 'paused' });
       expect(await fleetHealth()).toBe('paused');
       await screenshot('model-paused');
@@ -467,7 +479,7 @@ describe('dashboard', () => {
       });
       expect(forged.status).toBe(403);
       expect((await fetch(`${dashboardUrl}/api/healthz`)).status).toBe(404);
-      expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(true);
+      expect((await agentState(MODEL)).paused).toBe(true);
 
       // The fleet and a model on a phone.
       const phone = await phonePage();
@@ -673,7 +685,7 @@ describe('dashboard', () => {
       state.flip = 0.35;
       const pending = page.getByTestId('pending-approval');
       await pending.waitFor({ timeout: 60_000 });
-      const { pendingApproval } = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
+      const { pendingApproval } = await agentState(APPROVALS);
       expect(await pending.getAttribute('data-approval-id')).toBe(pendingApproval.id);
 
       // The fleet shows it too, with the same controls.
@@ -688,7 +700,7 @@ describe('dashboard', () => {
       await pending.getByRole('button', { name: `Approve ${pendingApproval.action}` }).click();
       await page.getByRole('status').filter({ hasText: 'Approved:' }).waitFor({ timeout: 15_000 });
       await waitFor('the approval to be taken', async () => {
-        const agent = (await call('GET', `/v1/models/${APPROVALS}/agent`)).body.agent;
+        const agent = await agentState(APPROVALS);
         return agent.pendingApproval?.id !== pendingApproval.id ? true : undefined;
       });
 
@@ -792,7 +804,7 @@ describe('dashboard', () => {
     ]);
     await expectedConsoleError(403, '/agent/resume');
     await expectedConsoleError(403, '/agent/resume');
-    expect((await call('GET', `/v1/models/${MODEL}/agent`)).body.agent.paused).toBe(true);
+    expect((await agentState(MODEL)).paused).toBe(true);
 
     // Nobody signed in: reads go with the dashboard's viewer key, nothing state-changing goes at all.
     const anonymous = await fetch(`${dashboardUrl}/api/v1/models/${MODEL}/agent/resume`, {
@@ -987,7 +999,7 @@ describe('dashboard', () => {
       // The page asks the agent every 5 s and the revisions more often: the mark may follow the route.
       await web.locator('td').first().filter({ hasText: '⚠' }).waitFor({ timeout: 30_000 });
       expect(await web.locator('td').first().textContent()).toBe('channel=web ⚠');
-      const agent = (await call('GET', `/v1/models/${SEGMENTED}/agent`)).body.agent;
+      const agent = await agentState(SEGMENTED);
       expect(agent.openIncident).toMatchObject({ kind: 'segment', segment: 'channel=web' });
       expect(agent.openIncident.baseline).toMatchObject({ metric: 'accuracy', segment: 'channel=web' });
       await screenshot('model-segments');
