@@ -16,8 +16,8 @@
 
 import { raw, type Sql, sqltag as sql } from '@prisma/client/runtime/client';
 import type { CustomFindingRule } from '../lib/brain/findings/custom.ts';
-import type { WindowSummary } from '../lib/brain/types.ts';
-import { liveWindowEnd } from '../lib/brain/windows.ts';
+import type { OpenWindow, WindowSummary } from '../lib/brain/types.ts';
+import { carryAfter, firstCarry, liveWindowEnd, windowClose } from '../lib/brain/windows.ts';
 import type { Store } from '../lib/db/client.ts';
 import type { FeatureSchema, Task } from '../lib/domain.ts';
 import { logger } from '../lib/log.ts';
@@ -33,10 +33,19 @@ export interface MonitorRequest {
   /** Window number; one per agent cycle, so a retried activity measures the same window again. */
   seq: number;
   /**
-   * The agent's cycle interval (ms): behind by more than two, the window ends a cycle or so after it
-   * starts and says the agent is `behind` (lib/brain/windows.ts liveWindowEnd). Absent: up to now.
+   * The agent's cycle interval (ms). Given, the window closes as the policy's `window` rule says
+   * (lib/brain/windows.ts), at this cycle: until the rule closes it, the answer is an OpenWindow and
+   * nothing is stored; a window the rule closed more than a cycle ago is a backlog, cut into windows
+   * that say the agent is `behind` (liveWindowEnd). Absent (an on-demand measurement): up to now.
    */
   cycleMs?: number;
+  /**
+   * How long, in the agent's cycles (workflow time), the window has been open. The rule's spans are
+   * measured by it, and the store's clock says the same in production; on a test server that skips
+   * time, workflow time runs ahead of the store's and only this says a cycle's span passed. Absent: the
+   * store's close of the last window.
+   */
+  openedForMs?: number;
 }
 
 export const MONITOR_DEFAULTS = {
@@ -232,161 +241,203 @@ function labelPage(store: Store, modelId: string, to: Date, withFeatures: boolea
   };
 }
 
+/** On demand (no cycle) a window always closes, now; at the agent's cycle it may still be open. */
+interface MonitorWindow {
+  (request: Omit<MonitorRequest, 'cycleMs'>): Promise<WindowSummary>;
+  (request: MonitorRequest): Promise<WindowSummary | OpenWindow>;
+}
+
 export function createMonitorActivities(store: Store, options: MonitorOptions = {}) {
   const lagMs = options.lagMs ?? MONITOR_DEFAULTS.lagMs;
   const pageSize = options.pageSize ?? MONITOR_DEFAULTS.pageSize;
   const clock = options.now ?? (() => new Date());
-  return {
-    /**
-     * Closes window `seq` and stores its metrics (MetricWindow.metrics: StoredWindowMetrics).
-     * Idempotent: a window that was already stored is returned as it was.
-     */
-    async monitorWindow({ modelName, seq, cycleMs }: MonitorRequest): Promise<WindowSummary> {
-      const model = await store.model.findUnique({ where: { name: modelName } });
-      if (!model) throw modelNotFound(modelName);
-      const existing = await store.metricWindow.findUnique({
-        where: { modelId_seq: { modelId: model.id, seq } },
-      });
-      if (existing) {
-        // Windows stored before the full monitor hold the summary itself.
-        const stored = existing.metrics as unknown as Partial<StoredWindowMetrics> & WindowSummary;
-        return stored.summary ?? stored;
-      }
+  /**
+   * Closes window `seq` and stores its metrics (MetricWindow.metrics: StoredWindowMetrics).
+   * Idempotent: a window that was already stored is returned as it was.
+   */
+  const monitorWindow = async ({
+    modelName,
+    seq,
+    cycleMs,
+    openedForMs,
+  }: MonitorRequest): Promise<WindowSummary | OpenWindow> => {
+    const model = await store.model.findUnique({ where: { name: modelName } });
+    if (!model) throw modelNotFound(modelName);
+    const existing = await store.metricWindow.findUnique({
+      where: { modelId_seq: { modelId: model.id, seq } },
+    });
+    if (existing) {
+      // Windows stored before the full monitor hold the summary itself.
+      const stored = existing.metrics as unknown as Partial<StoredWindowMetrics> & WindowSummary;
+      return stored.summary ?? stored;
+    }
 
-      const previous = await store.metricWindow.findFirst({
-        where: { modelId: model.id, seq: { lt: seq } },
-        orderBy: { seq: 'desc' },
+    const previous = await store.metricWindow.findFirst({
+      where: { modelId: model.id, seq: { lt: seq } },
+      orderBy: { seq: 'desc' },
+    });
+    const startAt = previous?.endAt ?? model.createdAt;
+    const now = clock().getTime();
+    const policy = policyFor(model);
+    // A policy without `every` measures a window a cycle.
+    const rule = { ...policy.window, every: policy.window.every ?? cycleMs };
+    const previousMetrics = previous?.metrics as Partial<StoredWindowMetrics> | null;
+    const carry = previous
+      ? (previousMetrics?.next ??
+        carryAfter(
+          firstCarry(previous.startAt.getTime()),
+          { startAt: previous.startAt.getTime(), endAt: previous.endAt.getTime() },
+          previous.count,
+          rule,
+        ))
+      : firstCarry(startAt.getTime());
+    // Shadow copies are another version's answers to the same requests: not this model's traffic.
+    const served = { not: 'shadow' };
+
+    let endMs = now;
+    if (cycleMs) {
+      // The agent's cycle: the window ends here only once the policy's rule has closed it.
+      const arrivals = await store.prediction.findMany({
+        where: { modelId: model.id, source: served, receivedAt: { gt: startAt, lte: new Date(now) } },
+        orderBy: { receivedAt: 'asc' },
+        take: Math.max(rule.rows, rule.minRows) + 1,
+        select: { receivedAt: true },
       });
-      const startAt = previous?.endAt ?? model.createdAt;
-      const now = clock().getTime();
-      const previousSummary = (previous?.metrics as { summary?: WindowSummary } | null)?.summary;
-      const catchingUpBy = previousSummary?.behind
+      const ts = arrivals.map((a) => a.receivedAt.getTime());
+      const openedAt = Math.min(startAt.getTime(), now - (openedForMs ?? 0));
+      const closedAt = windowClose(ts, openedAt, rule, carry);
+      if (closedAt > now) return { open: true, seq, startAt: startAt.toISOString(), count: ts.length };
+      const catchingUpBy = previousMetrics?.summary?.behind
         ? previous!.endAt.getTime() - previous!.startAt.getTime()
         : undefined;
-      const endMs = cycleMs ? liveWindowEnd(startAt.getTime(), now, cycleMs, catchingUpBy) : now;
-      const endAt = new Date(Math.max(endMs, startAt.getTime()));
-      const scanFrom = new Date(startAt.getTime() - (previous ? lagMs : 0));
-      const counted = (previous?.metrics as { tail?: StoredWindowMetrics['tail'] } | null)?.tail;
-      const countedPredictions = new Set(counted?.predictions ?? []);
-      const countedLabels = new Set(counted?.labels ?? []);
-      const policy = policyFor(model);
-      const task = model.task as Task;
+      endMs = liveWindowEnd(startAt.getTime(), closedAt, now, cycleMs, catchingUpBy);
+    }
+    const endAt = new Date(Math.max(endMs, startAt.getTime()));
+    const scanFrom = new Date(startAt.getTime() - (previous ? lagMs : 0));
+    const counted = previousMetrics?.tail;
+    const countedPredictions = new Set(counted?.predictions ?? []);
+    const countedLabels = new Set(counted?.labels ?? []);
+    const task = model.task as Task;
+    const [revision, before] = await Promise.all([
+      store.deploymentRevision.findFirst({
+        where: { modelId: model.id },
+        orderBy: { revision: 'desc' },
+      }),
+      store.prediction.findFirst({
+        where: { modelId: model.id, source: served, receivedAt: { lte: startAt } },
+        orderBy: { receivedAt: 'desc' },
+        select: { receivedAt: true },
+      }),
+    ]);
+    const productionVersionId = revision?.productionVersionId ?? null;
+    // The serving production version's profile; none (no revision, no production version, no
+    // profile) leaves drift unjudged and the metrics say `reference: 'none'`.
+    const version = productionVersionId
+      ? await store.modelVersion.findUnique({
+          where: { id: productionVersionId },
+          select: { referenceStats: true },
+        })
+      : null;
+    const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
 
-      // Shadow copies are another version's answers to the same requests: not this model's traffic.
-      const served = { not: 'shadow' };
-      const [revision, before] = await Promise.all([
-        store.deploymentRevision.findFirst({
-          where: { modelId: model.id },
-          orderBy: { revision: 'desc' },
-        }),
-        store.prediction.findFirst({
-          where: { modelId: model.id, source: served, receivedAt: { lte: startAt } },
-          orderBy: { receivedAt: 'desc' },
-          select: { receivedAt: true },
-        }),
-      ]);
-      const productionVersionId = revision?.productionVersionId ?? null;
-      // The serving production version's profile; none (no revision, no production version, no
-      // profile) leaves drift unjudged and the metrics say `reference: 'none'`.
-      const version = productionVersionId
-        ? await store.modelVersion.findUnique({
-            where: { id: productionVersionId },
-            select: { referenceStats: true },
-          })
-        : null;
-      const reference = (version?.referenceStats ?? null) as ReferenceProfile | null;
+    const predictionPages = () => keysetPages(arrivalPage(store, model.id, endAt), scanFrom, pageSize);
+    const schema = model.featureSchema as unknown as FeatureSchema;
+    const segments = storedSegments(model.segments, schema);
+    const labelPages = () =>
+      keysetPages(labelPage(store, model.id, endAt, segments.length > 0), scanFrom, pageSize);
 
-      const predictionPages = () => keysetPages(arrivalPage(store, model.id, endAt), scanFrom, pageSize);
-      const schema = model.featureSchema as unknown as FeatureSchema;
-      const segments = storedSegments(model.segments, schema);
-      const labelPages = () =>
-        keysetPages(labelPage(store, model.id, endAt, segments.length > 0), scanFrom, pageSize);
-
-      // A classifier without declared labels or a reference uses the classes it is seen to use: only
-      // then is the window read twice.
-      let observedNeeded = false;
-      let classes = windowClasses(task, model.labels as string[] | null, reference, () => {
-        observedNeeded = true;
-        return [];
-      });
-      if (observedNeeded) {
-        const seen = new Set<unknown>();
-        for await (const page of predictionPages()) {
-          for (const p of page) {
-            seen.add((p.output as RawOutput | null)?.prediction);
-            if (p.labelReceivedAt) seen.add(p.labelValue);
-          }
-        }
-        for await (const page of labelPages()) {
-          for (const l of page) {
-            seen.add(l.value);
-            seen.add((l.prediction.output as RawOutput | null)?.prediction);
-          }
-        }
-        classes = windowClasses(task, model.labels as string[] | null, reference, () => seen);
-      }
-
-      const measurer = new WindowMeasurer(
-        {
-          seq,
-          schema,
-          task,
-          reference,
-          previousArrival: before?.receivedAt ?? null,
-          startAt,
-          endAt,
-          minRows: policy.window.minRows,
-          findingRules: { modelName, rules: options.findingRules ?? [] },
-          segments,
-        },
-        classes,
-      );
-      const tailFrom = endAt.getTime() - lagMs;
-      // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
-      // can be shorter than the lag): the next window skips them all.
-      const tail: StoredWindowMetrics['tail'] = { predictions: [], labels: [] };
+    // A classifier without declared labels or a reference uses the classes it is seen to use: only
+    // then is the window read twice.
+    let observedNeeded = false;
+    let classes = windowClasses(task, model.labels as string[] | null, reference, () => {
+      observedNeeded = true;
+      return [];
+    });
+    if (observedNeeded) {
+      const seen = new Set<unknown>();
       for await (const page of predictionPages()) {
-        for (const p of page) if (p.receivedAt.getTime() > tailFrom) tail.predictions.push(p.id);
-        // For the arrivals, the labels received by the window's close (their coverage so far).
-        measurer.addArrivals(
-          page
-            .filter((p) => !countedPredictions.has(p.id))
-            .map((p) =>
-              toWindowPrediction(
-                p,
-                p.labelReceivedAt && p.labelReceivedAt <= endAt
-                  ? { value: p.labelValue, observedAt: p.labelObservedAt! }
-                  : null,
-              ),
-            ),
-        );
+        for (const p of page) {
+          seen.add((p.output as RawOutput | null)?.prediction);
+          if (p.labelReceivedAt) seen.add(p.labelValue);
+        }
       }
       for await (const page of labelPages()) {
-        for (const l of page) if (l.receivedAt.getTime() > tailFrom) tail.labels.push(l.id);
-        const fresh = page.filter((l) => !countedLabels.has(l.id));
-        const production = fresh.filter((l) =>
-          servedByProduction(l.prediction.versionId, productionVersionId),
-        );
-        measurer
-          .addLabelled(production.map((l) => toWindowPrediction(l.prediction, l)))
-          .addLabelledElsewhere(fresh.length - production.length);
+        for (const l of page) {
+          seen.add(l.value);
+          seen.add((l.prediction.output as RawOutput | null)?.prediction);
+        }
       }
-      const { metrics, summary } = measurer.result();
-      if (endMs < now) summary.behind = true; // metrics.summary is the same object: a retry says so too
-      await store.metricWindow.upsert({
-        where: { modelId_seq: { modelId: model.id, seq } },
-        create: {
-          modelId: model.id,
-          seq,
-          startAt,
-          endAt,
-          count: summary.count,
-          labelled: summary.labelled,
-          metrics: { ...metrics, tail } as object,
-        },
-        update: {},
-      });
-      return summary;
-    },
+      classes = windowClasses(task, model.labels as string[] | null, reference, () => seen);
+    }
+
+    const measurer = new WindowMeasurer(
+      {
+        seq,
+        schema,
+        task,
+        reference,
+        previousArrival: before?.receivedAt ?? null,
+        startAt,
+        endAt,
+        minRows: policy.window.minRows,
+        findingRules: { modelName, rules: options.findingRules ?? [] },
+        segments,
+      },
+      classes,
+    );
+    const tailFrom = endAt.getTime() - lagMs;
+    // Every row of the last `lagMs` has been counted by now, by this window or an earlier one (windows
+    // can be shorter than the lag): the next window skips them all.
+    const tail: StoredWindowMetrics['tail'] = { predictions: [], labels: [] };
+    for await (const page of predictionPages()) {
+      for (const p of page) if (p.receivedAt.getTime() > tailFrom) tail.predictions.push(p.id);
+      // For the arrivals, the labels received by the window's close (their coverage so far).
+      measurer.addArrivals(
+        page
+          .filter((p) => !countedPredictions.has(p.id))
+          .map((p) =>
+            toWindowPrediction(
+              p,
+              p.labelReceivedAt && p.labelReceivedAt <= endAt
+                ? { value: p.labelValue, observedAt: p.labelObservedAt! }
+                : null,
+            ),
+          ),
+      );
+    }
+    for await (const page of labelPages()) {
+      for (const l of page) if (l.receivedAt.getTime() > tailFrom) tail.labels.push(l.id);
+      const fresh = page.filter((l) => !countedLabels.has(l.id));
+      const production = fresh.filter((l) => servedByProduction(l.prediction.versionId, productionVersionId));
+      measurer
+        .addLabelled(production.map((l) => toWindowPrediction(l.prediction, l)))
+        .addLabelledElsewhere(fresh.length - production.length);
+    }
+    const { metrics, summary } = measurer.result();
+    if (endMs < now) summary.behind = true; // metrics.summary is the same object: a retry says so too
+    await store.metricWindow.upsert({
+      where: { modelId_seq: { modelId: model.id, seq } },
+      create: {
+        modelId: model.id,
+        seq,
+        startAt,
+        endAt,
+        count: summary.count,
+        labelled: summary.labelled,
+        metrics: {
+          ...metrics,
+          tail,
+          next: carryAfter(
+            carry,
+            { startAt: startAt.getTime(), endAt: endAt.getTime() },
+            summary.count,
+            rule,
+          ),
+        } as object,
+      },
+      update: {},
+    });
+    return summary;
   };
+  return { monitorWindow: monitorWindow as MonitorWindow };
 }

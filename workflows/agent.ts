@@ -22,7 +22,7 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { AGENT_DEFAULTS } from '../lib/agent-defaults.ts';
 import type { Remedy } from '../lib/brain/contracts.ts';
-import { cycleClock, msToNextCycle } from '../lib/brain/cycle-clock.ts';
+import { cycleClock, cycleStartMs, msToNextCycle } from '../lib/brain/cycle-clock.ts';
 import { initialLifecycleState, step } from '../lib/brain/lifecycle.ts';
 import type {
   LifecycleCommand,
@@ -31,7 +31,14 @@ import type {
   RemedyResult,
 } from '../lib/brain/lifecycle-types.ts';
 import { type AgentIndex, agentIndexOf } from '../lib/brain/status.ts';
-import type { AgentInput, AgentState, ApprovalAnswer, PauseRequest } from '../lib/brain/types.ts';
+import type {
+  AgentInput,
+  AgentState,
+  AgentStatus,
+  ApprovalAnswer,
+  OpenWindow,
+  PauseRequest,
+} from '../lib/brain/types.ts';
 import { spokenDuration } from '../lib/policy/duration.ts';
 import { SEARCH_ATTRIBUTES } from '../lib/search-attributes.ts';
 import { STEP_OPTIONS, WEBHOOK_OPTIONS } from './activity-options.ts';
@@ -115,6 +122,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   const { workflowId } = workflowInfo();
   const { modelName } = state;
   let wake = false;
+  /** The window the last cycle found still open (the status query shows it). */
+  let openWindow: OpenWindow | undefined;
   /** Commands running beside the loop (children, probes, timers): a run hands over only once none is. */
   let beside = 0;
 
@@ -293,7 +302,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   }
 
   // ---- queries and updates: people's acts are events like any other ----
-  setHandler(statusQuery, () => state);
+  setHandler(statusQuery, (): AgentStatus => (openWindow ? { ...state, openWindow } : state));
   setHandler(cycleClockQuery, () => clock);
   // Pause and resume are one toggle: refuse a no-op, then the lifecycle flips the flag and audits it.
   const operatorToggle = (kind: 'pause' | 'resume') => async (request: PauseRequest) => {
@@ -400,7 +409,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
     { validator: validateOperatorRequest },
   );
 
-  // ---- the loop: a window every cycle ----
+  // ---- the loop: a cycle measures the window the rule has closed ----
   if (!state.policy) {
     const stored = await acts.loadPolicy({ modelName });
     const policy = { version: stored.version, document: stored.policy };
@@ -408,6 +417,8 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
   }
   // A new agent measures at once; a continued run first waits for the next cycle of the grid.
   let sleepFirst = input.state !== undefined;
+  // A new agent's first window opens with it.
+  let windowOpenedAt = input.windowOpenedAt ?? (input.state ? undefined : clock.anchorMs);
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     if (sleepFirst) {
       await condition(() => wake, msToNextCycle(clock, Date.now()), {
@@ -416,12 +427,26 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       wake = false;
     }
     sleepFirst = true;
-    // The window since the last one; after a gap, the windows the backlog is cut into, a bounded number
-    // a cycle (lib/brain/windows.ts liveWindowEnd).
+    // The window since the last one, once the policy's rule has closed it (until then the cycle has
+    // nothing to judge); after a gap, the windows the backlog is cut into, a bounded number a cycle
+    // (lib/brain/windows.ts).
+    const cycleAt = cycleStartMs(clock, Date.now());
     for (let measured = 0; !state.paused && measured < maxWindowsPerCycle; measured++) {
       const window = await monitorWindow.executeWithOptions({ summary: `measure window ${state.cycle}` }, [
-        { modelName, seq: state.cycle, cycleMs: clock.intervalMs },
+        {
+          modelName,
+          seq: state.cycle,
+          cycleMs: clock.intervalMs,
+          ...(windowOpenedAt === undefined ? {} : { openedForMs: cycleAt - windowOpenedAt }),
+        },
       ]);
+      if ('open' in window) {
+        openWindow = window;
+        break;
+      }
+      openWindow = undefined;
+      // A window of a backlog opens the next where it ended, in the store's time.
+      windowOpenedAt = window.behind ? undefined : cycleAt;
       const deployment = await readDeployment();
       await dispatch({ kind: 'window', at: Date.now(), window, deployment, incidentId: uuid4() });
       if (!window.behind) break;
@@ -434,6 +459,7 @@ export async function agentWorkflow(input: AgentInput): Promise<never> {
       await continueAsNew<typeof agentWorkflow>({
         ...input,
         cycleAnchor: clock.anchorMs,
+        ...(windowOpenedAt === undefined ? {} : { windowOpenedAt }),
         state: { ...state, runs: state.runs + 1 },
       });
     }

@@ -5,13 +5,14 @@ import type { CycleClock } from '../lib/brain/cycle-clock.ts';
 import type {
   AcknowledgeRequest,
   AgentState,
+  AgentStatus,
   ApprovalAnswer,
   PauseRequest,
   PolicyChangeRequest,
   RevertActionRequest,
 } from '../lib/brain/types.ts';
 
-export const statusQuery = defineQuery<AgentState>('status');
+export const statusQuery = defineQuery<AgentStatus>('status');
 /** The grid of the agent's cycles, from which a caller can tell when the next one comes. */
 export const cycleClockQuery = defineQuery<CycleClock>('cycleClock');
 export const pauseUpdate = defineUpdate<AgentState, [PauseRequest]>('pause');

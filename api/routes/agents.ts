@@ -9,7 +9,7 @@ import {
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { readPolicy } from '../../activities/policy.ts';
-import type { AgentState, PauseRequest } from '../../lib/brain/types.ts';
+import type { AgentState, AgentStatus, PauseRequest } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { apiActor, trimmedText } from '../../lib/domain.ts';
 import { parsePolicy, policySchema } from '../../lib/policy/policy.ts';
@@ -109,7 +109,7 @@ function codeNote(err: unknown): string {
 }
 
 /** The agent's state as the caller may read it (its policy's webhook only for admins). */
-function present(req: Request, modelName: string, state: AgentState) {
+function present(req: Request, modelName: string, state: AgentStatus) {
   const policy = state.policy && {
     ...state.policy,
     document: policyFor(req.identity, state.policy.document),

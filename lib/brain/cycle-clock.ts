@@ -30,6 +30,11 @@ export function msToNextCycle(clock: CycleClock, nowMs: number): number {
   return clock.intervalMs - (into < 0 ? into + clock.intervalMs : into);
 }
 
+/** The workflow time of the cycle at or before `nowMs`: the grid point a cycle woken at `nowMs` belongs to. */
+export function cycleStartMs(clock: CycleClock, nowMs: number): number {
+  return nowMs + msToNextCycle(clock, nowMs) - clock.intervalMs;
+}
+
 /** How long before a cycle the work beside the agent looks again. */
 export function lookLeadMs(clock: CycleClock): number {
   return Math.round(clock.intervalMs * LOOK_LEAD_SHARE);

@@ -19,6 +19,18 @@ import type { StaleDataEvidence } from './findings/stale-data.ts';
 import type { InFlight } from './lifecycle-types.ts';
 
 /**
+ * The live window the policy's rule (lib/brain/windows.ts) has not closed by this cycle: nothing to judge
+ * yet, and nothing stored; the agent asks again at the next cycle.
+ */
+export interface OpenWindow {
+  open: true;
+  seq: number;
+  startAt: string;
+  /** Predictions that arrived in it so far (at most the rule's `rows` + 1 are counted). */
+  count: number;
+}
+
+/**
  * What the monitor measured over one window of traffic: the agent's digest of the window's metrics
  * (lib/monitor summarizeForAgent; the full metrics stay in MetricWindow.metrics). Every field after
  * `accuracy` is optional because histories recorded before the full monitor carry only the first
@@ -416,8 +428,9 @@ export interface RemedyRecord {
 export interface AgentState {
   modelName: string;
   /**
-   * Windows measured over the agent's whole life (survives continueAsNew): one a cycle, several in a cycle
-   * that catches up after a gap. The next window's number.
+   * Windows measured over the agent's whole life (survives continueAsNew): at most one a cycle (none
+   * while the policy's rule keeps the window open), several in a cycle that catches up after a gap. The
+   * next window's number.
    */
   cycle: number;
   paused: boolean;
@@ -451,6 +464,12 @@ export interface AgentState {
   inFlight: InFlight | null;
 }
 
+/**
+ * What the agent's status query answers: its state and, when its last cycle found the window since the
+ * last one still open (lib/brain/windows.ts), that window.
+ */
+export type AgentStatus = AgentState & { openWindow?: OpenWindow };
+
 export interface AgentInput {
   modelName: string;
   /** Time between monitoring cycles (a Temporal duration: '1 minute', '30s', or milliseconds). */
@@ -460,6 +479,12 @@ export interface AgentInput {
    * continueAsNew starts, falls a whole number of intervals after it (lib/brain/cycle-clock.ts).
    */
   cycleAnchor?: number;
+  /**
+   * Workflow time of the cycle the open window opened at (the one that closed the last window). Absent
+   * (an agent continued from a run that did not carry it, or catching up): the store's close of the last
+   * window stands for it.
+   */
+  windowOpenedAt?: number;
   /**
    * Upper bound of cycles per workflow run. Temporal suggests continueAsNew by history size; this
    * bound keeps runs short even when a cycle's history is small, and lets tests force a new run.

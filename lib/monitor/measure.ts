@@ -3,6 +3,7 @@
 // monitor activity, the backtest and the benches measure alike.
 import type { CustomFindingRule } from '../brain/findings/custom.ts';
 import type { SegmentWindow, WindowSummary } from '../brain/types.ts';
+import type { WindowCarry } from '../brain/windows.ts';
 import type { FeatureSchema, Task } from '../domain.ts';
 import { judgeByFindingRules } from '../extensions/finding-rules.ts';
 import { inSegment, type Segment } from '../segments/segment.ts';
@@ -43,6 +44,8 @@ export type StoredWindowMetrics = WindowMetrics & {
   summary: WindowSummary;
   /** Ids of the rows counted here that were received within `lagMs` of the close, for the next window. */
   tail: { predictions: string[]; labels: string[] };
+  /** What this window hands the next one's close (lib/brain/windows.ts); absent in windows stored before. */
+  next?: WindowCarry;
   /**
    * The realised accuracy and correct rows (summary.accuracy, summary.correct) at the top level, where
    * the history API (api/routes/history.ts) has read them since windows held only the summary.

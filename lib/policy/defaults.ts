@@ -7,6 +7,11 @@ import type { ActionType, FindingKind } from '../domain.ts';
 /** Actions the agent takes to protect or repair a model; 'none' and 'alert' are always allowed. */
 export const REMEDIES = ['rollback', 'retrain', 'fallback', 'disable', 'webhook'] as const;
 /** How windows close (policy `window.kind`; lib/brain/windows.ts). */
+/**
+ * A window's `every` when the policy gives none and no agent's cycle stands for it: the backtest's (the
+ * live agent's is its cycle interval, HOMEOSTAT_CYCLE_INTERVAL, 1 minute by default).
+ */
+export const BACKTEST_WINDOW_EVERY = '1 minute';
 export const WINDOW_KINDS = ['count', 'time', 'adaptive'] as const;
 export type WindowKind = (typeof WINDOW_KINDS)[number];
 /** The operating points of detect's error-rate watch (policy `detection.errorRateMode`). */
@@ -58,7 +63,7 @@ export const DEFAULT_APPROVAL = {
  * policy.test.ts (parsing `{}` gives it back), the two are checked against each other.
  */
 export const DEFAULT_POLICY = {
-  window: { kind: 'adaptive' as WindowKind, rows: 1000, every: '1 minute', minRows: 30, maxSpan: '1 hour' },
+  window: { kind: 'adaptive' as WindowKind, rows: 1000, minRows: 30, maxSpan: '1 hour' },
   detection: {
     alpha: 0.01,
     minEffect: {

@@ -75,7 +75,11 @@ export const policySchema = z
          */
         kind: z.enum(WINDOW_KINDS).default(DEFAULT_POLICY.window.kind),
         rows: z.number().int().min(10).max(1_000_000).default(DEFAULT_POLICY.window.rows),
-        every: durationSchema.default(DEFAULT_POLICY.window.every),
+        /**
+         * A time window's span, an adaptive one's once it can judge. Absent: the agent's cycle interval
+         * (the backtest's: BACKTEST_WINDOW_EVERY), so that a window is a cycle on every agent.
+         */
+        every: durationSchema.optional(),
         /** Below this many rows (or labels, for performance) a window says it cannot judge. */
         minRows: z.number().int().min(1).default(DEFAULT_POLICY.window.minRows),
         maxSpan: durationSchema.default(DEFAULT_POLICY.window.maxSpan),

@@ -10,7 +10,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
-import type { AgentState } from '../../lib/brain/types.ts';
+import type { AgentState, AgentStatus } from '../../lib/brain/types.ts';
 import type { Store } from '../../lib/db/client.ts';
 import { devServerSearchAttributeArgs } from '../../lib/search-attributes.ts';
 import { addSearchAttributes } from '../../lib/search-attributes-admin.ts';
@@ -141,12 +141,29 @@ const quietLogger = {
 };
 
 /** The state of the model's agent, by query. */
-export function agentStatus(env: TestWorkflowEnvironment, modelName: string): () => Promise<AgentState> {
+export function agentStatus(env: TestWorkflowEnvironment, modelName: string): () => Promise<AgentStatus> {
   // A query racing a continueAsNew hand-over can wait for its RPC timeout: bound it (the caller retries).
   return () =>
     env.client.withDeadline(Date.now() + 2_000, () =>
       env.client.workflow.getHandle(agentWorkflowId(modelName)).query(statusQuery),
     );
+}
+
+/**
+ * Waits until the agent has run a cycle: measured a window, or found the window since the last one still
+ * open (a model without enough traffic yet), which its status then shows.
+ */
+export async function waitForFirstCycle(
+  query: () => Promise<AgentStatus>,
+  ms = 30_000,
+): Promise<AgentStatus> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const state = await query().catch(() => null);
+    if (state && (state.cycle > 0 || state.openWindow)) return state;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('agent did not run a cycle');
 }
 
 /** Waits until the agent has completed `cycle` cycles; by the clock, not by attempts: on a loaded CI machine a cycle can take seconds. */

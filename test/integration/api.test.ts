@@ -68,6 +68,17 @@ async function sleepsBegunSincePause(handle: WorkflowHandle, count: number): Pro
   }, 30_000);
 }
 
+/** The windows the agent has asked the monitor for since its pause update was accepted (its history). */
+async function measurementsSincePause(handle: WorkflowHandle): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const pause = events.findIndex(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'pause',
+  );
+  return events
+    .slice(pause)
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'monitorWindow').length;
+}
+
 describe('API with a running agent', () => {
   it('reports itself live and ready', async () => {
     expect(await api.call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -113,17 +124,28 @@ describe('API with a running agent', () => {
     expect((await api.call('GET', '/v1/models/nope')).status).toBe(404);
   });
 
-  it('answers the agent status from the workflow', async () => {
+  it('answers the agent status from the workflow: a model without traffic has its first window open', async () => {
+    // The policy's default window closes once it holds 30 rows, or an hour after it opened: the agent's
+    // cycles (a second each here) find it open, measure nothing, and say so.
     let status = await api.call('GET', '/v1/models/credit/agent');
-    for (let i = 0; i < 50 && !(status.body.agent?.cycle >= 2); i++) {
+    for (let i = 0; i < 50 && !status.body.agent?.openWindow; i++) {
       await new Promise((r) => setTimeout(r, 200));
       status = await api.call('GET', '/v1/models/credit/agent');
     }
+    const model = await db.store.model.findUniqueOrThrow({ where: { name: 'credit' } });
     expect(status).toMatchObject({
       status: 200,
-      body: { agent: { workflowId: 'agent:credit', modelName: 'credit', paused: false } },
+      body: {
+        agent: {
+          workflowId: 'agent:credit',
+          modelName: 'credit',
+          paused: false,
+          cycle: 0,
+          openWindow: { open: true, seq: 0, startAt: model.createdAt.toISOString(), count: 0 },
+        },
+      },
     });
-    expect(status.body.agent.cycle).toBeGreaterThanOrEqual(2);
+    expect(await db.store.metricWindow.count({ where: { modelId: model.id } })).toBe(0);
     expect((await api.call('GET', '/v1/models/nope/agent')).status).toBe(404);
   });
 
@@ -159,7 +181,7 @@ describe('API with a running agent', () => {
     // A paused agent measures nothing. The loop sleeps (a timer) between turns, and a cycle already
     // measuring when the pause came still counts: once a sleep has begun after the pause, that cycle is
     // done and the count settled. Once the next sleep has begun, the loop has been through a whole turn
-    // paused, and the count must not have moved.
+    // paused, and neither the windows nor the measurements (its window is open: see above) have moved.
     const status = async () => (await api.call('GET', '/v1/models/credit/agent')).body.agent;
     expect(await status()).toMatchObject({ paused: true, health: 'paused' });
     // The Temporal UI finds it by the agent's search attributes (visibility trails by a moment).
@@ -171,9 +193,11 @@ describe('API with a running agent', () => {
     expect(await eventually(pausedAgents, 10_000)).toEqual(['agent:credit']);
     await sleepsBegunSincePause(handle, 1);
     const cycleWhilePaused = (await status()).cycle;
+    const measuredWhilePaused = await measurementsSincePause(handle);
     expect(cycleWhilePaused).toBeGreaterThanOrEqual(paused.body.agent.cycle);
     await sleepsBegunSincePause(handle, 2);
     expect(await status()).toMatchObject({ paused: true, cycle: cycleWhilePaused });
+    expect(await measurementsSincePause(handle)).toBe(measuredWhilePaused);
 
     const resumed = await api.call('POST', '/v1/models/credit/agent/resume', {
       reason: 'done',

@@ -9,7 +9,13 @@ import type { AgentState } from '../../lib/brain/types.ts';
 import { ensureAgent } from '../../lib/temporal.ts';
 import { authHeader, startTestApi, type TestApi } from '../helpers/api.ts';
 import { createTestDatabase, describeEachProvider, type TestDatabase } from '../helpers/db.ts';
-import { agentStatus, runWorker, startTimeSkippingServer, waitForCycle } from '../helpers/temporal.ts';
+import {
+  agentStatus,
+  runWorker,
+  startTimeSkippingServer,
+  waitForCycle,
+  waitForFirstCycle,
+} from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const AGENTS = { taskQueue: 'history-test', cycleInterval: '1 minute' };
@@ -47,15 +53,19 @@ describeEachProvider('history API on %s', (provider) => {
   });
 
   /**
-   * Window `w` of credit's and fraud's traffic, then the cycle of each agent that measures it: the first
-   * when the agent starts (idle has none: registered, never measured), each later one a cycle interval on.
+   * Window `w` of credit's and fraud's traffic, then the cycle of each agent that measures it, a cycle
+   * interval on. The agents start before the first window's traffic: their first cycle finds the window
+   * open (idle has none: registered, never measured).
    */
   async function window(w: number): Promise<AgentState> {
+    if (w === 0) {
+      for (const name of ['credit', 'fraud']) await ensureAgent(env.client, name, AGENTS);
+      await Promise.all(['credit', 'fraud'].map((name) => waitForFirstCycle(agentStatus(env, name))));
+    }
     for (const name of ['credit', 'fraud'] as const) {
       await seedLabelledTraffic(db.store, modelIds[name]!, `${name}-${w}`, ROWS_PER_WINDOW, PLAN[name][w]!);
     }
-    if (w === 0) for (const name of ['credit', 'fraud']) await ensureAgent(env.client, name, AGENTS);
-    else await env.sleep(AGENTS.cycleInterval);
+    await env.sleep(AGENTS.cycleInterval);
     const [state] = await Promise.all(
       ['credit', 'fraud'].map((name) => waitForCycle(agentStatus(env, name), w + 1)),
     );
@@ -135,9 +145,10 @@ describeEachProvider('history API on %s', (provider) => {
       paused: true,
       lastAction: { type: 'pause', actor: 'human:alice (key test-admin)' },
     });
-    // Resumed, the agent measures at once rather than at the end of its current sleep: window 8.
+    // Resumed, the agent measures window 8 at its next cycle (no cycle passed while it was paused).
     await seedLabelledTraffic(db.store, modelIds.credit!, 'credit-8', ROWS_PER_WINDOW, 0.9);
     expect((await control('resume', 'bob', 'pipeline fixed')).status).toBe(200);
+    await env.sleep(AGENTS.cycleInterval);
     credit.push(await waitForCycle(agentStatus(env, 'credit'), 9));
     expect(await fleetEntry('credit')).toMatchObject({
       health: 'healthy',

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMonitorActivities } from '../../activities/monitor.ts';
 import { detect, initialDetectorState } from '../../lib/brain/detect.ts';
-import type { DetectorState, Finding, WindowSummary } from '../../lib/brain/types.ts';
+import type { DetectorState, Finding, OpenWindow, WindowSummary } from '../../lib/brain/types.ts';
 import type { DatabaseProvider } from '../../lib/db/config.ts';
 import type { FindingKind } from '../../lib/domain.ts';
 import { insertPredictions, type PredictionRecord } from '../../lib/ingest/prediction-writer.ts';
@@ -25,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { registerTrainedOnce } from '../helpers/trained-once.ts';
 
 const WINDOW_MS = 100_000;
+const MINUTE_MS = 60_000;
 const EVENTS = 5000;
 const SEED = 1;
 
@@ -70,17 +71,26 @@ async function deployCreditModel(db: TestDatabase, name: string, scenario?: Scen
 }
 
 /** Writes the scenario's traffic as the gateway and the feedback endpoint would, at simulated times. */
-async function writeTraffic(db: TestDatabase, name: string, scenario: Scenario, startMs: number) {
+async function writeTraffic(
+  db: TestDatabase,
+  name: string,
+  scenario: Scenario,
+  startMs: number,
+  /** Fewer events than EVENTS, and their times stretched this many times apart (sparser traffic). */
+  shape: { count?: number; stretch?: number } = {},
+) {
   const { model, version } = await deployCreditModel(db, name, scenario);
+  const stretch = (ts: string | null) =>
+    ts === null ? null : new Date(startMs + (Date.parse(ts) - startMs) * (shape.stretch ?? 1)).toISOString();
   const events = [
     ...generateStream({
       model: creditDefault,
       scenario,
       seed: SEED,
-      count: EVENTS,
+      count: shape.count ?? EVENTS,
       startTime: new Date(startMs).toISOString(),
     }),
-  ];
+  ].map((e) => ({ ...e, ts: stretch(e.ts)!, labelTs: stretch(e.labelTs) }));
   const outputs = await loadModel(version.artifact as unknown as ModelArtifact).predict(
     events.map((e) => e.features),
   );
@@ -152,6 +162,12 @@ async function runAgent(db: TestDatabase, scenario: Scenario, name = `credit-${s
     if (onsetWindow < 0 && endMs >= onsetMs) onsetWindow = seq;
   }
   return { windows, onsetWindow };
+}
+
+/** A window the agent's cycle closed; one the policy's rule keeps open fails the test. */
+function closed(window: WindowSummary | OpenWindow): WindowSummary {
+  if ('open' in window) throw new Error(`window ${window.seq} is still open (${window.count} rows)`);
+  return window;
 }
 
 /** The model's stored windows, in order, removed from the store so that it can be measured again. */
@@ -266,7 +282,7 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       for (let seq = 0; createdMs + (seq + 1) * WINDOW_MS <= lastMs; seq++) {
         now = new Date(createdMs + (seq + 1) * WINDOW_MS);
         expect(
-          (await live.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS })).behind,
+          closed(await live.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS })).behind,
         ).toBeUndefined();
       }
       const cycles = await stored();
@@ -275,7 +291,7 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       const away = createMonitorActivities(db.store, { now: () => now });
       const caughtUp: WindowSummary[] = [];
       for (let seq = 0; caughtUp.at(-1)?.behind !== false; seq++) {
-        const summary = await away.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS });
+        const summary = closed(await away.monitorWindow({ modelName: name, seq, cycleMs: WINDOW_MS }));
         caughtUp.push({ ...summary, behind: summary.behind ?? false });
       }
       const windows = await stored();
@@ -295,18 +311,73 @@ export const monitorAndDetectSuite = (provider: DatabaseProvider) =>
       // Each prediction counted once over the whole backlog.
       expect(windows.reduce((sum, w) => sum + w.count, 0)).toBe(events.length);
 
-      // A gap so long that a cycle each would make too many windows makes longer ones, at most 60.
+      // Cycles of 10 s: a cycle each would cut the backlog into about 100 windows. It is cut into at most
+      // 60 (liveWindowEnd), here into the policy's own: a window closes no sooner than `every` (a minute)
+      // after it opened, longer than the 60th of the backlog.
       const short = 10_000;
       for (let seq = 0, behind = true; behind; seq++) {
-        behind = (await away.monitorWindow({ modelName: name, seq, cycleMs: short })).behind === true;
+        behind = closed(await away.monitorWindow({ modelName: name, seq, cycleMs: short })).behind === true;
       }
       const bounded = await stored();
       expect(bounded.length).toBeLessThanOrEqual(61);
-      expect(bounded.length).toBeGreaterThan(50);
+      expect(bounded.length).toBeGreaterThan(10);
       const spans = new Set(bounded.slice(0, -1).map((w) => w.endAt.getTime() - w.startAt.getTime()));
-      expect(spans.size).toBe(1);
-      expect([...spans][0]).toBeGreaterThan(short);
+      expect([...spans]).toEqual([60_000]);
       expect(bounded.reduce((sum, w) => sum + w.count, 0)).toBe(events.length);
+    }, 120_000);
+
+    it("on sparse traffic the agent's cycles find the window open until the policy's rule closes it", async () => {
+      // A row about every 7 minutes, cycles every minute for five hours: the default rule's first window
+      // closes at maxSpan (an hour) short of minRows; each later one gathers its 30 rows.
+      const scenario = creditScenarios.find((s) => s.id === 'steady')!;
+      const name = 'credit-sparse';
+      const { model, events } = await writeTraffic(db, name, scenario, Date.now() + 1000, {
+        count: 60,
+        stretch: 2_000,
+      });
+      const createdMs = model.createdAt.getTime();
+      let now = new Date(createdMs);
+      const agent = createMonitorActivities(db.store, { now: () => now });
+      const answers: (WindowSummary | OpenWindow)[] = [];
+      for (let cycle = 1, seq = 0; cycle <= 5 * 60; cycle++) {
+        now = new Date(createdMs + cycle * MINUTE_MS);
+        const window = await agent.monitorWindow({ modelName: name, seq, cycleMs: MINUTE_MS });
+        answers.push(window);
+        if (!('open' in window)) seq++;
+      }
+      const windows = await takeWindows(db, model.id);
+      const measured = answers.filter((w): w is WindowSummary => !('open' in w));
+      // An open window stores nothing: as many stored windows as closed answers.
+      expect(windows.map((w) => w.count)).toEqual(measured.map((w) => w.count));
+      expect(answers.length - measured.length).toBeGreaterThan(250);
+      expect(windows[0]!.endAt.getTime() - windows[0]!.startAt.getTime()).toBe(60 * MINUTE_MS);
+      expect(windows[0]!.count).toBeLessThan(30);
+      // Each later window closes at the cycle after its 30th row.
+      expect(windows.slice(1).map((w) => w.count)).toEqual(Array(windows.length - 1).fill(30));
+      expect(windows.length).toBeGreaterThanOrEqual(2);
+      const inFive = events.filter((e) => Date.parse(e.ts) <= now.getTime()).length;
+      expect(windows.reduce((sum, w) => sum + w.count, 0)).toBeLessThanOrEqual(inFive);
+    }, 120_000);
+
+    it('a busy stream that stops shows in an empty window within two cycles, not after maxSpan', async () => {
+      const scenario = creditScenarios.find((s) => s.id === 'steady')!;
+      const name = 'credit-stops';
+      const { model, events } = await writeTraffic(db, name, scenario, Date.now() + 1000, { count: 1000 });
+      const createdMs = model.createdAt.getTime();
+      const lastMs = Date.parse(events.at(-1)!.ts);
+      let now = new Date(createdMs);
+      const agent = createMonitorActivities(db.store, { now: () => now });
+      const empty: number[] = [];
+      for (let cycle = 1, seq = 0; createdMs + cycle * MINUTE_MS <= lastMs + 3 * MINUTE_MS; cycle++) {
+        now = new Date(createdMs + cycle * MINUTE_MS);
+        const window = await agent.monitorWindow({ modelName: name, seq, cycleMs: MINUTE_MS });
+        if ('open' in window) continue;
+        seq++;
+        if (window.count === 0) empty.push(Date.parse(window.endAt));
+      }
+      expect(empty.length).toBeGreaterThan(0);
+      expect(empty[0]! - lastMs).toBeLessThanOrEqual(2 * MINUTE_MS);
+      await takeWindows(db, model.id);
     }, 120_000);
 
     it("judges production's answers: labels of the fallback's answers show that labels arrive, nothing more", async () => {

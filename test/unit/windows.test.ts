@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { closedWindows, cutWindows, liveWindowEnd, type WindowRule } from '../../lib/brain/windows.ts';
+import {
+  carryAfter,
+  closedWindows,
+  cutWindows,
+  firstCarry,
+  liveWindowEnd,
+  type WindowRule,
+  windowClose,
+} from '../../lib/brain/windows.ts';
 
 const MINUTE = 60_000;
 const rule = (over: Partial<WindowRule> = {}): WindowRule => ({
@@ -40,15 +48,42 @@ describe('cutWindows: where a window closes', () => {
     expect(cutWindows(ts, 0, rule())).toEqual(cutWindows(ts, 0, rule({ kind: 'time' })));
   });
 
-  it('traffic that stops costs one window per maxSpan, which closes however few rows it holds', () => {
+  it('traffic that stops shows within minutes, then costs ever longer silent windows, up to one per maxSpan', () => {
     const ts = [...arrivals(100, 5000), 500_000 + 10 * 60 * MINUTE]; // 12 rows a minute, then ten quiet hours
     const windows = cutWindows(ts, 0, rule());
-    // Rows 30, 60, 90 close three windows; the ten rows left wait at most an hour, then an empty
-    // stretch of hours is cut in hour-long windows until the last arrival.
-    expect(sizes(ts, windows).slice(0, 4)).toEqual([30, 30, 30, 10]);
-    expect(windows[3]!.endAt - windows[3]!.startAt).toBe(60 * MINUTE);
-    expect(windows.length).toBeLessThan(15);
+    const n = sizes(ts, windows);
+    // Rows 30, 60, 90 close three windows; the ten rows left close once the silence after them is
+    // unlikely at 12 rows a minute (a quiet close), and the next window is empty within minutes.
+    expect(n.slice(0, 5)).toEqual([30, 30, 30, 10, 0]);
+    expect(windows[3]!.endAt - 500_000).toBeLessThan(2 * MINUTE);
+    expect(windows[4]!.endAt - 500_000).toBeLessThan(6 * MINUTE);
+    // The silence goes on: each silent window longer than the last, none longer than maxSpan.
+    const silent = windows.slice(4, -1).map((w) => w.endAt - w.startAt);
+    expect(silent.every((span, k) => k === 0 || span >= silent[k - 1]!)).toBe(true);
+    expect(Math.max(...silent)).toBe(60 * MINUTE);
+    // Ten silent hours: about ten windows in the first hour, then one an hour.
+    expect(windows.length).toBeLessThan(30);
     expect(windows.at(-1)!.endAt).toBeGreaterThanOrEqual(ts.at(-1)!);
+  });
+
+  it("a steady stream's ordinary gaps seldom close a window short (QUIET_ALPHA)", () => {
+    // Poisson arrivals at 1, 10 and 100 rows a minute, 20,000 each: at 1e-4 per gap, about 2 short
+    // windows are expected of each stream's 20,000 gaps; none means the quiet close never fires.
+    let seed = 7;
+    const uniform = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed + 0.5) / 2147483648;
+    };
+    for (const perMinute of [1, 10, 100]) {
+      const ts: number[] = [];
+      let t = 0;
+      for (let k = 0; k < 20_000; k++) {
+        t += Math.ceil((-Math.log(uniform()) * MINUTE) / perMinute);
+        ts.push(t);
+      }
+      const n = sizes(ts, cutWindows(ts, 0, rule())).slice(0, -1);
+      expect(n.filter((rows) => rows < 30).length).toBeLessThanOrEqual(5);
+    }
   });
 
   it('on traffic too sparse to fill a window within maxSpan, windows gather until they can judge', () => {
@@ -91,15 +126,17 @@ describe('cutWindows: where a window closes', () => {
     expect(later.every((w) => w.endAt - w.startAt === MINUTE)).toBe(true);
   });
 
-  it('traffic that dwindles shows within maxSpan as before: only the window after a short one gathers', () => {
-    // Busy for a while, then a row every 10 minutes: the first dwindled window closes at maxSpan.
+  it('traffic that dwindles far below its pace shows as silence, then windows gather what trickles in', () => {
+    // A row a second for two minutes, then a row every 10 minutes: the next minute is an unlikely silence.
     const busy = arrivals(120, 1000);
     const trickle = Array.from({ length: 40 }, (_, k) => 120_000 + (k + 1) * 10 * MINUTE);
     const ts = [...busy, ...trickle];
     const windows = cutWindows(ts, 0, rule());
-    const short = sizes(ts, windows).findIndex((n) => n < 30);
-    expect(windows[short]!.endAt - windows[short]!.startAt).toBe(60 * MINUTE);
-    expect(sizes(ts, windows)[short + 1]).toBe(30);
+    const n = sizes(ts, windows);
+    expect(n.slice(0, 3)).toEqual([60, 60, 0]);
+    expect(windows[2]!.endAt - windows[2]!.startAt).toBe(MINUTE);
+    // At a row every ten minutes no silence of the trickle is unlikely: windows gather 30 of its rows.
+    expect(n).toContain(30);
   });
 
   it('count windows keep rows that share a timestamp together', () => {
@@ -109,14 +146,39 @@ describe('cutWindows: where a window closes', () => {
 });
 
 describe('closedWindows: the windows the live agent may measure by now', () => {
-  it('a long gap becomes several windows, one per maxSpan, however few rows they hold', () => {
+  it('a long gap becomes silent windows: a minute each while the silence is news, then longer, up to maxSpan', () => {
     // 60 rows a minute for a minute, then nothing for five hours.
     const ts = arrivals(60, 1000);
-    const windows = closedWindows(ts, 0, 60 * 1000 + 5 * 60 * MINUTE - 1, rule());
-    expect(sizes(ts, windows)).toEqual([60, 0, 0, 0, 0]);
-    expect(windows.slice(1).map((w) => w.endAt - w.startAt)).toEqual(Array(4).fill(60 * MINUTE));
-    // The fifth empty hour is a millisecond short of its end: that window is still open.
-    expect(windows.at(-1)!.endAt).toBe(60 * 1000 + 4 * 60 * MINUTE);
+    const windows = closedWindows(ts, 0, 60 * 1000 + 5 * 60 * MINUTE, rule());
+    const spans = windows.slice(1).map((w) => w.endAt - w.startAt);
+    expect(sizes(ts, windows)).toEqual([60, ...spans.map(() => 0)]);
+    expect(spans.slice(0, 5)).toEqual(Array(5).fill(MINUTE));
+    expect(spans.every((span, k) => k === 0 || span >= spans[k - 1]!)).toBe(true);
+    expect(Math.max(...spans)).toBeLessThanOrEqual(60 * MINUTE);
+    expect(windows.length).toBeLessThan(40);
+  });
+
+  it("the live agent, handed each window's carry, closes the windows the replay cuts", () => {
+    // What the agent does each cycle: the window since the last one, with what the last one handed on.
+    const ts = [
+      ...arrivals(100, 5000),
+      ...Array.from({ length: 60 }, (_, k) => 900_000 + (k + 1) * 7 * MINUTE),
+      600 * MINUTE,
+    ];
+    const replay = cutWindows(ts, 0, rule());
+    const live: { startAt: number; endAt: number }[] = [];
+    let carry = firstCarry(0);
+    for (let startAt = 0, now = MINUTE; now <= ts.at(-1)!; now += MINUTE / 4) {
+      const seen = ts.filter((t) => t > startAt && t <= now);
+      const endAt = windowClose(seen, startAt, rule(), carry);
+      if (endAt > now) continue;
+      const w = { startAt, endAt };
+      carry = carryAfter(carry, w, seen.filter((t) => t <= endAt).length, rule());
+      live.push(w);
+      startAt = endAt;
+    }
+    expect(live.length).toBeGreaterThan(10);
+    expect(live).toEqual(replay.slice(0, live.length));
   });
 
   it('time windows after a gap: one per `every`, empty or not', () => {
@@ -175,32 +237,37 @@ describe('closedWindows: the windows the live agent may measure by now', () => {
 describe('liveWindowEnd: the live agent catches up after a gap', () => {
   const CYCLE = MINUTE;
 
-  it('measures everything since the last window when behind by two cycles or less', () => {
-    expect(liveWindowEnd(0, 2 * CYCLE, CYCLE)).toBe(2 * CYCLE);
-    // Short cycles: a hiccup under a minute is no gap either.
-    expect(liveWindowEnd(0, 50_000, 2_000)).toBe(50_000);
+  it('ends at the cycle a window the rule closed a cycle ago or less, holding everything since the last', () => {
+    expect(liveWindowEnd(0, CYCLE, 2 * CYCLE, CYCLE)).toBe(2 * CYCLE);
+    // Short cycles: a hiccup of half a minute is no gap either.
+    expect(liveWindowEnd(0, 2_000, 32_000, 2_000)).toBe(32_000);
+    expect(liveWindowEnd(0, 2_000, 32_001, 2_000)).toBe(2_000);
+    // However long the window was open (gathering sparse traffic): the rule closed it just now.
+    expect(liveWindowEnd(0, 5 * 60 * CYCLE, 5 * 60 * CYCLE + 30_000, CYCLE)).toBe(5 * 60 * CYCLE + 30_000);
   });
 
-  it('cuts a longer gap into the windows the missed cycles would have measured, a cycle each', () => {
-    expect(liveWindowEnd(0, 2 * CYCLE + 1, CYCLE)).toBe(CYCLE);
-    expect(liveWindowEnd(5 * CYCLE, 30 * CYCLE, CYCLE)).toBe(6 * CYCLE);
+  it("cuts a backlog into the windows the missed cycles would have measured: a cycle each, or the rule's", () => {
+    expect(liveWindowEnd(0, CYCLE, 2 * CYCLE + 1, CYCLE)).toBe(CYCLE);
+    expect(liveWindowEnd(5 * CYCLE, 6 * CYCLE, 30 * CYCLE, CYCLE)).toBe(6 * CYCLE);
+    // A window the rule kept open longer than a cycle ends where the rule closed it.
+    expect(liveWindowEnd(0, 10 * CYCLE, 100 * CYCLE, CYCLE)).toBe(10 * CYCLE);
   });
 
   it('cuts a backlog of more than 60 cycles into 60 longer windows, and keeps that cut to the end', () => {
     const day = 24 * 60 * MINUTE;
-    const span = liveWindowEnd(0, day, CYCLE);
+    const span = liveWindowEnd(0, CYCLE, day, CYCLE);
     expect(span).toBe(24 * MINUTE);
     // The backlog shrinks, the windows do not: at most 60 over the whole day.
     let startAt = 0;
     let windows = 0;
     for (let endAt = 0; endAt < day; windows++) {
-      endAt = liveWindowEnd(startAt, day, CYCLE, windows === 0 ? undefined : span);
+      endAt = liveWindowEnd(startAt, startAt + CYCLE, day, CYCLE, windows === 0 ? undefined : span);
       startAt = endAt;
     }
     expect(windows).toBe(60);
   });
 
   it('never ends a window after now', () => {
-    expect(liveWindowEnd(0, 10 * CYCLE, CYCLE, 24 * MINUTE)).toBe(10 * CYCLE);
+    expect(liveWindowEnd(0, CYCLE, 10 * CYCLE, CYCLE, 24 * MINUTE)).toBe(10 * CYCLE);
   });
 });

@@ -10,7 +10,12 @@ import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { setPolicyUpdate } from '../../workflows/messages.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
+import {
+  agentStatus,
+  startTimeSkippingServer,
+  waitForFirstCycle,
+  workflowBundle,
+} from '../helpers/temporal.ts';
 import { registerTestModel } from '../helpers/traffic.ts';
 
 let env: TestWorkflowEnvironment;
@@ -42,7 +47,8 @@ describe('agent setPolicy update', () => {
         taskQueue,
         args: [{ modelName: name, cycleInterval: '1 minute' }],
       });
-      await waitForCycle(agentStatus(env, name), 1);
+      // Running: its first cycle found its window open (no traffic).
+      await waitForFirstCycle(agentStatus(env, name));
       const request = { actor: 'alice', reason: 'tighter alerts' };
 
       const refused = await handle

@@ -13,7 +13,13 @@ import { SEARCH_ATTRIBUTES } from '../../lib/search-attributes.ts';
 import { agentWorkflowId } from '../../lib/temporal.ts';
 import { createHomeostatWorker } from '../../worker/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { agentStatus, startTimeSkippingServer, waitForCycle, workflowBundle } from '../helpers/temporal.ts';
+import {
+  agentStatus,
+  startTimeSkippingServer,
+  waitForCycle,
+  waitForFirstCycle,
+  workflowBundle,
+} from '../helpers/temporal.ts';
 import { registerTestModel, seedLabelledTraffic } from '../helpers/traffic.ts';
 
 const HISTORY_DIR = path.join(import.meta.dirname, '..', 'histories');
@@ -63,11 +69,12 @@ describe('agent workflow', () => {
         args: [input],
       });
       const query = agentStatus(env, name);
-      await waitForCycle(query, 1); // cycle 0 ran at start, on an empty window
+      // The first cycle ran at start and found its window open: no traffic has arrived.
+      expect((await waitForFirstCycle(query)).openWindow).toMatchObject({ seq: 0, count: 0 });
       for (const [n, accuracy] of plan.entries()) {
         await seedLabelledTraffic(db.store, model.id, `w${n}`, 100, accuracy);
         await env.sleep('1 minute');
-        states.push(await waitForCycle(query, n + 2));
+        states.push(await waitForCycle(query, n + 1));
         const { typedSearchAttributes } = await env.client.workflow
           .getHandle(agentWorkflowId(name))
           .describe();
@@ -109,7 +116,7 @@ describe('agent workflow', () => {
     const last = states.at(-1)!;
     expect(last.health).toBe('healthy');
     expect(last.openIncident).toBeNull();
-    expect(last.runs).toBeGreaterThanOrEqual(2); // 9 cycles at 3 per run
+    expect(last.runs).toBeGreaterThanOrEqual(2); // 9 cycles (the first found its window open) at 3 per run
     // Four healthy windows and the one after recovery; bad and recovering windows never join the baseline.
     expect(last.detector.baselineWindows).toBe(5);
 
@@ -117,7 +124,7 @@ describe('agent workflow', () => {
       where: { modelId: model.id },
       orderBy: { cycle: 'asc' },
     });
-    expect(rows.map((r) => r.cycle)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rows.map((r) => r.cycle)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(new Set(rows.map((r) => r.runId)).size).toBeGreaterThanOrEqual(3);
     const incidents = await db.store.incident.findMany({ where: { modelId: model.id } });
     expect(incidents).toHaveLength(1);
