@@ -102,6 +102,8 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
       ? justChanged.state
       : agent.data?.agent;
   const paused = live?.paused ?? e?.paused ?? false;
+  // Only the polled status says which window the agent's last cycle found open.
+  const openWindow = agent.data?.agent.openWindow;
   // The header shows the store's status (the fleet entry); right after a pause or resume, until the entry
   // is read again, the status of the state the agent answered with, through the same rule.
   const answered =
@@ -235,6 +237,13 @@ export function ModelView({ name, temporal }: { name: string; temporal: Temporal
                   <b>{live.paused ? 'Paused' : 'Running'}</b> · cycle {live.cycle} · live health {live.health}
                   <br />
                   {statusFrom(factsOfAgent(live)).doing}
+                  {openWindow && (
+                    <span data-testid="open-window">
+                      <br />
+                      Window #{openWindow.seq} open since {formatAgo(openWindow.startAt)}: {openWindow.count}{' '}
+                      predictions so far, waiting for the policy's window to close
+                    </span>
+                  )}
                 </>
               ) : agent.error ? (
                 <span className="muted">The agent did not answer: {agent.error.message}</span>

@@ -1,6 +1,6 @@
 // The API's response shapes, defined once by the API and imported here as types only.
 
-import type { AgentState } from '../../lib/brain/types.ts';
+import type { AgentStatus } from '../../lib/brain/types.ts';
 import type { Policy } from '../../lib/policy/policy.ts';
 
 export type {
@@ -29,7 +29,7 @@ export type { Policy } from '../../lib/policy/policy.ts';
 
 /** GET /v1/models/:model/agent (api/routes/agents.ts): the agent workflow's own status query. */
 export interface AgentResponse {
-  agent: AgentState & { workflowId: string };
+  agent: AgentStatus & { workflowId: string };
 }
 
 /** GET /v1/models (api/routes/models.ts). */

@@ -1007,4 +1007,17 @@ describe('dashboard', () => {
       await traffic.stop();
     }
   });
+
+  it('shows the window the agent waits on for a model without traffic yet', { timeout: 60_000 }, async () => {
+    const quiet = 'quiet-model';
+    await registerCreditModel(call, quiet);
+    // Its agent's cycles find the window open (the default policy closes it at 30 rows or after an hour).
+    await page.goto(`${dashboardUrl}/models/${quiet}`);
+    const open = page.locator('[data-testid="open-window"]');
+    await open.waitFor({ timeout: 30_000 });
+    expect(await open.textContent()).toMatch(
+      /^Window #0 open since .+: 0 predictions so far, waiting for the policy's window to close$/,
+    );
+    expect(await agentState(quiet)).toMatchObject({ cycle: 0, openWindow: { open: true, seq: 0, count: 0 } });
+  });
 });
