@@ -162,9 +162,11 @@ describe('models trained in Python, retrained by the Python worker', () => {
             // ~100 ms at p95 and the agent rightly falls back for latency, before the drift. Latency is
             // not what this test is about: only a ten-second slowdown counts as one here.
             detection: { minEffect: { latencyIncreaseMs: 10_000 } },
-            // A retrain rejected before the drift (above) must not hold the drift's own retrain back an
-            // hour, the default cooldown.
-            cooldowns: { retrain: '30 seconds' },
+            // A retrain rejected before the drift (above) must not hold the drift's own retrain back: under
+            // the default hour's cooldown the drift's incident takes the fallback and then, protected,
+            // promotes its retrain without a canary. That early retrain runs longer than 5 s, and no
+            // second incident opens while it does, so the drift's retrain is free.
+            cooldowns: { retrain: '5 seconds' },
             retrain: {
               trainer: `python:${pipeline}`,
               // Enough held-out rows (a third of them) for the candidate's gain to be significant.
