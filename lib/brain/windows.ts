@@ -90,8 +90,7 @@ const QUIET_NATS = -Math.log(QUIET_ALPHA);
 
 /**
  * The windows over arrival times `ts` (ascending) that have closed by `now`, the first opening at
- * `startAt` with what the window before it handed on (`carry`; a stream's first window: firstCarry);
- * rows that share a timestamp share a window. `ts` must hold every arrival after `startAt` up to `now`
+ * `startAt` as a stream's first window; rows that share a timestamp share a window. `ts` must hold every arrival after `startAt` up to `now`
  * (later ones are not needed: a window whose close depends on them has not closed). A window still open
  * is not returned: a count or adaptive window short of `rows` rows before its time limit, a time window
  * before its span is over. A long gap closes several windows: one per `every` (time) or, adaptive, ever
@@ -102,9 +101,8 @@ export function closedWindows(
   startAt: number,
   now: number,
   rule: WindowRule,
-  carry: WindowCarry = firstCarry(startAt),
 ): WindowBounds[] {
-  return windowCutter(ts, startAt, rule, carry).closedBy(now);
+  return windowCutter(ts, startAt, rule, firstCarry(startAt)).closedBy(now);
 }
 
 /**

@@ -150,36 +150,40 @@ export function agentStatus(env: TestWorkflowEnvironment, modelName: string): ()
 }
 
 /**
- * Waits until the agent has run a cycle: measured a window, or found the window since the last one still
- * open (a model without enough traffic yet), which its status then shows.
+ * Polls the agent's status until `holds`; by the clock, not by attempts: on a loaded CI machine a cycle
+ * can take seconds.
  */
-export async function waitForFirstCycle(
-  query: () => Promise<AgentStatus>,
-  ms = 30_000,
-): Promise<AgentStatus> {
+async function waitForStatus<S extends AgentState>(
+  query: () => Promise<S>,
+  holds: (state: S) => boolean,
+  what: string,
+  ms: number,
+): Promise<S> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const state = await query().catch(() => null);
-    if (state && (state.cycle > 0 || state.openWindow)) return state;
+    if (state && holds(state)) return state;
+    // Not faster: queries racing a continueAsNew hand-over hold the test server's time skipping back.
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error('agent did not run a cycle');
+  throw new Error(`agent did not ${what}`);
 }
 
-/** Waits until the agent has completed `cycle` cycles; by the clock, not by attempts: on a loaded CI machine a cycle can take seconds. */
-export async function waitForCycle(
+/**
+ * Waits until the agent has run a cycle: measured a window, or found the window since the last one still
+ * open (a model without enough traffic yet), which its status then shows.
+ */
+export function waitForFirstCycle(query: () => Promise<AgentStatus>, ms = 30_000): Promise<AgentStatus> {
+  return waitForStatus(query, (s) => s.cycle > 0 || s.openWindow !== undefined, 'run a cycle', ms);
+}
+
+/** Waits until the agent has completed `cycle` cycles. */
+export function waitForCycle(
   query: () => Promise<AgentState>,
   cycle: number,
   ms = 30_000,
 ): Promise<AgentState> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const state = await query().catch(() => null);
-    if (state && state.cycle >= cycle) return state;
-    // Not faster: queries racing a continueAsNew hand-over hold the test server's time skipping back.
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`agent did not complete cycle ${cycle}`);
+  return waitForStatus(query, (s) => s.cycle >= cycle, `complete cycle ${cycle}`, ms);
 }
 
 /** The ids of the workflows a visibility query (the Temporal UI's filter) finds. */
